@@ -1,0 +1,3 @@
+from chorus_cli.cli import main
+
+main()

@@ -1,0 +1,136 @@
+"""The chorus command: root options, the command groups, and errors mapped to exit codes.
+
+Only Typer is imported at start-up; every command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+from enum import Enum
+
+import typer
+
+from chorus_cli.commands import account, admin, audit, db, demo, mail, session
+from chorus_cli.commands._common import STATE, AppContext, new_group
+
+app = new_group(
+    "chorus",
+    "Administer Chorus Pro user accounts: accounts, log-in, mail outbox, audit log.",
+)
+
+
+class Lang(str, Enum):
+    fr = "fr"
+    en = "en"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from chorus_cli import __version__
+
+        print(f"chorus {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db_url: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="CHORUS_DATABASE_URL",
+            metavar="URL",
+            help="SQLAlchemy URL of the store (default: SQLite in the user data dir).",
+            show_envvar=True,
+        ),
+    ] = None,
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            envvar="CHORUS_LANG",
+            help="Language of messages (default: your preference, else fr).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """chorus: the Chorus Pro account lifecycle from the terminal."""
+    from chorus_cli.ui.i18n import set_lang
+
+    STATE.db = db_url
+    STATE.lang = lang.value if lang else None
+    STATE._settings = None
+    set_lang(STATE.lang)
+
+
+app.add_typer(account.app)
+app.add_typer(admin.app)
+app.command("login")(session.login)
+app.command("logout")(session.logout)
+app.command("whoami")(session.whoami)
+app.add_typer(mail.app)
+app.add_typer(audit.app)
+app.add_typer(db.app)
+app.command("demo")(demo.demo)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg == "--json" or arg in ("--format=json", "-f=json"):
+            return True
+        if arg in ("--format", "-f") and i + 1 < len(argv) and argv[i + 1] == "json":
+            return True
+    return False
+
+
+def report(code: int, kind: str, text: str, as_json: bool) -> None:
+    """One sentence on stderr; a JSON object there with --format json (SPEC contract)."""
+    if as_json:
+        import json
+
+        print(
+            json.dumps({"error": {"code": code, "kind": kind, "message": text}}, ensure_ascii=False),
+            file=sys.stderr,
+        )
+    else:
+        print(text, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the command, turn every user error into its exit code.
+
+    Usage errors are Click's (exit 2); domain errors are ours, one sentence each.
+    """
+    from chorus_cli.domain.errors import ChorusError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(args)
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="chorus", standalone_mode=True)
+    except ChorusError as exc:
+        from chorus_cli.ui.i18n import message
+
+        report(exc.exit_code, exc.kind, message(exc.key, **exc.params), as_json)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a store that cannot be reached is bad configuration, not a bug
+        from sqlalchemy.exc import OperationalError
+
+        if not isinstance(exc, OperationalError):
+            raise
+        from chorus_cli.store.keychain import store_id
+        from chorus_cli.ui.i18n import message
+
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        text = message("store.unreachable", url=store_id(STATE.settings.database_url), reason=reason)
+        report(2, "store", text, as_json)
+        sys.exit(2)
+
+
+__all__ = ["AppContext", "app", "main"]

@@ -1,0 +1,109 @@
+"""What every command shares: the root context, output options, the unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from chorus_cli.config import Settings
+    from chorus_cli.domain.clock import Clock
+    from chorus_cli.store.models import Account
+    from chorus_cli.store.uow import UnitOfWork
+
+
+@dataclass
+class AppContext:
+    db: str | None = None
+    lang: str | None = None
+    clock: Clock | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from chorus_cli.config import Settings
+
+            self._settings = Settings.from_env(self.db, self.lang)
+        return self._settings
+
+
+# Tests and the demo inject a clock here; commands read it through ``unit_of_work``.
+STATE = AppContext()
+
+
+def new_group(name: str, help_text: str) -> typer.Typer:
+    """Every group gets the same settings."""
+    return typer.Typer(
+        name=name,
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first stdin line.")
+]
+
+
+def output_format(fmt: Format | str, as_json: bool) -> str:
+    return "json" if as_json else Format(fmt).value
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    """A unit of work on the configured store, with the injected clock."""
+    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.store.uow import UnitOfWork
+
+    settings = STATE.settings
+    with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
+        yield uow
+    deliver_mail(settings)
+
+
+def deliver_mail(settings: Settings) -> None:
+    """After a command, hand the outbox to SMTP when it is configured."""
+    if not settings.smtp_url:
+        return
+    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.mail.outbox import deliver_pending
+    from chorus_cli.store.uow import UnitOfWork
+    from chorus_cli.ui.output import say
+
+    with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
+        _sent, failed = deliver_pending(uow, settings.smtp_url)
+    if failed:
+        say("done.smtp_failed", failed=failed)
+
+
+def session_token() -> str | None:
+    from chorus_cli.store import keychain
+
+    return keychain.get("session", STATE.settings.database_url)
+
+
+def current_account(uow: UnitOfWork) -> Account:
+    """The logged-in account; sets the message language to its preference (SPEC)."""
+    from chorus_cli.domain import auth
+    from chorus_cli.ui.i18n import set_lang
+
+    account = auth.authenticate(uow, session_token())
+    set_lang(uow.lang)
+    return account

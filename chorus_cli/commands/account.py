@@ -1,0 +1,197 @@
+"""chorus account: create, activate, passwords and «Mon compte»."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from chorus_cli.commands._common import (
+    FormatOpt,
+    JsonOpt,
+    PasswordStdinOpt,
+    current_account,
+    new_group,
+    output_format,
+    unit_of_work,
+)
+
+app = new_group("account", "Accounts: create, activate, passwords, «Mon compte».")
+
+
+@app.command()
+def create(
+    email: Annotated[str, typer.Option("--email", help="Login e-mail (the identifier).")],
+    last_name: Annotated[str, typer.Option("--last-name", help="Nom.")],
+    first_name: Annotated[str, typer.Option("--first-name", help="Prénom.")],
+    phone: Annotated[str | None, typer.Option("--phone", help="Optional phone.")] = None,
+    contact_email: Annotated[
+        str | None, typer.Option("--contact-email", help="Where notices go (default: login).")
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an account; the activation link (60 min) is mailed to the login (ACC-1..3).
+
+    Example: chorus account create --email marie@example.fr --last-name Curie --first-name Marie
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import emit, say
+
+    with unit_of_work() as uow:
+        account = accounts.create(
+            uow,
+            email=email,
+            last_name=last_name,
+            first_name=first_name,
+            phone=phone,
+            contact_email=contact_email,
+        )
+        result = accounts.public(uow, account)
+        uow.commit()
+    say("done.account_created", email=account.login_email)
+    emit(result, output_format(fmt, as_json))
+
+
+@app.command()
+def activate(
+    link: Annotated[str, typer.Argument(help="The activation link, or its token.")],
+    password_stdin: PasswordStdinOpt = False,
+) -> None:
+    """Activate an account with the mailed link and choose its password (ACC-3..5).
+
+    Example: chorus account activate 'https://portail.chorus-pro.gouv.fr/activate?token=...'
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import say
+    from chorus_cli.ui.prompts import new_password
+
+    password = new_password(password_stdin)
+    with unit_of_work() as uow:
+        account = accounts.activate(uow, link, password)
+        uow.commit()
+    say("done.activated", email=account.login_email)
+
+
+@app.command("forgot-password")
+def forgot_password(email: Annotated[str, typer.Argument(help="Login e-mail.")]) -> None:
+    """Mail a reset link (60 min) if the account exists; the answer is always the same (ACC-6).
+
+    Example: chorus account forgot-password marie@example.fr
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        accounts.forgot_password(uow, email)
+        uow.commit()
+    say("done.forgot", email=email.strip())
+
+
+@app.command("reset-password")
+def reset_password(
+    link: Annotated[str, typer.Argument(help="The reset link, or its token.")],
+    password_stdin: PasswordStdinOpt = False,
+) -> None:
+    """Choose a new password with a reset link; also activates a pending account (ACC-6).
+
+    Example: chorus account reset-password 'https://portail.chorus-pro.gouv.fr/reset-password?token=...'
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import say
+    from chorus_cli.ui.prompts import new_password
+
+    password = new_password(password_stdin)
+    with unit_of_work() as uow:
+        account = accounts.reset_password(uow, link, password)
+        uow.commit()
+    say("done.reset", email=account.login_email)
+
+
+@app.command()
+def show(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+    """Show «Mon compte»: names, phone, addresses, biography, status.
+
+    Example: chorus account show --json
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        result = accounts.public(uow, account)
+        uow.commit()
+    emit(result, output_format(fmt, as_json))
+
+
+@app.command()
+def update(
+    first_name: Annotated[str | None, typer.Option("--first-name")] = None,
+    last_name: Annotated[str | None, typer.Option("--last-name")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="'' to remove.")] = None,
+    contact_email: Annotated[str | None, typer.Option("--contact-email")] = None,
+    workplace_address: Annotated[str | None, typer.Option("--workplace-address")] = None,
+    biography: Annotated[str | None, typer.Option("--biography")] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Edit «Mon compte» (SET-1); the login address changes with `chorus login-address`.
+
+    Example: chorus account update --phone "01 23 45 67 89" --biography "Comptable"
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import emit, say
+
+    given = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone": phone,
+        "contact_email": contact_email,
+        "workplace_address": workplace_address,
+        "biography": biography,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        accounts.update(uow, account, changes)
+        result = accounts.public(uow, account)
+        uow.commit()
+    say("done.updated", email=account.login_email)
+    emit(result, output_format(fmt, as_json))
+
+
+@app.command()
+def password(password_stdin: PasswordStdinOpt = False) -> None:
+    """Change your password: current, new, confirmation; a notice is mailed (MFA-1).
+
+    With --password-stdin, the first line is the current password, the second the new one.
+    Example: chorus account password
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui import prompts
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        uow.commit()
+        current = prompts.password(password_stdin, "prompt.current_password")
+        new = prompts.new_password(password_stdin)
+        accounts.change_password(uow, account, current, new)
+        uow.commit()
+    say("done.password_changed", email=account.contact_email)
+
+
+@app.command()
+def unlock(email: Annotated[str, typer.Argument(help="Login e-mail of the locked account.")]) -> None:
+    """Support: lift the 15-minute lockout of an account (AUTH-2).
+
+    Example: chorus account unlock marie@example.fr
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        account = accounts.unlock(uow, actor, email)
+        uow.commit()
+    say("done.unlocked", email=account.login_email)

@@ -1,0 +1,61 @@
+"""chorus admin: the first admin, and platform roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from enum import Enum
+
+import typer
+
+from chorus_cli.commands._common import current_account, new_group, unit_of_work
+
+class Role(str, Enum):
+    admin = "admin"
+    support = "support"
+    correspondent = "correspondent"
+
+
+app = new_group("admin", "Platform administration: first admin and roles.")
+
+
+@app.command()
+def bootstrap(
+    email: Annotated[str, typer.Option("--email", help="Login e-mail of the first admin.")],
+    last_name: Annotated[str, typer.Option("--last-name")],
+    first_name: Annotated[str, typer.Option("--first-name")],
+) -> None:
+    """Create the first admin while the store has none (no session needed: local trust).
+
+    Example: chorus admin bootstrap --email admin@example.fr --last-name Admin --first-name Ada
+    """
+    from chorus_cli.domain import accounts, roles
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        existed = accounts.find(uow, email) is not None
+        account = roles.bootstrap(uow, email=email, last_name=last_name, first_name=first_name)
+        uow.commit()
+    say("done.bootstrap_existing" if existed else "done.bootstrap", email=account.login_email)
+
+
+@app.command("grant-role")
+def grant_role(
+    email: Annotated[str, typer.Argument(help="Login e-mail of the account.")],
+    role: Annotated[Role, typer.Argument(help="The role.")],
+    department: Annotated[
+        str | None, typer.Option("--department", help="Department of a correspondent (75, 2A…).")
+    ] = None,
+) -> None:
+    """Admins grant admin, support or correspondent (scoped to a department) (PUB-1).
+
+    Example: chorus admin grant-role paul@dgfip.example.fr correspondent --department 75
+    """
+    from chorus_cli.domain import roles
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        account = roles.grant(uow, actor, email, role.value, department)
+        uow.commit()
+    say("done.role_granted", role=role.value, email=account.login_email)

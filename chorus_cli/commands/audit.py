@@ -1,0 +1,38 @@
+"""chorus audit: who changed what, when (OPS-4)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from chorus_cli.commands._common import FormatOpt, JsonOpt, new_group, output_format, unit_of_work
+
+app = new_group("audit", "The audit log: every change, its actor and target.")
+
+
+@app.command("list")
+def list_(
+    actor: Annotated[str | None, typer.Option("--actor", help="E-mail, system or anonymous.")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="What was changed.")] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="Action or its prefix (account, login…).")
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="ISO 8601 time.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """List audit entries, newest first.
+
+    Example: chorus audit list --target marie@example.fr --since 2026-11-25T00:00
+    """
+    from chorus_cli.domain import audit
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        rows = audit.entries(
+            uow, actor=actor, target=target, action=action, since=since, limit=limit
+        )
+        data = [audit.public(e) for e in rows]
+    emit(data, output_format(fmt, as_json))

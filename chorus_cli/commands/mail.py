@@ -1,0 +1,62 @@
+"""chorus mail: the local outbox, and SMTP delivery."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from chorus_cli.commands._common import (
+    STATE,
+    FormatOpt,
+    JsonOpt,
+    new_group,
+    output_format,
+    unit_of_work,
+)
+
+app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
+
+
+@app.command("list")
+def list_(
+    to: Annotated[str | None, typer.Option("--to", help="Only mails to this address.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N mails.")] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """List the outbox, newest first (no session needed: it is the local mailbox).
+
+    Example: chorus mail list --to marie@example.fr --json
+    """
+    from chorus_cli.mail.outbox import list_mail, public
+    from chorus_cli.ui.output import emit
+
+    fmt = output_format(fmt, as_json)
+    with unit_of_work() as uow:
+        rows = [public(m) for m in list_mail(uow, to, limit)]
+    if fmt == "table":
+        rows = [{k: v for k, v in row.items() if k != "body"} for row in rows]
+        for row in rows:
+            row["subject"] = row["subject"][:60]
+    emit(rows, fmt)
+
+
+@app.command("send-pending")
+def send_pending() -> None:
+    """Deliver pending and failed mails by SMTP (CHORUS_SMTP_URL; password in keyring).
+
+    Example: CHORUS_SMTP_URL=smtp://localhost:1025 chorus mail send-pending
+    """
+    from chorus_cli.mail.outbox import deliver_pending
+    from chorus_cli.ui.output import say
+
+    settings = STATE.settings
+    if not settings.smtp_url:
+        say("done.no_smtp")
+        return
+    with unit_of_work() as uow:
+        sent, failed = deliver_pending(uow, settings.smtp_url)
+    say("done.mail_sent", sent=sent, failed=failed)
+    if failed:
+        raise typer.Exit(1)

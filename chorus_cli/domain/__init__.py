@@ -1,0 +1,1 @@
+"""The rules of SPEC.md: use cases that take a unit of work and raise domain errors."""

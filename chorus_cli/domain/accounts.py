@@ -1,0 +1,305 @@
+"""Accounts: creation, activation, passwords, «Mon compte» (ACC-1..8, MFA-1, SET-1)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain import links, notices, passwords, throttle
+from chorus_cli.domain.clock import iso
+from chorus_cli.domain.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
+from chorus_cli.domain.secrets import hash_password, verify_password
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Account
+    from chorus_cli.store.uow import UnitOfWork
+
+ANONYMOUS = "anonymous"
+SYSTEM = "system"
+NAME_MAX = 100
+EDITABLE = ("first_name", "last_name", "phone", "contact_email", "workplace_address", "biography")
+
+
+# --- validation (ACC-1) -------------------------------------------------------------
+
+
+def normalise_email(value: str, field: str = "login_email") -> str:
+    """A syntactically valid address, lower-cased: logins are unique case-insensitively."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise BadInput("acc1.email_invalid", field=field, value=value, reason=str(exc)) from None
+    return result.normalized.lower()
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """E.164, French national formats accepted (``01 23 45 67 89``)."""
+    if value is None or not value.strip():
+        return None
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise BadInput("acc1.phone_invalid", value=value)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_name(value: str | None, field: str) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        raise BadInput("acc1.missing", field=field)
+    if len(value) > NAME_MAX:
+        raise BadInput("field.too_long", field=field, max=NAME_MAX)
+    return value
+
+
+# --- queries ------------------------------------------------------------------------
+
+
+def find(uow: UnitOfWork, email: str) -> Account | None:
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Account
+
+    return uow.session.exec(
+        select(Account).where(col(Account.login_email) == email.strip().lower())
+    ).first()
+
+
+def get(uow: UnitOfWork, email: str) -> Account:
+    account = find(uow, email)
+    if account is None:
+        raise NotFound("account.not_found", email=email)
+    return account
+
+
+def status(uow: UnitOfWork, account: Account) -> str:
+    """pending|active|locked|deactivated; «locked» is derived from the lockout time."""
+    if account.status == "active" and is_locked(uow, account):
+        return "locked"
+    return account.status
+
+
+def is_locked(uow: UnitOfWork, account: Account) -> bool:
+    return account.locked_until is not None and account.locked_until > uow.clock.now()
+
+
+def public(uow: UnitOfWork, account: Account) -> dict[str, Any]:
+    """The account as scripts see it (SPEC's JSON fields first)."""
+    return {
+        "login_email": account.login_email,
+        "contact_email": account.contact_email,
+        "first_name": account.first_name,
+        "last_name": account.last_name,
+        "phone": account.phone,
+        "status": status(uow, account),
+        "workplace_address": account.workplace_address,
+        "biography": account.biography,
+        "language": account.language,
+        "created_at": iso(account.created_at),
+        "activated_at": iso(account.activated_at),
+    }
+
+
+# --- creation and activation (ACC-1..4) ---------------------------------------------
+
+
+def create(
+    uow: UnitOfWork,
+    *,
+    email: str,
+    last_name: str,
+    first_name: str,
+    phone: str | None = None,
+    contact_email: str | None = None,
+    actor: str = ANONYMOUS,
+    language: str | None = None,
+    rate_limited: bool = True,
+) -> Account:
+    """Create a pending account and mail its 60-minute activation link (ACC-1..3, ACC-7)."""
+    from chorus_cli.store.models import Account
+
+    login = normalise_email(email)
+    fields = {
+        "login_email": login,
+        "contact_email": normalise_email(contact_email, "contact_email") if contact_email else login,
+        "last_name": normalise_name(last_name, "last_name"),
+        "first_name": normalise_name(first_name, "first_name"),
+        "phone": normalise_phone(phone),
+    }
+    if find(uow, login) is not None:
+        raise RuleRefused("acc2.exists", email=login)
+    if rate_limited:
+        throttle.spend(uow, login)
+    account = uow.add(
+        Account(**fields, language=language or uow.lang, created_at=uow.clock.now())
+    )
+    link = links.issue(uow, account, "activate")
+    notices.send(
+        uow,
+        "activation",
+        account.login_email,
+        account.language,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        login_email=account.login_email,
+        link=link,
+    )
+    uow.audit(actor, "account.create", login, phone=bool(fields["phone"]))
+    return account
+
+
+def _set_password(uow: UnitOfWork, account: Account, password: str) -> None:
+    """Check ACC-5 against the account and its last five passwords, then store the hash."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import PasswordHistory
+
+    history = uow.session.exec(
+        select(PasswordHistory)
+        .where(col(PasswordHistory.account_id) == account.id)
+        .order_by(col(PasswordHistory.id).desc())
+    ).all()
+    password = passwords.check(
+        password,
+        login_email=account.login_email,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        previous_hashes=[h.password_hash for h in history[: passwords.HISTORY]],
+    )
+    account.password_hash = hash_password(password)
+    uow.add(account)
+    uow.add(
+        PasswordHistory(
+            account_id=account.id, password_hash=account.password_hash, created_at=uow.clock.now()
+        )
+    )
+    for old in history[passwords.HISTORY - 1 :]:
+        uow.session.delete(old)
+
+
+def _activate(uow: UnitOfWork, account: Account) -> None:
+    account.status = "active"
+    account.activated_at = uow.clock.now()
+    uow.add(account)
+    notices.notify(uow, account, "activated")
+
+
+def activate(uow: UnitOfWork, link: str, password: str) -> Account:
+    """Set the first password through the activation link (ACC-3, ACC-4)."""
+    from chorus_cli.store.models import Account
+
+    token = links.consume(uow, link, ("activate", "reset"))
+    account = uow.session.get(Account, token.account_id)
+    if account.status == "deactivated":
+        raise RuleRefused("acc.deactivated")
+    _set_password(uow, account, password)
+    if account.status == "pending":
+        _activate(uow, account)
+    uow.audit(account.login_email, "account.activate", account.login_email)
+    return account
+
+
+def forgot_password(uow: UnitOfWork, email: str) -> None:
+    """Mail a reset link if the account exists; the answer never says whether it does (ACC-6)."""
+    login = normalise_email(email)
+    throttle.spend(uow, login)
+    account = find(uow, login)
+    if account is None or account.status == "deactivated":
+        return
+    link = links.issue(uow, account, "reset")
+    notices.send(
+        uow,
+        "reset",
+        account.login_email,
+        account.language,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        link=link,
+    )
+    uow.audit(ANONYMOUS, "account.forgot_password", account.login_email)
+
+
+def reset_password(uow: UnitOfWork, link: str, password: str) -> Account:
+    """Choose a new password through a reset link; a pending account is activated too (ACC-6).
+
+    Second factors stay in place, and every open session ends.
+    """
+    from chorus_cli.domain import auth
+    from chorus_cli.store.models import Account
+
+    token = links.consume(uow, link, ("reset", "activate"))
+    account = uow.session.get(Account, token.account_id)
+    if account.status == "deactivated":
+        raise RuleRefused("acc.deactivated")
+    _set_password(uow, account, password)
+    account.failed_logins = 0
+    account.locked_until = None
+    if account.status == "pending":
+        _activate(uow, account)
+    else:
+        notices.notify(uow, account, "password_changed")
+    auth.end_sessions(uow, account)
+    uow.audit(account.login_email, "account.reset_password", account.login_email)
+    return account
+
+
+# --- «Mon compte» (SET-1, MFA-1) ----------------------------------------------------
+
+
+def update(uow: UnitOfWork, account: Account, changes: dict[str, str | None]) -> Account:
+    """Edit the fields of «Mon compte»; the login address changes only through LA rules."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise BadInput("account.not_editable", field=sorted(unknown)[0])
+    if not changes:
+        raise BadInput("account.nothing_to_update")
+    clean: dict[str, str | None] = {}
+    for field, value in changes.items():
+        if field in ("first_name", "last_name"):
+            clean[field] = normalise_name(value, field)
+        elif field == "phone":
+            clean[field] = normalise_phone(value)
+        elif field == "contact_email":
+            clean[field] = normalise_email(value or "", field)
+        else:
+            limit = 500 if field == "workplace_address" else 2000
+            value = (value or "").strip() or None
+            if value and len(value) > limit:
+                raise BadInput("field.too_long", field=field, max=limit)
+            clean[field] = value
+    for field, value in clean.items():
+        setattr(account, field, value)
+    uow.add(account)
+    uow.audit(account.login_email, "account.update", account.login_email, fields=sorted(clean))
+    return account
+
+
+def change_password(uow: UnitOfWork, account: Account, current: str, new: str) -> None:
+    """MFA-1: the current password first; ACC-5 applies; a notice is mailed (MFA-5)."""
+    from chorus_cli.domain import auth
+
+    if not verify_password(account.password_hash, passwords.normalise(current)):
+        auth.record_failure(uow, account)
+        raise NotAuthenticated("mfa1.current_wrong")
+    _set_password(uow, account, new)
+    notices.notify(uow, account, "password_changed")
+    auth.end_sessions(uow, account, keep=uow.session_id)
+    uow.audit(account.login_email, "account.password", account.login_email)
+
+
+def unlock(uow: UnitOfWork, actor: Account, email: str) -> Account:
+    """Support lifts a lockout (AUTH-2)."""
+    from chorus_cli.domain import roles
+
+    roles.require(uow, actor, "support", "admin")
+    account = get(uow, email)
+    account.failed_logins = 0
+    account.locked_until = None
+    uow.add(account)
+    uow.audit(actor.login_email, "account.unlock", account.login_email)
+    return account

@@ -1,0 +1,64 @@
+"""Reading the audit log (OPS-4); rows are written by ``UnitOfWork.audit``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain.clock import iso
+from chorus_cli.domain.errors import BadInput
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import AuditEntry
+    from chorus_cli.store.uow import UnitOfWork
+
+
+def parse_since(value: str) -> datetime:
+    from datetime import UTC
+
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput("audit.since_invalid", value=value) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def entries(
+    uow: UnitOfWork,
+    *,
+    actor: str | None = None,
+    target: str | None = None,
+    action: str | None = None,
+    since: str | None = None,
+    limit: int | None = None,
+) -> list[AuditEntry]:
+    """Newest first; ``action`` matches a prefix (``account`` finds ``account.create``)."""
+    from sqlmodel import col, func, select
+
+    from chorus_cli.store.models import AuditEntry
+
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
+    if actor:
+        query = query.where(func.lower(col(AuditEntry.actor)) == actor.strip().lower())
+    if target:
+        query = query.where(func.lower(col(AuditEntry.target)) == target.strip().lower())
+    if action:
+        query = query.where(
+            (col(AuditEntry.action) == action) | col(AuditEntry.action).startswith(action + ".")
+        )
+    if since:
+        query = query.where(col(AuditEntry.at) >= parse_since(since))
+    if limit:
+        query = query.limit(limit)
+    return list(uow.session.exec(query).all())
+
+
+def public(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": iso(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "target": entry.target,
+        "details": entry.details,
+    }

@@ -1,0 +1,237 @@
+"""Log-in with a second factor, sessions and lockout (AUTH-1..5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain import accounts, factors, passwords, roles
+from chorus_cli.domain.errors import LinkExpired, NotAuthenticated
+from chorus_cli.domain.secrets import (
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_hash,
+    verify_password,
+)
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Account, AuthSession, LoginChallenge
+    from chorus_cli.store.uow import UnitOfWork
+
+MAX_FAILURES = 5
+LOCK_TIME = timedelta(minutes=15)
+CODE_TTL = timedelta(minutes=10)
+CODE_TRIES = 5
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=10)
+
+
+@dataclass
+class Pending:
+    """A login that passed the password and waits for its second factor."""
+
+    attempt: str  # the attempt's secret: kept by the client, hashed in the store
+    method: str
+    email: str
+    expires_at: Any
+
+
+@dataclass
+class Opened:
+    token: str
+    account: Account
+
+
+def record_failure(uow: UnitOfWork, account: Account) -> None:
+    """Count a failure; the fifth in a row locks for 15 minutes (AUTH-2).
+
+    Failures while locked are not counted, so they do not extend the lock.
+    The count is committed at once: the refusal that follows must not roll it back.
+    """
+    if not accounts.is_locked(uow, account):
+        account.failed_logins += 1
+        if account.failed_logins >= MAX_FAILURES:
+            account.failed_logins = 0
+            account.locked_until = uow.clock.now() + LOCK_TIME
+            uow.audit("system", "account.lock", account.login_email, minutes=15)
+        uow.add(account)
+        uow.audit(account.login_email, "login.failure", account.login_email)
+    uow.commit()
+
+
+def begin(uow: UnitOfWork, email: str, password: str, method: str | None = None) -> Pending:
+    """Check the password, then start the second factor (AUTH-1, AUTH-2, AUTH-4).
+
+    Wrong address, wrong password, pending, locked or deactivated account: one answer.
+    """
+    from chorus_cli.store.models import LoginChallenge
+
+    password = passwords.normalise(password)
+    account = accounts.find(uow, email)
+    ok = verify_password(account.password_hash if account else None, password)
+    if account is None:
+        raise NotAuthenticated("auth2.refused")
+    if accounts.is_locked(uow, account) or account.status != "active":
+        raise NotAuthenticated("auth2.refused")
+    if not ok:
+        record_failure(uow, account)
+        raise NotAuthenticated("auth2.refused")
+    if needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    factor = factors.choose(uow, account, method)
+    attempt = new_token()
+    now = uow.clock.now()
+    challenge = uow.add(
+        LoginChallenge(
+            attempt_hash=token_hash(attempt),
+            account_id=account.id,
+            method=factor.method,
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+    )
+    factor.start(uow, account, challenge, attempt)
+    uow.add(challenge)
+    uow.audit(account.login_email, "login.challenge", account.login_email, method=factor.method)
+    return Pending(attempt, factor.method, account.login_email, challenge.expires_at)
+
+
+def _challenge(uow: UnitOfWork, attempt: str) -> LoginChallenge:
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import LoginChallenge
+
+    challenge = uow.session.exec(
+        select(LoginChallenge)
+        .where(col(LoginChallenge.attempt_hash) == token_hash(attempt))
+        .with_for_update()
+    ).first()
+    if challenge is None:
+        raise LinkExpired("auth1.no_challenge")
+    if challenge.completed_at is not None:
+        raise LinkExpired("auth1.code_used")
+    if uow.clock.now() >= challenge.expires_at:
+        raise LinkExpired("auth1.code_expired")
+    if challenge.tries >= CODE_TRIES:
+        raise LinkExpired("auth1.no_tries_left")
+    return challenge
+
+
+def complete(uow: UnitOfWork, attempt: str, response: str) -> Opened:
+    """Check the second factor and open a session (AUTH-1, AUTH-3)."""
+    from chorus_cli.store.models import Account, AuthSession
+
+    challenge = _challenge(uow, attempt)
+    account = uow.session.get(Account, challenge.account_id)
+    if accounts.is_locked(uow, account) or account.status != "active":
+        raise NotAuthenticated("auth2.refused")
+    factor = factors.registry()[challenge.method]
+    if not factor.verify(uow, account, challenge, attempt, response):
+        challenge.tries += 1
+        uow.add(challenge)
+        left = CODE_TRIES - challenge.tries
+        record_failure(uow, account)
+        raise NotAuthenticated("auth1.code_wrong", left=left)
+    now = uow.clock.now()
+    challenge.completed_at = now
+    account.failed_logins = 0
+    uow.add(challenge)
+    uow.add(account)
+    token = new_token()
+    session = uow.add(
+        AuthSession(
+            token_hash=token_hash(token),
+            account_id=account.id,
+            method=challenge.method,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    uow.session_id = session.id
+    uow.audit(account.login_email, "login.success", account.login_email, method=challenge.method)
+    return Opened(token, account)
+
+
+def authenticate(uow: UnitOfWork, token: str | None) -> Account:
+    """The account behind a session token; idle 30 min, absolute 10 h (AUTH-3, AUTH-4)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Account, AuthSession
+
+    if not token:
+        raise NotAuthenticated("auth3.no_session")
+    session = uow.session.exec(
+        select(AuthSession).where(col(AuthSession.token_hash) == token_hash(token))
+    ).first()
+    if session is None or session.revoked_at is not None:
+        raise NotAuthenticated("auth3.no_session")
+    now = uow.clock.now()
+    if now - session.last_seen_at >= IDLE_TIMEOUT or now - session.created_at >= ABSOLUTE_TIMEOUT:
+        raise NotAuthenticated("auth3.expired")
+    account = uow.session.get(Account, session.account_id)
+    if account.status != "active" or accounts.is_locked(uow, account):
+        raise NotAuthenticated("auth3.expired")
+    session.last_seen_at = now
+    uow.add(session)
+    uow.session_id = session.id
+    if uow.settings.lang is None:
+        uow.lang = account.language
+    return account
+
+
+def logout(uow: UnitOfWork, token: str | None) -> str | None:
+    """Revoke the session server-side; returns the account's e-mail if there was one."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Account, AuthSession
+
+    if not token:
+        return None
+    session = uow.session.exec(
+        select(AuthSession).where(col(AuthSession.token_hash) == token_hash(token))
+    ).first()
+    if session is None or session.revoked_at is not None:
+        return None
+    session.revoked_at = uow.clock.now()
+    uow.add(session)
+    email = uow.session.get(Account, session.account_id).login_email
+    uow.audit(email, "logout", email)
+    return email
+
+
+def end_sessions(uow: UnitOfWork, account: Account, keep: int | None = None) -> None:
+    """Revoke every open session of the account but ``keep``."""
+    from sqlmodel import col, update
+
+    from chorus_cli.store.models import AuthSession
+
+    query = (
+        update(AuthSession)
+        .where(col(AuthSession.account_id) == account.id)
+        .where(col(AuthSession.revoked_at).is_(None))
+    )
+    if keep is not None:
+        query = query.where(col(AuthSession.id) != keep)
+    uow.session.exec(query.values(revoked_at=uow.clock.now()))
+
+
+def structures(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
+    """The structures the account is attached to (none until structures exist, STR issue)."""
+    return []
+
+
+def whoami(uow: UnitOfWork, account: Account) -> dict[str, Any]:
+    """The account, its platform roles and its structures (AUTH-3, AUTH-5)."""
+    return {
+        **accounts.public(uow, account),
+        "roles": roles.describe(uow, account),
+        "structures": structures(uow, account),
+    }
+
+
+def session_row(uow: UnitOfWork) -> AuthSession | None:
+    from chorus_cli.store.models import AuthSession
+
+    return uow.session.get(AuthSession, uow.session_id) if uow.session_id else None

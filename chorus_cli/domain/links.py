@@ -1,0 +1,79 @@
+"""Mailed single-use links: ``<base-url>/<purpose>?token=<token>`` (SPEC, ACC-3, ACC-6)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+from chorus_cli.domain.errors import BadInput, LinkExpired
+from chorus_cli.domain.secrets import new_token, token_hash
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Account, LinkToken
+    from chorus_cli.store.uow import UnitOfWork
+
+LINK_TTL = timedelta(minutes=60)
+PATHS = {"activate": "activate", "reset": "reset-password"}
+
+
+def issue(uow: UnitOfWork, account: Account, purpose: str, ttl: timedelta = LINK_TTL) -> str:
+    """Create a link for the account; earlier unused links of the same purpose die."""
+    from sqlmodel import col, update
+
+    from chorus_cli.store.models import LinkToken
+
+    now = uow.clock.now()
+    uow.session.exec(
+        update(LinkToken)
+        .where(col(LinkToken.account_id) == account.id)
+        .where(col(LinkToken.purpose) == purpose)
+        .where(col(LinkToken.used_at).is_(None))
+        .values(used_at=now)
+    )
+    token = new_token()
+    uow.add(
+        LinkToken(
+            token_hash=token_hash(token),
+            purpose=purpose,
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    return f"{uow.settings.base_url}/{PATHS.get(purpose, purpose)}?token={token}"
+
+
+def token_from(link: str) -> str:
+    """Accept the whole link or the bare token."""
+    link = link.strip()
+    if "?" in link or "/" in link:
+        tokens = parse_qs(urlsplit(link).query).get("token")
+        if not tokens:
+            raise BadInput("link.malformed")
+        return tokens[0]
+    if not link:
+        raise BadInput("link.malformed")
+    return link
+
+
+def consume(uow: UnitOfWork, link: str, purposes: tuple[str, ...]) -> LinkToken:
+    """Mark the link used and return it; unknown, used or expired links raise LinkExpired."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import LinkToken
+
+    row = uow.session.exec(
+        select(LinkToken)
+        .where(col(LinkToken.token_hash) == token_hash(token_from(link)))
+        .with_for_update()
+    ).first()
+    if row is None or row.purpose not in purposes:
+        raise LinkExpired("link.unknown")
+    if row.used_at is not None:
+        raise LinkExpired("link.used")
+    if uow.clock.now() >= row.expires_at:
+        raise LinkExpired("link.expired")
+    row.used_at = uow.clock.now()
+    uow.add(row)
+    return row

@@ -1,0 +1,116 @@
+"""Platform roles: admin, support, correspondent scoped to departments (PUB-1)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from chorus_cli.domain import accounts, notices
+from chorus_cli.domain.errors import BadInput, NotAllowed, RuleRefused
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Account, RoleGrant
+    from chorus_cli.store.uow import UnitOfWork
+
+ROLES = ("admin", "support", "correspondent")
+# Metropolitan 01-95 with Corsica 2A/2B, overseas 971-976.
+DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$")
+
+
+def grants(uow: UnitOfWork, account: Account) -> list[RoleGrant]:
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import RoleGrant
+
+    return list(
+        uow.session.exec(
+            select(RoleGrant)
+            .where(col(RoleGrant.account_id) == account.id)
+            .order_by(col(RoleGrant.role), col(RoleGrant.department))
+        ).all()
+    )
+
+
+def describe(uow: UnitOfWork, account: Account) -> list[str]:
+    """``["admin", "correspondent:75"]``."""
+    return [g.role + (f":{g.department}" if g.department else "") for g in grants(uow, account)]
+
+
+def has(uow: UnitOfWork, account: Account, *roles: str) -> bool:
+    return any(g.role in roles for g in grants(uow, account))
+
+
+def require(uow: UnitOfWork, account: Account, *roles: str) -> None:
+    """Raise NotAllowed naming the roles that would do (HAB-6)."""
+    if not has(uow, account, *roles):
+        raise NotAllowed("role.required", roles=" | ".join(roles))
+
+
+def _grant(uow: UnitOfWork, account: Account, role: str, department: str | None) -> bool:
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import RoleGrant
+
+    query = select(RoleGrant).where(
+        col(RoleGrant.account_id) == account.id, col(RoleGrant.role) == role
+    )
+    query = query.where(
+        col(RoleGrant.department).is_(None)
+        if department is None
+        else col(RoleGrant.department) == department
+    )
+    if uow.session.exec(query).first() is not None:
+        return False
+    uow.add(
+        RoleGrant(
+            account_id=account.id, role=role, department=department, granted_at=uow.clock.now()
+        )
+    )
+    return True
+
+
+def bootstrap(uow: UnitOfWork, *, email: str, last_name: str, first_name: str) -> Account:
+    """Create the first admin (or promote an existing account) while the store has none."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import RoleGrant
+
+    if uow.session.exec(select(RoleGrant).where(col(RoleGrant.role) == "admin")).first():
+        raise RuleRefused("admin.exists")
+    account = accounts.find(uow, email)
+    if account is None:
+        account = accounts.create(
+            uow,
+            email=email,
+            last_name=last_name,
+            first_name=first_name,
+            actor=accounts.SYSTEM,
+            rate_limited=False,
+        )
+    _grant(uow, account, "admin", None)
+    uow.audit(accounts.SYSTEM, "role.grant", account.login_email, role="admin")
+    return account
+
+
+def grant(
+    uow: UnitOfWork, actor: Account, email: str, role: str, department: str | None = None
+) -> Account:
+    """An admin grants a platform role; a correspondent is scoped to a department."""
+    require(uow, actor, "admin")
+    if role not in ROLES:
+        raise BadInput("role.unknown", role=role, roles=", ".join(ROLES))
+    if department is not None:
+        department = department.strip().upper()
+        if not DEPARTMENT.match(department):
+            raise BadInput("role.department_invalid", department=department)
+    if role == "correspondent" and department is None:
+        raise BadInput("role.department_required")
+    if role != "correspondent" and department is not None:
+        raise BadInput("role.department_only_correspondent")
+    account = accounts.get(uow, email)
+    if _grant(uow, account, role, department):
+        scope = f" ({department})" if department else ""
+        notices.notify(uow, account, "role_granted", role=role, scope=scope)
+        uow.audit(actor.login_email, "role.grant", account.login_email, role=role,
+                  department=department)
+    return account

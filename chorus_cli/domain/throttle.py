@@ -1,0 +1,37 @@
+"""Anti-automation in place of the captcha (ACC-7): 3 requests per address per 15 minutes.
+
+Events are recorded whether or not the address has an account, so the limit itself
+reveals nothing about which addresses exist.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from chorus_cli.domain.errors import RuleRefused
+
+if TYPE_CHECKING:
+    from chorus_cli.store.uow import UnitOfWork
+
+LIMIT = 3
+WINDOW = timedelta(minutes=15)
+
+
+def spend(uow: UnitOfWork, address: str) -> None:
+    """Count one mail-sending request for this address, or refuse it past the limit."""
+    from sqlmodel import col, func, select
+
+    from chorus_cli.store.models import ThrottleEvent
+
+    now = uow.clock.now()
+    key = f"mail:{address}"
+    recent = uow.session.exec(
+        select(func.count())
+        .select_from(ThrottleEvent)
+        .where(col(ThrottleEvent.key) == key)
+        .where(col(ThrottleEvent.at) > now - WINDOW)
+    ).one()
+    if recent >= LIMIT:
+        raise RuleRefused("acc7.rate_limited", limit=LIMIT, minutes=int(WINDOW.total_seconds() // 60))
+    uow.add(ThrottleEvent(key=key, at=now))

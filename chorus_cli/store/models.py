@@ -1,0 +1,137 @@
+"""SQLModel tables. The store keeps data; the rules live in ``chorus_cli.domain``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Account(SQLModel, table=True):
+    """Compte utilisateur: a person who logs in to the portal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Kept lower-cased: the login is unique case-insensitively (ACC-1).
+    login_email: str = Field(max_length=254, unique=True, index=True)
+    contact_email: str = Field(max_length=254)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+    workplace_address: str | None = Field(default=None, max_length=500)
+    biography: str | None = Field(default=None, max_length=2000)
+    photo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    photo_type: str | None = Field(default=None, max_length=40)
+    language: str = Field(default="fr", max_length=2)
+    accessibility: bool = False
+    survey_consent: bool = False
+    status: str = Field(default="pending", max_length=12)  # pending|active|deactivated
+    password_hash: str | None = Field(default=None, max_length=200)
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime
+    activated_at: datetime | None = None
+
+
+class PasswordHistory(SQLModel, table=True):
+    """Former password hashes, so the last five are not reused (ACC-5)."""
+
+    __tablename__ = "password_history"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    password_hash: str = Field(max_length=200)
+    created_at: datetime
+
+
+class RoleGrant(SQLModel, table=True):
+    """Platform role: admin, support or correspondent (scoped to a department)."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (UniqueConstraint("account_id", "role", "department"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=20)
+    department: str | None = Field(default=None, max_length=3)
+    granted_at: datetime
+
+
+class LinkToken(SQLModel, table=True):
+    """A mailed single-use link (activation, reset, ...), stored as a SHA-256 hash."""
+
+    __tablename__ = "link_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    purpose: str = Field(max_length=20)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    payload: str | None = Field(default=None, max_length=254)
+
+
+class LoginChallenge(SQLModel, table=True):
+    """A login attempt that passed the password and awaits its second factor."""
+
+    __tablename__ = "login_challenge"
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_hash: str = Field(max_length=64, unique=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    method: str = Field(max_length=10)
+    code_hash: str | None = Field(default=None, max_length=64)
+    tries: int = 0
+    created_at: datetime
+    expires_at: datetime
+    completed_at: datetime | None = None
+
+
+class AuthSession(SQLModel, table=True):
+    """A CLI session; the token itself is only in the user's keyring."""
+
+    __tablename__ = "auth_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    method: str = Field(max_length=10)
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None = None
+
+
+class Mail(SQLModel, table=True):
+    """Outbox: every mail is written here, then delivered by SMTP when configured."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    to: str = Field(max_length=254, index=True)
+    sender: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str
+    # The same body with links and codes blanked; replaces ``body`` once delivered.
+    body_redacted: str
+    kind: str = Field(max_length=40)
+    created_at: datetime
+    status: str = Field(default="pending", max_length=10)  # pending|sent|failed
+    sent_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=500)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One change: who (an e-mail or ``system``), what, on what, when (OPS-4)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_at", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    actor: str = Field(max_length=254, index=True)
+    action: str = Field(max_length=60, index=True)
+    target: str = Field(max_length=254, index=True)
+    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ThrottleEvent(SQLModel, table=True):
+    """A rate-limited request (ACC-7), recorded whether or not the address exists."""
+
+    __tablename__ = "throttle_event"
+    __table_args__ = (Index("ix_throttle_event_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300)
+    at: datetime

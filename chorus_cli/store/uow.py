@@ -1,0 +1,60 @@
+"""Unit of work: one transaction per command; a refused action rolls back whole."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from chorus_cli.config import Settings
+    from chorus_cli.domain.clock import Clock
+
+
+class UnitOfWork:
+    """``with UnitOfWork(settings, clock) as uow: ...; uow.commit()``.
+
+    Leaving the block without ``commit()`` rolls everything back, audit rows and
+    outbox mails included, so nothing half-written survives an error.
+    """
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.session: Session
+        self.lang: str = settings.lang or "fr"
+        self.session_id: int | None = None  # the CLI session a command runs in, once known
+
+    def __enter__(self) -> UnitOfWork:
+        from sqlmodel import Session
+
+        from chorus_cli.store.engine import get_engine
+
+        self.session = Session(get_engine(self.settings.database_url), expire_on_commit=False)
+        self.session.begin()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # close() rolls back what was not committed; unlike rollback() it keeps the
+        # loaded attributes, so commands can still print what they returned.
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+        # Keep working in a fresh transaction when a command needs a second step.
+        self.session.begin()
+
+    def add(self, obj: Any) -> Any:
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+    def audit(self, actor: str, action: str, target: str, **details: Any) -> None:
+        """Write an audit row in the same transaction as the change (OPS-4)."""
+        from chorus_cli.store.models import AuditEntry
+
+        self.session.add(
+            AuditEntry(
+                at=self.clock.now(), actor=actor, action=action, target=target, details=details
+            )
+        )

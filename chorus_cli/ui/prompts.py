@@ -1,0 +1,50 @@
+"""Prompts that a pipe can answer: one line per prompt when stdin is not a terminal."""
+
+from __future__ import annotations
+
+import sys
+
+from chorus_cli.domain.errors import BadInput
+from chorus_cli.ui.i18n import message
+
+
+def ask(key: str, secret: bool = False, required: bool = True) -> str | None:
+    """Ask on stderr (hidden for secrets) or read the next stdin line from a pipe."""
+    label = message(key)
+    if sys.stdin.isatty():
+        if secret:
+            import getpass
+
+            answer = getpass.getpass(f"{label} : " if _fr() else f"{label}: ", stream=sys.stderr)
+        else:
+            print(f"{label} : " if _fr() else f"{label}: ", end="", file=sys.stderr, flush=True)
+            answer = sys.stdin.readline()
+    else:
+        answer = sys.stdin.readline()
+        if answer == "" and required:
+            raise BadInput("input.missing_answer", prompt=label)
+    answer = answer.rstrip("\r\n")
+    return answer
+
+
+def _fr() -> bool:
+    from chorus_cli.ui.i18n import current
+
+    return current() == "fr"
+
+
+def new_password(password_stdin: bool) -> str:
+    """A new password: one stdin line with --password-stdin, else typed twice (ACC-4)."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = ask("prompt.new_password", secret=True) or ""
+    second = ask("prompt.confirm_password", secret=True) or ""
+    if first != second:
+        raise BadInput("password.mismatch")
+    return first
+
+
+def password(password_stdin: bool, key: str = "prompt.password") -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return ask(key, secret=True) or ""
