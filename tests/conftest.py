@@ -1,0 +1,205 @@
+"""Fixtures: a fresh store per test on SQLite and on a real PostgreSQL, a frozen clock,
+an in-process CLI runner, and helpers to read the outbox and snapshot the store."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from chorus_cli.commands._common import STATE
+from chorus_cli.domain.clock import FrozenClock
+from chorus_cli.store import engine as engine_module
+from tests.pg import Cluster
+
+PASSWORD = "Vr4i-Mot2Passe!"
+NEW_PASSWORD = "Aut7e-Secret#9"
+
+
+@pytest.fixture(scope="session")
+def pg_base():
+    cluster = Cluster()
+    base = cluster.start()
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE chorus_template"))
+    template = engine_module.get_engine(base + "/chorus_template")
+    template.dispose()
+    engine_module._engines.pop(base + "/chorus_template", None)
+    yield base, admin
+    admin.dispose()
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "chorus.db"
+    url = f"sqlite:///{path}"
+    engine_module.get_engine(url).dispose()
+    engine_module._engines.pop(url, None)
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path, sqlite_template):
+    """A migrated, empty store: a SQLite file, or a database on the test cluster."""
+    if request.param == "sqlite":
+        path = tmp_path / "chorus.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        engine_module.dispose_all()
+        return
+    from sqlalchemy import text
+
+    base, admin = request.getfixturevalue("pg_base")
+    name = "t_" + uuid.uuid4().hex[:12]
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE chorus_template"))
+    yield f"{base}/{name}"
+    engine_module.dispose_all()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock()
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+class Runner:
+    """Runs ``chorus`` in process, as the console script would, with the frozen clock."""
+
+    def __init__(self, url: str, home: Path, clock: FrozenClock) -> None:
+        self.url = url
+        self.home = home
+        self.clock = clock
+        self.env = {
+            "CHORUS_DATABASE_URL": url,
+            "CHORUS_DATA_DIR": str(home),
+            "PYTHON_KEYRING_BACKEND": "tests.memory_keyring.MemoryKeyring",
+        }
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        from chorus_cli.cli import main
+        from chorus_cli.store import keychain
+        from chorus_cli.ui import i18n
+
+        saved_env = {k: os.environ.get(k) for k in (*self.env, "CHORUS_LANG", "CHORUS_SMTP_URL")}
+        os.environ.update(self.env)
+        for key in ("CHORUS_LANG", "CHORUS_SMTP_URL"):
+            if key not in self.env:
+                os.environ.pop(key, None)
+        streams = sys.stdin, sys.stdout, sys.stderr
+        sys.stdin = io.StringIO(input or "")
+        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+        keychain.backend.cache_clear()
+        i18n.set_lang("fr")
+        STATE.clock = self.clock
+        code = 0
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            out, err = sys.stdout.getvalue(), sys.stderr.getvalue()
+            sys.stdin, sys.stdout, sys.stderr = streams
+            STATE.clock = None
+            for key, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        return Result(code, out, err)
+
+    # --- helpers that read the store like a user would -------------------------------
+
+    def mails(self, to: str | None = None) -> list[dict]:
+        args = ["mail", "list", "--json"] + (["--to", to] if to else [])
+        return self(*args).json()
+
+    def last_link(self, to: str) -> str:
+        return re.search(r"https?://\S+token=\S+", self.mails(to)[0]["body"]).group(0)
+
+    def last_code(self, to: str) -> str:
+        return re.search(r"\b\d{6}\b", self.mails(to)[0]["body"]).group(0)
+
+    def create(self, email: str = "marie.curie@example.fr", **extra: str) -> Result:
+        args = ["account", "create", "--email", email, "--last-name", extra.get("last", "Curie"),
+                "--first-name", extra.get("first", "Marie")]
+        return self(*args)
+
+    def active_account(self, email: str = "marie.curie@example.fr", password: str = PASSWORD):
+        assert self.create(email).exit_code == 0
+        result = self("account", "activate", self.last_link(email), "--password-stdin",
+                      input=password + "\n")
+        assert result.exit_code == 0, result.stderr
+        return email
+
+    def logged_in(self, email: str = "marie.curie@example.fr", password: str = PASSWORD):
+        self.active_account(email, password)
+        self.login(email, password)
+        return email
+
+    def login(self, email: str, password: str = PASSWORD) -> Result:
+        first = self("login", email, "--password-stdin", input=password + "\n")
+        if first.exit_code != 0:
+            return first
+        return self("login", email, "--code", self.last_code(email))
+
+
+@pytest.fixture
+def cli(store_url, tmp_path, clock):
+    from tests.memory_keyring import MemoryKeyring
+
+    MemoryKeyring.entries = {}
+    home = tmp_path / "home"
+    home.mkdir()
+    return Runner(store_url, home, clock)
+
+
+def snapshot(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, to show that a refused command changed nothing."""
+    from sqlalchemy import MetaData, select
+
+    engine = engine_module.get_engine(url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as conn:
+        return {
+            name: sorted(tuple(map(str, row)) for row in conn.execute(select(table)))
+            for name, table in metadata.tables.items()
+        }
+
+
+@pytest.fixture
+def unchanged(cli):
+    """``with unchanged(): <refused command>`` asserts the store is the same afterwards."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def check():
+        before = snapshot(cli.url)
+        yield
+        assert snapshot(cli.url) == before
+
+    return check
