@@ -112,7 +112,7 @@ class Runner:
         streams = sys.stdin, sys.stdout, sys.stderr
         sys.stdin = io.StringIO(input or "")
         sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
-        keychain.backend.cache_clear()
+        keychain._system_backend.cache_clear()
         i18n.set_lang("fr")
         STATE.clock = self.clock
         code = 0

@@ -1,13 +1,24 @@
-"""chorus demo: placeholder until the narrated flow lands."""
+"""chorus demo: the main flows, narrated, on a temporary store."""
 
 from __future__ import annotations
 
+from typing import Annotated
 
-def demo() -> None:
+import typer
+
+
+def demo(
+    plain: Annotated[
+        bool, typer.Option("--plain", help="No colour, no box drawing (accessibility).")
+    ] = False,
+) -> None:
     """Run the main flows on a temporary store, narrated (nothing touches your store).
 
     Example: chorus demo
     """
-    from chorus_cli.demo import run
+    import os
 
-    run()
+    from chorus_cli.demo import run
+    from chorus_cli.ui.i18n import current
+
+    run(lang=current(), plain=plain or bool(os.environ.get("NO_COLOR")))

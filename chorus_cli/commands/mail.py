@@ -36,9 +36,8 @@ def list_(
     with unit_of_work() as uow:
         rows = [public(m) for m in list_mail(uow, to, limit)]
     if fmt == "table":
-        rows = [{k: v for k, v in row.items() if k != "body"} for row in rows]
-        for row in rows:
-            row["subject"] = row["subject"][:60]
+        # The table is for reading in a terminal: the body is in --json and --format csv.
+        rows = [{k: v for k, v in row.items() if k not in ("body", "sender")} for row in rows]
     emit(rows, fmt)
 
 

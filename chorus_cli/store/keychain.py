@@ -28,8 +28,20 @@ def store_id(database_url: str) -> str:
     return make_url(database_url).render_as_string(hide_password=True)
 
 
-@cache
+_override: list[KeyringBackend] = []
+
+
+def use_backend(chosen: KeyringBackend | None) -> None:
+    """Use this backend in this process (the demo keeps its session out of your keyring)."""
+    _override[:] = [chosen] if chosen is not None else []
+
+
 def backend() -> KeyringBackend:
+    return _override[0] if _override else _system_backend()
+
+
+@cache
+def _system_backend() -> KeyringBackend:
     import keyring
     from keyring.backends import fail
 
@@ -82,3 +94,27 @@ def delete(kind: str, database_url: str) -> None:
         backend().delete_password(SERVICE, _entry(kind, database_url))
     except PasswordDeleteError:
         pass
+
+
+def memory_backend() -> KeyringBackend:
+    """A keyring that lives in this process only (the demo, and tests)."""
+    from keyring.backend import KeyringBackend
+    from keyring.errors import PasswordDeleteError
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            self.entries: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.entries.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.entries[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            if self.entries.pop((service, username), None) is None:
+                raise PasswordDeleteError(username)
+
+    return MemoryKeyring()

@@ -1,0 +1,76 @@
+"""Run ``chorus`` inside this process, as the console script would, capturing its output.
+
+The demo uses it to show real commands on a temporary store with a clock it can move;
+the tests use it to run commands fast.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chorus_cli.domain.clock import Clock
+
+CLEARED = ("CHORUS_LANG", "CHORUS_SMTP_URL", "COLUMNS")
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self):  # type: ignore[no-untyped-def]
+        import json
+
+        return json.loads(self.stdout)
+
+
+@contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in (*env, *CLEARED)}
+    for key in CLEARED:
+        os.environ.pop(key, None)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def invoke(
+    args: list[str], *, env: Mapping[str, str], clock: Clock, input: str | None = None
+) -> Outcome:
+    """Run one command with this environment and clock; stdin is ``input`` (a pipe)."""
+    from chorus_cli.cli import main
+    from chorus_cli.commands._common import STATE
+    from chorus_cli.store import keychain
+    from chorus_cli.ui import i18n
+
+    streams = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin = io.StringIO(input or "")
+    sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+    keychain._system_backend.cache_clear()
+    i18n.set_lang("fr")
+    STATE.clock = clock
+    code = 0
+    try:
+        with _environment(env):
+            main(list(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        out, err = sys.stdout.getvalue(), sys.stderr.getvalue()
+        sys.stdin, sys.stdout, sys.stderr = streams
+        STATE.clock = None
+    return Outcome(code, out, err)
