@@ -87,6 +87,32 @@ def _wants_json(argv: list[str]) -> bool:
     return False
 
 
+ROOT_OPTIONS = ("--db", "--lang")
+
+
+def hoist_root_options(argv: list[str]) -> list[str]:
+    """Let ``--db`` and ``--lang`` be given anywhere: ``chorus whoami --lang en`` works."""
+    head: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in ROOT_OPTIONS and i > 0:
+            if "=" in arg:
+                head.append(arg)
+            else:
+                head.extend(argv[i : i + 2])
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return head + rest
+
+
 def report(code: int, kind: str, text: str, as_json: bool) -> None:
     """One sentence on stderr; a JSON object there with --format json (SPEC contract)."""
     if as_json:
@@ -107,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     """
     from chorus_cli.domain.errors import ChorusError
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = hoist_root_options(list(sys.argv[1:] if argv is None else argv))
     as_json = _wants_json(args)
     command = typer.main.get_command(app)
     try:

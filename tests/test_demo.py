@@ -1,0 +1,48 @@
+"""`chorus demo` runs the main flows for real, on a temporary store."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CHORUS = Path(sys.executable).parent / "chorus"
+
+
+def run_demo(tmp_path, *args, env=None):
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CHORUS_", "PYTHON_KEYRING"))
+    }
+    environment.update(
+        {"CHORUS_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120", **(env or {})}
+    )
+    return subprocess.run(
+        [str(CHORUS), *args, "demo", "--plain"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+
+
+def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
+    result = run_demo(tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # ACC-3: created pending, activation mail shown; ACC-5: weak password refused (exit 2);
+    # AUTH-1: login with the mailed code; ACC-4: an expired link exits 6, reset works.
+    assert "status              pending" in out
+    assert "activate?token=" in out
+    assert "Mot de passe refusé (ACC-5)" in out
+    assert "Connecté en tant que marie.curie@example.fr" in out
+    assert "Ce lien a expiré (ACC-4" in out
+    assert out.count("exit 6") == 1 and out.count("exit 2") == 1
+    assert "account.create" in out  # the audit log
+    # The user's own store (the data dir) was never created.
+    assert not (tmp_path / "data" / "chorus.db").exists()
+
+
+def test_demo_speaks_english_with_lang_en(tmp_path):
+    result = run_demo(tmp_path, "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    assert "Password refused (ACC-5)" in result.stdout
+    assert "Logged in as marie.curie@example.fr" in result.stdout
