@@ -6,9 +6,8 @@ Only Typer is imported at start-up; every command imports what it needs when it 
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated
-
-from enum import Enum
 
 import typer
 
@@ -21,7 +20,7 @@ app = new_group(
 )
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     fr = "fr"
     en = "en"
 
@@ -119,7 +118,9 @@ def report(code: int, kind: str, text: str, as_json: bool) -> None:
         import json
 
         print(
-            json.dumps({"error": {"code": code, "kind": kind, "message": text}}, ensure_ascii=False),
+            json.dumps(
+                {"error": {"code": code, "kind": kind, "message": text}}, ensure_ascii=False
+            ),
             file=sys.stderr,
         )
     else:
@@ -154,7 +155,9 @@ def main(argv: list[str] | None = None) -> None:
         from chorus_cli.ui.i18n import message
 
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        text = message("store.unreachable", url=store_id(STATE.settings.database_url), reason=reason)
+        text = message(
+            "store.unreachable", url=store_id(STATE.settings.database_url), reason=reason
+        )
         report(2, "store", text, as_json)
         sys.exit(2)
 

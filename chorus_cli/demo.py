@@ -28,7 +28,7 @@ NARRATION = {
     "fr": {
         "title": "Démonstration de chorus : le cycle de vie d'un compte Chorus Pro",
         "store": "Magasin temporaire : {path} (supprimé à la fin).",
-        "s1": "1. Créer un compte : il est en attente, le lien d'activation part par e-mail (ACC-1..3)",
+        "s1": "1. Créer un compte : en attente, le lien d'activation part par e-mail (ACC-1..3)",
         "s2": "2. Lire la boîte d'envoi locale et y prendre le lien",
         "s3": "3. Un mot de passe faible est refusé, règle par règle (ACC-5)",
         "s4": "4. Activer le compte avec le lien collé (ACC-4)",
@@ -80,13 +80,13 @@ class Demo:
 
     def step(self, key: str) -> None:
         self.console.print()
-        self.console.print(Rule(self.words[key], style="cyan", characters="-" if self.plain else "─"))
+        self.console.print(
+            Rule(self.words[key], style="cyan", characters="-" if self.plain else "─")
+        )
 
     def run(self, *args: str, input: str | None = None, shown: str | None = None) -> Outcome:
         """Run ``chorus ARGS``; a link argument is printed as ``shown`` (LINK)."""
-        printed = " ".join(
-            shown if shown and "token=" in a else shlex.quote(a) for a in args
-        )
+        printed = " ".join(shown if shown and "token=" in a else shlex.quote(a) for a in args)
         pipe = f"echo {shlex.quote(input.strip())} | " if input else ""
         self.console.print(Text(f"$ {pipe}chorus {printed}", style="bold green"))
         outcome = invoke(list(args), env=self.env, clock=self.clock, input=input)
@@ -138,8 +138,18 @@ def _scenario(demo: Demo, folder: Path) -> None:
     demo.say("store", path=str(folder / "demo.db"))
 
     demo.step("s1")
-    demo.run("account", "create", "--email", marie, "--last-name", "Curie",
-             "--first-name", "Marie", "--phone", "01 23 45 67 89")
+    demo.run(
+        "account",
+        "create",
+        "--email",
+        marie,
+        "--last-name",
+        "Curie",
+        "--first-name",
+        "Marie",
+        "--phone",
+        "01 23 45 67 89",
+    )
 
     demo.step("s2")
     demo.run("mail", "list", "--to", marie)
@@ -168,12 +178,19 @@ def _scenario(demo: Demo, folder: Path) -> None:
     old_link = _link(demo.mail_body(paul))
     demo.clock.advance(minutes=61)
     demo.say("clock")
-    demo.run("account", "activate", old_link, "--password-stdin", input=PASSWORD + "\n",
-             shown="LINK")
+    demo.run(
+        "account", "activate", old_link, "--password-stdin", input=PASSWORD + "\n", shown="LINK"
+    )
     demo.run("account", "forgot-password", paul)
     fresh = _link(demo.mail_body(paul))
-    demo.run("account", "reset-password", fresh, "--password-stdin", input=PASSWORD + "\n",
-             shown="NEW_LINK")
+    demo.run(
+        "account",
+        "reset-password",
+        fresh,
+        "--password-stdin",
+        input=PASSWORD + "\n",
+        shown="NEW_LINK",
+    )
 
     demo.step("s8")
     demo.run("audit", "list", "--limit", "12")

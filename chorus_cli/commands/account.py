@@ -182,7 +182,9 @@ def password(password_stdin: PasswordStdinOpt = False) -> None:
 
 
 @app.command()
-def unlock(email: Annotated[str, typer.Argument(help="Login e-mail of the locked account.")]) -> None:
+def unlock(
+    email: Annotated[str, typer.Argument(help="Login e-mail of the locked account.")],
+) -> None:
     """Support: lift the 15-minute lockout of an account (AUTH-2).
 
     Example: chorus account unlock marie@example.fr

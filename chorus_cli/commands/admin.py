@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
-
-from enum import Enum
 
 import typer
 
 from chorus_cli.commands._common import current_account, new_group, unit_of_work
 
-class Role(str, Enum):
+
+class Role(StrEnum):
     admin = "admin"
     support = "support"
     correspondent = "correspondent"

@@ -13,7 +13,9 @@ app = new_group("audit", "The audit log: every change, its actor and target.")
 
 @app.command("list")
 def list_(
-    actor: Annotated[str | None, typer.Option("--actor", help="E-mail, system or anonymous.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="E-mail, system or anonymous.")
+    ] = None,
     target: Annotated[str | None, typer.Option("--target", help="What was changed.")] = None,
     action: Annotated[
         str | None, typer.Option("--action", help="Action or its prefix (account, login…).")

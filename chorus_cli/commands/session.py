@@ -20,7 +20,9 @@ from chorus_cli.commands._common import (
 
 MethodOpt = Annotated[
     str | None,
-    typer.Option("--method", help="Second factor: email|totp|key (se connecter d'une autre façon)."),
+    typer.Option(
+        "--method", help="Second factor: email|totp|key (se connecter d'une autre façon)."
+    ),
 ]
 CodeOpt = Annotated[
     str | None, typer.Option("--code", help="The second-factor code, without a prompt.")

@@ -126,7 +126,9 @@ def create(
     login = normalise_email(email)
     fields = {
         "login_email": login,
-        "contact_email": normalise_email(contact_email, "contact_email") if contact_email else login,
+        "contact_email": normalise_email(contact_email, "contact_email")
+        if contact_email
+        else login,
         "last_name": normalise_name(last_name, "last_name"),
         "first_name": normalise_name(first_name, "first_name"),
         "phone": normalise_phone(phone),
@@ -135,9 +137,7 @@ def create(
         raise RuleRefused("acc2.exists", email=login)
     if rate_limited:
         throttle.spend(uow, login)
-    account = uow.add(
-        Account(**fields, language=language or uow.lang, created_at=uow.clock.now())
-    )
+    account = uow.add(Account(**fields, language=language or uow.lang, created_at=uow.clock.now()))
     link = links.issue(uow, account, "activate")
     notices.send(
         uow,

@@ -111,6 +111,7 @@ def grant(
     if _grant(uow, account, role, department):
         scope = f" ({department})" if department else ""
         notices.notify(uow, account, "role_granted", role=role, scope=scope)
-        uow.audit(actor.login_email, "role.grant", account.login_email, role=role,
-                  department=department)
+        uow.audit(
+            actor.login_email, "role.grant", account.login_email, role=role, department=department
+        )
     return account

@@ -33,5 +33,7 @@ def spend(uow: UnitOfWork, address: str) -> None:
         .where(col(ThrottleEvent.at) > now - WINDOW)
     ).one()
     if recent >= LIMIT:
-        raise RuleRefused("acc7.rate_limited", limit=LIMIT, minutes=int(WINDOW.total_seconds() // 60))
+        raise RuleRefused(
+            "acc7.rate_limited", limit=LIMIT, minutes=int(WINDOW.total_seconds() // 60)
+        )
     uow.add(ThrottleEvent(key=key, at=now))

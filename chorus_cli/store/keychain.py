@@ -88,12 +88,12 @@ def put(kind: str, database_url: str, value: str) -> None:
 
 
 def delete(kind: str, database_url: str) -> None:
+    from contextlib import suppress
+
     from keyring.errors import PasswordDeleteError
 
-    try:
+    with suppress(PasswordDeleteError):
         backend().delete_password(SERVICE, _entry(kind, database_url))
-    except PasswordDeleteError:
-        pass
 
 
 def memory_backend() -> KeyringBackend:

@@ -250,8 +250,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "If an account exists for {email}, a reset link valid 60 minutes has been sent to it.",
     ),
     "done.reset": (
-        "Mot de passe de {email} réinitialisé ; vos facteurs d'authentification sont"
-        " conservés.",
+        "Mot de passe de {email} réinitialisé ; vos facteurs d'authentification sont conservés.",
         "Password of {email} reset; your authentication factors are kept.",
     ),
     "done.code_sent": (
