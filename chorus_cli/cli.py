@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from functools import cache
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands import account, admin, audit, db, demo, mail, session
 from chorus_cli.commands._common import STATE, AppContext, new_group
+
+if TYPE_CHECKING:
+    from typer.core import TyperGroup as click_command
 
 app = new_group(
     "chorus",
@@ -127,18 +131,42 @@ def report(code: int, kind: str, text: str, as_json: bool) -> None:
         print(text, file=sys.stderr)
 
 
+@cache
+def _command() -> click_command:
+    """The Click command tree, built once per process."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, turn every user error into its exit code.
 
-    Usage errors are Click's (exit 2); domain errors are ours, one sentence each.
+    Usage errors are Click's (exit 2; a JSON object with --format json); domain errors
+    are ours, one sentence each; an unexpected error is one sentence too, its traceback
+    only with CHORUS_DEBUG=1 (our locals and SQL parameters hold secrets).
     """
+    # Typer 0.27 (pinned) ships its own copy of Click: its exceptions, not click's.
+    from typer._click import exceptions as click_errors
+
     from chorus_cli.domain.errors import ChorusError
 
     args = hoist_root_options(list(sys.argv[1:] if argv is None else argv))
     as_json = _wants_json(args)
-    command = typer.main.get_command(app)
+    command = _command()
     try:
-        command.main(args=args, prog_name="chorus", standalone_mode=True)
+        # Not standalone: Click would print its usage errors itself, never as JSON.
+        code = command.main(args=args, prog_name="chorus", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click_errors.ClickException as exc:
+        if as_json:
+            report(exc.exit_code, "usage", exc.format_message(), as_json)
+        else:
+            exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("Aborted!", file=sys.stderr)
+        sys.exit(1)
     except ChorusError as exc:
         from chorus_cli.ui.i18n import message
 
@@ -146,20 +174,31 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # a store that cannot be reached is bad configuration, not a bug
-        from sqlalchemy.exc import OperationalError
+    except Exception as exc:  # a store that cannot be opened is bad configuration (2)
+        from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-        if not isinstance(exc, OperationalError):
-            raise
-        from chorus_cli.store.keychain import store_id
         from chorus_cli.ui.i18n import message
 
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        text = message(
-            "store.unreachable", url=store_id(STATE.settings.database_url), reason=reason
-        )
+        if isinstance(exc, ArgumentError):  # includes an unknown dialect
+            text = message("store.bad_url", reason=str(exc).splitlines()[0])
+        # A bare DatabaseError (not its Integrity/Programming subclasses) is SQLite's
+        # "file is not a database": --db points at some other file.
+        elif isinstance(exc, OperationalError) or type(exc) is DatabaseError:
+            from chorus_cli.store.keychain import store_id
+
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            url = store_id(STATE.settings.database_url)
+            text = message("store.unreachable", url=url, reason=reason)
+        else:
+            import os
+
+            if os.environ.get("CHORUS_DEBUG"):
+                raise
+            report(1, "internal", message("internal.error", error=type(exc).__name__), as_json)
+            sys.exit(1)
         report(2, "store", text, as_json)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["AppContext", "app", "main"]

@@ -16,7 +16,8 @@ def data_dir() -> Path:
     from platformdirs import user_data_dir
 
     path = Path(os.environ.get("CHORUS_DATA_DIR") or user_data_dir("chorus", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    # The store and the session fallback file live here: readable by the user only.
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

@@ -203,3 +203,10 @@ def unchanged(cli):
         assert snapshot(cli.url) == before
 
     return check
+
+
+@pytest.fixture(autouse=True)
+def _tracebacks_in_tests(monkeypatch):
+    """In process, an unexpected error keeps its traceback (the CLI prints one sentence
+    instead unless CHORUS_DEBUG is set); tests/e2e runs the real executable without it."""
+    monkeypatch.setenv("CHORUS_DEBUG", "1")

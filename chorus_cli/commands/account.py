@@ -165,6 +165,7 @@ def password(password_stdin: PasswordStdinOpt = False) -> None:
     """Change your password: current, new, confirmation; a notice is mailed (MFA-1).
 
     With --password-stdin, the first line is the current password, the second the new one.
+
     Example: chorus account password
     """
     from chorus_cli.domain import accounts

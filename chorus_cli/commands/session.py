@@ -53,6 +53,7 @@ def login(
 
     The default factor is a 6-digit code mailed to the login address. From a script,
     the code can come later: `chorus login EMAIL --code CODE` finishes the attempt.
+
     Example: chorus login marie@example.fr
     """
     from chorus_cli.domain import auth
@@ -108,7 +109,8 @@ def login(
     if not summary["structures"]:
         say("hint.no_structure")
     if fmt != "table":
-        emit({"status": "logged_in", **summary}, fmt)
+        # Last, or the account's own status ("active", implied here) would hide it.
+        emit({**summary, "status": "logged_in"}, fmt)
 
 
 def logout() -> None:

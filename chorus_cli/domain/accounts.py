@@ -180,6 +180,8 @@ def _set_password(uow: UnitOfWork, account: Account, password: str) -> None:
     )
     for old in history[passwords.HISTORY - 1 :]:
         uow.session.delete(old)
+    # A new password voids the links still out (SECURITY.md test idea 7).
+    links.void(uow, account, ("activate", "reset"))
 
 
 def _activate(uow: UnitOfWork, account: Account) -> None:
@@ -189,17 +191,28 @@ def _activate(uow: UnitOfWork, account: Account) -> None:
     notices.notify(uow, account, "activated")
 
 
-def activate(uow: UnitOfWork, link: str, password: str) -> Account:
-    """Set the first password through the activation link (ACC-3, ACC-4)."""
+def _account_by_link(uow: UnitOfWork, link: str) -> Account:
+    """Use up an activation or reset link and return its account (ACC-3, ACC-6)."""
     from chorus_cli.store.models import Account
 
     token = links.consume(uow, link, ("activate", "reset"))
     account = uow.session.get(Account, token.account_id)
     if account.status == "deactivated":
         raise RuleRefused("acc.deactivated")
+    return account
+
+
+def activate(uow: UnitOfWork, link: str, password: str) -> Account:
+    """Set the first password through the activation link (ACC-3, ACC-4).
+
+    The reset link of 1.7.3 works here too; on an account already active it resets the
+    password exactly as ``reset_password`` does (notice, sessions ended).
+    """
+    account = _account_by_link(uow, link)
+    if account.status != "pending":
+        return _reset(uow, account, password)
     _set_password(uow, account, password)
-    if account.status == "pending":
-        _activate(uow, account)
+    _activate(uow, account)
     uow.audit(account.login_email, "account.activate", account.login_email)
     return account
 
@@ -229,13 +242,12 @@ def reset_password(uow: UnitOfWork, link: str, password: str) -> Account:
 
     Second factors stay in place, and every open session ends.
     """
-    from chorus_cli.domain import auth
-    from chorus_cli.store.models import Account
+    return _reset(uow, _account_by_link(uow, link), password)
 
-    token = links.consume(uow, link, ("reset", "activate"))
-    account = uow.session.get(Account, token.account_id)
-    if account.status == "deactivated":
-        raise RuleRefused("acc.deactivated")
+
+def _reset(uow: UnitOfWork, account: Account, password: str) -> Account:
+    from chorus_cli.domain import auth
+
     _set_password(uow, account, password)
     account.failed_logins = 0
     account.locked_until = None

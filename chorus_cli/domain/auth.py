@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import accounts, factors, passwords, roles
-from chorus_cli.domain.errors import LinkExpired, NotAuthenticated
+from chorus_cli.domain.errors import BadInput, LinkExpired, NotAuthenticated
 from chorus_cli.domain.secrets import (
     hash_password,
     needs_rehash,
@@ -49,7 +49,10 @@ def record_failure(uow: UnitOfWork, account: Account) -> None:
 
     Failures while locked are not counted, so they do not extend the lock.
     The count is committed at once: the refusal that follows must not roll it back.
+    The row is read again under a lock first: on PostgreSQL, failures guessed in
+    parallel would otherwise each add one to the same stale count (a lost update).
     """
+    uow.session.refresh(account, with_for_update=True)
     if not accounts.is_locked(uow, account):
         account.failed_logins += 1
         if account.failed_logins >= MAX_FAILURES:
@@ -68,6 +71,8 @@ def begin(uow: UnitOfWork, email: str, password: str, method: str | None = None)
     """
     from chorus_cli.store.models import LoginChallenge
 
+    if method is not None and method not in factors.METHODS:
+        raise BadInput("auth1.method_unknown", method=method, methods=", ".join(factors.METHODS))
     password = passwords.normalise(password)
     account = accounts.find(uow, email)
     ok = verify_password(account.password_hash if account else None, password)
@@ -171,7 +176,9 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Account:
     if now - session.last_seen_at >= IDLE_TIMEOUT or now - session.created_at >= ABSOLUTE_TIMEOUT:
         raise NotAuthenticated("auth3.expired")
     account = uow.session.get(Account, session.account_id)
-    if account.status != "active" or accounts.is_locked(uow, account):
+    # A lockout stops new log-ins only (AUTH-4): else five wrong passwords typed by
+    # anyone who knows the address would end the owner's open sessions.
+    if account.status != "active":
         raise NotAuthenticated("auth3.expired")
     session.last_seen_at = now
     uow.add(session)

@@ -19,18 +19,10 @@ PATHS = {"activate": "activate", "reset": "reset-password"}
 
 def issue(uow: UnitOfWork, account: Account, purpose: str, ttl: timedelta = LINK_TTL) -> str:
     """Create a link for the account; earlier unused links of the same purpose die."""
-    from sqlmodel import col, update
-
     from chorus_cli.store.models import LinkToken
 
     now = uow.clock.now()
-    uow.session.exec(
-        update(LinkToken)
-        .where(col(LinkToken.account_id) == account.id)
-        .where(col(LinkToken.purpose) == purpose)
-        .where(col(LinkToken.used_at).is_(None))
-        .values(used_at=now)
-    )
+    void(uow, account, (purpose,))
     token = new_token()
     uow.add(
         LinkToken(
@@ -42,6 +34,21 @@ def issue(uow: UnitOfWork, account: Account, purpose: str, ttl: timedelta = LINK
         )
     )
     return f"{uow.settings.base_url}/{PATHS.get(purpose, purpose)}?token={token}"
+
+
+def void(uow: UnitOfWork, account: Account, purposes: tuple[str, ...]) -> None:
+    """Mark the account's unused links of these purposes as used: they no longer work."""
+    from sqlmodel import col, update
+
+    from chorus_cli.store.models import LinkToken
+
+    uow.session.exec(
+        update(LinkToken)
+        .where(col(LinkToken.account_id) == account.id)
+        .where(col(LinkToken.purpose).in_(purposes))
+        .where(col(LinkToken.used_at).is_(None))
+        .values(used_at=uow.clock.now())
+    )
 
 
 def token_from(link: str) -> str:

@@ -38,9 +38,15 @@ def hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID)
 
 
-@cache
-def _dummy_hash() -> str:
-    return hasher().hash(new_token())
+# Checked against when the account does not exist or has no password yet. A constant
+# made by ``hasher()`` from a discarded random token: hashing one at run time would
+# happen in every ``chorus`` process (each command is one) and make an unknown address
+# cost two Argon2 runs instead of one, a timing oracle. Regenerate it if the parameters
+# change (tests check ``needs_rehash(DUMMY_HASH)`` is false).
+DUMMY_HASH = (
+    "$argon2id$v=19$m=19456,t=2,p=1$UR+jC32qQLkEvIxYlh7row"
+    "$no8amtXIeMMGcZj5to+IopZLZ1zGU30r8JH75igj2a4"
+)
 
 
 def hash_password(password: str) -> str:
@@ -52,7 +58,7 @@ def verify_password(stored: str | None, password: str) -> bool:
     from argon2.exceptions import InvalidHashError, VerificationError
 
     try:
-        return hasher().verify(stored or _dummy_hash(), password) and stored is not None
+        return hasher().verify(stored or DUMMY_HASH, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

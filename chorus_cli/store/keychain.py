@@ -3,21 +3,23 @@
 
 On a machine with no usable keyring backend (headless Linux: keyring falls back to
 ``fail`` or, with keyrings.alt, silently to a plaintext file), the token goes to a
-0600 file in the user data dir instead, and the user is warned once.
+0600 file in the user data dir instead (``FileKeyring``), and the user is warned once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 SERVICE = "chorus-cli"
-FALLBACK_FILE = "session-keyring.cfg"
+FALLBACK_FILE = "session-keyring.json"
 WARNED_MARKER = ".keyring-warning-shown"
 
 
@@ -36,43 +38,88 @@ def use_backend(chosen: KeyringBackend | None) -> None:
     _override[:] = [chosen] if chosen is not None else []
 
 
-def backend() -> KeyringBackend:
+def backend() -> KeyringBackend | FileKeyring:
     return _override[0] if _override else _system_backend()
 
 
+def _headless_linux() -> bool:
+    """No session bus: Secret Service and KWallet cannot answer, so don't ask them.
+
+    keyring's discovery loads every backend plugin (one runs gcc through ctypes to look
+    for macOS' Security framework) only to end on a plaintext file: ~100 ms a command.
+    """
+    return sys.platform.startswith("linux") and not os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+
+
 @cache
-def _system_backend() -> KeyringBackend:
+def _system_backend() -> KeyringBackend | FileKeyring:
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        import keyring
+
+        return keyring.get_keyring()  # an explicit choice is respected as it is
+    if _headless_linux():
+        return _file_backend()
     import keyring
     from keyring.backends import fail
 
     chosen = keyring.get_keyring()
-    if os.environ.get("PYTHON_KEYRING_BACKEND"):
-        return chosen  # an explicit choice is respected as it is
     priority = getattr(chosen, "priority", 0)
     if isinstance(chosen, fail.Keyring) or priority < 1:
         return _file_backend()
     return chosen
 
 
-def _file_backend() -> KeyringBackend:
-    from keyrings.alt.file import PlaintextKeyring
+class FileKeyring:
+    """The fallback: a JSON file only its owner can read (0600), written atomically.
 
+    It stands in for a keyring backend (same three methods) without importing keyring,
+    which costs ~40 ms on every command of a headless machine.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, str]:
+        import json
+
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _write(self, entries: dict[str, str]) -> None:
+        import json
+
+        partial = self.path.with_suffix(".tmp")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(entries, handle)
+        os.replace(partial, self.path)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._read().get(f"{service}/{username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._write({**self._read(), f"{service}/{username}": password})
+
+    def delete_password(self, service: str, username: str) -> None:
+        entries = self._read()
+        if entries.pop(f"{service}/{username}", None) is not None:
+            self._write(entries)
+
+
+def _file_backend() -> FileKeyring:
     from chorus_cli.config import data_dir
 
     folder = data_dir()
     path = folder / FALLBACK_FILE
-    file_backend = PlaintextKeyring()
-    file_backend.file_path = str(path)
-    if not path.exists():
-        path.touch(mode=0o600)
-    os.chmod(path, 0o600)
     marker = folder / WARNED_MARKER
     if not marker.exists():
         from chorus_cli.ui.i18n import message
 
         print(message("keyring.fallback", path=str(path)), file=sys.stderr)
         marker.touch()
-    return file_backend
+    return FileKeyring(path)
 
 
 def _entry(kind: str, database_url: str) -> str:
@@ -88,12 +135,14 @@ def put(kind: str, database_url: str, value: str) -> None:
 
 
 def delete(kind: str, database_url: str) -> None:
-    from contextlib import suppress
-
+    chosen = backend()
+    if isinstance(chosen, FileKeyring):
+        chosen.delete_password(SERVICE, _entry(kind, database_url))
+        return
     from keyring.errors import PasswordDeleteError
 
-    with suppress(PasswordDeleteError):
-        backend().delete_password(SERVICE, _entry(kind, database_url))
+    with contextlib.suppress(PasswordDeleteError):
+        chosen.delete_password(SERVICE, _entry(kind, database_url))
 
 
 def memory_backend() -> KeyringBackend:

@@ -213,9 +213,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Magasin inaccessible ({url}) : {reason}.",
         "Cannot open the store ({url}): {reason}.",
     ),
+    "store.bad_url": (
+        "URL de magasin invalide (--db ou CHORUS_DATABASE_URL) : {reason}.",
+        "Invalid store URL (--db or CHORUS_DATABASE_URL): {reason}.",
+    ),
     "backup.sqlite_only": (
         "« db backup » ne sauvegarde qu'un magasin SQLite ; pour PostgreSQL, utilisez pg_dump.",
         "`db backup` only backs up a SQLite store; for PostgreSQL use pg_dump.",
+    ),
+    "internal.error": (
+        "Erreur interne inattendue ({error}) : rien n'a été enregistré pour cette étape ;"
+        " relancez avec CHORUS_DEBUG=1 pour le détail et signalez-la.",
+        "Unexpected internal error ({error}): nothing was saved for this step; run again"
+        " with CHORUS_DEBUG=1 for details and report it.",
+    ),
+    "backup.no_file": (
+        "Ce magasin SQLite est en mémoire : il n'y a pas de fichier à sauvegarder.",
+        "This SQLite store is in memory: there is no file to back up.",
+    ),
+    "backup.dir_missing": (
+        "Le dossier {path} n'existe pas : créez-le ou choisissez un autre fichier.",
+        "The folder {path} does not exist: create it or choose another file.",
+    ),
+    "backup.failed": (
+        "Sauvegarde impossible dans {path} : {reason}.",
+        "Cannot write the backup to {path}: {reason}.",
     ),
     "backup.exists": (
         "{path} existe déjà : choisissez un autre fichier.",

@@ -56,22 +56,23 @@ def emit(data: list[dict[str, Any]] | dict[str, Any], fmt: str, title: str | Non
             writer.writeheader()
             writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
         return
+    if isinstance(data, dict):
+        # One record: aligned "field  value" lines, which need no table library.
+        width = max((len(k) for k in data), default=0)
+        if title:
+            print(title)
+        for key, value in data.items():
+            print(f"{key.ljust(width)}  {_cell(value)}".rstrip())
+        return
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = Console(no_color=plain(), highlight=False, soft_wrap=False)
     table_box = box.ASCII if plain() else box.SIMPLE_HEAD
-    if isinstance(data, dict):
-        table = Table(show_header=False, box=table_box, title=title)
-        table.add_column(style="bold")
-        table.add_column()
-        for key, value in data.items():
-            table.add_row(key, _cell(value))
-    else:
-        table = Table(box=table_box, title=title)
-        for key in rows[0] if rows else ():
-            table.add_column(key)
-        for row in rows:
-            table.add_row(*(_cell(v) for v in row.values()))
+    table = Table(box=table_box, title=title)
+    for key in rows[0] if rows else ():
+        table.add_column(key)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row.values()))
     console.print(table)

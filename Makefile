@@ -1,0 +1,49 @@
+# chorus: make demo | make test | make bench | make lint
+#
+# The venv is created from scratch when missing; pip runs again only when
+# pyproject.toml is newer than the stamp file of that install.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: demo test bench lint system-deps
+
+demo: $(VENV)/.installed
+	$(BIN)/chorus demo
+
+test: system-deps $(VENV)/.installed-dev
+	$(BIN)/pytest -q
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+# The tests start their own PostgreSQL cluster with initdb/pg_ctl, run as the
+# `postgres` user: install the server only when those binaries are missing.
+system-deps:
+	@missing=; for b in initdb pg_ctl; do \
+	  command -v $$b >/dev/null || ls /usr/lib/postgresql/*/bin/$$b >/dev/null 2>&1 || missing=1; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "PostgreSQL server (initdb/pg_ctl) not found: installing it"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	fi
+	@id postgres >/dev/null 2>&1 || $(SUDO) useradd --system --user-group \
+	  --home-dir /var/lib/postgresql --shell /bin/bash postgres

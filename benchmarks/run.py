@@ -1,0 +1,268 @@
+"""Start-up benchmark of the chorus CLI: each figure is a ratio to a floor measured in the same run.
+
+Absolute times vary a lot between machines; ratios travel. Every command is run as a fresh
+process (time.perf_counter around subprocess.run); a figure is the median of N runs after a
+few warm-ups, all cases interleaved round by round so that a slow moment hits every case alike.
+The CPU time of each run (the child's user + system time) is recorded too: on a busy machine
+wall time swings, CPU time much less, so the table shows both ratios.
+
+    .venv/bin/python benchmarks/run.py [--runs 15] [--warmup 2] [--out benchmarks/results.json]
+
+Conditions:
+- The store-touching commands run against a throwaway SQLite store, migrated and given a
+  logged-in session (through the CLI) before any timing.
+- Bytecode is cached in the temporary directory (PYTHONPYCACHEPREFIX), as it is for an
+  installed chorus: with PYTHONDONTWRITEBYTECODE=1 (set on some machines) an editable
+  install would recompile every chorus module on every start and the floors would not.
+  --no-bytecode-cache keeps the environment as it is.
+
+Exits 0 even when a figure is over its goal: this is a report; the table says which are over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+CHORUS = str(Path(PY).parent / "chorus")
+
+EMAIL = "bench@example.fr"
+PASSWORD = "Vr4i-Mot2Passe!"
+
+CLI_FLOOR = "import typer, rich.console"
+STORE_FLOOR = "import sqlmodel"
+
+
+@dataclass
+class Case:
+    name: str
+    argv: list[str]
+    floor: str | None = None  # the floor this case is compared with; None for a floor
+    goal: float | None = None
+    ok_codes: tuple[int, ...] = (0,)
+
+
+def cases(logged_in: bool) -> list[Case]:
+    whoami = "chorus whoami" if logged_in else "chorus whoami (no session, exit 5)"
+    return [
+        Case(CLI_FLOOR, [PY, "-c", CLI_FLOOR]),
+        Case(STORE_FLOOR, [PY, "-c", STORE_FLOOR]),
+        Case("chorus --help", [CHORUS, "--help"], CLI_FLOOR, 1.5),
+        Case("chorus account --help", [CHORUS, "account", "--help"], CLI_FLOOR, 1.5),
+        Case("chorus mail list --json", [CHORUS, "mail", "list", "--json"], STORE_FLOOR, 1.3),
+        Case(whoami, [CHORUS, "whoami"], STORE_FLOOR, 1.3, (0,) if logged_in else (5,)),
+    ]
+
+
+def bench_env(tmp: Path, bytecode_cache: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    # No keyring backend named and no session bus: what a headless Linux user runs.
+    for key in ("CHORUS_LANG", "CHORUS_SMTP_URL", "PYTHONPROFILEIMPORTTIME",
+                "PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS"):
+        env.pop(key, None)
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    env.update(
+        CHORUS_DATABASE_URL=f"sqlite:///{tmp / 'chorus.db'}",
+        CHORUS_DATA_DIR=str(tmp / "data"),
+        XDG_DATA_HOME=str(tmp / "xdg"),
+    )
+    return env
+
+
+# --- a store with a logged-in user, made through the CLI -------------------------------
+
+
+def chorus(env: dict[str, str], *args: str, input: str | None = None):
+    return subprocess.run(
+        [CHORUS, *args], env=env, input=input, capture_output=True, text=True, check=False
+    )
+
+
+def last_mail_body(env: dict[str, str]) -> str:
+    result = chorus(env, "mail", "list", "--json", "--to", EMAIL)
+    if result.returncode != 0:
+        raise RuntimeError(f"mail list: {result.stderr.strip()}")
+    mails = json.loads(result.stdout)
+    if not mails:
+        raise RuntimeError("mail list: the outbox is empty")
+    return mails[0]["body"]
+
+
+def step(env: dict[str, str], what: str, *args: str, input: str | None = None) -> None:
+    result = chorus(env, *args, input=input)
+    if result.returncode != 0:
+        raise RuntimeError(f"{what}: exit {result.returncode}: {result.stderr.strip()}")
+
+
+def prepare_store(env: dict[str, str]) -> bool:
+    """Migrate the store, then log a user in. True when whoami then has a session."""
+    upgrade = chorus(env, "db", "upgrade")
+    if upgrade.returncode != 0:
+        raise SystemExit(f"chorus db upgrade failed:\n{upgrade.stderr}")
+    try:
+        names = ("--last-name", "Bench", "--first-name", "Ada")
+        step(env, "account create", "account", "create", "--email", EMAIL, *names)
+        link = re.search(r"https?://\S+token=\S+", last_mail_body(env))
+        if not link:
+            raise RuntimeError("no activation link in the outbox")
+        secret = PASSWORD + "\n"
+        step(env, "account activate", "account", "activate", link.group(0), "--password-stdin",
+             input=secret)  # fmt: skip
+        step(env, "login", "login", EMAIL, "--password-stdin", input=secret)
+        code = re.search(r"\b\d{6}\b", last_mail_body(env))
+        if not code:
+            raise RuntimeError("no login code in the outbox")
+        step(env, "login --code", "login", EMAIL, "--code", code.group(0))
+        return chorus(env, "whoami").returncode == 0
+    except RuntimeError as exc:
+        print(f"note: no session for whoami ({exc}); timing its exit 5", file=sys.stderr)
+        return False
+
+
+# --- timing ------------------------------------------------------------------------------
+
+
+def run_once(case: Case, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one run of the case, in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(
+        case.argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode not in case.ok_codes:
+        raise SystemExit(
+            f"{case.name}: exit {result.returncode}, expected {case.ok_codes}\n"
+            + result.stderr.decode(errors="replace")
+        )
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall * 1000, cpu * 1000
+
+
+def measure(all_cases: list[Case], env: dict[str, str], runs: int, warmup: int):
+    wall: dict[str, list[float]] = {case.name: [] for case in all_cases}
+    cpu: dict[str, list[float]] = {case.name: [] for case in all_cases}
+    for round_ in range(warmup + runs):
+        for case in all_cases:
+            wall_ms, cpu_ms = run_once(case, env)
+            if round_ >= warmup:
+                wall[case.name].append(wall_ms)
+                cpu[case.name].append(cpu_ms)
+    median = statistics.median
+    return (
+        {name: median(values) for name, values in wall.items()},
+        {name: median(values) for name, values in cpu.items()},
+    )
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--no-bytecode-cache", dest="bytecode_cache", action="store_false")
+    options = parser.parse_args()
+
+    if not Path(CHORUS).exists():
+        raise SystemExit(f"{CHORUS} not found: run `make bench` (it installs chorus first)")
+
+    load_before = os.getloadavg()[0]
+    tmp = Path(tempfile.mkdtemp(prefix="chorus-bench-"))
+    try:
+        env = bench_env(tmp, options.bytecode_cache)
+        all_cases = cases(prepare_store(env))
+        wall, cpu = measure(all_cases, env, options.runs, max(options.warmup, 1))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    load_after = os.getloadavg()[0]
+
+    rows = []
+    for case in all_cases:
+        if case.floor is None:
+            continue
+        ratio = wall[case.name] / wall[case.floor]
+        rows.append(
+            {
+                "name": case.name,
+                "median_ms": round(wall[case.name], 1),
+                "floor": case.floor,
+                "floor_ms": round(wall[case.floor], 1),
+                "ratio": round(ratio, 2),
+                "goal": case.goal,
+                "ok": ratio <= case.goal,
+                "cpu_ms": round(cpu[case.name], 1),
+                "cpu_ratio": round(cpu[case.name] / cpu[case.floor], 2),
+            }
+        )
+
+    header = (
+        f"{'name':<36} {'median ms':>9} {'floor ms':>9} {'ratio':>6} {'goal':>6}  verdict"
+        f"  {'cpu ratio':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        verdict = "ok" if row["ok"] else "OVER"
+        print(
+            f"{row['name']:<36} {row['median_ms']:>9.1f} {row['floor_ms']:>9.1f} "
+            f"{row['ratio']:>5.2f}x {row['goal']:>5.1f}x  {verdict:<7}  {row['cpu_ratio']:>8.2f}x"
+        )
+    print()
+    print(f"floors: `python -c \"{CLI_FLOOR}\"`, `python -c \"{STORE_FLOOR}\"`")  # fmt: skip
+    print(f"median of {options.runs} runs after {options.warmup} warm-ups; ", end="")
+    print(f"bytecode cache: {'on' if options.bytecode_cache else 'as the environment says'}")
+    cores = os.cpu_count() or 1
+    if max(load_before, load_after) > cores / 2:
+        print(
+            f"warning: the machine was busy (load {load_before:.1f} -> {load_after:.1f} on "
+            f"{cores} cores): wall times are noisy, the CPU ratios are steadier"
+        )
+    over = [row["name"] for row in rows if not row["ok"]]
+    print(f"OVER GOAL: {', '.join(over)}" if over else "all figures within their goals")
+
+    results = {
+        "runs": options.runs,
+        "warmup": options.warmup,
+        "bytecode_cache": options.bytecode_cache,
+        "python": platform.python_version(),
+        "cpus": cores,
+        "load_average": [round(load_before, 2), round(load_after, 2)],
+        "floors_ms": {
+            CLI_FLOOR: round(wall[CLI_FLOOR], 1),
+            STORE_FLOOR: round(wall[STORE_FLOOR], 1),
+        },
+        "results": rows,
+        "over_goal": over,
+    }
+    options.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written: {options.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
