@@ -71,17 +71,21 @@ def cases(logged_in: bool) -> list[Case]:
 def bench_env(tmp: Path, bytecode_cache: bool) -> dict[str, str]:
     env = dict(os.environ)
     # No keyring backend named and no session bus: what a headless Linux user runs.
-    for key in ("CHORUS_LANG", "CHORUS_SMTP_URL", "PYTHONPROFILEIMPORTTIME",
-                "PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS"):
+    for key in (
+        "CHORUS_LANG",
+        "CHORUS_SMTP_URL",
+        "PYTHONPROFILEIMPORTTIME",
+        "PYTHON_KEYRING_BACKEND",
+        "DBUS_SESSION_BUS_ADDRESS",
+    ):
         env.pop(key, None)
     if bytecode_cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    env.update(
-        CHORUS_DATABASE_URL=f"sqlite:///{tmp / 'chorus.db'}",
-        CHORUS_DATA_DIR=str(tmp / "data"),
-        XDG_DATA_HOME=str(tmp / "xdg"),
-    )
+    for key in ("CHORUS_DATABASE_URL", "CHORUS_DATA_DIR"):
+        env.pop(key, None)
+    # The default store, found as a user's would be (platformdirs, under XDG_DATA_HOME).
+    env.update(XDG_DATA_HOME=str(tmp / "xdg"))
     return env
 
 

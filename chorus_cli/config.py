@@ -13,9 +13,13 @@ PUBLIC_SENDER = "noreply@dgfip.finances.gouv.fr"
 
 def data_dir() -> Path:
     """The user data dir (platformdirs), created on demand."""
-    from platformdirs import user_data_dir
+    configured = os.environ.get("CHORUS_DATA_DIR")
+    if configured:
+        path = Path(configured)
+    else:
+        from platformdirs import user_data_dir
 
-    path = Path(os.environ.get("CHORUS_DATA_DIR") or user_data_dir("chorus", appauthor=False))
+        path = Path(user_data_dir("chorus", appauthor=False))
     # The store and the session fallback file live here: readable by the user only.
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path

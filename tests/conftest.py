@@ -144,14 +144,23 @@ class Runner:
         return re.search(r"\b\d{6}\b", self.mails(to)[0]["body"]).group(0)
 
     def create(self, email: str = "marie.curie@example.fr", **extra: str) -> Result:
-        args = ["account", "create", "--email", email, "--last-name", extra.get("last", "Curie"),
-                "--first-name", extra.get("first", "Marie")]
+        args = [
+            "account",
+            "create",
+            "--email",
+            email,
+            "--last-name",
+            extra.get("last", "Curie"),
+            "--first-name",
+            extra.get("first", "Marie"),
+        ]
         return self(*args)
 
     def active_account(self, email: str = "marie.curie@example.fr", password: str = PASSWORD):
         assert self.create(email).exit_code == 0
-        result = self("account", "activate", self.last_link(email), "--password-stdin",
-                      input=password + "\n")
+        result = self(
+            "account", "activate", self.last_link(email), "--password-stdin", input=password + "\n"
+        )
         assert result.exit_code == 0, result.stderr
         return email
 

@@ -54,8 +54,17 @@ class Cluster:
     def start(self) -> str:
         self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
         options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -F -c fsync=off"
-        self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-w", "-l",
-                  str(self.root / "log"), "start")
+        self._run(
+            self.pg_ctl,
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.root / "log"),
+            "start",
+        )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
 
     def stop(self) -> None:

@@ -13,9 +13,7 @@ def run_demo(tmp_path, *args, env=None):
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("CHORUS_", "PYTHON_KEYRING"))
     }
-    environment.update(
-        {"CHORUS_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120", **(env or {})}
-    )
+    environment.update({"CHORUS_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120", **(env or {})})
     return subprocess.run(
         [str(CHORUS), *args, "demo", "--plain"],
         capture_output=True,

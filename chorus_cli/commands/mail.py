@@ -47,14 +47,18 @@ def send_pending() -> None:
 
     Example: CHORUS_SMTP_URL=smtp://localhost:1025 chorus mail send-pending
     """
+    from chorus_cli.domain.clock import SystemClock
     from chorus_cli.mail.outbox import deliver_pending
+    from chorus_cli.store.uow import UnitOfWork
     from chorus_cli.ui.output import say
 
     settings = STATE.settings
     if not settings.smtp_url:
         say("done.no_smtp")
         return
-    with unit_of_work() as uow:
+    # Not ``unit_of_work()``: it delivers again after the command, which would retry
+    # every failed mail a second time and print a second warning.
+    with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
         sent, failed = deliver_pending(uow, settings.smtp_url)
     say("done.mail_sent", sent=sent, failed=failed)
     if failed:

@@ -43,8 +43,13 @@ def entries(
     if target:
         query = query.where(func.lower(col(AuditEntry.target)) == target.strip().lower())
     if action:
+        # Actions are lower-case dotted names. Lower-case the filter, and escape LIKE's
+        # wildcards (``_`` is common in actions): otherwise SQLite (LIKE ignores case)
+        # and PostgreSQL (LIKE does not) answer differently.
+        action = action.strip().lower()
         query = query.where(
-            (col(AuditEntry.action) == action) | col(AuditEntry.action).startswith(action + ".")
+            (col(AuditEntry.action) == action)
+            | col(AuditEntry.action).startswith(action + ".", autoescape=True)
         )
     if since:
         query = query.where(col(AuditEntry.at) >= parse_since(since))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -11,6 +9,8 @@ from chorus_cli.domain.clock import iso
 from chorus_cli.domain.errors import BadInput
 
 if TYPE_CHECKING:
+    import smtplib
+
     from chorus_cli.store.models import Mail
     from chorus_cli.store.uow import UnitOfWork
 
@@ -56,54 +56,104 @@ class SmtpTarget:
         self.user = unquote(parts.username) if parts.username else None
         self.starttls = "starttls=1" in parts.query
 
+    @property
+    def keyring_username(self) -> str:
+        return f"{self.user}@{self.host}"
+
     def password(self) -> str | None:
-        """The SMTP password lives in the keyring, never in the URL or the environment."""
+        """The SMTP password lives in the keyring, never in the URL or the environment.
+
+        A machine with no usable keyring has no password: delivery then fails as with a
+        wrong password, and the mails stay in the outbox.
+        """
         if not self.user:
             return None
         import keyring
+        from keyring.errors import KeyringError
 
-        return keyring.get_password(SMTP_KEYRING_SERVICE, f"{self.user}@{self.host}")
+        try:
+            return keyring.get_password(SMTP_KEYRING_SERVICE, self.keyring_username)
+        except KeyringError:
+            return None
 
     def connect(self) -> smtplib.SMTP:
+        import smtplib
+
         cls = smtplib.SMTP_SSL if self.ssl else smtplib.SMTP
         client = cls(self.host, self.port, timeout=15)
-        if self.starttls:
-            client.starttls()
-        if self.user:
-            client.login(self.user, self.password() or "")
+        try:
+            if self.starttls:
+                client.starttls()
+            if self.user:
+                password = self.password()
+                if password is None:
+                    # Never try an empty password; say what is missing instead.
+                    raise smtplib.SMTPAuthenticationError(
+                        535,
+                        f"no password in keyring service {SMTP_KEYRING_SERVICE} "
+                        f"for {self.keyring_username}",
+                    )
+                client.login(self.user, password)
+        except BaseException:
+            client.close()
+            raise
         return client
 
 
 def deliver_pending(uow: UnitOfWork, smtp_url: str) -> tuple[int, int]:
     """Send every pending (or failed) mail; blank links and codes once sent.
 
-    Returns (sent, failed). Each mail's new state is committed as soon as it is known,
-    so an interrupted run never sends a mail twice.
+    Returns (sent, failed). The store is not held while the SMTP server is reached (a
+    slow server must not stall other chorus processes); each mail is then re-read under
+    a lock, sent, and its new state committed at once, so neither an interrupted run nor
+    two processes delivering together send a mail twice.
     """
-    from sqlmodel import col, select
+    import smtplib  # only here: mail list and every other command do without it (17 ms)
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    from sqlmodel import col, select, update
 
     from chorus_cli.store.models import Mail
 
     target = SmtpTarget(smtp_url)
-    mails = uow.session.exec(
-        select(Mail).where(col(Mail.status).in_(("pending", "failed"))).order_by(col(Mail.id))
-    ).all()
-    if not mails:
+    waiting = ("pending", "failed")
+    ids = list(
+        uow.session.exec(
+            select(Mail.id).where(col(Mail.status).in_(waiting)).order_by(col(Mail.id))
+        ).all()
+    )
+    uow.commit()  # release the store (SQLite: the write lock) before the network
+    if not ids:
         return 0, 0
-    sent = failed = 0
     try:
         client = target.connect()
     except (OSError, smtplib.SMTPException) as exc:
-        for mail in mails:
-            _failed(uow, mail, exc)
+        uow.session.exec(
+            update(Mail)
+            .where(col(Mail.id).in_(ids), col(Mail.status).in_(waiting))
+            .values(status="failed", error=_reason(exc))
+        )
         uow.commit()
-        return 0, len(mails)
+        return 0, len(ids)
+    sent = failed = 0
     with client:
-        for mail in mails:
+        for mail_id in ids:
+            mail = uow.session.exec(
+                select(Mail)
+                .where(col(Mail.id) == mail_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).first()
+            if mail is None or mail.status not in waiting:
+                uow.commit()  # another process delivered it meanwhile
+                continue
             message = EmailMessage()
             message["From"] = mail.sender
             message["To"] = mail.to
             message["Subject"] = mail.subject
+            message["Date"] = format_datetime(mail.created_at)
+            message["Message-ID"] = make_msgid(domain=mail.sender.rpartition("@")[2] or None)
             message.set_content(mail.body)
             try:
                 client.send_message(message)
@@ -121,7 +171,11 @@ def deliver_pending(uow: UnitOfWork, smtp_url: str) -> tuple[int, int]:
     return sent, failed
 
 
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
 def _failed(uow: UnitOfWork, mail: Mail, exc: Exception) -> None:
     mail.status = "failed"
-    mail.error = f"{type(exc).__name__}: {exc}"[:500]
+    mail.error = _reason(exc)
     uow.add(mail)
