@@ -34,8 +34,8 @@ NARRATION = {
         "s4": "4. Activer le compte avec le lien collé (ACC-4)",
         "s5": "5. Se connecter : mot de passe, puis le code à 6 chiffres reçu par e-mail (AUTH-1)",
         "s6": "6. Qui suis-je ? (AUTH-3, AUTH-5)",
-        "s7": "7. Un lien expiré : l'horloge avance de 61 minutes (ACC-4, ACC-6)",
-        "s8": "8. Le journal d'audit : chaque changement, son auteur (OPS-4)",
+        "s7": "7. Le journal d'audit : mon activité, chaque changement et son auteur (OPS-4)",
+        "s8": "8. Un lien expiré : l'horloge avance de 61 minutes (ACC-4, ACC-6)",
         "clock": "L'horloge avance de 61 minutes.",
         "link": "Lien pris dans l'e-mail : {link}",
         "code": "Code pris dans l'e-mail : {code}",
@@ -50,8 +50,8 @@ NARRATION = {
         "s4": "4. Activate the account with the pasted link (ACC-4)",
         "s5": "5. Log in: password, then the 6-digit code received by e-mail (AUTH-1)",
         "s6": "6. Who am I? (AUTH-3, AUTH-5)",
-        "s7": "7. An expired link: the clock moves 61 minutes forward (ACC-4, ACC-6)",
-        "s8": "8. The audit log: every change and who made it (OPS-4)",
+        "s7": "7. The audit log: my activity, every change and who made it (OPS-4)",
+        "s8": "8. An expired link: the clock moves 61 minutes forward (ACC-4, ACC-6)",
         "clock": "The clock moves 61 minutes forward.",
         "link": "Link taken from the e-mail: {link}",
         "code": "Code taken from the e-mail: {code}",
@@ -173,6 +173,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
     demo.run("whoami")
 
     demo.step("s7")
+    demo.run("audit", "list")
+
+    demo.step("s8")
     paul = "paul.martin@example.fr"
     demo.run("account", "create", "--email", paul, "--last-name", "Martin", "--first-name", "Paul")
     old_link = _link(demo.mail_body(paul))
@@ -191,6 +194,3 @@ def _scenario(demo: Demo, folder: Path) -> None:
         input=PASSWORD + "\n",
         shown="NEW_LINK",
     )
-
-    demo.step("s8")
-    demo.run("audit", "list", "--limit", "12")

@@ -18,6 +18,21 @@ FIELDS = ["id", "at", "actor", "action", "target", "details"]
 
 
 def audit(cli, *filters: str) -> list[dict]:
+    """The whole log as the store holds it (viewer None), with `audit list`'s filters."""
+    from chorus_cli.config import Settings
+    from chorus_cli.domain.audit import entries, public
+    from chorus_cli.store.uow import UnitOfWork
+
+    options = {
+        name.lstrip("-"): value for name, value in zip(filters[::2], filters[1::2], strict=True)
+    }
+    if "limit" in options:
+        options["limit"] = int(options["limit"])
+    with UnitOfWork(Settings(database_url=cli.url), cli.clock) as uow:
+        return [public(e) for e in entries(uow, None, **options)]
+
+
+def audit_cli(cli, *filters: str) -> list[dict]:
     result = cli("audit", "list", "--json", *filters)
     assert result.exit_code == 0, result.stderr
     return result.json()
@@ -146,7 +161,7 @@ def test_ops4_audit_list_filters_by_actor_target_action_and_since(cli, clock):
 
 
 def test_ops4_bad_since_is_exit_2(cli):
-    cli.create(MARIE)
+    cli.logged_in(MARIE)
 
     text = cli("audit", "list", "--since", "hier")
     as_json = cli("audit", "list", "--since", "2026-13-45", "--json")
@@ -159,7 +174,7 @@ def test_ops4_bad_since_is_exit_2(cli):
 
 
 def test_ops4_audit_list_csv_and_table(cli):
-    cli.create(MARIE)
+    cli.logged_in(MARIE)
     cli.env["COLUMNS"] = "200"  # a wide terminal: no cell is wrapped
 
     as_csv = cli("audit", "list", "--format", "csv")
@@ -205,3 +220,28 @@ def test_ops4_no_secret_in_audit_details(cli):
     for secret in secrets:
         assert secret not in logged
     assert "$argon2" not in logged
+
+
+def test_ops4_audit_list_needs_a_session(cli):
+    cli.create(MARIE)
+    result = cli("audit", "list")
+    assert result.exit_code == 5
+    assert "AUTH-3" in result.stderr
+
+
+def test_ops4_an_account_reads_its_own_activity_only(cli):
+    cli.create(PAUL, last="Martin", first="Paul")
+    cli.logged_in(MARIE)
+    rows = audit_cli(cli)
+    assert rows and all(MARIE in (r["actor"], r["target"]) for r in rows)
+    assert audit_cli(cli, "--target", PAUL) == []
+
+
+def test_ops4_support_reads_the_whole_log_with_filters(cli):
+    cli("admin", "bootstrap", "--email", ADMIN, "--last-name", "Admin", "--first-name", "Ada")
+    cli("account", "activate", cli.last_link(ADMIN), "--password-stdin", input=PASSWORD + "\n")
+    cli.create(PAUL, last="Martin", first="Paul")
+    assert cli.login(ADMIN).exit_code == 0
+    rows = audit_cli(cli, "--target", PAUL, "--action", "account")
+    assert [(r["actor"], r["action"]) for r in rows] == [("anonymous", "account.create")]
+    assert audit_cli(cli, "--limit", "1")[0]["action"] == "login.success"

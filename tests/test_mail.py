@@ -296,3 +296,14 @@ def test_set5_account_created_with_lang_en_gets_english_mails(cli):
     )
     assert activated.exit_code == 0, activated.stderr
     assert cli.mails(PAUL)[0]["subject"] == "Chorus Pro: your account is active"
+
+
+def test_mail_bad_smtp_url_warns_but_the_committed_command_succeeds(cli):
+    cli.env["CHORUS_SMTP_URL"] = "http://not-smtp"
+    created = cli.create("marie.curie@example.fr")
+    assert created.exit_code == 0
+    assert "CHORUS_SMTP_URL" in created.stderr
+    cli.env.pop("CHORUS_SMTP_URL")
+    assert [m["status"] for m in cli.mails()] == ["pending"]
+    cli.env["CHORUS_SMTP_URL"] = "http://not-smtp"
+    assert cli("mail", "send-pending").exit_code == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import uuid
+from contextlib import closing
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -258,8 +259,12 @@ def test_ops5_concurrent_processes_lose_nothing(tmp_path, clock):
     mails = cli.mails()
     expected = {f"agent{w}.n{n}@example.fr" for w in range(workers) for n in range(count)}
     assert {m["to"] for m in mails} == expected and len(mails) == workers * count
-    created = cli("audit", "list", "--action", "account.create", "--json").json()
-    assert len(created) == workers * count
+    raw_count = None
+    with closing(sqlite3.connect(sqlite_path(url))) as db:
+        raw_count = db.execute(
+            "SELECT count(*) FROM audit_entry WHERE action = 'account.create'"
+        ).fetchone()[0]
+    assert raw_count == workers * count
     raw = sqlite3.connect(sqlite_path(url))
     try:
         assert raw.execute("SELECT count(*) FROM account").fetchone()[0] == workers * count

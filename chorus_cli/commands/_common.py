@@ -82,13 +82,22 @@ def deliver_mail(settings: Settings) -> None:
     """After a command, hand the outbox to SMTP when it is configured."""
     if not settings.smtp_url:
         return
+    import sys
+
     from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.domain.errors import BadInput
     from chorus_cli.mail.outbox import deliver_pending
     from chorus_cli.store.uow import UnitOfWork
+    from chorus_cli.ui.i18n import message
     from chorus_cli.ui.output import say
 
-    with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
-        _sent, failed = deliver_pending(uow, settings.smtp_url)
+    try:
+        with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
+            _sent, failed = deliver_pending(uow, settings.smtp_url)
+    except BadInput as exc:
+        # The command itself is done and committed: a bad SMTP setting is only a warning.
+        print(message(exc.key, **exc.params), file=sys.stderr)
+        return
     if failed:
         say("done.smtp_failed", failed=failed)
 

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from chorus_cli.commands._common import FormatOpt, JsonOpt, new_group, output_format, unit_of_work
+from chorus_cli.commands._common import (
+    FormatOpt,
+    JsonOpt,
+    current_account,
+    new_group,
+    output_format,
+    unit_of_work,
+)
 
 app = new_group("audit", "The audit log: every change, its actor and target.")
 
@@ -25,7 +32,8 @@ def list_(
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
-    """List audit entries, newest first.
+    """List audit entries, newest first: all of them for support and admins, your own
+    activity otherwise (OPS-4).
 
     Example: chorus audit list --target marie@example.fr --since 2026-11-25T00:00
     """
@@ -33,8 +41,10 @@ def list_(
     from chorus_cli.ui.output import emit
 
     with unit_of_work() as uow:
+        viewer = current_account(uow)
         rows = audit.entries(
-            uow, actor=actor, target=target, action=action, since=since, limit=limit
+            uow, viewer, actor=actor, target=target, action=action, since=since, limit=limit
         )
         data = [audit.public(e) for e in rows]
+        uow.commit()
     emit(data, output_format(fmt, as_json))

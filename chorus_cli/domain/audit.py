@@ -9,7 +9,7 @@ from chorus_cli.domain.clock import iso
 from chorus_cli.domain.errors import BadInput
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import AuditEntry
+    from chorus_cli.store.models import Account, AuditEntry
     from chorus_cli.store.uow import UnitOfWork
 
 
@@ -25,6 +25,7 @@ def parse_since(value: str) -> datetime:
 
 def entries(
     uow: UnitOfWork,
+    viewer: Account | None,
     *,
     actor: str | None = None,
     target: str | None = None,
@@ -32,12 +33,20 @@ def entries(
     since: str | None = None,
     limit: int | None = None,
 ) -> list[AuditEntry]:
-    """Newest first; ``action`` matches a prefix (``account`` finds ``account.create``)."""
-    from sqlmodel import col, func, select
+    """Newest first; ``action`` matches a prefix (``account`` finds ``account.create``).
 
+    Support and admins read the whole log; any other account, the entries where it is
+    the actor or the target («its own activity»). ``viewer=None`` is the store itself.
+    """
+    from sqlmodel import col, func, or_, select
+
+    from chorus_cli.domain import roles
     from chorus_cli.store.models import AuditEntry
 
     query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
+    if viewer is not None and not roles.has(uow, viewer, "support", "admin"):
+        me = viewer.login_email
+        query = query.where(or_(col(AuditEntry.actor) == me, col(AuditEntry.target) == me))
     if actor:
         query = query.where(func.lower(col(AuditEntry.actor)) == actor.strip().lower())
     if target:
