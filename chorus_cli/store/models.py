@@ -135,3 +135,65 @@ class ThrottleEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300)
     at: datetime
+
+
+class Structure(SQLModel, table=True):
+    """Structure: the legal entity an account acts for (guide 1.4.1), unique per id type."""
+
+    __table_args__ = (UniqueConstraint("id_type", "identifier"),)
+    id: int | None = Field(default=None, primary_key=True)
+    id_type: str = Field(max_length=30)
+    identifier: str = Field(max_length=40, index=True)
+    raison_sociale: str = Field(max_length=200, index=True)
+    label: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
+    # active | pending (public, awaiting support: STR-6) | refused
+    status: str = Field(default="active", max_length=12)
+    non_diffusible: bool = False
+    address: str | None = Field(default=None, max_length=500)  # lines joined by "\n"
+    postal_code: str | None = Field(default=None, max_length=10)
+    commune: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, max_length=100)
+    public: bool = False
+    helios: bool = False
+    primary_manager_id: int | None = Field(default=None, foreign_key="account.id")
+    created_by_id: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime
+    decided_at: datetime | None = None
+    refusal_reason: str | None = Field(default=None, max_length=500)
+
+
+class Service(SQLModel, table=True):
+    """Service: a unit of a structure, its code unique within the structure (STR-7)."""
+
+    __table_args__ = (UniqueConstraint("structure_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
+    code: str = Field(max_length=100)
+    label: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime
+
+
+class Attachment(SQLModel, table=True):
+    """Rattachement: an account's link to a structure (ATT-4)."""
+
+    __table_args__ = (UniqueConstraint("account_id", "structure_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
+    created_at: datetime
+
+
+class Habilitation(SQLModel, table=True):
+    """A profile: application + level, per structure, optionally per service (HAB-2)."""
+
+    __table_args__ = (UniqueConstraint("account_id", "structure_id", "service_id", "application"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
+    service_id: int | None = Field(default=None, foreign_key="service.id", ondelete="CASCADE")
+    application: str = Field(max_length=60)
+    level: str = Field(max_length=15)  # consultation | modification
+    granted_at: datetime
