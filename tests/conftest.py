@@ -3,20 +3,15 @@ an in-process CLI runner, and helpers to read the outbox and snapshot the store.
 
 from __future__ import annotations
 
-import io
-import json
-import os
 import re
 import shutil
-import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from chorus_cli.commands._common import STATE
 from chorus_cli.domain.clock import FrozenClock
+from chorus_cli.inprocess import Outcome, invoke
 from chorus_cli.store import engine as engine_module
 from tests.pg import Cluster
 
@@ -76,14 +71,7 @@ def clock():
     return FrozenClock()
 
 
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    def json(self):
-        return json.loads(self.stdout)
+Result = Outcome
 
 
 class Runner:
@@ -100,36 +88,7 @@ class Runner:
         }
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        from chorus_cli.cli import main
-        from chorus_cli.store import keychain
-        from chorus_cli.ui import i18n
-
-        saved_env = {k: os.environ.get(k) for k in (*self.env, "CHORUS_LANG", "CHORUS_SMTP_URL")}
-        os.environ.update(self.env)
-        for key in ("CHORUS_LANG", "CHORUS_SMTP_URL"):
-            if key not in self.env:
-                os.environ.pop(key, None)
-        streams = sys.stdin, sys.stdout, sys.stderr
-        sys.stdin = io.StringIO(input or "")
-        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
-        keychain._system_backend.cache_clear()
-        i18n.set_lang("fr")
-        STATE.clock = self.clock
-        code = 0
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        finally:
-            out, err = sys.stdout.getvalue(), sys.stderr.getvalue()
-            sys.stdin, sys.stdout, sys.stderr = streams
-            STATE.clock = None
-            for key, value in saved_env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        return Result(code, out, err)
+        return invoke(list(args), env=self.env, clock=self.clock, input=input)
 
     # --- helpers that read the store like a user would -------------------------------
 
