@@ -27,15 +27,20 @@ WEAK = "marie2026"
 NARRATION = {
     "fr": {
         "title": "Démonstration de chorus : le cycle de vie d'un compte Chorus Pro",
+        "sirene": "L'administrateur charge le registre SIRENE (échantillon fourni) (STR-2)",
+        "structure": "Créer sa structure depuis son SIRET, puis un service (STR-2, STR-4, STR-7)",
         "store": "Magasin temporaire : {path} (supprimé à la fin).",
-        "s1": "1. Créer un compte : en attente, le lien d'activation part par e-mail (ACC-1..3)",
-        "s2": "2. Lire la boîte d'envoi locale et y prendre le lien",
-        "s3": "3. Un mot de passe faible est refusé, règle par règle (ACC-5)",
-        "s4": "4. Activer le compte avec le lien collé (ACC-4)",
-        "s5": "5. Se connecter : mot de passe, puis le code à 6 chiffres reçu par e-mail (AUTH-1)",
-        "s6": "6. Qui suis-je ? (AUTH-3, AUTH-5)",
-        "s7": "7. Le journal d'audit : mon activité, chaque changement et son auteur (OPS-4)",
-        "s8": "8. Un lien expiré : l'horloge avance de 61 minutes (ACC-4, ACC-6)",
+        "s1": "Créer un compte : en attente, le lien d'activation part par e-mail (ACC-1..3)",
+        "s2": "Lire la boîte d'envoi locale et y prendre le lien",
+        "s3": "Un mot de passe faible est refusé, règle par règle (ACC-5)",
+        "s4": "Activer le compte avec le lien collé (ACC-4)",
+        "s5": "Se connecter : mot de passe, puis le code à 6 chiffres reçu par e-mail (AUTH-1)",
+        "s6": "Qui suis-je ? (AUTH-3, AUTH-5)",
+        "s7": "Une application TOTP : code QR, puis connexion par code (MFA-2, MFA-3)",
+        "s8": "Le journal d'audit : mon activité, chaque changement et son auteur (OPS-4)",
+        "s9": "Un lien expiré : l'horloge avance de 61 minutes (ACC-4, ACC-6)",
+        "totp": "Code affiché par l'application : {code}",
+        "totp_later": "30 secondes plus tard, l'application affiche : {code}",
         "clock": "L'horloge avance de 61 minutes.",
         "link": "Lien pris dans l'e-mail : {link}",
         "code": "Code pris dans l'e-mail : {code}",
@@ -43,15 +48,20 @@ NARRATION = {
     },
     "en": {
         "title": "chorus demo: the life cycle of a Chorus Pro account",
+        "sirene": "The admin loads the SIRENE register (bundled sample) (STR-2)",
+        "structure": "Create one's structure from its SIRET, then a service (STR-2, STR-4, STR-7)",
         "store": "Temporary store: {path} (removed at the end).",
-        "s1": "1. Create an account: it is pending, the activation link is mailed (ACC-1..3)",
-        "s2": "2. Read the local outbox and take the link from it",
-        "s3": "3. A weak password is refused, rule by rule (ACC-5)",
-        "s4": "4. Activate the account with the pasted link (ACC-4)",
-        "s5": "5. Log in: password, then the 6-digit code received by e-mail (AUTH-1)",
-        "s6": "6. Who am I? (AUTH-3, AUTH-5)",
-        "s7": "7. The audit log: my activity, every change and who made it (OPS-4)",
-        "s8": "8. An expired link: the clock moves 61 minutes forward (ACC-4, ACC-6)",
+        "s1": "Create an account: it is pending, the activation link is mailed (ACC-1..3)",
+        "s2": "Read the local outbox and take the link from it",
+        "s3": "A weak password is refused, rule by rule (ACC-5)",
+        "s4": "Activate the account with the pasted link (ACC-4)",
+        "s5": "Log in: password, then the 6-digit code received by e-mail (AUTH-1)",
+        "s6": "Who am I? (AUTH-3, AUTH-5)",
+        "s7": "A TOTP app: a QR code in the terminal, then a login with a code (MFA-2, MFA-3)",
+        "s8": "The audit log: my activity, every change and who made it (OPS-4)",
+        "s9": "An expired link: the clock moves 61 minutes forward (ACC-4, ACC-6)",
+        "totp": "Code shown by the app: {code}",
+        "totp_later": "30 seconds later, the app shows: {code}",
         "clock": "The clock moves 61 minutes forward.",
         "link": "Link taken from the e-mail: {link}",
         "code": "Code taken from the e-mail: {code}",
@@ -66,6 +76,7 @@ class Demo:
         self.plain = plain
         self.clock = FrozenClock()
         self.lang = lang
+        self.steps = 0
         self.words = NARRATION[lang]
         self.env = {
             "CHORUS_DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
@@ -79,18 +90,25 @@ class Demo:
         self.console.print(Text(self.words[key].format(**params), style="italic"))
 
     def step(self, key: str) -> None:
+        self.steps += 1
+        title = f"{self.steps}. {self.words[key]}"
         self.console.print()
-        self.console.print(
-            Rule(self.words[key], style="cyan", characters="-" if self.plain else "─")
-        )
+        self.console.print(Rule(title, style="cyan", characters="-" if self.plain else "─"))
 
-    def run(self, *args: str, input: str | None = None, shown: str | None = None) -> Outcome:
+    def run(
+        self, *args: str, input: str | None = None, shown: str | None = None, quiet: bool = False
+    ) -> Outcome:
         """Run ``chorus ARGS``; a link argument is printed as ``shown`` (LINK)."""
-        printed = " ".join(shown if shown and "token=" in a else shlex.quote(a) for a in args)
+        printed = " ".join(
+            shown if shown and "token=" in a else shlex.quote(_short(a)) for a in args
+        )
         pipe = f"echo {shlex.quote(input.strip())} | " if input else ""
         self.console.print(Text(f"$ {pipe}chorus {printed}", style="bold green"))
         outcome = invoke(list(args), env=self.env, clock=self.clock, input=input)
         body = Text()
+        if quiet:  # a preparation step: the command and its exit code are enough
+            self.console.print(Text(f"exit {outcome.exit_code}", style="dim"))
+            return outcome
         if outcome.stdout.strip():
             body.append(outcome.stdout.rstrip() + "\n")
         if outcome.stderr.strip():
@@ -128,6 +146,42 @@ def run(lang: str = "fr", plain: bool = False) -> None:
     )
 
 
+def _short(arg: str) -> str:
+    """A bundled file is shown by its name, not the install path."""
+    return Path(arg).name if arg.startswith("/") and Path(arg).is_file() else arg
+
+
+def _login(demo: Demo, email: str, quiet: bool = False) -> None:
+    """Password, then the code read from the outbox (AUTH-1)."""
+    demo.run("login", email, "--password-stdin", input=PASSWORD + "\n", quiet=quiet)
+    code = re.search(r"\b\d{6}\b", demo.mail_body(email)).group(0)
+    demo.run("login", email, "--code", code, quiet=quiet)
+
+
+def _sirene(demo: Demo) -> None:
+    """An admin, bootstrapped on the empty store, imports the bundled SIRENE sample."""
+    from chorus_cli.sirene import sample_files
+
+    admin = "admin@example.fr"
+    demo.run("admin", "bootstrap", "--email", admin, "--last-name", "Admin", "--first-name",
+             "Ada", quiet=True)  # fmt: skip
+    link = _link(demo.mail_body(admin))
+    demo.run("account", "activate", link, "--password-stdin", input=PASSWORD + "\n",
+             shown="LINK", quiet=True)  # fmt: skip
+    _login(demo, admin, quiet=True)
+    establishments, units = sample_files()
+    demo.run("sirene", "import", str(establishments), "--unites-legales", str(units))
+    demo.run("sirene", "search", "boulangerie")
+    demo.run("logout", quiet=True)
+
+
+def _structure(demo: Demo) -> None:
+    siret = "44123456400017"
+    demo.run("structure", "create", "--id-type", "SIRET", "--id", siret, "--label", "Siège")
+    demo.run("structure", "service", "add", siret, "--code", "ACHATS", "--label", "Achats")
+    demo.run("whoami")
+
+
 def _link(body: str) -> str:
     return re.search(r"https?://\S+token=\S+", body).group(0)
 
@@ -136,6 +190,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
     marie = "marie.curie@example.fr"
     demo.console.print(Rule(demo.words["title"], style="bold"))
     demo.say("store", path=str(folder / "demo.db"))
+
+    demo.step("sirene")
+    _sirene(demo)
 
     demo.step("s1")
     demo.run(
@@ -172,10 +229,16 @@ def _scenario(demo: Demo, folder: Path) -> None:
     demo.step("s6")
     demo.run("whoami")
 
+    demo.step("structure")
+    _structure(demo)
+
     demo.step("s7")
-    demo.run("audit", "list")
+    _totp(demo, marie)
 
     demo.step("s8")
+    demo.run("audit", "list")
+
+    demo.step("s9")
     paul = "paul.martin@example.fr"
     demo.run("account", "create", "--email", paul, "--last-name", "Martin", "--first-name", "Paul")
     old_link = _link(demo.mail_body(paul))
@@ -193,4 +256,27 @@ def _scenario(demo: Demo, folder: Path) -> None:
         "--password-stdin",
         input=PASSWORD + "\n",
         shown="NEW_LINK",
+    )
+
+
+def _totp(demo: Demo, email: str) -> None:
+    """Enrol a TOTP app from the QR code, confirm it, and log in with a code (MFA-2, MFA-3)."""
+    import pyotp
+
+    shown = demo.run("mfa", "totp", "add", "--name", "Téléphone pro")
+    grouped = re.search(r"^(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}$", shown.stdout, re.MULTILINE)
+    secret = grouped.group(0).replace(" ", "")
+    app = pyotp.TOTP(secret)
+    code = app.at(demo.clock.now())
+    demo.say("totp", code=code)
+    demo.run("mfa", "totp", "confirm", code)
+    demo.run("mfa", "list")
+    demo.clock.advance(seconds=30)
+    demo.run(
+        "login",
+        email,
+        "--password-stdin",
+        "--code",
+        app.at(demo.clock.now()),
+        input=PASSWORD + "\n",
     )

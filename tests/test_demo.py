@@ -36,6 +36,12 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "Ce lien a expiré (ACC-4" in out
     assert out.count("exit 6") == 1 and out.count("exit 2") == 1
     assert "account.create" in out  # the audit log
+    # STR-2, STR-4: the bundled SIRENE sample is imported, a structure created from it.
+    assert "Index SIRENE remplacé (STR-2)" in out
+    assert "BOULANGERIE DUPONT ET FILS · primary" in out
+    # MFA-2, MFA-3: a QR code drawn in block characters, then a login with a TOTP code.
+    assert "█" in out and "chorus mfa totp confirm" in out
+    assert out.count("Connecté en tant que marie.curie@example.fr") == 2
     # The user's own store (the data dir) was never created.
     assert not (tmp_path / "data" / "chorus.db").exists()
 

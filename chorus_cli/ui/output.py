@@ -37,6 +37,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
+        # A list of records (whoami's structures) reads best as one line each.
+        if value and all(isinstance(v, dict) for v in value):
+            return "\n".join(
+                " · ".join(_cell(x) for x in v.values() if x is not None) for v in value
+            )
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
@@ -62,7 +67,10 @@ def emit(data: list[dict[str, Any]] | dict[str, Any], fmt: str, title: str | Non
         if title:
             print(title)
         for key, value in data.items():
-            print(f"{key.ljust(width)}  {_cell(value)}".rstrip())
+            first, *more = _cell(value).split("\n")
+            print(f"{key.ljust(width)}  {first}".rstrip())
+            for line in more:
+                print(" " * (width + 2) + line)
         return
     from rich import box
     from rich.console import Console
