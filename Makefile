@@ -47,3 +47,11 @@ system-deps:
 	fi
 	@id postgres >/dev/null 2>&1 || $(SUDO) useradd --system --user-group \
 	  --home-dir /var/lib/postgresql --shell /bin/bash postgres
+	@# The MFA tests check our QR codes and TOTP codes with independent tools:
+	@# zbarimg (zbar-tools) decodes the QR code drawn in the terminal, oathtool computes codes.
+	@missing=; for b in zbarimg oathtool; do command -v $$b >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "zbarimg/oathtool not found: installing zbar-tools and oathtool"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools oathtool; \
+	fi

@@ -12,7 +12,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from chorus_cli.commands import account, admin, audit, db, demo, mail, session
+from chorus_cli.commands import (
+    account,
+    admin,
+    audit,
+    db,
+    demo,
+    mail,
+    mfa,
+    session,
+    sirene,
+    structure,
+)
 from chorus_cli.commands._common import STATE, AppContext, new_group
 
 if TYPE_CHECKING:
@@ -68,10 +79,13 @@ def root(
 
 GROUPS = {
     "account": account.app,
+    "mfa": mfa.app,
     "admin": admin.app,
+    "structure": structure.app,
     "mail": mail.app,
     "audit": audit.app,
     "db": db.app,
+    "sirene": sirene.app,
 }
 COMMANDS = {
     "login": session.login,

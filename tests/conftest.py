@@ -178,3 +178,59 @@ def _tracebacks_in_tests(monkeypatch):
     """In process, an unexpected error keeps its traceback (the CLI prints one sentence
     instead unless CHORUS_DEBUG is set); tests/e2e runs the real executable without it."""
     monkeypatch.setenv("CHORUS_DEBUG", "1")
+
+
+# --- SIRENE: the bundled sample, imported through the CLI (issue 3) ----------------------
+
+SIRENE_OPERATOR = "sirene.operator@example.fr"
+# SIRETs of chorus_cli/data/sirene/*_sample.csv (synthetic rows in INSEE's layout).
+SAMPLE_SIRETS = {
+    "commune": "21389999000013",  # COMMUNE DE VAL-DE-BRIANE, town hall, head office, 7210
+    "school": "21389999000021",  # the same commune's school (enseigne), active
+    "commune_closed": "21389999000039",  # the same commune's closed technical centre (F)
+    "regie": "25389999100017",  # RÉGIE DES EAUX DE VAL-DE-BRIANE, public (7344)
+    "hospital": "26389998100017",  # CENTRE HOSPITALIER DE VAL-DE-BRIANE, public (7364)
+    "ddfip": "13009999700012",  # a DDFiP, State service (7172), Grenoble
+    "la_poste": "35600000000048",  # LA POSTE head office: La Poste's check rule, not Luhn
+    "la_poste_office": "35600000049837",  # a post office, La Poste's rule too
+    "company": "82345678500018",  # CHORUS DEMO SERVICES SAS (5710), head office, Lyon
+    "company_branch": "82345678500026",  # its Lyon branch
+    "bakery": "44123456400017",  # BOULANGERIE DUPONT ET FILS, head office
+    "bakery_closed": "44123456400025",  # its closed second shop (F)
+    "bakery_other": "51234567900017",  # BOULANGERIE DUPUIS, Paris
+    "individual": "80012345700015",  # DUPONT MARIE, entrepreneur individuel (1000)
+    "non_diffusible": "90012345600015",  # individual, statutDiffusion P: no name, no address
+    "non_diffusible_unit": "77712345600017",  # SOCIETE DISCRETE: unit P, establishment O
+    "abroad": "49912345300015",  # EUROTECH BELGIUM, BRUXELLES, BELGIQUE
+    "association": "78812345300011",  # ASSOCIATION LES AMIS DU VIEUX MOULIN (9220)
+    "pharmacy": "52212345400012",  # PHARMACIE DU CENTRE (5485)
+    "closed_company": "39912345400015",  # TRANSPORTS MARTIN: unit ceased, establishment F
+    "unknown": "55203253400034",  # a valid SIRET the sample does not hold
+}
+
+
+def load_sample(cli, admin: str | None = None) -> dict:
+    """Import chorus' bundled SIRENE sample through `chorus sirene import`; returns the
+    JSON summary. An operator task: it logs in as ``admin`` (an admin or support account
+    with the tests' PASSWORD) or, by default, bootstraps SIRENE_OPERATOR as the store's
+    first admin; it logs out at the end, so call it before logging your own user in."""
+    from chorus_cli.sirene import sample_files
+
+    if admin is None:
+        admin = SIRENE_OPERATOR
+        booted = cli(
+            "admin", "bootstrap", "--email", admin, "--last-name", "Sirene", "--first-name", "Ops"
+        )
+        if booted.exit_code == 0 and cli.mails(admin):  # a new account: activate it
+            link = cli.last_link(admin)
+            cli("account", "activate", link, "--password-stdin", input=PASSWORD + "\n")
+    logged = cli.login(admin)
+    assert logged.exit_code == 0, (
+        f"load_sample: cannot log in as {admin} ({logged.stderr.strip()}); pass admin= when"
+        " the store already has an admin"
+    )
+    establishments, units = sample_files()
+    result = cli("sirene", "import", str(establishments), "--unites-legales", str(units), "--json")
+    assert result.exit_code == 0, result.stderr
+    cli("logout")
+    return result.json()

@@ -41,6 +41,25 @@ def _finish(uow, attempt: str, code: str):  # type: ignore[no-untyped-def]
     return opened
 
 
+def _key_answer(uow, pending) -> str:  # type: ignore[no-untyped-def]
+    """Ask the plugged-in security key to sign the login challenge (MFA-4)."""
+    import json
+
+    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.domain.factors import security_key
+    from chorus_cli.ui import security_keys
+
+    try:
+        answer = security_keys.client().authenticate(
+            pending.data, security_key.origin(uow.settings)
+        )
+    except BadInput as exc:
+        if exc.key == "mfa4.no_device":
+            raise BadInput("mfa4.no_device_login") from None
+        raise
+    return json.dumps(answer)
+
+
 def login(
     email: Annotated[str, typer.Argument(help="Login e-mail.")],
     password_stdin: PasswordStdinOpt = False,
@@ -51,14 +70,16 @@ def login(
 ) -> None:
     """Log in: password, then a second factor, at every login (AUTH-1).
 
-    The default factor is a 6-digit code mailed to the login address. From a script,
-    the code can come later: `chorus login EMAIL --code CODE` finishes the attempt.
+    The factor asked is the account's strongest: a security key, else the TOTP app, else
+    a 6-digit code mailed to the login address; --method picks another (se connecter
+    d'une autre façon). From a script, --code gives the code with a piped password, or
+    later: `chorus login EMAIL --code CODE` finishes the attempt.
 
-    Example: chorus login marie@example.fr
+    Example: chorus login marie@example.fr --method totp
     """
     from chorus_cli.domain import auth
     from chorus_cli.domain.clock import iso
-    from chorus_cli.domain.errors import NotAuthenticated
+    from chorus_cli.domain.errors import BadInput, NotAuthenticated
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import emit, say
@@ -66,25 +87,34 @@ def login(
     fmt = output_format(fmt, as_json)
     url = STATE.settings.database_url
     login_email = email.strip().lower()
-    saved = keychain.get("attempt", url) if code else None
+    if method == "key" and code:
+        raise BadInput("mfa4.code_not_for_key")
+    # A password on stdin starts a new attempt; a bare --code finishes the saved one.
+    saved = keychain.get("attempt", url) if code and not password_stdin else None
     with unit_of_work() as uow:
         if saved and saved.split("\n", 1)[0] == login_email:
             opened = _finish(uow, saved.split("\n", 1)[1], code)
         else:
             secret = prompts.password(password_stdin)
-            pending = auth.begin(uow, login_email, secret, method)
+            pending = auth.begin(uow, login_email, secret, method, typed=bool(code))
             uow.commit()
             keychain.put("attempt", url, f"{pending.email}\n{pending.attempt}")
             if pending.method == "email":
                 say("done.code_sent", email=pending.email)
-            answer = code or prompts.ask("prompt.code", required=False)
+            prompt = "prompt.totp_code" if pending.method == "totp" else "prompt.code"
+            if pending.method == "key":
+                answer = _key_answer(uow, pending)
+            else:
+                answer = code or prompts.ask(prompt, required=False)
             while True:
                 if not answer:
                     say("done.code_pending", email=pending.email)
                     if fmt != "table":
                         emit(
                             {
-                                "status": "code_sent",
+                                "status": "code_sent"
+                                if pending.method == "email"
+                                else "code_required",
                                 "login_email": pending.email,
                                 "method": pending.method,
                                 "expires_at": iso(pending.expires_at),
@@ -96,14 +126,15 @@ def login(
                     opened = _finish(uow, pending.attempt, answer)
                     break
                 except NotAuthenticated as exc:
-                    if exc.key != "auth1.code_wrong" or not exc.params["left"]:
+                    typed = exc.key in ("auth1.code_wrong", "mfa3.code_wrong")
+                    if not typed or not exc.params["left"]:
                         raise
                     if not sys.stdin.isatty():
                         raise
                     from chorus_cli.ui.i18n import message
 
                     print(message(exc.key, **exc.params), file=sys.stderr)
-                    answer = prompts.ask("prompt.code", required=False)
+                    answer = prompts.ask(prompt, required=False)
         summary = auth.whoami(uow, opened.account)
     say("done.logged_in", email=opened.account.login_email)
     if not summary["structures"]:

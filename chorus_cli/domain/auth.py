@@ -36,6 +36,7 @@ class Pending:
     method: str
     email: str
     expires_at: Any
+    data: dict[str, Any] | None = None  # what the client needs to answer (WebAuthn options)
 
 
 @dataclass
@@ -64,10 +65,14 @@ def record_failure(uow: UnitOfWork, account: Account) -> None:
     uow.commit()
 
 
-def begin(uow: UnitOfWork, email: str, password: str, method: str | None = None) -> Pending:
+def begin(
+    uow: UnitOfWork, email: str, password: str, method: str | None = None, typed: bool = False
+) -> Pending:
     """Check the password, then start the second factor (AUTH-1, AUTH-2, AUTH-4).
 
     Wrong address, wrong password, pending, locked or deactivated account: one answer.
+    The factor is ``method``, else the account's strongest (key, TOTP app, mailed code);
+    ``typed``: a code is already given, so the default is a factor that takes one.
     """
     from chorus_cli.store.models import LoginChallenge
 
@@ -85,7 +90,7 @@ def begin(uow: UnitOfWork, email: str, password: str, method: str | None = None)
         raise NotAuthenticated("auth2.refused")
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
-    factor = factors.choose(uow, account, method)
+    factor = factors.choose(uow, account, method, typed)
     attempt = new_token()
     now = uow.clock.now()
     challenge = uow.add(
@@ -97,10 +102,10 @@ def begin(uow: UnitOfWork, email: str, password: str, method: str | None = None)
             expires_at=now + CODE_TTL,
         )
     )
-    factor.start(uow, account, challenge, attempt)
+    data = factor.start(uow, account, challenge, attempt)
     uow.add(challenge)
     uow.audit(account.login_email, "login.challenge", account.login_email, method=factor.method)
-    return Pending(attempt, factor.method, account.login_email, challenge.expires_at)
+    return Pending(attempt, factor.method, account.login_email, challenge.expires_at, data)
 
 
 def _challenge(uow: UnitOfWork, attempt: str) -> LoginChallenge:
@@ -138,7 +143,7 @@ def complete(uow: UnitOfWork, attempt: str, response: str) -> Opened:
         uow.add(challenge)
         left = CODE_TRIES - challenge.tries
         record_failure(uow, account)
-        raise NotAuthenticated("auth1.code_wrong", left=left)
+        raise NotAuthenticated(factor.refusal, left=left)
     now = uow.clock.now()
     challenge.completed_at = now
     account.failed_logins = 0
@@ -225,8 +230,11 @@ def end_sessions(uow: UnitOfWork, account: Account, keep: int | None = None) -> 
 
 
 def structures(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
-    """The structures the account is attached to (none until structures exist, STR issue)."""
-    return []
+    """The structures the account is attached to: identifier, raison sociale, role
+    (``primary`` or ``member``) and status (AUTH-5's hint goes once there is one)."""
+    from chorus_cli.domain import structures as structure_rules
+
+    return structure_rules.memberships(uow, account)
 
 
 def whoami(uow: UnitOfWork, account: Account) -> dict[str, Any]:

@@ -111,6 +111,137 @@ TEMPLATES: dict[str, Template] = {
             "you on Chorus Pro{scope}.",
         },
     ),
+    # MFA-5, SET-3: a factor added or removed. No secret in them: name and type only.
+    "totp_added": Template(
+        subject={
+            "fr": "Chorus Pro : une application d'authentification a été ajoutée",
+            "en": "Chorus Pro: an authenticator app was added",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nL'application d'authentification"
+            " « {name} » a été ajoutée à votre compte Chorus Pro ({login_email}) : elle vous"
+            " sera demandée à chaque connexion. Si vous n'êtes pas à l'origine de cet ajout,"
+            " changez votre mot de passe et contactez le support.",
+            "en": "Hello {first_name} {last_name},\n\nThe authenticator app “{name}” was"
+            " added to your Chorus Pro account ({login_email}): it will be asked at every"
+            " login. If this was not you, change your password and contact support.",
+        },
+    ),
+    "totp_removed": Template(
+        subject={
+            "fr": "Chorus Pro : une application d'authentification a été retirée",
+            "en": "Chorus Pro: an authenticator app was removed",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nL'application d'authentification"
+            " « {name} » a été retirée de votre compte Chorus Pro ({login_email}). Si vous"
+            " n'êtes pas à l'origine de ce retrait, changez votre mot de passe et contactez"
+            " le support.",
+            "en": "Hello {first_name} {last_name},\n\nThe authenticator app “{name}” was"
+            " removed from your Chorus Pro account ({login_email}). If this was not you,"
+            " change your password and contact support.",
+        },
+    ),
+    "key_added": Template(
+        subject={
+            "fr": "Chorus Pro : une clé de sécurité a été ajoutée",
+            "en": "Chorus Pro: a security key was added",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nLa clé de sécurité « {name} » a été"
+            " ajoutée à votre compte Chorus Pro ({login_email}). Si vous n'êtes pas à"
+            " l'origine de cet ajout, changez votre mot de passe et contactez le support.",
+            "en": "Hello {first_name} {last_name},\n\nThe security key “{name}” was added"
+            " to your Chorus Pro account ({login_email}). If this was not you, change your"
+            " password and contact support.",
+        },
+    ),
+    "key_removed": Template(
+        subject={
+            "fr": "Chorus Pro : une clé de sécurité a été retirée",
+            "en": "Chorus Pro: a security key was removed",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nLa clé de sécurité « {name} » a été"
+            " retirée de votre compte Chorus Pro ({login_email}). Si vous n'êtes pas à"
+            " l'origine de ce retrait, changez votre mot de passe et contactez le support.",
+            "en": "Hello {first_name} {last_name},\n\nThe security key “{name}” was removed"
+            " from your Chorus Pro account ({login_email}). If this was not you, change your"
+            " password and contact support.",
+        },
+    ),
+    # structures (STR-6, STR-8)
+    "structure_pending": Template(
+        subject={
+            "fr": "Chorus Pro : votre structure attend l'approbation du support",
+            "en": "Chorus Pro: your structure awaits support's approval",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nVous avez demandé la création de la "
+            "structure publique {raison_sociale} ({identifier}). Comme elle n'est pas gérée "
+            "dans Hélios, le support de Chorus Pro doit l'approuver ; vous recevrez un "
+            "e-mail dès sa décision.",
+            "en": "Hello {first_name} {last_name},\n\nYou asked to create the public "
+            "structure {raison_sociale} ({identifier}). As it is not managed in Hélios, "
+            "Chorus Pro support must approve it; you will receive an e-mail once it decides.",
+        },
+    ),
+    "structure_approved": Template(
+        subject={
+            "fr": "Chorus Pro : votre structure est approuvée",
+            "en": "Chorus Pro: your structure is approved",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nLe support a approuvé la structure "
+            "{raison_sociale} ({identifier}). Vous en êtes le gestionnaire principal et "
+            "pouvez agir pour son compte.",
+            "en": "Hello {first_name} {last_name},\n\nSupport approved the structure "
+            "{raison_sociale} ({identifier}). You are its primary manager and can act on "
+            "its behalf.",
+        },
+    ),
+    "structure_refused": Template(
+        subject={
+            "fr": "Chorus Pro : votre structure a été refusée",
+            "en": "Chorus Pro: your structure was refused",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nLe support a refusé la création de la "
+            "structure {raison_sociale} ({identifier}) pour le motif suivant :\n\n"
+            "{reason}\n\nVous n'y êtes plus rattaché.",
+            "en": "Hello {first_name} {last_name},\n\nSupport refused to create the "
+            "structure {raison_sociale} ({identifier}) for this reason:\n\n{reason}\n\n"
+            "You are no longer attached to it.",
+        },
+    ),
+    "primary_transferred_to": Template(
+        subject={
+            "fr": "Chorus Pro : vous êtes gestionnaire principal d'une structure",
+            "en": "Chorus Pro: you are the primary manager of a structure",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nVous êtes désormais le gestionnaire "
+            "principal de la structure {raison_sociale} ({identifier}), avec le profil "
+            "« Organisation modification » (rôle transmis par {by}).",
+            "en": "Hello {first_name} {last_name},\n\nYou are now the primary manager of "
+            "the structure {raison_sociale} ({identifier}), with the “Organisation "
+            "modification” profile (role handed over by {by}).",
+        },
+    ),
+    "primary_transferred_from": Template(
+        subject={
+            "fr": "Chorus Pro : vous n'êtes plus gestionnaire principal d'une structure",
+            "en": "Chorus Pro: you are no longer the primary manager of a structure",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nLe rôle de gestionnaire principal de "
+            "la structure {raison_sociale} ({identifier}) a été transmis à {new} par {by}. "
+            "Vos habilitations sur la structure sont conservées.",
+            "en": "Hello {first_name} {last_name},\n\nThe primary manager role of the "
+            "structure {raison_sociale} ({identifier}) was handed over to {new} by {by}. "
+            "Your habilitations on the structure are kept.",
+        },
+    ),
 }
 
 

@@ -28,6 +28,10 @@ FIELDS = {
     "phone": ("téléphone", "phone"),
     "workplace_address": ("adresse du lieu de travail", "workplace address"),
     "biography": ("biographie", "biography"),
+    "label": ("libellé", "label"),
+    "email": ("adresse e-mail", "e-mail address"),
+    "raison_sociale": ("raison sociale", "raison sociale"),
+    "reason": ("motif", "reason"),
 }
 
 PASSWORD_RULES = {
@@ -243,6 +247,320 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} existe déjà : choisissez un autre fichier.",
         "{path} already exists: choose another file.",
     ),
+    # second factors: TOTP app, security keys (MFA-2..5, AUTH-1)
+    "mfa2.totp_exists": (
+        "Ce compte a déjà une application d'authentification (MFA-2 : une seule par compte) :"
+        " retirez-la d'abord avec « chorus mfa totp remove ».",
+        "This account already has an authenticator app (MFA-2: one per account): remove it"
+        " first with `chorus mfa totp remove`.",
+    ),
+    "mfa2.no_enrolment": (
+        "Aucun ajout d'application en attente, ou il a expiré (MFA-2 : 10 minutes) :"
+        " relancez « chorus mfa totp add ».",
+        "No authenticator app is waiting to be confirmed, or it expired (MFA-2: 10 minutes):"
+        " run `chorus mfa totp add` again.",
+    ),
+    "mfa2.code_wrong": (
+        "Code incorrect (MFA-2) : l'application n'est pas enregistrée ; vérifiez l'heure du"
+        " téléphone, puis « chorus mfa totp confirm CODE » avec le code affiché (10 minutes).",
+        "Wrong code (MFA-2): the app is not saved; check the phone's clock, then"
+        " `chorus mfa totp confirm CODE` with the code it shows (10 minutes).",
+    ),
+    "mfa2.no_totp": (
+        "Ce compte n'a pas d'application d'authentification (MFA-2).",
+        "This account has no authenticator app (MFA-2).",
+    ),
+    "mfa2.name_invalid": (
+        "Nom d'appareil invalide (MFA-2) : de 1 à {max} caractères.",
+        "Invalid device name (MFA-2): 1 to {max} characters.",
+    ),
+    "mfa3.code_wrong": (
+        "Code incorrect ou déjà utilisé (MFA-3) : attendez le code suivant de votre application ;"
+        " {left} essai(s) restant(s).",
+        "Wrong or already used code (MFA-3): wait for the next code of your app; {left}"
+        " try(ies) left.",
+    ),
+    "mfa4.no_device": (
+        "Aucune clé de sécurité FIDO2 détectée (MFA-4) : branchez-la et relancez la commande.",
+        "No FIDO2 security key found (MFA-4): plug it in and run the command again.",
+    ),
+    "mfa4.no_device_login": (
+        "Aucune clé de sécurité FIDO2 détectée (MFA-4) : branchez-la et relancez, ou"
+        " connectez-vous autrement avec --method totp ou --method email.",
+        "No FIDO2 security key found (MFA-4): plug it in and try again, or log in another way"
+        " with --method totp or --method email.",
+    ),
+    "mfa4.key_error": (
+        "La clé de sécurité n'a pas répondu à la demande (MFA-4) : {reason}.",
+        "The security key did not answer the request (MFA-4): {reason}.",
+    ),
+    "mfa4.registration_refused": (
+        "Clé de sécurité non enregistrée (MFA-4) : sa réponse n'a pas été validée ({reason}).",
+        "Security key not registered (MFA-4): its answer was not valid ({reason}).",
+    ),
+    "mfa4.key_exists": (
+        "Cette clé de sécurité est déjà enregistrée (MFA-4).",
+        "This security key is already registered (MFA-4).",
+    ),
+    "mfa4.key_not_found": (
+        "Aucune clé de sécurité n° {id} sur ce compte (MFA-4) : voyez « chorus mfa key list ».",
+        "No security key number {id} on this account (MFA-4): see `chorus mfa key list`.",
+    ),
+    "mfa4.expired": (
+        "La demande à la clé de sécurité a expiré ou a déjà servi (MFA-4) : relancez la commande.",
+        "The security key request has expired or was already used (MFA-4): run the command again.",
+    ),
+    "mfa4.key_refused": (
+        "Clé de sécurité refusée (MFA-4) : {left} essai(s) restant(s).",
+        "Security key refused (MFA-4): {left} try(ies) left.",
+    ),
+    "mfa4.code_not_for_key": (
+        "Une clé de sécurité ne prend pas de code (MFA-4) : retirez --code, ou choisissez"
+        " --method totp ou --method email.",
+        "A security key takes no code (MFA-4): drop --code, or choose --method totp or"
+        " --method email.",
+    ),
+    "mfa5.password_wrong": (
+        "Mot de passe incorrect (MFA-5) : il est demandé avant de retirer un facteur"
+        " d'authentification.",
+        "Wrong password (MFA-5): it is asked before removing an authentication factor.",
+    ),
+    "prompt.totp_code": (
+        "Code à 6 chiffres de votre application d'authentification",
+        "6-digit code from your authenticator app",
+    ),
+    "prompt.key_pin": ("Code PIN de la clé de sécurité", "Security key PIN"),
+    "done.totp_scan": (
+        "Scannez ce code QR avec votre application d'authentification (FreeOTP, Google"
+        " Authenticator, Microsoft Authenticator…). Texte clair sur fond sombre ? Relancez avec"
+        " --invert.",
+        "Scan this QR code with your authenticator app (FreeOTP, Google Authenticator,"
+        " Microsoft Authenticator…). Light text on a dark background? Run again with --invert.",
+    ),
+    "done.totp_manual": (
+        "Ou saisissez cette clé à la main dans l'application (TOTP, SHA-1, 6 chiffres, 30 s) :",
+        "Or type this key into the app by hand (TOTP, SHA-1, 6 digits, 30 s):",
+    ),
+    "done.totp_uri": (
+        "Contenu du code QR (à copier dans l'application) :",
+        "The QR code's content (to paste into the app):",
+    ),
+    "warn.qr_too_wide": (
+        "Attention : le terminal ({columns} colonnes) est plus étroit que le code QR ({width}"
+        " colonnes) : élargissez-le, ou saisissez la clé à la main.",
+        "Warning: the terminal ({columns} columns) is narrower than the QR code ({width}"
+        " columns): widen it, or type the key by hand.",
+    ),
+    "done.totp_pending": (
+        "Terminez l'ajout avec « chorus mfa totp confirm CODE » dans les 10 minutes (MFA-2).",
+        "Finish with `chorus mfa totp confirm CODE` within 10 minutes (MFA-2).",
+    ),
+    "done.totp_added": (
+        "Application « {name} » enregistrée : elle sera demandée à chaque connexion (AUTH-1) ;"
+        " un avis a été envoyé à {email}.",
+        "App “{name}” saved: it will be asked at every login (AUTH-1); a notice was sent to"
+        " {email}.",
+    ),
+    "done.totp_removed": (
+        "Application « {name} » retirée ; un avis a été envoyé à {email}.",
+        "App “{name}” removed; a notice was sent to {email}.",
+    ),
+    "done.key_touch": (
+        "Touchez votre clé de sécurité (MFA-4)…",
+        "Touch your security key (MFA-4)…",
+    ),
+    "done.key_added": (
+        "Clé de sécurité « {name} » enregistrée (n° {id}) ; un avis a été envoyé à {email}.",
+        "Security key “{name}” registered (number {id}); a notice was sent to {email}.",
+    ),
+    "done.key_removed": (
+        "Clé de sécurité « {name} » retirée ; un avis a été envoyé à {email}.",
+        "Security key “{name}” removed; a notice was sent to {email}.",
+    ),
+    "hint.no_factor": (
+        "Aucune application d'authentification ni clé de sécurité : la connexion utilise le"
+        " code envoyé par e-mail. Ajoutez-en une avec « chorus mfa totp add » (AUTH-1).",
+        "No authenticator app or security key: login uses the code sent by e-mail. Add one"
+        " with `chorus mfa totp add` (AUTH-1).",
+    ),
+    # SIRENE register (STR-1..3)
+    "str1.siret_length": (
+        "SIRET invalide (STR-1) : {value} : 14 chiffres attendus.",
+        "Invalid SIRET (STR-1): {value}: 14 digits expected.",
+    ),
+    "str1.siret_format": (
+        "SIRET invalide (STR-1) : {value} : seuls des chiffres sont admis.",
+        "Invalid SIRET (STR-1): {value}: digits only.",
+    ),
+    "str1.siret_checksum": (
+        "SIRET invalide (STR-1) : {value} : la clé de contrôle (Luhn, ou règle de La Poste)"
+        " est fausse.",
+        "Invalid SIRET (STR-1): {value}: the check digit (Luhn, or La Poste's rule) is wrong.",
+    ),
+    "str2.not_found": (
+        "SIRET {siret} absent de l'index SIRENE (STR-2) : importez un fichier stock plus récent"
+        " (« chorus sirene import ») ou configurez l'API de l'INSEE (« chorus sirene"
+        " configure-api »).",
+        "SIRET {siret} is not in the SIRENE index (STR-2): import a newer stock file"
+        " (`chorus sirene import`) or configure the INSEE API (`chorus sirene configure-api`).",
+    ),
+    "str2.not_found_api": (
+        "SIRET {siret} inconnu de l'index SIRENE et de l'API de l'INSEE (STR-2).",
+        "SIRET {siret} is known neither to the SIRENE index nor to the INSEE API (STR-2).",
+    ),
+    "str2.index_empty": (
+        "L'index SIRENE est vide et aucune clé d'API n'est configurée (STR-2) : importez les"
+        " fichiers stock de l'INSEE (« chorus sirene import »).",
+        "The SIRENE index is empty and no API key is configured (STR-2): import INSEE's stock"
+        " files (`chorus sirene import`).",
+    ),
+    "str2.file_missing": (
+        "Fichier introuvable (STR-2) : {path}.",
+        "File not found (STR-2): {path}.",
+    ),
+    "str2.file_unreadable": (
+        "Lecture impossible de {path} (STR-2) : {reason} ; l'index SIRENE n'a pas changé.",
+        "Cannot read {path} (STR-2): {reason}; the SIRENE index is unchanged.",
+    ),
+    "str2.bad_zip": (
+        "Archive zip illisible {path} (STR-2) : {reason} ; l'index SIRENE n'a pas changé.",
+        "Unreadable zip archive {path} (STR-2): {reason}; the SIRENE index is unchanged.",
+    ),
+    "str2.zip_members": (
+        "L'archive {path} doit contenir exactement un fichier CSV (STR-2) ; elle en contient"
+        " {count}.",
+        "The archive {path} must hold exactly one CSV file (STR-2); it holds {count}.",
+    ),
+    "str2.empty_file": (
+        "Fichier {file} vide (STR-2) : la ligne d'en-tête manque.",
+        "File {file} is empty (STR-2): the header line is missing.",
+    ),
+    "str2.not_utf8": (
+        "Fichier {file} refusé (STR-2) : ce n'est pas de l'UTF-8 (ligne {line}) ; l'index"
+        " SIRENE n'a pas changé.",
+        "File {file} refused (STR-2): it is not UTF-8 (line {line}); the SIRENE index is"
+        " unchanged.",
+    ),
+    "str2.missing_columns": (
+        "Fichier {file} refusé (STR-2) : colonne(s) obligatoire(s) absente(s) de l'en-tête :"
+        " {columns} ; l'index SIRENE n'a pas changé.",
+        "File {file} refused (STR-2): required column(s) missing from the header: {columns};"
+        " the SIRENE index is unchanged.",
+    ),
+    "str2.import_running": (
+        "Un import SIRENE est déjà en cours sur ce magasin (STR-2) : attendez sa fin.",
+        "A SIRENE import is already running on this store (STR-2): wait for it to finish.",
+    ),
+    "str2.search_empty": (
+        "Recherche vide (STR-2) : donnez au moins un mot du nom, ou un SIREN.",
+        "Empty search (STR-2): give at least one word of the name, or a SIREN.",
+    ),
+    "str2.api_url_invalid": (
+        "{variable} invalide : {url} (attendu https://...).",
+        "Invalid {variable}: {url} (expected https://...).",
+    ),
+    "str2.api_key_empty": (
+        "Clé d'API vide ou mal formée (STR-2) : rien n'a été enregistré.",
+        "Empty or malformed API key (STR-2): nothing was saved.",
+    ),
+    "str2.api_key_refused": (
+        "L'INSEE refuse la clé de l'API Sirene (STR-2, HTTP {status}) : vérifiez-la et"
+        " remplacez-la avec « chorus sirene configure-api ».",
+        "INSEE refuses the Sirene API key (STR-2, HTTP {status}): check it and replace it with"
+        " `chorus sirene configure-api`.",
+    ),
+    "str2.api_forbidden": (
+        "L'INSEE refuse l'accès à {siret} (STR-2, HTTP {status}) : la clé n'a pas de droit sur"
+        " l'API Sirene, ou l'établissement n'est pas diffusible.",
+        "INSEE refuses access to {siret} (STR-2, HTTP {status}): the key has no right on the"
+        " Sirene API, or the establishment is not diffusible.",
+    ),
+    "str2.api_timeout": (
+        "L'API Sirene de l'INSEE ne répond pas (STR-2) : délai de {seconds} s dépassé deux"
+        " fois ; réessayez plus tard.",
+        "The INSEE Sirene API does not answer (STR-2): {seconds} s timeout, twice; try again"
+        " later.",
+    ),
+    "str2.api_unreachable": (
+        "API Sirene de l'INSEE injoignable (STR-2) : {reason}.",
+        "Cannot reach the INSEE Sirene API (STR-2): {reason}.",
+    ),
+    "str2.api_rate_limited": (
+        "Quota de l'API Sirene atteint (STR-2 : 30 requêtes par minute) : réessayez dans une"
+        " minute.",
+        "Sirene API quota reached (STR-2: 30 requests a minute): try again in a minute.",
+    ),
+    "str2.api_unavailable": (
+        "L'API Sirene de l'INSEE est indisponible (STR-2, HTTP {status}, deux fois) :"
+        " réessayez plus tard.",
+        "The INSEE Sirene API is unavailable (STR-2, HTTP {status}, twice): try again later.",
+    ),
+    "str2.api_bad_response": (
+        "Réponse inattendue de l'API Sirene de l'INSEE (STR-2, HTTP {status}).",
+        "Unexpected answer from the INSEE Sirene API (STR-2, HTTP {status}).",
+    ),
+    "done.sirene_imported": (
+        "Index SIRENE remplacé (STR-2) : {establishments} établissement(s), {units} unité(s)"
+        " légale(s), {skipped} ligne(s) ignorée(s), en {seconds} s.",
+        "SIRENE index replaced (STR-2): {establishments} establishment(s), {units} legal"
+        " unit(s), {skipped} line(s) skipped, in {seconds} s.",
+    ),
+    "done.sirene_units_kept": (
+        "Sans --unites-legales, les unités légales de l'index précédent ont servi ({units}).",
+        "Without --unites-legales, the previous index's legal units were used ({units}).",
+    ),
+    "done.sirene_duplicates": (
+        "{count} identifiant(s) en double : la première ligne de chacun est gardée.",
+        "{count} duplicate identifier(s): the first line of each is kept.",
+    ),
+    "done.sirene_skipped_line": (
+        "  ligne ignorée : {file}, ligne {line} : {reason}",
+        "  line skipped: {file}, line {line}: {reason}",
+    ),
+    "done.sirene_more_skipped": (
+        "  ... et {count} autre(s) ligne(s) ignorée(s).",
+        "  ... and {count} more line(s) skipped.",
+    ),
+    "sirene.reason.columns": (
+        "{value} champ(s) au lieu du nombre de colonnes de l'en-tête",
+        "{value} field(s) instead of the header's column count",
+    ),
+    "sirene.reason.siret": ("SIRET « {value} » : 14 chiffres attendus", "SIRET “{value}”: 14 digits expected"),
+    "sirene.reason.siren": ("SIREN « {value} » : 9 chiffres attendus", "SIREN “{value}”: 9 digits expected"),
+    "sirene.reason.state": (
+        "état administratif « {value} » : A ou F attendu",
+        "administrative state “{value}”: A or F expected",
+    ),
+    "sirene.reason.diffusion": (
+        "statut de diffusion « {value} » : O, P ou N attendu",
+        "diffusion status “{value}”: O, P or N expected",
+    ),
+    "sirene.reason.csv": ("ligne CSV illisible ({value})", "unreadable CSV line ({value})"),
+    "sirene.search_truncated": (
+        "Plus de {cap} noms correspondent : seuls les {cap} premiers (par SIRET) ont été"
+        " classés ; ajoutez un mot pour préciser.",
+        "More than {cap} names match: only the first {cap} (by SIRET) were ranked; add a word"
+        " to narrow it.",
+    ),
+    "sirene.search_none": ("Aucun établissement ne correspond.", "No establishment matches."),
+    "done.sirene_key_saved": (
+        "Clé de l'API Sirene enregistrée dans le trousseau (service chorus-insee) : les SIRET"
+        " absents de l'index seront demandés à l'INSEE.",
+        "Sirene API key saved in the keyring (service chorus-insee): SIRETs missing from the"
+        " index will be asked of INSEE.",
+    ),
+    "done.sirene_key_removed": (
+        "Clé de l'API Sirene supprimée : les recherches restent hors ligne.",
+        "Sirene API key removed: lookups stay offline.",
+    ),
+    "done.sirene_no_key": (
+        "Aucune clé de l'API Sirene n'était configurée.",
+        "No Sirene API key was configured.",
+    ),
+    "progress.sirene_units": ("Unités légales", "Legal units"),
+    "progress.sirene_establishments": ("Établissements", "Establishments"),
+    "progress.sirene_search": ("Index de recherche", "Search index"),
+    "prompt.insee_key": ("Clé de l'API Sirene (INSEE)", "INSEE Sirene API key"),
     # prompts
     "prompt.password": ("Mot de passe", "Password"),
     "prompt.new_password": ("Nouveau mot de passe", "New password"),
@@ -322,6 +640,262 @@ MESSAGES: dict[str, tuple[str, str]] = {
         " (« chorus structure create ») ou demandez un rattachement (« chorus attach request »).",
         "Your account is attached to no structure (AUTH-5): create one"
         " (`chorus structure create`) or request an attachment (`chorus attach request`).",
+    ),
+    # structures and services (STR-1..9, HAB-4, HAB-6)
+    "hab6.profile_required": (
+        "Il vous faut le profil « {profile} » sur la structure {structure} (HAB-4, HAB-6) :"
+        " demandez-le à son gestionnaire principal.",
+        "You need the “{profile}” profile on structure {structure} (HAB-4, HAB-6): ask its"
+        " primary manager.",
+    ),
+    "str1.type_unknown": (
+        "Type d'identifiant inconnu {id_type} (STR-1) : choisissez parmi {types}.",
+        "Unknown identifier type {id_type} (STR-1): choose among {types}.",
+    ),
+    "str1.missing": (
+        "L'identifiant de la structure est obligatoire (STR-1).",
+        "The structure's identifier is mandatory (STR-1).",
+    ),
+    "str1.ue_hors_france": (
+        "Numéro de TVA intracommunautaire invalide (STR-1) : {value} ; attendu : le préfixe"
+        " du pays puis le numéro, ex. DE136695976.",
+        "Invalid intra-EU VAT number (STR-1): {value}; expected the country prefix then the"
+        " number, e.g. DE136695976.",
+    ),
+    "str1.own_type": (
+        "Identifiant refusé (STR-1) : {value} ; une structure du pays {country} s'identifie"
+        " avec le type {use}.",
+        "Identifier refused (STR-1): {value}; a structure of country {country} is identified"
+        " with the {use} type.",
+    ),
+    "str1.hors_ue": (
+        "Identifiant HORS_UE invalide (STR-1) : {value} ; attendu : le code pays ISO à"
+        " 2 lettres, un tiret, puis jusqu'à 16 caractères du nom, ex. US-ACME CORP.",
+        "Invalid HORS_UE identifier (STR-1): {value}; expected the 2-letter ISO country code,"
+        " a hyphen, then up to 16 characters of the name, e.g. US-ACME CORP.",
+    ),
+    "str1.country_unknown": (
+        "Identifiant HORS_UE invalide (STR-1) : {value} ; {country} n'est pas un code pays"
+        " ISO 3166.",
+        "Invalid HORS_UE identifier (STR-1): {value}; {country} is not an ISO 3166 country code.",
+    ),
+    "str1.hors_ue_name_long": (
+        "Identifiant HORS_UE invalide (STR-1) : {value} ; le nom y est limité à {max}"
+        " caractères : gardez les {max} premiers.",
+        "Invalid HORS_UE identifier (STR-1): {value}; the name part holds at most {max}"
+        " characters: keep the first {max}.",
+    ),
+    "str1.ridet": (
+        "RIDET invalide (STR-1) : {value} ; attendu : 10 chiffres (RID à 7 chiffres et rang"
+        " d'établissement à 3 chiffres), ex. 1234567001 ou 123456.001.",
+        "Invalid RIDET (STR-1): {value}; expected 10 digits (7-digit RID and 3-digit"
+        " establishment rank), e.g. 1234567001 or 123456.001.",
+    ),
+    "str1.tahiti": (
+        "Numéro TAHITI invalide (STR-1) : {value} ; attendu : une lettre ou un chiffre puis"
+        " 5 chiffres, suivis ou non du rang d'établissement à 3 chiffres, ex. C12345 ou"
+        " C12345001.",
+        "Invalid TAHITI number (STR-1): {value}; expected a letter or digit then 5 digits,"
+        " optionally followed by the 3-digit establishment rank, e.g. C12345 or C12345001.",
+    ),
+    "str1.reference": (
+        "Identifiant {id_type} invalide (STR-1) : {value} ; attendu : 3 à 40 lettres,"
+        " chiffres, « - », « . » ou « / ».",
+        "Invalid {id_type} identifier (STR-1): {value}; expected 3 to 40 letters, digits,"
+        " “-”, “.” or “/”.",
+    ),
+    "str.missing": (
+        "Le champ {field} est obligatoire.",
+        "The {field} field is mandatory.",
+    ),
+    "str.not_found": (
+        "Aucune structure {id} : cherchez-la avec « chorus structure search ».",
+        "No structure {id}: look for it with `chorus structure search`.",
+    ),
+    "str.ambiguous": (
+        "Plusieurs structures ont l'identifiant {id} ({types}) : précisez --id-type.",
+        "Several structures have the identifier {id} ({types}): add --id-type.",
+    ),
+    "str.not_editable": (
+        "Le champ {field} ne se modifie pas ici : seuls le libellé, l'e-mail et le"
+        " téléphone se modifient (STR-2).",
+        "The {field} field cannot be changed here: only label, e-mail and phone can (STR-2).",
+    ),
+    "str.nothing_to_update": (
+        "Rien à modifier : indiquez au moins une option (--label, --email, --phone).",
+        "Nothing to update: give at least one option (--label, --email, --phone).",
+    ),
+    "str2.email_invalid": (
+        "Adresse e-mail de la structure invalide (STR-2) : {value}.",
+        "Invalid e-mail address for the structure (STR-2): {value}.",
+    ),
+    "str2.phone_invalid": (
+        "Téléphone de la structure invalide (STR-2) : {value} ; formats acceptés :"
+        " 01 23 45 67 89 ou +33 1 23 45 67 89.",
+        "Invalid phone for the structure (STR-2): {value}; accepted: 01 23 45 67 89 or"
+        " +33 1 23 45 67 89.",
+    ),
+    "str2.raison_sociale_from_sirene": (
+        "Pour un SIRET, la raison sociale vient du répertoire SIRENE (STR-2) : retirez"
+        " --raison-sociale (--label ajoute un libellé).",
+        "For a SIRET the raison sociale comes from the SIRENE register (STR-2): remove"
+        " --raison-sociale (--label adds a label).",
+    ),
+    "str3.name_withheld": (
+        "L'INSEE ne diffuse pas le nom de l'unité du SIRET {siret} (STR-3) : indiquez-le"
+        " avec --raison-sociale.",
+        "INSEE does not publish the name of the unit of SIRET {siret} (STR-3): give it with"
+        " --raison-sociale.",
+    ),
+    "str2.unknown": (
+        "SIRET {siret} inconnu du répertoire SIRENE (STR-2) : vérifiez-le, ou importez le"
+        " stock à jour (« chorus sirene import »).",
+        "SIRET {siret} is unknown to the SIRENE register (STR-2): check it, or import the"
+        " current stock file (`chorus sirene import`).",
+    ),
+    "str2.closed": (
+        "L'établissement {siret} est fermé au répertoire SIRENE (STR-2) : seul un"
+        " établissement actif devient une structure.",
+        "Establishment {siret} is closed in the SIRENE register (STR-2): only an active"
+        " establishment can become a structure.",
+    ),
+    "str5.exists": (
+        "La structure {id} existe déjà (STR-5) : demandez plutôt un rattachement avec"
+        " « chorus attach request --structure {id} --comment ... ».",
+        "Structure {id} already exists (STR-5): request an attachment instead with"
+        " `chorus attach request --structure {id} --comment ...`.",
+    ),
+    "str5.pending": (
+        "La structure {id} a déjà été demandée et attend l'approbation du support (STR-5, STR-6).",
+        "Structure {id} has already been requested and awaits support's approval (STR-5, STR-6).",
+    ),
+    "str6.public_from_sirene": (
+        "Pour un SIRET, le caractère public vient du répertoire SIRENE (catégorie juridique"
+        " 7…) (STR-6) : retirez --public.",
+        "For a SIRET, being public comes from the SIRENE register (legal category 7…)"
+        " (STR-6): remove --public.",
+    ),
+    "str6.public_type": (
+        "Une structure {id_type} ne peut pas être publique (STR-6) : retirez --public.",
+        "A {id_type} structure cannot be public (STR-6): remove --public.",
+    ),
+    "str6.helios_siret_only": (
+        "Une structure gérée dans Hélios s'identifie par son SIRET (STR-6) : --helios"
+        " demande --id-type SIRET.",
+        "A structure managed in Hélios is identified by its SIRET (STR-6): --helios needs"
+        " --id-type SIRET.",
+    ),
+    "str6.helios_not_public": (
+        "Le SIRET {siret} n'est pas celui d'une entité publique au répertoire SIRENE"
+        " (STR-6) : --helios ne s'applique pas.",
+        "SIRET {siret} is not a public entity's in the SIRENE register (STR-6): --helios"
+        " does not apply.",
+    ),
+    "str6.helios_reserved": (
+        "Les structures Hélios arrivent par flux (PUB-2) ; en ligne de commande, seuls un"
+        " administrateur ou un correspondant du département {department} en créent une"
+        " (PUB-1, HAB-6).",
+        "Hélios structures arrive through flows (PUB-2); from the command line only an admin"
+        " or a correspondent of department {department} may create one (PUB-1, HAB-6).",
+    ),
+    "str6.own_request": (
+        "Vous avez demandé la structure {structure} : un autre agent du support doit décider"
+        " (STR-6, HAB-6).",
+        "You requested structure {structure}: another support agent must decide (STR-6, HAB-6).",
+    ),
+    "str6.not_pending": (
+        "La structure {id} n'attend aucune décision du support (STR-6).",
+        "Structure {id} awaits no decision from support (STR-6).",
+    ),
+    "str6.awaiting": (
+        "La structure {id} attend l'approbation du support (STR-6) : elle ne se modifie pas"
+        " d'ici là.",
+        "Structure {id} awaits support's approval (STR-6): it cannot be changed until then.",
+    ),
+    "str6.was_refused": (
+        "La structure {id} a été refusée par le support (STR-6) : elle ne se modifie plus.",
+        "Structure {id} was refused by support (STR-6): it can no longer be changed.",
+    ),
+    "str7.code_invalid": (
+        "Code de service invalide (STR-7) : {code} ; 1 à 100 lettres, chiffres, « _ », « - »,"
+        " « . » ou « / », sans espace.",
+        "Invalid service code (STR-7): {code}; 1 to 100 letters, digits, “_”, “-”, “.” or"
+        " “/”, no spaces.",
+    ),
+    "str7.code_exists": (
+        "Le service {code} existe déjà dans la structure {id} (STR-7 : code unique par structure).",
+        "Service {code} already exists in structure {id} (STR-7: one code per structure).",
+    ),
+    "str7.not_found": (
+        "Aucun service {code} dans la structure {id} (STR-7).",
+        "No service {code} in structure {id} (STR-7).",
+    ),
+    "str7.nothing_to_update": (
+        "Rien à modifier : indiquez --label (STR-7).",
+        "Nothing to update: give --label (STR-7).",
+    ),
+    "str7.already_inactive": (
+        "Le service {code} de la structure {id} est déjà désactivé (STR-7).",
+        "Service {code} of structure {id} is already inactive (STR-7).",
+    ),
+    "str8.already_primary": (
+        "{email} est déjà le gestionnaire principal (STR-8).",
+        "{email} is already the primary manager (STR-8).",
+    ),
+    "str8.not_attached": (
+        "{email} n'est pas rattaché à la structure {id} (STR-8) : le rôle ne se transmet qu'à"
+        " un compte rattaché.",
+        "{email} is not attached to structure {id} (STR-8): the role only goes to an"
+        " attached account.",
+    ),
+    "str8.not_active": (
+        "Le compte {email} n'est pas actif (STR-8) : le rôle ne se transmet qu'à un compte actif.",
+        "Account {email} is not active (STR-8): the role only goes to an active account.",
+    ),
+    "str9.empty": (
+        "Indiquez un identifiant, une raison sociale ou un libellé à chercher (STR-9).",
+        "Give an identifier, a raison sociale or a label to search for (STR-9).",
+    ),
+    "str9.limit": (
+        "--limit va de 1 à {max} (STR-9).",
+        "--limit goes from 1 to {max} (STR-9).",
+    ),
+    "done.structure_created": (
+        "Structure {id} ({name}) créée : vous en êtes le gestionnaire principal (STR-4).",
+        "Structure {id} ({name}) created: you are its primary manager (STR-4).",
+    ),
+    "done.structure_pending": (
+        "Structure publique {id} ({name}) enregistrée : elle attend l'approbation du support"
+        " (STR-6) ; vous serez prévenu par e-mail.",
+        "Public structure {id} ({name}) recorded: it awaits support's approval (STR-6); you"
+        " will be told by e-mail.",
+    ),
+    "done.structure_approved": (
+        "Structure {id} approuvée ; le demandeur a été prévenu (STR-6).",
+        "Structure {id} approved; the requester was told (STR-6).",
+    ),
+    "done.structure_refused": (
+        "Structure {id} refusée ; le motif a été envoyé au demandeur (STR-6).",
+        "Structure {id} refused; the reason was sent to the requester (STR-6).",
+    ),
+    "done.structure_updated": ("Structure {id} mise à jour.", "Structure {id} updated."),
+    "done.primary_transferred": (
+        "{email} est désormais gestionnaire principal de la structure {id} ; un avis a été"
+        " envoyé aux deux gestionnaires (STR-8).",
+        "{email} is now the primary manager of structure {id}; both managers were notified"
+        " (STR-8).",
+    ),
+    "done.service_added": (
+        "Service {code} ajouté à la structure {id}.",
+        "Service {code} added to structure {id}.",
+    ),
+    "done.service_updated": (
+        "Service {code} de la structure {id} mis à jour.",
+        "Service {code} of structure {id} updated.",
+    ),
+    "done.service_deactivated": (
+        "Service {code} de la structure {id} désactivé.",
+        "Service {code} of structure {id} deactivated.",
     ),
 }
 

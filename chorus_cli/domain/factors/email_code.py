@@ -20,6 +20,8 @@ def _code_hash(attempt: str, code: str) -> str:
 
 class EmailCode:
     method = "email"
+    refusal = "auth1.code_wrong"
+    typed = True
 
     def available(self, uow: UnitOfWork, account: Account) -> bool:
         return True

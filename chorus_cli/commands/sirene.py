@@ -1,0 +1,255 @@
+"""chorus sirene: INSEE's SIRENE register, offline (stock files) or through the API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from chorus_cli.commands._common import (
+    FormatOpt,
+    JsonOpt,
+    current_account,
+    new_group,
+    output_format,
+    unit_of_work,
+)
+
+if TYPE_CHECKING:
+    from chorus_cli.sirene.index import ImportSummary
+
+app = new_group(
+    "sirene",
+    "The SIRENE register (STR-2): INSEE's stock files as an offline index, the INSEE API.",
+)
+
+
+@app.command("import")
+def import_(
+    establishments: Annotated[
+        str,
+        typer.Argument(
+            metavar="STOCK_ETABLISSEMENT", help="INSEE's StockEtablissement file, .csv or .zip."
+        ),
+    ],
+    units: Annotated[
+        str | None,
+        typer.Option(
+            "--unites-legales",
+            metavar="STOCK_UNITE_LEGALE",
+            help="INSEE's StockUniteLegale file, .csv or .zip (names and legal categories);"
+            " without it the legal units of the previous import serve.",
+        ),
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace the offline SIRENE index with INSEE's stock files (STR-2, STR-3).
+
+    An operator task: needs a session with the admin or support role. The files are
+    read as INSEE publishes them (UTF-8 CSV with a header line, or the zip holding it);
+    columns are found by name. A file missing a required column is refused before the
+    index changes; a malformed line is skipped and reported with its number. The new
+    index replaces the old one whole, at the end: lookups never see a half-built index.
+    The summary goes to stderr; --format json also prints it on stdout.
+
+    Example: chorus sirene import StockEtablissement.zip --unites-legales StockUniteLegale.zip
+    """
+    from chorus_cli.sirene import service
+    from chorus_cli.ui.output import emit
+
+    fmt = output_format(fmt, as_json)
+    with unit_of_work() as uow, _ProgressBar() as bar:
+        actor = current_account(uow)
+        summary = service.import_index(uow, actor, establishments, units, progress=bar)
+        uow.commit()
+    _report(summary)
+    if fmt == "json":
+        emit(summary.as_dict(), "json")
+    elif fmt == "csv":
+        emit({k: v for k, v in summary.as_dict().items() if k != "skipped_rows"}, "csv")
+
+
+def _report(summary: ImportSummary) -> None:
+    from chorus_cli.ui.i18n import message
+    from chorus_cli.ui.output import say
+
+    say(
+        "done.sirene_imported",
+        establishments=summary.establishments,
+        units=summary.units,
+        skipped=summary.skipped,
+        seconds=summary.seconds,
+    )
+    if summary.units_kept:
+        say("done.sirene_units_kept", units=summary.units)
+    if summary.duplicates:
+        say("done.sirene_duplicates", count=summary.duplicates)
+    for row in summary.skipped_rows:
+        reason = message(f"sirene.reason.{row.reason}", value=row.value)
+        say("done.sirene_skipped_line", file=row.file, line=row.line, reason=reason)
+    if summary.skipped > len(summary.skipped_rows):
+        say("done.sirene_more_skipped", count=summary.skipped - len(summary.skipped_rows))
+
+
+class _ProgressBar:
+    """Rich progress bars on stderr, one per phase; none when stderr is not a terminal
+    or in plain mode (SET-5: no animation)."""
+
+    def __init__(self) -> None:
+        self.bars = None
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> _ProgressBar:
+        from chorus_cli.ui.output import plain
+
+        if plain():
+            return self
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return self
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bars = Progress(
+            TextColumn("{task.description:<22}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.bars.start()
+        return self
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if self.bars is None:
+            return
+        task = self.tasks.get(phase)
+        if task is None:
+            from chorus_cli.ui.i18n import message
+
+            task = self.tasks[phase] = self.bars.add_task(
+                message(f"progress.sirene_{phase}"), total=total
+            )
+        self.bars.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bars is not None:
+            self.bars.stop()
+
+
+@app.command()
+def lookup(
+    siret: Annotated[str, typer.Argument(help="The SIRET: 14 digits, spaces allowed.")],
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the establishment with this SIRET: from the offline index, else from the
+    INSEE API when a key is configured (STR-1..3).
+
+    Needs a session (any account). The SIRET is checked first (Luhn, or La Poste's
+    rule: exit 2); unknown is exit 3. A non-diffusible establishment shows no address.
+
+    Example: chorus sirene lookup 356 000 000 00048 --json
+    """
+    from dataclasses import asdict
+
+    from chorus_cli.sirene import service
+    from chorus_cli.ui.output import emit
+
+    fmt = output_format(fmt, as_json)
+    with unit_of_work() as uow:
+        current_account(uow)
+        found = service.lookup(uow, siret)
+        uow.commit()
+    data = asdict(found)
+    if fmt == "table" and data["address"]:
+        data["address"] = ", ".join(data["address"].splitlines())
+    emit(data, fmt)
+
+
+@app.command()
+def search(
+    text: Annotated[
+        list[str], typer.Argument(metavar="TEXT", help="Words of the name, or a SIREN.")
+    ],
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="At most N establishments.")
+    ] = 20,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the offline index by name: every word, whole or as a prefix, best first
+    (STR-2); a SIREN lists its establishments.
+
+    Needs a session (any account). Ranking: whole words over prefixes, short names over
+    long; a legal unit's establishments together, active ones and the head office
+    first. Searches the offline index only (not the INSEE API).
+
+    Example: chorus sirene search boulangerie dup --limit 5
+    """
+    from chorus_cli.sirene import service
+    from chorus_cli.sirene.index import SEARCH_CANDIDATES
+    from chorus_cli.ui.output import emit, say
+
+    fmt = output_format(fmt, as_json)
+    with unit_of_work() as uow:
+        current_account(uow)
+        rows, truncated = service.search(uow, " ".join(text), limit)
+        uow.commit()
+    if truncated:
+        say("sirene.search_truncated", cap=SEARCH_CANDIDATES)
+    if fmt == "table":
+        if not rows:
+            say("sirene.search_none")
+            return
+        shown = ("siret", "raison_sociale", "enseigne", "postal_code", "commune", "active", "siege")
+        rows = [{k: row[k] for k in shown} for row in rows]
+    emit(rows, fmt)
+
+
+@app.command("configure-api")
+def configure_api(
+    key_stdin: Annotated[
+        bool, typer.Option("--key-stdin", help="Read the key from the first stdin line.")
+    ] = False,
+    remove: Annotated[bool, typer.Option("--remove", help="Forget the key.")] = False,
+) -> None:
+    """Keep the INSEE Sirene API key in the keyring (service chorus-insee), or remove it
+    (STR-2).
+
+    An operator task: needs a session with the admin or support role. The key is typed
+    hidden (or piped); with it, lookups of SIRETs missing from the offline index ask
+    the INSEE Sirene API 3.11. Without a key chorus never calls the network.
+
+    Example: chorus sirene configure-api --key-stdin < insee-key.txt
+    """
+    import sys
+
+    from chorus_cli.sirene import service
+    from chorus_cli.ui.output import say
+    from chorus_cli.ui.prompts import ask
+
+    def read_key() -> str:
+        if key_stdin:
+            return sys.stdin.readline()
+        return ask("prompt.insee_key", secret=True) or ""
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        if remove:
+            removed = service.remove_api_key(uow, actor)
+        else:
+            service.set_api_key(uow, actor, read_key)
+        uow.commit()
+    if remove:
+        say("done.sirene_key_removed" if removed else "done.sirene_no_key")
+    else:
+        say("done.sirene_key_saved")

@@ -1,0 +1,374 @@
+"""chorus structure: structures (legal entities) and their services (STR-1..9).
+
+A structure is named by its identifier (a SIRET, ``US-ACME CORP``…), spaces and case
+as you like; add ``--id-type`` only when chorus says two types share that identifier.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from chorus_cli.commands._common import (
+    FormatOpt,
+    JsonOpt,
+    current_account,
+    new_group,
+    output_format,
+    unit_of_work,
+)
+
+app = new_group("structure", "Structures (legal entities) and their services: STR-1..9.")
+service_app = new_group("service", "Services of a structure: add, list, update, deactivate.")
+app.add_typer(service_app)
+
+
+StructureArg = Annotated[
+    str, typer.Argument(metavar="ID", help="The structure's identifier (SIRET, RIDET…).")
+]
+TYPES = "SIRET, UE_HORS_FRANCE, HORS_UE, RIDET, TAHITI, EN_COURS_IMMATRICULATION, PARTICULIER"
+IdTypeOpt = Annotated[
+    str | None,
+    typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
+]
+CodeArg = Annotated[str, typer.Argument(help="The service code.")]
+
+
+def _render(data: dict[str, Any], fmt: str) -> None:
+    """JSON and CSV keep the structure as is; the table reads address and services as text."""
+    from chorus_cli.ui.output import emit
+
+    if fmt == "table":
+        address = data.get("address")
+        data = {
+            **data,
+            "address": ", ".join(
+                [
+                    *address["lines"],
+                    " ".join(filter(None, (address["postal_code"], address["commune"]))),
+                    address["country"] or "",
+                ]
+            ).strip(", ")
+            if address
+            else None,
+            "services": [
+                s["code"] + ("" if s["active"] else " (inactive)") for s in data["services"]
+            ],
+        }
+    emit(data, fmt)
+
+
+@app.command()
+def create(
+    id_type: Annotated[
+        str, typer.Option("--id-type", metavar="TYPE", help=f"One of {TYPES} (STR-1).")
+    ],
+    identifier: Annotated[str, typer.Option("--id", help="The identifier, e.g. a SIRET.")],
+    raison_sociale: Annotated[
+        str | None,
+        typer.Option(
+            "--raison-sociale", help="Name; for a SIRET only when INSEE withholds it (STR-3)."
+        ),
+    ] = None,
+    label: Annotated[str | None, typer.Option("--label", help="Libellé (optional).")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="E-mail (optional).")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="Phone (optional).")] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="A public entity without SIRET: needs approval.")
+    ] = False,
+    helios: Annotated[
+        bool,
+        typer.Option("--helios", help="Public SIRET managed in Hélios (admin, correspondent)."),
+    ] = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a structure: you are attached and become its primary manager (STR-1..6).
+
+    A SIRET's raison sociale and address come from SIRENE; a public structure not managed
+    in Hélios waits for support's approval.
+
+    Example: chorus structure create --id-type SIRET --id 73282932000074
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        structure = structures.create(
+            uow,
+            actor,
+            id_type=id_type,
+            identifier=identifier,
+            raison_sociale=raison_sociale,
+            label=label,
+            email=email,
+            phone=phone,
+            public=public,
+            helios=helios,
+        )
+        result = structures.public(uow, structure)
+        uow.commit()
+    key = "done.structure_pending" if structure.status == "pending" else "done.structure_created"
+    say(key, id=structure.identifier, name=structure.raison_sociale)
+    _render(result, output_format(fmt, as_json))
+
+
+@app.command()
+def show(
+    structure: StructureArg,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a structure: members and support (needs «Organisation consultation»).
+
+    Example: chorus structure show 73282932000074 --json
+    """
+    from chorus_cli.domain import structures
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        result = structures.show(uow, actor, structure, id_type)
+        uow.commit()
+    _render(result, output_format(fmt, as_json))
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Identifier, or words of the name or label.")],
+    limit: Annotated[int, typer.Option("--limit", help="At most this many results.")] = 50,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Find structures by identifier or by raison sociale/label: word prefixes, any case
+    or accent (STR-9).
+
+    Example: chorus structure search "soc gen"
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        rows = structures.search(uow, actor, text, limit)
+        uow.commit()
+    emit(rows, output_format(fmt, as_json))
+
+
+@app.command()
+def update(
+    structure: StructureArg,
+    id_type: IdTypeOpt = None,
+    label: Annotated[str | None, typer.Option("--label", help="'' to remove.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="'' to remove.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="'' to remove.")] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Edit a structure's label, e-mail or phone (needs «Organisation modification», HAB-4).
+
+    Example: chorus structure update 73282932000074 --label "Siège social"
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import say
+
+    given = {"label": label, "email": email, "phone": phone}
+    changes = {k: v for k, v in given.items() if v is not None}
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        found = structures.update(uow, actor, structure, changes, id_type)
+        result = structures.public(uow, found)
+        uow.commit()
+    say("done.structure_updated", id=found.identifier)
+    _render(result, output_format(fmt, as_json))
+
+
+@app.command()
+def pending(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+    """Support: public structures awaiting approval, oldest first (STR-6).
+
+    Example: chorus structure pending --json
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        rows = structures.pending(uow, actor)
+        uow.commit()
+    emit(rows, output_format(fmt, as_json))
+
+
+@app.command()
+def approve(
+    structure: StructureArg,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Support: approve a pending public structure; the requester is mailed (STR-6).
+
+    Example: chorus structure approve 1234567001
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        found = structures.approve(uow, actor, structure, id_type)
+        result = structures.public(uow, found)
+        uow.commit()
+    say("done.structure_approved", id=found.identifier)
+    _render(result, output_format(fmt, as_json))
+
+
+@app.command()
+def refuse(
+    structure: StructureArg,
+    reason: Annotated[str, typer.Option("--reason", help="Mailed to the requester.")],
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Support: refuse a pending public structure with a reason, mailed to the requester
+    (STR-6).
+
+    Example: chorus structure refuse 1234567001 --reason "Gérée dans Hélios"
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        found = structures.refuse(uow, actor, structure, reason, id_type)
+        result = structures.public(uow, found)
+        uow.commit()
+    say("done.structure_refused", id=found.identifier)
+    _render(result, output_format(fmt, as_json))
+
+
+@app.command("transfer-primary")
+def transfer_primary(
+    structure: StructureArg,
+    to: Annotated[str, typer.Option("--to", help="Login e-mail of an attached, active account.")],
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Hand the primary manager role to another attached, active account (STR-8).
+
+    Needs «Organisation modification»; the new primary manager gets it too, and both
+    are mailed a notice.
+
+    Example: chorus structure transfer-primary 1234567001 --to paul@example.fr
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        found = structures.transfer_primary(uow, actor, structure, to, id_type)
+        result = structures.public(uow, found)
+        uow.commit()
+    say("done.primary_transferred", id=found.identifier, email=result["primary_manager"])
+    _render(result, output_format(fmt, as_json))
+
+
+# --- services (STR-7) ---------------------------------------------------------------
+
+
+@service_app.command("add")
+def service_add(
+    structure: StructureArg,
+    code: Annotated[str, typer.Option("--code", help="Unique within the structure.")],
+    label: Annotated[str, typer.Option("--label", help="The service's name.")],
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a service to a structure (needs «Organisation modification», STR-7).
+
+    Example: chorus structure service add 1234567001 --code RH --label RH
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import emit, say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        service = structures.add_service(uow, actor, structure, code, label, id_type)
+        result = structures.service_row(uow, service)
+        uow.commit()
+    say("done.service_added", code=service.code, id=result["structure"])
+    emit(result, output_format(fmt, as_json))
+
+
+@service_app.command("list")
+def service_list(
+    structure: StructureArg,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """List a structure's services, inactive ones included (members and support, STR-7).
+
+    Example: chorus structure service list 73282932000074 --json
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        rows = structures.services(uow, actor, structure, id_type)
+        uow.commit()
+    emit(rows, output_format(fmt, as_json))
+
+
+@service_app.command("update")
+def service_update(
+    structure: StructureArg,
+    code: CodeArg,
+    label: Annotated[str | None, typer.Option("--label", help="The new name.")] = None,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Rename a service (needs «Organisation modification», STR-7).
+
+    Example: chorus structure service update 1234567001 ACHATS --label Marchés
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import emit, say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        service = structures.update_service(uow, actor, structure, code, label, id_type)
+        result = structures.service_row(uow, service)
+        uow.commit()
+    say("done.service_updated", code=service.code, id=result["structure"])
+    emit(result, output_format(fmt, as_json))
+
+
+@service_app.command("deactivate")
+def service_deactivate(
+    structure: StructureArg,
+    code: CodeArg,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Deactivate a service; it stays listed and its code stays taken (STR-7).
+
+    Example: chorus structure service deactivate 73282932000074 ACHATS
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import emit, say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        service = structures.deactivate_service(uow, actor, structure, code, id_type)
+        result = structures.service_row(uow, service)
+        uow.commit()
+    say("done.service_deactivated", code=service.code, id=result["structure"])
+    emit(result, output_format(fmt, as_json))

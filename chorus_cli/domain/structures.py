@@ -1,0 +1,701 @@
+"""Structures and their services (STR-1..9; guide 1.4.1, 1.5, 1.6).
+
+A structure is named on the command line by its identifier (``73282932000074``,
+``US-ACME CORP``…), in any spelling its type accepts; ``--id-type`` is needed only when
+two structures of different types share that spelling (``get``).
+
+Statuses: ``active``; ``pending`` (a public structure awaiting support, STR-6), which
+can be shown but not changed; ``refused`` (kept for the record, the requester detached;
+creating it again starts a new request).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain import accounts, authz, identifiers, notices
+from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
+from chorus_cli.domain.clock import iso
+from chorus_cli.domain.errors import BadInput, NotAllowed, NotFound, RuleRefused
+
+if TYPE_CHECKING:
+    from chorus_cli.sirene import Establishment
+    from chorus_cli.store.models import Account, Service, Structure
+    from chorus_cli.store.uow import UnitOfWork
+
+TEXT_MAX = 200
+REASON_MAX = 500
+SEARCH_LIMIT = 50
+WITHHELD = "[ND]"  # INSEE's marker for a name it does not publish
+_SMALL_WORDS = "a au aux d de des du en et l la le les sa ses sur sous un une"
+STOPWORDS = frozenset(_SMALL_WORDS.split())
+EDITABLE = ("label", "email", "phone")
+# Chosen: codes are upper-cased (``achats`` and ``ACHATS`` are one code), no spaces.
+SERVICE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_./-]{0,99}$")
+# --public is for types SIRENE cannot answer for; a person is never a public entity.
+PUBLIC_TYPES = ("UE_HORS_FRANCE", "HORS_UE", "RIDET", "TAHITI", "EN_COURS_IMMATRICULATION")
+
+
+# --- text ---------------------------------------------------------------------------
+
+
+def words(text: str | None) -> list[str]:
+    """Lower-case unaccented words: ``L'Œuvre Société`` → ``["l", "oeuvre", "societe"]``."""
+    if not text:
+        return []
+    text = text.lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.findall(r"[^\W_]+", plain)
+
+
+def search_key(raison_sociale: str, label: str | None, identifier: str) -> str:
+    """The ``search_text`` column: name and label words first (ranking looks at the first
+    word), then the identifier's words and the identifier in one piece."""
+    parts = [*words(raison_sociale), *words(label), *words(identifier)]
+    parts.append("".join(words(identifier)))
+    return " " + " ".join(dict.fromkeys(parts)) + " "
+
+
+def _text(value: str | None, field: str, required: bool = False, limit: int = TEXT_MAX):
+    value = " ".join((value or "").split()) or None
+    if value is None and required:
+        raise BadInput("str.missing", field=field)
+    if value and len(value) > limit:
+        raise BadInput("field.too_long", field=field, max=limit)
+    return value
+
+
+def _email(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return accounts.normalise_email(value, "email")
+    except BadInput:
+        raise BadInput("str2.email_invalid", value=value) from None
+
+
+def _phone(value: str | None) -> str | None:
+    try:
+        return accounts.normalise_phone(value)
+    except BadInput:
+        raise BadInput("str2.phone_invalid", value=value) from None
+
+
+def _index(structure: Structure) -> None:
+    structure.search_text = search_key(
+        structure.raison_sociale, structure.label, structure.identifier
+    )
+
+
+# --- finding ------------------------------------------------------------------------
+
+
+def find(uow: UnitOfWork, id_type: str, identifier: str) -> Structure | None:
+    """The structure with this canonical (type, identifier), if any."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Structure
+
+    return uow.session.exec(
+        select(Structure).where(
+            col(Structure.id_type) == id_type, col(Structure.identifier) == identifier
+        )
+    ).first()
+
+
+def get(uow: UnitOfWork, ident: str, id_type: str | None = None) -> Structure:
+    """The structure named on the command line: its identifier in any accepted spelling;
+    ``id_type`` when two types read it alike (exit 2 then), exit 3 when none matches."""
+    from sqlmodel import and_, col, or_, select
+
+    from chorus_cli.store.models import Structure
+
+    if id_type is not None:
+        id_type = identifiers.normalise_type(id_type)
+        found = find(uow, id_type, identifiers.normalise(id_type, ident))
+        if found is None:
+            raise NotFound("str.not_found", id=ident)
+        return found
+    pairs = identifiers.candidates(ident)
+    if not pairs:
+        raise NotFound("str.not_found", id=ident)
+    matches = uow.session.exec(
+        select(Structure).where(
+            or_(
+                *(
+                    and_(col(Structure.id_type) == t, col(Structure.identifier) == i)
+                    for t, i in pairs
+                )
+            )
+        )
+    ).all()
+    if not matches:
+        raise NotFound("str.not_found", id=ident)
+    if len(matches) > 1:
+        types = ", ".join(sorted(s.id_type for s in matches))
+        raise BadInput("str.ambiguous", id=ident, types=types)
+    return matches[0]
+
+
+def _account(uow: UnitOfWork, account_id: int | None) -> Account | None:
+    from chorus_cli.store.models import Account
+
+    return uow.session.get(Account, account_id) if account_id else None
+
+
+def _services(uow: UnitOfWork, structure: Structure) -> list[Service]:
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Service
+
+    return list(
+        uow.session.exec(
+            select(Service)
+            .where(col(Service.structure_id) == structure.id)
+            .order_by(col(Service.code))
+        ).all()
+    )
+
+
+def service_row(uow: UnitOfWork, service: Service) -> dict[str, Any]:
+    from chorus_cli.store.models import Structure
+
+    return {
+        "structure": uow.session.get(Structure, service.structure_id).identifier,
+        "code": service.code,
+        "label": service.label,
+        "active": service.active,
+        "created_at": iso(service.created_at),
+    }
+
+
+def public(uow: UnitOfWork, structure: Structure) -> dict[str, Any]:
+    """The structure as scripts see it (SPEC's JSON fields first). A non-diffusible
+    structure has no address to show (STR-3)."""
+    address = None
+    if not structure.non_diffusible and (structure.address or structure.postal_code):
+        address = {
+            "lines": structure.address.split("\n") if structure.address else [],
+            "postal_code": structure.postal_code,
+            "commune": structure.commune,
+            "country": structure.country,
+        }
+    manager = _account(uow, structure.primary_manager_id)
+    return {
+        "id_type": structure.id_type,
+        "identifier": structure.identifier,
+        "raison_sociale": structure.raison_sociale,
+        "label": structure.label,
+        "status": structure.status,
+        "non_diffusible": structure.non_diffusible,
+        "address": address,
+        "primary_manager": manager.login_email if manager else None,
+        "email": structure.email,
+        "phone": structure.phone,
+        "public": structure.public,
+        "helios": structure.helios,
+        "services": [
+            {"code": s.code, "label": s.label, "active": s.active}
+            for s in _services(uow, structure)
+        ],
+        "created_at": iso(structure.created_at),
+        "refusal_reason": structure.refusal_reason,
+    }
+
+
+def summary(structure: Structure) -> dict[str, Any]:
+    """One search result: what identifies a structure, never its address."""
+    return {
+        "identifier": structure.identifier,
+        "id_type": structure.id_type,
+        "raison_sociale": structure.raison_sociale,
+        "label": structure.label,
+        "status": structure.status,
+    }
+
+
+def memberships(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
+    """The structures the account is attached to, for ``whoami`` (AUTH-3, AUTH-5)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Attachment, Structure
+
+    rows = uow.session.exec(
+        select(Structure)
+        .join(Attachment, col(Attachment.structure_id) == col(Structure.id))
+        .where(col(Attachment.account_id) == account.id)
+        .order_by(col(Structure.raison_sociale), col(Structure.identifier))
+    ).all()
+    return [
+        {
+            "identifier": s.identifier,
+            "raison_sociale": s.raison_sociale,
+            "role": "primary" if s.primary_manager_id == account.id else "member",
+            "status": s.status,
+        }
+        for s in rows
+    ]
+
+
+# --- creation (STR-1..6) ------------------------------------------------------------
+
+
+def department(postal_code: str | None) -> str | None:
+    """The department of a French postal code (``75008`` → ``75``, ``20090`` → ``2A``,
+    ``97411`` → ``974``); None abroad or unknown."""
+    code = (postal_code or "").strip()
+    if len(code) != 5 or not code.isdigit() or code.startswith(("00", "98", "99")):
+        return None
+    if code.startswith("97"):
+        return code[:3]
+    if code.startswith("20"):
+        return "2A" if code < "20200" else "2B"
+    return code[:2]
+
+
+def _require_helios_creator(uow: UnitOfWork, actor: Account, found: Establishment) -> None:
+    """PUB-1: Hélios structures arrive through flows (PUB-2); from the command line, only
+    an admin or a correspondent of the structure's department may create one."""
+    from chorus_cli.domain import roles
+
+    where = department(found.postal_code)
+    for grant in roles.grants(uow, actor):
+        if grant.role == "admin" or (grant.role == "correspondent" and grant.department == where):
+            return
+    raise NotAllowed("str6.helios_reserved", department=where or "?")
+
+
+def _lookup(uow: UnitOfWork, siret: str) -> Establishment:
+    """STR-2: the register's data; an unknown or closed SIRET is refused."""
+    from chorus_cli import sirene
+
+    found = sirene.lookup(uow, siret)
+    if found is None:
+        raise RuleRefused("str2.unknown", siret=siret)
+    if not found.active:
+        raise RuleRefused("str2.closed", siret=siret)
+    return found
+
+
+def _register_name(found: Establishment, typed: str | None) -> str:
+    """STR-2: the raison sociale is the register's. Only when INSEE withholds it (a
+    non-diffusible person, ``[ND]``) does the creator type it (STR-3)."""
+    withheld = found.raison_sociale.strip() in ("", WITHHELD)
+    if not withheld and typed is not None:
+        raise BadInput("str2.raison_sociale_from_sirene")
+    if withheld and typed is None:
+        raise BadInput("str3.name_withheld", siret=found.siret)
+    if withheld:
+        return _text(typed, "raison_sociale", required=True)
+    return found.raison_sociale[:TEXT_MAX]
+
+
+def create(
+    uow: UnitOfWork,
+    actor: Account,
+    *,
+    id_type: str,
+    identifier: str,
+    raison_sociale: str | None = None,
+    label: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    public: bool = False,
+    helios: bool = False,
+) -> Structure:
+    """Create a structure; its creator is attached at once as primary manager with
+    «Organisation modification» and HAB-3's other profiles (STR-1..6).
+
+    For a SIRET the raison sociale, address and public character come from SIRENE; a
+    public structure not managed in Hélios waits for support (``pending``).
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from chorus_cli.store.models import Attachment, Structure
+
+    id_type = identifiers.normalise_type(id_type)
+    identifier = identifiers.normalise(id_type, identifier)
+    fields: dict[str, Any] = {
+        "label": _text(label, "label"),
+        "email": _email(email),
+        "phone": _phone(phone),
+    }
+    if id_type == "SIRET":
+        if public:
+            raise BadInput("str6.public_from_sirene")
+    else:
+        if helios:
+            raise BadInput("str6.helios_siret_only")
+        if public and id_type not in PUBLIC_TYPES:
+            raise BadInput("str6.public_type", id_type=id_type)
+        fields["raison_sociale"] = _text(raison_sociale, "raison_sociale", required=True)
+        fields["public"] = public
+
+    existing = find(uow, id_type, identifier)
+    if existing is not None and existing.status == "pending":
+        raise RuleRefused("str5.pending", id=identifier)
+    if existing is not None and existing.status != "refused":
+        raise RuleRefused("str5.exists", id=identifier)
+
+    if id_type == "SIRET":
+        found = _lookup(uow, identifier)
+        if helios and not found.public:
+            raise RuleRefused("str6.helios_not_public", siret=identifier)
+        if helios:
+            _require_helios_creator(uow, actor, found)
+        hidden = found.non_diffusible
+        fields.update(
+            raison_sociale=_register_name(found, raison_sociale),
+            public=found.public,
+            non_diffusible=hidden,
+            # STR-3: nothing of the postal address is kept for a non-diffusible SIRET.
+            address=None if hidden else found.address,
+            postal_code=None if hidden else found.postal_code,
+            commune=None if hidden else found.commune,
+            country=None if hidden else found.country,
+        )
+
+    now = uow.clock.now()
+    status = "pending" if fields["public"] and not helios else "active"
+    structure = existing or Structure(id_type=id_type, identifier=identifier, created_at=now)
+    for name, value in {
+        "non_diffusible": False,
+        "address": None,
+        "postal_code": None,
+        "commune": None,
+        "country": None,
+        **fields,
+        "status": status,
+        "helios": helios,
+        "primary_manager_id": actor.id,
+        "created_by_id": actor.id,
+        "created_at": now,
+        "decided_at": None,
+        "refusal_reason": None,
+    }.items():
+        setattr(structure, name, value)
+    _index(structure)
+    try:
+        uow.add(structure)
+    except IntegrityError:  # created by another process since ``find``
+        raise RuleRefused("str5.exists", id=identifier) from None
+    uow.add(Attachment(account_id=actor.id, structure_id=structure.id, created_at=now))
+    authz.grant_defaults(uow, actor, structure, manager=True)
+    if status == "pending":
+        _notify(uow, actor, "structure_pending", structure)
+    uow.audit(
+        actor.login_email,
+        "structure.create",
+        identifier,
+        id_type=id_type,
+        status=status,
+        public=structure.public,
+        helios=helios,
+        non_diffusible=structure.non_diffusible,
+    )
+    return structure
+
+
+def _notify(uow: UnitOfWork, account: Account | None, kind: str, structure: Structure, **more):
+    if account is not None:
+        notices.notify(
+            uow,
+            account,
+            kind,
+            identifier=structure.identifier,
+            raison_sociale=structure.raison_sociale,
+            **more,
+        )
+
+
+# --- support's decision on public structures (STR-6) --------------------------------
+
+
+def pending(uow: UnitOfWork, actor: Account) -> list[dict[str, Any]]:
+    """Public structures awaiting approval, oldest first (support and admin)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Structure
+
+    authz.require_role(uow, actor, *authz.DECIDERS)
+    rows = uow.session.exec(
+        select(Structure)
+        .where(col(Structure.status) == "pending")
+        .order_by(col(Structure.created_at), col(Structure.id))
+    ).all()
+    result = []
+    for s in rows:
+        requester = _account(uow, s.created_by_id)
+        result.append(
+            {
+                **summary(s),
+                "requester": requester.login_email if requester else None,
+                "created_at": iso(s.created_at),
+            }
+        )
+    return result
+
+
+def _pending_structure(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None):
+    structure = get(uow, ident, id_type)
+    authz.require_decider(uow, actor, structure)
+    if structure.status != "pending":
+        raise RuleRefused("str6.not_pending", id=structure.identifier)
+    return structure
+
+
+def approve(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None = None) -> Structure:
+    """Support approves a pending public structure; the requester is mailed (STR-6)."""
+    structure = _pending_structure(uow, actor, ident, id_type)
+    structure.status = "active"
+    structure.decided_at = uow.clock.now()
+    uow.add(structure)
+    _notify(uow, _account(uow, structure.created_by_id), "structure_approved", structure)
+    uow.audit(actor.login_email, "structure.approve", structure.identifier)
+    return structure
+
+
+def refuse(
+    uow: UnitOfWork, actor: Account, ident: str, reason: str, id_type: str | None = None
+) -> Structure:
+    """Support refuses a pending public structure with a reason, mailed to the requester;
+    the requester is detached (STR-6)."""
+    from sqlmodel import col, delete
+
+    from chorus_cli.store.models import Attachment, Habilitation
+
+    structure = _pending_structure(uow, actor, ident, id_type)
+    reason = _text(reason, "reason", required=True, limit=REASON_MAX)
+    structure.status = "refused"
+    structure.refusal_reason = reason
+    structure.decided_at = uow.clock.now()
+    structure.primary_manager_id = None
+    uow.add(structure)
+    for table in (Habilitation, Attachment):
+        uow.session.exec(delete(table).where(col(table.structure_id) == structure.id))
+    requester = _account(uow, structure.created_by_id)
+    _notify(uow, requester, "structure_refused", structure, reason=reason)
+    uow.audit(actor.login_email, "structure.refuse", structure.identifier, reason=reason)
+    return structure
+
+
+# --- reading, search, update (STR-8, STR-9, HAB-4) ----------------------------------
+
+
+def show(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None = None):
+    """A structure for its members («Organisation consultation») and support."""
+    structure = get(uow, ident, id_type)
+    authz.require(uow, actor, ORGANISATION, CONSULTATION, structure)
+    return public(uow, structure)
+
+
+def search(
+    uow: UnitOfWork, actor: Account, text: str, limit: int = SEARCH_LIMIT
+) -> list[dict[str, Any]]:
+    """STR-9: by identifier or raison sociale/label; every word of ``text`` must start a
+    word of the structure (``soc gen`` finds «Société Générale»), case and accents
+    ignored. Exact identifier first, then names that begin with the first word.
+
+    Anyone logged in searches (to request an attachment, ATT-1) among active
+    structures; pending and refused ones only show to their members and support.
+    """
+    from sqlmodel import and_, case, col, exists, or_, select
+
+    from chorus_cli.store.models import Attachment, Structure
+
+    terms = words(text)
+    # Small words name nothing alone: "mairie de lyon" finds «Mairie Lyon» too.
+    terms = [t for t in terms if t not in STOPWORDS] or terms
+    if not terms:
+        raise BadInput("str9.empty")
+    if not 1 <= limit <= 1000:
+        raise BadInput("str9.limit", max=1000)
+    column = col(Structure.search_text)
+    matched = and_(*(column.contains(f" {term}") for term in terms))
+    whole = "".join(terms)
+    if len(terms) > 1:  # "732 829 320" is the start of one identifier
+        matched = or_(matched, column.contains(f" {whole}"))
+    query = select(Structure).where(matched)
+    if not authz.is_reader(uow, actor):
+        mine = exists().where(
+            col(Attachment.structure_id) == col(Structure.id),
+            col(Attachment.account_id) == actor.id,
+        )
+        query = query.where(or_(col(Structure.status) == "active", mine))
+    exact = [identifier for _type, identifier in identifiers.candidates(text)]
+    rank = case(
+        (col(Structure.identifier).in_(exact or [""]), 0),
+        (column.startswith(f" {terms[0]}"), 1),
+        else_=2,
+    )
+    query = query.order_by(rank, col(Structure.raison_sociale), col(Structure.identifier))
+    return [summary(s) for s in uow.session.exec(query.limit(limit)).all()]
+
+
+def _managed(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None) -> Structure:
+    """A structure the actor may change: «Organisation modification» (HAB-4, HAB-6) on an
+    active structure (a pending one waits for support, STR-6)."""
+    structure = get(uow, ident, id_type)
+    authz.require(uow, actor, ORGANISATION, MODIFICATION, structure)
+    if structure.status == "pending":
+        raise RuleRefused("str6.awaiting", id=structure.identifier)
+    if structure.status != "active":
+        raise RuleRefused("str6.was_refused", id=structure.identifier)
+    return structure
+
+
+def update(
+    uow: UnitOfWork,
+    actor: Account,
+    ident: str,
+    changes: dict[str, str | None],
+    id_type: str | None = None,
+) -> Structure:
+    """Edit label, e-mail, phone (STR-2 optional data); ``""`` removes one (HAB-4)."""
+    structure = _managed(uow, actor, ident, id_type)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise BadInput("str.not_editable", field=sorted(unknown)[0])
+    if not changes:
+        raise BadInput("str.nothing_to_update")
+    clean = {
+        "label": _text,
+        "email": lambda v, _f: _email(v),
+        "phone": lambda v, _f: _phone(v),
+    }
+    for field, value in changes.items():
+        setattr(structure, field, clean[field](value, field))
+    _index(structure)
+    uow.add(structure)
+    uow.audit(actor.login_email, "structure.update", structure.identifier, fields=sorted(changes))
+    return structure
+
+
+def transfer_primary(
+    uow: UnitOfWork, actor: Account, ident: str, email: str, id_type: str | None = None
+) -> Structure:
+    """STR-8: one primary manager; the role goes to another attached, active account,
+    which gets «Organisation modification»; both are mailed (SET-3)."""
+    structure = _managed(uow, actor, ident, id_type)
+    target = accounts.get(uow, email)
+    if target.id == structure.primary_manager_id:
+        raise RuleRefused("str8.already_primary", email=target.login_email)
+    if not authz.is_member(uow, target, structure):
+        raise RuleRefused("str8.not_attached", email=target.login_email, id=structure.identifier)
+    if target.status != "active":
+        raise RuleRefused("str8.not_active", email=target.login_email)
+    former = _account(uow, structure.primary_manager_id)
+    structure.primary_manager_id = target.id
+    uow.add(structure)
+    authz.grant(uow, target, structure, ORGANISATION, MODIFICATION)
+    by = actor.login_email
+    _notify(uow, target, "primary_transferred_to", structure, by=by)
+    _notify(uow, former, "primary_transferred_from", structure, new=target.login_email, by=by)
+    uow.audit(
+        by,
+        "structure.transfer_primary",
+        structure.identifier,
+        former=former.login_email if former else None,
+        new=target.login_email,
+    )
+    return structure
+
+
+# --- services (STR-7) ---------------------------------------------------------------
+
+
+def normalise_code(code: str) -> str:
+    value = (code or "").strip().upper()
+    if not SERVICE_CODE.match(value):
+        raise BadInput("str7.code_invalid", code=code)
+    return value
+
+
+def _service(uow: UnitOfWork, structure: Structure, code: str) -> Service | None:
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Service
+
+    return uow.session.exec(
+        select(Service).where(col(Service.structure_id) == structure.id, col(Service.code) == code)
+    ).first()
+
+
+def _existing_service(uow: UnitOfWork, structure: Structure, code: str) -> Service:
+    service = _service(uow, structure, normalise_code(code))
+    if service is None:
+        raise NotFound("str7.not_found", code=code, id=structure.identifier)
+    return service
+
+
+def add_service(
+    uow: UnitOfWork,
+    actor: Account,
+    ident: str,
+    code: str,
+    label: str,
+    id_type: str | None = None,
+) -> Service:
+    """A new active service; its code is unique within the structure (STR-7)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from chorus_cli.store.models import Service
+
+    structure = _managed(uow, actor, ident, id_type)
+    code = normalise_code(code)
+    label = _text(label, "label", required=True)
+    if _service(uow, structure, code) is not None:
+        raise RuleRefused("str7.code_exists", code=code, id=structure.identifier)
+    try:
+        service = uow.add(
+            Service(structure_id=structure.id, code=code, label=label, created_at=uow.clock.now())
+        )
+    except IntegrityError:  # added by another process since the check
+        raise RuleRefused("str7.code_exists", code=code, id=structure.identifier) from None
+    uow.audit(actor.login_email, "service.add", structure.identifier, code=code)
+    return service
+
+
+def services(
+    uow: UnitOfWork, actor: Account, ident: str, id_type: str | None = None
+) -> list[dict[str, Any]]:
+    """Every service of the structure, inactive ones included (members and support)."""
+    structure = get(uow, ident, id_type)
+    authz.require(uow, actor, ORGANISATION, CONSULTATION, structure)
+    return [service_row(uow, s) for s in _services(uow, structure)]
+
+
+def update_service(
+    uow: UnitOfWork,
+    actor: Account,
+    ident: str,
+    code: str,
+    label: str | None,
+    id_type: str | None = None,
+) -> Service:
+    """Rename a service (STR-7)."""
+    structure = _managed(uow, actor, ident, id_type)
+    service = _existing_service(uow, structure, code)
+    if label is None:
+        raise BadInput("str7.nothing_to_update")
+    service.label = _text(label, "label", required=True)
+    uow.add(service)
+    uow.audit(actor.login_email, "service.update", structure.identifier, code=service.code)
+    return service
+
+
+def deactivate_service(
+    uow: UnitOfWork, actor: Account, ident: str, code: str, id_type: str | None = None
+) -> Service:
+    """Deactivate a service; it stays listed, its code stays taken (STR-7)."""
+    structure = _managed(uow, actor, ident, id_type)
+    service = _existing_service(uow, structure, code)
+    if not service.active:
+        raise RuleRefused("str7.already_inactive", code=service.code, id=structure.identifier)
+    service.active = False
+    uow.add(service)
+    uow.audit(actor.login_email, "service.deactivate", structure.identifier, code=service.code)
+    return service

@@ -1,0 +1,254 @@
+"""INSEE's stock-file layouts, and what chorus keeps of a row (STR-2, STR-3).
+
+Columns are found by header name: INSEE adds and reorders columns between releases
+(``dernierNumeroVoieEtablissement``, the Lambert coordinates, the NAF 2025 codes...),
+so an unknown column is ignored and only a missing *required* column is an error.
+The functions here are pure: the stock-file reader and the API client share them.
+"""
+
+from __future__ import annotations
+
+# The layouts as published (StockEtablissement / StockUniteLegale, 2025). Only tests,
+# the bundled sample and the benchmark write files with them; reading goes by name.
+ETABLISSEMENT_HEADER: tuple[str, ...] = (
+    "siren",
+    "nic",
+    "siret",
+    "statutDiffusionEtablissement",
+    "dateCreationEtablissement",
+    "trancheEffectifsEtablissement",
+    "anneeEffectifsEtablissement",
+    "activitePrincipaleRegistreMetiersEtablissement",
+    "dateDernierTraitementEtablissement",
+    "etablissementSiege",
+    "nombrePeriodesEtablissement",
+    "complementAdresseEtablissement",
+    "numeroVoieEtablissement",
+    "indiceRepetitionEtablissement",
+    "dernierNumeroVoieEtablissement",
+    "indiceRepetitionDernierNumeroVoieEtablissement",
+    "typeVoieEtablissement",
+    "libelleVoieEtablissement",
+    "codePostalEtablissement",
+    "libelleCommuneEtablissement",
+    "libelleCommuneEtrangerEtablissement",
+    "distributionSpecialeEtablissement",
+    "codeCommuneEtablissement",
+    "codeCedexEtablissement",
+    "libelleCedexEtablissement",
+    "codePaysEtrangerEtablissement",
+    "libellePaysEtrangerEtablissement",
+    "identifiantAdresseEtablissement",
+    "coordonneeLambertAbscisseEtablissement",
+    "coordonneeLambertOrdonneeEtablissement",
+    "complementAdresse2Etablissement",
+    "numeroVoie2Etablissement",
+    "indiceRepetition2Etablissement",
+    "typeVoie2Etablissement",
+    "libelleVoie2Etablissement",
+    "codePostal2Etablissement",
+    "libelleCommune2Etablissement",
+    "libelleCommuneEtranger2Etablissement",
+    "distributionSpeciale2Etablissement",
+    "codeCommune2Etablissement",
+    "codeCedex2Etablissement",
+    "libelleCedex2Etablissement",
+    "codePaysEtranger2Etablissement",
+    "libellePaysEtranger2Etablissement",
+    "dateDebut",
+    "etatAdministratifEtablissement",
+    "enseigne1Etablissement",
+    "enseigne2Etablissement",
+    "enseigne3Etablissement",
+    "denominationUsuelleEtablissement",
+    "activitePrincipaleEtablissement",
+    "nomenclatureActivitePrincipaleEtablissement",
+    "caractereEmployeurEtablissement",
+    "activitePrincipaleNAF25Etablissement",
+)
+
+UNITE_LEGALE_HEADER: tuple[str, ...] = (
+    "siren",
+    "statutDiffusionUniteLegale",
+    "unitePurgeeUniteLegale",
+    "dateCreationUniteLegale",
+    "sigleUniteLegale",
+    "sexeUniteLegale",
+    "prenom1UniteLegale",
+    "prenom2UniteLegale",
+    "prenom3UniteLegale",
+    "prenom4UniteLegale",
+    "prenomUsuelUniteLegale",
+    "pseudonymeUniteLegale",
+    "identifiantAssociationUniteLegale",
+    "trancheEffectifsUniteLegale",
+    "anneeEffectifsUniteLegale",
+    "dateDernierTraitementUniteLegale",
+    "nombrePeriodesUniteLegale",
+    "categorieEntreprise",
+    "anneeCategorieEntreprise",
+    "dateDebut",
+    "etatAdministratifUniteLegale",
+    "nomUniteLegale",
+    "nomUsageUniteLegale",
+    "denominationUniteLegale",
+    "denominationUsuelle1UniteLegale",
+    "denominationUsuelle2UniteLegale",
+    "denominationUsuelle3UniteLegale",
+    "categorieJuridiqueUniteLegale",
+    "activitePrincipaleUniteLegale",
+    "nomenclatureActivitePrincipaleUniteLegale",
+    "nicSiegeUniteLegale",
+    "economieSocialeSolidaireUniteLegale",
+    "societeMissionUniteLegale",
+    "caractereEmployeurUniteLegale",
+    "activitePrincipaleNAF25UniteLegale",
+)
+
+# What an establishment row must have. The address columns are required too: without
+# one of them every address would silently lose a part.
+ETABLISSEMENT_REQUIRED: tuple[str, ...] = (
+    "siret",
+    "statutDiffusionEtablissement",
+    "etatAdministratifEtablissement",
+    "complementAdresseEtablissement",
+    "numeroVoieEtablissement",
+    "indiceRepetitionEtablissement",
+    "typeVoieEtablissement",
+    "libelleVoieEtablissement",
+    "distributionSpecialeEtablissement",
+    "codePostalEtablissement",
+    "libelleCommuneEtablissement",
+    "libelleCommuneEtrangerEtablissement",
+    "libellePaysEtrangerEtablissement",
+)
+# Used when present.
+ETABLISSEMENT_OPTIONAL: tuple[str, ...] = (
+    "dernierNumeroVoieEtablissement",
+    "etablissementSiege",
+    "enseigne1Etablissement",
+    "denominationUsuelleEtablissement",
+)
+
+UNITE_LEGALE_REQUIRED: tuple[str, ...] = (
+    "siren",
+    "statutDiffusionUniteLegale",
+    "denominationUniteLegale",
+    "nomUniteLegale",
+    "prenom1UniteLegale",
+    "categorieJuridiqueUniteLegale",
+)
+UNITE_LEGALE_OPTIONAL: tuple[str, ...] = (
+    "nomUsageUniteLegale",
+    "prenomUsuelUniteLegale",
+)
+
+# INSEE's marker for a field withheld from a partially diffusible unit.
+MASKED = "[ND]"
+NON_DIFFUSIBLE = frozenset({"P", "N"})  # O = diffusible
+DIFFUSION = frozenset({"O", "P", "N"})
+ADMINISTRATIVE_STATE = frozenset({"A", "F"})  # active / fermé
+
+# typeVoie codes of the INSEE layout, spelt out; other values (recent files carry some
+# free text) are kept as they are.
+STREET_TYPES = {
+    "ALL": "ALLEE",
+    "AV": "AVENUE",
+    "BD": "BOULEVARD",
+    "CAR": "CARREFOUR",
+    "CHE": "CHEMIN",
+    "CHS": "CHAUSSEE",
+    "CITE": "CITE",
+    "COR": "CORNICHE",
+    "CRS": "COURS",
+    "DOM": "DOMAINE",
+    "DSC": "DESCENTE",
+    "ECA": "ECART",
+    "ESP": "ESPLANADE",
+    "FG": "FAUBOURG",
+    "GR": "GRANDE RUE",
+    "HAM": "HAMEAU",
+    "HLE": "HALLE",
+    "IMP": "IMPASSE",
+    "LD": "LIEU-DIT",
+    "LOT": "LOTISSEMENT",
+    "MAR": "MARCHE",
+    "MTE": "MONTEE",
+    "PAS": "PASSAGE",
+    "PL": "PLACE",
+    "PLN": "PLAINE",
+    "PLT": "PLATEAU",
+    "PRO": "PROMENADE",
+    "PRV": "PARVIS",
+    "QUA": "QUARTIER",
+    "QUAI": "QUAI",
+    "RES": "RESIDENCE",
+    "RLE": "RUELLE",
+    "ROC": "ROCADE",
+    "RPT": "ROND-POINT",
+    "RTE": "ROUTE",
+    "RUE": "RUE",
+    "SEN": "SENTIER",
+    "SQ": "SQUARE",
+    "TPL": "TERRE-PLEIN",
+    "TRA": "TRAVERSE",
+    "VLA": "VILLA",
+    "VLGE": "VILLAGE",
+}
+
+
+def clean(value: str | None) -> str:
+    """A field as chorus keeps it: trimmed, and empty when INSEE withheld it."""
+    if not value:
+        return ""
+    value = value.strip()
+    return "" if value == MASKED else value
+
+
+def street_line(
+    numero: str | None,
+    indice: str | None,
+    dernier: str | None,
+    type_voie: str | None,
+    libelle: str | None,
+) -> str:
+    """``12-14 B AVENUE DE LA REPUBLIQUE`` from the INSEE street fields."""
+    number = clean(numero)
+    last = clean(dernier)
+    if number and last and last != number:
+        number = f"{number}-{last}"
+    kind = clean(type_voie)
+    kind = STREET_TYPES.get(kind.upper(), kind)
+    return " ".join(part for part in (number, clean(indice), kind, clean(libelle)) if part)
+
+
+def address_lines(complement: str | None, street: str, distribution: str | None) -> str | None:
+    """The address lines above the postal-code line (AFNOR order), joined by newlines."""
+    lines = [line for line in (clean(complement), street, clean(distribution)) if line]
+    return "\n".join(lines) or None
+
+
+def unit_name(
+    denomination: str | None,
+    nom: str | None,
+    prenom: str | None,
+    nom_usage: str | None = None,
+    prenom_usuel: str | None = None,
+) -> str:
+    """Raison sociale: the denomination, else ``NOM Prénom`` for an individual; ``[ND]``
+    when INSEE withholds the name of a partially diffusible person."""
+    name = clean(denomination)
+    if name:
+        return name
+    surname = clean(nom_usage) or clean(nom)
+    first = clean(prenom_usuel) or clean(prenom)
+    name = " ".join(part for part in (surname, first) if part)
+    if name:
+        return name
+    withheld = any((v or "").strip() == MASKED for v in (denomination, nom, nom_usage))
+    return MASKED if withheld else ""
+
+
+def is_public(categorie_juridique: str | None) -> bool:
+    """A legal category starting with 7 is a public-law legal person (STR-6)."""
+    return bool(categorie_juridique) and categorie_juridique.startswith("7")

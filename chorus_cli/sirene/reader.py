@@ -1,0 +1,137 @@
+"""INSEE's stock files as published: UTF-8 CSV, comma-separated, a header line, given
+as ``.csv`` or as the ``.zip`` that holds it. Streams rows; never loads a file whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from chorus_cli.domain.errors import BadInput
+from chorus_cli.sirene import columns
+
+KINDS = {
+    "establishments": (columns.ETABLISSEMENT_REQUIRED, columns.ETABLISSEMENT_OPTIONAL),
+    "units": (columns.UNITE_LEGALE_REQUIRED, columns.UNITE_LEGALE_OPTIONAL),
+}
+
+
+class Rows:
+    """The rows of one open stock file, with the physical line each starts on."""
+
+    def __init__(self, handle: IO[str], raw: IO[bytes], display: str) -> None:
+        self._raw = raw
+        self.display = display
+        self._reader = csv.reader(handle)
+        try:
+            # INSEE's own layout has had names with a trailing space.
+            self.header = [name.strip() for name in next(self._reader)]
+        except StopIteration:
+            raise BadInput("str2.empty_file", file=display) from None
+        except (UnicodeDecodeError, csv.Error):
+            raise BadInput("str2.not_utf8", file=display, line=1) from None
+        self.position_of = {name: i for i, name in enumerate(self.header)}
+        self.errors: list[tuple[int, str]] = []  # unreadable CSV lines, taken by the caller
+
+    def index(self, name: str) -> int | None:
+        return self.position_of.get(name)
+
+    def position(self) -> int:
+        """Bytes read so far (of the uncompressed CSV), for the progress bar."""
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        reader = self._reader
+        last = reader.line_num
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a NUL byte, a runaway quoted field...
+                if reader.line_num == last:  # the reader cannot move on: stop here
+                    return
+                self.errors.append((last + 1, str(exc)))
+                last = reader.line_num
+                continue
+            except UnicodeDecodeError:
+                raise BadInput("str2.not_utf8", file=self.display, line=last + 1) from None
+            start, last = last + 1, reader.line_num
+            if row:  # a blank line is no row at all
+                yield start, row
+
+
+@dataclass(frozen=True)
+class StockFile:
+    """A stock file checked for reading: it exists, and its header has what is needed."""
+
+    path: Path
+    kind: str
+    member: str | None  # the CSV inside a zip
+    size: int  # bytes of CSV (uncompressed), for the progress bar
+
+    @property
+    def display(self) -> str:
+        return f"{self.path.name}!{self.member}" if self.member else self.path.name
+
+    @classmethod
+    def check(cls, path: str | Path, kind: str) -> StockFile:
+        """Open the file and read its header; BadInput (exit 2) when it cannot serve."""
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise BadInput("str2.file_missing", path=str(path))
+        member = None
+        size = path.stat().st_size
+        if zipfile.is_zipfile(path):
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    found = [
+                        info
+                        for info in archive.infolist()
+                        if info.filename.lower().endswith(".csv") and not info.is_dir()
+                    ]
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise BadInput("str2.bad_zip", path=path.name, reason=str(exc)) from None
+            if len(found) != 1:
+                raise BadInput("str2.zip_members", path=path.name, count=len(found))
+            member, size = found[0].filename, found[0].file_size
+        stock = cls(path, kind, member, size)
+        with stock.rows() as rows:
+            required, _optional = KINDS[kind]
+            missing = [name for name in required if rows.index(name) is None]
+            if missing:
+                raise BadInput(
+                    "str2.missing_columns", file=stock.display, columns=", ".join(missing)
+                )
+        return stock
+
+    @contextmanager
+    def rows(self) -> Iterator[Rows]:
+        try:
+            with self._binary() as raw:
+                # utf-8-sig: a BOM, if any, is not part of the first column's name.
+                handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                yield Rows(handle, raw, self.display)
+        except OSError as exc:
+            raise BadInput(
+                "str2.file_unreadable", path=self.display, reason=exc.strerror or str(exc)
+            ) from None
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise BadInput("str2.bad_zip", path=self.path.name, reason=str(exc)) from None
+
+    @contextmanager
+    def _binary(self) -> Iterator[IO[bytes]]:
+        if self.member is None:
+            with open(self.path, "rb") as raw:
+                yield raw
+            return
+        with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as raw:
+            yield raw

@@ -1,0 +1,132 @@
+"""The offline SIRENE index: its tables, and the names an import builds and swaps.
+
+The index is rebuilt whole by each import (``chorus sirene import``), never edited row
+by row: a new generation is loaded under ``*_new`` names, then renamed over the live
+tables in one short transaction, so a reader sees the old index or the new one, never
+a half-built one. Migration 0003 creates the live tables empty with the same shape.
+
+- ``sirene_establishment``: one row per SIRET (the integer is the key: on SQLite the
+  rowid itself, no separate index), denormalised with its legal unit's name and
+  category so a lookup is one read;
+- ``sirene_unit``: the legal units (SIREN), kept for the next import that comes
+  without ``--unites-legales``;
+- ``sirene_meta``: one row describing the live index;
+- search: an FTS5 table on SQLite (columns ``name`` and ``sign``), a GIN full-text
+  index on PostgreSQL, over ``raison_sociale`` and ``enseigne``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData, Table
+
+ESTABLISHMENT = "sirene_establishment"
+UNIT = "sirene_unit"
+META = "sirene_meta"
+FTS = "sirene_name_fts"  # SQLite only
+NAME_INDEX = "ix_sirene_establishment_name"  # PostgreSQL only
+STAGING = "_new"
+RETIRED = "_old"
+
+# What a name search matches, in two parts ranked apart: the legal unit's name (the
+# raison sociale), and the establishment's own name (enseigne), when it differs.
+NAME_SQL = "replace(raison_sociale, '[ND]', '')"
+SIGN_SQL = "CASE WHEN enseigne = raison_sociale THEN NULL ELSE enseigne END"
+
+# SQLite: word tokens, case and accents folded; contentless (rowid = SIRET, the text is
+# in sirene_establishment already). Full detail: bm25 needs the term counts that
+# detail=none or column would save (it scores every row 0 without them).
+FTS_OPTIONS = "content='', tokenize='unicode61 remove_diacritics 2'"
+
+# PostgreSQL: no extension needed. 'simple' folds case but not accents, so the common
+# accented letters are folded here (upper case too: lower() leaves them alone under
+# the C locale). The query must use this very expression for the index to serve it.
+_ACCENTED = "ÀÂÄÁÃÅàâäáãåÇçÉÈÊËéèêëÍÌÎÏíìîïÑñÓÒÔÖÕóòôöõÚÙÛÜúùûüÝŸýÿ"
+_PLAIN = "aaaaaaaaaaaacceeeeeeeeiiiiiiiinnoooooooooouuuuuuuuyyyy"
+
+
+def pg_vector(text_sql: str) -> str:
+    return (
+        f"to_tsvector('simple'::regconfig, translate(lower({text_sql}), '{_ACCENTED}', '{_PLAIN}'))"
+    )
+
+
+PG_VECTOR_SQL = pg_vector(f"{NAME_SQL} || ' ' || coalesce({SIGN_SQL}, '')")  # the index
+
+
+def fold(text: str) -> str:
+    """The query side of the accent folding both engines apply to names."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def establishment_table(name: str = ESTABLISHMENT, metadata: MetaData | None = None) -> Table:
+    import sqlalchemy as sa
+
+    return sa.Table(
+        name,
+        metadata if metadata is not None else sa.MetaData(),
+        # INTEGER on SQLite, so the SIRET is the rowid; BIGINT on PostgreSQL.
+        sa.Column(
+            "siret",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("raison_sociale", sa.Text(), nullable=False),
+        sa.Column("enseigne", sa.Text(), nullable=True),
+        sa.Column("categorie_juridique", sa.String(4), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("non_diffusible", sa.Boolean(), nullable=False),
+        sa.Column("siege", sa.Boolean(), nullable=False),
+        # All four are NULL for a non-diffusible establishment (STR-3).
+        sa.Column("address", sa.Text(), nullable=True),
+        sa.Column("postal_code", sa.String(10), nullable=True),
+        sa.Column("commune", sa.Text(), nullable=True),
+        sa.Column("country", sa.Text(), nullable=True),
+    )
+
+
+def unit_table(name: str = UNIT, metadata: MetaData | None = None) -> Table:
+    import sqlalchemy as sa
+
+    return sa.Table(
+        name,
+        metadata if metadata is not None else sa.MetaData(),
+        sa.Column(
+            "siren",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("raison_sociale", sa.Text(), nullable=False),
+        sa.Column("categorie_juridique", sa.String(4), nullable=True),
+        sa.Column("non_diffusible", sa.Boolean(), nullable=False),
+    )
+
+
+def meta_table(metadata: MetaData | None = None) -> Table:
+    import sqlalchemy as sa
+
+    return sa.Table(
+        META,
+        metadata if metadata is not None else sa.MetaData(),
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("imported_at", sa.String(32), nullable=False),
+        sa.Column("establishments", sa.BigInteger(), nullable=False),
+        sa.Column("units", sa.BigInteger(), nullable=False),
+        sa.Column("skipped", sa.BigInteger(), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+    )
+
+
+def fts_ddl(name: str = FTS) -> str:
+    return f"CREATE VIRTUAL TABLE {name} USING fts5(name, sign, {FTS_OPTIONS})"
+
+
+def pg_name_index_ddl(table: str = ESTABLISHMENT, index: str = NAME_INDEX) -> str:
+    return f"CREATE INDEX {index} ON {table} USING gin ({PG_VECTOR_SQL})"

@@ -1,0 +1,125 @@
+"""SIRENE use cases behind ``chorus sirene``: who may do what, and the audit trail.
+
+Reading the register (``lookup``, ``search``) needs a session, like every command that
+models the portal; replacing the offline index and configuring the INSEE API key are
+operator tasks, for the admin and support roles (HAB-6: exit 4 otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain import roles
+from chorus_cli.domain.errors import BadInput, NotFound
+
+if TYPE_CHECKING:
+    from chorus_cli.sirene import Establishment
+    from chorus_cli.sirene.index import ImportSummary, Progress
+    from chorus_cli.store.models import Account
+    from chorus_cli.store.uow import UnitOfWork
+
+OPERATORS = ("admin", "support")
+
+
+def import_index(
+    uow: UnitOfWork,
+    actor: Account,
+    establishments: str | Path,
+    units: str | Path | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Replace the offline index with INSEE's stock files (STR-2).
+
+    Both headers are checked before anything is written: a missing required column
+    refuses the import and leaves the index as it was. The new index is swapped in
+    whole at the end; a malformed row is skipped and reported with its line number.
+    """
+    from chorus_cli.sirene import index
+    from chorus_cli.sirene.reader import StockFile
+
+    roles.require(uow, actor, *OPERATORS)
+    establishment_file = StockFile.check(establishments, "establishments")
+    unit_file = StockFile.check(units, "units") if units is not None else None
+    engine = uow.session.get_bind()
+    # The import runs in its own short transactions: hold no lock while it does.
+    uow.commit()
+    summary = index.run_import(
+        engine,
+        establishment_file,
+        unit_file,
+        uow.clock.now().isoformat(timespec="seconds"),
+        progress,
+    )
+    uow.audit(
+        actor.login_email,
+        "sirene.import",
+        establishment_file.display,
+        units_file=unit_file.display if unit_file else None,
+        establishments=summary.establishments,
+        units=summary.units,
+        units_kept=summary.units_kept,
+        skipped=summary.skipped,
+        duplicates=summary.duplicates,
+    )
+    return summary
+
+
+def lookup(uow: UnitOfWork, siret: str) -> Establishment:
+    """One establishment (``sirene.lookup``); NotFound (exit 3) saying where chorus looked."""
+    from chorus_cli.sirene import api, index, validate_siret
+    from chorus_cli.sirene import lookup as find
+
+    found = find(uow, siret)
+    if found is not None:
+        return found
+    siret = validate_siret(siret)
+    if api.get_key() is not None:
+        raise NotFound("str2.not_found_api", siret=siret)
+    if index.status(uow) is None:
+        raise NotFound("str2.index_empty")
+    raise NotFound("str2.not_found", siret=siret)
+
+
+def search(uow: UnitOfWork, text: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """Name search in the offline index; a SIREN (9 digits) lists its establishments
+    and a SIRET (14 digits) finds that one. Returns (rows, truncated)."""
+    from chorus_cli.sirene import index
+
+    digits = "".join(text.split())
+    if digits.isdigit() and len(digits) in (9, 14):
+        low = int(digits) * (100_000 if len(digits) == 9 else 1)
+        high = low + (100_000 if len(digits) == 9 else 1)
+        return index.establishments_between(uow, low, high, limit), False
+    words = index.terms(text)
+    if not words:
+        raise BadInput("str2.search_empty")
+    return index.search(uow, words, limit)
+
+
+def set_api_key(uow: UnitOfWork, actor: Account, read_key: Callable[[], str]) -> None:
+    """Keep the INSEE Sirene API key in the keyring (service ``chorus-insee``).
+
+    ``read_key`` asks for it once the actor's role is checked: nobody types a secret
+    only to be told they may not set it.
+    """
+    from chorus_cli.sirene import api
+
+    roles.require(uow, actor, *OPERATORS)
+    key = read_key().strip()
+    if not key or any(ch.isspace() for ch in key):
+        raise BadInput("str2.api_key_empty")
+    api.set_key(key)
+    uow.audit(actor.login_email, "sirene.api_key", api.SERVICE, change="set")
+
+
+def remove_api_key(uow: UnitOfWork, actor: Account) -> bool:
+    """Forget the key: lookups then stay offline. False when none was set."""
+    from chorus_cli.sirene import api
+
+    roles.require(uow, actor, *OPERATORS)
+    removed = api.delete_key()
+    if removed:
+        uow.audit(actor.login_email, "sirene.api_key", api.SERVICE, change="removed")
+    return removed

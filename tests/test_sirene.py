@@ -1,0 +1,878 @@
+"""The SIRENE register (STR-1..3): INSEE's stock files as an offline index, the INSEE
+Sirene API when a key is configured, `chorus sirene import | lookup | search |
+configure-api`, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from chorus_cli.sirene import sample_files
+from chorus_cli.sirene.columns import ETABLISSEMENT_HEADER, UNITE_LEGALE_HEADER
+from tests.conftest import PASSWORD, SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
+
+USER = "marie.curie@example.fr"
+SAMPLE_ESTABLISHMENTS, SAMPLE_UNITS = (str(p) for p in sample_files())
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def operator(cli) -> str:
+    """Bootstrap the first admin and log in as it: it may import and configure."""
+    booted = cli(
+        "admin", "bootstrap", "--email", SIRENE_OPERATOR, "--last-name", "Ops", "--first-name", "S"
+    )
+    assert booted.exit_code == 0, booted.stderr
+    link = cli.last_link(SIRENE_OPERATOR)
+    assert (
+        cli("account", "activate", link, "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+    )
+    assert cli.login(SIRENE_OPERATOR).exit_code == 0
+    return SIRENE_OPERATOR
+
+
+def rows_of(path: str) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_csv(path: Path, header, rows, *, encoding="utf-8") -> str:
+    with open(path, "w", newline="", encoding=encoding) as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(header), restval="", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return str(path)
+
+
+def establishment(siret: str, name: str = "", **fields: str) -> dict[str, str]:
+    """One row of a StockEtablissement file (its own name in denominationUsuelle)."""
+    row = {
+        "siren": siret[:9],
+        "nic": siret[9:],
+        "siret": siret,
+        "statutDiffusionEtablissement": "O",
+        "etatAdministratifEtablissement": "A",
+        "etablissementSiege": "true",
+        "numeroVoieEtablissement": "1",
+        "typeVoieEtablissement": "RUE",
+        "libelleVoieEtablissement": "DE LA PAIX",
+        "codePostalEtablissement": "75002",
+        "libelleCommuneEtablissement": "PARIS 2",
+        "denominationUsuelleEtablissement": name,
+    }
+    row.update(fields)
+    return row
+
+
+def store_rows(cli, sql: str) -> list[tuple]:
+    from sqlalchemy import text
+
+    from chorus_cli.store.engine import get_engine
+
+    with get_engine(cli.url).connect() as conn:
+        return [tuple(row) for row in conn.execute(text(sql))]
+
+
+def imported(cli, *args: str):
+    result = cli("sirene", "import", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return result.json()
+
+
+@pytest.fixture
+def sample(cli):
+    """The bundled sample imported; Marie (no role) logged in."""
+    load_sample(cli)
+    cli.logged_in(USER)
+    return cli
+
+
+def look(cli, siret: str) -> dict:
+    result = cli("sirene", "lookup", siret, "--json")
+    assert result.exit_code == 0, result.stderr
+    return result.json()
+
+
+def sirets(result) -> list[str]:
+    assert result.exit_code == 0, result.stderr
+    return [row["siret"] for row in result.json()]
+
+
+# --- STR-2: the import ---------------------------------------------------------------
+
+
+def test_str2_import_of_the_bundled_sample_reports_a_summary(cli):
+    operator(cli)
+
+    result = cli(
+        "sirene", "import", SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS, "--json"
+    )
+
+    assert result.exit_code == 0, result.stderr
+    summary = result.json()
+    assert summary["establishments"] == 22 and summary["units"] == 15
+    assert summary["skipped"] == 0 and summary["skipped_rows"] == []
+    assert "STR-2" in result.stderr and "22" in result.stderr
+    assert store_rows(cli, "SELECT count(*) FROM sirene_establishment") == [(22,)]
+    audit = cli("audit", "list", "--action", "sirene.import", "--json").json()
+    assert audit and audit[0]["actor"] == SIRENE_OPERATOR
+
+
+def test_str2_columns_are_mapped_by_header_name_extra_and_reordered(cli, tmp_path):
+    operator(cli)
+    header = list(reversed(ETABLISSEMENT_HEADER)) + ["colonneAjouteeEn2027"]
+    header.remove("dernierNumeroVoieEtablissement")  # an optional column may be absent
+    rows = [dict(row, colonneAjouteeEn2027="x") for row in rows_of(SAMPLE_ESTABLISHMENTS)]
+    path = tmp_path / "StockEtablissement_2027.csv"
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=header, restval="", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text("\ufeff" + text.getvalue(), encoding="utf-8")  # with a BOM, as Excel saves
+    units_header = ["nouvelleColonne", *UNITE_LEGALE_HEADER[::-1]]
+    units = write_csv(tmp_path / "units.csv", units_header, rows_of(SAMPLE_UNITS))
+
+    summary = imported(cli, str(path), "--unites-legales", units)
+
+    assert summary["establishments"] == 22 and summary["skipped"] == 0
+    company = look(cli, SAMPLE_SIRETS["company"])
+    assert company["raison_sociale"] == "CHORUS DEMO SERVICES"
+    assert company["address"] == "BATIMENT B\n12 AVENUE DE LA REPUBLIQUE"  # no range: no column
+    assert company["postal_code"] == "69003" and company["commune"] == "LYON 3EME"
+
+
+def test_str2_zip_files_are_read_as_published(cli, tmp_path):
+    operator(cli)
+    archives = []
+    for source, name in (
+        (SAMPLE_ESTABLISHMENTS, "StockEtablissement"),
+        (SAMPLE_UNITS, "StockUniteLegale"),
+    ):
+        archive = tmp_path / f"{name}_utf8.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            bundle.write(source, f"{name}_utf8.csv")
+        archives.append(str(archive))
+
+    summary = imported(cli, archives[0], "--unites-legales", archives[1])
+
+    assert summary["establishments"] == 22 and summary["units"] == 15
+    assert look(cli, SAMPLE_SIRETS["la_poste"])["raison_sociale"] == "LA POSTE"
+
+
+def test_str2_zip_must_hold_one_csv(cli, tmp_path, unchanged):
+    operator(cli)
+    archive = tmp_path / "two.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(SAMPLE_ESTABLISHMENTS, "a.csv")
+        bundle.write(SAMPLE_UNITS, "b.csv")
+
+    with unchanged():
+        result = cli("sirene", "import", str(archive))
+
+    assert result.exit_code == 2 and "STR-2" in result.stderr and "2" in result.stderr
+
+
+def test_str2_malformed_rows_are_skipped_counted_and_reported_by_line(cli, tmp_path):
+    operator(cli)
+    good = [establishment("82345678500018", "A"), establishment("44123456400017", "B")]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=ETABLISSEMENT_HEADER, restval="", lineterminator="\n")
+    writer.writeheader()  # line 1
+    writer.writerow(good[0])  # line 2
+    # line 3-4: one row over two lines (a quoted newline), which is fine
+    writer.writerow(
+        establishment("51234567900017", "C", complementAdresseEtablissement="BAT C\nESC 2")
+    )
+    text.write("51234567900025,too,few,fields\n")  # line 5: wrong field count
+    writer.writerow(establishment("1234", "D"))  # line 6: not a SIRET
+    writer.writerow(establishment("39912345400015", "E", etatAdministratifEtablissement="X"))  # 7
+    writer.writerow(good[1])  # line 8
+    path = tmp_path / "StockEtablissement.csv"
+    path.write_text(text.getvalue(), encoding="utf-8")
+
+    result = cli("sirene", "import", str(path), "--json")
+
+    assert result.exit_code == 0, result.stderr
+    summary = result.json()
+    assert summary["establishments"] == 3 and summary["skipped"] == 3
+    reported = [(row["line"], row["reason"]) for row in summary["skipped_rows"]]
+    assert reported == [(5, "columns"), (6, "siret"), (7, "state")]
+    assert "ligne 5" in result.stderr and "ligne 6" in result.stderr and "ligne 7" in result.stderr
+    assert look(cli, "51234567900017")["address"] == "BAT C\nESC 2\n1 RUE DE LA PAIX"
+
+
+def test_str2_a_missing_required_column_is_refused_and_the_index_unchanged(
+    cli, tmp_path, unchanged
+):
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    header = [c for c in ETABLISSEMENT_HEADER if c != "libelleVoieEtablissement"]
+    path = write_csv(tmp_path / "StockEtablissement.csv", header, rows_of(SAMPLE_ESTABLISHMENTS))
+
+    with unchanged():
+        result = cli("sirene", "import", path, "--unites-legales", SAMPLE_UNITS)
+
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "libelleVoieEtablissement" in result.stderr and "STR-2" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_str2_a_units_file_missing_a_column_is_refused_too(cli, tmp_path, unchanged):
+    operator(cli)
+    header = [c for c in UNITE_LEGALE_HEADER if c != "categorieJuridiqueUniteLegale"]
+    units = write_csv(tmp_path / "units.csv", header, rows_of(SAMPLE_UNITS))
+
+    with unchanged():
+        result = cli("sirene", "import", SAMPLE_ESTABLISHMENTS, "--unites-legales", units)
+
+    assert result.exit_code == 2 and "categorieJuridiqueUniteLegale" in result.stderr
+
+
+def test_str2_a_file_not_in_utf8_is_refused_and_the_index_unchanged(cli, tmp_path, unchanged):
+    operator(cli)
+    rows = [establishment("82345678500018", "SOCIÉTÉ ÉLÉGANTE")]
+    path = write_csv(tmp_path / "cp1252.csv", ETABLISSEMENT_HEADER, rows, encoding="cp1252")
+
+    with unchanged():
+        result = cli("sirene", "import", path)
+
+    assert result.exit_code == 2 and "UTF-8" in result.stderr
+
+
+def test_str2_a_missing_file_is_bad_input(cli, tmp_path):
+    operator(cli)
+
+    result = cli("sirene", "import", str(tmp_path / "absent.csv"))
+
+    assert result.exit_code == 2 and "absent.csv" in result.stderr
+
+
+def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch):
+    from sqlalchemy import create_engine, text
+
+    from chorus_cli.sirene import index
+
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    fresh = "73282932000074"
+    path = write_csv(
+        tmp_path / "next.csv", ETABLISSEMENT_HEADER, [establishment(fresh, "NOUVELLE")]
+    )
+    seen = {}
+    build_search = index._Loader.build_search
+
+    def reader_meanwhile(loader):
+        # The new rows are loaded, not yet swapped in: another connection (a plain
+        # one, which takes no write lock) still sees the whole old index.
+        engine = create_engine(cli.url)
+        with engine.connect() as conn:
+            seen["live"] = conn.execute(text("SELECT count(*) FROM sirene_establishment")).scalar()
+            seen["fresh"] = conn.execute(
+                text("SELECT count(*) FROM sirene_establishment WHERE siret = :s"),
+                {"s": int(fresh)},
+            ).scalar()
+            seen["staged"] = conn.execute(
+                text("SELECT count(*) FROM sirene_establishment_new")
+            ).scalar()
+        engine.dispose()
+        return build_search(loader)
+
+    monkeypatch.setattr(index._Loader, "build_search", reader_meanwhile)
+    summary = imported(cli, path)
+
+    assert seen == {"live": 22, "fresh": 0, "staged": 1}
+    assert summary["establishments"] == 1 and summary["units_kept"] is True
+    assert store_rows(cli, "SELECT siret FROM sirene_establishment") == [(int(fresh),)]
+    assert cli("sirene", "lookup", SAMPLE_SIRETS["company"]).exit_code == 3
+    tables = store_rows(
+        cli,
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+        if cli.url.startswith("sqlite")
+        else "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+    )
+    assert not [name for (name,) in tables if name.endswith(("_new", "_old"))]
+
+
+def test_str2_a_failed_import_leaves_the_old_index_and_no_partial_one(cli, monkeypatch, unchanged):
+    from chorus_cli.sirene import index
+
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+
+    def crash(_loader):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(index._Loader, "build_search", crash)
+    with unchanged(), pytest.raises(RuntimeError):
+        cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
+
+
+def test_str2_without_unites_legales_the_previous_units_name_the_establishments(cli, tmp_path):
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+
+    summary = imported(cli, SAMPLE_ESTABLISHMENTS)
+
+    assert summary["units_kept"] is True and summary["units"] == 15
+    assert look(cli, SAMPLE_SIRETS["bakery"])["raison_sociale"] == "BOULANGERIE DUPONT ET FILS"
+
+
+def test_str2_duplicate_sirets_keep_the_first_row(cli, tmp_path):
+    operator(cli)
+    rows = [establishment("82345678500018", "PREMIER"), establishment("82345678500018", "SECOND")]
+    path = write_csv(tmp_path / "dup.csv", ETABLISSEMENT_HEADER, rows)
+
+    summary = imported(cli, path)
+
+    assert summary["establishments"] == 1 and summary["duplicates"] == 1
+    assert look(cli, "82345678500018")["raison_sociale"] == "PREMIER"
+
+
+def test_str2_the_index_keeps_its_shape_across_imports(cli):
+    """Migration 0003 and the import build the same tables (no drift between them)."""
+    from sqlalchemy import inspect
+
+    from chorus_cli.store.engine import get_engine
+
+    def shape():
+        inspector = inspect(get_engine(cli.url))
+        return {
+            table: [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ]
+            for table in ("sirene_establishment", "sirene_unit")
+        }
+
+    def search_ddl():
+        if cli.url.startswith("sqlite"):
+            (sql,) = store_rows(
+                cli, "SELECT sql FROM sqlite_master WHERE name = 'sirene_name_fts'"
+            )[0]
+            return sql.split("USING", 1)[1]
+        return store_rows(
+            cli, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'sirene_%'"
+        )
+
+    before = shape(), search_ddl()
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+
+    assert (shape(), search_ddl()) == before
+
+
+# --- STR-3: non-diffusible ------------------------------------------------------------
+
+
+def test_str3_a_non_diffusible_establishment_keeps_no_address(sample):
+    found = look(sample, SAMPLE_SIRETS["non_diffusible"])
+
+    assert found["non_diffusible"] is True and found["active"] is True
+    assert found["raison_sociale"] == "[ND]"  # INSEE withholds the name of this person
+    assert [found[k] for k in ("address", "postal_code", "commune", "country")] == [None] * 4
+    stored = store_rows(
+        sample,
+        "SELECT address, postal_code, commune, country FROM sirene_establishment"
+        f" WHERE siret = {int(SAMPLE_SIRETS['non_diffusible'])}",
+    )
+    assert stored == [(None, None, None, None)]  # not stored at all, not just hidden
+
+
+def test_str3_a_non_diffusible_unit_hides_its_establishments_addresses(sample):
+    found = look(sample, SAMPLE_SIRETS["non_diffusible_unit"])
+
+    assert found["non_diffusible"] is True and found["raison_sociale"] == "SOCIETE DISCRETE"
+    assert found["address"] is None and found["commune"] is None
+    stored = store_rows(
+        sample,
+        "SELECT count(*) FROM sirene_establishment WHERE address LIKE '%SECRET%'",
+    )
+    assert stored == [(0,)]
+
+
+def test_str3_search_shows_no_place_for_a_non_diffusible_establishment(sample):
+    rows = sample("sirene", "search", "discrete", "--json").json()
+
+    assert [(r["siret"], r["commune"], r["postal_code"]) for r in rows] == [
+        (SAMPLE_SIRETS["non_diffusible_unit"], None, None)
+    ]
+
+
+# --- STR-1, STR-2: lookup ----------------------------------------------------------------
+
+
+def test_str2_lookup_shows_the_establishment(sample):
+    found = look(sample, SAMPLE_SIRETS["commune"])
+
+    assert found == {
+        "siret": "21389999000013",
+        "siren": "213899990",
+        "nic": "00013",
+        "raison_sociale": "COMMUNE DE VAL-DE-BRIANE",
+        "active": True,
+        "non_diffusible": False,
+        "public": True,
+        "categorie_juridique": "7210",
+        "address": "1 PLACE DE LA MAIRIE",
+        "postal_code": "38350",
+        "commune": "VAL-DE-BRIANE",
+        "country": None,
+        "source": "index",
+    }
+    table = sample("sirene", "lookup", SAMPLE_SIRETS["commune"])
+    assert table.exit_code == 0 and "COMMUNE DE VAL-DE-BRIANE" in table.stdout
+
+
+def test_str2_a_closed_establishment_is_found_and_says_so(sample):
+    found = look(sample, SAMPLE_SIRETS["commune_closed"])
+
+    assert found["active"] is False and found["raison_sociale"] == "COMMUNE DE VAL-DE-BRIANE"
+
+
+def test_str2_individuals_abroad_and_address_details(sample):
+    person = look(sample, SAMPLE_SIRETS["individual"])
+    abroad = look(sample, SAMPLE_SIRETS["abroad"])
+    hospital = look(sample, SAMPLE_SIRETS["hospital"])
+
+    assert person["raison_sociale"] == "DUPONT MARIE" and person["public"] is False
+    assert (abroad["commune"], abroad["country"], abroad["postal_code"]) == (
+        "BRUXELLES",
+        "BELGIQUE",
+        None,
+    )
+    assert hospital["address"] == "HALL A\n30 AVENUE DU DOCTEUR ROUX\nCS 20001"
+    assert look(sample, SAMPLE_SIRETS["company_branch"])["address"] == "7 B QUAI DES CELESTINS"
+
+
+def test_str1_lookup_checks_the_siret_with_the_la_poste_exception(sample):
+    poste = sample("sirene", "lookup", "356 000 000 00048", "--json")
+    checksum = sample("sirene", "lookup", "82345678500019")
+    length = sample("sirene", "lookup", "8234567850001")
+    letters = sample("sirene", "lookup", "8234567850001A", "--json")
+
+    assert poste.exit_code == 0 and poste.json()["siret"] == "35600000000048"
+    assert checksum.exit_code == 2 and "STR-1" in checksum.stderr and "clé" in checksum.stderr
+    assert length.exit_code == 2 and "14" in length.stderr
+    assert letters.exit_code == 2
+    assert json.loads(letters.stderr)["error"]["code"] == 2
+
+
+def test_str2_an_unknown_siret_is_exit_3(sample):
+    result = sample("sirene", "lookup", SAMPLE_SIRETS["unknown"])
+
+    assert result.exit_code == 3 and result.stdout == ""
+    assert "STR-2" in result.stderr and SAMPLE_SIRETS["unknown"] in result.stderr
+
+
+def test_str2_an_empty_index_says_to_import(cli):
+    cli.logged_in(USER)
+
+    result = cli("sirene", "lookup", SAMPLE_SIRETS["company"], "--lang", "en")
+
+    assert result.exit_code == 3 and "chorus sirene import" in result.stderr
+
+
+def test_str2_the_python_lookup_serves_the_structures_domain(sample, monkeypatch):
+    from chorus_cli.config import Settings
+    from chorus_cli.domain.clock import FrozenClock
+    from chorus_cli.sirene import Establishment, lookup
+    from chorus_cli.store import keychain
+    from chorus_cli.store.uow import UnitOfWork
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.memory_keyring.MemoryKeyring")
+    keychain._system_backend.cache_clear()
+
+    with UnitOfWork(Settings(database_url=sample.url), FrozenClock()) as uow:
+        found = lookup(uow, SAMPLE_SIRETS["ddfip"])
+        missing = lookup(uow, SAMPLE_SIRETS["unknown"])
+
+    assert isinstance(found, Establishment) and found.public and found.source == "index"
+    assert found.categorie_juridique == "7172" and missing is None
+
+
+# --- STR-2: search -----------------------------------------------------------------------
+
+
+def test_str2_search_matches_every_word_whole_or_as_a_prefix(sample):
+    found = sirets(sample("sirene", "search", "boul", "dup", "--json"))
+
+    assert found == [
+        SAMPLE_SIRETS["bakery_other"],  # BOULANGERIE DUPUIS: the shortest name
+        SAMPLE_SIRETS["bakery"],  # BOULANGERIE DUPONT ET FILS (AU BON PAIN), active
+        SAMPLE_SIRETS["bakery_closed"],  # the same name, closed: after the active one
+    ]
+
+
+def test_str2_search_ranks_whole_words_before_prefixes(cli, tmp_path):
+    operator(cli)
+    rows = [
+        establishment("44123456400017", "MARTINEZ"),  # prefix only, shorter, lower SIRET
+        establishment("82345678500018", "TRANSPORTS MARTIN"),  # the whole word
+        establishment("51234567900017", "MARTINET FRERES"),
+    ]
+    imported(cli, write_csv(tmp_path / "m.csv", ETABLISSEMENT_HEADER, rows))
+
+    found = sirets(cli("sirene", "search", "martin", "--json"))
+
+    assert found[0] == "82345678500018" and set(found) == {r["siret"] for r in rows}
+
+
+def test_str2_search_folds_case_and_accents(sample):
+    plain = sirets(sample("sirene", "search", "regie", "--json"))
+    accented = sirets(sample("sirene", "search", "RÉGIE des EAUX", "--json"))
+
+    assert plain == accented == [SAMPLE_SIRETS["regie"]]
+
+
+def test_str2_search_finds_the_establishments_own_name(sample):
+    assert sirets(sample("sirene", "search", "jules ferry", "--json")) == [SAMPLE_SIRETS["school"]]
+
+
+def test_str2_search_by_siren_lists_its_establishments_head_office_first(sample):
+    found = sirets(sample("sirene", "search", "823 456 785", "--json"))
+
+    assert found == [
+        SAMPLE_SIRETS["company"],
+        SAMPLE_SIRETS["company_branch"],
+        "82345678500034",
+    ]
+
+
+def test_str2_search_limit_table_and_empty_results(sample):
+    limited = sirets(sample("sirene", "search", "val", "--limit", "2", "--json"))
+    table = sample("sirene", "search", "boulangerie")
+    nothing = sample("sirene", "search", "introuvable")
+    empty = sample("sirene", "search", "?!")
+
+    assert len(limited) == 2
+    assert table.exit_code == 0 and "DUPONT" in table.stdout
+    assert nothing.exit_code == 0 and "Aucun" in nothing.stderr
+    assert empty.exit_code == 2 and "STR-2" in empty.stderr
+
+
+def test_str2_a_broad_search_says_it_ranked_only_the_first_matches(sample, monkeypatch):
+    from chorus_cli.sirene import index
+
+    monkeypatch.setattr(index, "SEARCH_CANDIDATES", 3)
+
+    result = sample("sirene", "search", "val", "--json")
+
+    assert result.exit_code == 0 and len(result.json()) == 3
+    assert "3" in result.stderr and "préciser" in result.stderr
+
+
+# --- who may: sessions and roles -------------------------------------------------------
+
+
+def test_str2_lookup_and_search_need_a_session(cli):
+    load_sample(cli)
+
+    assert cli("sirene", "lookup", SAMPLE_SIRETS["company"]).exit_code == 5
+    assert cli("sirene", "search", "dupont").exit_code == 5
+
+
+def test_str2_import_and_configure_api_are_for_admin_or_support(sample, unchanged):
+    from tests.memory_keyring import MemoryKeyring
+
+    with unchanged():
+        refused = sample("sirene", "import", SAMPLE_ESTABLISHMENTS)
+        key = sample("sirene", "configure-api", input="typed-before-the-check\n")
+
+    assert refused.exit_code == 4 and "HAB-6" in refused.stderr
+    assert key.exit_code == 4 and "admin" in key.stderr
+    assert ("chorus-insee", "api-key") not in MemoryKeyring.entries
+
+
+def test_str2_support_may_import(cli):
+    operator(cli)
+    cli.active_account(USER)
+    assert cli("admin", "grant-role", USER, "support").exit_code == 0
+    cli.login(USER)
+
+    assert imported(cli, SAMPLE_ESTABLISHMENTS)["establishments"] == 22
+
+
+# --- the INSEE API -----------------------------------------------------------------------
+
+
+def api_answer(siret: str, *, state="A", diffusion="O", unit_diffusion="O", **unit):
+    """An answer of the Sirene API 3.11 (`GET /siret/{siret}`), as INSEE shapes it."""
+    hidden = "[ND]" if diffusion != "O" or unit_diffusion != "O" else None
+    return {
+        "header": {"statut": 200, "message": "ok"},
+        "etablissement": {
+            "siren": siret[:9],
+            "nic": siret[9:],
+            "siret": siret,
+            "statutDiffusionEtablissement": diffusion,
+            "dateCreationEtablissement": "2019-07-01",
+            "trancheEffectifsEtablissement": "11",
+            "etablissementSiege": True,
+            "nombrePeriodesEtablissement": 2,
+            "uniteLegale": {
+                "etatAdministratifUniteLegale": "A",
+                "statutDiffusionUniteLegale": unit_diffusion,
+                "categorieJuridiqueUniteLegale": unit.get("category", "5710"),
+                "denominationUniteLegale": unit.get("name", "EXEMPLE API SAS"),
+                "nomUniteLegale": None,
+                "nomUsageUniteLegale": None,
+                "prenom1UniteLegale": None,
+                "prenomUsuelUniteLegale": None,
+                "activitePrincipaleUniteLegale": "62.01Z",
+            },
+            "adresseEtablissement": {
+                "complementAdresseEtablissement": hidden,
+                "numeroVoieEtablissement": hidden or "10",
+                "indiceRepetitionEtablissement": None,
+                "dernierNumeroVoieEtablissement": None,
+                "indiceRepetitionDernierNumeroVoieEtablissement": None,
+                "typeVoieEtablissement": hidden or "RUE",
+                "libelleVoieEtablissement": hidden or "DE LA PAIX",
+                "codePostalEtablissement": "75002",
+                "libelleCommuneEtablissement": "PARIS 2",
+                "libelleCommuneEtrangerEtablissement": None,
+                "distributionSpecialeEtablissement": None,
+                "codeCommuneEtablissement": "75102",
+                "codeCedexEtablissement": None,
+                "libelleCedexEtablissement": None,
+                "codePaysEtrangerEtablissement": None,
+                "libellePaysEtrangerEtablissement": None,
+                "identifiantAdresseEtablissement": None,
+                "coordonneeLambertAbscisseEtablissement": hidden or "651234.5",
+                "coordonneeLambertOrdonneeEtablissement": hidden or "6862000.1",
+            },
+            "adresse2Etablissement": {"numeroVoie2Etablissement": None},
+            "periodesEtablissement": [
+                {
+                    "dateFin": None,
+                    "dateDebut": "2022-01-01",
+                    "etatAdministratifEtablissement": state,
+                    "changementEtatAdministratifEtablissement": state == "F",
+                    "enseigne1Etablissement": None,
+                    "denominationUsuelleEtablissement": None,
+                    "activitePrincipaleEtablissement": "62.01Z",
+                    "caractereEmployeurEtablissement": "O",
+                },
+                {
+                    "dateFin": "2021-12-31",
+                    "dateDebut": "2019-07-01",
+                    "etatAdministratifEtablissement": "A" if state == "F" else "F",
+                },
+            ],
+        },
+    }
+
+
+class FakeInsee:
+    """A local stand-in for api.insee.fr: answers from a plan, records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str | None]] = []
+        self.plans: dict[str, list[tuple[float, int, dict]]] = {}
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                stub.requests.append((self.path, self.headers.get("X-INSEE-Api-Key-Integration")))
+                plan = stub.plans.get(self.path.rsplit("/", 1)[-1]) or []
+                delay, status, body = plan.pop(0) if plan else (0, 404, {"header": {"statut": 404}})
+                time.sleep(delay)
+                payload = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client gave up waiting (a timeout test)
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api-sirene/3.11"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def plan(self, siret: str, *steps: tuple[float, int, dict]) -> None:
+        self.plans[siret] = list(steps)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+API_SIRET = "73282932000074"  # valid, not in the sample
+
+
+@pytest.fixture
+def insee(monkeypatch):
+    stub = FakeInsee()
+    monkeypatch.setenv("CHORUS_INSEE_API_URL", stub.url)
+    monkeypatch.setenv("CHORUS_INSEE_API_TIMEOUT", "0.4")
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def with_key(sample):
+    from tests.memory_keyring import MemoryKeyring
+
+    MemoryKeyring.entries[("chorus-insee", "api-key")] = "cle-de-test"
+    return sample
+
+
+def test_str2_no_network_call_without_an_api_key(sample, insee, monkeypatch):
+    import httpx
+
+    def no_network(*_args, **_kwargs):
+        raise AssertionError("network call without an API key")
+
+    monkeypatch.setattr(httpx.Client, "send", no_network)
+    insee.plan(API_SIRET, (0, 200, api_answer(API_SIRET)))
+
+    result = sample("sirene", "lookup", API_SIRET)
+
+    assert result.exit_code == 3 and insee.requests == []
+
+
+def test_str2_the_api_answers_for_a_siret_missing_from_the_index(with_key, insee):
+    insee.plan(API_SIRET, (0, 200, api_answer(API_SIRET)))
+
+    found = look(with_key, API_SIRET)
+
+    assert insee.requests == [(f"/api-sirene/3.11/siret/{API_SIRET}", "cle-de-test")]
+    assert found["source"] == "api" and found["raison_sociale"] == "EXEMPLE API SAS"
+    assert found["active"] is True and found["address"] == "10 RUE DE LA PAIX"
+    assert (found["postal_code"], found["commune"]) == ("75002", "PARIS 2")
+
+
+def test_str2_the_index_answers_first_even_with_a_key(with_key, insee):
+    assert look(with_key, SAMPLE_SIRETS["company"])["source"] == "index"
+    assert insee.requests == []
+
+
+def test_str3_a_non_diffusible_api_answer_keeps_no_address(with_key, insee):
+    insee.plan(API_SIRET, (0, 200, api_answer(API_SIRET, diffusion="P")))
+
+    found = look(with_key, API_SIRET)
+
+    assert found["non_diffusible"] is True
+    assert [found[k] for k in ("address", "postal_code", "commune", "country")] == [None] * 4
+
+
+def test_str2_a_closed_public_establishment_from_the_api(with_key, insee):
+    answer = api_answer(API_SIRET, state="F", name="COMMUNE D'EXEMPLE", category="7210")
+    insee.plan(API_SIRET, (0, 200, answer))
+
+    found = look(with_key, API_SIRET)
+
+    assert found["active"] is False and found["public"] is True
+
+
+def test_str2_api_404_is_not_found(with_key, insee):
+    result = with_key("sirene", "lookup", API_SIRET)
+
+    assert result.exit_code == 3 and "INSEE" in result.stderr and len(insee.requests) == 1
+
+
+def test_str2_api_401_says_the_key_is_refused(with_key, insee):
+    insee.plan(API_SIRET, (0, 401, {"message": "Invalid credentials"}))
+
+    result = with_key("sirene", "lookup", API_SIRET)
+
+    assert result.exit_code == 2 and "configure-api" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "cle-de-test" not in result.stderr
+
+
+def test_str2_api_timeout_is_retried_once(with_key, insee):
+    insee.plan(API_SIRET, (1.0, 200, api_answer(API_SIRET)), (0, 200, api_answer(API_SIRET)))
+
+    found = look(with_key, API_SIRET)
+
+    assert found["source"] == "api" and len(insee.requests) == 2
+
+
+def test_str2_api_timeout_twice_is_one_clear_error(with_key, insee):
+    slow = (1.0, 200, api_answer(API_SIRET))
+    insee.plan(API_SIRET, slow, slow)
+
+    result = with_key("sirene", "lookup", API_SIRET, "--json")
+
+    assert result.exit_code == 1 and len(insee.requests) == 2
+    assert "STR-2" in json.loads(result.stderr)["error"]["message"]
+
+
+def test_str2_api_5xx_is_retried_once_then_reported(with_key, insee):
+    insee.plan(API_SIRET, (0, 503, {}), (0, 200, api_answer(API_SIRET)))
+    recovered = with_key("sirene", "lookup", API_SIRET)
+    insee.plan(API_SIRET, (0, 500, {}), (0, 502, {}))
+    failed = with_key("sirene", "lookup", API_SIRET)
+
+    assert recovered.exit_code == 0 and failed.exit_code == 1 and "502" in failed.stderr
+    assert len(insee.requests) == 4
+
+
+def test_str2_configure_api_keeps_the_key_in_the_keyring_and_removes_it(cli, insee):
+    from tests.memory_keyring import MemoryKeyring
+
+    operator(cli)
+    saved = cli("sirene", "configure-api", "--key-stdin", input="ma-cle-insee\n")
+    stored = MemoryKeyring.entries.get(("chorus-insee", "api-key"))
+    lookup = cli("sirene", "lookup", API_SIRET)
+    removed = cli("sirene", "configure-api", "--remove")
+    again = cli("sirene", "configure-api", "--remove")
+    offline = cli("sirene", "lookup", API_SIRET)
+
+    assert saved.exit_code == 0 and stored == "ma-cle-insee"
+    assert lookup.exit_code == 3 and insee.requests == [
+        (f"/api-sirene/3.11/siret/{API_SIRET}", "ma-cle-insee")
+    ]
+    assert removed.exit_code == 0 and ("chorus-insee", "api-key") not in MemoryKeyring.entries
+    assert again.exit_code == 0 and offline.exit_code == 3 and len(insee.requests) == 1
+    audit = cli("audit", "list", "--action", "sirene.api_key", "--json")
+    assert len(audit.json()) == 2 and "ma-cle-insee" not in audit.stdout
+
+
+def test_str2_configure_api_prompt_reads_one_piped_line_and_refuses_an_empty_key(cli):
+    from tests.memory_keyring import MemoryKeyring
+
+    operator(cli)
+    empty = cli("sirene", "configure-api", input="\n")
+    typed = cli("sirene", "configure-api", input="cle-tapee\n")
+
+    assert empty.exit_code == 2 and "STR-2" in empty.stderr
+    assert typed.exit_code == 0
+    assert MemoryKeyring.entries[("chorus-insee", "api-key")] == "cle-tapee"
+
+
+# --- start-up ----------------------------------------------------------------------------
+
+
+def test_str2_sirene_help_imports_no_heavy_library():
+    code = (
+        "import sys, contextlib, io\n"
+        "from chorus_cli.cli import main\n"
+        "for argv in (['--help'], ['sirene', '--help'], ['sirene', 'import', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try: main(argv)\n"
+        "        except SystemExit: pass\n"
+        "print(sorted(m for m in ('sqlalchemy', 'httpx', 'rich', 'stdnum') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "[]"
