@@ -716,3 +716,15 @@ def test_auth1_unknown_method_is_refused_before_the_password_is_checked(cli, unc
     assert result.exit_code == 2
     assert "AUTH-1" in result.stderr
     assert account_row(cli)["failed_logins"] == 0
+
+
+def test_auth1_login_codes_are_rate_limited_per_address(cli, clock):
+    cli.active_account()
+    for _ in range(5):
+        assert start(cli).exit_code == 0
+    with_sixth = start(cli)
+    assert with_sixth.exit_code == 1
+    assert "ACC-7" in with_sixth.stderr
+    assert len(code_mails(cli, EMAIL)) == 5
+    clock.advance(minutes=15)
+    assert start(cli).exit_code == 0

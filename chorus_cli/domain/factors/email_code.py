@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chorus_cli.domain import notices
+from chorus_cli.domain import notices, throttle
 from chorus_cli.domain.secrets import new_code, same, token_hash
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ class EmailCode:
     def start(
         self, uow: UnitOfWork, account: Account, challenge: LoginChallenge, attempt: str
     ) -> None:
+        throttle.spend(uow, account.login_email, kind="code", limit=throttle.CODE_LIMIT)
         code = new_code()
         challenge.code_hash = _code_hash(attempt, code)
         notices.send(uow, "login_code", account.login_email, account.language, code=code)
