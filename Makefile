@@ -18,6 +18,7 @@ test: system-deps $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/sirene.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

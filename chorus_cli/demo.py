@@ -172,6 +172,7 @@ def _sirene(demo: Demo) -> None:
     establishments, units = sample_files()
     demo.run("sirene", "import", str(establishments), "--unites-legales", str(units))
     demo.run("sirene", "search", "boulangerie")
+    demo.run("sirene", "lookup", "90012345600015")  # non-diffusible: no address (STR-3)
     demo.run("logout", quiet=True)
 
 

@@ -212,6 +212,22 @@ def test_str2_malformed_rows_are_skipped_counted_and_reported_by_line(cli, tmp_p
     assert look(cli, "51234567900017")["address"] == "BAT C\nESC 2\n1 RUE DE LA PAIX"
 
 
+def test_str2_an_unreadable_csv_line_is_skipped_too(cli, tmp_path):
+    operator(cli)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=ETABLISSEMENT_HEADER, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(establishment("82345678500018", "BON\0NUL"))  # line 2: a NUL byte
+    writer.writerow(establishment("44123456400017", "SUIVANT"))  # line 3
+    path = tmp_path / "nul.csv"
+    path.write_text(text.getvalue(), encoding="utf-8")
+
+    summary = imported(cli, str(path))
+
+    assert summary["establishments"] == 1 and summary["skipped"] == 1
+    assert [(r["line"], r["reason"]) for r in summary["skipped_rows"]] == [(2, "csv")]
+
+
 def test_str2_a_missing_required_column_is_refused_and_the_index_unchanged(
     cli, tmp_path, unchanged
 ):
@@ -795,6 +811,19 @@ def test_str2_api_401_says_the_key_is_refused(with_key, insee):
 
     assert result.exit_code == 2 and "configure-api" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "cle-de-test" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "words"),
+    [(403, 2, "403"), (429, 1, "30"), (418, 1, "418")],
+)
+def test_str2_other_api_refusals_are_one_sentence(with_key, insee, status, code, words):
+    insee.plan(API_SIRET, (0, status, {"header": {"statut": status}}))
+
+    result = with_key("sirene", "lookup", API_SIRET)
+
+    assert result.exit_code == code and words in result.stderr and "STR-2" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and len(insee.requests) == 1
 
 
 def test_str2_api_timeout_is_retried_once(with_key, insee):

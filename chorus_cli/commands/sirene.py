@@ -177,9 +177,7 @@ def lookup(
 
 @app.command()
 def search(
-    text: Annotated[
-        list[str], typer.Argument(metavar="TEXT", help="Words of the name, or a SIREN.")
-    ],
+    text: Annotated[list[str], typer.Argument(help="Words of the name, or a SIREN.")],
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=1000, help="At most N establishments.")
     ] = 20,

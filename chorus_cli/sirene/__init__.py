@@ -2,6 +2,12 @@
 
 The structures domain only needs ``lookup``: one establishment by SIRET, with what a
 structure keeps of it (STR-2, STR-3).
+
+- ``columns``: INSEE's layouts, the required columns, names and addresses (pure);
+- ``reader``: the stock files (.csv or .zip), streamed, header checked first;
+- ``schema`` / ``index``: the offline index, its import (load, then swap) and reads;
+- ``api``: the INSEE Sirene API 3.11 and its key (keyring service ``chorus-insee``);
+- ``service``: the use cases behind ``chorus sirene`` (who may, audit).
 """
 
 from __future__ import annotations

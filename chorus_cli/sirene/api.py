@@ -33,9 +33,14 @@ class Unavailable(ChorusError):
 
 
 def get_key() -> str | None:
+    """The configured key, or None. A keyring that cannot answer (locked, broken) counts
+    as no key: lookups then stay offline rather than fail."""
     from chorus_cli.store import keychain
 
-    return keychain.backend().get_password(SERVICE, ENTRY) or None
+    try:
+        return keychain.backend().get_password(SERVICE, ENTRY) or None
+    except Exception:  # keyring.errors.KeyringError and the backends' own errors
+        return None
 
 
 def set_key(key: str) -> None:

@@ -23,7 +23,7 @@ from chorus_cli.sirene import Establishment, columns, schema
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from chorus_cli.sirene.reader import Rows, StockFile
+    from chorus_cli.sirene.reader import StockFile
     from chorus_cli.store.uow import UnitOfWork
 
 BATCH = 5_000
@@ -261,10 +261,11 @@ class _Loader:
 
     # --- loading --------------------------------------------------------------------
 
-    def _skip_csv_errors(self, rows: Rows) -> None:
-        for line, error in rows.errors:
-            self.summary.skip(rows.display, line, "csv", error)
-        rows.errors.clear()
+    def _unreadable(self, stock: StockFile) -> Callable[[int, str], None]:
+        def skip(line: int, error: str) -> None:
+            self.summary.skip(stock.display, line, "csv", error)
+
+        return skip
 
     def _insert(self, table: str, width: int, batch: list[tuple[Any, ...]]) -> None:
         marks = ", ".join([self.mark] * width)
@@ -278,7 +279,7 @@ class _Loader:
     def load_units(self, stock: StockFile) -> None:
         table = schema.UNIT + schema.STAGING
         summary, progress, skip = self.summary, self.progress, self.summary.skip
-        with stock.rows() as rows:
+        with stock.rows(self._unreadable(stock)) as rows:
             at = rows.index
             i_siren, i_status = at("siren"), at("statutDiffusionUniteLegale")
             i_name, i_surname = at("denominationUniteLegale"), at("nomUniteLegale")
@@ -314,7 +315,6 @@ class _Loader:
                     summary.units += len(batch)
                     since_commit += len(batch)
                     batch.clear()
-                    self._skip_csv_errors(rows)
                     progress("units", rows.position(), stock.size)
                     if since_commit >= COMMIT_EVERY:
                         self.commit()
@@ -323,7 +323,6 @@ class _Loader:
             if batch:
                 self._insert(table, 4, batch)
                 summary.units += len(batch)
-            self._skip_csv_errors(rows)
             self.commit()
             progress("units", stock.size, stock.size)
         summary.units -= summary.duplicates
@@ -350,7 +349,7 @@ class _Loader:
         street_line, address_lines = columns.street_line, columns.address_lines
         clean, masked = columns.clean, columns.MASKED
         states, diffusion = columns.ADMINISTRATIVE_STATE, columns.DIFFUSION
-        with stock.rows() as rows:
+        with stock.rows(self._unreadable(stock)) as rows:
             at = rows.index
             i_siret = at("siret")
             i_status, i_state = (
@@ -453,7 +452,6 @@ class _Loader:
                 if len(pending) >= BATCH:
                     since_commit += len(pending)
                     flush()
-                    self._skip_csv_errors(rows)
                     progress("establishments", rows.position(), stock.size)
                     if since_commit >= COMMIT_EVERY:
                         self.commit()
@@ -461,7 +459,6 @@ class _Loader:
                         since_commit = 0
             if pending:
                 flush()
-            self._skip_csv_errors(rows)
             self.commit()
             progress("establishments", stock.size, stock.size)
         summary.establishments -= summary.duplicates - duplicates_before
@@ -541,6 +538,9 @@ class _Loader:
 
     def drop_retired(self) -> None:
         if self.sqlite:
+            # Dropping walks every page of the old tables: through a small cache, or it
+            # would fill the import's 64 MiB with pages nobody will read again.
+            self.cursor.execute("PRAGMA cache_size=-2000")
             bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS)
             present = set(self._tables())
             self._drop(
@@ -640,10 +640,10 @@ def _pg_queries(words: list[str]) -> dict[str, str]:
 
 def _pg_score() -> str:
     """Name over enseigne (half weight); each: whole words, then prefixes, divided by
-    1 + log(length) so that short names come first, as bm25 does on SQLite."""
+    1 + log(length) so that short names come first, as bm25 does on SQLite. Over the
+    vectors ``v.nv`` (name) and ``v.sv`` (enseigne) of one candidate."""
     parts = []
-    for text_sql, weight in ((schema.NAME_SQL, ""), (schema.SIGN_SQL, "0.5 * ")):
-        vector = schema.pg_vector(text_sql)
+    for vector, weight in (("v.nv", ""), ("v.sv", "0.5 * ")):
         ranks = [
             f"coalesce(ts_rank({vector}, to_tsquery('simple', :{q}), 1), 0)"
             for q in ("whole", "prefix")
@@ -673,26 +673,37 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
 
     connection = uow.session.connection()
     if connection.dialect.name == "sqlite":
-        # bm25 per column (name, then enseigne at half weight), each normalised by its
-        # own length: an enseigne does not push its establishment down the list.
+        # The candidates, their units ranked by best score, then only the establishments
+        # of the top units are read: a broad word costs FTS work, not table reads.
         sql = text(
-            f"SELECT {SEARCH_COLUMNS}, count(*) OVER () AS matches FROM ("
-            f" SELECT rowid AS id, bm25({schema.FTS}, 1.0, 0.5) AS score FROM {schema.FTS}"
-            f" WHERE {schema.FTS} MATCH :query LIMIT :cap) AS c"
+            "WITH c AS MATERIALIZED ("
+            f" SELECT rowid AS id, rowid / 100000 AS siren, bm25({schema.FTS}, 1.0, 0.5) AS score"
+            f" FROM {schema.FTS} WHERE {schema.FTS} MATCH :query LIMIT :cap),"
+            " g AS (SELECT siren, min(score) AS best FROM c GROUP BY siren"
+            " ORDER BY best, siren LIMIT :limit)"
+            f" SELECT {SEARCH_COLUMNS}, (SELECT count(*) FROM c) AS matches"
+            f" FROM g JOIN c ON c.siren = g.siren"
             f" JOIN {schema.ESTABLISHMENT} AS e ON e.siret = c.id"
-            " ORDER BY min(c.score) OVER (PARTITION BY e.siret / 100000), e.siret / 100000,"
-            " e.active DESC, e.siege DESC, c.score, e.siret LIMIT :limit"
+            " ORDER BY g.best, g.siren, e.active DESC, e.siege DESC, c.score, e.siret"
+            " LIMIT :limit"
         )
         params = {"query": _fts_query(words)}
     else:
+        names = (
+            f"{schema.pg_vector(schema.NAME_SQL)} AS nv, {schema.pg_vector(schema.SIGN_SQL)} AS sv"
+        )
         sql = text(
-            f"SELECT {SEARCH_COLUMNS}, count(*) OVER () AS matches FROM ("
-            f" SELECT *, {_pg_score()} AS score FROM ("
+            "WITH m AS MATERIALIZED ("
             f" SELECT * FROM {schema.ESTABLISHMENT}"
-            f" WHERE {schema.PG_VECTOR_SQL} @@ to_tsquery('simple', :query) LIMIT :cap) AS m"
-            ") AS e"
-            " ORDER BY max(e.score) OVER (PARTITION BY e.siret / 100000) DESC, e.siret / 100000,"
-            " e.active DESC, e.siege DESC, e.score DESC, e.siret LIMIT :limit"
+            f" WHERE {schema.PG_VECTOR_SQL} @@ to_tsquery('simple', :query) LIMIT :cap),"
+            f" s AS (SELECT m.*, m.siret / 100000 AS siren, {_pg_score()} AS score"
+            f" FROM m, LATERAL (SELECT {names}) AS v),"
+            " g AS (SELECT siren, max(score) AS best FROM s GROUP BY siren"
+            " ORDER BY best DESC, siren LIMIT :limit)"
+            f" SELECT {SEARCH_COLUMNS}, (SELECT count(*) FROM m) AS matches"
+            " FROM g JOIN s AS e ON e.siren = g.siren"
+            " ORDER BY g.best DESC, g.siren, e.active DESC, e.siege DESC, e.score DESC, e.siret"
+            " LIMIT :limit"
         )
         params = _pg_queries(words)
     result = connection.execute(sql, {**params, "cap": SEARCH_CANDIDATES, "limit": limit})

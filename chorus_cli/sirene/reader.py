@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,8 @@ from typing import IO
 
 from chorus_cli.domain.errors import BadInput
 from chorus_cli.sirene import columns
+
+OnError = Callable[[int, str], None]
 
 KINDS = {
     "establishments": (columns.ETABLISSEMENT_REQUIRED, columns.ETABLISSEMENT_OPTIONAL),
@@ -24,10 +26,14 @@ KINDS = {
 class Rows:
     """The rows of one open stock file, with the physical line each starts on."""
 
-    def __init__(self, handle: IO[str], raw: IO[bytes], display: str) -> None:
+    def __init__(
+        self, handle: IO[str], raw: IO[bytes], display: str, on_error: OnError | None = None
+    ) -> None:
         self._raw = raw
         self.display = display
-        self._reader = csv.reader(handle)
+        self._on_error = on_error or (lambda _line, _error: None)
+        self._nul_lines: set[int] = set()
+        self._reader = csv.reader(self._lines(handle))
         try:
             # INSEE's own layout has had names with a trailing space.
             self.header = [name.strip() for name in next(self._reader)]
@@ -36,7 +42,15 @@ class Rows:
         except (UnicodeDecodeError, csv.Error):
             raise BadInput("str2.not_utf8", file=display, line=1) from None
         self.position_of = {name: i for i, name in enumerate(self.header)}
-        self.errors: list[tuple[int, str]] = []  # unreadable CSV lines, taken by the caller
+
+    def _lines(self, handle: IO[str]) -> Iterator[str]:
+        # csv reads NUL bytes as text since Python 3.11, and PostgreSQL refuses them:
+        # a line holding one is noted here, and its row skipped as malformed.
+        for number, line in enumerate(handle, 1):
+            if "\0" in line:
+                self._nul_lines.add(number)
+                line = line.replace("\0", "")
+            yield line
 
     def index(self, name: str) -> int | None:
         return self.position_of.get(name)
@@ -59,12 +73,16 @@ class Rows:
             except csv.Error as exc:  # a NUL byte, a runaway quoted field...
                 if reader.line_num == last:  # the reader cannot move on: stop here
                     return
-                self.errors.append((last + 1, str(exc)))
+                self._on_error(last + 1, str(exc))
                 last = reader.line_num
                 continue
             except UnicodeDecodeError:
                 raise BadInput("str2.not_utf8", file=self.display, line=last + 1) from None
             start, last = last + 1, reader.line_num
+            if self._nul_lines and any(n in self._nul_lines for n in range(start, last + 1)):
+                self._nul_lines.difference_update(range(start, last + 1))
+                self._on_error(start, "NUL")
+                continue
             if row:  # a blank line is no row at all
                 yield start, row
 
@@ -114,12 +132,13 @@ class StockFile:
         return stock
 
     @contextmanager
-    def rows(self) -> Iterator[Rows]:
+    def rows(self, on_error: OnError | None = None) -> Iterator[Rows]:
+        """The rows; ``on_error(line, error)`` hears of each unreadable CSV line."""
         try:
             with self._binary() as raw:
                 # utf-8-sig: a BOM, if any, is not part of the first column's name.
                 handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-                yield Rows(handle, raw, self.display)
+                yield Rows(handle, raw, self.display, on_error)
         except OSError as exc:
             raise BadInput(
                 "str2.file_unreadable", path=self.display, reason=exc.strerror or str(exc)
