@@ -29,6 +29,7 @@ NARRATION = {
         "title": "Démonstration de chorus : le cycle de vie d'un compte Chorus Pro",
         "sirene": "L'administrateur charge le registre SIRENE (échantillon fourni) (STR-2)",
         "structure": "Créer sa structure depuis son SIRET, puis un service (STR-2, STR-4, STR-7)",
+        "attach": "Un second compte demande un rattachement, Marie l'approuve (ATT-1..3, HAB-3)",
         "store": "Magasin temporaire : {path} (supprimé à la fin).",
         "s1": "Créer un compte : en attente, le lien d'activation part par e-mail (ACC-1..3)",
         "s2": "Lire la boîte d'envoi locale et y prendre le lien",
@@ -50,6 +51,7 @@ NARRATION = {
         "title": "chorus demo: the life cycle of a Chorus Pro account",
         "sirene": "The admin loads the SIRENE register (bundled sample) (STR-2)",
         "structure": "Create one's structure from its SIRET, then a service (STR-2, STR-4, STR-7)",
+        "attach": "A second account requests an attachment, Marie approves it (ATT-1..3, HAB-3)",
         "store": "Temporary store: {path} (removed at the end).",
         "s1": "Create an account: it is pending, the activation link is mailed (ACC-1..3)",
         "s2": "Read the local outbox and take the link from it",
@@ -183,6 +185,40 @@ def _structure(demo: Demo) -> None:
     demo.run("whoami")
 
 
+def _attachment(demo: Demo, manager: str) -> None:
+    """Pierre asks to join the bakery with a comment; Marie approves in her terminal;
+    Pierre lists his default habilitations (ATT-1, ATT-2, HAB-3, HAB-5). Each person
+    keeps their own session, as in two terminals."""
+    from chorus_cli.store import keychain
+
+    sessions = keychain.backend().entries  # the demo's in-memory keyring
+    theirs = {"manager": dict(sessions)}
+
+    def as_(who: str) -> None:
+        sessions.clear()
+        sessions.update(theirs[who])
+
+    pierre = "pierre.durand@example.fr"
+    demo.run("account", "create", "--email", pierre, "--last-name", "Durand", "--first-name",
+             "Pierre", quiet=True)  # fmt: skip
+    link = _link(demo.mail_body(pierre))
+    demo.run("account", "activate", link, "--password-stdin", input=PASSWORD + "\n",
+             shown="LINK", quiet=True)  # fmt: skip
+    _login(demo, pierre, quiet=True)
+    comment = "Je tiens la comptabilité de la boulangerie"
+    asked = demo.run("attach", "request", "--structure", "Boulangerie Dupont et Fils",
+                     "--comment", comment, "--json")  # fmt: skip
+    theirs["member"] = dict(sessions)
+    as_("manager")
+    demo.show_mail(manager)
+    demo.run("attach", "pending")
+    demo.run("attach", "approve", str(asked.json()["id"]))
+    as_("member")
+    demo.run("habil", "list")
+    demo.run("account", "history")
+    as_("manager")  # Marie's terminal again, for what follows
+
+
 def _link(body: str) -> str:
     return re.search(r"https?://\S+token=\S+", body).group(0)
 
@@ -232,6 +268,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
 
     demo.step("structure")
     _structure(demo)
+
+    demo.step("attach")
+    _attachment(demo, marie)
 
     demo.step("s7")
     _totp(demo, marie)

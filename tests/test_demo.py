@@ -39,6 +39,8 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     # STR-2, STR-4: the bundled SIRENE sample is imported, a structure created from it.
     assert "Index SIRENE remplacé (STR-2)" in out
     assert "BOULANGERIE DUPONT ET FILS · primary" in out
+    # ATT-1..3, HAB-3: Pierre's request approved by Marie, his default profiles listed.
+    assert "pierre.durand@example.fr" in out and "Factures émises" in out
     # MFA-2, MFA-3: a QR code drawn in block characters, then a login with a TOTP code.
     assert "█" in out and "chorus mfa totp confirm" in out
     assert out.count("Connecté en tant que marie.curie@example.fr") == 2

@@ -198,3 +198,24 @@ def unlock(
         account = accounts.unlock(uow, actor, email)
         uow.commit()
     say("done.unlocked", email=account.login_email)
+
+
+@app.command()
+def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+    """«Historique de mes demandes»: every request you made, its status and its approver,
+    the structure's primary manager when you asked (ATT-3).
+
+    Example: chorus account history --json
+    """
+    from chorus_cli.domain import attachments
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        rows = attachments.history(uow, account)
+        uow.commit()
+    fmt = output_format(fmt, as_json)
+    if fmt == "table":  # JSON and CSV keep every field
+        columns = ("id", "type", "structure", "services", "status", "approver", "created_at")
+        rows = [{key: row[key] for key in columns} for row in rows]
+    emit(rows, fmt)

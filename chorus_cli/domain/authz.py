@@ -1,18 +1,27 @@
-"""Who may do what on a structure: the one place habilitations are checked (HAB-4, HAB-6).
+"""Who may do what: the one place habilitations and roles are checked (HAB-2, HAB-4, HAB-6).
 
-A profile is an application + a level (HAB-2), held per structure. ``modification``
-includes ``consultation``. Platform roles (PUB-1) add to that, and only this much:
+**Profiles.** A profile is an application + a level (HAB-2), held on a whole structure
+or on one of its services. ``modification`` includes ``consultation``. A profile on the
+whole structure counts on every service of it; a profile on a service counts on that
+service only (``require(..., service=...)``), never on the whole structure. Only the
+profiles of an account attached to the structure count.
 
-- support and admin **read** every structure, its services and its pending requests
-  (``require(..., "consultation", ...)`` lets them through);
+**Platform roles** (PUB-1) add to that, and only this much:
+
+- support and admin **read** every structure, its services, its pending attachment
+  requests and its members' profiles: a *reading* check lets them through;
+- a correspondent reads the public structures of their department(s) the same way;
 - support and admin **decide** on public structures awaiting approval (STR-6), but a
   support agent never decides on a structure they requested themselves;
-- nobody changes a structure (data, services, primary manager) without
-  «Organisation modification» on it, support and admin included: the portal's data
-  belongs to the structure's managers (HAB-4).
+- nobody changes a structure (its data, services, primary manager, attachment requests,
+  other users' profiles) without «Organisation modification» on it, support and admin
+  included: the portal's data belongs to the structure's managers (HAB-4, guide 1.7.1);
+- anyone may give up one of their own profiles (HAB-5, guide 2.4.3).
 
-Every structure command calls ``require`` (or ``require_role``) before it changes or
-shows anything; a refusal is ``NotAllowed`` (exit 4) naming the missing profile.
+Every use case calls one of the ``require*`` functions before it changes or shows
+anything; a refusal is ``NotAllowed`` (exit 4) naming the missing profile or role. The
+rules that are not about rights (the last «Organisation modification», STR-8's primary
+manager) live with their use cases, in ``habilitations`` and ``attachments``.
 """
 
 from __future__ import annotations
@@ -20,50 +29,43 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chorus_cli.domain import roles
+from chorus_cli.domain.catalogue import APPLICATIONS, LEVELS, profile_label
 from chorus_cli.domain.errors import NotAllowed
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, Habilitation, Structure
+    from chorus_cli.store.models import Account, Habilitation, Service, Structure
     from chorus_cli.store.uow import UnitOfWork
 
-# The catalogue of applications (HAB-1): code, the portal's name, its domain.
-APPLICATIONS: tuple[tuple[str, str, str], ...] = (
-    ("factures_emises", "Factures émises", "Facturation"),
-    ("factures_recues", "Factures reçues", "Facturation"),
-    ("factures_travaux", "Factures de travaux", "Facturation"),
-    ("memoires_frais_justice", "Mémoires de frais de justice", "Facturation"),
-    ("remboursement_tic", "Demandes de remboursement de TIC", "Facturation"),
-    ("engagements", "Engagements", "Engagements"),
-    ("sollicitations", "Sollicitations", "Sollicitations"),
-    ("compte_technique", "Compte technique", "Raccordements"),
-    ("organisation", "Organisation", "Organisation"),
-)
-LEVELS = ("consultation", "modification")
+__all__ = ["APPLICATIONS", "LEVELS", "profile_label"]  # re-exported: issue 3 reads them here
+
 ORGANISATION = "organisation"
 CONSULTATION, MODIFICATION = LEVELS
 READERS = ("support", "admin")
 DECIDERS = ("support", "admin")
 
 
-def profile_label(application: str, level: str) -> str:
-    """The portal's name of a profile: «Organisation modification»."""
-    names = {code: name for code, name, _domain in APPLICATIONS}
-    return f"{names.get(application, application)} {level}"
-
-
-def _levels_meeting(level: str) -> tuple[str, ...]:
+def levels_meeting(level: str) -> tuple[str, ...]:
+    """The levels that satisfy ``level``: modification includes consultation."""
     return LEVELS[LEVELS.index(level) :]
 
 
 def holds(
-    uow: UnitOfWork, account: Account, application: str, level: str, structure: Structure
+    uow: UnitOfWork,
+    account: Account,
+    application: str,
+    level: str,
+    structure: Structure,
+    service: Service | None = None,
 ) -> bool:
     """Whether the account, attached to the structure, holds the profile on the whole
-    structure (a profile on one of its services does not count)."""
-    from sqlmodel import col, select
+    structure or, when ``service`` is given, on that service."""
+    from sqlmodel import col, or_, select
 
     from chorus_cli.store.models import Attachment, Habilitation
 
+    scope = col(Habilitation.service_id).is_(None)
+    if service is not None:
+        scope = or_(scope, col(Habilitation.service_id) == service.id)
     query = (
         select(Habilitation.id)
         .join(
@@ -74,20 +76,32 @@ def holds(
         .where(
             col(Habilitation.account_id) == account.id,
             col(Habilitation.structure_id) == structure.id,
-            col(Habilitation.service_id).is_(None),
+            scope,
             col(Habilitation.application) == application,
-            col(Habilitation.level).in_(_levels_meeting(level)),
+            col(Habilitation.level).in_(levels_meeting(level)),
         )
     )
     return uow.session.exec(query).first() is not None
 
 
-def is_reader(uow: UnitOfWork, account: Account) -> bool:
-    """Support and admin read every structure."""
-    return roles.has(uow, account, *READERS)
+def is_reader(uow: UnitOfWork, account: Account, structure: Structure | None = None) -> bool:
+    """Support and admin read every structure; a correspondent reads the public
+    structures of their department(s) (PUB-1)."""
+    grants = roles.grants(uow, account)
+    if any(g.role in READERS for g in grants):
+        return True
+    if structure is None or not structure.public:
+        return False
+    from chorus_cli.domain.structures import department
+
+    where = department(structure.postal_code)
+    return where is not None and any(
+        g.role == "correspondent" and g.department == where for g in grants
+    )
 
 
 def is_member(uow: UnitOfWork, account: Account, structure: Structure) -> bool:
+    """Whether the account is attached to the structure (ATT-4)."""
     from sqlmodel import col, select
 
     from chorus_cli.store.models import Attachment
@@ -98,19 +112,93 @@ def is_member(uow: UnitOfWork, account: Account, structure: Structure) -> bool:
     return uow.session.exec(query).first() is not None
 
 
+def allowed(
+    uow: UnitOfWork,
+    actor: Account,
+    application: str,
+    level: str,
+    structure: Structure,
+    service: Service | None = None,
+    *,
+    reading: bool | None = None,
+) -> bool:
+    """``require`` without the error, for lists that show only what the actor may see."""
+    if reading is None:
+        reading = level == CONSULTATION
+    if reading and is_reader(uow, actor, structure):
+        return True
+    return holds(uow, actor, application, level, structure, service)
+
+
 def require(
-    uow: UnitOfWork, actor: Account, application: str, level: str, structure: Structure
+    uow: UnitOfWork,
+    actor: Account,
+    application: str,
+    level: str,
+    structure: Structure,
+    service: Service | None = None,
+    *,
+    reading: bool | None = None,
 ) -> None:
-    """Raise NotAllowed (exit 4) unless the actor holds the profile on the structure;
-    support and admin pass for ``consultation`` (they read everything)."""
-    if level == CONSULTATION and is_reader(uow, actor):
+    """Raise NotAllowed (exit 4) unless the actor holds the profile on the structure (or
+    on ``service``). A *reading* check (by default, a ``consultation`` one) lets platform
+    readers through: support, admin, the department's correspondent."""
+    if allowed(uow, actor, application, level, structure, service, reading=reading):
         return
-    if not holds(uow, actor, application, level, structure):
+    profile = profile_label(application, level)
+    if service is not None:
         raise NotAllowed(
-            "hab6.profile_required",
-            profile=profile_label(application, level),
+            "hab6.profile_required_service",
+            profile=profile,
             structure=structure.identifier,
+            service=service.code,
         )
+    raise NotAllowed("hab6.profile_required", profile=profile, structure=structure.identifier)
+
+
+def require_manager(
+    uow: UnitOfWork, actor: Account, structure: Structure, service: Service | None = None
+) -> None:
+    """«Organisation modification» on the structure, or on ``service`` for what concerns
+    that service only (HAB-4)."""
+    require(uow, actor, ORGANISATION, MODIFICATION, structure, service)
+
+
+def require_manager_or_self(
+    uow: UnitOfWork,
+    actor: Account,
+    target: Account,
+    structure: Structure,
+    service: Service | None = None,
+) -> None:
+    """Managing someone's profiles needs «Organisation modification»; giving up one's
+    own does not (HAB-5)."""
+    if actor.id != target.id:
+        require_manager(uow, actor, structure, service)
+
+
+def managed_structure_ids(uow: UnitOfWork, actor: Account) -> list[int]:
+    """The structures where the actor holds «Organisation modification» on the whole
+    structure (HAB-4): those whose attachment requests they handle."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Attachment, Habilitation
+
+    query = (
+        select(Habilitation.structure_id)
+        .join(
+            Attachment,
+            (col(Attachment.account_id) == col(Habilitation.account_id))
+            & (col(Attachment.structure_id) == col(Habilitation.structure_id)),
+        )
+        .where(
+            col(Habilitation.account_id) == actor.id,
+            col(Habilitation.service_id).is_(None),
+            col(Habilitation.application) == ORGANISATION,
+            col(Habilitation.level) == MODIFICATION,
+        )
+    )
+    return list(uow.session.exec(query).all())
 
 
 def require_role(uow: UnitOfWork, actor: Account, *role_names: str) -> None:
@@ -125,22 +213,34 @@ def require_decider(uow: UnitOfWork, actor: Account, structure: Structure) -> No
         raise NotAllowed("str6.own_request", structure=structure.identifier)
 
 
-# --- granting (used by structure creation and, next, by attachment approval) ---------
+# --- granting (structure creation, attachment approval, `habil grant`) ----------------
 
 
 def grant(
-    uow: UnitOfWork, account: Account, structure: Structure, application: str, level: str
+    uow: UnitOfWork,
+    account: Account,
+    structure: Structure,
+    application: str,
+    level: str,
+    service: Service | None = None,
 ) -> Habilitation:
-    """Give a profile on the whole structure; an existing one is raised, never lowered."""
+    """Give a profile on the whole structure (or on ``service``); an existing one is
+    raised, never lowered (``habilitations.set_profile`` sets an exact level)."""
     from sqlmodel import col, select
 
     from chorus_cli.store.models import Habilitation
 
+    service_id = service.id if service is not None else None
+    scope = (
+        col(Habilitation.service_id).is_(None)
+        if service_id is None
+        else col(Habilitation.service_id) == service_id
+    )
     row = uow.session.exec(
         select(Habilitation).where(
             col(Habilitation.account_id) == account.id,
             col(Habilitation.structure_id) == structure.id,
-            col(Habilitation.service_id).is_(None),
+            scope,
             col(Habilitation.application) == application,
         )
     ).first()
@@ -148,6 +248,7 @@ def grant(
         row = Habilitation(
             account_id=account.id,
             structure_id=structure.id,
+            service_id=service_id,
             application=application,
             level=level,
             granted_at=uow.clock.now(),
@@ -158,11 +259,20 @@ def grant(
     return uow.add(row)
 
 
-def grant_defaults(
-    uow: UnitOfWork, account: Account, structure: Structure, *, manager: bool = False
-) -> None:
+def default_level(application: str, manager: bool = False) -> str:
     """HAB-3: modification on every application, Organisation in consultation; a manager
     (the creator, STR-4) gets «Organisation modification» too."""
+    return MODIFICATION if manager or application != ORGANISATION else CONSULTATION
+
+
+def grant_defaults(
+    uow: UnitOfWork,
+    account: Account,
+    structure: Structure,
+    *,
+    manager: bool = False,
+    service: Service | None = None,
+) -> None:
+    """HAB-3's default profiles on the whole structure, or on one service of it."""
     for application, _name, _domain in APPLICATIONS:
-        level = MODIFICATION if manager or application != ORGANISATION else CONSULTATION
-        grant(uow, account, structure, application, level)
+        grant(uow, account, structure, application, default_level(application, manager), service)

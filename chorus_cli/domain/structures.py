@@ -465,7 +465,7 @@ def refuse(
     the requester is detached (STR-6)."""
     from sqlmodel import col, delete
 
-    from chorus_cli.store.models import Attachment, Habilitation
+    from chorus_cli.store.models import Attachment, Habilitation, ServiceAttachment
 
     structure = _pending_structure(uow, actor, ident, id_type)
     reason = _text(reason, "reason", required=True, limit=REASON_MAX)
@@ -474,7 +474,7 @@ def refuse(
     structure.decided_at = uow.clock.now()
     structure.primary_manager_id = None
     uow.add(structure)
-    for table in (Habilitation, Attachment):
+    for table in (Habilitation, ServiceAttachment, Attachment):
         uow.session.exec(delete(table).where(col(table.structure_id) == structure.id))
     requester = _account(uow, structure.created_by_id)
     _notify(uow, requester, "structure_refused", structure, reason=reason)
@@ -585,6 +585,10 @@ def transfer_primary(
         raise RuleRefused("str8.already_primary", email=target.login_email)
     if not authz.is_member(uow, target, structure):
         raise RuleRefused("str8.not_attached", email=target.login_email, id=structure.identifier)
+    from chorus_cli.domain import attachments
+
+    if attachments.service_attachments(uow, target, structure):
+        raise RuleRefused("str8.service_member", email=target.login_email, id=structure.identifier)
     if target.status != "active":
         raise RuleRefused("str8.not_active", email=target.login_email)
     former = _account(uow, structure.primary_manager_id)
@@ -698,4 +702,7 @@ def deactivate_service(
     service.active = False
     uow.add(service)
     uow.audit(actor.login_email, "service.deactivate", structure.identifier, code=service.code)
+    from chorus_cli.domain import attachments
+
+    attachments.lapse_for_service(uow, actor, service)  # requests naming it lapse (ATT-1)
     return service

@@ -242,6 +242,95 @@ TEMPLATES: dict[str, Template] = {
             "Your habilitations on the structure are kept.",
         },
     ),
+    # attachments and habilitations (ATT-1, ATT-2, HAB-5, SET-3)
+    "attachment_requested": Template(
+        subject={
+            "fr": "Chorus Pro : une demande de rattachement attend votre décision",
+            "en": "Chorus Pro: an attachment request awaits your decision",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\n{requester} demande à être rattaché à "
+            "la structure {raison_sociale} ({identifier}){services}, avec ce commentaire :\n\n"
+            "{comment}\n\nUn gestionnaire de la structure l'approuve ou la refuse : "
+            "« chorus attach approve {request} » ou « chorus attach reject {request} "
+            "--reason ... ».",
+            "en": "Hello {first_name} {last_name},\n\n{requester} asks to be attached to the "
+            "structure {raison_sociale} ({identifier}){services}, with this comment:\n\n"
+            "{comment}\n\nA manager of the structure approves or refuses it: "
+            "`chorus attach approve {request}` or `chorus attach reject {request} "
+            "--reason ...`.",
+        },
+    ),
+    "attachment_approved": Template(
+        subject={
+            "fr": "Chorus Pro : votre demande de rattachement est approuvée",
+            "en": "Chorus Pro: your attachment request is approved",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\n{by} a approuvé votre demande de "
+            "rattachement à la structure {raison_sociale} ({identifier}){services}. Vous "
+            "pouvez agir pour son compte avec les profils par défaut : modification sur "
+            "chaque application, « Organisation » en consultation (« chorus habil list »).",
+            "en": "Hello {first_name} {last_name},\n\n{by} approved your request to be "
+            "attached to the structure {raison_sociale} ({identifier}){services}. You can act "
+            "on its behalf with the default profiles: modification on every application, "
+            "“Organisation” in consultation (`chorus habil list`).",
+        },
+    ),
+    "attachment_refused": Template(
+        subject={
+            "fr": "Chorus Pro : votre demande de rattachement est refusée",
+            "en": "Chorus Pro: your attachment request was refused",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\n{by} a refusé votre demande de "
+            "rattachement à la structure {raison_sociale} ({identifier}){services} pour le "
+            "motif suivant :\n\n{reason}",
+            "en": "Hello {first_name} {last_name},\n\n{by} refused your request to be "
+            "attached to the structure {raison_sociale} ({identifier}){services} for this "
+            "reason:\n\n{reason}",
+        },
+    ),
+    "attachment_lapsed": Template(
+        subject={
+            "fr": "Chorus Pro : votre demande de rattachement est caduque",
+            "en": "Chorus Pro: your attachment request has lapsed",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nLe service {service} de la structure "
+            "{raison_sociale} ({identifier}) a été désactivé : votre demande de rattachement "
+            "qui le nommait est caduque. Vous pouvez en faire une nouvelle "
+            "(« chorus attach request »).",
+            "en": "Hello {first_name} {last_name},\n\nThe service {service} of the structure "
+            "{raison_sociale} ({identifier}) was deactivated: your attachment request naming "
+            "it has lapsed. You may make a new one (`chorus attach request`).",
+        },
+    ),
+    "habilitation_granted": Template(
+        subject={
+            "fr": "Chorus Pro : vos habilitations ont changé",
+            "en": "Chorus Pro: your habilitations changed",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\n{by} vous a attribué le profil "
+            "« {profile} » sur la structure {raison_sociale} ({identifier}){services}.",
+            "en": "Hello {first_name} {last_name},\n\n{by} gave you the “{profile}” profile "
+            "on the structure {raison_sociale} ({identifier}){services}.",
+        },
+    ),
+    "habilitation_revoked": Template(
+        subject={
+            "fr": "Chorus Pro : un profil vous a été retiré",
+            "en": "Chorus Pro: a profile was removed from you",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\n{by} a retiré le profil « {profile} » "
+            "qui vous était attribué sur la structure {raison_sociale} ({identifier})"
+            "{services}.",
+            "en": "Hello {first_name} {last_name},\n\n{by} removed the “{profile}” profile "
+            "you held on the structure {raison_sociale} ({identifier}){services}.",
+        },
+    ),
 }
 
 
@@ -252,3 +341,13 @@ def render(kind: str, lang: str, **params: str) -> tuple[str, str, str]:
     body = template.body[lang] + _SIGN[lang]
     blanked = {**params, **{name: REDACTED[lang] for name in template.secrets}}
     return template.subject[lang], body.format(**params), body.format(**blanked)
+
+
+def services_phrase(lang: str, codes: list[str]) -> str:
+    """`` (service ACHATS)``, `` (services : ACHATS, RH)`` in a notice; empty for none."""
+    if not codes:
+        return ""
+    colon = " :" if lang == "fr" else ":"
+    if len(codes) == 1:
+        return f" (service {codes[0]})"
+    return f" (services{colon} {', '.join(codes)})"

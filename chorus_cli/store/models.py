@@ -245,3 +245,63 @@ class FactorState(SQLModel, table=True):
     data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime
     expires_at: datetime
+
+
+class AttachmentRequest(SQLModel, table=True):
+    """Demande de rattachement: an account asks to act for a structure, or for some of
+    its services (ATT-1..3; «Historique de mes demandes», guide 1.7.5).
+
+    ``type``: ``structure`` | ``services`` (maille service: the services are in
+    ``attachment_request_service``) | ``subscription`` (a subscription to a structure's
+    functions: the history shows it, no command creates one yet).
+    ``status``: pending | approved | refused | lapsed.
+    ``approver_id``: the structure's primary manager when the request was made (ATT-3);
+    ``decided_by_id``: who approved or refused it.
+    """
+
+    __tablename__ = "attachment_request"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
+    type: str = Field(max_length=20)
+    status: str = Field(default="pending", max_length=10)
+    comment: str = Field(max_length=1000)
+    approver_id: int | None = Field(default=None, foreign_key="account.id", ondelete="SET NULL")
+    decided_by_id: int | None = Field(default=None, foreign_key="account.id", ondelete="SET NULL")
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+# One pending request per account and structure (ATT-1), even between two processes.
+Index(
+    "uq_attachment_request_one_pending",
+    AttachmentRequest.__table__.c.account_id,
+    AttachmentRequest.__table__.c.structure_id,
+    unique=True,
+    sqlite_where=AttachmentRequest.__table__.c.status == "pending",
+    postgresql_where=AttachmentRequest.__table__.c.status == "pending",
+)
+
+
+class AttachmentRequestService(SQLModel, table=True):
+    """A service named by an attachment request (maille service, ATT-1)."""
+
+    __tablename__ = "attachment_request_service"
+    request_id: int = Field(
+        foreign_key="attachment_request.id", primary_key=True, ondelete="CASCADE"
+    )
+    service_id: int = Field(foreign_key="service.id", primary_key=True, ondelete="CASCADE")
+
+
+class ServiceAttachment(SQLModel, table=True):
+    """Rattachement à la maille service: an attached account that acts for these services
+    of the structure only. An account with no such row acts for the whole structure."""
+
+    __tablename__ = "service_attachment"
+    __table_args__ = (UniqueConstraint("account_id", "service_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
+    created_at: datetime

@@ -32,6 +32,7 @@ FIELDS = {
     "email": ("adresse e-mail", "e-mail address"),
     "raison_sociale": ("raison sociale", "raison sociale"),
     "reason": ("motif", "reason"),
+    "comment": ("commentaire", "comment"),
 }
 
 PASSWORD_RULES = {
@@ -525,8 +526,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{value} champ(s) au lieu du nombre de colonnes de l'en-tête",
         "{value} field(s) instead of the header's column count",
     ),
-    "sirene.reason.siret": ("SIRET « {value} » : 14 chiffres attendus", "SIRET “{value}”: 14 digits expected"),
-    "sirene.reason.siren": ("SIREN « {value} » : 9 chiffres attendus", "SIREN “{value}”: 9 digits expected"),
+    "sirene.reason.siret": (
+        "SIRET « {value} » : 14 chiffres attendus",
+        "SIRET “{value}”: 14 digits expected",
+    ),
+    "sirene.reason.siren": (
+        "SIREN « {value} » : 9 chiffres attendus",
+        "SIREN “{value}”: 9 digits expected",
+    ),
     "sirene.reason.state": (
         "état administratif « {value} » : A ou F attendu",
         "administrative state “{value}”: A or F expected",
@@ -896,6 +903,217 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "done.service_deactivated": (
         "Service {code} de la structure {id} désactivé.",
         "Service {code} of structure {id} deactivated.",
+    ),
+    # attachments and habilitations (ATT-1..5, HAB-1..6)
+    "hab6.profile_required_service": (
+        "Il vous faut le profil « {profile} » sur la structure {structure} ou sur son service"
+        " {service} (HAB-4, HAB-6) : demandez-le à son gestionnaire principal.",
+        "You need the “{profile}” profile on structure {structure} or on its service {service}"
+        " (HAB-4, HAB-6): ask its primary manager.",
+    ),
+    "hab1.unknown_application": (
+        "Application inconnue {app} (HAB-1) : choisissez parmi {codes} (« chorus habil"
+        " catalogue »).",
+        "Unknown application {app} (HAB-1): choose among {codes} (`chorus habil catalogue`).",
+    ),
+    "hab2.unknown_level": (
+        "Niveau inconnu {level} (HAB-2) : choisissez parmi {levels}.",
+        "Unknown level {level} (HAB-2): choose among {levels}.",
+    ),
+    "hab5.profile_empty": (
+        "Indiquez un mot du profil recherché : application, domaine ou niveau (HAB-5).",
+        "Give a word of the profile you look for: application, domain or level (HAB-5).",
+    ),
+    "hab5.account_needs_structure": (
+        "Les habilitations d'un autre compte se consultent structure par structure (HAB-4) :"
+        " ajoutez --structure.",
+        "Another account's habilitations are read one structure at a time (HAB-4): add"
+        " --structure.",
+    ),
+    "hab5.last_manager": (
+        "C'est le dernier profil « Organisation modification » de la structure {id} (HAB-5) :"
+        " attribuez-le d'abord à un autre compte rattaché.",
+        "This is the last “Organisation modification” profile of structure {id} (HAB-5): give"
+        " it to another attached account first.",
+    ),
+    "hab5.primary_manager": (
+        "{email} est le gestionnaire principal de la structure {id} et garde le profil"
+        " « Organisation modification » (HAB-5, STR-8) : transmettez d'abord le rôle"
+        " (« chorus structure transfer-primary »).",
+        "{email} is the primary manager of structure {id} and keeps the “Organisation"
+        " modification” profile (HAB-5, STR-8): hand the role over first (`chorus structure"
+        " transfer-primary`).",
+    ),
+    "hab5.not_attached": (
+        "{email} n'est pas rattaché à la structure {id} (HAB-2) : un profil ne s'attribue"
+        " qu'à un compte rattaché (« chorus attach request »).",
+        "{email} is not attached to structure {id} (HAB-2): profiles only go to attached"
+        " accounts (`chorus attach request`).",
+    ),
+    "hab5.service_member": (
+        "{email} n'est rattaché qu'aux services {codes} de la structure {id} (ATT-1, HAB-2) :"
+        " précisez --service.",
+        "{email} is attached to services {codes} of structure {id} only (ATT-1, HAB-2): add"
+        " --service.",
+    ),
+    "hab5.not_attached_service": (
+        "{email} n'est pas rattaché au service {code} de la structure {id} (ATT-1, HAB-2).",
+        "{email} is not attached to service {code} of structure {id} (ATT-1, HAB-2).",
+    ),
+    "hab5.service_inactive": (
+        "Le service {code} de la structure {id} est désactivé (STR-7) : aucun profil ne s'y"
+        " attribue.",
+        "Service {code} of structure {id} is inactive (STR-7): no profile can be given on it.",
+    ),
+    "hab5.not_held": (
+        "{email} n'a pas de profil {profile} sur la structure {id} (HAB-5).",
+        "{email} holds no {profile} profile on structure {id} (HAB-5).",
+    ),
+    "hab5.not_held_service": (
+        "{email} n'a pas de profil {profile} sur le service {code} de la structure {id} (HAB-5).",
+        "{email} holds no {profile} profile on service {code} of structure {id} (HAB-5).",
+    ),
+    "att1.structure_missing": (
+        "Indiquez l'identifiant ou la raison sociale de la structure (ATT-1).",
+        "Give the structure's identifier or raison sociale (ATT-1).",
+    ),
+    "att1.no_structure": (
+        "Aucune structure active ne correspond à « {text} » (ATT-1) : cherchez-la avec"
+        " « chorus structure search ».",
+        "No active structure matches “{text}” (ATT-1): look for it with `chorus structure search`.",
+    ),
+    "att1.ambiguous": (
+        "Plusieurs structures correspondent à « {text} » (ATT-1) : {candidates} ; précisez"
+        " l'identifiant avec --structure.",
+        "Several structures match “{text}” (ATT-1): {candidates}; give the identifier with"
+        " --structure.",
+    ),
+    "att1.ambiguous_more": (
+        "Plusieurs structures correspondent à « {text} » (ATT-1) : {candidates} et {more}"
+        " autre(s) ; précisez l'identifiant avec --structure.",
+        "Several structures match “{text}” (ATT-1): {candidates} and {more} more; give the"
+        " identifier with --structure.",
+    ),
+    "att1.comment_required": (
+        "Le commentaire qui motive la demande de rattachement est obligatoire (ATT-1).",
+        "A comment explaining the attachment request is mandatory (ATT-1).",
+    ),
+    "att1.structure_not_active": (
+        "La structure {id} n'est pas active (ATT-1, STR-6) : on ne s'y rattache pas.",
+        "Structure {id} is not active (ATT-1, STR-6): no attachment to it can be requested.",
+    ),
+    "att1.service_inactive": (
+        "Service(s) {codes} de la structure {id} désactivé(s) (ATT-1, STR-7).",
+        "Service(s) {codes} of structure {id} inactive (ATT-1, STR-7).",
+    ),
+    "att1.already_attached": (
+        "Vous êtes déjà rattaché à la structure {id} (ATT-1) : voyez « chorus attach list ».",
+        "You are already attached to structure {id} (ATT-1): see `chorus attach list`.",
+    ),
+    "att1.already_attached_services": (
+        "Vous êtes déjà rattaché au(x) service(s) {codes} de la structure {id} (ATT-1).",
+        "You are already attached to service(s) {codes} of structure {id} (ATT-1).",
+    ),
+    "att1.pending_exists": (
+        "Votre demande n° {request} de rattachement à la structure {id} attend déjà une"
+        " décision (ATT-1 : une seule à la fois) ; voyez « chorus account history ».",
+        "Your request {request} to be attached to structure {id} already awaits a decision"
+        " (ATT-1: one at a time); see `chorus account history`.",
+    ),
+    "att2.no_request": (
+        "Indiquez au moins un numéro de demande (ATT-2).",
+        "Give at least one request number (ATT-2).",
+    ),
+    "att2.not_found": (
+        "Aucune demande de rattachement n° {request} (ATT-2) : voyez « chorus attach pending ».",
+        "No attachment request {request} (ATT-2): see `chorus attach pending`.",
+    ),
+    "att2.own_request": (
+        "La demande n° {request} est la vôtre : un autre gestionnaire doit en décider (ATT-2,"
+        " HAB-6).",
+        "Request {request} is your own: another manager must decide on it (ATT-2, HAB-6).",
+    ),
+    "att2.not_allowed": (
+        "Demande n° {request} : il vous faut le profil « {profile} » sur la structure"
+        " {structure} (HAB-4, HAB-6) ; aucune demande n'a été traitée.",
+        "Request {request}: you need the “{profile}” profile on structure {structure}"
+        " (HAB-4, HAB-6); no request was handled.",
+    ),
+    "att2.not_pending": (
+        "La demande n° {request} n'attend plus de décision (ATT-2 : statut {status}) : rien"
+        " n'a été fait.",
+        "Request {request} no longer awaits a decision (ATT-2: status {status}): nothing was done.",
+    ),
+    "att2.reason_required": (
+        "Le motif du refus est obligatoire : il est envoyé au demandeur (ATT-2).",
+        "A reason is mandatory: it is sent to the requester (ATT-2).",
+    ),
+    "att5.not_attached": (
+        "Vous n'êtes pas rattaché à la structure {id} (ATT-5).",
+        "You are not attached to structure {id} (ATT-5).",
+    ),
+    "att5.primary_manager": (
+        "Vous êtes le gestionnaire principal de la structure {id} (ATT-5, STR-8) : transmettez"
+        " d'abord le rôle (« chorus structure transfer-primary {id} --to EMAIL »).",
+        "You are the primary manager of structure {id} (ATT-5, STR-8): hand the role over"
+        " first (`chorus structure transfer-primary {id} --to EMAIL`).",
+    ),
+    "att5.whole_structure": (
+        "Vous êtes rattaché à toute la structure {id}, pas à des services (ATT-5) : détachez-vous"
+        " de la structure, sans --service.",
+        "You are attached to the whole structure {id}, not to services (ATT-5): detach from"
+        " the structure, without --service.",
+    ),
+    "att5.not_attached_service": (
+        "Vous n'êtes pas rattaché au(x) service(s) {codes} de la structure {id} (ATT-5).",
+        "You are not attached to service(s) {codes} of structure {id} (ATT-5).",
+    ),
+    "att5.last_service": (
+        "Ce sont tous vos services de la structure {id} (ATT-5) : détachez-vous de la"
+        " structure, sans --service.",
+        "These are all your services of structure {id} (ATT-5): detach from the structure,"
+        " without --service.",
+    ),
+    "str8.service_member": (
+        "{email} n'est rattaché qu'à des services de la structure {id} (STR-8) : le rôle ne se"
+        " transmet qu'à un compte rattaché à toute la structure.",
+        "{email} is attached to some services of structure {id} only (STR-8): the role only"
+        " goes to an account attached to the whole structure.",
+    ),
+    "done.attach_requested": (
+        "Demande n° {request} de rattachement à la structure {id} enregistrée : un"
+        " gestionnaire doit la valider (approbateur : {approver}) ; vous recevrez sa décision"
+        " par e-mail.",
+        "Request {request} to be attached to structure {id} recorded: a manager must approve"
+        " it (approver: {approver}); you will receive the decision by e-mail.",
+    ),
+    "done.attach_approved": (
+        "{count} demande(s) approuvée(s) ({ids}) ; chaque demandeur a été prévenu (ATT-2).",
+        "{count} request(s) approved ({ids}); each requester was told (ATT-2).",
+    ),
+    "done.attach_rejected": (
+        "{count} demande(s) refusée(s) ({ids}) ; le motif a été envoyé à chaque demandeur (ATT-2).",
+        "{count} request(s) refused ({ids}); the reason was sent to each requester (ATT-2).",
+    ),
+    "done.detached": (
+        "Vous n'êtes plus rattaché à la structure {id} ; vos profils y ont été retirés.",
+        "You are no longer attached to structure {id}; your profiles there were removed.",
+    ),
+    "done.detached_services": (
+        "Vous n'êtes plus rattaché au(x) service(s) {codes} de la structure {id}.",
+        "You are no longer attached to service(s) {codes} of structure {id}.",
+    ),
+    "done.habil_granted": (
+        "Profil « {profile} » attribué à {email} sur la structure {id} ; un avis lui a été envoyé.",
+        "Profile “{profile}” given to {email} on structure {id}; a notice was sent.",
+    ),
+    "done.habil_unchanged": (
+        "{email} a déjà le profil « {profile} » sur la structure {id} : rien n'a changé.",
+        "{email} already holds the “{profile}” profile on structure {id}: nothing changed.",
+    ),
+    "done.habil_revoked": (
+        "Profil « {profile} » retiré à {email} sur la structure {id} ; un avis lui a été envoyé.",
+        "Profile “{profile}” removed from {email} on structure {id}; a notice was sent.",
     ),
 }
 

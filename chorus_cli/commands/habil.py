@@ -1,0 +1,158 @@
+"""chorus habil: the catalogue of profiles and «Mes habilitations» (HAB-1..6)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from chorus_cli.commands._common import (
+    FormatOpt,
+    JsonOpt,
+    current_account,
+    new_group,
+    output_format,
+    unit_of_work,
+)
+
+app = new_group("habil", "Habilitations: the catalogue, your profiles, grant and revoke: HAB-1..6.")
+
+EmailArg = Annotated[str, typer.Argument(help="Login e-mail of the account.")]
+StructureOpt = Annotated[
+    str, typer.Option("--structure", metavar="ID", help="The structure's identifier.")
+]
+AppOpt = Annotated[
+    str,
+    typer.Option("--app", metavar="APP", help="Application code or name (chorus habil catalogue)."),
+]
+ServiceOpt = Annotated[
+    str | None,
+    typer.Option("--service", metavar="CODE", help="Only on this service of the structure."),
+]
+IdTypeOpt = Annotated[
+    str | None,
+    typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
+]
+
+
+@app.command()
+def catalogue(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+    """The domains, applications and profiles of Chorus Pro (HAB-1, HAB-2).
+
+    Example: chorus habil catalogue --json
+    """
+    from chorus_cli.domain import habilitations
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        current_account(uow)  # like every portal page, for a logged-in account (SPEC)
+        uow.commit()
+    rows, fmt = habilitations.catalogue_rows(), output_format(fmt, as_json)
+    if fmt == "table":  # the profiles are the application's name and each level
+        rows = [{k: v for k, v in row.items() if k != "profiles"} for row in rows]
+    emit(rows, fmt)
+
+
+@app.command("list")
+def list_(
+    structure: Annotated[
+        str | None, typer.Option("--structure", metavar="ID", help="Only this structure.")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", metavar="TEXT", help="Profil recherché: application, domain…"),
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account", metavar="EMAIL", help="Another member's (with --structure, HAB-4)."
+        ),
+    ] = None,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """«Mes habilitations»: your profiles per structure and service (HAB-5).
+
+    --profile filters like the portal's «Profil recherché»: words of the application,
+    its domain or the level, any case or accent.
+
+    Example: chorus habil list --structure 73282932000074 --profile "factures modif"
+    """
+    from chorus_cli.domain import habilitations
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        rows = habilitations.listing(
+            uow, actor, structure, profile=profile, email=account, id_type=id_type
+        )
+        uow.commit()
+    fmt = output_format(fmt, as_json)
+    if fmt == "table":  # JSON and CSV keep every field
+        columns = ("structure", "raison_sociale", "service", "domain", "profile")
+        rows = [{key: row[key] for key in columns} for row in rows]
+    emit(rows, fmt)
+
+
+@app.command()
+def grant(
+    email: EmailArg,
+    structure: StructureOpt,
+    application: AppOpt,
+    level: Annotated[
+        str, typer.Option("--level", metavar="LEVEL", help="consultation or modification.")
+    ],
+    service: ServiceOpt = None,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Give an attached account a profile, or change its level (needs «Organisation
+    modification», HAB-2, HAB-4); the account is mailed a notice.
+
+    Example: chorus habil grant ana@sas.fr --structure C12345 --app engagements --level consultation
+    """
+    from chorus_cli.domain import habilitations
+    from chorus_cli.ui.output import emit, say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        result, changed = habilitations.grant(
+            uow, actor, email, structure, application, level, service, id_type
+        )
+        uow.commit()
+    key = "done.habil_granted" if changed else "done.habil_unchanged"
+    say(key, profile=result["profile"], email=email.strip().lower(), id=result["structure"])
+    emit(result, output_format(fmt, as_json))
+
+
+@app.command()
+def revoke(
+    email: EmailArg,
+    structure: StructureOpt,
+    application: AppOpt,
+    service: ServiceOpt = None,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a profile: anyone's with «Organisation modification», your own always;
+    never a structure's last «Organisation modification» (HAB-5).
+
+    Example: chorus habil revoke paul@example.fr --structure 73282932000074 --app engagements
+    """
+    from chorus_cli.domain import habilitations
+    from chorus_cli.ui.output import emit, say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        result = habilitations.revoke(uow, actor, email, structure, application, service, id_type)
+        uow.commit()
+    say(
+        "done.habil_revoked",
+        profile=result["profile"],
+        email=email.strip().lower(),
+        id=result["structure"],
+    )
+    emit(result, output_format(fmt, as_json))

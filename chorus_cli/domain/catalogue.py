@@ -1,0 +1,104 @@
+"""The catalogue of habilitations (HAB-1, HAB-2), shipped as data.
+
+Domains and their applications live in ``chorus_cli/data/habilitations.json``, read once
+per process. An application's ``code`` (``factures_emises``) is what the store keeps and
+scripts type; its ``name`` («Factures émises») is the portal's label. A profile is an
+application and a level; ``modification`` includes ``consultation``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from chorus_cli.domain.errors import BadInput
+
+DATA_FILE = "habilitations.json"
+
+
+@dataclass(frozen=True)
+class Application:
+    code: str
+    name: str
+    domain: str
+
+
+def _load() -> tuple[tuple[str, ...], tuple[Application, ...]]:
+    text = resources.files("chorus_cli.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    raw = json.loads(text)
+    levels = tuple(raw["levels"])
+    found = tuple(
+        Application(app["code"], app["name"], domain["name"])
+        for domain in raw["domains"]
+        for app in domain["applications"]
+    )
+    codes = [app.code for app in found]
+    # A broken data file must fail loudly here, not grant odd profiles later.
+    if len(set(codes)) != len(codes) or "organisation" not in codes:
+        raise RuntimeError(f"{DATA_FILE}: duplicate codes, or no «organisation» application")
+    if levels != ("consultation", "modification"):
+        raise RuntimeError(f"{DATA_FILE}: levels must be consultation, modification")
+    return levels, found
+
+
+LEVELS, CATALOGUE = _load()
+# (code, name, domain) triples: the shape issue 3's code and tests read.
+APPLICATIONS: tuple[tuple[str, str, str], ...] = tuple(
+    (app.code, app.name, app.domain) for app in CATALOGUE
+)
+BY_CODE = {app.code: app for app in CATALOGUE}
+
+
+def name(code: str) -> str:
+    """The portal's name of an application code (the code itself if unknown)."""
+    app = BY_CODE.get(code)
+    return app.name if app else code
+
+
+def domain(code: str) -> str:
+    app = BY_CODE.get(code)
+    return app.domain if app else ""
+
+
+def profile_label(application: str, level: str) -> str:
+    """The portal's name of a profile: «Organisation modification»."""
+    return f"{name(application)} {level}"
+
+
+def application(text: str) -> str:
+    """The code of the application ``text`` names: its code (``factures_emises``,
+    ``factures-emises``) or its name (``"factures émises"``), case and accents ignored;
+    BadInput (exit 2, listing the codes) otherwise."""
+    from chorus_cli.domain.structures import words
+
+    typed = (text or "").strip().lower().replace("-", "_")
+    if typed in BY_CODE:
+        return typed
+    spoken = words(text)
+    for app in CATALOGUE:
+        if spoken and spoken == words(app.name):
+            return app.code
+    raise BadInput("hab1.unknown_application", app=text, codes=", ".join(BY_CODE))
+
+
+def level(text: str) -> str:
+    """``consultation`` or ``modification`` (any case); BadInput (exit 2) otherwise."""
+    typed = (text or "").strip().lower()
+    if typed not in LEVELS:
+        raise BadInput("hab2.unknown_level", level=text, levels=", ".join(LEVELS))
+    return typed
+
+
+def rows() -> list[dict[str, object]]:
+    """The catalogue as ``habil catalogue`` shows it: one row per application."""
+    return [
+        {
+            "domain": app.domain,
+            "application": app.code,
+            "name": app.name,
+            "levels": list(LEVELS),
+            "profiles": [profile_label(app.code, lvl) for lvl in LEVELS],
+        }
+        for app in CATALOGUE
+    ]
