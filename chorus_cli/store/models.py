@@ -137,171 +137,37 @@ class ThrottleEvent(SQLModel, table=True):
     at: datetime
 
 
-class Structure(SQLModel, table=True):
-    """Structure: the legal entity an account acts for (guide 1.4.1), unique per id type."""
-
-    __table_args__ = (UniqueConstraint("id_type", "identifier"),)
-    id: int | None = Field(default=None, primary_key=True)
-    id_type: str = Field(max_length=30)
-    identifier: str = Field(max_length=40, index=True)
-    raison_sociale: str = Field(max_length=200, index=True)
-    label: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=20)
-    # active | pending (public, awaiting support: STR-6) | refused
-    status: str = Field(default="active", max_length=12)
-    non_diffusible: bool = False
-    address: str | None = Field(default=None, max_length=500)  # lines joined by "\n"
-    postal_code: str | None = Field(default=None, max_length=10)
-    commune: str | None = Field(default=None, max_length=100)
-    country: str | None = Field(default=None, max_length=100)
-    public: bool = False
-    helios: bool = False
-    primary_manager_id: int | None = Field(default=None, foreign_key="account.id")
-    created_by_id: int | None = Field(default=None, foreign_key="account.id")
-    created_at: datetime
-    decided_at: datetime | None = None
-    refusal_reason: str | None = Field(default=None, max_length=500)
-    # Identifier, raison sociale and label as lower-case unaccented words between spaces
-    # (" societe generale "), so a word-prefix search is one portable LIKE (STR-9);
-    # kept by chorus_cli.domain.structures.search_key on every write.
-    search_text: str = ""
+# Tables of later areas live in their own modules and load on first use: each SQLModel
+# table costs ~3.5 ms to define, and `mail list` or `whoami` need few of them.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "Structure",
+            "Service",
+            "Attachment",
+            "Habilitation",
+            "AttachmentRequest",
+            "AttachmentRequestService",
+            "ServiceAttachment",
+        ),
+        "chorus_cli.store.models_org",
+    ),
+    **dict.fromkeys(("Authenticator", "FactorState"), "chorus_cli.store.models_factors"),
+}
 
 
-class Service(SQLModel, table=True):
-    """Service: a unit of a structure, its code unique within the structure (STR-7)."""
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(name)
+    import importlib
 
-    __table_args__ = (UniqueConstraint("structure_id", "code"),)
-    id: int | None = Field(default=None, primary_key=True)
-    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
-    code: str = Field(max_length=100)
-    label: str = Field(max_length=200)
-    active: bool = True
-    created_at: datetime
+    return getattr(importlib.import_module(module), name)
 
 
-class Attachment(SQLModel, table=True):
-    """Rattachement: an account's link to a structure (ATT-4)."""
+def load_all() -> None:
+    """Define every table (migrations and schema checks need the whole metadata)."""
+    import importlib
 
-    __table_args__ = (UniqueConstraint("account_id", "structure_id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
-    created_at: datetime
-
-
-class Habilitation(SQLModel, table=True):
-    """A profile: application + level, per structure, optionally per service (HAB-2)."""
-
-    __table_args__ = (UniqueConstraint("account_id", "structure_id", "service_id", "application"),)
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
-    service_id: int | None = Field(default=None, foreign_key="service.id", ondelete="CASCADE")
-    application: str = Field(max_length=60)
-    level: str = Field(max_length=15)  # consultation | modification
-    granted_at: datetime
-
-
-class Authenticator(SQLModel, table=True):
-    """Facteur d'authentification: a TOTP app or a security key (MFA-2..4), allauth style.
-
-    ``data`` holds, for TOTP, the secret (needed to check codes, so it cannot be hashed;
-    never shown again after enrolment) and ``last_step``, the last accepted time step
-    (replays refused, MFA-3); for a key, ``credential_id``, ``public_key`` (COSE, CBOR,
-    base64url), ``sign_count`` and ``aaguid`` (MFA-4).
-    """
-
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    type: str = Field(max_length=10)  # totp | key
-    name: str = Field(max_length=100)
-    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime
-    last_used_at: datetime | None = None
-
-
-# One TOTP app per account (MFA-2); keys are many.
-Index(
-    "uq_authenticator_one_totp",
-    Authenticator.__table__.c.account_id,
-    unique=True,
-    sqlite_where=Authenticator.__table__.c.type == "totp",
-    postgresql_where=Authenticator.__table__.c.type == "totp",
-)
-
-
-class FactorState(SQLModel, table=True):
-    """A factor ceremony under way: a TOTP enrolment awaiting its first code (10 min), a
-    WebAuthn registration or log-in challenge. Deleted once used; dead after expiry."""
-
-    __tablename__ = "factor_state"
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    purpose: str = Field(max_length=20)  # totp_enrol | key_register | key_login
-    challenge_id: int | None = Field(
-        default=None, foreign_key="login_challenge.id", index=True, ondelete="CASCADE"
-    )
-    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime
-    expires_at: datetime
-
-
-class AttachmentRequest(SQLModel, table=True):
-    """Demande de rattachement: an account asks to act for a structure, or for some of
-    its services (ATT-1..3; «Historique de mes demandes», guide 1.7.5).
-
-    ``type``: ``structure`` | ``services`` (maille service: the services are in
-    ``attachment_request_service``) | ``subscription`` (a subscription to a structure's
-    functions: the history shows it, no command creates one yet).
-    ``status``: pending | approved | refused | lapsed.
-    ``approver_id``: the structure's primary manager when the request was made (ATT-3);
-    ``decided_by_id``: who approved or refused it.
-    """
-
-    __tablename__ = "attachment_request"
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
-    type: str = Field(max_length=20)
-    status: str = Field(default="pending", max_length=10)
-    comment: str = Field(max_length=1000)
-    approver_id: int | None = Field(default=None, foreign_key="account.id", ondelete="SET NULL")
-    decided_by_id: int | None = Field(default=None, foreign_key="account.id", ondelete="SET NULL")
-    reason: str | None = Field(default=None, max_length=500)
-    created_at: datetime
-    decided_at: datetime | None = None
-
-
-# One pending request per account and structure (ATT-1), even between two processes.
-Index(
-    "uq_attachment_request_one_pending",
-    AttachmentRequest.__table__.c.account_id,
-    AttachmentRequest.__table__.c.structure_id,
-    unique=True,
-    sqlite_where=AttachmentRequest.__table__.c.status == "pending",
-    postgresql_where=AttachmentRequest.__table__.c.status == "pending",
-)
-
-
-class AttachmentRequestService(SQLModel, table=True):
-    """A service named by an attachment request (maille service, ATT-1)."""
-
-    __tablename__ = "attachment_request_service"
-    request_id: int = Field(
-        foreign_key="attachment_request.id", primary_key=True, ondelete="CASCADE"
-    )
-    service_id: int = Field(foreign_key="service.id", primary_key=True, ondelete="CASCADE")
-
-
-class ServiceAttachment(SQLModel, table=True):
-    """Rattachement à la maille service: an attached account that acts for these services
-    of the structure only. An account with no such row acts for the whole structure."""
-
-    __tablename__ = "service_attachment"
-    __table_args__ = (UniqueConstraint("account_id", "service_id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    structure_id: int = Field(foreign_key="structure.id", index=True, ondelete="CASCADE")
-    service_id: int = Field(foreign_key="service.id", index=True, ondelete="CASCADE")
-    created_at: datetime
+    for module in set(_LAZY.values()):
+        importlib.import_module(module)

@@ -3,7 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import chorus_cli.store.models  # noqa: F401  (registers the tables)
+import chorus_cli.store.models
+
+chorus_cli.store.models.load_all()  # registers every table
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")

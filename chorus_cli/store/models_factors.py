@@ -1,0 +1,54 @@
+"""Tables of second factors: TOTP apps, security keys, ceremonies (MFA-2..4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+import chorus_cli.store.models  # noqa: F401  (the tables these reference come first)
+
+
+class Authenticator(SQLModel, table=True):
+    """Facteur d'authentification: a TOTP app or a security key (MFA-2..4), allauth style.
+
+    ``data`` holds, for TOTP, the secret (needed to check codes, so it cannot be hashed;
+    never shown again after enrolment) and ``last_step``, the last accepted time step
+    (replays refused, MFA-3); for a key, ``credential_id``, ``public_key`` (COSE, CBOR,
+    base64url), ``sign_count`` and ``aaguid`` (MFA-4).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    type: str = Field(max_length=10)  # totp | key
+    name: str = Field(max_length=100)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+# One TOTP app per account (MFA-2); keys are many.
+Index(
+    "uq_authenticator_one_totp",
+    Authenticator.__table__.c.account_id,
+    unique=True,
+    sqlite_where=Authenticator.__table__.c.type == "totp",
+    postgresql_where=Authenticator.__table__.c.type == "totp",
+)
+
+
+class FactorState(SQLModel, table=True):
+    """A factor ceremony under way: a TOTP enrolment awaiting its first code (10 min), a
+    WebAuthn registration or log-in challenge. Deleted once used; dead after expiry."""
+
+    __tablename__ = "factor_state"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    purpose: str = Field(max_length=20)  # totp_enrol | key_register | key_login
+    challenge_id: int | None = Field(
+        default=None, foreign_key="login_challenge.id", index=True, ondelete="CASCADE"
+    )
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    expires_at: datetime
