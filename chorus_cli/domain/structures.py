@@ -218,25 +218,29 @@ def summary(structure: Structure) -> dict[str, Any]:
 
 
 def memberships(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
-    """The structures the account is attached to, for ``whoami`` (AUTH-3, AUTH-5)."""
-    from sqlmodel import col, select
+    """The structures the account is attached to, for ``whoami`` (AUTH-3, AUTH-5).
 
-    from chorus_cli.store.models import Attachment, Structure
+    A plain SQL read: ``whoami`` runs often, and defining the structure tables' classes
+    would cost it more than the query itself.
+    """
+    from sqlalchemy import text
 
-    rows = uow.session.exec(
-        select(Structure)
-        .join(Attachment, col(Attachment.structure_id) == col(Structure.id))
-        .where(col(Attachment.account_id) == account.id)
-        .order_by(col(Structure.raison_sociale), col(Structure.identifier))
-    ).all()
+    rows = uow.session.connection().execute(
+        text(
+            "SELECT s.identifier, s.raison_sociale, s.primary_manager_id, s.status"
+            " FROM attachment a JOIN structure s ON s.id = a.structure_id"
+            " WHERE a.account_id = :account ORDER BY s.raison_sociale, s.identifier"
+        ),
+        {"account": account.id},
+    )
     return [
         {
-            "identifier": s.identifier,
-            "raison_sociale": s.raison_sociale,
-            "role": "primary" if s.primary_manager_id == account.id else "member",
-            "status": s.status,
+            "identifier": identifier,
+            "raison_sociale": raison_sociale,
+            "role": "primary" if manager == account.id else "member",
+            "status": status,
         }
-        for s in rows
+        for identifier, raison_sociale, manager, status in rows
     ]
 
 
