@@ -27,6 +27,7 @@ from chorus_cli.store.keychain import SERVICE, store_id
 from chorus_cli.ui.i18n import message
 from tests.conftest import PASSWORD, Runner, snapshot
 from tests.memory_keyring import MemoryKeyring
+from tests.processes import concurrently
 
 EMAIL = "marie.curie@example.fr"
 CHORUS = Path(sys.executable).with_name("chorus")
@@ -102,54 +103,6 @@ def run(env: dict[str, str], *args: str, input: str | None = None):
     return subprocess.run(
         [str(CHORUS), *args], input=input, env=env, capture_output=True, text=True, timeout=60
     )
-
-
-def _cli_in_child(env, argv, stdin, barrier, results) -> None:
-    """One forked ``chorus ARGV`` with STDIN piped, started on a barrier with the others.
-
-    The fork inherits the test's in-memory keyring, so a pending login attempt too.
-    """
-    import io
-    import traceback
-
-    from chorus_cli.cli import main
-
-    code, err = None, ""
-    try:
-        for engine in engine_module._engines.values():
-            engine.dispose(close=False)  # the parent's connections are not ours to use
-        engine_module._engines.clear()
-        os.environ.update(env, CHORUS_LANG="fr")
-        sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), io.StringIO(), io.StringIO()
-        barrier.wait(timeout=30)
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code
-        err = sys.stderr.getvalue()
-        engine_module.dispose_all()
-    except BaseException:
-        err += traceback.format_exc()
-    results.put((code, err))
-
-
-def concurrently(cli, n: int, argv: list[str], stdin: str) -> list[tuple[int, str]]:
-    """Run ``chorus ARGV`` in N forked processes released at once; their exit codes, stderr."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    barrier, results = context.Barrier(n), context.Queue()
-    procs = [
-        context.Process(target=_cli_in_child, args=(cli.env, argv, stdin, barrier, results))
-        for _ in range(n)
-    ]
-    for proc in procs:
-        proc.start()
-    outcomes = [results.get(timeout=60) for _ in procs]
-    for proc in procs:
-        proc.join(timeout=10)
-    return outcomes
 
 
 def stored_token(env: dict[str, str], url: str) -> str | None:

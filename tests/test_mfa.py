@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
-import multiprocessing
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import traceback
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +27,7 @@ from sqlalchemy import MetaData, select, text
 from chorus_cli.store import engine as engine_module
 from chorus_cli.ui.i18n import message
 from tests.conftest import PASSWORD
+from tests.processes import concurrently as race
 
 EMAIL = "marie.curie@example.fr"
 CONTACT = "secretariat@example.fr"
@@ -251,46 +248,6 @@ def uow_for(cli):
     from chorus_cli.store.uow import UnitOfWork
 
     return UnitOfWork(Settings.from_env(cli.url), cli.clock)
-
-
-def _in_child(env, argv, stdin, barrier, results) -> None:
-    """One forked ``chorus ARGV``, released with the others on a barrier."""
-    from chorus_cli.cli import main
-
-    code, err = None, ""
-    try:
-        for engine in engine_module._engines.values():
-            engine.dispose(close=False)  # the parent's connections are not ours to use
-        engine_module._engines.clear()
-        os.environ.update(env, CHORUS_LANG="fr")
-        sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), io.StringIO(), io.StringIO()
-        barrier.wait(timeout=30)
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code
-        err = sys.stderr.getvalue()
-        engine_module.dispose_all()
-    except BaseException:
-        err += traceback.format_exc()
-    results.put((code, err))
-
-
-def race(cli, n: int, argv: list[str], stdin: str) -> list[tuple[int, str]]:
-    """N processes run ``chorus ARGV`` at the same moment (system clock, own keyring copy)."""
-    context = multiprocessing.get_context("fork")
-    barrier, results = context.Barrier(n), context.Queue()
-    procs = [
-        context.Process(target=_in_child, args=(cli.env, argv, stdin, barrier, results))
-        for _ in range(n)
-    ]
-    for proc in procs:
-        proc.start()
-    outcomes = [results.get(timeout=60) for _ in procs]
-    for proc in procs:
-        proc.join(timeout=10)
-    return outcomes
 
 
 # --- MFA-2: TOTP enrolment ----------------------------------------------------------
