@@ -26,7 +26,7 @@ manager) live with their use cases, in ``habilitations`` and ``attachments``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import roles
 from chorus_cli.domain.catalogue import APPLICATIONS, LEVELS, profile_label
@@ -44,6 +44,20 @@ READERS = ("support", "admin")
 DECIDERS = ("support", "admin")
 
 
+def attached_profiles(column: Any) -> Any:
+    """``SELECT column`` over habilitations whose holder is still attached to the
+    structure: a profile left behind by a detachment gives no right."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Attachment, Habilitation
+
+    return select(column).join(
+        Attachment,
+        (col(Attachment.account_id) == col(Habilitation.account_id))
+        & (col(Attachment.structure_id) == col(Habilitation.structure_id)),
+    )
+
+
 def levels_meeting(level: str) -> tuple[str, ...]:
     """The levels that satisfy ``level``: modification includes consultation."""
     return LEVELS[LEVELS.index(level) :]
@@ -59,27 +73,19 @@ def holds(
 ) -> bool:
     """Whether the account, attached to the structure, holds the profile on the whole
     structure or, when ``service`` is given, on that service."""
-    from sqlmodel import col, or_, select
+    from sqlmodel import col, or_
 
-    from chorus_cli.store.models import Attachment, Habilitation
+    from chorus_cli.store.models import Habilitation
 
     scope = col(Habilitation.service_id).is_(None)
     if service is not None:
         scope = or_(scope, col(Habilitation.service_id) == service.id)
-    query = (
-        select(Habilitation.id)
-        .join(
-            Attachment,
-            (col(Attachment.account_id) == col(Habilitation.account_id))
-            & (col(Attachment.structure_id) == col(Habilitation.structure_id)),
-        )
-        .where(
-            col(Habilitation.account_id) == account.id,
-            col(Habilitation.structure_id) == structure.id,
-            scope,
-            col(Habilitation.application) == application,
-            col(Habilitation.level).in_(levels_meeting(level)),
-        )
+    query = attached_profiles(Habilitation.id).where(
+        col(Habilitation.account_id) == account.id,
+        col(Habilitation.structure_id) == structure.id,
+        scope,
+        col(Habilitation.application) == application,
+        col(Habilitation.level).in_(levels_meeting(level)),
     )
     return uow.session.exec(query).first() is not None
 
@@ -180,23 +186,15 @@ def require_manager_or_self(
 def managed_structure_ids(uow: UnitOfWork, actor: Account) -> list[int]:
     """The structures where the actor holds «Organisation modification» on the whole
     structure (HAB-4): those whose attachment requests they handle."""
-    from sqlmodel import col, select
+    from sqlmodel import col
 
-    from chorus_cli.store.models import Attachment, Habilitation
+    from chorus_cli.store.models import Habilitation
 
-    query = (
-        select(Habilitation.structure_id)
-        .join(
-            Attachment,
-            (col(Attachment.account_id) == col(Habilitation.account_id))
-            & (col(Attachment.structure_id) == col(Habilitation.structure_id)),
-        )
-        .where(
-            col(Habilitation.account_id) == actor.id,
-            col(Habilitation.service_id).is_(None),
-            col(Habilitation.application) == ORGANISATION,
-            col(Habilitation.level) == MODIFICATION,
-        )
+    query = attached_profiles(Habilitation.structure_id).where(
+        col(Habilitation.account_id) == actor.id,
+        col(Habilitation.service_id).is_(None),
+        col(Habilitation.application) == ORGANISATION,
+        col(Habilitation.level) == MODIFICATION,
     )
     return list(uow.session.exec(query).all())
 

@@ -123,20 +123,14 @@ def catalogue_rows() -> list[dict[str, Any]]:
 def keep_a_manager(uow: UnitOfWork, account: Account, structure: Structure) -> None:
     """Refuse (exit 1) what would take the account's «Organisation modification» on the
     whole structure when it is the last one there, or the primary manager's (STR-8)."""
-    from sqlmodel import col, select
+    from sqlmodel import col
 
-    from chorus_cli.store.models import Attachment, Habilitation
+    from chorus_cli.store.models import Habilitation
 
     if not authz.holds(uow, account, ORGANISATION, MODIFICATION, structure):
         return
     others = uow.session.exec(
-        select(Habilitation.id)
-        .join(
-            Attachment,
-            (col(Attachment.account_id) == col(Habilitation.account_id))
-            & (col(Attachment.structure_id) == col(Habilitation.structure_id)),
-        )
-        .where(
+        authz.attached_profiles(Habilitation.id).where(
             col(Habilitation.structure_id) == structure.id,
             col(Habilitation.account_id) != account.id,
             col(Habilitation.service_id).is_(None),
