@@ -17,6 +17,7 @@ from chorus_cli.commands import (
     admin,
     attach,
     audit,
+    bulk,
     db,
     demo,
     habil,
@@ -90,6 +91,7 @@ GROUPS = {
     "audit": audit.app,
     "db": db.app,
     "sirene": sirene.app,
+    "bulk": bulk.app,
 }
 COMMANDS = {
     "login": session.login,

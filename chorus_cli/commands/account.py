@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from chorus_cli.commands._common import (
+    STATE,
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
@@ -28,29 +29,107 @@ def create(
     contact_email: Annotated[
         str | None, typer.Option("--contact-email", help="Where notices go (default: login).")
     ] = None,
+    structure: Annotated[
+        str | None,
+        typer.Option(
+            "--structure",
+            metavar="ID",
+            help="Correspondent or admin: the public structure the account is attached to.",
+        ),
+    ] = None,
+    id_type: Annotated[
+        str | None,
+        typer.Option("--id-type", metavar="TYPE", help="Only when two types share the ID."),
+    ] = None,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
     """Create an account; the activation link (60 min) is mailed to the login (ACC-1..3).
 
+    With --structure, a DGFiP correspondent of the structure's department (or an admin)
+    creates a public entity's account, already attached to that public structure with
+    the default habilitations; the link comes from noreply@dgfip.finances.gouv.fr, and
+    the owner completes the account at first login (PUB-1..3).
+
     Example: chorus account create --email marie@example.fr --last-name Curie --first-name Marie
+
+    Example (correspondent): chorus account create --structure 21389999000013 \\
+    --email lea.roux@mairie.fr --last-name Roux --first-name Léa
     """
     from chorus_cli.domain import accounts
     from chorus_cli.ui.output import emit, say
 
+    fields = {
+        "email": email,
+        "last_name": last_name,
+        "first_name": first_name,
+        "phone": phone,
+        "contact_email": contact_email,
+    }
     with unit_of_work() as uow:
-        account = accounts.create(
-            uow,
-            email=email,
-            last_name=last_name,
-            first_name=first_name,
-            phone=phone,
-            contact_email=contact_email,
-        )
+        if structure is None:
+            if id_type is not None:
+                from chorus_cli.domain.errors import BadInput
+
+                raise BadInput("pub1.id_type_without_structure")
+            account = accounts.create(uow, **fields)
+            made = None
+        else:
+            from chorus_cli.domain import provisioning
+
+            actor = current_account(uow)
+            made = provisioning.create_account(
+                uow, actor, structure=structure, id_type=id_type, **fields
+            )
+            account = made.account
         result = accounts.public(uow, account)
         uow.commit()
-    say("done.account_created", email=account.login_email)
+    if made is None:
+        say("done.account_created", email=account.login_email)
+    else:
+        say(
+            "done.account_provisioned",
+            email=account.login_email,
+            id=made.structure.identifier,
+            sender=STATE.settings.public_sender,
+        )
+        if made.primary_manager:
+            say("done.provisioned_primary", email=account.login_email, id=made.structure.identifier)
     emit(result, output_format(fmt, as_json))
+
+
+@app.command()
+def delete(
+    email: Annotated[str, typer.Argument(help="Login e-mail of the account to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete an account: sessions, factors, attachments and habilitations go, the audit
+    trail stays (PUB-1). For a DGFiP correspondent of the department of every structure
+    the account is attached to, or an admin; refused while the account is a primary
+    manager (STR-8: transfer the role first). Asks for confirmation unless --yes.
+
+    Example: chorus account delete agent@mairie.fr --yes
+    """
+    from chorus_cli.domain import provisioning
+    from chorus_cli.ui import prompts
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        checked = provisioning.deletion(uow, actor, email)
+        uow.commit()
+    # No transaction is open while the person decides (SEC-4); the deletion checks again.
+    structures = ", ".join(checked.structures) or "-"
+    if not yes and not prompts.confirm(
+        "prompt.delete_account", email=checked.account.login_email, structures=structures
+    ):
+        say("done.delete_cancelled", email=checked.account.login_email)
+        raise typer.Exit(1)
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        done = provisioning.delete_account(uow, actor, email)
+        uow.commit()
+    say("done.account_deleted", email=done.account.login_email, structures=structures)
 
 
 @app.command()

@@ -137,8 +137,7 @@ def login(
                     answer = prompts.ask(prompt, required=False)
         summary = auth.whoami(uow, opened.account)
     say("done.logged_in", email=opened.account.login_email)
-    if not summary["structures"]:
-        say("hint.no_structure")
+    _hints(opened.account, summary)
     if fmt != "table":
         # Last, or the account's own status ("active", implied here) would hide it.
         emit({**summary, "status": "logged_in"}, fmt)
@@ -170,12 +169,23 @@ def whoami(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     Example: chorus whoami --json
     """
     from chorus_cli.domain import auth
-    from chorus_cli.ui.output import emit, say
+    from chorus_cli.ui.output import emit
 
     with unit_of_work() as uow:
         account = current_account(uow)
         summary = auth.whoami(uow, account)
         uow.commit()
+    _hints(account, summary)
+    emit(summary, output_format(fmt, as_json))
+
+
+def _hints(account, summary: dict) -> None:  # type: ignore[no-untyped-def]
+    """What a new account should do next: join a structure (AUTH-5), complete the
+    information a flow or a correspondent initialised (PUB-2)."""
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import say
+
     if not summary["structures"]:
         say("hint.no_structure")
-    emit(summary, output_format(fmt, as_json))
+    if account.to_complete:
+        say("hint.to_complete", fields=accounts.missing_fields(account))

@@ -57,9 +57,10 @@ def import_(
     """
     from chorus_cli.sirene import service
     from chorus_cli.ui.output import emit
+    from chorus_cli.ui.progress import ProgressBars
 
     fmt = output_format(fmt, as_json)
-    with unit_of_work() as uow, _ProgressBar() as bar:
+    with unit_of_work() as uow, ProgressBars("sirene_") as bar:
         actor = current_account(uow)
         summary = service.import_index(uow, actor, establishments, units, progress=bar)
         uow.commit()
@@ -90,59 +91,6 @@ def _report(summary: ImportSummary) -> None:
         say("done.sirene_skipped_line", file=row.file, line=row.line, reason=reason)
     if summary.skipped > len(summary.skipped_rows):
         say("done.sirene_more_skipped", count=summary.skipped - len(summary.skipped_rows))
-
-
-class _ProgressBar:
-    """Rich progress bars on stderr, one per phase; none when stderr is not a terminal
-    or in plain mode (SET-5: no animation)."""
-
-    def __init__(self) -> None:
-        self.bars = None
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self) -> _ProgressBar:
-        from chorus_cli.ui.output import plain
-
-        if plain():
-            return self
-        from rich.console import Console
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            return self
-        from rich.progress import (
-            BarColumn,
-            Progress,
-            TaskProgressColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self.bars = Progress(
-            TextColumn("{task.description:<22}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        )
-        self.bars.start()
-        return self
-
-    def __call__(self, phase: str, done: int, total: int | None) -> None:
-        if self.bars is None:
-            return
-        task = self.tasks.get(phase)
-        if task is None:
-            from chorus_cli.ui.i18n import message
-
-            task = self.tasks[phase] = self.bars.add_task(
-                message(f"progress.sirene_{phase}"), total=total
-            )
-        self.bars.update(task, completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bars is not None:
-            self.bars.stop()
 
 
 @app.command()

@@ -49,7 +49,9 @@ def normalise_phone(value: str | None) -> str | None:
 
 
 def normalise_name(value: str | None, field: str) -> str:
-    value = " ".join((value or "").split())
+    from chorus_cli.domain import text
+
+    value = " ".join(text.check(value or "", field).split())
     if not value:
         raise BadInput("acc1.missing", field=field)
     if len(value) > NAME_MAX:
@@ -102,7 +104,17 @@ def public(uow: UnitOfWork, account: Account) -> dict[str, Any]:
         "language": account.language,
         "created_at": iso(account.created_at),
         "activated_at": iso(account.activated_at),
+        "to_complete": account.to_complete,
     }
+
+
+# PUB-2: what an account initialised from MADRHAS data is asked to complete when empty.
+TO_COMPLETE = ("phone", "workplace_address")
+
+
+def missing_fields(account: Account) -> list[str]:
+    """The fields of «Mon compte» a MADRHAS-initialised account should complete (PUB-2)."""
+    return [name for name in TO_COMPLETE if not getattr(account, name)]
 
 
 # --- creation and activation (ACC-1..4) ---------------------------------------------
@@ -119,8 +131,14 @@ def create(
     actor: str = ANONYMOUS,
     language: str | None = None,
     rate_limited: bool = True,
+    public: bool = False,
 ) -> Account:
-    """Create a pending account and mail its 60-minute activation link (ACC-1..3, ACC-7)."""
+    """Create a pending account and mail its 60-minute activation link (ACC-1..3, ACC-7).
+
+    ``public``: a public-entity account created for its owner by a correspondent or an
+    admin (PUB-1): marked to complete at first login (PUB-2), mailed from the PUB-3
+    sender.
+    """
     from chorus_cli.store.models import Account
 
     login = normalise_email(email)
@@ -137,18 +155,13 @@ def create(
         raise RuleRefused("acc2.exists", email=login)
     if rate_limited:
         throttle.spend(uow, login)
-    account = uow.add(Account(**fields, language=language or uow.lang, created_at=uow.clock.now()))
-    link = links.issue(uow, account, "activate")
-    notices.send(
-        uow,
-        "activation",
-        account.login_email,
-        account.language,
-        first_name=account.first_name,
-        last_name=account.last_name,
-        login_email=account.login_email,
-        link=link,
+    account = uow.add(
+        Account(
+            **fields, language=language or uow.lang, to_complete=public, created_at=uow.clock.now()
+        )
     )
+    link = links.issue(uow, account, "activate")
+    notices.notify(uow, account, "activation", to=account.login_email, public=public, link=link)
     uow.audit(actor, "account.create", login, phone=bool(fields["phone"]))
     return account
 
@@ -225,15 +238,7 @@ def forgot_password(uow: UnitOfWork, email: str) -> None:
     if account is None or account.status == "deactivated":
         return
     link = links.issue(uow, account, "reset")
-    notices.send(
-        uow,
-        "reset",
-        account.login_email,
-        account.language,
-        first_name=account.first_name,
-        last_name=account.last_name,
-        link=link,
-    )
+    notices.notify(uow, account, "reset", to=account.login_email, link=link)
     uow.audit(ANONYMOUS, "account.forgot_password", account.login_email)
 
 
@@ -286,8 +291,16 @@ def update(uow: UnitOfWork, account: Account, changes: dict[str, str | None]) ->
             clean[field] = value
     for field, value in clean.items():
         setattr(account, field, value)
+    completed = account.to_complete
+    account.to_complete = False  # PUB-2: the owner has reviewed «Mon compte»
     uow.add(account)
-    uow.audit(account.login_email, "account.update", account.login_email, fields=sorted(clean))
+    uow.audit(
+        account.login_email,
+        "account.update",
+        account.login_email,
+        fields=sorted(clean),
+        **({"completed": True} if completed else {}),
+    )
     return account
 
 

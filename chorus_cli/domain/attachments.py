@@ -423,6 +423,22 @@ def _attach(uow: UnitOfWork, account: Account, structure: Structure, services: l
         authz.grant_defaults(uow, account, structure, service=service)
 
 
+def attach_directly(
+    uow: UnitOfWork, account: Account, structure: Structure, services: list[Service] | None = None
+) -> bool:
+    """Attach an account without a request, as a correspondent or a flow does for a
+    public entity (PUB-1, PUB-2), with HAB-3's default profiles. The first account
+    attached to the whole of a structure that has no primary manager becomes it, with
+    «Organisation modification» (STR-8). Returns whether it did."""
+    _attach(uow, account, structure, services or [])
+    if services or structure.primary_manager_id is not None:
+        return False
+    structure.primary_manager_id = account.id
+    uow.add(structure)
+    authz.grant(uow, account, structure, authz.ORGANISATION, authz.MODIFICATION)
+    return True
+
+
 def approve(uow: UnitOfWork, actor: Account, request_ids: list[int]) -> list[AttachmentRequest]:
     """ATT-2: approve requests (several at once, like the portal's bulk validation; all
     or none): the requester is attached with HAB-3's default profiles and mailed."""

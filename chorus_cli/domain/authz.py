@@ -26,6 +26,7 @@ manager) live with their use cases, in ``habilitations`` and ``attachments``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import roles
@@ -274,3 +275,82 @@ def grant_defaults(
     """HAB-3's default profiles on the whole structure, or on one service of it."""
     for application, _name, _domain in APPLICATIONS:
         grant(uow, account, structure, application, default_level(application, manager), service)
+
+
+# --- public-entity provisioning (PUB-1) and bulk flows (OPS-1, OPS-2) -------------------
+
+PROVISIONERS = ("admin", "correspondent")
+FLOW_OPERATORS = ("admin", "support")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an actor may provision or read in bulk: every structure (``departments`` is
+    None), or the public structures of some departments (a correspondent, PUB-1)."""
+
+    departments: frozenset[str] | None
+
+    @property
+    def everywhere(self) -> bool:
+        return self.departments is None
+
+    def covers(self, public: bool, postal_code: str | None) -> bool:
+        """Whether a structure (public or not, at this postal code) is in the scope."""
+        if self.departments is None:
+            return True
+        from chorus_cli.domain.structures import department
+
+        return public and department(postal_code) in self.departments
+
+
+def _scope(uow: UnitOfWork, actor: Account, everywhere: tuple[str, ...]) -> Scope | None:
+    grants = roles.grants(uow, actor)
+    if any(g.role in everywhere for g in grants):
+        return Scope(None)
+    mine = frozenset(g.department for g in grants if g.role == "correspondent" and g.department)
+    return Scope(mine) if mine else None
+
+
+def provisioning_scope(uow: UnitOfWork, actor: Account) -> Scope:
+    """PUB-1: an admin provisions every public structure; a correspondent, those of their
+    departments; anyone else gets NotAllowed (exit 4) before anything is looked up."""
+    scope = _scope(uow, actor, ("admin",))
+    if scope is None:
+        raise NotAllowed("pub1.role_required")
+    return scope
+
+
+def require_provisioner(uow: UnitOfWork, actor: Account, structure: Structure) -> None:
+    """PUB-1: only a correspondent of the structure's department (or an admin) creates an
+    account attached to a public structure."""
+    if not provisioning_scope(uow, actor).covers(structure.public, structure.postal_code):
+        raise NotAllowed("pub1.out_of_scope", structure=structure.identifier)
+
+
+def require_account_keeper(
+    uow: UnitOfWork, actor: Account, target: Account, attached: list[Structure]
+) -> None:
+    """PUB-1: deleting an account is for an admin, or for a correspondent when every
+    structure the account is attached to is a public structure of their departments. An
+    account holding a platform role is an admin's to delete."""
+    scope = provisioning_scope(uow, actor)
+    if scope.everywhere:
+        return
+    if roles.grants(uow, target):
+        raise NotAllowed("pub1.delete_role_holder", email=target.login_email)
+    outside = [s.identifier for s in attached if not scope.covers(s.public, s.postal_code)]
+    if outside or not attached:
+        raise NotAllowed(
+            "pub1.delete_out_of_scope",
+            email=target.login_email,
+            structures=", ".join(outside) or "-",
+        )
+
+
+def flow_scope(uow: UnitOfWork, actor: Account) -> Scope:
+    """OPS-1, OPS-2: admin and support import and export anything; a correspondent, the
+    rows on public structures of their departments; anyone else gets NotAllowed."""
+    scope = _scope(uow, actor, FLOW_OPERATORS)
+    if scope is None:
+        raise NotAllowed("ops1.role_required")
+    return scope

@@ -9,8 +9,23 @@ if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
 
 
-def send(uow: UnitOfWork, kind: str, to: str, lang: str = "fr", **params: str) -> None:
-    """Write a mail to the outbox, in the recipient's language, in the current transaction."""
+def sender(uow: UnitOfWork, public: bool = False) -> str:
+    """The sender of a mail: the portal's, or for a public-entity account the DGFiP's
+    (PUB-3, configurable with CHORUS_PUBLIC_MAIL_FROM)."""
+    return uow.settings.public_sender if public else uow.settings.sender
+
+
+def send(
+    uow: UnitOfWork,
+    kind: str,
+    to: str,
+    lang: str = "fr",
+    *,
+    public: bool = False,
+    **params: str,
+) -> None:
+    """Write a mail to the outbox, in the recipient's language, in the current transaction;
+    ``public``: to a public-entity account, from the PUB-3 sender."""
     from chorus_cli.mail.templates import render
     from chorus_cli.store.models import Mail
 
@@ -18,7 +33,7 @@ def send(uow: UnitOfWork, kind: str, to: str, lang: str = "fr", **params: str) -
     uow.add(
         Mail(
             to=to,
-            sender=uow.settings.sender,
+            sender=sender(uow, public),
             subject=subject,
             body=body,
             body_redacted=redacted,
@@ -28,13 +43,45 @@ def send(uow: UnitOfWork, kind: str, to: str, lang: str = "fr", **params: str) -
     )
 
 
-def notify(uow: UnitOfWork, account: Account, kind: str, **params: str) -> None:
-    """A notice about the account, sent to its contact address (SET-3)."""
+def is_public_entity(uow: UnitOfWork, account: Account) -> bool:
+    """Whether the account is attached to a public structure: its mails then come from
+    the PUB-3 sender. Plain SQL: the login code mail must not load the structure tables."""
+    from sqlalchemy import text
+
+    if account.id is None:
+        return False
+    row = (
+        uow.session.connection()
+        .execute(
+            text(
+                "SELECT 1 FROM attachment a JOIN structure s ON s.id = a.structure_id"
+                " WHERE a.account_id = :account AND s.public LIMIT 1"
+            ),
+            {"account": account.id},
+        )
+        .first()
+    )
+    return row is not None
+
+
+def notify(
+    uow: UnitOfWork,
+    account: Account,
+    kind: str,
+    *,
+    to: str | None = None,
+    public: bool | None = None,
+    **params: str,
+) -> None:
+    """A mail about the account, to its contact address (SET-3) or to ``to`` (the login
+    address for links and codes); from the PUB-3 sender when the account is a public
+    entity's (``public``, else looked up)."""
     send(
         uow,
         kind,
-        account.contact_email,
+        to or account.contact_email,
         account.language,
+        public=is_public_entity(uow, account) if public is None else public,
         first_name=account.first_name,
         last_name=account.last_name,
         login_email=account.login_email,

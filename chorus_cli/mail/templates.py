@@ -331,6 +331,34 @@ TEMPLATES: dict[str, Template] = {
             "you held on the structure {raison_sociale} ({identifier}){services}.",
         },
     ),
+    # PUB-1: a correspondent (or an admin) deleted the account.
+    "account_deleted": Template(
+        subject={
+            "fr": "Chorus Pro : votre compte a été supprimé",
+            "en": "Chorus Pro: your account was deleted",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nVotre compte Chorus Pro "
+            "({login_email}) a été supprimé par {by}. Pour toute question, adressez-vous à "
+            "votre comptable public ou au correspondant dématérialisation de votre DDFiP.",
+            "en": "Hello {first_name} {last_name},\n\nYour Chorus Pro account "
+            "({login_email}) was deleted by {by}. For any question, ask your public "
+            "accountant or the dematerialisation correspondent of your DDFiP.",
+        },
+    ),
+    # OPS-1: an attachment loaded by a flow (`chorus bulk import --kind attachments`).
+    "attached_by_flow": Template(
+        subject={
+            "fr": "Chorus Pro : vous êtes rattaché à une structure",
+            "en": "Chorus Pro: you are attached to a structure",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\n{by} vous a rattaché à la structure "
+            "{raison_sociale} ({identifier}){services}, avec les habilitations par défaut.",
+            "en": "Hello {first_name} {last_name},\n\n{by} attached you to the structure "
+            "{raison_sociale} ({identifier}){services}, with the default habilitations.",
+        },
+    ),
 }
 
 

@@ -14,9 +14,12 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 # The newest migration; kept here so a store can be checked without importing Alembic.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 _engines: dict[str, Engine] = {}
+
+# Execution option of a connection that only reads (``UnitOfWork.reading()``).
+READ_ONLY = "chorus_read_only"
 
 
 def normalise_url(url: str) -> str:
@@ -69,7 +72,9 @@ def _make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection):  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read-only unit of work (an export) takes a snapshot and no write lock.
+            reading = connection.get_execution_options().get(READ_ONLY)
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -26,6 +26,9 @@ class Account(SQLModel, table=True):
     accessibility: bool = False
     survey_consent: bool = False
     status: str = Field(default="pending", max_length=12)  # pending|active|deactivated
+    # PUB-2: initialised from MADRHAS data (a flow or a correspondent); the owner is asked
+    # to complete «Mon compte» until an `account update`.
+    to_complete: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     password_hash: str | None = Field(default=None, max_length=200)
     failed_logins: int = 0
     locked_until: datetime | None = None

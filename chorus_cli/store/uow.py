@@ -44,6 +44,14 @@ class UnitOfWork:
         # Keep working in a fresh transaction when a command needs a second step.
         self.session.begin()
 
+    def reading(self) -> Any:
+        """The connection of a transaction that only reads (a long export): on SQLite a
+        plain BEGIN, so other processes keep writing meanwhile. Call it first thing in
+        a transaction (after ``commit()``)."""
+        from chorus_cli.store.engine import READ_ONLY
+
+        return self.session.connection(execution_options={READ_ONLY: True})
+
     def add(self, obj: Any) -> Any:
         self.session.add(obj)
         self.session.flush()

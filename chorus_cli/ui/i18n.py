@@ -1115,6 +1115,280 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Profil « {profile} » retiré à {email} sur la structure {id} ; un avis lui a été envoyé.",
         "Profile “{profile}” removed from {email} on structure {id}; a notice was sent.",
     ),
+    # --- public-entity provisioning (PUB-1..3) ---------------------------------------
+    "pub1.role_required": (
+        "Action réservée aux correspondants dématérialisation de la DGFiP et aux"
+        " administrateurs (PUB-1).",
+        "Only DGFiP dematerialisation correspondents and admins may do this (PUB-1).",
+    ),
+    "pub1.out_of_scope": (
+        "La structure {structure} n'est pas une structure publique de vos départements"
+        " (PUB-1) : seul un correspondant de son département, ou un administrateur, y crée"
+        " des comptes.",
+        "Structure {structure} is not a public structure of your departments (PUB-1): only a"
+        " correspondent of its department, or an admin, creates accounts there.",
+    ),
+    "pub1.not_public": (
+        "La structure {id} n'est pas une structure publique (PUB-1) : le compte d'une"
+        " structure privée se crée sans --structure, puis demande un rattachement"
+        " (« chorus attach request »).",
+        "Structure {id} is not a public structure (PUB-1): an account of a private structure"
+        " is created without --structure, then requests an attachment (`chorus attach"
+        " request`).",
+    ),
+    "pub1.structure_not_active": (
+        "La structure {id} n'est pas active (PUB-1, STR-6) : elle attend la décision du"
+        " support, ou a été refusée.",
+        "Structure {id} is not active (PUB-1, STR-6): it awaits support's decision, or was"
+        " refused.",
+    ),
+    "pub1.id_type_without_structure": (
+        "--id-type ne sert qu'avec --structure (PUB-1).",
+        "--id-type only goes with --structure (PUB-1).",
+    ),
+    "pub1.delete_role_holder": (
+        "{email} a un rôle de plateforme (PUB-1) : seul un administrateur peut supprimer ce"
+        " compte.",
+        "{email} holds a platform role (PUB-1): only an admin may delete this account.",
+    ),
+    "pub1.delete_out_of_scope": (
+        "Le compte {email} n'est pas rattaché qu'à des structures publiques de vos"
+        " départements (PUB-1 ; hors de votre périmètre : {structures}) : seul un"
+        " administrateur peut le supprimer.",
+        "Account {email} is not attached only to public structures of your departments"
+        " (PUB-1; outside your scope: {structures}): only an admin may delete it.",
+    ),
+    "pub1.delete_self": (
+        "Vous ne pouvez pas supprimer votre propre compte (PUB-1) : demandez-le à un autre"
+        " administrateur ou correspondant.",
+        "You cannot delete your own account (PUB-1): ask another admin or correspondent.",
+    ),
+    "pub1.delete_last_admin": (
+        "{email} est le dernier administrateur (PUB-1) : donnez ce rôle à un autre compte"
+        " avant de le supprimer.",
+        "{email} is the last admin (PUB-1): grant the role to another account before deleting it.",
+    ),
+    "str8.delete_primary": (
+        "{email} est le gestionnaire principal de {ids} (STR-8) : transférez d'abord le rôle"
+        " (« chorus structure transfer-primary ID --to EMAIL »).",
+        "{email} is the primary manager of {ids} (STR-8): transfer the role first"
+        " (`chorus structure transfer-primary ID --to EMAIL`).",
+    ),
+    "prompt.delete_account": (
+        "Supprimer définitivement le compte {email} (structures : {structures}) ?",
+        "Delete the account {email} for good (structures: {structures})?",
+    ),
+    "done.delete_cancelled": (
+        "Suppression annulée : le compte {email} est inchangé.",
+        "Deletion cancelled: account {email} is unchanged.",
+    ),
+    "done.account_deleted": (
+        "Compte {email} supprimé avec ses sessions, facteurs, rattachements ({structures}) et"
+        " habilitations ; le journal d'audit garde son historique (PUB-1).",
+        "Account {email} deleted with its sessions, factors, attachments ({structures}) and"
+        " habilitations; the audit log keeps its history (PUB-1).",
+    ),
+    "done.account_provisioned": (
+        "Compte {email} créé, en attente d'activation, rattaché à la structure publique {id}"
+        " avec les habilitations par défaut ; le lien (valable 60 minutes) lui a été envoyé"
+        " par {sender} (PUB-1, PUB-3).",
+        "Account {email} created, pending activation, attached to the public structure {id}"
+        " with the default habilitations; the link (valid 60 minutes) was sent to it from"
+        " {sender} (PUB-1, PUB-3).",
+    ),
+    "done.provisioned_primary": (
+        "{email} est le premier compte de la structure {id} : il en devient le gestionnaire"
+        " principal (STR-8).",
+        "{email} is the first account of structure {id}: it becomes its primary manager (STR-8).",
+    ),
+    "hint.to_complete": (
+        "Votre compte a été initialisé à partir du référentiel MADRHAS (PUB-2) : vérifiez et"
+        " complétez vos informations{fields} avec « chorus account update »"
+        " (tout sauf l'adresse de connexion).",
+        "Your account was initialised from MADRHAS data (PUB-2): check and complete your"
+        " information{fields} with `chorus account update` (everything but the login).",
+    ),
+    # --- bulk flows (OPS-1, OPS-2) -------------------------------------------------------
+    "ops1.role_required": (
+        "Les flux sont réservés aux administrateurs, au support et aux correspondants"
+        " dématérialisation de la DGFiP (OPS-1, PUB-1).",
+        "Flows are for admins, support and DGFiP dematerialisation correspondents (OPS-1, PUB-1).",
+    ),
+    "ops1.kind_unknown": (
+        "Type de flux inconnu « {kind} » (OPS-1) : choisissez parmi {kinds}.",
+        "Unknown flow kind “{kind}” (OPS-1): choose among {kinds}.",
+    ),
+    "ops1.file_missing": ("Fichier introuvable : {path} (OPS-1).", "No such file: {path} (OPS-1)."),
+    "ops1.file_unreadable": (
+        "Impossible de lire {path} (OPS-1) : {reason}.",
+        "Cannot read {path} (OPS-1): {reason}.",
+    ),
+    "ops1.empty": (
+        "Le fichier {file} est vide (OPS-1) : il faut une ligne d'en-tête et des lignes.",
+        "The file {file} is empty (OPS-1): a header line and rows are needed.",
+    ),
+    "ops1.no_rows": (
+        "Le fichier {file} n'a aucune ligne de données (OPS-1) : rien à importer.",
+        "The file {file} has no data row (OPS-1): nothing to import.",
+    ),
+    "ops1.binary": (
+        "Le fichier {file} n'est ni un CSV ni du JSON Lines : contenu binaire à la ligne"
+        " {line} (OPS-1).",
+        "The file {file} is neither CSV nor JSON Lines: binary content at line {line} (OPS-1).",
+    ),
+    "ops1.utf16": (
+        "Le fichier {file} est en UTF-16 (« Texte Unicode » d'Excel) (OPS-1) : enregistrez-le"
+        " en « CSV UTF-8 » ou en « CSV (séparateur : point-virgule) ».",
+        "The file {file} is UTF-16 (Excel's “Unicode Text”) (OPS-1): save it as “CSV UTF-8”"
+        " or “CSV (semicolon delimited)”.",
+    ),
+    "ops1.not_utf8": (
+        "Ligne {line} du fichier {file} : ce n'est pas de l'UTF-8, alors que les lignes"
+        " précédentes le sont (OPS-1) ; enregistrez tout le fichier dans un seul encodage.",
+        "Line {line} of {file} is not UTF-8 although the lines before it are (OPS-1); save"
+        " the whole file in one encoding.",
+    ),
+    "ops1.not_text": (
+        "Ligne {line} du fichier {file} : ni UTF-8 ni cp1252 (OPS-1) ; enregistrez le fichier"
+        " en UTF-8.",
+        "Line {line} of {file} is neither UTF-8 nor cp1252 (OPS-1); save the file as UTF-8.",
+    ),
+    "ops1.json_array": (
+        "Le fichier {file} est un tableau JSON (OPS-1) : il faut du JSON Lines, un objet par"
+        " ligne.",
+        "The file {file} is a JSON array (OPS-1): JSON Lines is needed, one object a line.",
+    ),
+    "ops1.no_header": (
+        "Le fichier {file} n'a pas de ligne d'en-tête lisible (OPS-1) : la première ligne"
+        " nomme les colonnes.",
+        "The file {file} has no readable header line (OPS-1): the first line names the columns.",
+    ),
+    "ops1.missing_column": (
+        "Il manque au fichier {file} la ou les colonnes obligatoires {columns} d'un flux"
+        " « {kind} » (OPS-1).",
+        "The file {file} lacks the mandatory column(s) {columns} of a “{kind}” flow (OPS-1).",
+    ),
+    "ops1.duplicate_column": (
+        "Les colonnes « {first} » et « {second} » du fichier {file} désignent le même champ"
+        " (OPS-1) : gardez-en une.",
+        "The columns “{first}” and “{second}” of {file} name the same field (OPS-1): keep one.",
+    ),
+    "ops1.duplicate_key": (
+        "Deux clés désignent le champ {field} ({key}) (OPS-1).",
+        "Two keys name the field {field} ({key}) (OPS-1).",
+    ),
+    "ops1.unknown_columns": (
+        "Colonnes inconnues, ignorées (OPS-1) : {columns}.",
+        "Unknown columns, ignored (OPS-1): {columns}.",
+    ),
+    "ops1.bad_json": (
+        "JSON illisible (OPS-1) : {reason}.",
+        "Unreadable JSON (OPS-1): {reason}.",
+    ),
+    "ops1.not_object": (
+        "La ligne n'est pas un objet JSON mais un(e) {type} (OPS-1).",
+        "The line is not a JSON object but a {type} (OPS-1).",
+    ),
+    "ops1.bad_csv": (
+        "CSV illisible (OPS-1) : {reason} ; un guillemet n'est sans doute pas refermé.",
+        "Unreadable CSV (OPS-1): {reason}; a quote is probably not closed.",
+    ),
+    "ops1.too_many_fields": (
+        "{count} champs pour {expected} colonnes d'en-tête (OPS-1) : un séparateur de trop,"
+        " ou une valeur à mettre entre guillemets.",
+        "{count} fields for {expected} header columns (OPS-1): one separator too many, or a"
+        " value to put in quotes.",
+    ),
+    "ops1.value_missing": (
+        "valeur obligatoire manquante (OPS-1).",
+        "mandatory value missing (OPS-1).",
+    ),
+    "ops1.value_not_text": (
+        "valeur attendue : du texte (OPS-1).",
+        "expected value: text (OPS-1).",
+    ),
+    "ops1.not_boolean": (
+        "« {value} » n'est pas oui/non (OPS-1) : oui, non, true, false, 1 ou 0.",
+        "“{value}” is not yes/no (OPS-1): yes, no, true, false, 1 or 0.",
+    ),
+    "ops1.language_invalid": (
+        "Langue inconnue « {value} » (OPS-1) : {languages}.",
+        "Unknown language “{value}” (OPS-1): {languages}.",
+    ),
+    "ops1.structure_invalid": (
+        "« {value} » n'est l'identifiant d'aucun type de structure (STR-1).",
+        "“{value}” is not an identifier of any structure type (STR-1).",
+    ),
+    "ops1.services_alone": (
+        "des services sans structure (OPS-1) : renseignez la colonne de la structure.",
+        "services without a structure (OPS-1): fill in the structure column.",
+    ),
+    "ops1.duplicate_login": (
+        "l'adresse {email} figure déjà ligne {first} (OPS-1, ACC-1) : un compte par adresse.",
+        "the address {email} is already on line {first} (OPS-1, ACC-1): one account an address.",
+    ),
+    "ops1.duplicate_attachment": (
+        "le rattachement de {email} à {id} figure déjà ligne {first} (OPS-1).",
+        "the attachment of {email} to {id} is already on line {first} (OPS-1).",
+    ),
+    "ops1.duplicate_structure": (
+        "la structure {id} figure déjà ligne {first} (OPS-1, STR-1).",
+        "the structure {id} is already on line {first} (OPS-1, STR-1).",
+    ),
+    "ops1.public_from_sirene": (
+        "le caractère public du SIRET {siret} vient du répertoire SIRENE (STR-6) : il y est"
+        " « {public} ».",
+        "whether SIRET {siret} is public comes from the SIRENE register (STR-6): it says"
+        " “{public}”.",
+    ),
+    "ops1.bad_row": (
+        "Ligne {line}, colonne « {column} » : {error}",
+        "Line {line}, column “{column}”: {error}",
+    ),
+    "ops1.bad_line": ("Ligne {line} : {error}", "Line {line}: {error}"),
+    "ops1.refused": (
+        "Import de {file} refusé : {failed} ligne(s) en échec, rien n'a été écrit (OPS-1,"
+        " tout ou rien) ; sans elles : {created} création(s), {updated} mise(s) à jour,"
+        " {unchanged} inchangé(s).",
+        "Import of {file} refused: {failed} row(s) failed, nothing was written (OPS-1, all or"
+        " nothing); without them: {created} created, {updated} updated, {unchanged}"
+        " unchanged.",
+    ),
+    "pub1.structure_needed": (
+        "un correspondant ne charge que des comptes de structures publiques de ses"
+        " départements (PUB-1) : renseignez la structure.",
+        "a correspondent only loads accounts of public structures of their departments"
+        " (PUB-1): fill in the structure.",
+    ),
+    "done.bulk_imported": (
+        "Import de {file} ({kind}) : {created} créé(s), {updated} mis à jour, {unchanged}"
+        " inchangé(s), {failed} en échec, en {seconds} s (OPS-1).",
+        "Import of {file} ({kind}): {created} created, {updated} updated, {unchanged}"
+        " unchanged, {failed} failed, in {seconds} s (OPS-1).",
+    ),
+    "done.bulk_dry_run": (
+        "Essai à blanc de {file} ({kind}) : {created} à créer, {updated} à mettre à jour,"
+        " {unchanged} inchangé(s), {failed} en échec ; rien n'a été écrit (OPS-1).",
+        "Dry run of {file} ({kind}): {created} to create, {updated} to update, {unchanged}"
+        " unchanged, {failed} failed; nothing was written (OPS-1).",
+    ),
+    "done.bulk_exported": (
+        "{count} ligne(s) exportée(s) ({kind}, OPS-2).",
+        "{count} row(s) exported ({kind}, OPS-2).",
+    ),
+    "ops2.kind_unknown": (
+        "Export inconnu « {kind} » (OPS-2) : choisissez parmi {kinds}.",
+        "Unknown export “{kind}” (OPS-2): choose among {kinds}.",
+    ),
+    "ops2.format_unknown": (
+        "Format d'export inconnu « {format} » (OPS-2) : {formats}.",
+        "Unknown export format “{format}” (OPS-2): {formats}.",
+    ),
+    "progress.bulk_rows": ("Lignes du flux", "Flow rows"),
+    "sec1.control_character": (
+        "Le champ {field} contient un caractère de contrôle ou invisible ({code}) (SEC-1).",
+        "The {field} field holds a control or invisible character ({code}) (SEC-1).",
+    ),
 }
 
 
@@ -1123,6 +1397,10 @@ def message(key: str, lang: str | None = None, **params: Any) -> str:
     index = 1 if (lang or current()) == "en" else 0
     if "field" in params and params["field"] in FIELDS:
         params["field"] = FIELDS[params["field"]][index]
+    if "fields" in params and isinstance(params["fields"], list):
+        names = ", ".join(FIELDS[f][index] if f in FIELDS else f for f in params["fields"])
+        missing = " (manquants : {})" if index == 0 else " (missing: {})"
+        params["fields"] = missing.format(names) if names else ""
     if "rules" in params and isinstance(params["rules"], list):
         params["rules"] = ", ".join(PASSWORD_RULES[r][index] for r in params["rules"])
     template = MESSAGES.get(key, (key, key))[index]

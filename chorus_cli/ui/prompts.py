@@ -48,3 +48,22 @@ def password(password_stdin: bool, key: str = "prompt.password") -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return ask(key, secret=True) or ""
+
+
+YES = frozenset({"o", "oui", "y", "yes"})
+
+
+def confirm(key: str, **params: object) -> bool:
+    """A yes/no question (default no): ``[o/N]`` at a terminal, one line from a pipe."""
+    from chorus_cli.ui.i18n import message
+
+    hint = "[o/N]" if _fr() else "[y/N]"
+    question = f"{message(key, **params)} {hint}"
+    if sys.stdin.isatty():
+        print(f"{question} ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline()
+    else:
+        answer = sys.stdin.readline()
+        if answer == "":
+            raise BadInput("input.missing_answer", prompt=question)
+    return answer.strip().lower() in YES

@@ -32,7 +32,7 @@ class EmailCode:
         throttle.spend(uow, account.login_email, kind="code", limit=throttle.CODE_LIMIT)
         code = new_code()
         challenge.code_hash = _code_hash(attempt, code)
-        notices.send(uow, "login_code", account.login_email, account.language, code=code)
+        notices.notify(uow, account, "login_code", to=account.login_email, code=code)
 
     def verify(
         self,

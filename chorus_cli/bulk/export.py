@@ -1,0 +1,317 @@
+"""``chorus bulk export`` (OPS-2): accounts, structures, attachments or habilitations as
+CSV or JSON Lines, streamed: rows are written as the store yields them, so memory stays
+flat whatever the size. The fields are those of the JSON of the matching ``show`` (or
+listing), so an export re-imports as it is (``unchanged N``).
+
+A correspondent sees their departments: the public structures there, the accounts
+attached to one of them, and those accounts' attachments and profiles there.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING, Any
+
+from chorus_cli.bulk.store import Db
+from chorus_cli.domain import authz
+from chorus_cli.domain.errors import BadInput
+
+if TYPE_CHECKING:
+    from chorus_cli.domain.authz import Scope
+    from chorus_cli.store.models import Account
+    from chorus_cli.store.uow import UnitOfWork
+
+KINDS = ("accounts", "structures", "attachments", "habilitations")
+FORMATS = ("csv", "jsonl")
+
+ACCOUNT_FIELDS = (
+    "login_email",
+    "contact_email",
+    "first_name",
+    "last_name",
+    "phone",
+    "status",
+    "workplace_address",
+    "biography",
+    "language",
+    "created_at",
+    "activated_at",
+    "to_complete",
+)
+STRUCTURE_FIELDS = (
+    "id_type",
+    "identifier",
+    "raison_sociale",
+    "label",
+    "status",
+    "non_diffusible",
+    "address",
+    "primary_manager",
+    "email",
+    "phone",
+    "public",
+    "helios",
+    "services",
+    "created_at",
+    "refusal_reason",
+)
+ATTACHMENT_FIELDS = (
+    "login_email",
+    "structure",
+    "services",
+    "raison_sociale",
+    "role",
+    "scope",
+    "status",
+    "attached_at",
+)
+HABILITATION_FIELDS = (
+    "login_email",
+    "structure",
+    "service",
+    "application",
+    "level",
+    "raison_sociale",
+    "domain",
+    "profile",
+    "granted_at",
+)
+FIELDS = {
+    "accounts": ACCOUNT_FIELDS,
+    "structures": STRUCTURE_FIELDS,
+    "attachments": ATTACHMENT_FIELDS,
+    "habilitations": HABILITATION_FIELDS,
+}
+
+
+def department_sql(postal_code: str) -> str:
+    """``structures.department`` in SQL, portable: ``75008`` → ``75``, ``20090`` → ``2A``,
+    ``97411`` → ``974`` (other codes give text no department list holds)."""
+    return (
+        f"CASE WHEN {postal_code} LIKE '97%' THEN substr({postal_code}, 1, 3)"
+        f" WHEN {postal_code} LIKE '20%' THEN"
+        f" (CASE WHEN {postal_code} < '20200' THEN '2A' ELSE '2B' END)"
+        f" ELSE substr({postal_code}, 1, 2) END"
+    )
+
+
+def _in_scope(db: Db, scope: Scope, alias: str) -> tuple[str, list[Any]]:
+    """A WHERE condition keeping the structures ``alias`` of the scope."""
+    if scope.departments is None:
+        return "1 = 1", []
+    departments = sorted(scope.departments)
+    marks = ", ".join("?" * len(departments))
+    condition = f"{alias}.public = ? AND {department_sql(alias + '.postal_code')} IN ({marks})"
+    return condition, [db.flag(True), *departments]
+
+
+class _Times:
+    """Times as the JSON shows them (``iso``), from what each engine returns."""
+
+    def __init__(self, db: Db) -> None:
+        self.sqlite = db.sqlite
+
+    def __call__(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{value[:10]}T{value[11:19]}Z"  # SQLite: '2026-12-01 18:49:46.000000'
+
+
+def _accounts(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
+    time = _Times(db)
+    where, params = "1 = 1", []
+    if not scope.everywhere:
+        inside, params = _in_scope(db, scope, "s")
+        where = (
+            "EXISTS (SELECT 1 FROM attachment a JOIN structure s ON s.id = a.structure_id"
+            f" WHERE a.account_id = account.id AND {inside})"
+        )
+    sql = (
+        "SELECT login_email, contact_email, first_name, last_name, phone,"
+        " CASE WHEN status = 'active' AND locked_until > ? THEN 'locked' ELSE status END,"
+        " workplace_address, biography, language, created_at, activated_at, to_complete"
+        f" FROM account WHERE {where} ORDER BY id"
+    )
+    for row in db.stream(sql, [db.time(now), *params]):
+        yield {
+            **dict(zip(ACCOUNT_FIELDS[:9], row[:9], strict=True)),
+            "created_at": time(row[9]),
+            "activated_at": time(row[10]),
+            "to_complete": bool(row[11]),
+        }
+
+
+def _merged(
+    db: Db, rows_sql: str, rows_params: list[Any], children_sql: str, children_params: list[Any]
+) -> Iterator[tuple[tuple, list[tuple]]]:
+    """Each row with its children, both streams ordered by the same key (first column):
+    services of structures, services of attachments, without a query per row."""
+    children = db.stream(children_sql, children_params, name="chorus_children")
+    pending = next(children, None)
+    for row in db.stream(rows_sql, rows_params):
+        mine = []
+        while pending is not None and pending[0] < row[0]:
+            pending = next(children, None)
+        while pending is not None and pending[0] == row[0]:
+            mine.append(pending)
+            pending = next(children, None)
+        yield row, mine
+
+
+def _structures(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
+    time = _Times(db)
+    where, params = _in_scope(db, scope, "s")
+    rows_sql = (
+        "SELECT s.id, s.id_type, s.identifier, s.raison_sociale, s.label, s.status,"
+        " s.non_diffusible, s.address, s.postal_code, s.commune, s.country, m.login_email,"
+        " s.email, s.phone, s.public, s.helios, s.created_at, s.refusal_reason"
+        " FROM structure s LEFT JOIN account m ON m.id = s.primary_manager_id"
+        f" WHERE {where} ORDER BY s.id"
+    )
+    children_sql = (
+        "SELECT v.structure_id, v.code, v.label, v.active FROM service v"
+        f" JOIN structure s ON s.id = v.structure_id WHERE {where}"
+        " ORDER BY v.structure_id, v.code"
+    )
+    for row, services in _merged(db, rows_sql, params, children_sql, params):
+        hidden = bool(row[6])
+        address = None
+        if not hidden and (row[7] or row[8]):
+            address = {
+                "lines": row[7].split("\n") if row[7] else [],
+                "postal_code": row[8],
+                "commune": row[9],
+                "country": row[10],
+            }
+        yield {
+            "id_type": row[1],
+            "identifier": row[2],
+            "raison_sociale": row[3],
+            "label": row[4],
+            "status": row[5],
+            "non_diffusible": hidden,
+            "address": address,
+            "primary_manager": row[11],
+            "email": row[12],
+            "phone": row[13],
+            "public": bool(row[14]),
+            "helios": bool(row[15]),
+            "services": [
+                {"code": code, "label": label, "active": bool(active)}
+                for _id, code, label, active in services
+            ],
+            "created_at": time(row[16]),
+            "refusal_reason": row[17],
+        }
+
+
+def _attachments(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
+    time = _Times(db)
+    where, params = _in_scope(db, scope, "s")
+    # One key for the merge: an attachment's (account, structure) as one number.
+    key = "(a.account_id * 4294967296 + a.structure_id)"
+    rows_sql = (
+        f"SELECT {key}, acc.login_email, s.identifier, s.raison_sociale, s.primary_manager_id,"
+        " acc.id, s.status, a.created_at FROM attachment a"
+        " JOIN account acc ON acc.id = a.account_id JOIN structure s ON s.id = a.structure_id"
+        f" WHERE {where} ORDER BY 1"
+    )
+    children_sql = (
+        f"SELECT {key.replace('a.', 'x.')}, v.code FROM service_attachment x"
+        " JOIN service v ON v.id = x.service_id JOIN structure s ON s.id = x.structure_id"
+        f" WHERE {where} ORDER BY 1, v.code"
+    )
+    for row, services in _merged(db, rows_sql, params, children_sql, params):
+        codes = [code for _key, code in services]
+        yield {
+            "login_email": row[1],
+            "structure": row[2],
+            "services": codes,
+            "raison_sociale": row[3],
+            "role": "primary" if row[4] == row[5] else "member",
+            "scope": "services" if codes else "structure",
+            "status": row[6],
+            "attached_at": time(row[7]),
+        }
+
+
+def _habilitations(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
+    from chorus_cli.domain import catalogue
+
+    time = _Times(db)
+    where, params = _in_scope(db, scope, "s")
+    # Only the profiles of attached holders give rights (authz.attached_profiles).
+    sql = (
+        "SELECT acc.login_email, s.identifier, v.code, h.application, h.level,"
+        " s.raison_sociale, h.granted_at FROM habilitation h"
+        " JOIN attachment a ON a.account_id = h.account_id AND a.structure_id = h.structure_id"
+        " JOIN account acc ON acc.id = h.account_id JOIN structure s ON s.id = h.structure_id"
+        " LEFT JOIN service v ON v.id = h.service_id"
+        f" WHERE {where} ORDER BY h.account_id, h.structure_id, h.service_id, h.id"
+    )
+    for login, identifier, service, application, level, name, granted in db.stream(sql, params):
+        yield {
+            "login_email": login,
+            "structure": identifier,
+            "service": service,
+            "application": application,
+            "level": level,
+            "raison_sociale": name,
+            "domain": catalogue.domain(application),
+            "profile": catalogue.profile_label(application, level),
+            "granted_at": time(granted),
+        }
+
+
+READERS: dict[str, Callable[[Db, Scope, datetime], Iterator[dict[str, Any]]]] = {
+    "accounts": _accounts,
+    "structures": _structures,
+    "attachments": _attachments,
+    "habilitations": _habilitations,
+}
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: lists of codes comma-joined, an address on one line, flags as words."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(v["code"] if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, dict):  # an address
+        place = " ".join(filter(None, (value.get("postal_code"), value.get("commune"))))
+        return ", ".join(filter(None, (*value["lines"], place, value.get("country"))))
+    return value
+
+
+def export(uow: UnitOfWork, actor: Account, kind: str, fmt: str, out: IO[str]) -> int:
+    """OPS-2: write every row the actor may see to ``out``; returns how many. A CSV has
+    its header even with no row."""
+    if kind not in KINDS:
+        raise BadInput("ops2.kind_unknown", kind=kind, kinds=", ".join(KINDS))
+    if fmt not in FORMATS:
+        raise BadInput("ops2.format_unknown", format=fmt, formats=", ".join(FORMATS))
+    scope = authz.flow_scope(uow, actor)
+    uow.commit()  # the export reads in a transaction of its own, holding no write lock
+    db = Db(uow, read_only=True)
+    rows = READERS[kind](db, scope, uow.clock.now())
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(FIELDS[kind])
+        for row in rows:
+            writer.writerow([_csv_cell(v) for v in row.values()])
+            count += 1
+        return count
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    for row in rows:
+        out.write(dumps(row))
+        out.write("\n")
+        count += 1
+    return count

@@ -1,0 +1,231 @@
+"""Flow files as people and management software write them (OPS-1), streamed.
+
+- CSV with ``,`` or ``;`` (or a tab) between fields, found from the header line; a
+  header line is required.
+- UTF-8, with or without a BOM, or cp1252 (Excel for French Windows): the first line
+  holding a non-ASCII byte decides. A later line that does not decode names its number.
+- JSON Lines (``.jsonl``/``.ndjson``, or a file whose first character is ``{``): one
+  object per line.
+
+The file is read line by line in binary and decoded one line at a time, so a 1 GB flow
+costs the memory of one line; ``position()`` says how far the reading got, for the
+progress bar. Lines are numbered as an editor numbers them (the header is line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from chorus_cli.domain.errors import BadInput
+
+SNIFF_BYTES = 64 * 1024
+BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+DELIMITERS = (";", ",", "\t")
+
+
+@dataclass
+class RawRow:
+    """One record of the file: its first line, the values by the file's column names, or
+    why the line cannot be read as a record (a message key and its parameters)."""
+
+    line: int
+    values: dict[str, Any]
+    error: tuple[str, dict[str, Any]] | None = None
+
+
+class _Decoder:
+    """UTF-8 or cp1252, decided by the first line that is not plain ASCII."""
+
+    def __init__(self, display: str, encoding: str | None = None) -> None:
+        self.display = display
+        self.encoding = encoding
+
+    def __call__(self, data: bytes, line: int) -> str:
+        if data.isascii():
+            return data.decode("ascii")
+        if self.encoding is None:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.encoding = "cp1252"
+            else:
+                self.encoding = "utf-8"
+                return text
+        try:
+            return data.decode(self.encoding)
+        except UnicodeDecodeError:
+            key = "ops1.not_utf8" if self.encoding == "utf-8" else "ops1.not_text"
+            raise BadInput(key, file=self.display, line=line) from None
+
+
+@dataclass
+class FlowFile:
+    """An open flow file: its format, and for CSV its delimiter and header."""
+
+    path: Path
+    format: str  # csv | jsonl
+    size: int
+    delimiter: str = ","
+    header: list[str] = field(default_factory=list)
+    _handle: IO[bytes] | None = None
+    _decoder: _Decoder | None = None
+
+    @property
+    def display(self) -> str:
+        return self.path.name
+
+    @property
+    def encoding(self) -> str:
+        """What the file turned out to be (plain ASCII reads as UTF-8)."""
+        found = self._decoder.encoding if self._decoder else None
+        return found or "utf-8"
+
+    def position(self) -> int:
+        """Bytes read so far."""
+        try:
+            return self._handle.tell() if self._handle else 0
+        except (OSError, ValueError):
+            return 0
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+    def __enter__(self) -> FlowFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- lines -------------------------------------------------------------------
+
+    def _lines(self) -> Iterator[tuple[int, str]]:
+        """Every physical line from the second (the header is read by ``open``) for CSV,
+        from the first for JSON Lines, decoded; a NUL byte means a binary file."""
+        assert self._handle is not None and self._decoder is not None
+        number = 1 if self.format == "csv" else 0
+        for data in self._handle:
+            number += 1
+            if number == 1 and data.startswith(BOM):
+                data = data[len(BOM) :]
+            if b"\0" in data:
+                raise BadInput("ops1.binary", file=self.display, line=number)
+            yield number, self._decoder(data, number)
+
+    def rows(self) -> Iterator[RawRow]:
+        """The records, blank lines skipped, in file order."""
+        if self.format == "jsonl":
+            yield from self._json_rows()
+        else:
+            yield from self._csv_rows()
+
+    def _json_rows(self) -> Iterator[RawRow]:
+        for number, text in self._lines():
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield RawRow(number, {}, ("ops1.bad_json", {"reason": exc.msg}))
+                continue
+            if not isinstance(value, dict):
+                yield RawRow(number, {}, ("ops1.not_object", {"type": type(value).__name__}))
+                continue
+            yield RawRow(number, value)
+
+    def _csv_rows(self) -> Iterator[RawRow]:
+        numbered = self._lines()
+        starts: list[int] = []
+
+        def text() -> Iterator[str]:
+            for number, line in numbered:
+                starts.append(number)
+                yield line
+
+        reader = csv.reader(text(), delimiter=self.delimiter)
+        width = len(self.header)
+        while True:
+            starts.clear()
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a quoted field never closed: the file ends here
+                yield RawRow(starts[0] if starts else 0, {}, ("ops1.bad_csv", {"reason": str(exc)}))
+                return
+            line = starts[0] if starts else 0
+            if not any(value.strip() for value in record):
+                continue  # a blank line, or only separators
+            if len(record) > width and any(v.strip() for v in record[width:]):
+                yield RawRow(
+                    line, {}, ("ops1.too_many_fields", {"count": len(record), "expected": width})
+                )
+                continue
+            yield RawRow(line, dict(zip(self.header, record, strict=False)))
+
+
+def open_flow(path: str | Path) -> FlowFile:
+    """Open a flow file and find its format (and for CSV, delimiter and header).
+
+    BadInput (exit 2), naming the file, when it is missing, empty, binary, UTF-16, a JSON
+    array, or has no header line.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise BadInput("ops1.file_missing", path=str(path))
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  (closed by FlowFile)
+    except OSError as exc:
+        raise BadInput("ops1.file_unreadable", path=str(path), reason=exc.strerror) from None
+    try:
+        return _sniff(path, handle)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _sniff(path: Path, handle: IO[bytes]) -> FlowFile:
+    display = path.name
+    sample = handle.read(SNIFF_BYTES)
+    handle.seek(0)
+    if sample.startswith(UTF16_BOMS):
+        raise BadInput("ops1.utf16", file=display)
+    if b"\0" in sample:
+        raise BadInput(
+            "ops1.binary", file=display, line=sample[: sample.index(b"\0")].count(b"\n") + 1
+        )
+    body = sample[len(BOM) :] if sample.startswith(BOM) else sample
+    if not body.strip():
+        raise BadInput("ops1.empty", file=display)
+    first = body.lstrip()[:1]
+    decoder = _Decoder(display, "utf-8" if sample.startswith(BOM) else None)
+    size = path.stat().st_size
+    if first == b"[":
+        raise BadInput("ops1.json_array", file=display)
+    if path.suffix.lower() in JSONL_SUFFIXES or first == b"{":
+        return FlowFile(path, "jsonl", size, _handle=handle, _decoder=decoder)
+
+    header_bytes = handle.readline()
+    if header_bytes.startswith(BOM):
+        header_bytes = header_bytes[len(BOM) :]
+    header_text = decoder(header_bytes, 1)
+    delimiter = max(DELIMITERS, key=lambda d: (header_text.count(d), d == ","))
+    if header_text.count(delimiter) == 0:
+        delimiter = ","
+    try:
+        header = next(csv.reader([header_text], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        raise BadInput("ops1.no_header", file=display) from None
+    header = [name.strip() for name in header]
+    if not any(header):
+        raise BadInput("ops1.no_header", file=display)
+    return FlowFile(
+        path, "csv", size, delimiter=delimiter, header=header, _handle=handle, _decoder=decoder
+    )

@@ -1,0 +1,229 @@
+"""The use cases behind ``chorus bulk``: import a flow (OPS-1, PUB-2), export (OPS-2).
+
+An import streams the file in chunks of ``CHUNK`` rows: each chunk's rows are checked on
+their own (``validate``; in a second process for a big file, so both cores work), then
+decided and written set-based (``load``), all in the command's one transaction. Every
+bad row is reported with its line, column and rule; the command commits only when none
+is (all or nothing) and never for ``--dry-run``, so a refused import leaves the store as
+it was, mails and audit included.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.bulk import columns as columns_module
+from chorus_cli.bulk.reader import FlowFile, RawRow, open_flow
+from chorus_cli.bulk.validate import Checked, RowError, check_chunk
+from chorus_cli.domain import authz
+from chorus_cli.domain.errors import BadInput
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Account
+    from chorus_cli.store.uow import UnitOfWork
+
+CHUNK = 2_000
+# A file this big is checked in a worker process while this one writes; a small one is
+# not worth the fork.
+PARALLEL_BYTES = 512 * 1024
+AHEAD = 2  # chunks checked in advance: memory stays a few chunks, whatever the file
+
+# (bytes read, bytes in all)
+Progress = Callable[[int, int], None]
+
+_RULE = re.compile(r"^(acc|auth|str|att|hab|mfa|la|set|pub|ops|sec)(\d+)\.")
+
+
+def rule_of(key: str) -> str:
+    """The rule a message key names: ``acc1.email_invalid`` → ``ACC-1`` (else OPS-1)."""
+    found = _RULE.match(key)
+    return f"{found.group(1).upper()}-{found.group(2)}" if found else "OPS-1"
+
+
+@dataclass
+class ImportSummary:
+    kind: str
+    file: str
+    format: str
+    encoding: str
+    delimiter: str | None
+    dry_run: bool
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    denied: bool = False  # some row was outside the actor's scope (PUB-1): exit 4
+    unknown_columns: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    @property
+    def written(self) -> bool:
+        return self.ok and not self.dry_run
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("errors")
+        data["written"] = self.written
+        return data
+
+
+def _raw_values(
+    kind: str, flow: FlowFile, names: dict[str, str], unknown: dict[str, None]
+) -> Iterator[tuple[int, dict[str, Any], RowError | None]]:
+    """The file's records as (line, values by field, error): CSV through its header's
+    columns; JSON Lines key by key (an unknown key is collected, once)."""
+    if flow.format == "csv":
+        mapping = columns_module.resolve(kind, flow.header, flow.display)
+        names.update({f: c for c, f in mapping.fields.items()})
+        unknown.update(dict.fromkeys(mapping.unknown))
+        pairs = list(mapping.fields.items())
+        for raw in flow.rows():
+            if raw.error is not None:
+                yield raw.line, {}, RowError(raw.line, None, *raw.error)
+                continue
+            yield raw.line, {f: raw.values.get(c, "") for c, f in pairs}, None
+        return
+    fields: dict[str, str | None] = {}
+    for raw in flow.rows():
+        yield _json_values(kind, raw, fields, names, unknown)
+
+
+def _json_values(
+    kind: str,
+    raw: RawRow,
+    fields: dict[str, str | None],
+    names: dict[str, str],
+    unknown: dict[str, None],
+) -> tuple[int, dict[str, Any], RowError | None]:
+    if raw.error is not None:
+        return raw.line, {}, RowError(raw.line, None, *raw.error)
+    values: dict[str, Any] = {}
+    for key, value in raw.values.items():
+        if key not in fields:
+            fields[key] = columns_module.field_of(kind, key)
+            if fields[key] is None and not columns_module.exported_only(kind, key):
+                unknown[key] = None
+            elif fields[key] is not None:
+                names.setdefault(fields[key], key)
+        name = fields[key]
+        if name is not None:
+            if name in values:
+                error = BadInput("ops1.duplicate_key", field=name, key=key)
+                return raw.line, {}, RowError(raw.line, key, error.key, error.params)
+            values[name] = value
+    return raw.line, values, None
+
+
+def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _checked(
+    kind: str, chunks: Iterator[list[Any]], names: dict[str, str], parallel: bool
+) -> Iterator[list[Checked]]:
+    """Each chunk checked on its own, in order: here, or in one worker process that
+    stays ``AHEAD`` chunks in front while this process writes."""
+    if not parallel:
+        for chunk in chunks:
+            yield check_chunk(kind, chunk, names)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the worker starts with this process' modules; it touches no connection.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
+        waiting: deque[Any] = deque()
+        for chunk in chunks:
+            waiting.append(pool.submit(check_chunk, kind, chunk, dict(names)))
+            if len(waiting) > AHEAD:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+
+
+def import_file(
+    uow: UnitOfWork,
+    actor: Account,
+    path: str | Path,
+    kind: str,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """OPS-1: load a flow of accounts, structures or attachments.
+
+    Who: admin and support, anything; a correspondent, rows on public structures of
+    their departments (a row outside: exit 4). The whole file is read and every row
+    checked, whatever the errors; the caller commits only a summary that is ``ok``
+    (and not ``dry_run``): one bad row and nothing is written.
+    """
+    from chorus_cli.bulk.load import LOADERS
+
+    started = time.perf_counter()
+    scope = authz.flow_scope(uow, actor)
+    if kind not in columns_module.KINDS:
+        raise BadInput("ops1.kind_unknown", kind=kind, kinds=", ".join(columns_module.KINDS))
+    with open_flow(path) as flow:
+        names: dict[str, str] = {}
+        unknown: dict[str, None] = {}
+        rows = _raw_values(kind, flow, names, unknown)
+        first = next(rows, None)  # reads the header: a missing column stops here
+        if first is None:
+            raise BadInput("ops1.no_rows", file=flow.display)
+        summary = ImportSummary(
+            kind,
+            flow.display,
+            flow.format,
+            "",
+            flow.delimiter if flow.format == "csv" else None,
+            dry_run,
+        )
+        loader = LOADERS[kind](uow, actor, scope, flow.display)
+        loader.names = names
+
+        def all_rows() -> Iterator[Any]:
+            yield first
+            yield from rows
+
+        parallel = flow.size >= PARALLEL_BYTES
+        for chunk in _checked(kind, _chunks(all_rows(), CHUNK), names, parallel):
+            loader.load(chunk)
+            if progress is not None:
+                progress(flow.position(), flow.size)
+        summary.encoding = flow.encoding
+    counts = loader.counts
+    summary.created, summary.updated = counts.created, counts.updated
+    summary.unchanged, summary.failed = counts.unchanged, counts.failed
+    summary.denied = counts.denied
+    summary.errors = sorted(counts.errors, key=lambda e: e.line)
+    summary.unknown_columns = list(unknown)
+    summary.seconds = round(time.perf_counter() - started, 2)
+    uow.audit(
+        actor.login_email,
+        "bulk.import",
+        summary.file,
+        kind=kind,
+        created=summary.created,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+    )
+    return summary

@@ -1,0 +1,143 @@
+"""Raw, set-based access to the store for the bulk paths (OPS-1, OPS-2).
+
+Through the unit of work's own connection, so an import stays one transaction that a
+refusal rolls back whole; no ORM object and no statement compilation per row: lookups
+are one ``IN (...)`` query per chunk of rows, inserts one ``executemany`` (SQLite) or
+``COPY`` (PostgreSQL) per table and chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chorus_cli.store.uow import UnitOfWork
+
+
+def quote(name: str) -> str:
+    return f'"{name}"'
+
+
+class Db:
+    """The unit of work's DBAPI connection, with the few operations bulk work needs.
+
+    SQL is written with ``?`` placeholders, turned into ``%s`` for psycopg.
+    """
+
+    def __init__(self, uow: UnitOfWork, read_only: bool = False) -> None:
+        from sqlalchemy import DateTime
+
+        connection = uow.reading() if read_only else uow.session.connection()
+        self.dialect = connection.dialect
+        self.sqlite = self.dialect.name == "sqlite"
+        self.raw = connection.connection.driver_connection
+        # Times as SQLAlchemy itself stores them (SQLite: text in its own format).
+        kind = DateTime(timezone=True).dialect_impl(self.dialect)
+        self._time = kind.bind_processor(self.dialect) or (lambda value: value)
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.sqlite else sql.replace("?", "%s")
+
+    def time(self, value: datetime | None) -> Any:
+        from datetime import UTC
+
+        return None if value is None else self._time(value.astimezone(UTC))
+
+    def flag(self, value: bool) -> Any:
+        return int(value) if self.sqlite else bool(value)
+
+    @staticmethod
+    def marks(count: int) -> str:
+        return ", ".join("?" * count)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(self._sql(sql), tuple(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def where_in(self, sql: str, values: Iterable[Any], *before: Any) -> list[tuple[Any, ...]]:
+        """``sql`` with ``{in}`` replaced by ``(?, ?, ...)`` for ``values`` (none: no rows)."""
+        values = list(values)
+        if not values:
+            return []
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 900):  # well under every engine's limit
+            part = values[start : start + 900]
+            found += self.rows(sql.replace("{in}", f"({self.marks(len(part))})"), [*before, *part])
+        return found
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(self._sql(sql), tuple(params))
+        finally:
+            cursor.close()
+
+    def many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(self._sql(sql), rows)
+        finally:
+            cursor.close()
+
+    def insert(self, table: str, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
+        """Append rows: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+        if not rows:
+            return
+        names = ", ".join(quote(c) for c in columns)
+        if self.sqlite:
+            self.many(
+                f"INSERT INTO {quote(table)} ({names}) VALUES ({self.marks(len(columns))})", rows
+            )
+            return
+        cursor = self.raw.cursor()
+        try:
+            with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
+    def next_ids(self, table: str, count: int) -> list[int]:
+        """``count`` fresh primary keys for ``table``, taken before the rows are written
+        (the rows that reference them go in the same chunk). SQLite: this transaction
+        holds the write lock, so nobody else takes one meanwhile; PostgreSQL: from the
+        table's sequence."""
+        if count <= 0:
+            return []
+        if self.sqlite:
+            (top,) = self.rows(f"SELECT coalesce(max(id), 0) FROM {quote(table)}")[0]
+            return list(range(top + 1, top + 1 + count))
+        found = self.rows(
+            "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)",
+            (table, count),
+        )
+        return [row[0] for row in found]
+
+    def stream(
+        self, sql: str, params: Sequence[Any] = (), size: int = 2000, name: str = "chorus_rows"
+    ) -> Iterator[tuple]:
+        """Rows as they are read (a server-side cursor on PostgreSQL): memory stays flat.
+        Two streams read at once need two names."""
+        if self.sqlite:
+            cursor = self.raw.cursor()
+            cursor.arraysize = size
+        else:
+            cursor = self.raw.cursor(name=name)
+            cursor.itersize = size
+        try:
+            cursor.execute(self._sql(sql), tuple(params))
+            while True:
+                batch = cursor.fetchmany(size)
+                if not batch:
+                    return
+                yield from batch
+        finally:
+            cursor.close()

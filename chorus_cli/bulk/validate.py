@@ -1,0 +1,235 @@
+"""Checking each row of a flow on its own (OPS-1): the rules of the single commands, with
+no store. Pure functions over plain data, so chunks of rows can be checked in a second
+process while the first one writes (the 100,000-row import uses both cores).
+
+What needs the store (does the structure exist? is the login taken?) is the loader's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from chorus_cli.domain.errors import BadInput
+
+TRUE = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x"})
+FALSE = frozenset({"0", "false", "faux", "non", "no", "n", ""})
+SERVICE_SPLIT = re.compile(r"[\s,;|]+")
+LANGUAGES = ("fr", "en")
+ADDRESS_MAX = 500
+BIOGRAPHY_MAX = 2000
+
+
+@dataclass
+class RowError:
+    """A bad row: its line, the column (as the file names it), the message key and its
+    parameters (the key names the rule: ``acc1.email_invalid`` is ACC-1)."""
+
+    line: int
+    column: str | None
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Checked:
+    """A row after its own checks: the clean values by field, or its errors."""
+
+    line: int
+    values: dict[str, Any]
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- values ------------------------------------------------------------------------
+
+
+def _str(value: Any) -> str | None:
+    """A cell as text: stripped, None when empty. JSON numbers read as their digits."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        raise BadInput("ops1.value_not_text")
+    value = value.strip()
+    return value or None
+
+
+def boolean(value: Any) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return value
+    text = (_str(value) or "").lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise BadInput("ops1.not_boolean", value=str(value))
+
+
+def service_codes(value: Any) -> list[str]:
+    """``ACHATS, RH`` or ``ACHATS|RH`` (or a JSON list) → ``["ACHATS", "RH"]``."""
+    from chorus_cli.domain.structures import normalise_code
+
+    if isinstance(value, list):
+        parts = [_str(v) or "" for v in value]
+    else:
+        parts = SERVICE_SPLIT.split(_str(value) or "")
+    return list(dict.fromkeys(normalise_code(p) for p in parts if p))
+
+
+def _text(value: Any, field: str, limit: int, multiline: bool = False) -> str | None:
+    from chorus_cli.domain import text
+
+    value = _str(value)
+    if value is None:
+        return None
+    text.check(value, field, multiline)
+    if len(value) > limit:
+        raise BadInput("field.too_long", field=field, max=limit)
+    return value
+
+
+def _email(value: Any, field: str) -> str | None:
+    from chorus_cli.domain.accounts import normalise_email
+
+    value = _str(value)
+    return normalise_email(value, field) if value else None
+
+
+def _structure_ref(value: Any) -> str | None:
+    """A structure named by its identifier (any accepted spelling): the loader finds it."""
+    from chorus_cli.domain import identifiers
+
+    value = _str(value)
+    if value is None:
+        return None
+    if not identifiers.candidates(value):
+        raise BadInput("ops1.structure_invalid", value=value)
+    return value
+
+
+# --- each kind's fields -------------------------------------------------------------
+
+
+def _account_fields() -> dict[str, Any]:
+    from chorus_cli.domain.accounts import normalise_name, normalise_phone
+
+    return {
+        "login_email": lambda v: _email(v, "login_email"),
+        "last_name": lambda v: normalise_name(_text(v, "last_name", 10_000), "last_name"),
+        "first_name": lambda v: normalise_name(_text(v, "first_name", 10_000), "first_name"),
+        "phone": lambda v: normalise_phone(_str(v)),
+        "contact_email": lambda v: _email(v, "contact_email"),
+        "workplace_address": lambda v: _text(v, "workplace_address", ADDRESS_MAX, True),
+        "biography": lambda v: _text(v, "biography", BIOGRAPHY_MAX, True),
+        "language": _language,
+        "structure": _structure_ref,
+        "services": service_codes,
+    }
+
+
+def _language(value: Any) -> str | None:
+    text = (_str(value) or "").lower()
+    if text and text not in LANGUAGES:
+        raise BadInput("ops1.language_invalid", value=text, languages=", ".join(LANGUAGES))
+    return text or None
+
+
+def _structure_fields() -> dict[str, Any]:
+    from chorus_cli.domain import structures
+
+    return {
+        "id_type": lambda v: _id_type(v),
+        "identifier": _str,  # checked with its type, below
+        "raison_sociale": lambda v: _text(v, "raison_sociale", structures.TEXT_MAX),
+        "label": lambda v: _text(v, "label", structures.TEXT_MAX),
+        "email": lambda v: structures._email(_str(v)),
+        "phone": lambda v: structures._phone(_str(v)),
+        "public": boolean,
+        "helios": boolean,
+        "primary_manager": lambda v: _email(v, "primary_manager"),
+    }
+
+
+def _id_type(value: Any) -> str:
+    from chorus_cli.domain import identifiers
+
+    text = _str(value)
+    return identifiers.normalise_type(text) if text else "SIRET"
+
+
+def _attachment_fields() -> dict[str, Any]:
+    return {
+        "login_email": lambda v: _email(v, "login_email"),
+        "structure": _structure_ref,
+        "services": service_codes,
+    }
+
+
+_FIELDS: dict[str, dict[str, Any]] = {}
+
+
+def fields_of(kind: str) -> dict[str, Any]:
+    if kind not in _FIELDS:
+        maker = {
+            "accounts": _account_fields,
+            "structures": _structure_fields,
+            "attachments": _attachment_fields,
+        }[kind]
+        _FIELDS[kind] = maker()
+    return _FIELDS[kind]
+
+
+MANDATORY = {
+    "accounts": ("login_email", "last_name", "first_name"),
+    "structures": ("identifier",),
+    "attachments": ("login_email", "structure"),
+}
+
+
+def check_row(kind: str, line: int, values: dict[str, Any], names: dict[str, str]) -> Checked:
+    """Every field's own rule; every broken one is reported (line, column, rule)."""
+    checks = fields_of(kind)
+    clean: dict[str, Any] = {}
+    errors: list[RowError] = []
+    for name, value in values.items():
+        try:
+            clean[name] = checks[name](value)
+        except BadInput as exc:
+            errors.append(RowError(line, names.get(name, name), exc.key, exc.params))
+    for name in MANDATORY[kind]:
+        if clean.get(name) is None and not any(e.column == names.get(name, name) for e in errors):
+            errors.append(RowError(line, names.get(name, name), "ops1.value_missing"))
+    if kind == "structures":
+        clean["id_type"] = clean.get("id_type") or "SIRET"
+        if clean.get("identifier") and not errors:
+            from chorus_cli.domain import identifiers
+
+            try:
+                clean["identifier"] = identifiers.normalise(clean["id_type"], clean["identifier"])
+            except BadInput as exc:
+                column = names.get("identifier", "identifier")
+                errors.append(RowError(line, column, exc.key, exc.params))
+    if clean.get("services") and not clean.get("structure") and kind == "accounts":
+        errors.append(RowError(line, names.get("services", "services"), "ops1.services_alone"))
+    return Checked(line, clean, errors)
+
+
+def check_chunk(
+    kind: str, rows: list[tuple[int, dict[str, Any], RowError | None]], names: dict[str, str]
+) -> list[Checked]:
+    """A chunk of rows, in order (what the worker process runs)."""
+    out = []
+    for line, values, error in rows:
+        if error is not None:
+            out.append(Checked(line, {}, [error]))
+        else:
+            out.append(check_row(kind, line, values, names))
+    return out

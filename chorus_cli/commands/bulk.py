@@ -1,0 +1,159 @@
+"""chorus bulk: flows of accounts, structures and attachments, in and out (OPS-1, OPS-2)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from chorus_cli.commands._common import (
+    FormatOpt,
+    JsonOpt,
+    current_account,
+    new_group,
+    output_format,
+    unit_of_work,
+)
+
+if TYPE_CHECKING:
+    from chorus_cli.bulk.service import ImportSummary
+
+app = new_group(
+    "bulk",
+    "Flows (OPS-1, OPS-2, PUB-2): import and export accounts, structures, attachments.",
+)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A CSV or JSON Lines file.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", metavar="KIND", help="What the file holds: accounts|structures|attachments."
+        ),
+    ],
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check every row and say what would change; write nothing."),
+    ] = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Load a flow of accounts, structures or attachments (OPS-1, PUB-1, PUB-2).
+
+    CSV with , or ; between fields (found from the header), UTF-8 with or without BOM or
+    cp1252 (Excel), or JSON Lines (.jsonl, .ndjson). Columns are found by name: the JSON
+    field names (login_email, last_name...) or French labels («Adresse e-mail», «Nom»,
+    «Prénom», «Téléphone», «SIRET»...). Every bad row is reported with its line, column
+    and rule (exit 2), and then nothing is written; a re-run of the same file changes
+    nothing (unchanged N); a row that differs from the store updates it. New accounts
+    arrive pending, marked to complete at first login, with their activation mail.
+
+    Who: admin and support; a DGFiP correspondent, rows on public structures of their
+    departments (exit 4 otherwise).
+
+    Example: chorus bulk import agents.csv --kind accounts --dry-run
+    """
+    from chorus_cli.bulk import service
+    from chorus_cli.ui.output import emit
+    from chorus_cli.ui.progress import ProgressBars
+
+    fmt = output_format(fmt, as_json)
+    with unit_of_work() as uow, ProgressBars("bulk_") as bars:
+        actor = current_account(uow)
+
+        def progress(done: int, total: int) -> None:
+            bars("rows", done, total)
+
+        summary = service.import_file(uow, actor, file, kind, dry_run=dry_run, progress=progress)
+        if summary.written:
+            uow.commit()
+    _report(summary)
+    if fmt != "table":
+        emit(_summary_data(summary), fmt if fmt == "json" else "csv")
+    if not summary.ok:
+        from chorus_cli.domain.errors import BadInput, NotAllowed
+
+        error = NotAllowed if summary.denied else BadInput
+        raise error(
+            "ops1.refused",
+            failed=summary.failed,
+            file=summary.file,
+            created=summary.created,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+
+
+def _summary_data(summary: ImportSummary) -> dict:
+    from chorus_cli.bulk.service import rule_of
+    from chorus_cli.ui.i18n import message
+
+    data = summary.as_dict()
+    data["errors"] = [
+        {
+            "line": e.line,
+            "column": e.column,
+            "rule": rule_of(e.key),
+            "message": message(e.key, **e.params),
+        }
+        for e in summary.errors
+    ]
+    return data
+
+
+def _report(summary: ImportSummary) -> None:
+    from chorus_cli.bulk.service import rule_of
+    from chorus_cli.ui.i18n import message
+    from chorus_cli.ui.output import say
+
+    if summary.unknown_columns:
+        say("ops1.unknown_columns", columns=", ".join(summary.unknown_columns))
+    for error in summary.errors:
+        text = message(error.key, **error.params)
+        if error.column:
+            say("ops1.bad_row", line=error.line, column=error.column, error=text)
+        else:
+            say("ops1.bad_line", line=error.line, error=text, rule=rule_of(error.key))
+    if not summary.ok:
+        return  # the refusal that follows says it all
+    say(
+        "done.bulk_dry_run" if summary.dry_run else "done.bulk_imported",
+        file=summary.file,
+        kind=summary.kind,
+        created=summary.created,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        failed=summary.failed,
+        seconds=summary.seconds,
+    )
+
+
+@app.command("export")
+def export(
+    kind: Annotated[
+        str,
+        typer.Argument(metavar="KIND", help="accounts|structures|attachments|habilitations."),
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="csv (default) or jsonl.")
+    ] = "csv",
+) -> None:
+    """Write accounts, structures, attachments or habilitations to stdout, as CSV (with
+    its header, even with no row) or JSON Lines, streamed (OPS-2). The fields are those
+    of the JSON of `show`, so an export re-imports unchanged. Admin and support see
+    everything; a DGFiP correspondent, their departments.
+
+    Example: chorus bulk export accounts --format jsonl > accounts.jsonl
+    """
+    from chorus_cli.bulk import export as exporter
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        count = exporter.export(uow, actor, kind, fmt.lower(), sys.stdout)
+        uow.commit()
+    sys.stdout.flush()
+    say("done.bulk_exported", count=count, kind=kind)

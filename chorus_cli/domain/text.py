@@ -1,0 +1,21 @@
+"""Text typed by people, checked on the way in (SEC-1): no control characters, no
+bidirectional overrides, no invisible characters that make two strings look alike."""
+
+from __future__ import annotations
+
+import re
+
+from chorus_cli.domain.errors import BadInput
+
+# C0 and C1 controls (newline and tab only where a field is multi-line), the bidi
+# embeddings, overrides and isolates, and the zero-width characters.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNSAFE_SINGLE_LINE = re.compile("[\t\n]")
+
+
+def check(value: str, field: str, multiline: bool = False) -> str:
+    """``value`` unchanged, or BadInput (exit 2) naming the field (SEC-1)."""
+    found = _UNSAFE.search(value) or (None if multiline else _UNSAFE_SINGLE_LINE.search(value))
+    if found:
+        raise BadInput("sec1.control_character", field=field, code=f"U+{ord(found.group()):04X}")
+    return value
