@@ -40,13 +40,19 @@ def _cli_in_child(env, argv, stdin, barrier, results) -> None:
 
 def concurrently(cli, n: int, argv: list[str], stdin: str) -> list[tuple[int, str]]:
     """Run ``chorus ARGV`` in N forked processes released at once; their exit codes, stderr."""
+    return together(cli, [argv] * n, stdin)
+
+
+def together(cli, argvs: list[list[str]], stdin: str = "") -> list[tuple[int, str]]:
+    """Run each ``chorus ARGV`` in its own forked process, all released at once; their exit
+    codes and stderr, in the order they finished."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    barrier, results = context.Barrier(n), context.Queue()
+    barrier, results = context.Barrier(len(argvs)), context.Queue()
     procs = [
         context.Process(target=_cli_in_child, args=(cli.env, argv, stdin, barrier, results))
-        for _ in range(n)
+        for argv in argvs
     ]
     for proc in procs:
         proc.start()

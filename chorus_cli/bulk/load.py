@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.bulk.store import Db
 from chorus_cli.bulk.validate import Checked, RowError
-from chorus_cli.domain.errors import BadInput, ChorusError
+from chorus_cli.domain import identifiers, structures
+from chorus_cli.domain.authz import LEVELS, default_level
+from chorus_cli.domain.catalogue import APPLICATIONS
+from chorus_cli.domain.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
+from chorus_cli.domain.links import LINK_TTL, PATHS
+from chorus_cli.domain.notices import sender
+from chorus_cli.domain.secrets import new_token, token_hash
+from chorus_cli.mail.templates import render, services_phrase
+from chorus_cli.sirene import index
 
 if TYPE_CHECKING:
     from chorus_cli.domain.authz import Scope
@@ -98,7 +106,6 @@ class Loader:
     """What every kind shares: the store, the caches, the batches of rows to write."""
 
     def __init__(self, uow: UnitOfWork, actor: Account, scope: Scope, source: str) -> None:
-        from chorus_cli.domain.catalogue import APPLICATIONS
 
         self.uow = uow
         self.db = Db(uow)
@@ -109,7 +116,8 @@ class Loader:
         self.at = self.db.time(self.now)
         self.counts = Counts()
         self.applications = [code for code, _name, _domain in APPLICATIONS]
-        self.structures: dict[str, StructureInfo | RowRefused] = {}  # by the text typed
+        # by (type if the column names it, the identifier as typed)
+        self.structures: dict[tuple[str | None, str], StructureInfo | RowRefused] = {}
         self.by_id: dict[int, StructureInfo] = {}
         self.services: dict[int, dict[str, tuple[int, bool]]] = {}  # structure -> code -> id
         # Attachment state of the accounts this chunk touches: (account, structure) ->
@@ -132,8 +140,6 @@ class Loader:
         self.primary_managers: list[tuple] = []
 
     def mail(self, kind: str, to: str, lang: str, public: bool, **params: str) -> None:
-        from chorus_cli.domain.notices import sender
-        from chorus_cli.mail.templates import render
 
         subject, body, redacted = render(kind, lang, **params)
         self.mails.append(
@@ -189,6 +195,7 @@ class Loader:
             if row.ok:
                 good.append(row)
             else:
+                self.remember(row)
                 self.fail(row.errors)
         self.prepare(good)
         for row in good:
@@ -206,7 +213,6 @@ class Loader:
         self.counts.errors.extend(errors)
 
     def refuse(self, line: int, refused: RowRefused) -> None:
-        from chorus_cli.domain.errors import NotAllowed
 
         if isinstance(refused.error, NotAllowed):
             self.counts.denied = True
@@ -214,6 +220,9 @@ class Loader:
 
     def column(self, field: str) -> str:
         return self.names.get(field, field)
+
+    def remember(self, row: Checked) -> None:
+        """A bad row still counts for the duplicates after it."""
 
     def prepare(self, rows: list[Checked]) -> None:
         """Look up, once for the chunk, what its rows name."""
@@ -227,10 +236,15 @@ class Loader:
 
     # --- structures and services -----------------------------------------------------
 
-    def lookup_structures(self, texts: set[str]) -> None:
-        from chorus_cli.domain import identifiers
-
-        wanted = {t: identifiers.candidates(t) for t in texts if t not in self.structures}
+    def lookup_structures(self, refs: set[tuple[str | None, str]]) -> None:
+        """Find the structures rows name, by (type, identifier) when the type is known (a
+        column headed «SIRET», a structures flow), else by every type the identifier can
+        be; each is found once per import."""
+        wanted = {
+            (kind, text): [(kind, text)] if kind else identifiers.candidates(text)
+            for kind, text in refs
+            if (kind, text) not in self.structures
+        }
         idents = {ident for pairs in wanted.values() for _type, ident in pairs}
         found: dict[tuple[str, str], StructureInfo] = {}
         for row in self.db.where_in(
@@ -241,18 +255,17 @@ class Loader:
         ):
             info = StructureInfo(*row[:4], bool(row[4]), *row[5:11], bool(row[11]))
             found[(info.id_type, info.identifier)] = self.by_id.setdefault(info.id, info)
-        for text, pairs in wanted.items():
+        for ref, pairs in wanted.items():
             matches = [found[p] for p in pairs if p in found]
             if not matches:
-                from chorus_cli.domain.errors import NotFound
-
-                self.structures[text] = RowRefused("structure", NotFound("str.not_found", id=text))
+                error = NotFound("str.not_found", id=ref[1])
+                self.structures[ref] = RowRefused("structure", error)
             elif len(matches) > 1:
                 types = ", ".join(sorted(m.id_type for m in matches))
-                error = BadInput("str.ambiguous", id=text, types=types)
-                self.structures[text] = RowRefused("structure", error)
+                error = BadInput("str.ambiguous", id=ref[1], types=types)
+                self.structures[ref] = RowRefused("structure", error)
             else:
-                self.structures[text] = matches[0]
+                self.structures[ref] = matches[0]
         self.lookup_services({s.id for s in self.by_id.values()} - set(self.services))
 
     def lookup_services(self, structure_ids: set[int]) -> None:
@@ -264,14 +277,17 @@ class Loader:
         ):
             self.services[structure_id][code] = (service_id, bool(active))
 
-    def structure(self, text: str) -> StructureInfo:
-        found = self.structures[text]
+    @staticmethod
+    def reference(values: dict[str, Any]) -> tuple[str | None, str]:
+        return values.get("structure_type"), values["structure"]
+
+    def structure(self, values: dict[str, Any]) -> StructureInfo:
+        found = self.structures[self.reference(values)]
         if isinstance(found, RowRefused):
             raise RowRefused(self.column("structure"), found.error)
         return found
 
     def service_ids(self, structure: StructureInfo, codes: list[str]) -> set[int]:
-        from chorus_cli.domain.errors import NotFound, RuleRefused
 
         known = self.services.get(structure.id, {})
         ids = set()
@@ -287,7 +303,6 @@ class Loader:
         return ids
 
     def require_scope(self, structure: StructureInfo, column: str) -> None:
-        from chorus_cli.domain.errors import NotAllowed
 
         if not self.scope.covers(structure.public, structure.postal_code):
             raise RowRefused(
@@ -361,7 +376,6 @@ class Loader:
     def grant_defaults(
         self, account_id: int, structure_id: int, service_id: int | None, manager: bool
     ) -> None:
-        from chorus_cli.domain.authz import LEVELS, default_level
 
         for application in self.applications:
             level = default_level(application, manager)
@@ -380,7 +394,6 @@ class Loader:
     def attached_notice(
         self, account: AccountInfo, structure: StructureInfo, codes: list[str]
     ) -> None:
-        from chorus_cli.mail.templates import services_phrase
 
         self.notify(
             account,
@@ -438,19 +451,26 @@ class AccountsLoader(Loader):
         self.new_accounts: list[tuple] = []
         self.new_links: list[tuple] = []
         self.changed_accounts: list[tuple] = []
-        from chorus_cli.domain.links import LINK_TTL
 
         self.expires_at = self.db.time(self.now + LINK_TTL)
+        self.flags = (self.db.flag(False), self.db.flag(True))
+        self.senders = {public: sender(self.uow, public) for public in (False, True)}
+
+    def remember(self, row: Checked) -> None:
+        login = row.values.get("login_email")
+        if login:
+            self.seen.setdefault(login, row.line)
 
     def prepare(self, rows: list[Checked]) -> None:
-        self.lookup_structures({r.values["structure"] for r in rows if r.values.get("structure")})
+        self.lookup_structures(
+            {self.reference(r.values) for r in rows if r.values.get("structure")}
+        )
         self.existing = self.lookup_accounts({r.values["login_email"] for r in rows})
         self.lookup_attachments({a.id for a in self.existing.values()})
         fresh = [r for r in rows if r.values["login_email"] not in self.existing]
         self.fresh_ids = iter(self.db.next_ids("account", len(fresh)))
 
     def apply(self, row: Checked) -> str:
-        from chorus_cli.domain.errors import NotAllowed
 
         values = row.values
         login = values["login_email"]
@@ -460,13 +480,11 @@ class AccountsLoader(Loader):
                 self.column("login_email"),
                 BadInput("ops1.duplicate_login", email=login, first=first),
             )
-        structure = self.structure(values["structure"]) if values.get("structure") else None
+        structure = self.structure(values) if values.get("structure") else None
         service_ids = (
             self.service_ids(structure, values.get("services") or []) if structure else set()
         )
         if structure is not None and structure.status != "active":
-            from chorus_cli.domain.errors import RuleRefused
-
             raise RowRefused(
                 self.column("structure"),
                 RuleRefused("pub1.structure_not_active", id=structure.identifier),
@@ -504,56 +522,50 @@ class AccountsLoader(Loader):
         return "updated" if changed or attached else "unchanged"
 
     def create(self, row: Checked, structure: StructureInfo | None, service_ids: set[int]) -> None:
-        from chorus_cli.domain.links import PATHS
-        from chorus_cli.domain.secrets import new_token, token_hash
-
+        """A new pending account, marked to complete (PUB-2), with its activation link
+        and mail (from the PUB-3 sender for a public structure's account)."""
         values = row.values
         login = values["login_email"]
-        account = AccountInfo(
-            next(self.fresh_ids),
-            login,
-            values.get("contact_email") or login,
-            values["first_name"],
-            values["last_name"],
-            values.get("language") or "fr",
-            "pending",
-        )
-        db = self.db
+        account_id = next(self.fresh_ids)
+        contact = values.get("contact_email") or login
+        language = values.get("language") or "fr"
+        no, yes = self.flags
         self.new_accounts.append(
             (
-                account.id,
+                account_id,
                 login,
-                account.contact_email,
-                account.first_name,
-                account.last_name,
+                contact,
+                values["first_name"],
+                values["last_name"],
                 values.get("phone"),
                 values.get("workplace_address"),
                 values.get("biography"),
-                account.language,
-                db.flag(False),
-                db.flag(False),
+                language,
+                no,
+                no,
                 "pending",
                 0,
                 self.at,
-                db.flag(True),  # PUB-2: to complete at first login
+                yes,  # PUB-2: to complete at first login
             )
         )
-        token = new_token()
-        self.new_links.append((token_hash(token), "activate", account.id, self.at, self.expires_at))
-        link = f"{self.uow.settings.base_url}/{PATHS['activate']}?token={token}"
+        digest, subject, body, redacted, details = row.ready
+        at = self.at
+        self.new_links.append((digest, "activate", account_id, at, self.expires_at))
         public = structure is not None and structure.public
-        self.mail(
-            "activation",
-            login,
-            account.language,
-            public,
-            first_name=account.first_name,
-            last_name=account.last_name,
-            login_email=login,
-            link=link,
-        )
-        self.audit("account.create", login, phone=bool(values.get("phone")), to_complete=True)
+        sent_by = self.senders[public]
+        self.mails.append((login, sent_by, subject, body, redacted, "activation", at, "pending"))
+        self.audits.append((at, self.actor.login_email, "account.create", login, details))
         if structure is not None:
+            account = AccountInfo(
+                account_id,
+                login,
+                contact,
+                values["first_name"],
+                values["last_name"],
+                language,
+                "pending",
+            )
             self.attach(account, structure, service_ids)
             self.audit(
                 "attachment.provision",
@@ -605,15 +617,14 @@ class AttachmentsLoader(Loader):
         self.seen: dict[tuple[str, int], int] = {}
 
     def prepare(self, rows: list[Checked]) -> None:
-        self.lookup_structures({r.values["structure"] for r in rows})
+        self.lookup_structures({self.reference(r.values) for r in rows})
         self.existing = self.lookup_accounts({r.values["login_email"] for r in rows})
         self.lookup_attachments({a.id for a in self.existing.values()})
 
     def apply(self, row: Checked) -> str:
-        from chorus_cli.domain.errors import NotFound, RuleRefused
 
         values = row.values
-        structure = self.structure(values["structure"])
+        structure = self.structure(values)
         self.require_scope(structure, self.column("structure"))
         account = self.existing.get(values["login_email"])
         if account is None:
@@ -651,18 +662,16 @@ class StructuresLoader(Loader):
         self.changed_structures: list[tuple] = []
 
     def prepare(self, rows: list[Checked]) -> None:
-        from chorus_cli.sirene import index
 
         sirets = [r.values["identifier"] for r in rows if r.values["id_type"] == "SIRET"]
         self.register = index.find_many(self.uow, sirets)
-        self.lookup_structures({r.values["identifier"] for r in rows})
+        self.lookup_structures({(r.values["id_type"], r.values["identifier"]) for r in rows})
         managers = {r.values["primary_manager"] for r in rows if r.values.get("primary_manager")}
         self.managers = self.lookup_accounts(managers)
         self.lookup_attachments({a.id for a in self.managers.values()})
         self.fresh = iter(self.db.next_ids("structure", len(rows)))
 
     def apply(self, row: Checked) -> str:
-        from chorus_cli.domain.errors import NotFound, RuleRefused
 
         values = row.values
         id_type, identifier = values["id_type"], values["identifier"]
@@ -689,16 +698,12 @@ class StructuresLoader(Loader):
         return self.update(existing, values, data, manager)
 
     def existing_structure(self, id_type: str, identifier: str) -> StructureInfo | None:
-        for info in self.by_id.values():
-            if info.id_type == id_type and info.identifier == identifier:
-                return info
-        return None
+        found = self.structures.get((id_type, identifier))
+        return found if isinstance(found, StructureInfo) else None
 
     def register_data(self, row: Checked) -> dict[str, Any]:
         """The structure's mandatory data: SIRENE's for a SIRET (STR-2, STR-3), the row's
         otherwise (STR-1)."""
-        from chorus_cli.domain import structures
-        from chorus_cli.domain.errors import RuleRefused
 
         values = row.values
         public, helios = values.get("public"), bool(values.get("helios"))
@@ -750,14 +755,12 @@ class StructuresLoader(Loader):
         }
 
     def require_scope_of(self, data: dict[str, Any], values: dict[str, Any]) -> None:
-        from chorus_cli.domain.errors import NotAllowed
 
         if not self.scope.covers(data["public"], data["postal_code"]):
             error = NotAllowed("pub1.out_of_scope", structure=values["identifier"])
             raise RowRefused(self.column("identifier"), error)
 
     def create(self, row: Checked, data: dict[str, Any], manager: AccountInfo | None) -> None:
-        from chorus_cli.domain import structures
 
         values = row.values
         helios = bool(values.get("helios"))
@@ -777,6 +780,7 @@ class StructuresLoader(Loader):
             helios,
         )
         self.by_id[info.id] = info
+        self.structures[(info.id_type, info.identifier)] = info
         self.services[info.id] = {}
         db = self.db
         self.new_structures.append(
@@ -829,7 +833,6 @@ class StructuresLoader(Loader):
     def make_primary(self, structure: StructureInfo, manager: AccountInfo) -> None:
         """STR-8: the named account becomes the primary manager, attached to the whole
         structure, with «Organisation modification» (STR-4)."""
-        from chorus_cli.domain.errors import RuleRefused
 
         state = self.attached.get((manager.id, structure.id), "absent")
         if state not in ("absent", None):
@@ -852,7 +855,6 @@ class StructuresLoader(Loader):
         data: dict[str, Any],
         manager: AccountInfo | None,
     ) -> str:
-        from chorus_cli.domain import structures
 
         changes = {
             name: values[name]
@@ -924,6 +926,32 @@ class StructuresLoader(Loader):
             self.changed_structures,
         )
         self.new_structures, self.changed_structures = [], []
+
+
+def prepare(kind: str, rows: list[Checked], context: dict[str, str]) -> list[Checked]:
+    """What a new account will need, made where the rows are checked (a worker process
+    for a big flow): its activation token and link, its mail in its language, its audit
+    details. A row that turns out to exist already just drops them."""
+    if kind != "accounts":
+        return rows
+    link = f"{context['base_url']}/{PATHS['activate']}?token="
+    for row in rows:
+        if row.errors:
+            continue
+        values = row.values
+        token = new_token()
+        subject, body, redacted = render(
+            "activation",
+            values.get("language") or "fr",
+            first_name=values["first_name"],
+            last_name=values["last_name"],
+            login_email=values["login_email"],
+            link=link + token,
+        )
+        details = {"phone": bool(values.get("phone")), "to_complete": True}
+        details["source"] = context["source"]
+        row.ready = (token_hash(token), subject, body, redacted, json.dumps(details))
+    return rows
 
 
 LOADERS = {

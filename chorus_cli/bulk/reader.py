@@ -30,14 +30,8 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 DELIMITERS = (";", ",", "\t")
 
 
-@dataclass
-class RawRow:
-    """One record of the file: its first line, the values by the file's column names, or
-    why the line cannot be read as a record (a message key and its parameters)."""
-
-    line: int
-    values: dict[str, Any]
-    error: tuple[str, dict[str, Any]] | None = None
+# (first line, the record's values, why the line is no record)
+Record = tuple[int, Any, tuple[str, dict[str, Any]] | None]
 
 
 class _Decoder:
@@ -76,6 +70,7 @@ class FlowFile:
     header: list[str] = field(default_factory=list)
     _handle: IO[bytes] | None = None
     _decoder: _Decoder | None = None
+    number: int = 0  # the line read last
 
     @property
     def display(self) -> str:
@@ -106,69 +101,71 @@ class FlowFile:
 
     # --- lines -------------------------------------------------------------------
 
-    def _lines(self) -> Iterator[tuple[int, str]]:
-        """Every physical line from the second (the header is read by ``open``) for CSV,
-        from the first for JSON Lines, decoded; a NUL byte means a binary file."""
+    def _lines(self) -> Iterator[str]:
+        """Every physical line from the second (``open`` read the header) for CSV, from
+        the first for JSON Lines, decoded; ``self.number`` is the last one's number. A NUL
+        byte means a binary file."""
         assert self._handle is not None and self._decoder is not None
+        decode = self._decoder
         number = 1 if self.format == "csv" else 0
         for data in self._handle:
             number += 1
+            self.number = number
             if number == 1 and data.startswith(BOM):
                 data = data[len(BOM) :]
             if b"\0" in data:
                 raise BadInput("ops1.binary", file=self.display, line=number)
-            yield number, self._decoder(data, number)
+            yield decode(data, number)
 
-    def rows(self) -> Iterator[RawRow]:
-        """The records, blank lines skipped, in file order."""
+    def records(self) -> Iterator[Record]:
+        """(line, values, error) for each record, blank lines skipped, in file order.
+
+        ``values``: for CSV the list of fields (the header gives their names), for JSON
+        Lines the object; ``error``: why the line is no record (a message key and its
+        parameters), else None.
+        """
         if self.format == "jsonl":
-            yield from self._json_rows()
+            yield from self._json_records()
         else:
-            yield from self._csv_rows()
+            yield from self._csv_records()
 
-    def _json_rows(self) -> Iterator[RawRow]:
-        for number, text in self._lines():
+    def _json_records(self) -> Iterator[Record]:
+        for text in self._lines():
             if not text.strip():
                 continue
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield RawRow(number, {}, ("ops1.bad_json", {"reason": exc.msg}))
+                yield self.number, None, ("ops1.bad_json", {"reason": exc.msg})
                 continue
             if not isinstance(value, dict):
-                yield RawRow(number, {}, ("ops1.not_object", {"type": type(value).__name__}))
+                yield self.number, None, ("ops1.not_object", {"type": type(value).__name__})
                 continue
-            yield RawRow(number, value)
+            yield self.number, value, None
 
-    def _csv_rows(self) -> Iterator[RawRow]:
-        numbered = self._lines()
-        starts: list[int] = []
-
-        def text() -> Iterator[str]:
-            for number, line in numbered:
-                starts.append(number)
-                yield line
-
-        reader = csv.reader(text(), delimiter=self.delimiter)
+    def _csv_records(self) -> Iterator[Record]:
+        reader = csv.reader(self._lines(), delimiter=self.delimiter)
         width = len(self.header)
+        last = 1  # the header's line
         while True:
-            starts.clear()
             try:
                 record = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:  # a quoted field never closed: the file ends here
-                yield RawRow(starts[0] if starts else 0, {}, ("ops1.bad_csv", {"reason": str(exc)}))
+                yield last + 1, None, ("ops1.bad_csv", {"reason": str(exc)})
                 return
-            line = starts[0] if starts else 0
-            if not any(value.strip() for value in record):
+            line, last = last + 1, reader.line_num + 1
+            if not record or not "".join(record).strip():
                 continue  # a blank line, or only separators
-            if len(record) > width and any(v.strip() for v in record[width:]):
-                yield RawRow(
-                    line, {}, ("ops1.too_many_fields", {"count": len(record), "expected": width})
+            if len(record) > width and "".join(record[width:]).strip():
+                yield (
+                    line,
+                    None,
+                    ("ops1.too_many_fields", {"count": len(record), "expected": width}),
                 )
                 continue
-            yield RawRow(line, dict(zip(self.header, record, strict=False)))
+            yield line, record, None
 
 
 def open_flow(path: str | Path) -> FlowFile:

@@ -10,6 +10,7 @@ it was, mails and audit included.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import deque
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.bulk import columns as columns_module
-from chorus_cli.bulk.reader import FlowFile, RawRow, open_flow
+from chorus_cli.bulk.reader import FlowFile, open_flow
 from chorus_cli.bulk.validate import Checked, RowError, check_chunk
 from chorus_cli.domain import authz
 from chorus_cli.domain.errors import BadInput
@@ -87,29 +88,32 @@ def _raw_values(
         mapping = columns_module.resolve(kind, flow.header, flow.display)
         names.update({f: c for c, f in mapping.fields.items()})
         unknown.update(dict.fromkeys(mapping.unknown))
-        pairs = list(mapping.fields.items())
-        for raw in flow.rows():
-            if raw.error is not None:
-                yield raw.line, {}, RowError(raw.line, None, *raw.error)
+        where = [(f, flow.header.index(c)) for c, f in mapping.fields.items()]
+        for line, record, error in flow.records():
+            if error is not None:
+                yield line, {}, RowError(line, None, *error)
                 continue
-            yield raw.line, {f: raw.values.get(c, "") for c, f in pairs}, None
+            width = len(record)
+            yield line, {f: record[i] if i < width else "" for f, i in where}, None
         return
     fields: dict[str, str | None] = {}
-    for raw in flow.rows():
-        yield _json_values(kind, raw, fields, names, unknown)
+    for line, record, error in flow.records():
+        if error is not None:
+            yield line, {}, RowError(line, None, *error)
+        else:
+            yield _json_values(kind, line, record, fields, names, unknown)
 
 
 def _json_values(
     kind: str,
-    raw: RawRow,
+    line: int,
+    record: dict[str, Any],
     fields: dict[str, str | None],
     names: dict[str, str],
     unknown: dict[str, None],
 ) -> tuple[int, dict[str, Any], RowError | None]:
-    if raw.error is not None:
-        return raw.line, {}, RowError(raw.line, None, *raw.error)
     values: dict[str, Any] = {}
-    for key, value in raw.values.items():
+    for key, value in record.items():
         if key not in fields:
             fields[key] = columns_module.field_of(kind, key)
             if fields[key] is None and not columns_module.exported_only(kind, key):
@@ -120,9 +124,9 @@ def _json_values(
         if name is not None:
             if name in values:
                 error = BadInput("ops1.duplicate_key", field=name, key=key)
-                return raw.line, {}, RowError(raw.line, key, error.key, error.params)
+                return line, {}, RowError(line, key, error.key, error.params)
             values[name] = value
-    return raw.line, values, None
+    return line, values, None
 
 
 def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -136,25 +140,40 @@ def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+def work(
+    kind: str, chunk: list[Any], names: dict[str, str], context: dict[str, str]
+) -> list[Checked]:
+    """What can be done for a chunk without the store: each row's own checks, then what
+    a new row will need (activation links, mails: ``load.prepare``)."""
+    from chorus_cli.bulk.load import prepare
+
+    return prepare(kind, check_chunk(kind, chunk, names), context)
+
+
 def _checked(
-    kind: str, chunks: Iterator[list[Any]], names: dict[str, str], parallel: bool
+    kind: str,
+    chunks: Iterator[list[Any]],
+    names: dict[str, str],
+    context: dict[str, str],
+    workers: int,
 ) -> Iterator[list[Checked]]:
-    """Each chunk checked on its own, in order: here, or in one worker process that
-    stays ``AHEAD`` chunks in front while this process writes."""
-    if not parallel:
+    """Each chunk ``work``ed on, in order: here, or by ``workers`` processes that keep
+    ``AHEAD`` chunks each in front of this one, which writes meanwhile."""
+    if not workers:
         for chunk in chunks:
-            yield check_chunk(kind, chunk, names)
+            yield work(kind, chunk, names, context)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork: the worker starts with this process' modules; it touches no connection.
+    # fork: the workers start with this process' modules; they touch no connection.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
+    context_ = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(workers, mp_context=context_) as pool:
         waiting: deque[Any] = deque()
         for chunk in chunks:
-            waiting.append(pool.submit(check_chunk, kind, chunk, dict(names)))
-            if len(waiting) > AHEAD:
+            waiting.append(pool.submit(work, kind, chunk, dict(names), context))
+            if len(waiting) > AHEAD * workers:
                 yield waiting.popleft().result()
         while waiting:
             yield waiting.popleft().result()
@@ -204,11 +223,13 @@ def import_file(
             yield first
             yield from rows
 
-        parallel = flow.size >= PARALLEL_BYTES
-        for chunk in _checked(kind, _chunks(all_rows(), CHUNK), names, parallel):
-            loader.load(chunk)
-            if progress is not None:
-                progress(flow.position(), flow.size)
+        workers = (os.cpu_count() or 1) if flow.size >= PARALLEL_BYTES else 0
+        context = {"base_url": uow.settings.base_url, "source": flow.display}
+        with loader.db.big_cache():
+            for chunk in _checked(kind, _chunks(all_rows(), CHUNK), names, context, workers):
+                loader.load(chunk)
+                if progress is not None:
+                    progress(flow.position(), flow.size)
         summary.encoding = flow.encoding
     counts = loader.counts
     summary.created, summary.updated = counts.created, counts.updated

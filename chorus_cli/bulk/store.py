@@ -9,6 +9,7 @@ are one ``IN (...)`` query per chunk of rows, inserts one ``executemany`` (SQLit
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,21 @@ class Db:
         kind = DateTime(timezone=True).dialect_impl(self.dialect)
         self._time = kind.bind_processor(self.dialect) or (lambda value: value)
 
+    @contextmanager
+    def big_cache(self) -> Iterator[None]:
+        """SQLite: a 16 MiB page cache while a flow is loaded (random inserts into the
+        login and token indexes), back to the default after."""
+        if not self.sqlite:
+            yield
+            return
+        self.raw.execute("PRAGMA cache_size=-16384")
+        try:
+            yield
+        finally:
+            self.raw.execute("PRAGMA cache_size=-2000")
+
     def _sql(self, sql: str) -> str:
-        return sql if self.sqlite else sql.replace("?", "%s")
+        return sql if self.sqlite else sql.replace("%", "%%").replace("?", "%s")
 
     def time(self, value: datetime | None) -> Any:
         from datetime import UTC

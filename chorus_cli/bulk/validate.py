@@ -11,7 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chorus_cli.bulk.columns import MANDATORY, fold
+from chorus_cli.domain import identifiers, structures, text
+from chorus_cli.domain.accounts import normalise_email, normalise_name, normalise_phone
 from chorus_cli.domain.errors import BadInput
+from chorus_cli.domain.structures import normalise_code
 
 TRUE = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x"})
 FALSE = frozenset({"0", "false", "faux", "non", "no", "n", ""})
@@ -32,13 +36,15 @@ class RowError:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Checked:
-    """A row after its own checks: the clean values by field, or its errors."""
+    """A row after its own checks: the clean values by field, or its errors; ``ready``,
+    what the loader will need if the row is new, made ahead (``load.prepare``)."""
 
     line: int
     values: dict[str, Any]
     errors: list[RowError] = field(default_factory=list)
+    ready: Any = None
 
     @property
     def ok(self) -> bool:
@@ -75,7 +81,6 @@ def boolean(value: Any) -> bool | None:
 
 def service_codes(value: Any) -> list[str]:
     """``ACHATS, RH`` or ``ACHATS|RH`` (or a JSON list) → ``["ACHATS", "RH"]``."""
-    from chorus_cli.domain.structures import normalise_code
 
     if isinstance(value, list):
         parts = [_str(v) or "" for v in value]
@@ -85,7 +90,6 @@ def service_codes(value: Any) -> list[str]:
 
 
 def _text(value: Any, field: str, limit: int, multiline: bool = False) -> str | None:
-    from chorus_cli.domain import text
 
     value = _str(value)
     if value is None:
@@ -97,7 +101,6 @@ def _text(value: Any, field: str, limit: int, multiline: bool = False) -> str | 
 
 
 def _email(value: Any, field: str) -> str | None:
-    from chorus_cli.domain.accounts import normalise_email
 
     value = _str(value)
     return normalise_email(value, field) if value else None
@@ -105,7 +108,6 @@ def _email(value: Any, field: str) -> str | None:
 
 def _structure_ref(value: Any) -> str | None:
     """A structure named by its identifier (any accepted spelling): the loader finds it."""
-    from chorus_cli.domain import identifiers
 
     value = _str(value)
     if value is None:
@@ -119,7 +121,6 @@ def _structure_ref(value: Any) -> str | None:
 
 
 def _account_fields() -> dict[str, Any]:
-    from chorus_cli.domain.accounts import normalise_name, normalise_phone
 
     return {
         "login_email": lambda v: _email(v, "login_email"),
@@ -143,7 +144,6 @@ def _language(value: Any) -> str | None:
 
 
 def _structure_fields() -> dict[str, Any]:
-    from chorus_cli.domain import structures
 
     return {
         "id_type": lambda v: _id_type(v),
@@ -159,7 +159,6 @@ def _structure_fields() -> dict[str, Any]:
 
 
 def _id_type(value: Any) -> str:
-    from chorus_cli.domain import identifiers
 
     text = _str(value)
     return identifiers.normalise_type(text) if text else "SIRET"
@@ -187,13 +186,6 @@ def fields_of(kind: str) -> dict[str, Any]:
     return _FIELDS[kind]
 
 
-MANDATORY = {
-    "accounts": ("login_email", "last_name", "first_name"),
-    "structures": ("identifier",),
-    "attachments": ("login_email", "structure"),
-}
-
-
 def check_row(kind: str, line: int, values: dict[str, Any], names: dict[str, str]) -> Checked:
     """Every field's own rule; every broken one is reported (line, column, rule)."""
     checks = fields_of(kind)
@@ -204,19 +196,24 @@ def check_row(kind: str, line: int, values: dict[str, Any], names: dict[str, str
             clean[name] = checks[name](value)
         except BadInput as exc:
             errors.append(RowError(line, names.get(name, name), exc.key, exc.params))
-    for name in MANDATORY[kind]:
+    for name in MANDATORY[kind]:  # a JSON line may lack a key a CSV header must have
         if clean.get(name) is None and not any(e.column == names.get(name, name) for e in errors):
             errors.append(RowError(line, names.get(name, name), "ops1.value_missing"))
     if kind == "structures":
         clean["id_type"] = clean.get("id_type") or "SIRET"
         if clean.get("identifier") and not errors:
-            from chorus_cli.domain import identifiers
-
             try:
                 clean["identifier"] = identifiers.normalise(clean["id_type"], clean["identifier"])
             except BadInput as exc:
                 column = names.get("identifier", "identifier")
                 errors.append(RowError(line, column, exc.key, exc.params))
+    if clean.get("structure") and fold(names.get("structure", "")) == "siret":
+        # A column headed «SIRET» holds SIRETs: checked as such (STR-1), found as such.
+        try:
+            clean["structure"] = identifiers.normalise("SIRET", clean["structure"])
+            clean["structure_type"] = "SIRET"
+        except BadInput as exc:
+            errors.append(RowError(line, names["structure"], exc.key, exc.params))
     if clean.get("services") and not clean.get("structure") and kind == "accounts":
         errors.append(RowError(line, names.get("services", "services"), "ops1.services_alone"))
     return Checked(line, clean, errors)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import links, notices, passwords, throttle
+from chorus_cli.domain import links, notices, passwords, text, throttle
 from chorus_cli.domain.clock import iso
 from chorus_cli.domain.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
 from chorus_cli.domain.secrets import hash_password, verify_password
@@ -22,10 +23,17 @@ EDITABLE = ("first_name", "last_name", "phone", "contact_email", "workplace_addr
 # --- validation (ACC-1) -------------------------------------------------------------
 
 
-def normalise_email(value: str, field: str = "login_email") -> str:
-    """A syntactically valid address, lower-cased: logins are unique case-insensitively."""
+@cache
+def _email_validator() -> tuple[Any, type[Exception]]:
+    # Imported on first use (90 ms), then looked up for free: a flow checks 100,000.
     from email_validator import EmailNotValidError, validate_email
 
+    return validate_email, EmailNotValidError
+
+
+def normalise_email(value: str, field: str = "login_email") -> str:
+    """A syntactically valid address, lower-cased: logins are unique case-insensitively."""
+    validate_email, EmailNotValidError = _email_validator()
     try:
         result = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -33,24 +41,31 @@ def normalise_email(value: str, field: str = "login_email") -> str:
     return result.normalized.lower()
 
 
+# Overseas departments and collectivities dial like metropolitan France (a leading 0)
+# but have country codes of their own: 0262 12 34 56 is Réunion's +262 262 12 34 56.
+OVERSEAS_REGIONS = ("RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF")
+
+
 def normalise_phone(value: str | None) -> str | None:
-    """E.164, French national formats accepted (``01 23 45 67 89``)."""
+    """E.164, French national formats accepted (``01 23 45 67 89``), overseas ones too
+    (``0590 12 34 56`` in Guadeloupe)."""
     if value is None or not value.strip():
         return None
     import phonenumbers
 
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise BadInput("acc1.phone_invalid", value=value)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    for region in ("FR", *OVERSEAS_REGIONS):
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            break
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if value.lstrip().startswith("+"):
+            break  # an international number has one reading only
+    raise BadInput("acc1.phone_invalid", value=value)
 
 
 def normalise_name(value: str | None, field: str) -> str:
-    from chorus_cli.domain import text
-
     value = " ".join(text.check(value or "", field).split())
     if not value:
         raise BadInput("acc1.missing", field=field)
