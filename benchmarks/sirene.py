@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -42,10 +41,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-PY = sys.executable
-CHORUS = str(Path(PY).parent / "chorus")
+from benchmarks.harness import CHORUS, operator_session, run_measured  # noqa: E402
+
 ADMIN = "bench.sirene@example.fr"
-PASSWORD = "Vr4i-Mot2Passe!"
 
 # --- a deterministic stock file in INSEE's layout -------------------------------------
 
@@ -253,46 +251,6 @@ def search_queries(count: int, seed: int) -> list[tuple[str, str]]:
 # --- processes and timing ---------------------------------------------------------------
 
 
-def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds and peak memory (KiB) of one command in a fresh process (reaped
-    with wait4, so the peak is that child's own)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    err = process.stderr.read() if process.stderr else b""
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise SystemExit(f"{' '.join(argv[:4])}...: exit {process.returncode}\n{err.decode()}")
-    return wall, usage.ru_maxrss, err.decode()
-
-
-def chorus(env: dict[str, str], *args: str, input: str | None = None) -> str:
-    result = subprocess.run(
-        [CHORUS, *args], env=env, input=input, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"chorus {' '.join(args)}: exit {result.returncode}\n{result.stderr}")
-    return result.stdout
-
-
-def last_mail(env: dict[str, str]) -> str:
-    return json.loads(chorus(env, "mail", "list", "--json", "--to", ADMIN))[0]["body"]
-
-
-def operator_session(env: dict[str, str]) -> None:
-    """A fresh store with an admin logged in: `sirene import` is an operator task."""
-    chorus(env, "db", "upgrade")
-    chorus(env, "admin", "bootstrap", "--email", ADMIN, "--last-name", "Bench", "--first-name", "S")
-    link = re.search(r"https?://\S+token=\S+", last_mail(env)).group(0)
-    chorus(env, "account", "activate", link, "--password-stdin", input=PASSWORD + "\n")
-    chorus(env, "login", ADMIN, "--password-stdin", input=PASSWORD + "\n")
-    code = re.search(r"\b\d{6}\b", last_mail(env)).group(0)
-    chorus(env, "login", ADMIN, "--code", code)
-
-
 def floor_import(sqlite3: str, folder: Path, files: list[Path]) -> float:
     database = folder / "floor.db"
     for suffix in ("", "-wal", "-shm"):
@@ -393,7 +351,7 @@ def main() -> int:
             CHORUS_DATA_DIR=str(tmp / "home"),
             XDG_DATA_HOME=str(tmp / "xdg"),
         )
-        operator_session(env)
+        operator_session(env, ADMIN)
 
         floor_e = floor_import(sqlite3, tmp, [establishments])
         wall_e, peak_e, _ = run_measured([CHORUS, "sirene", "import", str(establishments)], env)

@@ -30,6 +30,10 @@ NARRATION = {
         "sirene": "L'administrateur charge le registre SIRENE (échantillon fourni) (STR-2)",
         "structure": "Créer sa structure depuis son SIRET, puis un service (STR-2, STR-4, STR-7)",
         "attach": "Un second compte demande un rattachement, Marie l'approuve (ATT-1..3, HAB-3)",
+        "flows": "Une correspondante DGFiP de l'Isère charge les flux Hélios d'une commune"
+        " (OPS-1, PUB-1..3)",
+        "flows_export": "Elle exporte les comptes de son département, puis en crée et en"
+        " supprime un (OPS-2, PUB-1)",
         "store": "Magasin temporaire : {path} (supprimé à la fin).",
         "s1": "Créer un compte : en attente, le lien d'activation part par e-mail (ACC-1..3)",
         "s2": "Lire la boîte d'envoi locale et y prendre le lien",
@@ -52,6 +56,9 @@ NARRATION = {
         "sirene": "The admin loads the SIRENE register (bundled sample) (STR-2)",
         "structure": "Create one's structure from its SIRET, then a service (STR-2, STR-4, STR-7)",
         "attach": "A second account requests an attachment, Marie approves it (ATT-1..3, HAB-3)",
+        "flows": "A DGFiP correspondent of Isère loads a commune's Hélios flows (OPS-1, PUB-1..3)",
+        "flows_export": "She exports her department's accounts, then creates and deletes one"
+        " (OPS-2, PUB-1)",
         "store": "Temporary store: {path} (removed at the end).",
         "s1": "Create an account: it is pending, the activation link is mailed (ACC-1..3)",
         "s2": "Read the local outbox and take the link from it",
@@ -119,14 +126,18 @@ class Demo:
         self.console.print(body)
         return outcome
 
+    def last_mail(self, to: str) -> dict:
+        listed = invoke(["mail", "list", "--to", to, "--json"], env=self.env, clock=self.clock)
+        return listed.json()[0]
+
     def mail_body(self, to: str) -> str:
-        body = invoke(["mail", "list", "--to", to, "--json"], env=self.env, clock=self.clock)
-        return body.json()[0]["body"]
+        return self.last_mail(to)["body"]
 
     def show_mail(self, to: str) -> str:
-        body = self.mail_body(to)
-        self.console.print(Panel(body, title=to, expand=False))
-        return body
+        mail = self.last_mail(to)
+        title = f"{mail['sender']} → {to} : {mail['subject']}"
+        self.console.print(Panel(mail["body"], title=title, expand=False))
+        return mail["body"]
 
 
 def run(lang: str = "fr", plain: bool = False) -> None:
@@ -219,6 +230,48 @@ def _attachment(demo: Demo, manager: str) -> None:
     as_("manager")  # Marie's terminal again, for what follows
 
 
+def _flows(demo: Demo) -> None:
+    """Corinne, correspondent of Isère (38), loads the bundled flows: the commune and its
+    water board (Hélios: active at once), then their agents from an Excel file (cp1252,
+    `;`); a second run changes nothing; she exports, creates one account by hand and
+    deletes one (OPS-1, OPS-2, PUB-1..3)."""
+    from chorus_cli.store import keychain
+
+    sessions = keychain.backend().entries
+    before = dict(sessions)
+    admin, corinne = "admin@example.fr", "corinne.dgfip@example.fr"
+    demo.run("account", "create", "--email", corinne, "--last-name", "Dumas", "--first-name",
+             "Corinne", quiet=True)  # fmt: skip
+    demo.run("account", "activate", _link(demo.mail_body(corinne)), "--password-stdin",
+             input=PASSWORD + "\n", shown="LINK", quiet=True)  # fmt: skip
+    sessions.clear()
+    _login(demo, admin, quiet=True)
+    demo.run("admin", "grant-role", corinne, "correspondent", "--department", "38")
+    sessions.clear()
+    _login(demo, corinne, quiet=True)
+    structures, agents = flow_files()
+    demo.run("bulk", "import", str(structures), "--kind", "structures")
+    demo.run("bulk", "import", str(agents), "--kind", "accounts", "--dry-run")
+    demo.run("bulk", "import", str(agents), "--kind", "accounts")
+    demo.run("bulk", "import", str(agents), "--kind", "accounts")
+    demo.show_mail("elise.durand@mairie-valdebriane.fr")
+    demo.run("structure", "show", "21389999000013")
+    demo.step("flows_export")
+    demo.run("bulk", "export", "accounts")
+    lea = "lea.roux@regie-valdebriane.fr"
+    demo.run("account", "create", "--structure", "25389999100017", "--email", lea,
+             "--last-name", "Roux", "--first-name", "Léa")  # fmt: skip
+    demo.run("account", "delete", "noe.lefevre@mairie-valdebriane.fr", "--yes")
+    sessions.clear()
+    sessions.update(before)  # Marie's terminal again
+
+
+def flow_files() -> tuple[Path, Path]:
+    """The bundled flows (chorus_cli/data/flows): structures, then their agents."""
+    folder = Path(__file__).resolve().parent / "data" / "flows"
+    return folder / "structures_38.csv", folder / "agents_val_de_briane.csv"
+
+
 def _link(body: str) -> str:
     return re.search(r"https?://\S+token=\S+", body).group(0)
 
@@ -271,6 +324,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
 
     demo.step("attach")
     _attachment(demo, marie)
+
+    demo.step("flows")
+    _flows(demo)
 
     demo.step("s7")
     _totp(demo, marie)

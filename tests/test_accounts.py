@@ -11,6 +11,7 @@ import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import MetaData, select, text
 
@@ -123,8 +124,27 @@ def test_acc1_phone_is_stored_e164_from_french_national_format(cli):
     assert account_row(cli)["phone"] == "+33123456789"
 
 
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("0262 12 34 56", "+262262123456"),  # Réunion
+        ("05 90 84 49 67", "+590590844967"),  # Guadeloupe
+        ("0696 12 34 56", "+596696123456"),  # Martinique
+        ("0594 45 64 11", "+594594456411"),  # Guyane
+        ("+262 262 12 34 56", "+262262123456"),
+    ],
+)
+def test_acc1_overseas_departments_phones_in_their_national_format(cli, typed, stored):
+    result = cli(
+        "account", "create", "--email", MARIE, "--last-name", "Curie", "--first-name", "Marie",
+        "--phone", typed, "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["phone"] == stored
+
+
 def test_acc1_invalid_phone_is_refused(cli, unchanged):
-    for phone in ("12345", "01 23", "téléphone"):
+    for phone in ("12345", "01 23", "téléphone", "06 12 34 5"):
         with unchanged():
             result = cli(
                 "account", "create", "--email", MARIE, "--last-name", "Curie",

@@ -44,6 +44,15 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     # MFA-2, MFA-3: a QR code drawn in block characters, then a login with a TOTP code.
     assert "█" in out and "chorus mfa totp confirm" in out
     assert out.count("Connecté en tant que marie.curie@example.fr") == 2
+    # OPS-1, OPS-2, PUB-1..3: a correspondent loads the bundled flows (cp1252, `;`), a
+    # re-run changes nothing, the mails come from the DGFiP, the export has its header.
+    assert "structures_38.csv (structures) : 2 créé(s)" in out
+    assert "agents_val_de_briane.csv (accounts) : 4 créé(s)" in out
+    assert "0 créé(s), 0 mis à jour, 4 inchangé(s)" in out
+    assert "noreply@dgfip.finances.gouv.fr → elise.durand@mairie-valdebriane.fr" in out
+    assert re.search(r"primary_manager +elise\.durand@mairie-valdebriane\.fr", out)
+    assert "login_email,contact_email,first_name" in out
+    assert "Compte noe.lefevre@mairie-valdebriane.fr supprimé" in out
     # The user's own store (the data dir) was never created.
     assert not (tmp_path / "data" / "chorus.db").exists()
 

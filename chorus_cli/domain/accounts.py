@@ -41,27 +41,30 @@ def normalise_email(value: str, field: str = "login_email") -> str:
     return result.normalized.lower()
 
 
-# Overseas departments and collectivities dial like metropolitan France (a leading 0)
-# but have country codes of their own: 0262 12 34 56 is Réunion's +262 262 12 34 56.
-OVERSEAS_REGIONS = ("RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF")
+# The overseas departments dial like metropolitan France (0 and nine digits) but have
+# country codes of their own: 0262 12 34 56 is Réunion's +262 262 12 34 56. (Saint-
+# Martin and Saint-Barthélemy share Guadeloupe's numbering; Saint-Pierre-et-Miquelon's
+# six-digit numbers would read a mistyped mobile as valid, so it is left out.)
+OVERSEAS_REGIONS = ("RE", "GP", "MQ", "GF", "YT")
 
 
 def normalise_phone(value: str | None) -> str | None:
-    """E.164, French national formats accepted (``01 23 45 67 89``), overseas ones too
-    (``0590 12 34 56`` in Guadeloupe)."""
+    """E.164, French national formats accepted (``01 23 45 67 89``), the overseas
+    departments' too (``0590 12 34 56`` in Guadeloupe)."""
     if value is None or not value.strip():
         return None
     import phonenumbers
 
-    for region in ("FR", *OVERSEAS_REGIONS):
+    national = value.strip()[:1] != "+"
+    digits = sum(c.isdigit() for c in value)
+    regions = ("FR", *OVERSEAS_REGIONS) if national and digits == 10 else ("FR",)
+    for region in regions:
         try:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             break
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if value.lstrip().startswith("+"):
-            break  # an international number has one reading only
     raise BadInput("acc1.phone_invalid", value=value)
 
 

@@ -1,0 +1,315 @@
+"""Bulk flows benchmark (issue 8, OPS-1, OPS-2): `chorus bulk import` of 100,000 accounts
+and `chorus bulk export` of them, each a ratio to a floor measured in the same run.
+
+    .venv/bin/python benchmarks/bulk.py [--rows 100000] [--small 10000] [--runs 3]
+                                        [--no-postgresql] [--out benchmarks/results-bulk.json]
+
+- The flow: a `;` CSV with French headers («Nom;Prénom;Adresse e-mail»), as a spreadsheet
+  writes it, ``--rows`` accounts (deterministic). A second file adds a «Téléphone» to
+  every row: chorus then also checks every phone (ACC-1), which the floor does not, so
+  that figure is reported with no goal.
+- Floor: a Python script that parses the same file with `csv`, validates each address
+  with `email_validator` and inserts the rows with raw `sqlite3` `executemany` into an
+  indexed table, in one transaction. Goal: the import, everything chorus adds included
+  (activation tokens, outbox mails, audit rows, start-up), within 1.5x of it.
+- Memory: the peak of the import (and of the export) at ``--rows`` within 1.3x of the
+  same at ``--small``.
+- Export of the imported accounts, `--format csv` to /dev/null, against the `sqlite3`
+  shell selecting the same columns with `-csv`. Goal: 2x.
+- The same import on PostgreSQL (a throwaway cluster, as the tests start one), within 2x
+  of its SQLite figure.
+
+Every chorus figure is a whole command in a fresh process, as a user runs it, against a
+store restored before each run (an admin logged in). Runs are interleaved, medians kept.
+Exits 0 even when a figure is over its goal: this is a report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import CHORUS, PY, clean_env, operator_session, run_measured  # noqa: E402
+
+ADMIN = "bench.bulk@example.fr"
+EXPORT_COLUMNS = (
+    "login_email, contact_email, first_name, last_name, phone, status, workplace_address,"
+    " biography, language, created_at, activated_at, to_complete"
+)
+FIRST = ("Élise", "Hugo", "Léa", "Jean", "Marie", "Paul", "Zoé", "Noé", "Chloé", "Louis", "Inès")
+LAST = ("Durand", "Martin", "Roux", "Lefèvre", "Moreau", "Garnier", "Faure", "Blanc", "Gaël")
+
+FLOOR = r"""
+import csv, sqlite3, sys
+from email_validator import validate_email
+
+db = sqlite3.connect(sys.argv[2], isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("CREATE TABLE account (id INTEGER PRIMARY KEY, login_email TEXT NOT NULL UNIQUE,"
+           " first_name TEXT NOT NULL, last_name TEXT NOT NULL)")
+db.execute("CREATE INDEX ix_account_last_name ON account (last_name)")
+db.execute("BEGIN")
+insert = "INSERT INTO account (login_email, first_name, last_name) VALUES (?, ?, ?)"
+rows = []
+with open(sys.argv[1], encoding="utf-8", newline="") as handle:
+    reader = csv.reader(handle, delimiter=";")
+    next(reader)
+    for last, first, email in reader:
+        address = validate_email(email, check_deliverability=False).normalized.lower()
+        rows.append((address, first, last))
+        if len(rows) == 5000:
+            db.executemany(insert, rows)
+            rows = []
+db.executemany(insert, rows)
+db.execute("COMMIT")
+"""
+
+
+def generate(path: Path, rows: int, phones: bool, seed: int = 8) -> Path:
+    draw = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("Nom;Prénom;Adresse e-mail" + (";Téléphone" if phones else "") + "\n")
+        for i in range(rows):
+            last, first = draw.choice(LAST), draw.choice(FIRST)
+            line = f"{last};{first};agent{i}.{last.lower()}@commune{i % 700}.example.fr"
+            if phones:
+                digits = " ".join(f"{draw.randint(10, 99)}" for _ in range(4))
+                line += f";0{draw.randint(1, 4)} {digits}"  # geographic: all valid
+            out.write(line + "\n")
+    return path
+
+
+class Store:
+    """A store with an admin logged in, restored before each run (same path and URL, so
+    the session saved for it still opens)."""
+
+    def __init__(self, tmp: Path, name: str, url: str | None = None, pg=None) -> None:  # type: ignore[no-untyped-def]
+        self.folder = tmp / name
+        self.path = self.folder / "chorus.db"
+        self.url = url or f"sqlite:///{self.path}"
+        self.pg = pg  # (admin engine, database name) on PostgreSQL
+        self.env = clean_env(tmp / f"{name}-user", self.url)
+        self.folder.mkdir(parents=True)
+        operator_session(self.env, ADMIN)
+        if pg is None:
+            self.template = tmp / f"{name}-template"
+            shutil.copytree(self.folder, self.template)
+        else:
+            self._pg("template")
+
+    def _pg(self, action: str) -> None:
+        from sqlalchemy import text
+
+        admin, name = self.pg
+        with admin.connect() as conn:
+            if action == "template":
+                conn.execute(text(f"ALTER DATABASE {name} RENAME TO {name}_template"))
+            else:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {name}_template"))
+
+    def restore(self) -> None:
+        if self.pg is not None:
+            self._pg("restore")
+            return
+        shutil.rmtree(self.folder)
+        shutil.copytree(self.template, self.folder)
+
+
+def import_run(store: Store, flow: Path) -> tuple[float, int]:
+    store.restore()
+    wall, peak, _err = run_measured([CHORUS, "bulk", "import", str(flow), "--kind", "accounts"],
+                                    store.env)  # fmt: skip
+    return wall, peak
+
+
+def floor_run(tmp: Path, flow: Path) -> float:
+    script = tmp / "floor.py"
+    script.write_text(FLOOR)
+    database = tmp / "floor.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    wall, _peak, _err = run_measured([PY, str(script), str(flow), str(database)], os.environ.copy())
+    return wall
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def figure(name: str, seconds: float, floor_name: str, floor: float, goal: float | None) -> dict:
+    ratio = seconds / floor
+    return {
+        "name": name,
+        "seconds": round(seconds, 2),
+        "floor": floor_name,
+        "floor_seconds": round(floor, 2),
+        "ratio": round(ratio, 2),
+        "goal": goal,
+        "ok": goal is None or ratio <= goal,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-postgresql", dest="postgresql", action="store_false")
+    parser.add_argument("--out", type=Path, default=HERE / "results-bulk.json")
+    options = parser.parse_args()
+    sqlite3 = shutil.which("sqlite3")
+    if not sqlite3:
+        raise SystemExit("the sqlite3 shell is needed for the export floor: apt install sqlite3")
+    if not Path(CHORUS).exists():
+        raise SystemExit(f"{CHORUS} not found: run `make bench` (it installs chorus first)")
+
+    tmp = Path(tempfile.mkdtemp(prefix="chorus-bulk-bench-"))
+    cluster = None
+    try:
+        big = generate(tmp / "accounts.csv", options.rows, phones=False)
+        small = generate(tmp / "accounts-small.csv", options.small, phones=False)
+        phones = generate(tmp / "accounts-phones.csv", options.rows, phones=True)
+        store = Store(tmp, "sqlite")
+        walls, floors, peaks, phone_walls = [], [], [], []
+        for _ in range(options.runs):
+            floors.append(floor_run(tmp, big))
+            wall, peak = import_run(store, big)
+            walls.append(wall)
+            peaks.append(peak)
+            phone_walls.append(import_run(store, phones)[0])
+        small_peak = max(import_run(store, small)[1] for _ in range(2))
+
+        # Export: the small store's peak first, then the big one's (left by the last run).
+        export = [CHORUS, "bulk", "export", "accounts"]
+        small_export_peak = run_measured(export, store.env)[1]
+        import_run(store, big)
+        select = f"SELECT {EXPORT_COLUMNS} FROM account ORDER BY id"
+        export_walls, export_floors, export_peaks = [], [], []
+        for _ in range(max(options.runs, 5)):
+            export_floors.append(
+                run_measured([sqlite3, "-csv", "-header", str(store.path), select], store.env)[0]
+            )
+            wall, peak, _ = run_measured(export, store.env)
+            export_walls.append(wall)
+            export_peaks.append(peak)
+
+        pg_walls = []
+        if options.postgresql:
+            from sqlalchemy import create_engine
+
+            from tests.pg import Cluster
+
+            cluster = Cluster()
+            base = cluster.start()
+            admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.exec_driver_sql("CREATE DATABASE bench")
+            pg_store = Store(tmp, "postgresql", f"{base}/bench", (admin, "bench"))
+            pg_walls = [import_run(pg_store, big)[0] for _ in range(options.runs)]
+            admin.dispose()
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    rows = f"{options.rows:,}"
+    results = [
+        figure(f"bulk import, {rows} accounts (SQLite)", median(walls),
+               "csv + email_validator + sqlite3 executemany", median(floors), 1.5),
+        figure(f"bulk import, {rows} accounts with phones", median(phone_walls),
+               "the same floor (no phone check)", median(floors), None),
+        figure(f"bulk export, {rows} accounts (CSV)", median(export_walls),
+               "sqlite3 -csv, same columns", median(export_floors), 2.0),
+    ]  # fmt: skip
+    if pg_walls:
+        results.append(
+            figure(
+                f"bulk import, {rows} accounts (PostgreSQL)",
+                median(pg_walls),
+                "the SQLite import above",
+                median(walls),
+                2.0,
+            )  # fmt: skip
+        )
+    memory = [
+        {
+            "name": "bulk import peak memory",
+            "big_mb": round(max(peaks) / 1024, 1),
+            "small_mb": round(small_peak / 1024, 1),
+            "ratio": round(max(peaks) / small_peak, 2),
+            "goal": 1.3,
+        },
+        {
+            "name": "bulk export peak memory",
+            "big_mb": round(max(export_peaks) / 1024, 1),
+            "small_mb": round(small_export_peak / 1024, 1),
+            "ratio": round(max(export_peaks) / small_export_peak, 2),
+            "goal": 1.3,
+        },
+    ]
+    for row in memory:
+        row["ok"] = row["ratio"] <= row["goal"]
+
+    header = f"{'figure':<46} {'s':>7} {'floor s':>8} {'ratio':>6} {'goal':>5}  verdict"
+    print(header)
+    print("-" * len(header))
+    for row in results:
+        goal = f"{row['goal']:>4.1f}x" if row["goal"] else "    -"
+        verdict = ("ok" if row["ok"] else "OVER") if row["goal"] else "(report)"
+        print(f"{row['name']:<46} {row['seconds']:>7.2f} {row['floor_seconds']:>8.2f} "
+              f"{row['ratio']:>5.2f}x {goal}  {verdict}")  # fmt: skip
+    print(f"  floors: {'; '.join(r['floor'] for r in results)}")
+    print()
+    print(
+        f"{'memory':<46} {rows + ' MB':>12} {f'{options.small:,} MB':>11} {'ratio':>6} {'goal':>5}"
+    )
+    for row in memory:
+        verdict = "ok" if row["ok"] else "OVER"
+        print(f"{row['name']:<46} {row['big_mb']:>12.1f} {row['small_mb']:>11.1f} "
+              f"{row['ratio']:>5.2f}x {row['goal']:>4.1f}x  {verdict}")  # fmt: skip
+    over = [r["name"] for r in results + memory if not r["ok"]]
+    print(f"OVER GOAL: {', '.join(over)}" if over else "all figures within their goals")
+    options.out.write_text(
+        json.dumps(
+            {
+                "rows": options.rows,
+                "small": options.small,
+                "runs": options.runs,
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "load_average": round(os.getloadavg()[0], 2),
+                "results": results,
+                "memory": memory,
+                "over_goal": over,
+                "all_runs": {
+                    "import": walls,
+                    "floor": floors,
+                    "phones": phone_walls,
+                    "export": export_walls,
+                    "export_floor": export_floors,
+                    "postgresql": pg_walls,
+                },
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"written: {options.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
