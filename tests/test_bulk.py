@@ -196,6 +196,24 @@ def test_ops1_duplicate_logins_in_one_file_differ_only_by_case(world, tmp_path, 
     assert result.json()["errors"][0]["line"] == 3
 
 
+def test_ops1_duplicates_are_found_across_chunks(world, tmp_path, unchanged, monkeypatch):
+    from chorus_cli.bulk import service
+
+    monkeypatch.setattr(service, "CHUNK", 5)  # the copy is three chunks after the first
+    rows = [(f"N{i}", "P", f"agent{i}@mairie-valdebriane.fr", "", COMMUNE) for i in range(20)]
+    rows.append(("N", "P", "AGENT3@mairie-valdebriane.fr", "", COMMUNE))  # line 22
+    with unchanged():
+        result = imported(world, CORINNE, write(tmp_path, "a.csv", rows))
+    assert result.exit_code == 2
+    assert [(e["line"], e["rule"]) for e in result.json()["errors"]] == [(22, "OPS-1")]
+    assert "ligne 5" in result.json()["errors"][0]["message"]
+    repeated = write(tmp_path, "s.csv", [(REGIE, "oui")] * 7, ("SIRET", "Hélios"))
+    with unchanged():
+        again = imported(world, ADA, repeated, "structures")
+    assert [e["line"] for e in again.json()["errors"]] == [3, 4, 5, 6, 7, 8]
+    assert "ligne 2" in again.json()["errors"][-1]["message"]
+
+
 def test_ops1_an_unknown_service_is_a_bad_row(world, tmp_path, unchanged):
     header = (*FRENCH_HEADER, "Services")
     rows = [(*agents()[0], "ACHATS")]

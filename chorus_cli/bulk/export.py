@@ -111,9 +111,6 @@ def _in_scope(db: Db, scope: Scope, alias: str) -> tuple[str, list[Any]]:
 class _Times:
     """Times as the JSON shows them (``iso``), from what each engine returns."""
 
-    def __init__(self, db: Db) -> None:
-        self.sqlite = db.sqlite
-
     def __call__(self, value: Any) -> str | None:
         if value is None:
             return None
@@ -122,8 +119,17 @@ class _Times:
         return f"{value[:10]}T{value[11:19]}Z"  # SQLite: '2026-12-01 18:49:46.000000'
 
 
-def _accounts(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
-    time = _Times(db)
+def iso_sql(db: Db, column: str) -> str:
+    """``iso`` in SQL, so the rows of a big export need no conversion in Python (NULL
+    stays NULL)."""
+    if db.sqlite:  # stored as '2026-12-01 18:49:46.000000', in UTC
+        return f"substr({column}, 1, 10) || 'T' || substr({column}, 12, 8) || 'Z'"
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+
+def _accounts(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+    """The accounts' rows as ``show`` has them: built by the SQL itself (the export of a
+    large store is bound by it), times as text, ``locked`` derived from the lock."""
     where, params = "1 = 1", []
     if not scope.everywhere:
         inside, params = _in_scope(db, scope, "s")
@@ -131,19 +137,17 @@ def _accounts(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
             "EXISTS (SELECT 1 FROM attachment a JOIN structure s ON s.id = a.structure_id"
             f" WHERE a.account_id = account.id AND {inside})"
         )
+    flag = "CASE WHEN to_complete THEN 'true' ELSE 'false' END" if for_csv else "to_complete"
     sql = (
         "SELECT login_email, contact_email, first_name, last_name, phone,"
         " CASE WHEN status = 'active' AND locked_until > ? THEN 'locked' ELSE status END,"
-        " workplace_address, biography, language, created_at, activated_at, to_complete"
-        f" FROM account WHERE {where} ORDER BY id"
+        f" workplace_address, biography, language, {iso_sql(db, 'created_at')},"
+        f" {iso_sql(db, 'activated_at')}, {flag} FROM account WHERE {where} ORDER BY id"
     )
-    for row in db.stream(sql, [db.time(now), *params]):
-        yield {
-            **dict(zip(ACCOUNT_FIELDS[:9], row[:9], strict=True)),
-            "created_at": time(row[9]),
-            "activated_at": time(row[10]),
-            "to_complete": bool(row[11]),
-        }
+    rows = db.stream(sql, [db.time(now), *params])
+    if for_csv:
+        return rows
+    return (row[:11] + (bool(row[11]),) for row in rows)
 
 
 def _merged(
@@ -163,8 +167,8 @@ def _merged(
         yield row, mine
 
 
-def _structures(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
-    time = _Times(db)
+def _structures(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+    time = _Times()
     where, params = _in_scope(db, scope, "s")
     rows_sql = (
         "SELECT s.id, s.id_type, s.identifier, s.raison_sociale, s.label, s.status,"
@@ -188,30 +192,25 @@ def _structures(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]
                 "commune": row[9],
                 "country": row[10],
             }
-        yield {
-            "id_type": row[1],
-            "identifier": row[2],
-            "raison_sociale": row[3],
-            "label": row[4],
-            "status": row[5],
-            "non_diffusible": hidden,
-            "address": address,
-            "primary_manager": row[11],
-            "email": row[12],
-            "phone": row[13],
-            "public": bool(row[14]),
-            "helios": bool(row[15]),
-            "services": [
-                {"code": code, "label": label, "active": bool(active)}
-                for _id, code, label, active in services
-            ],
-            "created_at": time(row[16]),
-            "refusal_reason": row[17],
-        }
+        listed = [
+            {"code": code, "label": label, "active": bool(active)}
+            for _id, code, label, active in services
+        ]
+        yield (
+            *row[1:6],
+            hidden,
+            address,
+            *row[11:14],
+            bool(row[14]),
+            bool(row[15]),
+            listed,
+            time(row[16]),
+            row[17],
+        )
 
 
-def _attachments(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
-    time = _Times(db)
+def _attachments(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+    time = _Times()
     where, params = _in_scope(db, scope, "s")
     # One key for the merge: an attachment's (account, structure) as one number.
     key = "(a.account_id * 4294967296 + a.structure_id)"
@@ -228,22 +227,15 @@ def _attachments(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]
     )
     for row, services in _merged(db, rows_sql, params, children_sql, params):
         codes = [code for _key, code in services]
-        yield {
-            "login_email": row[1],
-            "structure": row[2],
-            "services": codes,
-            "raison_sociale": row[3],
-            "role": "primary" if row[4] == row[5] else "member",
-            "scope": "services" if codes else "structure",
-            "status": row[6],
-            "attached_at": time(row[7]),
-        }
+        role = "primary" if row[4] == row[5] else "member"
+        scope_ = "services" if codes else "structure"
+        yield (row[1], row[2], codes, row[3], role, scope_, row[6], time(row[7]))
 
 
-def _habilitations(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, Any]]:
+def _habilitations(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
     from chorus_cli.domain import catalogue
 
-    time = _Times(db)
+    time = _Times()
     where, params = _in_scope(db, scope, "s")
     # Only the profiles of attached holders give rights (authz.attached_profiles).
     sql = (
@@ -255,20 +247,12 @@ def _habilitations(db: Db, scope: Scope, now: datetime) -> Iterator[dict[str, An
         f" WHERE {where} ORDER BY h.account_id, h.structure_id, h.service_id, h.id"
     )
     for login, identifier, service, application, level, name, granted in db.stream(sql, params):
-        yield {
-            "login_email": login,
-            "structure": identifier,
-            "service": service,
-            "application": application,
-            "level": level,
-            "raison_sociale": name,
-            "domain": catalogue.domain(application),
-            "profile": catalogue.profile_label(application, level),
-            "granted_at": time(granted),
-        }
+        domain = catalogue.domain(application)
+        profile = catalogue.profile_label(application, level)
+        yield (login, identifier, service, application, level, name, domain, profile, time(granted))
 
 
-READERS: dict[str, Callable[[Db, Scope, datetime], Iterator[dict[str, Any]]]] = {
+READERS: dict[str, Callable[[Db, Scope, datetime, bool], Iterator[tuple]]] = {
     "accounts": _accounts,
     "structures": _structures,
     "attachments": _attachments,
@@ -300,18 +284,20 @@ def export(uow: UnitOfWork, actor: Account, kind: str, fmt: str, out: IO[str]) -
     scope = authz.flow_scope(uow, actor)
     uow.commit()  # the export reads in a transaction of its own, holding no write lock
     db = Db(uow, read_only=True)
-    rows = READERS[kind](db, scope, uow.clock.now())
+    rows = READERS[kind](db, scope, uow.clock.now(), fmt == "csv")
     count = 0
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS[kind])
+        plain = kind == "accounts"  # its rows come ready from the SQL
         for row in rows:
-            writer.writerow([_csv_cell(v) for v in row.values()])
+            writer.writerow(row if plain else [_csv_cell(v) for v in row])
             count += 1
         return count
+    fields = FIELDS[kind]
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     for row in rows:
-        out.write(dumps(row))
+        out.write(dumps(dict(zip(fields, row, strict=True))))
         out.write("\n")
         count += 1
     return count

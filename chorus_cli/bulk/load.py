@@ -14,6 +14,8 @@ account attached to a structure without a primary manager becomes it, PUB-1).
 from __future__ import annotations
 
 import json
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +95,31 @@ class AccountInfo:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+class Created:
+    """What this import created, as (id, line) in two compact arrays (ids come in
+    ascending order): a row that a later chunk finds in the store is then a duplicate in
+    the file, not a row that existed before. A few bytes a row: memory stays flat."""
+
+    def __init__(self) -> None:
+        self.ids = array("q")
+        self.lines = array("q")
+
+    def add(self, row_id: int, line: int) -> None:
+        if self.ids and row_id < self.ids[-1]:  # never seen; kept sorted all the same
+            at = bisect_left(self.ids, row_id)
+            self.ids.insert(at, row_id)
+            self.lines.insert(at, line)
+            return
+        self.ids.append(row_id)
+        self.lines.append(line)
+
+    def line_of(self, row_id: int) -> int | None:
+        at = bisect_left(self.ids, row_id)
+        if at < len(self.ids) and self.ids[at] == row_id:
+            return self.lines[at]
+        return None
+
+
 class RowRefused(Exception):
     """A row that cannot be applied: a bad row (exit 2) or outside the scope (exit 4)."""
 
@@ -106,7 +133,6 @@ class Loader:
     """What every kind shares: the store, the caches, the batches of rows to write."""
 
     def __init__(self, uow: UnitOfWork, actor: Account, scope: Scope, source: str) -> None:
-
         self.uow = uow
         self.db = Db(uow)
         self.actor = actor
@@ -140,7 +166,6 @@ class Loader:
         self.primary_managers: list[tuple] = []
 
     def mail(self, kind: str, to: str, lang: str, public: bool, **params: str) -> None:
-
         subject, body, redacted = render(kind, lang, **params)
         self.mails.append(
             (to, sender(self.uow, public), subject, body, redacted, kind, self.at, "pending")
@@ -207,13 +232,22 @@ class Loader:
             setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
         self.write()
         self.flush()
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop what the chunk looked up: it is in the store now, the next chunk reads it
+        again if it needs it, and memory stays that of one chunk."""
+        self.structures.clear()
+        self.by_id.clear()
+        self.services.clear()
+        self.attached.clear()
+        self.habilitations.clear()
 
     def fail(self, errors: list[RowError]) -> None:
         self.counts.failed += 1
         self.counts.errors.extend(errors)
 
     def refuse(self, line: int, refused: RowRefused) -> None:
-
         if isinstance(refused.error, NotAllowed):
             self.counts.denied = True
         self.fail([RowError(line, refused.column, refused.error.key, refused.error.params)])
@@ -288,7 +322,6 @@ class Loader:
         return found
 
     def service_ids(self, structure: StructureInfo, codes: list[str]) -> set[int]:
-
         known = self.services.get(structure.id, {})
         ids = set()
         for code in codes:
@@ -303,7 +336,6 @@ class Loader:
         return ids
 
     def require_scope(self, structure: StructureInfo, column: str) -> None:
-
         if not self.scope.covers(structure.public, structure.postal_code):
             raise RowRefused(
                 column, NotAllowed("pub1.out_of_scope", structure=structure.identifier)
@@ -447,7 +479,11 @@ class AccountsLoader(Loader):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.seen: dict[str, int] = {}  # login -> the line that named it first
+        # Duplicate logins: this chunk's, the bad rows' (a few), and the accounts this
+        # import created (compact), instead of every login of the file in memory.
+        self.seen: dict[str, int] = {}
+        self.bad: dict[str, int] = {}
+        self.created = Created()
         self.new_accounts: list[tuple] = []
         self.new_links: list[tuple] = []
         self.changed_accounts: list[tuple] = []
@@ -459,7 +495,11 @@ class AccountsLoader(Loader):
     def remember(self, row: Checked) -> None:
         login = row.values.get("login_email")
         if login:
-            self.seen.setdefault(login, row.line)
+            self.bad.setdefault(login, row.line)
+
+    def forget(self) -> None:
+        super().forget()
+        self.seen.clear()
 
     def prepare(self, rows: list[Checked]) -> None:
         self.lookup_structures(
@@ -471,15 +511,19 @@ class AccountsLoader(Loader):
         self.fresh_ids = iter(self.db.next_ids("account", len(fresh)))
 
     def apply(self, row: Checked) -> str:
-
         values = row.values
         login = values["login_email"]
-        first = self.seen.setdefault(login, row.line)
-        if first != row.line:
-            raise RowRefused(
-                self.column("login_email"),
-                BadInput("ops1.duplicate_login", email=login, first=first),
-            )
+        account = self.existing.get(login)
+        made = self.created.line_of(account.id) if account is not None else None
+        earlier = [
+            line
+            for line in (self.seen.get(login), self.bad.get(login), made)
+            if line is not None and line < row.line
+        ]
+        if earlier:
+            error = BadInput("ops1.duplicate_login", email=login, first=min(earlier))
+            raise RowRefused(self.column("login_email"), error)
+        self.seen[login] = row.line
         structure = self.structure(values) if values.get("structure") else None
         service_ids = (
             self.service_ids(structure, values.get("services") or []) if structure else set()
@@ -489,7 +533,6 @@ class AccountsLoader(Loader):
                 self.column("structure"),
                 RuleRefused("pub1.structure_not_active", id=structure.identifier),
             )
-        account = self.existing.get(login)
         if account is None:
             if structure is None:
                 if not self.scope.everywhere:
@@ -527,6 +570,7 @@ class AccountsLoader(Loader):
         values = row.values
         login = values["login_email"]
         account_id = next(self.fresh_ids)
+        self.created.add(account_id, row.line)
         contact = values.get("contact_email") or login
         language = values.get("language") or "fr"
         no, yes = self.flags
@@ -622,7 +666,6 @@ class AttachmentsLoader(Loader):
         self.lookup_attachments({a.id for a in self.existing.values()})
 
     def apply(self, row: Checked) -> str:
-
         values = row.values
         structure = self.structure(values)
         self.require_scope(structure, self.column("structure"))
@@ -657,12 +700,12 @@ class StructuresLoader(Loader):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.seen: dict[tuple[str, str], int] = {}
+        self.seen: dict[tuple[str, str], int] = {}  # this chunk's
+        self.created = Created()
         self.new_structures: list[tuple] = []
         self.changed_structures: list[tuple] = []
 
     def prepare(self, rows: list[Checked]) -> None:
-
         sirets = [r.values["identifier"] for r in rows if r.values["id_type"] == "SIRET"]
         self.register = index.find_many(self.uow, sirets)
         self.lookup_structures({(r.values["id_type"], r.values["identifier"]) for r in rows})
@@ -672,13 +715,15 @@ class StructuresLoader(Loader):
         self.fresh = iter(self.db.next_ids("structure", len(rows)))
 
     def apply(self, row: Checked) -> str:
-
         values = row.values
         id_type, identifier = values["id_type"], values["identifier"]
-        first = self.seen.setdefault((id_type, identifier), row.line)
-        if first != row.line:
+        existing = self.existing_structure(id_type, identifier)
+        made = self.created.line_of(existing.id) if existing is not None else None
+        first = made or self.seen.get((id_type, identifier))
+        if first is not None:
             error = BadInput("ops1.duplicate_structure", id=identifier, first=first)
             raise RowRefused(self.column("identifier"), error)
+        self.seen[(id_type, identifier)] = row.line
         data = self.register_data(row)
         self.require_scope_of(data, values)
         manager = None
@@ -687,7 +732,6 @@ class StructuresLoader(Loader):
             if manager is None:
                 error = NotFound("account.not_found", email=values["primary_manager"])
                 raise RowRefused(self.column("primary_manager"), error)
-        existing = self.existing_structure(id_type, identifier)
         if existing is None:
             self.create(row, data, manager)
             return "created"
@@ -696,6 +740,10 @@ class StructuresLoader(Loader):
                 self.column("identifier"), RuleRefused("str6.was_refused", id=identifier)
             )
         return self.update(existing, values, data, manager)
+
+    def forget(self) -> None:
+        super().forget()
+        self.seen.clear()
 
     def existing_structure(self, id_type: str, identifier: str) -> StructureInfo | None:
         found = self.structures.get((id_type, identifier))
@@ -755,13 +803,11 @@ class StructuresLoader(Loader):
         }
 
     def require_scope_of(self, data: dict[str, Any], values: dict[str, Any]) -> None:
-
         if not self.scope.covers(data["public"], data["postal_code"]):
             error = NotAllowed("pub1.out_of_scope", structure=values["identifier"])
             raise RowRefused(self.column("identifier"), error)
 
     def create(self, row: Checked, data: dict[str, Any], manager: AccountInfo | None) -> None:
-
         values = row.values
         helios = bool(values.get("helios"))
         status = "pending" if data["public"] and not helios else "active"
@@ -780,6 +826,7 @@ class StructuresLoader(Loader):
             helios,
         )
         self.by_id[info.id] = info
+        self.created.add(info.id, row.line)
         self.structures[(info.id_type, info.identifier)] = info
         self.services[info.id] = {}
         db = self.db
