@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test bench lint system-deps
+.PHONY: demo test bench lint system-deps bench-deps
 
 demo: $(VENV)/.installed
 	$(BIN)/chorus demo
@@ -16,9 +16,10 @@ demo: $(VENV)/.installed
 test: system-deps $(VENV)/.installed-dev
 	$(BIN)/pytest -q
 
-bench: $(VENV)/.installed
+bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sirene.py
+	$(BIN)/python benchmarks/bulk.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -56,3 +57,10 @@ system-deps:
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools oathtool; \
 	fi
+
+# The benchmarks' floors use SQLite's own shell (sqlite3 .import, sqlite3 -csv).
+bench-deps:
+	@command -v sqlite3 >/dev/null || { \
+	  echo "sqlite3 shell not found: installing it"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y sqlite3; }

@@ -982,6 +982,10 @@ def prepare(kind: str, rows: list[Checked], context: dict[str, str]) -> list[Che
     if kind != "accounts":
         return rows
     link = f"{context['base_url']}/{PATHS['activate']}?token="
+    details = {  # the audit details of account.create, by whether a phone was given
+        phone: json.dumps({"phone": phone, "to_complete": True, "source": context["source"]})
+        for phone in (False, True)
+    }
     for row in rows:
         if row.errors:
             continue
@@ -995,9 +999,7 @@ def prepare(kind: str, rows: list[Checked], context: dict[str, str]) -> list[Che
             login_email=values["login_email"],
             link=link + token,
         )
-        details = {"phone": bool(values.get("phone")), "to_complete": True}
-        details["source"] = context["source"]
-        row.ready = (token_hash(token), subject, body, redacted, json.dumps(details))
+        row.ready = (token_hash(token), subject, body, redacted, details[bool(values.get("phone"))])
     return rows
 
 

@@ -35,6 +35,11 @@ class Db:
         self.sqlite = self.dialect.name == "sqlite"
         self.raw = connection.connection.driver_connection
         # Times as SQLAlchemy itself stores them (SQLite: text in its own format).
+        if not self.sqlite and not read_only:
+            # The planner's statistics predate the rows this transaction writes: it would
+            # scan a table of "one row" that a big import has filled, once per chunk
+            # (quadratic). Every lookup here goes by an index: make it use it.
+            self.execute("SET LOCAL enable_seqscan = off")
         kind = DateTime(timezone=True).dialect_impl(self.dialect)
         self._time = kind.bind_processor(self.dialect) or (lambda value: value)
 
@@ -79,6 +84,8 @@ class Db:
         values = list(values)
         if not values:
             return []
+        if not self.sqlite:  # one array parameter: one plan, no 900-mark query to parse
+            return self.rows(sql.replace("IN {in}", "= ANY(?)"), [*before, values])
         found: list[tuple[Any, ...]] = []
         for start in range(0, len(values), 900):  # well under every engine's limit
             part = values[start : start + 900]

@@ -124,8 +124,8 @@ def _account_fields() -> dict[str, Any]:
 
     return {
         "login_email": lambda v: _email(v, "login_email"),
-        "last_name": lambda v: normalise_name(_text(v, "last_name", 10_000), "last_name"),
-        "first_name": lambda v: normalise_name(_text(v, "first_name", 10_000), "first_name"),
+        "last_name": lambda v: normalise_name(_str(v), "last_name"),
+        "first_name": lambda v: normalise_name(_str(v), "first_name"),
         "phone": lambda v: normalise_phone(_str(v)),
         "contact_email": lambda v: _email(v, "contact_email"),
         "workplace_address": lambda v: _text(v, "workplace_address", ADDRESS_MAX, True),
