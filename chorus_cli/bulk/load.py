@@ -749,58 +749,33 @@ class StructuresLoader(Loader):
         found = self.structures.get((id_type, identifier))
         return found if isinstance(found, StructureInfo) else None
 
+    # Which column a refusal of ``structures.mandatory_data`` is about.
+    COLUMNS_OF = {
+        "str6.helios_siret_only": "helios",
+        "str6.helios_not_public": "helios",
+        "str6.public_type": "public",
+        "ops1.public_from_sirene": "public",
+        "str.missing": "raison_sociale",
+        "str3.name_withheld": "raison_sociale",
+        "field.too_long": "raison_sociale",
+    }
+
     def register_data(self, row: Checked) -> dict[str, Any]:
         """The structure's mandatory data: SIRENE's for a SIRET (STR-2, STR-3), the row's
-        otherwise (STR-1)."""
-
+        otherwise (STR-1), by the rules of ``structure create``."""
         values = row.values
-        public, helios = values.get("public"), bool(values.get("helios"))
-        if values["id_type"] != "SIRET":
-            if helios:
-                raise RowRefused(self.column("helios"), BadInput("str6.helios_siret_only"))
-            if public and values["id_type"] not in structures.PUBLIC_TYPES:
-                error = BadInput("str6.public_type", id_type=values["id_type"])
-                raise RowRefused(self.column("public"), error)
-            if not values.get("raison_sociale"):
-                error = BadInput("str.missing", field="raison_sociale")
-                raise RowRefused(self.column("raison_sociale"), error)
-            return {
-                "raison_sociale": values["raison_sociale"],
-                "public": bool(public),
-                "non_diffusible": False,
-                "address": None,
-                "postal_code": None,
-                "commune": None,
-                "country": None,
-            }
-        found = self.register.get(values["identifier"])
-        siret = values["identifier"]
-        if found is None:
-            raise RowRefused(self.column("identifier"), RuleRefused("str2.unknown", siret=siret))
-        if not found.active:
-            raise RowRefused(self.column("identifier"), RuleRefused("str2.closed", siret=siret))
-        if public is not None and public != found.public:
-            error = BadInput("ops1.public_from_sirene", siret=siret, public=found.public)
-            raise RowRefused(self.column("public"), error)
-        if helios and not found.public:
-            error = RuleRefused("str6.helios_not_public", siret=siret)
-            raise RowRefused(self.column("helios"), error)
-        name = found.raison_sociale.strip()
-        if name in ("", structures.WITHHELD):
-            name = values.get("raison_sociale")
-            if not name:
-                error = BadInput("str3.name_withheld", siret=siret)
-                raise RowRefused(self.column("raison_sociale"), error)
-        hidden = found.non_diffusible
-        return {
-            "raison_sociale": name[: structures.TEXT_MAX],
-            "public": found.public,
-            "non_diffusible": hidden,
-            "address": None if hidden else found.address,
-            "postal_code": None if hidden else found.postal_code,
-            "commune": None if hidden else found.commune,
-            "country": None if hidden else found.country,
-        }
+        try:
+            return structures.mandatory_data(
+                values["id_type"],
+                values["identifier"],
+                self.register.get(values["identifier"]),
+                public=values.get("public"),
+                helios=bool(values.get("helios")),
+                raison_sociale=values.get("raison_sociale"),
+                name_from_register=False,
+            )
+        except ChorusError as exc:
+            raise RowRefused(self.column(self.COLUMNS_OF.get(exc.key, "identifier")), exc) from None
 
     def require_scope_of(self, data: dict[str, Any], values: dict[str, Any]) -> None:
         if not self.scope.covers(data["public"], data["postal_code"]):

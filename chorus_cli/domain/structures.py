@@ -297,6 +297,62 @@ def _register_name(found: Establishment, typed: str | None) -> str:
     return found.raison_sociale[:TEXT_MAX]
 
 
+def mandatory_data(
+    id_type: str,
+    identifier: str,
+    found: Establishment | None,
+    *,
+    public: bool | None,
+    helios: bool,
+    raison_sociale: str | None,
+    name_from_register: bool = True,
+) -> dict[str, Any]:
+    """A structure's mandatory data and public character (STR-1..3, STR-6), for
+    ``create`` and for flows alike: for a SIRET, SIRENE's (``found``: unknown or closed
+    is refused; ``public``, when given, must agree with it); otherwise the typed raison
+    sociale, and ``--public`` only for the types SIRENE cannot answer for.
+    ``name_from_register``: a raison sociale typed for a SIRET whose register name is
+    published is refused (a flow's column, as an export writes it, is ignored instead)."""
+    if id_type != "SIRET":
+        if helios:
+            raise BadInput("str6.helios_siret_only")
+        if public and id_type not in PUBLIC_TYPES:
+            raise BadInput("str6.public_type", id_type=id_type)
+        return {
+            "raison_sociale": _text(raison_sociale, "raison_sociale", required=True),
+            "public": bool(public),
+            "non_diffusible": False,
+            "address": None,
+            "postal_code": None,
+            "commune": None,
+            "country": None,
+        }
+    if found is None:
+        raise RuleRefused("str2.unknown", siret=identifier)
+    if not found.active:
+        raise RuleRefused("str2.closed", siret=identifier)
+    if public is not None and public != found.public:
+        raise BadInput("ops1.public_from_sirene", siret=identifier, public=found.public)
+    if helios and not found.public:
+        raise RuleRefused("str6.helios_not_public", siret=identifier)
+    hidden = found.non_diffusible
+    withheld = found.raison_sociale.strip() in ("", WITHHELD)
+    if withheld or name_from_register:
+        name = _register_name(found, raison_sociale)
+    else:
+        name = found.raison_sociale[:TEXT_MAX]
+    return {
+        "raison_sociale": name,
+        "public": found.public,
+        "non_diffusible": hidden,
+        # STR-3: nothing of the postal address is kept for a non-diffusible SIRET.
+        "address": None if hidden else found.address,
+        "postal_code": None if hidden else found.postal_code,
+        "commune": None if hidden else found.commune,
+        "country": None if hidden else found.country,
+    }
+
+
 def create(
     uow: UnitOfWork,
     actor: Account,
@@ -327,16 +383,11 @@ def create(
         "email": _email(email),
         "phone": _phone(phone),
     }
-    if id_type == "SIRET":
-        if public:
-            raise BadInput("str6.public_from_sirene")
-    else:
-        if helios:
-            raise BadInput("str6.helios_siret_only")
-        if public and id_type not in PUBLIC_TYPES:
-            raise BadInput("str6.public_type", id_type=id_type)
-        fields["raison_sociale"] = _text(raison_sociale, "raison_sociale", required=True)
-        fields["public"] = public
+    if id_type == "SIRET" and public:
+        raise BadInput("str6.public_from_sirene")
+    if id_type != "SIRET":
+        kwargs = {"public": public, "helios": helios, "raison_sociale": raison_sociale}
+        fields.update(mandatory_data(id_type, identifier, None, **kwargs))
 
     existing = find(uow, id_type, identifier)
     if existing is not None and existing.status == "pending":
@@ -346,21 +397,12 @@ def create(
 
     if id_type == "SIRET":
         found = _lookup(uow, identifier)
-        if helios and not found.public:
-            raise RuleRefused("str6.helios_not_public", siret=identifier)
+        data = mandatory_data(
+            id_type, identifier, found, public=None, helios=helios, raison_sociale=raison_sociale
+        )
         if helios:
             _require_helios_creator(uow, actor, found)
-        hidden = found.non_diffusible
-        fields.update(
-            raison_sociale=_register_name(found, raison_sociale),
-            public=found.public,
-            non_diffusible=hidden,
-            # STR-3: nothing of the postal address is kept for a non-diffusible SIRET.
-            address=None if hidden else found.address,
-            postal_code=None if hidden else found.postal_code,
-            commune=None if hidden else found.commune,
-            country=None if hidden else found.country,
-        )
+        fields.update(data)
 
     now = uow.clock.now()
     status = "pending" if fields["public"] and not helios else "active"
