@@ -151,13 +151,26 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def figure(name: str, seconds: float, floor_name: str, floor: float, goal: float | None) -> dict:
-    ratio = seconds / floor
+def figure(
+    name: str,
+    runs: list[float],
+    floor_name: str,
+    floors: list[float],
+    goal: float | None,
+    paired: bool = True,
+) -> dict:
+    """Medians, and the ratio: pair by pair when the runs were interleaved with their
+    floor's (the machine's speed drifts between pairs, not within one), else of the
+    medians."""
+    if paired:
+        ratio = median([run / floor for run, floor in zip(runs, floors, strict=True)])
+    else:
+        ratio = median(runs) / median(floors)
     return {
         "name": name,
-        "seconds": round(seconds, 2),
+        "seconds": round(median(runs), 2),
         "floor": floor_name,
-        "floor_seconds": round(floor, 2),
+        "floor_seconds": round(median(floors), 2),
         "ratio": round(ratio, 2),
         "goal": goal,
         "ok": goal is None or ratio <= goal,
@@ -232,24 +245,25 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     rows = f"{options.rows:,}"
+    net = [wall - empty_export for wall in export_walls]
     results = [
-        figure(f"bulk import, {rows} accounts (SQLite)", median(walls),
-               "csv + email_validator + sqlite3 executemany", median(floors), 1.5),
-        figure(f"bulk import, {rows} accounts with phones", median(phone_walls),
-               "the same floor (no phone check)", median(floors), None),
-        figure(f"bulk export, {rows} accounts (CSV)", median(export_walls),
-               "sqlite3 -csv, same columns", median(export_floors), 2.0),
-        figure("  the same, net of its fixed cost", median(export_walls) - empty_export,
-               "the same floor", median(export_floors), None),
+        figure(f"bulk import, {rows} accounts (SQLite)", walls,
+               "csv + email_validator + sqlite3 executemany", floors, 1.5),
+        figure(f"bulk import, {rows} accounts with phones", phone_walls,
+               "the same floor (no phone check)", floors, None),
+        figure(f"bulk export, {rows} accounts (CSV)", export_walls,
+               "sqlite3 -csv, same columns", export_floors, 2.0),
+        figure("  the same, net of its fixed cost", net, "the same floor", export_floors, None),
     ]  # fmt: skip
     if pg_walls:
         results.append(
             figure(
                 f"bulk import, {rows} accounts (PostgreSQL)",
-                median(pg_walls),
+                pg_walls,
                 "the SQLite import above",
-                median(walls),
+                walls,
                 2.0,
+                paired=False,
             )  # fmt: skip
         )
     memory = [

