@@ -751,3 +751,65 @@ def test_set1_messages_follow_the_account_language_preference(cli, unchanged):
         result = cli("account", "update", "--phone", "0123")
     assert result.exit_code == 2
     assert result.stderr.startswith("Invalid phone number (ACC-1)")
+
+
+# ACC-1: chorus checks an address by its parts (the domain once, cached: a flow's
+# addresses share a few domains); for any address the answer must be email_validator's.
+TRICKY_ADDRESSES = [
+    "Marie.Curie@Example.FR",
+    "marie@exämple.fr",
+    "MARIE@xn--exmple-cua.fr",
+    '"a@b"@example.fr',
+    '"quoted local"@example.fr',
+    '""@example.fr',
+    "a..b@example.fr",
+    ".a@example.fr",
+    "a.@example.fr",
+    "a@localhost",
+    "a@example.local",
+    "a@example.test",
+    "a@example.invalid",
+    "A@EXAMPLE.ONION",
+    "a@example",
+    "a@[127.0.0.1]",
+    "a@1.2.3.4",
+    "Marie <marie@example.fr>",
+    "marie@example.fr.",
+    "x" * 64 + "@example.fr",
+    "x" * 65 + "@example.fr",
+    "a@" + ("b" * 63 + ".") * 3 + "fr",
+    "a@" + ("b" * 60 + ".") * 4 + "fr",
+    "x" * 60 + "@" + "y" * 190 + ".fr",
+    "é@example.fr",
+    "ａ@example.fr",
+    "a@ｅxample.fr",
+    "a b@example.fr",
+    "a@b@example.fr",
+    "@example.fr",
+    "a@",
+    "",
+    "a@-example.fr",
+    "a@example-.fr",
+    "a@exam_ple.fr",
+    "a@xn--.fr",
+    "a\u200b@example.fr",
+    "a@exa\u200bmple.fr",
+    "user+tag@example.fr",
+    "u@sub.domain.example.gouv.fr",
+]
+
+
+@pytest.mark.parametrize("address", TRICKY_ADDRESSES)
+def test_acc1_an_address_checked_by_parts_gets_the_whole_checks_answer(address):
+    from email_validator import EmailNotValidError, validate_email
+
+    from chorus_cli.domain.accounts import _address
+
+    def answer(check):  # type: ignore[no-untyped-def]
+        try:
+            return check()
+        except EmailNotValidError as exc:
+            return ("refused", str(exc))
+
+    whole = answer(lambda: validate_email(address, check_deliverability=False).normalized)
+    assert answer(lambda: _address(address)) == whole

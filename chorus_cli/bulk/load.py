@@ -136,6 +136,7 @@ class Loader:
         self.uow = uow
         self.db = Db(uow)
         self.actor = actor
+        self.actor_email = actor.login_email  # a plain str: read for every row
         self.scope = scope
         self.source = source  # the file's name, in the audit details
         self.now = uow.clock.now()
@@ -185,7 +186,7 @@ class Loader:
 
     def audit(self, action: str, target: str, **details: Any) -> None:
         details["source"] = self.source
-        self.audits.append((self.at, self.actor.login_email, action, target, json.dumps(details)))
+        self.audits.append((self.at, self.actor_email, action, target, json.dumps(details)))
 
     def flush(self) -> None:
         """Write what the chunk decided, parents before children (foreign keys)."""
@@ -431,7 +432,7 @@ class Loader:
             account,
             "attached_by_flow",
             structure.public,
-            by=self.actor.login_email,
+            by=self.actor_email,
             identifier=structure.identifier,
             raison_sociale=structure.raison_sociale,
             services=services_phrase(account.language, codes),
@@ -599,7 +600,7 @@ class AccountsLoader(Loader):
         public = structure is not None and structure.public
         sent_by = self.senders[public]
         self.mails.append((login, sent_by, subject, body, redacted, "activation", at, "pending"))
-        self.audits.append((at, self.actor.login_email, "account.create", login, details))
+        self.audits.append((at, self.actor_email, "account.create", login, details))
         if structure is not None:
             account = AccountInfo(
                 account_id,
@@ -837,7 +838,7 @@ class StructuresLoader(Loader):
                 False,
                 first_name=self.actor.first_name,
                 last_name=self.actor.last_name,
-                login_email=self.actor.login_email,
+                login_email=self.actor_email,
                 identifier=info.identifier,
                 raison_sociale=info.raison_sociale,
             )
