@@ -544,6 +544,22 @@ def test_ops2_fields_are_those_of_show(world):
     assert mine == me
 
 
+def test_ops2_the_csv_holds_the_same_values_as_the_json_lines(world):
+    tricky = 'Comptable, «paie» et "marchés"\nDeuxième ligne'
+    assert world(MARIE, "account", "update", "--biography", tricky).exit_code == 0
+    as_csv = bulk(world, ADA, "export", "accounts").stdout
+    as_jsonl = bulk(world, ADA, "export", "accounts", "--format", "jsonl").stdout
+    from_json = [
+        {
+            k: "" if v is None else str(v).lower() if isinstance(v, bool) else v
+            for k, v in row.items()
+        }
+        for row in map(json.loads, as_jsonl.splitlines())
+    ]
+    assert list(csv.DictReader(io.StringIO(as_csv))) == from_json
+    assert any(row["biography"] == tricky for row in from_json)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 @pytest.mark.parametrize("kind", ["accounts", "structures", "attachments"])
 def test_ops2_an_export_reimports_unchanged(world, tmp_path, kind, fmt):
