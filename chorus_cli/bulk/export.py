@@ -127,23 +127,9 @@ def iso_sql(db: Db, column: str) -> str:
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 
-def csv_field_sql(expression: str) -> str:
-    """A CSV field made by SQLite as Python's ``csv`` module makes it: quoted, its quotes
-    doubled, when it holds a comma, a quote or a line break; NULL as nothing."""
-    special = " OR ".join(
-        f"instr({expression}, {char})" for char in ("','", "'\"'", "char(10)", "char(13)")
-    )
-    return (
-        f"CASE WHEN {expression} IS NULL THEN ''"
-        f" WHEN {special} THEN '\"' || replace({expression}, '\"', '\"\"') || '\"'"
-        f" ELSE {expression} END"
-    )
-
-
 def _accounts(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
-    """The accounts' rows as ``show`` has them, built by the SQL itself (the export of a
-    large store is bound by it): times as text, ``locked`` derived from the lock. For a
-    CSV on SQLite, the SQL even writes each line (a 1-tuple)."""
+    """The accounts' rows as ``show`` has them: built by the SQL itself (the export of a
+    large store is bound by it), times as text, ``locked`` derived from the lock."""
     where, params = "1 = 1", []
     if not scope.everywhere:
         inside, params = _in_scope(db, scope, "s")
@@ -152,27 +138,12 @@ def _accounts(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tu
             f" WHERE a.account_id = account.id AND {inside})"
         )
     flag = "CASE WHEN to_complete THEN 'true' ELSE 'false' END" if for_csv else "to_complete"
-    columns = [
-        "login_email",
-        "contact_email",
-        "first_name",
-        "last_name",
-        "phone",
-        "CASE WHEN status = 'active' AND locked_until > ? THEN 'locked' ELSE status END",
-        "workplace_address",
-        "biography",
-        "language",
-        iso_sql(db, "created_at"),
-        iso_sql(db, "activated_at"),
-        flag,
-    ]
-    if for_csv and db.sqlite:
-        named = ", ".join(f"{column} AS c{i}" for i, column in enumerate(columns))
-        line = " || ',' || ".join(csv_field_sql(f"c{i}") for i in range(len(columns)))
-        inner = f"SELECT id, {named} FROM account WHERE {where}"
-        sql = f"SELECT {line} FROM ({inner}) ORDER BY id"
-    else:
-        sql = f"SELECT {', '.join(columns)} FROM account WHERE {where} ORDER BY id"
+    sql = (
+        "SELECT login_email, contact_email, first_name, last_name, phone,"
+        " CASE WHEN status = 'active' AND locked_until > ? THEN 'locked' ELSE status END,"
+        f" workplace_address, biography, language, {iso_sql(db, 'created_at')},"
+        f" {iso_sql(db, 'activated_at')}, {flag} FROM account WHERE {where} ORDER BY id"
+    )
     rows = db.stream(sql, [db.time(now), *params])
     if for_csv:
         return rows
@@ -318,11 +289,6 @@ def export(uow: UnitOfWork, actor: Account, kind: str, fmt: str, out: IO[str]) -
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS[kind])
-        if kind == "accounts" and db.sqlite:  # whole lines, made by the SQL
-            for (line,) in rows:
-                out.write(line + "\n")
-                count += 1
-            return count
         plain = kind == "accounts"  # its rows come ready from the SQL
         for row in rows:
             writer.writerow(row if plain else [_csv_cell(v) for v in row])
