@@ -19,7 +19,7 @@ and `chorus bulk export` of them, each a ratio to a floor measured in the same r
   command's fixed cost (the same export of a store holding one account: Python, Typer,
   SQLAlchemy, the session check), which is what the rows themselves cost.
 - The same import on PostgreSQL (a throwaway cluster, as the tests start one), within 2x
-  of its SQLite figure.
+  of its SQLite figure, run for run.
 
 Every chorus figure is a whole command in a fresh process, as a user runs it, against a
 store restored before each run (an admin logged in). Runs are interleaved, medians kept.
@@ -198,13 +198,28 @@ def main() -> int:
         small = generate(tmp / "accounts-small.csv", options.small, phones=False)
         phones = generate(tmp / "accounts-phones.csv", options.rows, phones=True)
         store = Store(tmp, "sqlite")
-        walls, floors, peaks, phone_walls = [], [], [], []
+        pg_store = admin = None
+        if options.postgresql:
+            from sqlalchemy import create_engine
+
+            from tests.pg import Cluster
+
+            cluster = Cluster()
+            base = cluster.start()
+            admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.exec_driver_sql("CREATE DATABASE bench")
+            pg_store = Store(tmp, "postgresql", f"{base}/bench", (admin, "bench"))
+        # Round by round, so that each figure has its floor measured beside it.
+        walls, floors, peaks, phone_walls, pg_walls = [], [], [], [], []
         for _ in range(options.runs):
             floors.append(floor_run(tmp, big))
             wall, peak = import_run(store, big)
             walls.append(wall)
             peaks.append(peak)
             phone_walls.append(import_run(store, phones)[0])
+            if pg_store is not None:
+                pg_walls.append(import_run(pg_store, big)[0])
         small_peak = max(import_run(store, small)[1] for _ in range(2))
 
         # Export: its fixed cost on the store with one account, the small store's peak,
@@ -225,19 +240,7 @@ def main() -> int:
             export_walls.append(wall)
             export_peaks.append(peak)
 
-        pg_walls = []
-        if options.postgresql:
-            from sqlalchemy import create_engine
-
-            from tests.pg import Cluster
-
-            cluster = Cluster()
-            base = cluster.start()
-            admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.exec_driver_sql("CREATE DATABASE bench")
-            pg_store = Store(tmp, "postgresql", f"{base}/bench", (admin, "bench"))
-            pg_walls = [import_run(pg_store, big)[0] for _ in range(options.runs)]
+        if admin is not None:
             admin.dispose()
     finally:
         if cluster is not None:
@@ -263,8 +266,7 @@ def main() -> int:
                 "the SQLite import above",
                 walls,
                 2.0,
-                paired=False,
-            )  # fmt: skip
+            )
         )
     memory = [
         {
