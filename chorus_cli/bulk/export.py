@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 from chorus_cli.bulk.store import Db
 from chorus_cli.domain import authz
 from chorus_cli.domain.errors import BadInput
+from chorus_cli.domain.structures import department_sql
 
 if TYPE_CHECKING:
     from chorus_cli.domain.authz import Scope
@@ -87,24 +88,14 @@ FIELDS = {
 }
 
 
-def department_sql(postal_code: str) -> str:
-    """``structures.department`` in SQL, portable: ``75008`` → ``75``, ``20090`` → ``2A``,
-    ``97411`` → ``974`` (other codes give text no department list holds)."""
-    return (
-        f"CASE WHEN {postal_code} LIKE '97%' THEN substr({postal_code}, 1, 3)"
-        f" WHEN {postal_code} LIKE '20%' THEN"
-        f" (CASE WHEN {postal_code} < '20200' THEN '2A' ELSE '2B' END)"
-        f" ELSE substr({postal_code}, 1, 2) END"
-    )
-
-
 def _in_scope(db: Db, scope: Scope, alias: str) -> tuple[str, list[Any]]:
     """A WHERE condition keeping the structures ``alias`` of the scope."""
     if scope.departments is None:
         return "1 = 1", []
     departments = sorted(scope.departments)
     marks = ", ".join("?" * len(departments))
-    condition = f"{alias}.public = ? AND {department_sql(alias + '.postal_code')} IN ({marks})"
+    area = department_sql(alias + ".postal_code")
+    condition = f"{alias}.public = ? AND {area} IN ({marks})"
     return condition, [db.flag(True), *departments]
 
 
@@ -281,7 +272,7 @@ def export(uow: UnitOfWork, actor: Account, kind: str, fmt: str, out: IO[str]) -
         raise BadInput("ops2.kind_unknown", kind=kind, kinds=", ".join(KINDS))
     if fmt not in FORMATS:
         raise BadInput("ops2.format_unknown", format=fmt, formats=", ".join(FORMATS))
-    scope = authz.flow_scope(uow, actor)
+    scope = authz.oversight_scope(uow, actor)
     uow.commit()  # the export reads in a transaction of its own, holding no write lock
     db = Db(uow, read_only=True)
     rows = READERS[kind](db, scope, uow.clock.now(), fmt == "csv")

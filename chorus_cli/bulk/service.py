@@ -206,7 +206,7 @@ def import_file(
     from chorus_cli.bulk.load import LOADERS
 
     started = time.perf_counter()
-    scope = authz.flow_scope(uow, actor)
+    scope = authz.oversight_scope(uow, actor)
     if kind not in columns_module.KINDS:
         raise BadInput("ops1.kind_unknown", kind=kind, kinds=", ".join(columns_module.KINDS))
     with open_flow(path) as flow:

@@ -298,3 +298,73 @@ def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
         columns = ("id", "type", "structure", "services", "status", "approver", "created_at")
         rows = [{key: row[key] for key in columns} for row in rows]
     emit(rows, fmt)
+
+
+LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
+]
+OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.")]
+
+
+@app.command("list")
+def list_(
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending|active|locked|deactivated.")
+    ] = None,
+    structure: Annotated[
+        str | None, typer.Option("--structure", metavar="ID", help="Members of a structure.")
+    ] = None,
+    id_type: Annotated[
+        str | None,
+        typer.Option("--id-type", metavar="TYPE", help="Only when two types share the ID."),
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", help="Words of the login, first or last name.")
+    ] = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """List accounts by login: support and admins see all, a DGFiP correspondent the
+    accounts of their departments' public structures.
+
+    Example: chorus account list --status pending --structure 21389999000013 --json
+    """
+    from chorus_cli.domain import accounts
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        rows = accounts.listing(
+            uow,
+            actor,
+            status=status,
+            structure=structure,
+            id_type=id_type,
+            search=search,
+            limit=limit,
+            offset=offset,
+        )
+        uow.commit()
+    fmt = output_format(fmt, as_json)
+    if fmt == "table":  # JSON and CSV keep every field of `account show`
+        rows = [{key: row[key] for key in LIST_COLUMNS} for row in rows]
+    emit(rows, fmt, columns=LIST_COLUMNS if fmt == "table" else ACCOUNT_FIELDS)
+
+
+ACCOUNT_FIELDS = (
+    "login_email",
+    "contact_email",
+    "first_name",
+    "last_name",
+    "phone",
+    "status",
+    "workplace_address",
+    "biography",
+    "language",
+    "created_at",
+    "activated_at",
+    "to_complete",
+)

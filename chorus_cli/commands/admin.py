@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from chorus_cli.commands._common import current_account, new_group, unit_of_work
+from chorus_cli.commands._common import (
+    FormatOpt,
+    JsonOpt,
+    current_account,
+    new_group,
+    output_format,
+    unit_of_work,
+)
 
 
 class Role(StrEnum):
@@ -59,3 +66,48 @@ def grant_role(
         account = roles.grant(uow, actor, email, role.value, department)
         uow.commit()
     say("done.role_granted", role=role.value, email=account.login_email)
+
+
+@app.command("revoke-role")
+def revoke_role(
+    email: Annotated[str, typer.Argument(help="Login e-mail of the account.")],
+    role: Annotated[Role, typer.Argument(help="The role.")],
+    department: Annotated[
+        str | None, typer.Option("--department", help="The correspondent's department.")
+    ] = None,
+) -> None:
+    """Admins take a platform role back; the last admin keeps theirs (PUB-1).
+
+    Example: chorus admin revoke-role paul@dgfip.example.fr correspondent --department 75
+    """
+    from chorus_cli.domain import roles
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        account = roles.revoke(uow, actor, email, role.value, department)
+        uow.commit()
+    say("done.role_revoked", role=role.value, email=account.login_email)
+
+
+@app.command()
+def roles(
+    role: Annotated[Role | None, typer.Option("--role", help="Only this role.")] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """List the platform roles and who holds them (admin and support, PUB-1).
+
+    Example: chorus admin roles --role correspondent
+    """
+    from chorus_cli.domain import roles as platform_roles
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        rows = platform_roles.listing(uow, actor, role.value if role else None)
+        uow.commit()
+    emit(rows, output_format(fmt, as_json), columns=ROLE_COLUMNS)
+
+
+ROLE_COLUMNS = ("login_email", "role", "department", "granted_at")

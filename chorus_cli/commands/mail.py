@@ -41,6 +41,24 @@ def list_(
     emit(rows, fmt)
 
 
+@app.command()
+def show(
+    mail_id: Annotated[int, typer.Argument(metavar="ID", help="The mail's id (mail list).")],
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one mail of the outbox, whole: sender, subject, body (no session needed).
+
+    Example: chorus mail show 12
+    """
+    from chorus_cli.mail.outbox import get, public
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        mail = public(get(uow, mail_id))
+    emit(mail, output_format(fmt, as_json))
+
+
 @app.command("send-pending")
 def send_pending() -> None:
     """Deliver pending and failed mails by SMTP (CHORUS_SMTP_URL; password in keyring).

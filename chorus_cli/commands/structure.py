@@ -115,6 +115,71 @@ def create(
     _render(result, output_format(fmt, as_json))
 
 
+STRUCTURE_LIST_COLUMNS = (
+    "identifier",
+    "id_type",
+    "raison_sociale",
+    "label",
+    "status",
+    "public",
+    "helios",
+    "department",
+    "primary_manager",
+    "created_at",
+)
+
+
+STRUCTURE_TABLE_COLUMNS = (
+    "identifier",
+    "raison_sociale",
+    "status",
+    "department",
+    "primary_manager",
+)
+
+
+@app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option("--status", help="active|pending|refused.")] = None,
+    public: Annotated[
+        bool | None, typer.Option("--public/--private", help="Public entities, or not.")
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Of the address: 75, 2A, 974…")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
+    ] = None,
+    offset: Annotated[int, typer.Option("--offset", help="Skip the first N rows.")] = 0,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """List structures by identifier: support and admins see all, a DGFiP correspondent
+    the public structures of their departments.
+
+    Example: chorus structure list --public --department 38 --json
+    """
+    from chorus_cli.domain import structures
+    from chorus_cli.ui.output import emit
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        rows = structures.listing(
+            uow,
+            actor,
+            status=status,
+            public=public,
+            in_department=department,
+            limit=limit,
+            offset=offset,
+        )
+        uow.commit()
+    fmt = output_format(fmt, as_json)
+    if fmt == "table":  # JSON and CSV keep every field
+        rows = [{key: row[key] for key in STRUCTURE_TABLE_COLUMNS} for row in rows]
+    emit(rows, fmt, columns=STRUCTURE_LIST_COLUMNS)
+
+
 @app.command()
 def show(
     structure: StructureArg,

@@ -381,3 +381,88 @@ def unlock(uow: UnitOfWork, actor: Account, email: str) -> Account:
     uow.add(account)
     uow.audit(actor.login_email, "account.unlock", account.login_email)
     return account
+
+
+# --- listings (support, admins, correspondents) --------------------------------------
+
+STATUSES = ("pending", "active", "locked", "deactivated")
+LIST_LIMIT = 100
+LIST_MAX = 10_000
+
+
+def page(limit: int | None, offset: int) -> tuple[int, int]:
+    """A listing's page: ``limit`` rows (default 100, at most 10,000) from ``offset``."""
+    limit = LIST_LIMIT if limit is None else limit
+    if not 1 <= limit <= LIST_MAX:
+        raise BadInput("list.limit", max=LIST_MAX)
+    if offset < 0:
+        raise BadInput("list.offset")
+    return limit, offset
+
+
+def listing(
+    uow: UnitOfWork,
+    actor: Account,
+    *,
+    status: str | None = None,
+    structure: str | None = None,
+    id_type: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Accounts by login, for support and admins (all) and correspondents (the accounts
+    attached to public structures of their departments); anyone else: exit 4.
+
+    ``status`` is one of SPEC's (``locked`` derived from the lock time); ``structure``
+    keeps its members; ``search``: every word found in the login, first or last name."""
+    from sqlalchemy import bindparam
+    from sqlmodel import and_, col, exists, func, or_, select, text
+
+    from chorus_cli.domain import authz, structures
+    from chorus_cli.store.models import Account, Attachment, Structure
+
+    scope = authz.oversight_scope(uow, actor)
+    limit, offset = page(limit, offset)
+    if status is not None and status not in STATUSES:
+        raise BadInput("list.status", status=status, statuses=", ".join(STATUSES))
+    query = select(Account)
+    if not scope.everywhere:
+        area = structures.department_sql("structure.postal_code")
+        in_scope = text(f"({area}) IN :departments").bindparams(
+            bindparam("departments", value=sorted(scope.departments), expanding=True)
+        )
+        query = query.where(
+            exists()
+            .where(col(Attachment.account_id) == col(Account.id))
+            .where(col(Attachment.structure_id) == col(Structure.id))
+            .where(col(Structure.public).is_(True))
+            .where(in_scope)
+        )
+    if structure is not None:
+        target = structures.get(uow, structure, id_type)
+        if not scope.covers(target.public, target.postal_code):
+            from chorus_cli.domain.errors import NotAllowed
+
+            raise NotAllowed("pub1.out_of_scope", structure=target.identifier)
+        query = query.where(
+            exists()
+            .where(col(Attachment.account_id) == col(Account.id))
+            .where(col(Attachment.structure_id) == target.id)
+        )
+    locked = and_(
+        col(Account.locked_until).is_not(None), col(Account.locked_until) > uow.clock.now()
+    )
+    if status == "locked":
+        query = query.where(col(Account.status) == "active", locked)
+    elif status == "active":
+        query = query.where(col(Account.status) == "active", ~locked)
+    elif status is not None:
+        query = query.where(col(Account.status) == status)
+    searched = (col(Account.login_email), col(Account.first_name), col(Account.last_name))
+    for word in (search or "").lower().split():
+        query = query.where(
+            or_(*(func.lower(column).contains(word, autoescape=True) for column in searched))
+        )
+    query = query.order_by(col(Account.login_email)).offset(offset).limit(limit)
+    return [public(uow, account) for account in uow.session.exec(query).all()]

@@ -347,9 +347,10 @@ def require_account_keeper(
         )
 
 
-def flow_scope(uow: UnitOfWork, actor: Account) -> Scope:
-    """OPS-1, OPS-2: admin and support import and export anything; a correspondent, the
-    rows on public structures of their departments; anyone else gets NotAllowed."""
+def oversight_scope(uow: UnitOfWork, actor: Account) -> Scope:
+    """Flows and listings (OPS-1, OPS-2, `account list`, `structure list`): admin and
+    support see and load anything; a correspondent, the public structures of their
+    departments and their accounts; anyone else gets NotAllowed (exit 4)."""
     scope = _scope(uow, actor, FLOW_OPERATORS)
     if scope is None:
         raise NotAllowed("ops1.role_required")

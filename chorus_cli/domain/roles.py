@@ -69,6 +69,21 @@ def _grant(uow: UnitOfWork, account: Account, role: str, department: str | None)
     return True
 
 
+def _scoped(role: str, department: str | None) -> str | None:
+    """The role's department, checked: a correspondent has one, no other role does."""
+    if role not in ROLES:
+        raise BadInput("role.unknown", role=role, roles=", ".join(ROLES))
+    if department is not None:
+        department = department.strip().upper()
+        if not DEPARTMENT.match(department):
+            raise BadInput("role.department_invalid", department=department)
+    if role == "correspondent" and department is None:
+        raise BadInput("role.department_required")
+    if role != "correspondent" and department is not None:
+        raise BadInput("role.department_only_correspondent")
+    return department
+
+
 def bootstrap(uow: UnitOfWork, *, email: str, last_name: str, first_name: str) -> Account:
     """Create the first admin (or promote an existing account) while the store has none."""
     from sqlmodel import col, select
@@ -97,16 +112,7 @@ def grant(
 ) -> Account:
     """An admin grants a platform role; a correspondent is scoped to a department."""
     require(uow, actor, "admin")
-    if role not in ROLES:
-        raise BadInput("role.unknown", role=role, roles=", ".join(ROLES))
-    if department is not None:
-        department = department.strip().upper()
-        if not DEPARTMENT.match(department):
-            raise BadInput("role.department_invalid", department=department)
-    if role == "correspondent" and department is None:
-        raise BadInput("role.department_required")
-    if role != "correspondent" and department is not None:
-        raise BadInput("role.department_only_correspondent")
+    department = _scoped(role, department)
     account = accounts.get(uow, email)
     if _grant(uow, account, role, department):
         scope = f" ({department})" if department else ""
@@ -114,4 +120,71 @@ def grant(
         uow.audit(
             actor.login_email, "role.grant", account.login_email, role=role, department=department
         )
+    return account
+
+
+def listing(uow: UnitOfWork, actor: Account, role: str | None = None) -> list[dict[str, str]]:
+    """Every platform role and who holds it (admin and support read it, PUB-1)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.domain.clock import iso
+    from chorus_cli.store.models import Account, RoleGrant
+
+    require(uow, actor, "admin", "support")
+    if role is not None and role not in ROLES:
+        raise BadInput("role.unknown", role=role, roles=", ".join(ROLES))
+    query = select(RoleGrant, Account.login_email).join(
+        Account, col(Account.id) == col(RoleGrant.account_id)
+    )
+    if role is not None:
+        query = query.where(col(RoleGrant.role) == role)
+    query = query.order_by(col(RoleGrant.role), col(Account.login_email), col(RoleGrant.department))
+    return [
+        {
+            "login_email": email,
+            "role": grant.role,
+            "department": grant.department,
+            "granted_at": iso(grant.granted_at),
+        }
+        for grant, email in uow.session.exec(query).all()
+    ]
+
+
+def revoke(
+    uow: UnitOfWork, actor: Account, email: str, role: str, department: str | None = None
+) -> Account:
+    """An admin takes a platform role back (a correspondent's, for one department); the
+    last admin keeps theirs (PUB-1). The account is mailed a notice."""
+    from sqlmodel import col, func, select
+
+    from chorus_cli.domain.errors import NotFound
+    from chorus_cli.store.models import RoleGrant
+
+    require(uow, actor, "admin")
+    department = _scoped(role, department)
+    account = accounts.get(uow, email)
+    query = select(RoleGrant).where(
+        col(RoleGrant.account_id) == account.id, col(RoleGrant.role) == role
+    )
+    query = query.where(
+        col(RoleGrant.department).is_(None)
+        if department is None
+        else col(RoleGrant.department) == department
+    )
+    held = uow.session.exec(query.with_for_update()).first()
+    if held is None:
+        raise NotFound("role.not_held", email=account.login_email, role=role)
+    if role == "admin":
+        admins = uow.session.exec(
+            select(func.count()).select_from(RoleGrant).where(col(RoleGrant.role) == "admin")
+        ).one()
+        if admins <= 1:
+            raise RuleRefused("role.last_admin", email=account.login_email)
+    uow.session.delete(held)
+    uow.session.flush()
+    scope = f" ({department})" if department else ""
+    notices.notify(uow, account, "role_revoked", role=role, scope=scope)
+    uow.audit(
+        actor.login_email, "role.revoke", account.login_email, role=role, department=department
+    )
     return account

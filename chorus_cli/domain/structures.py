@@ -260,6 +260,17 @@ def department(postal_code: str | None) -> str | None:
     return code[:2]
 
 
+def department_sql(postal_code: str) -> str:
+    """``department`` in SQL, portable: ``75008`` → ``75``, ``20090`` → ``2A``,
+    ``97411`` → ``974`` (other codes give text no department list holds)."""
+    return (
+        f"CASE WHEN {postal_code} LIKE '97%' THEN substr({postal_code}, 1, 3)"
+        f" WHEN {postal_code} LIKE '20%' THEN"
+        f" (CASE WHEN {postal_code} < '20200' THEN '2A' ELSE '2B' END)"
+        f" ELSE substr({postal_code}, 1, 2) END"
+    )
+
+
 def _require_helios_creator(uow: UnitOfWork, actor: Account, found: Establishment) -> None:
     """PUB-1: Hélios structures arrive through flows (PUB-2); from the command line, only
     an admin or a correspondent of the structure's department may create one."""
@@ -752,3 +763,64 @@ def deactivate_service(
 
     attachments.lapse_for_service(uow, actor, service)  # requests naming it lapse (ATT-1)
     return service
+
+
+# --- listing (support, admins, correspondents) ---------------------------------------
+
+STATUSES = ("active", "pending", "refused")
+
+
+def listing(
+    uow: UnitOfWork,
+    actor: Account,
+    *,
+    status: str | None = None,
+    public: bool | None = None,
+    in_department: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Structures by identifier, for support and admins (all) and correspondents (the
+    public structures of their departments); anyone else: exit 4. ``in_department``:
+    of the postal address (``75``, ``2A``, ``974``)."""
+    from sqlalchemy import bindparam
+    from sqlmodel import col, select, text
+
+    from chorus_cli.domain import roles
+    from chorus_cli.store.models import Account, Structure
+
+    scope = authz.oversight_scope(uow, actor)
+    limit, offset = accounts.page(limit, offset)
+    if status is not None and status not in STATUSES:
+        raise BadInput("list.status", status=status, statuses=", ".join(STATUSES))
+    area = department_sql("structure.postal_code")
+    query = select(Structure, Account.login_email).outerjoin(
+        Account, col(Account.id) == col(Structure.primary_manager_id)
+    )
+    if in_department is not None:
+        wanted = in_department.strip().upper()
+        if not roles.DEPARTMENT.match(wanted):
+            raise BadInput("role.department_invalid", department=wanted)
+        query = query.where(text(f"({area}) = :department").bindparams(department=wanted))
+    if not scope.everywhere:
+        in_scope = text(f"({area}) IN :departments").bindparams(
+            bindparam("departments", value=sorted(scope.departments), expanding=True)
+        )
+        query = query.where(col(Structure.public).is_(True), in_scope)
+    if status is not None:
+        query = query.where(col(Structure.status) == status)
+    if public is not None:
+        query = query.where(col(Structure.public).is_(public))
+    query = query.order_by(col(Structure.identifier), col(Structure.id_type))
+    rows = uow.session.exec(query.offset(offset).limit(limit)).all()
+    return [
+        {
+            **summary(s),
+            "public": s.public,
+            "helios": s.helios,
+            "department": department(s.postal_code),
+            "primary_manager": manager,
+            "created_at": iso(s.created_at),
+        }
+        for s, manager in rows
+    ]

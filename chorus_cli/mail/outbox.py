@@ -43,6 +43,17 @@ def list_mail(uow: UnitOfWork, to: str | None = None, limit: int | None = None) 
     return list(uow.session.exec(query).all())
 
 
+def get(uow: UnitOfWork, mail_id: int) -> Mail:
+    """One mail of the outbox, or NotFound (exit 3)."""
+    from chorus_cli.domain.errors import NotFound
+    from chorus_cli.store.models import Mail
+
+    found = uow.session.get(Mail, mail_id)
+    if found is None:
+        raise NotFound("mail.not_found", id=mail_id)
+    return found
+
+
 class SmtpTarget:
     """``smtp://[user@]host[:port]`` (``?starttls=1`` to upgrade) or ``smtps://...``."""
 

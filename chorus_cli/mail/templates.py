@@ -331,6 +331,18 @@ TEMPLATES: dict[str, Template] = {
             "you held on the structure {raison_sociale} ({identifier}){services}.",
         },
     ),
+    "role_revoked": Template(
+        subject={
+            "fr": "Chorus Pro : un rôle vous a été retiré",
+            "en": "Chorus Pro: a role was taken back from you",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nLe rôle « {role} » vous a été retiré "
+            "sur Chorus Pro{scope}.",
+            "en": "Hello {first_name} {last_name},\n\nThe role “{role}” was taken back from "
+            "you on Chorus Pro{scope}.",
+        },
+    ),
     # PUB-1: a correspondent (or an admin) deleted the account.
     "account_deleted": Template(
         subject={

@@ -1208,11 +1208,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your account was initialised from MADRHAS data (PUB-2): check and complete your"
         " information{fields} with `chorus account update` (everything but the login).",
     ),
+    # --- listings ------------------------------------------------------------------------
+    "list.limit": (
+        "--limit va de 1 à {max}.",
+        "--limit goes from 1 to {max}.",
+    ),
+    "list.offset": ("--offset ne peut pas être négatif.", "--offset cannot be negative."),
+    "list.status": (
+        "Statut inconnu « {status} » : choisissez parmi {statuses}.",
+        "Unknown status “{status}”: choose among {statuses}.",
+    ),
+    "done.nothing_found": ("Aucun résultat.", "Nothing found."),
+    "mail.not_found": (
+        "Aucun e-mail n° {id} dans la boîte d'envoi.",
+        "No mail {id} in the outbox.",
+    ),
+    "role.not_held": (
+        "{email} n'a pas le rôle {role} (PUB-1).",
+        "{email} does not hold the {role} role (PUB-1).",
+    ),
+    "role.last_admin": (
+        "{email} est le dernier administrateur (PUB-1) : donnez ce rôle à un autre compte avant"
+        " de le lui retirer.",
+        "{email} is the last admin (PUB-1): grant the role to another account before taking"
+        " it back.",
+    ),
+    "done.role_revoked": ("Rôle {role} retiré à {email}.", "Role {role} taken back from {email}."),
     # --- bulk flows (OPS-1, OPS-2) -------------------------------------------------------
     "ops1.role_required": (
-        "Les flux sont réservés aux administrateurs, au support et aux correspondants"
-        " dématérialisation de la DGFiP (OPS-1, PUB-1).",
-        "Flows are for admins, support and DGFiP dematerialisation correspondents (OPS-1, PUB-1).",
+        "Action réservée aux administrateurs, au support et aux correspondants"
+        " dématérialisation de la DGFiP (PUB-1).",
+        "Only admins, support and DGFiP dematerialisation correspondents may do this (PUB-1).",
     ),
     "ops1.kind_unknown": (
         "Type de flux inconnu « {kind} » (OPS-1) : choisissez parmi {kinds}.",

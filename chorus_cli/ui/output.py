@@ -48,18 +48,32 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def emit(data: list[dict[str, Any]] | dict[str, Any], fmt: str, title: str | None = None) -> None:
-    """Print one object (``show``) or a list of rows in the chosen format."""
+def emit(
+    data: list[dict[str, Any]] | dict[str, Any],
+    fmt: str,
+    title: str | None = None,
+    columns: list[str] | tuple[str, ...] | None = None,
+) -> None:
+    """Print one object (``show``) or a list of rows in the chosen format.
+
+    ``columns``: a list's fields, so that an empty CSV keeps its header; an empty list
+    says "nothing found" on stderr at a terminal (and nothing at all to a script).
+    """
     if fmt == "json":
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return
     rows = [data] if isinstance(data, dict) else data
+    if not rows and sys.stderr.isatty():
+        say("done.nothing_found")
     if fmt == "csv":
-        if rows:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        fields = list(rows[0]) if rows else list(columns or ())
+        if fields:
+            writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
             writer.writeheader()
             writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        return
+    if not rows:
         return
     if isinstance(data, dict):
         # One record: aligned "field  value" lines, which need no table library.
@@ -79,8 +93,48 @@ def emit(data: list[dict[str, Any]] | dict[str, Any], fmt: str, title: str | Non
     console = Console(no_color=plain(), highlight=False, soft_wrap=False)
     table_box = box.ASCII if plain() else box.SIMPLE_HEAD
     table = Table(box=table_box, title=title)
-    for key in rows[0] if rows else ():
-        table.add_column(key)
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row.values()))
+    cells = [[_cell(v) for v in row.values()] for row in rows]
+    keys = list(rows[0])
+    frame = 3 * len(keys) + 1  # a space each side of a cell, a column line (or space)
+    widths = _widths(keys, cells, console.width - frame)
+    if sum(widths) + frame > console.width:
+        # Too narrow for the identifiers whole: the lines run longer than the terminal
+        # (it wraps them) rather than an e-mail or a SIRET being cut.
+        console.width = sum(widths) + frame
+    for key, width in zip(keys, widths, strict=True):
+        table.add_column(key, width=width, no_wrap=whole(key), overflow="fold")
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
+
+
+def _widths(keys: list[str], cells: list[list[str]], room: int) -> list[int]:
+    """Column widths: an identifier or a time as wide as its longest value, never cut;
+    the other columns share what is left: the narrow ones whole, the widest ones capped
+    at one width (at least 6) and wrapped."""
+
+    def longest(i: int) -> int:
+        lines = [line for row in cells for line in row[i].split("\n")]
+        return max([len(keys[i]), *map(len, lines)])
+
+    natural = [longest(i) for i in range(len(keys))]
+    flexible = [i for i, key in enumerate(keys) if not whole(key)]
+    left = room - sum(n for key, n in zip(keys, natural, strict=True) if whole(key))
+    cap = max([natural[i] for i in flexible], default=0)
+    while cap > 6 and sum(min(natural[i], cap) for i in flexible) > left:
+        cap -= 1
+    return [n if whole(key) else min(n, cap) for key, n in zip(keys, natural, strict=True)]
+
+
+# Columns a table never cuts: identifiers (e-mails, SIRETs, ids, codes) and times.
+WHOLE = frozenset(
+    {"id", "identifier", "siret", "structure", "to", "sender", "actor", "target", "code"}
+)
+
+
+def whole(column: str) -> bool:
+    return (
+        column in WHOLE
+        or column.endswith(("_email", "_at", "_manager"))
+        or column in ("email", "requester", "approver", "decided_by", "service")
+    )

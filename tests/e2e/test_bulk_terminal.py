@@ -92,3 +92,10 @@ def test_pub1_delete_asks_at_a_terminal_and_locks_nothing_while_it_waits(admin, 
     exported = admin("bulk", "export", "accounts", "--format", "jsonl")
     logins = {json.loads(line)["login_email"] for line in exported.stdout.splitlines()}
     assert doomed not in logins and "meanwhile@example.fr" in logins
+
+
+def test_an_empty_listing_says_nothing_found_at_a_terminal(admin):
+    child = spawn(admin, "account", "list", "--search", "nobody-by-that-name")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and "Aucun résultat." in child.before
