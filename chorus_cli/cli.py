@@ -23,6 +23,7 @@ from chorus_cli.commands import (
     habil,
     mail,
     mfa,
+    seed,
     session,
     sirene,
     structure,
@@ -98,6 +99,7 @@ COMMANDS = {
     "logout": session.logout,
     "whoami": session.whoami,
     "demo": demo.demo,
+    "seed": seed.seed,
 }
 
 

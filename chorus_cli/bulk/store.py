@@ -44,13 +44,13 @@ class Db:
         self._time = kind.bind_processor(self.dialect) or (lambda value: value)
 
     @contextmanager
-    def big_cache(self) -> Iterator[None]:
-        """SQLite: a 16 MiB page cache while a flow is loaded (random inserts into the
-        login and token indexes), back to the default after."""
+    def big_cache(self, kib: int = 16384) -> Iterator[None]:
+        """SQLite: a bigger page cache (16 MiB) while a flow is loaded (random inserts into
+        the login and token indexes), back to the default after."""
         if not self.sqlite:
             yield
             return
-        self.raw.execute("PRAGMA cache_size=-16384")
+        self.raw.execute(f"PRAGMA cache_size=-{int(kib)}")
         try:
             yield
         finally:
@@ -126,7 +126,7 @@ class Db:
         finally:
             cursor.close()
 
-    def next_ids(self, table: str, count: int) -> list[int]:
+    def next_ids(self, table: str, count: int) -> Sequence[int]:
         """``count`` fresh primary keys for ``table``, taken before the rows are written
         (the rows that reference them go in the same chunk). SQLite: this transaction
         holds the write lock, so nobody else takes one meanwhile; PostgreSQL: from the
@@ -135,12 +135,15 @@ class Db:
             return []
         if self.sqlite:
             (top,) = self.rows(f"SELECT coalesce(max(id), 0) FROM {quote(table)}")[0]
-            return list(range(top + 1, top + 1 + count))
+            return range(top + 1, top + 1 + count)
         found = self.rows(
             "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)",
             (table, count),
         )
-        return [row[0] for row in found]
+        taken = [row[0] for row in found]
+        if taken[-1] - taken[0] == count - 1 and taken == sorted(taken):
+            return range(taken[0], taken[-1] + 1)  # a few bytes, however many
+        return taken
 
     def stream(
         self, sql: str, params: Sequence[Any] = (), size: int = 2000, name: str = "chorus_rows"

@@ -1208,6 +1208,45 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your account was initialised from MADRHAS data (PUB-2): check and complete your"
         " information{fields} with `chorus account update` (everything but the login).",
     ),
+    # --- seed (OPS-3) ---------------------------------------------------------------------
+    "ops3.accounts": (
+        "--accounts va de 0 à {max} (OPS-3).",
+        "--accounts goes from 0 to {max} (OPS-3).",
+    ),
+    "ops3.structures": (
+        "--structures va de 0 à {max} (OPS-3).",
+        "--structures goes from 0 to {max} (OPS-3).",
+    ),
+    "ops3.managers": (
+        "{structures} structures pour {accounts} comptes (OPS-3) : chaque structure a son"
+        " gestionnaire principal, il faut au moins autant de comptes que de structures.",
+        "{structures} structures for {accounts} accounts (OPS-3): each structure has its"
+        " primary manager, so at least as many accounts as structures are needed.",
+    ),
+    "ops3.no_structure": (
+        "Des comptes sans structure (OPS-3) : chacun est rattaché à une structure,"
+        " --structures vaut au moins 1.",
+        "Accounts without a structure (OPS-3): each is attached to one, --structures is at"
+        " least 1.",
+    ),
+    "ops3.not_empty": (
+        "Ce magasin contient déjà des comptes ou des structures (OPS-3) : chorus seed ne"
+        " remplit qu'un magasin vide (« --db sqlite:///autre.db »).",
+        "This store already holds accounts or structures (OPS-3): chorus seed fills an"
+        " empty store only (`--db sqlite:///other.db`).",
+    ),
+    "done.seeded": (
+        "Magasin rempli (OPS-3, graine {seed}) : {accounts} comptes dont {pending} en"
+        " attente d'activation, {structures} structures, {services} services, {requests}"
+        " demandes de rattachement en attente.",
+        "Store filled (OPS-3, seed {seed}): {accounts} accounts ({pending} pending"
+        " activation), {structures} structures, {services} services, {requests} attachment"
+        " requests pending.",
+    ),
+    "done.seed_password": (
+        "Mot de passe des comptes actifs (affiché une seule fois) : {password}",
+        "Password of the active accounts (shown once): {password}",
+    ),
     # --- listings ------------------------------------------------------------------------
     "list.limit": (
         "--limit va de 1 à {max}.",
