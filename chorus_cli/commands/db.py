@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from chorus_cli.commands._common import STATE, new_group
+from chorus_cli.commands._common import STATE, FormatOpt, JsonOpt, new_group, output_format
 
-app = new_group("db", "The store: migrations and backups.")
+app = new_group("db", "The store: migrations, backups, and a copy to another store.")
 
 
 @app.command()
@@ -64,3 +64,35 @@ def backup(path: Annotated[Path, typer.Argument(help="The backup file to write."
     finally:
         source.close()
     say("done.backup", path=str(path))
+
+
+@app.command()
+def copy(
+    to: Annotated[str, typer.Option("--to", metavar="URL", help="The empty store to copy into.")],
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy the whole store (every table, ids kept) into an empty store: from the SQLite
+    file to PostgreSQL when a deployment outgrows it, or back (OPS-7). The target is
+    migrated first and every table's row count checked at the end; a target that holds
+    data is refused and nothing is written. No session needed (local trust); yours, if
+    any, works on the new store too.
+
+    Example: chorus db copy --to postgresql://chorus@db.example.fr/chorus
+    """
+    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.store.copy import copy_store, describe, session_follows
+    from chorus_cli.ui.output import emit, say
+    from chorus_cli.ui.progress import ProgressBars
+
+    source = STATE.settings.database_url
+    now = (STATE.clock or SystemClock()).now()
+    with ProgressBars("copy_") as bars:
+        summary = copy_store(source, to, now, lambda done, total: bars("rows", done, total))
+    say("done.copied", rows=summary.rows, tables=len(summary.tables), target=summary.target,
+        seconds=summary.seconds)  # fmt: skip
+    if session_follows(source, to):
+        say("done.copy_session", target=summary.target)
+    fmt = output_format(fmt, as_json)
+    if fmt != "table":
+        emit(describe(summary), fmt)

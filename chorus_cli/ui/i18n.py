@@ -1247,6 +1247,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Mot de passe des comptes actifs (affiché une seule fois) : {password}",
         "Password of the active accounts (shown once): {password}",
     ),
+    # --- db copy (OPS-7) ------------------------------------------------------------------
+    "ops7.same_store": (
+        "La cible est le magasin lui-même (OPS-7) : donnez l'URL d'un autre magasin, vide.",
+        "The target is the store itself (OPS-7): give the URL of another, empty store.",
+    ),
+    "ops7.no_folder": (
+        "Le dossier {path} n'existe pas (OPS-7) : créez-le, ou corrigez l'URL de la cible.",
+        "The folder {path} does not exist (OPS-7): create it, or correct the target's URL.",
+    ),
+    "ops7.unreachable": (
+        "Magasin cible inaccessible ({url}) (OPS-7) : {reason}.",
+        "Target store unreachable ({url}) (OPS-7): {reason}.",
+    ),
+    "ops7.not_empty": (
+        "Le magasin cible contient déjà des données (table {table}) (OPS-7) : la copie se fait"
+        " dans un magasin vide ; rien n'a été écrit.",
+        "The target store already holds data (table {table}) (OPS-7): the copy goes into an"
+        " empty store; nothing was written.",
+    ),
+    "ops7.count_mismatch": (
+        "La table {table} compte {target} lignes dans la cible pour {source} dans la source"
+        " (OPS-7) : la copie est annulée, rien n'a été écrit.",
+        "Table {table} has {target} rows in the target for {source} in the source (OPS-7):"
+        " the copy is rolled back, nothing was written.",
+    ),
+    "done.copied": (
+        "Magasin copié dans {target} : {rows} lignes, {tables} tables, comptes vérifiés, en"
+        " {seconds} s (OPS-7).",
+        "Store copied into {target}: {rows} rows, {tables} tables, counts checked, in"
+        " {seconds} s (OPS-7).",
+    ),
+    "done.copy_session": (
+        "Votre session vaut aussi pour {target} : « chorus --db URL whoami ».",
+        "Your session works on {target} too: `chorus --db URL whoami`.",
+    ),
+    "progress.copy_rows": ("Lignes copiées", "Rows copied"),
     # --- listings ------------------------------------------------------------------------
     "list.limit": (
         "--limit va de 1 à {max}.",
