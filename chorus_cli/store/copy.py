@@ -73,11 +73,9 @@ def _count(connection: Connection, table: Table) -> int:
 def _refuse_unless_empty(target_url: str) -> None:
     """OPS-7: the target holds no chorus row (a fresh database, or a store never used)."""
     from sqlalchemy import inspect
-
-    from chorus_cli.store.engine import get_engine
-
     from sqlalchemy.exc import DBAPIError
 
+    from chorus_cli.store.engine import get_engine
     from chorus_cli.store.keychain import store_id
 
     engine = get_engine(target_url, migrate=False)
