@@ -17,6 +17,7 @@ from chorus_cli.commands import (
     admin,
     attach,
     audit,
+    batch,
     bulk,
     db,
     demo,
@@ -100,6 +101,7 @@ COMMANDS = {
     "whoami": session.whoami,
     "demo": demo.demo,
     "seed": seed.seed,
+    "batch": batch.batch,
 }
 
 

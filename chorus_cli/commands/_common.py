@@ -23,6 +23,8 @@ class AppContext:
     lang: str | None = None
     clock: Clock | None = None
     _settings: Settings | None = field(default=None, repr=False)
+    # `chorus batch --atomic`: the one unit of work every line of the batch shares.
+    shared: UnitOfWork | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -72,6 +74,9 @@ def unit_of_work() -> Iterator[UnitOfWork]:
     from chorus_cli.domain.clock import SystemClock
     from chorus_cli.store.uow import UnitOfWork
 
+    if STATE.shared is not None:  # a line of an atomic batch: the batch commits, once
+        yield STATE.shared
+        return
     settings = STATE.settings
     with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
         yield uow

@@ -18,9 +18,12 @@ class UnitOfWork:
     outbox mails included, so nothing half-written survives an error.
     """
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, deferred: bool = False) -> None:
         self.settings = settings
         self.clock = clock
+        # `chorus batch --atomic`: every command's commit only flushes; the batch commits
+        # (or rolls back) once at its end (OPS-6).
+        self.deferred = deferred
         self.session: Session
         self.lang: str = settings.lang or "fr"
         self.session_id: int | None = None  # the CLI session a command runs in, once known
@@ -40,6 +43,9 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        if self.deferred:
+            self.session.flush()
+            return
         self.session.commit()
         # Keep working in a fresh transaction when a command needs a second step.
         self.session.begin()
@@ -47,9 +53,11 @@ class UnitOfWork:
     def reading(self) -> Any:
         """The connection of a transaction that only reads (a long export): on SQLite a
         plain BEGIN, so other processes keep writing meanwhile. Call it first thing in
-        a transaction (after ``commit()``)."""
+        a transaction (after ``commit()``); a deferred unit of work reads in its own."""
         from chorus_cli.store.engine import READ_ONLY
 
+        if self.deferred:
+            return self.session.connection()
         return self.session.connection(execution_options={READ_ONLY: True})
 
     def add(self, obj: Any) -> Any:

@@ -1283,6 +1283,57 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your session works on {target} too: `chorus --db URL whoami`.",
     ),
     "progress.copy_rows": ("Lignes copiées", "Rows copied"),
+    # --- batch (OPS-6) --------------------------------------------------------------------
+    "ops6.line_error": ("ligne {line} : {error}", "line {line}: {error}"),
+    "ops6.split": (
+        "cette ligne ne se découpe pas en mots (OPS-6) : {reason} ; rien n'a été exécuté"
+        " après elle.",
+        "this line does not split into words (OPS-6): {reason}; nothing ran after it.",
+    ),
+    "ops6.refused": (
+        "« {command} » ne s'exécute pas dans un lot (OPS-6) : il attend une personne, ou"
+        " n'est pas une commande de lot ; lancez-le seul.",
+        "`{command}` does not run in a batch (OPS-6): it waits for a person, or is no"
+        " batch command; run it alone.",
+    ),
+    "ops6.not_atomic": (
+        "« {command} » ne s'exécute pas dans un lot --atomic (OPS-6) : il a ses propres"
+        " transactions.",
+        "`{command}` does not run in an --atomic batch (OPS-6): it has transactions of its own.",
+    ),
+    "ops6.db_option": (
+        "--db ne s'emploie pas dans une ligne de lot (OPS-6) : tout le lot porte sur un"
+        " magasin ; donnez-le à « chorus batch ».",
+        "--db is no option of a batch line (OPS-6): the whole batch works on one store;"
+        " give it to `chorus batch`.",
+    ),
+    "ops6.prompt": (
+        "cette ligne attend une réponse au clavier (OPS-6) : un lot ne pose pas de question"
+        " ; lancez-la seule.",
+        "this line waits for an answer at the keyboard (OPS-6): a batch asks no question;"
+        " run it alone.",
+    ),
+    "ops6.atomic_keep_going": (
+        "--atomic et --keep-going s'excluent (OPS-6) : un lot atomique s'arrête et annule"
+        " tout au premier échec.",
+        "--atomic and --keep-going exclude each other (OPS-6): an atomic batch stops and"
+        " rolls everything back at the first failure.",
+    ),
+    "ops6.rolled_back": (
+        "Lot annulé à la ligne {line} (OPS-6, --atomic) : le magasin est tel qu'avant le lot,"
+        " e-mails et journal compris.",
+        "Batch rolled back at line {line} (OPS-6, --atomic): the store is as it was before"
+        " the batch, mails and audit included.",
+    ),
+    "ops6.summary": (
+        "{lines} ligne(s) exécutée(s), {failed} en échec (première : ligne {first}) (OPS-6).",
+        "{lines} line(s) run, {failed} failed (first: line {first}) (OPS-6).",
+    ),
+    "ops6.file_missing": ("Fichier introuvable : {path} (OPS-6).", "No such file: {path} (OPS-6)."),
+    "ops6.not_utf8": (
+        "Le fichier {path} n'est pas en UTF-8 (OPS-6).",
+        "The file {path} is not UTF-8 (OPS-6).",
+    ),
     # --- listings ------------------------------------------------------------------------
     "list.limit": (
         "--limit va de 1 à {max}.",

@@ -7,9 +7,23 @@ import sys
 from chorus_cli.domain.errors import BadInput
 from chorus_cli.ui.i18n import message
 
+# Set while a `chorus batch` line runs: a line may not wait for a person (OPS-6).
+_batch = {"line": None}
+
+
+def forbid(line: int | None) -> None:
+    """From now on (``line``) or no longer (None), any prompt is refused."""
+    _batch["line"] = line
+
+
+def _refuse_in_batch() -> None:
+    if _batch["line"] is not None:
+        raise BadInput("ops6.prompt", line=_batch["line"])
+
 
 def ask(key: str, secret: bool = False, required: bool = True) -> str | None:
     """Ask on stderr (hidden for secrets) or read the next stdin line from a pipe."""
+    _refuse_in_batch()
     label = message(key)
     if sys.stdin.isatty():
         if secret:
@@ -35,6 +49,7 @@ def _fr() -> bool:
 
 def new_password(password_stdin: bool) -> str:
     """A new password: one stdin line with --password-stdin, else typed twice (ACC-4)."""
+    _refuse_in_batch()
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     first = ask("prompt.new_password", secret=True) or ""
@@ -45,6 +60,7 @@ def new_password(password_stdin: bool) -> str:
 
 
 def password(password_stdin: bool, key: str = "prompt.password") -> str:
+    _refuse_in_batch()
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return ask(key, secret=True) or ""
@@ -57,6 +73,7 @@ def confirm(key: str, **params: object) -> bool:
     """A yes/no question (default no): ``[o/N]`` at a terminal, one line from a pipe."""
     from chorus_cli.ui.i18n import message
 
+    _refuse_in_batch()
     hint = "[o/N]" if _fr() else "[y/N]"
     question = f"{message(key, **params)} {hint}"
     if sys.stdin.isatty():
