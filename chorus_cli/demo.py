@@ -32,6 +32,10 @@ NARRATION = {
         "attach": "Un second compte demande un rattachement, Marie l'approuve (ATT-1..3, HAB-3)",
         "flows": "Une correspondante DGFiP de l'Isère charge les flux Hélios d'une commune"
         " (OPS-1, PUB-1..3)",
+        "batch": "Un lot de commandes dans un seul processus ; --atomic annule tout au premier"
+        " échec (OPS-6)",
+        "seed": "Un magasin de test réaliste en une commande, puis sa copie vers un autre"
+        " magasin (OPS-3, OPS-7)",
         "flows_export": "Elle exporte les comptes de son département, puis en crée et en"
         " supprime un (OPS-2, PUB-1)",
         "store": "Magasin temporaire : {path} (supprimé à la fin).",
@@ -57,6 +61,10 @@ NARRATION = {
         "structure": "Create one's structure from its SIRET, then a service (STR-2, STR-4, STR-7)",
         "attach": "A second account requests an attachment, Marie approves it (ATT-1..3, HAB-3)",
         "flows": "A DGFiP correspondent of Isère loads a commune's Hélios flows (OPS-1, PUB-1..3)",
+        "batch": "A batch of commands in one process; --atomic rolls everything back at the"
+        " first failure (OPS-6)",
+        "seed": "A realistic test store in one command, then its copy into another store"
+        " (OPS-3, OPS-7)",
         "flows_export": "She exports her department's accounts, then creates and deletes one"
         " (OPS-2, PUB-1)",
         "store": "Temporary store: {path} (removed at the end).",
@@ -133,6 +141,10 @@ class Demo:
     def mail_body(self, to: str) -> str:
         return self.last_mail(to)["body"]
 
+    def show_file(self, path: Path) -> None:
+        self.console.print(Text(f"$ cat {path.name}", style="bold green"))
+        self.console.print(Text(path.read_text(encoding="utf-8").rstrip()))
+
     def show_mail(self, to: str) -> str:
         mail = self.last_mail(to)
         title = f"{mail['sender']} → {to} : {mail['subject']}"
@@ -160,7 +172,10 @@ def run(lang: str = "fr", plain: bool = False) -> None:
 
 
 def _short(arg: str) -> str:
-    """A bundled file is shown by its name, not the install path."""
+    """A file (bundled, or the demo's own) is shown by its name, not its path; a store's
+    URL by its file's name."""
+    if arg.startswith("sqlite:///"):
+        return "sqlite:///" + Path(arg[len("sqlite:///") :]).name
     return Path(arg).name if arg.startswith("/") and Path(arg).is_file() else arg
 
 
@@ -266,6 +281,39 @@ def _flows(demo: Demo) -> None:
     sessions.update(before)  # Marie's terminal again
 
 
+def _batch(demo: Demo, folder: Path) -> None:
+    """Marie's lines in one process; then an --atomic batch whose third line fails:
+    nothing of it stays (OPS-6)."""
+    lines = folder / "lignes.txt"
+    lines.write_text(
+        "# Les commandes de Marie, en un seul processus\n"
+        "whoami --format csv\n"
+        "attach list\n"
+        "habil list --profile organisation\n",
+        encoding="utf-8",
+    )
+    demo.show_file(lines)
+    demo.run("batch", str(lines))
+    atomic = folder / "atomique.txt"
+    atomic.write_text(
+        "structure service add 44123456400017 --code RH --label 'Ressources humaines'\n"
+        "structure service add 44123456400017 --code COMPTA --label Comptabilité\n"
+        "structure service add 44123456400017 --code ACHATS --label 'En double'\n",
+        encoding="utf-8",
+    )
+    demo.show_file(atomic)
+    demo.run("batch", str(atomic), "--atomic")
+    demo.run("structure", "service", "list", "44123456400017")
+
+
+def _seed(demo: Demo, folder: Path) -> None:
+    """A seeded store of its own, then its copy (to PostgreSQL in real life) (OPS-3, 7)."""
+    seeded = f"sqlite:///{folder / 'seed.db'}"
+    copied = f"sqlite:///{folder / 'copie.db'}"
+    demo.run("seed", "--accounts", "500", "--structures", "25", "--seed", "7", "--db", seeded)
+    demo.run("db", "copy", "--to", copied, "--db", seeded)
+
+
 def flow_files() -> tuple[Path, Path]:
     """The bundled flows (chorus_cli/data/flows): structures, then their agents."""
     folder = Path(__file__).resolve().parent / "data" / "flows"
@@ -327,6 +375,12 @@ def _scenario(demo: Demo, folder: Path) -> None:
 
     demo.step("flows")
     _flows(demo)
+
+    demo.step("batch")
+    _batch(demo, folder)
+
+    demo.step("seed")
+    _seed(demo, folder)
 
     demo.step("s7")
     _totp(demo, marie)
