@@ -20,6 +20,7 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sirene.py
 	$(BIN)/python benchmarks/bulk.py
+	$(BIN)/python benchmarks/scripting.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -16,9 +16,10 @@ CHORUS = str(Path(PY).parent / "chorus")
 PASSWORD = "Vr4i-Mot2Passe!"
 
 
-def clean_env(tmp: Path, store_url: str) -> dict[str, str]:
+def clean_env(tmp: Path, store_url: str, pycache: Path | None = None) -> dict[str, str]:
     """The environment of a headless user: no keyring backend named, no session bus, the
-    store and data dir in ``tmp``; bytecode cached there, as for an installed chorus."""
+    store and data dir in ``tmp``; bytecode cached (in ``pycache``, else in ``tmp``), as
+    for an installed chorus."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -28,7 +29,7 @@ def clean_env(tmp: Path, store_url: str) -> dict[str, str]:
         CHORUS_DATABASE_URL=store_url,
         CHORUS_DATA_DIR=str(tmp / "home"),
         XDG_DATA_HOME=str(tmp / "xdg"),
-        PYTHONPYCACHEPREFIX=str(tmp / "pycache"),
+        PYTHONPYCACHEPREFIX=str(pycache or tmp / "pycache"),
     )
     return env
 
