@@ -361,6 +361,16 @@ def test_acc5_bare_token_is_accepted_as_well_as_the_whole_link(cli):
     assert cli.login(MARIE, NEW_PASSWORD).exit_code == 0
 
 
+def test_acc5_a_token_never_starts_with_a_dash_so_it_is_never_read_as_an_option():
+    # one token in 64 would start with "-" and `account activate TOKEN` would take it for
+    # an unknown option; 3,000 draws miss a leading dash by chance with odds (63/64)**3000
+    from chorus_cli.domain.secrets import new_token
+
+    tokens = [new_token() for _ in range(3000)]
+    assert not [t for t in tokens if t.startswith("-")]
+    assert all(len(t) == 43 for t in tokens) and len(set(tokens)) == len(tokens)
+
+
 def test_acc5_last_five_passwords_cannot_be_reused(cli, clock, unchanged):
     cli.active_account(password="Premier-Mdp-0!")
     for n in range(1, 5):  # four resets: the last five are Premier..Quatrieme

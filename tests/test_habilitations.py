@@ -451,6 +451,7 @@ AUTHORISATION = {
         (0, 0, 0, 0, 0, 0, 0),
     ("structure", "show", RIDET): (0, 0, 0, 4, 4, 0, 0),
     ("structure", "search", "boulangerie"): (0, 0, 0, 0, 0, 0, 0),
+    ("structure", "list"): (4, 4, 4, 4, 4, 0, 0),  # support and admin (PUB-1)
     ("structure", "update", RIDET, "--label", "Siège"): (0, 0, 4, 4, 4, 4, 4),
     ("structure", "transfer-primary", RIDET, "--to", PIERRE): (0, 0, 4, 4, 4, 4, 4),
     ("structure", "service", "add", RIDET, "--code", "COMPTA", "--label", "Compta"):

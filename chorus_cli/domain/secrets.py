@@ -14,8 +14,11 @@ if TYPE_CHECKING:
 
 
 def new_token() -> str:
-    """A 256-bit URL-safe token."""
-    return secrets.token_urlsafe(32)
+    """A 256-bit URL-safe token that never starts with ``-``: pasted bare after a command
+    (``account activate TOKEN``), such a token would be read as an option."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 def new_code(digits: int = 6) -> str:

@@ -1118,14 +1118,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- public-entity provisioning (PUB-1..3) ---------------------------------------
     "pub1.role_required": (
         "Action réservée aux correspondants dématérialisation de la DGFiP et aux"
-        " administrateurs (PUB-1).",
-        "Only DGFiP dematerialisation correspondents and admins may do this (PUB-1).",
+        " administrateurs (PUB-1, HAB-6).",
+        "Only DGFiP dematerialisation correspondents and admins may do this (PUB-1, HAB-6).",
     ),
     "pub1.out_of_scope": (
         "La structure {structure} n'est pas une structure publique de vos départements"
-        " (PUB-1) : seul un correspondant de son département, ou un administrateur, y crée"
+        " (PUB-1, HAB-6) : seul un correspondant de son département, ou un administrateur, y crée"
         " des comptes.",
-        "Structure {structure} is not a public structure of your departments (PUB-1): only a"
+        "Structure {structure} is not a public structure of your departments (PUB-1, HAB-6): only a"
         " correspondent of its department, or an admin, creates accounts there.",
     ),
     "pub1.not_public": (
@@ -1147,16 +1147,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--id-type only goes with --structure (PUB-1).",
     ),
     "pub1.delete_role_holder": (
-        "{email} a un rôle de plateforme (PUB-1) : seul un administrateur peut supprimer ce"
+        "{email} a un rôle de plateforme (PUB-1, HAB-6) : seul un administrateur peut supprimer ce"
         " compte.",
-        "{email} holds a platform role (PUB-1): only an admin may delete this account.",
+        "{email} holds a platform role (PUB-1, HAB-6): only an admin may delete this account.",
     ),
     "pub1.delete_out_of_scope": (
         "Le compte {email} n'est pas rattaché qu'à des structures publiques de vos"
-        " départements (PUB-1 ; hors de votre périmètre : {structures}) : seul un"
+        " départements (PUB-1, HAB-6 ; hors de votre périmètre : {structures}) : seul un"
         " administrateur peut le supprimer.",
         "Account {email} is not attached only to public structures of your departments"
-        " (PUB-1; outside your scope: {structures}): only an admin may delete it.",
+        " (PUB-1, HAB-6; outside your scope: {structures}): only an admin may delete it.",
     ),
     "pub1.delete_self": (
         "Vous ne pouvez pas supprimer votre propre compte (PUB-1) : demandez-le à un autre"
@@ -1363,8 +1363,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- bulk flows (OPS-1, OPS-2) -------------------------------------------------------
     "ops1.role_required": (
         "Action réservée aux administrateurs, au support et aux correspondants"
-        " dématérialisation de la DGFiP (PUB-1).",
-        "Only admins, support and DGFiP dematerialisation correspondents may do this (PUB-1).",
+        " dématérialisation de la DGFiP (PUB-1, HAB-6).",
+        "Only admins, support and DGFiP dematerialisation correspondents may do this"
+        " (PUB-1, HAB-6).",
     ),
     "ops1.kind_unknown": (
         "Type de flux inconnu « {kind} » (OPS-1) : choisissez parmi {kinds}.",
@@ -1508,9 +1509,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "pub1.structure_needed": (
         "un correspondant ne charge que des comptes de structures publiques de ses"
-        " départements (PUB-1) : renseignez la structure.",
+        " départements (PUB-1, HAB-6) : renseignez la structure.",
         "a correspondent only loads accounts of public structures of their departments"
-        " (PUB-1): fill in the structure.",
+        " (PUB-1, HAB-6): fill in the structure.",
     ),
     "done.bulk_imported": (
         "Import de {file} ({kind}) : {created} créé(s), {updated} mis à jour, {unchanged}"

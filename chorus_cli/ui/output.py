@@ -111,7 +111,7 @@ def emit(
 def _widths(keys: list[str], cells: list[list[str]], room: int) -> list[int]:
     """Column widths: an identifier or a time as wide as its longest value, never cut;
     the other columns share what is left: the narrow ones whole, the widest ones capped
-    at one width (at least 6) and wrapped."""
+    at one width (at least 6, and their heading's) and wrapped."""
 
     def longest(i: int) -> int:
         lines = [line for row in cells for line in row[i].split("\n")]
@@ -123,7 +123,11 @@ def _widths(keys: list[str], cells: list[list[str]], room: int) -> list[int]:
     cap = max([natural[i] for i in flexible], default=0)
     while cap > 6 and sum(min(natural[i], cap) for i in flexible) > left:
         cap -= 1
-    return [n if whole(key) else min(n, cap) for key, n in zip(keys, natural, strict=True)]
+    # A heading is never folded either: a column is at least as wide as its name.
+    return [
+        n if whole(key) else max(min(n, cap), len(key))
+        for key, n in zip(keys, natural, strict=True)
+    ]
 
 
 # Columns a table never cuts: identifiers (e-mails, SIRETs, ids, codes) and times.
