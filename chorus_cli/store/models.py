@@ -22,6 +22,8 @@ class Account(SQLModel, table=True):
     biography: str | None = Field(default=None, max_length=2000)
     photo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     photo_type: str | None = Field(default=None, max_length=40)
+    photo_width: int | None = None  # SET-1: read from the image's bytes
+    photo_height: int | None = None
     language: str = Field(default="fr", max_length=2)
     accessibility: bool = False
     survey_consent: bool = False
@@ -29,6 +31,9 @@ class Account(SQLModel, table=True):
     # PUB-2: initialised from MADRHAS data (a flow or a correspondent); the owner is asked
     # to complete «Mon compte» until an `account update`.
     to_complete: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # SET-2: subscribed to the weekly summary; end of the last period mailed.
+    weekly_summary: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    weekly_until: datetime | None = None
     password_hash: str | None = Field(default=None, max_length=200)
     failed_logins: int = 0
     locked_until: datetime | None = None
@@ -156,6 +161,7 @@ _LAZY = {
         "chorus_cli.store.models_org",
     ),
     **dict.fromkeys(("Authenticator", "FactorState"), "chorus_cli.store.models_factors"),
+    "NotificationChoice": "chorus_cli.store.models_prefs",
 }
 
 
