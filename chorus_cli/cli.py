@@ -22,6 +22,7 @@ from chorus_cli.commands import (
     db,
     demo,
     habil,
+    login_address,
     mail,
     mfa,
     seed,
@@ -94,6 +95,7 @@ GROUPS = {
     "db": db.app,
     "sirene": sirene.app,
     "bulk": bulk.app,
+    "login-address": login_address.app,
 }
 COMMANDS = {
     "login": session.login,

@@ -368,3 +368,65 @@ ACCOUNT_FIELDS = (
     "activated_at",
     "to_complete",
 )
+
+
+@app.command()
+def deactivate(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Deactivate your account: every session ends, a notice is mailed; log in again with
+    `chorus account reactivate`. A primary manager transfers the role first (SET-4, STR-8).
+    Asks for confirmation unless --yes (from a script, --yes is required).
+
+    Example: chorus account deactivate --yes
+    """
+    import sys
+
+    from chorus_cli.domain import deactivation
+    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.store import keychain
+    from chorus_cli.ui import prompts
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        deactivation.check(uow, account)
+        uow.commit()
+    email = account.login_email
+    if not yes:
+        # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
+        if not sys.stdin.isatty():
+            raise BadInput("set4.yes_needed")
+        if not prompts.confirm("prompt.deactivate", email=email):
+            say("done.deactivate_cancelled", email=email)
+            raise typer.Exit(1)
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        deactivation.deactivate(uow, account)
+        uow.commit()
+    keychain.delete("session", STATE.settings.database_url)
+    say("done.deactivated", email=email, contact=account.contact_email)
+
+
+@app.command()
+def reactivate(
+    email: Annotated[str, typer.Argument(help="Login e-mail of your deactivated account.")],
+    password_stdin: PasswordStdinOpt = False,
+    method: Annotated[
+        str | None,
+        typer.Option("--method", help="Second factor: email|totp|key, as at log-in."),
+    ] = None,
+    code: Annotated[
+        str | None, typer.Option("--code", help="The second-factor code, without a prompt.")
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Reactivate your deactivated account: password, then a second factor, exactly as
+    `chorus login` (wrong codes count toward the lockout); then you are logged in (SET-4).
+
+    Example: chorus account reactivate marie@example.fr --method email
+    """
+    from chorus_cli.commands.session import log_in
+
+    log_in(email, password_stdin, method, code, output_format(fmt, as_json), "reactivate")

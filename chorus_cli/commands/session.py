@@ -29,11 +29,11 @@ CodeOpt = Annotated[
 ]
 
 
-def _finish(uow, attempt: str, code: str):  # type: ignore[no-untyped-def]
+def _finish(uow, attempt: str, code: str, purpose: str | None = None):  # type: ignore[no-untyped-def]
     from chorus_cli.domain import auth
     from chorus_cli.store import keychain
 
-    opened = auth.complete(uow, attempt, code)
+    opened = auth.complete(uow, attempt, code, purpose)
     uow.commit()
     url = STATE.settings.database_url
     keychain.put("session", url, opened.token)
@@ -77,6 +77,19 @@ def login(
 
     Example: chorus login marie@example.fr --method totp
     """
+    log_in(email, password_stdin, method, code, output_format(fmt, as_json))
+
+
+def log_in(
+    email: str,
+    password_stdin: bool,
+    method: str | None,
+    code: str | None,
+    fmt: str,
+    purpose: str = "login",
+) -> None:
+    """Password, then the second factor, retried at a terminal while tries are left;
+    ``purpose`` ``reactivate``: the same for `account reactivate` (SET-4)."""
     from chorus_cli.domain import auth
     from chorus_cli.domain.clock import iso
     from chorus_cli.domain.errors import BadInput, NotAuthenticated
@@ -84,7 +97,6 @@ def login(
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import emit, say
 
-    fmt = output_format(fmt, as_json)
     url = STATE.settings.database_url
     login_email = email.strip().lower()
     if method == "key" and code:
@@ -93,10 +105,17 @@ def login(
     saved = keychain.get("attempt", url) if code and not password_stdin else None
     with unit_of_work() as uow:
         if saved and saved.split("\n", 1)[0] == login_email:
-            opened = _finish(uow, saved.split("\n", 1)[1], code)
+            opened = _finish(
+                uow,
+                saved.split("\n", 1)[1],
+                code,
+                None if purpose == "login" else purpose,
+            )
         else:
             secret = prompts.password(password_stdin)
-            pending = auth.begin(uow, login_email, secret, method, typed=bool(code))
+            pending = auth.begin(
+                uow, login_email, secret, method, typed=bool(code), purpose=purpose
+            )
             uow.commit()
             keychain.put("attempt", url, f"{pending.email}\n{pending.attempt}")
             if pending.method == "email":
@@ -123,7 +142,7 @@ def login(
                         )
                     return
                 try:
-                    opened = _finish(uow, pending.attempt, answer)
+                    opened = _finish(uow, pending.attempt, answer, purpose)
                     break
                 except NotAuthenticated as exc:
                     typed = exc.key in ("auth1.code_wrong", "mfa3.code_wrong")
@@ -136,6 +155,8 @@ def login(
                     print(message(exc.key, **exc.params), file=sys.stderr)
                     answer = prompts.ask(prompt, required=False)
         summary = auth.whoami(uow, opened.account)
+    if purpose == "reactivate":
+        say("done.reactivated", email=opened.account.login_email)
     say("done.logged_in", email=opened.account.login_email)
     _hints(opened.account, summary)
     if fmt != "table":

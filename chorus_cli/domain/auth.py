@@ -65,14 +65,28 @@ def record_failure(uow: UnitOfWork, account: Account) -> None:
     uow.commit()
 
 
+PURPOSES = ("login", "reactivate")
+
+
+def _expected_status(purpose: str) -> str:
+    return "deactivated" if purpose == "reactivate" else "active"
+
+
 def begin(
-    uow: UnitOfWork, email: str, password: str, method: str | None = None, typed: bool = False
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    method: str | None = None,
+    typed: bool = False,
+    purpose: str = "login",
 ) -> Pending:
     """Check the password, then start the second factor (AUTH-1, AUTH-2, AUTH-4).
 
     Wrong address, wrong password, pending, locked or deactivated account: one answer.
     The factor is ``method``, else the account's strongest (key, TOTP app, mailed code);
     ``typed``: a code is already given, so the default is a factor that takes one.
+    ``purpose`` ``reactivate`` (SET-4): the same proof for a deactivated account; once
+    the password is right, an account that is not deactivated is told so (exit 1).
     """
     from chorus_cli.store.models import LoginChallenge
 
@@ -83,10 +97,17 @@ def begin(
     ok = verify_password(account.password_hash if account else None, password)
     if account is None:
         raise NotAuthenticated("auth2.refused")
-    if accounts.is_locked(uow, account) or account.status != "active":
+    wanted = _expected_status(purpose)
+    if accounts.is_locked(uow, account) or account.status not in (wanted, "active"):
         raise NotAuthenticated("auth2.refused")
     if not ok:
         record_failure(uow, account)
+        raise NotAuthenticated("auth2.refused")
+    if account.status != wanted:
+        if purpose == "reactivate":  # the password is proven: saying so reveals nothing
+            from chorus_cli.domain.errors import RuleRefused
+
+            raise RuleRefused("set4.not_deactivated", email=account.login_email)
         raise NotAuthenticated("auth2.refused")
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
@@ -98,13 +119,20 @@ def begin(
             attempt_hash=token_hash(attempt),
             account_id=account.id,
             method=factor.method,
+            purpose=purpose,
             created_at=now,
             expires_at=now + CODE_TTL,
         )
     )
     data = factor.start(uow, account, challenge, attempt)
     uow.add(challenge)
-    uow.audit(account.login_email, "login.challenge", account.login_email, method=factor.method)
+    uow.audit(
+        account.login_email,
+        "login.challenge",
+        account.login_email,
+        method=factor.method,
+        **({"purpose": purpose} if purpose != "login" else {}),
+    )
     return Pending(attempt, factor.method, account.login_email, challenge.expires_at, data)
 
 
@@ -129,13 +157,17 @@ def _challenge(uow: UnitOfWork, attempt: str) -> LoginChallenge:
     return challenge
 
 
-def complete(uow: UnitOfWork, attempt: str, response: str) -> Opened:
-    """Check the second factor and open a session (AUTH-1, AUTH-3)."""
+def complete(uow: UnitOfWork, attempt: str, response: str, purpose: str | None = None) -> Opened:
+    """Check the second factor and open a session (AUTH-1, AUTH-3); a reactivation's
+    (SET-4) reactivates the account first. ``purpose``: the attempt must be of it."""
     from chorus_cli.store.models import Account, AuthSession
 
     challenge = _challenge(uow, attempt)
+    if purpose is not None and challenge.purpose != purpose:
+        raise LinkExpired("auth1.no_challenge")
     account = uow.session.get(Account, challenge.account_id)
-    if accounts.is_locked(uow, account) or account.status != "active":
+    wanted = _expected_status(challenge.purpose)
+    if accounts.is_locked(uow, account) or account.status != wanted:
         raise NotAuthenticated("auth2.refused")
     factor = factors.registry()[challenge.method]
     if not factor.verify(uow, account, challenge, attempt, response):
@@ -144,6 +176,10 @@ def complete(uow: UnitOfWork, attempt: str, response: str) -> Opened:
         left = CODE_TRIES - challenge.tries
         record_failure(uow, account)
         raise NotAuthenticated(factor.refusal, left=left)
+    if challenge.purpose == "reactivate":
+        from chorus_cli.domain import deactivation
+
+        deactivation.reactivated(uow, account)
     now = uow.clock.now()
     challenge.completed_at = now
     account.failed_logins = 0

@@ -14,11 +14,22 @@ if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
 
 LINK_TTL = timedelta(minutes=60)
-PATHS = {"activate": "activate", "reset": "reset-password"}
+PATHS = {
+    "activate": "activate",
+    "reset": "reset-password",
+    "login_address": "confirm-login-address",
+}
 
 
-def issue(uow: UnitOfWork, account: Account, purpose: str, ttl: timedelta = LINK_TTL) -> str:
-    """Create a link for the account; earlier unused links of the same purpose die."""
+def issue(
+    uow: UnitOfWork,
+    account: Account,
+    purpose: str,
+    ttl: timedelta = LINK_TTL,
+    payload: str | None = None,
+) -> str:
+    """Create a link for the account; earlier unused links of the same purpose die.
+    ``payload``: what the link carries (the new address of a login-address change)."""
     from chorus_cli.store.models import LinkToken
 
     now = uow.clock.now()
@@ -31,6 +42,7 @@ def issue(uow: UnitOfWork, account: Account, purpose: str, ttl: timedelta = LINK
             account_id=account.id,
             created_at=now,
             expires_at=now + ttl,
+            payload=payload,
         )
     )
     return f"{uow.settings.base_url}/{PATHS.get(purpose, purpose)}?token={token}"

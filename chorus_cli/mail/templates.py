@@ -358,6 +358,67 @@ TEMPLATES: dict[str, Template] = {
             "accountant or the dematerialisation correspondent of your DDFiP.",
         },
     ),
+    # LA-1: the confirmation link, to the new address; the notice, to the old one.
+    "login_address_link": Template(
+        subject={
+            "fr": "Chorus Pro : confirmez votre nouvelle adresse de connexion",
+            "en": "Chorus Pro: confirm your new login address",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\n"
+            "Le changement de l'adresse de connexion du compte Chorus Pro {login_email} "
+            "vers {new_email} a été demandé. Pour le valider, ouvrez ce lien dans les "
+            "24 heures :\n\n{link}\n\nSans action de votre part, la demande sera annulée.",
+            "en": "Hello {first_name} {last_name},\n\n"
+            "A change of the login address of the Chorus Pro account {login_email} to "
+            "{new_email} was requested. To confirm it, open this link within 24 hours:"
+            "\n\n{link}\n\nWithout action on your part, the request lapses.",
+        },
+        secrets=("link",),
+    ),
+    "login_address_changed": Template(
+        subject={
+            "fr": "Chorus Pro : votre adresse de connexion a été modifiée",
+            "en": "Chorus Pro: your login address was changed",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nL'adresse de connexion de votre "
+            "compte Chorus Pro est passée de {old} à {new}. Si vous n'êtes pas à l'origine "
+            "de ce changement, contactez le support Chorus Pro.",
+            "en": "Hello {first_name} {last_name},\n\nThe login address of your Chorus "
+            "Pro account changed from {old} to {new}. If this was not you, contact Chorus "
+            "Pro support.",
+        },
+    ),
+    # SET-4: deactivation and reactivation of one's own account.
+    "deactivated": Template(
+        subject={
+            "fr": "Chorus Pro : votre compte est désactivé",
+            "en": "Chorus Pro: your account is deactivated",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nVotre compte Chorus Pro "
+            "({login_email}) est désactivé ; vos sessions ont été fermées. Vous pouvez le "
+            "réactiver avec votre mot de passe et votre second facteur.",
+            "en": "Hello {first_name} {last_name},\n\nYour Chorus Pro account "
+            "({login_email}) is deactivated; your sessions were closed. You can reactivate "
+            "it with your password and your second factor.",
+        },
+    ),
+    "reactivated": Template(
+        subject={
+            "fr": "Chorus Pro : votre compte est réactivé",
+            "en": "Chorus Pro: your account is reactivated",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nVotre compte Chorus Pro "
+            "({login_email}) est réactivé. Si vous n'êtes pas à l'origine de cette "
+            "réactivation, changez votre mot de passe et contactez le support.",
+            "en": "Hello {first_name} {last_name},\n\nYour Chorus Pro account "
+            "({login_email}) is reactivated. If this was not you, change your password "
+            "and contact support.",
+        },
+    ),
     # OPS-1: an attachment loaded by a flow (`chorus bulk import --kind attachments`).
     "attached_by_flow": Template(
         subject={

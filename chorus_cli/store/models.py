@@ -85,6 +85,10 @@ class LoginChallenge(SQLModel, table=True):
     attempt_hash: str = Field(max_length=64, unique=True)
     account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
     method: str = Field(max_length=10)
+    # login | reactivate (SET-4): what a proven second factor opens.
+    purpose: str = Field(
+        default="login", max_length=12, sa_column_kwargs={"server_default": "login"}
+    )
     code_hash: str | None = Field(default=None, max_length=64)
     tries: int = 0
     created_at: datetime

@@ -28,6 +28,7 @@ FIELDS = {
     "phone": ("téléphone", "phone"),
     "workplace_address": ("adresse du lieu de travail", "workplace address"),
     "biography": ("biographie", "biography"),
+    "new_login_email": ("nouvelle adresse de connexion", "new login address"),
     "label": ("libellé", "label"),
     "email": ("adresse e-mail", "e-mail address"),
     "raison_sociale": ("raison sociale", "raison sociale"),
@@ -1538,6 +1539,103 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unknown export format “{format}” (OPS-2): {formats}.",
     ),
     "progress.bulk_rows": ("Lignes du flux", "Flow rows"),
+    # LA-1..4 login-address change, SET-4 deactivation and reactivation
+    "sec5.password_wrong": (
+        "Mot de passe incorrect (SEC-5) : il est demandé à nouveau avant de changer"
+        " l'adresse de connexion.",
+        "Wrong password (SEC-5): it is asked again before the login address changes.",
+    ),
+    "la1.mismatch": (
+        "Les deux saisies de la nouvelle adresse de connexion diffèrent (LA-1) : rien n'a"
+        " été changé.",
+        "The two entries of the new login address differ (LA-1): nothing was changed.",
+    ),
+    "la1.same": (
+        "{email} est déjà votre adresse de connexion (LA-1) : indiquez une autre adresse.",
+        "{email} is already the login address (LA-1): give another address.",
+    ),
+    "la2.pending": (
+        "Un changement d'adresse de connexion vers {new} est déjà en cours jusqu'au {until}"
+        " (LA-2) : confirmez-le, ou annulez-le avec « chorus login-address cancel ».",
+        "A login-address change to {new} is already under way until {until} (LA-2):"
+        " confirm it, or drop it with `chorus login-address cancel`.",
+    ),
+    "la3.taken": (
+        "L'adresse {email} est déjà l'adresse de connexion d'un compte (LA-3) : choisissez"
+        " une autre adresse.",
+        "{email} is already the login address of an account (LA-3): choose another address.",
+    ),
+    "prompt.confirm_login_address": (
+        "Confirmez la nouvelle adresse de connexion",
+        "Confirm the new login address",
+    ),
+    "done.login_address_requested": (
+        "Un lien de confirmation, valable jusqu'au {until}, a été envoyé à {new} : l'adresse"
+        " de connexion de {email} changera quand il sera ouvert (« chorus login-address"
+        " confirm LIEN »).",
+        "A confirmation link, valid until {until}, was sent to {new}: the login address of"
+        " {email} changes once it is opened (`chorus login-address confirm LINK`).",
+    ),
+    "done.login_address_changed": (
+        "Votre adresse de connexion est désormais {email} ; un avis a été envoyé à"
+        " l'ancienne adresse.",
+        "Your login address is now {email}; a notice was sent to the old address.",
+    ),
+    "done.login_address_none": (
+        "Aucun changement d'adresse de connexion en cours pour {email}.",
+        "No login-address change under way for {email}.",
+    ),
+    "done.login_address_cancelled": (
+        "Changement d'adresse de connexion de {email} vers {new} annulé : le lien ne"
+        " fonctionne plus.",
+        "Login-address change of {email} to {new} dropped: the link no longer works.",
+    ),
+    "set4.primary_manager": (
+        "{email} est le gestionnaire principal de {ids} (STR-8) : transférez d'abord le"
+        " rôle (« chorus structure transfer-primary ID --to EMAIL ») avant de désactiver"
+        " le compte (SET-4).",
+        "{email} is the primary manager of {ids} (STR-8): transfer the role first"
+        " (`chorus structure transfer-primary ID --to EMAIL`) before deactivating the"
+        " account (SET-4).",
+    ),
+    "set4.last_admin": (
+        "{email} est le dernier administrateur actif (SET-4) : donnez ce rôle à un autre"
+        " compte avant de désactiver celui-ci.",
+        "{email} is the last active admin (SET-4): grant the role to another account"
+        " before deactivating this one.",
+    ),
+    "set4.not_active": (
+        "Le compte {email} n'est pas actif (SET-4) : il ne peut pas être désactivé.",
+        "Account {email} is not active (SET-4): it cannot be deactivated.",
+    ),
+    "set4.not_deactivated": (
+        "Le compte {email} n'est pas désactivé (SET-4) : connectez-vous avec « chorus login ».",
+        "Account {email} is not deactivated (SET-4): log in with `chorus login`.",
+    ),
+    "set4.yes_needed": (
+        "La désactivation demande une confirmation (SET-4) : ajoutez --yes quand la"
+        " commande ne vient pas d'un terminal ; rien n'a été fait.",
+        "Deactivation needs a confirmation (SET-4): add --yes when the command does not"
+        " come from a terminal; nothing was done.",
+    ),
+    "prompt.deactivate": (
+        "Désactiver le compte {email} ? Vos sessions seront fermées",
+        "Deactivate the account {email}? Your sessions will end",
+    ),
+    "done.deactivate_cancelled": (
+        "Désactivation annulée : le compte {email} est inchangé.",
+        "Deactivation cancelled: account {email} is unchanged.",
+    ),
+    "done.deactivated": (
+        "Compte {email} désactivé ; un avis a été envoyé à {contact}. Pour le réactiver :"
+        " « chorus account reactivate {email} ».",
+        "Account {email} deactivated; a notice was sent to {contact}. To reactivate it:"
+        " `chorus account reactivate {email}`.",
+    ),
+    "done.reactivated": (
+        "Compte {email} réactivé.",
+        "Account {email} reactivated.",
+    ),
     "sec1.control_character": (
         "Le champ {field} contient un caractère de contrôle ou invisible ({code}) (SEC-1).",
         "The {field} field holds a control or invisible character ({code}) (SEC-1).",

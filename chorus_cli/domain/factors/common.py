@@ -49,14 +49,17 @@ def clean_name(name: str | None, default: str) -> str:
     return name
 
 
-def reauthenticate(uow: UnitOfWork, account: Account, password: str) -> None:
-    """The current password before a factor is removed (ASVS 5 7.5.1); a wrong one counts
-    toward the lockout like any failed login (AUTH-2)."""
+def reauthenticate(
+    uow: UnitOfWork, account: Account, password: str, refusal: str = "mfa5.password_wrong"
+) -> None:
+    """The current password again before a sensitive change (ASVS 5 7.5.1: a factor
+    added or removed, the login address, SEC-5); a wrong one counts toward the lockout
+    like any failed login (AUTH-2) and is refused with ``refusal``."""
     from chorus_cli.domain import auth
 
     if not verify_password(account.password_hash, passwords.normalise(password)):
         auth.record_failure(uow, account)
-        raise NotAuthenticated("mfa5.password_wrong")
+        raise NotAuthenticated(refusal)
 
 
 def public(row: Authenticator) -> dict[str, Any]:

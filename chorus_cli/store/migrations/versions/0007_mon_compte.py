@@ -1,4 +1,5 @@
-"""mon compte: photo dimensions, notification choices, the weekly summary (SET-1, SET-2)
+"""mon compte: photo dimensions, notification choices, the weekly summary, reactivation
+(SET-1, SET-2, SET-4)
 
 Revision ID: 0007
 Revises: 0006
@@ -28,6 +29,17 @@ def upgrade() -> None:
             sa.Column("weekly_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
 
+    # SET-4: a reactivation is a log-in (password, second factor) that ends otherwise.
+    with op.batch_alter_table("login_challenge", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "purpose",
+                sqlmodel.sql.sqltypes.AutoString(length=12),
+                nullable=False,
+                server_default="login",
+            )
+        )
+
     # SET-2: the applications an account chose to be notified by (a row: «on»).
     op.create_table(
         "notification_choice",
@@ -48,6 +60,8 @@ def downgrade() -> None:
     with op.batch_alter_table("notification_choice", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_choice_account_id"))
     op.drop_table("notification_choice")
+    with op.batch_alter_table("login_challenge", schema=None) as batch_op:
+        batch_op.drop_column("purpose")
     with op.batch_alter_table("account", schema=None) as batch_op:
         batch_op.drop_column("weekly_until")
         batch_op.drop_column("weekly_summary")
