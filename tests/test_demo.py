@@ -58,7 +58,12 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "Lot annulé à la ligne 3 (OPS-6, --atomic)" in out
     # OPS-3, OPS-7: a seeded store and its copy, counts checked.
     assert "Magasin rempli (OPS-3, graine 7) : 500 comptes" in out
-    assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 21 tables", out)
+    assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 22 tables", out)
+    # LA-1..3: a login-address change confirmed with the link; SET-4: deactivated, a
+    # log-in refused, reactivated with password and mailed code.
+    assert "Votre adresse de connexion est désormais paul.martin@nouveau.fr" in out
+    assert "Compte paul.martin@nouveau.fr désactivé" in out
+    assert "Compte paul.martin@nouveau.fr réactivé." in out
     # The user's own store (the data dir) was never created.
     assert not (tmp_path / "data" / "chorus.db").exists()
 

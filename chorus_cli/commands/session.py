@@ -127,7 +127,12 @@ def log_in(
                 answer = code or prompts.ask(prompt, required=False)
             while True:
                 if not answer:
-                    say("done.code_pending", email=pending.email)
+                    waiting = (
+                        "done.code_pending"
+                        if purpose == "login"
+                        else "done.code_pending_reactivate"
+                    )
+                    say(waiting, email=pending.email)
                     if fmt != "table":
                         emit(
                             {

@@ -609,6 +609,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Terminez la connexion avec « chorus login {email} --code CODE » (10 minutes).",
         "Finish logging in with `chorus login {email} --code CODE` (10 minutes).",
     ),
+    "done.code_pending_reactivate": (
+        "Terminez la réactivation avec « chorus account reactivate {email} --code CODE »"
+        " (10 minutes).",
+        "Finish the reactivation with `chorus account reactivate {email} --code CODE`"
+        " (10 minutes).",
+    ),
     "done.logged_in": ("Connecté en tant que {email}.", "Logged in as {email}."),
     "done.logged_out": ("Déconnecté ({email}).", "Logged out ({email})."),
     "done.not_logged_in": ("Aucune session ouverte.", "No open session."),
