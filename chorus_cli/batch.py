@@ -24,7 +24,7 @@ from typing import IO
 
 # Commands that wait for a person, or are no line of a batch.
 REFUSED = frozenset({"login", "logout", "batch", "demo"})
-NEEDS_A_PERSON = frozenset({("mfa", "key", "add")})
+NEEDS_A_PERSON = frozenset({("mfa", "key", "add"), ("account", "reactivate")})  # a log-in
 # What cannot share the batch's one transaction (their own connections, or SMTP).
 NOT_ATOMIC = frozenset({("sirene", "import"), ("db",), ("mail", "send-pending")})
 ROOT_OPTIONS = ("--db",)  # a batch runs on one store

@@ -86,6 +86,8 @@ def test_ops6_atomic_commits_every_line_at_the_end(marie):
         "account password",  # asks for the current password
         "account delete agent1@example.fr",  # asks for confirmation
         "account activate some-token --password-stdin",  # reads a password
+        "account reactivate marie.curie@example.fr --code 123456",  # a log-in (SET-4)
+        "login-address change marie@nouveau.fr",  # asks the password again (SEC-5)
         "--db sqlite:///other.db whoami",
     ],
 )
