@@ -207,6 +207,7 @@ def test_set1_photo_needs_a_session(cli, tmp_path, unchanged):
     image(tmp_path / "p.png", "PNG")
     with unchanged():
         assert cli("account", "photo", str(tmp_path / "p.png")).exit_code == 5
+        assert cli("account", "preferences", "--language", "en").exit_code == 5
 
 
 def admin(cli, email: str = ADA) -> str:
@@ -275,3 +276,192 @@ def test_set1_a_biography_may_hold_several_lines(cli):
     updated = cli("account", "update", "--biography", "Physicienne\nChimiste", "--json")
     assert updated.exit_code == 0, updated.stderr
     assert updated.json()["biography"] == "Physicienne\nChimiste"
+
+
+# --- SET-5: preferences ----------------------------------------------------------------
+
+
+def test_set5_preferences_round_trip(cli):
+    cli.logged_in()
+    shown = cli("account", "preferences", "--json")
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.json() == {"accessibility": False, "survey_consent": False, "language": "fr"}
+    table = cli("account", "preferences").stdout.split()
+    assert table == ["accessibility", "off", "survey_consent", "off", "language", "fr"]
+
+    changed = cli(
+        "account", "preferences", "--accessibility", "on", "--surveys", "on", "--language", "en",
+        "--json",
+    )  # fmt: skip
+    assert changed.exit_code == 0, changed.stderr
+    expected = {"accessibility": True, "survey_consent": True, "language": "en"}
+    assert changed.json() == expected
+    assert changed.stderr.startswith("Preferences of marie.curie@example.fr saved")  # at once
+    assert cli("account", "preferences", "--json").json() == expected
+    row = account_row(cli)
+    assert (bool(row["accessibility"]), bool(row["survey_consent"]), row["language"]) == (
+        True,
+        True,
+        "en",
+    )
+    assert audit_rows(cli, "account.preferences") == [expected]
+
+    back = cli("account", "preferences", "--surveys", "OFF", "--json")
+    assert back.json() == {**expected, "survey_consent": False}
+    assert audit_rows(cli, "account.preferences")[1:] == [{"survey_consent": False}]
+
+
+def test_set5_choosing_the_same_preference_again_changes_nothing(cli, unchanged):
+    cli.logged_in()
+    with unchanged():
+        same = cli("account", "preferences", "--language", "fr", "--accessibility", "off")
+    assert same.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("--language", "de"), ("SET-5", "« de »", "fr|en")),
+        (("--accessibility", "yes"), ("SET-5", "--accessibility", "on ou off")),
+        (("--surveys", ""), ("SET-5", "--surveys")),
+        # One bad value and nothing changes, not even the good ones.
+        (("--accessibility", "on", "--language", "de"), ("SET-5", "« de »")),
+    ],
+)
+def test_set5_bad_values_are_refused_and_nothing_changes(cli, unchanged, args, words):
+    cli.logged_in()
+    with unchanged():
+        refused(cli("account", "preferences", *args), *words)
+
+
+def test_set5_an_unknown_language_is_refused_in_json_too(cli, unchanged):
+    cli.logged_in()
+    with unchanged():
+        result = cli("account", "preferences", "--language", "de", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stderr)["error"]
+    assert error["code"] == 2 and "SET-5" in error["message"]
+
+
+def test_set5_the_language_preference_applies_to_the_next_commands(cli, monkeypatch):
+    cli.logged_in()
+    bad_phone = ("account", "update", "--phone", "0123")
+    assert cli(*bad_phone).stderr.startswith("Numéro de téléphone invalide (ACC-1)")
+    assert cli("account", "preferences", "--language", "en").exit_code == 0
+
+    assert cli(*bad_phone).stderr.startswith("Invalid phone number (ACC-1)")
+    assert cli("account", "show").exit_code == 0
+    assert "Preferences of" in cli("account", "preferences", "--surveys", "on").stderr
+    # --lang and CHORUS_LANG win over the preference (SPEC's order).
+    assert cli("--lang", "fr", *bad_phone).stderr.startswith("Numéro de téléphone invalide")
+    monkeypatch.setitem(cli.env, "CHORUS_LANG", "fr")
+    assert cli(*bad_phone).stderr.startswith("Numéro de téléphone invalide")
+    # With CHORUS_LANG set, a new preference is stored but the message keeps fr.
+    switched = cli("account", "preferences", "--language", "fr")
+    assert switched.stderr.startswith("Préférences de")
+    monkeypatch.delitem(cli.env, "CHORUS_LANG")
+    assert cli(*bad_phone).stderr.startswith("Numéro de téléphone invalide")
+
+
+# --- SET-5: accessible (plain) output --------------------------------------------------
+
+# Commands whose table has rows for a freshly bootstrapped admin.
+TABLES = (
+    ("account", "list"),
+    ("admin", "roles"),
+    ("audit", "list"),
+    ("habil", "catalogue"),
+)
+
+
+@pytest.fixture
+def colours(cli, monkeypatch):
+    """A terminal that takes colours (Rich honours FORCE_COLOR), so a table would have
+    them: each test below first shows that it does, then that it does not."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setitem(cli.env, "FORCE_COLOR", "1")
+    monkeypatch.setitem(cli.env, "TERM", "xterm-256color")
+    return cli
+
+
+def drawn(result) -> tuple[bool, bool]:
+    """(box drawing, ANSI escapes) in a command's output."""
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip(), "the table has rows"
+    output = result.stdout + result.stderr
+    return bool(BOX_DRAWING.search(output)), bool(ANSI.search(output))
+
+
+def test_set5_accessible_output_has_no_box_drawing_and_no_colour(colours):
+    cli = colours
+    admin(cli)
+    for args in TABLES:
+        assert drawn(cli(*args)) == (True, True), args  # the test can fail
+    assert cli("account", "preferences", "--accessibility", "on").exit_code == 0
+    for args in TABLES:
+        result = cli(*args)
+        assert drawn(result) == (False, False), args
+        assert (
+            "login_email" in result.stdout or "domain" in result.stdout or "role" in result.stdout
+        )
+    listed = cli("account", "list").stdout.splitlines()
+    assert listed[0].split() == ["login_email", "last_name", "first_name", "status"]
+    assert listed[1].split() == [ADA, "Lovelace", "Ada", "active"]
+    assert drawn(cli("account", "show")) == (False, False)
+
+
+def test_set5_accessibility_is_per_account(colours):
+    cli = colours
+    admin(cli)
+    assert cli("account", "preferences", "--accessibility", "on").exit_code == 0
+    assert drawn(cli("habil", "catalogue")) == (False, False)
+    cli("logout")
+    cli.logged_in(PIERRE)  # another account, in the same process
+    assert drawn(cli("habil", "catalogue")) == (True, True)
+    cli("logout")
+    assert cli.login(ADA).exit_code == 0
+    assert drawn(cli("habil", "catalogue")) == (False, False)
+    assert cli("account", "preferences", "--accessibility", "off").exit_code == 0
+    assert drawn(cli("habil", "catalogue")) == (True, True)
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}], ids=["NO_COLOR", "dumb"])
+def test_set5_no_color_and_a_dumb_terminal_give_plain_tables(colours, env):
+    cli = colours
+    admin(cli)
+    assert drawn(cli("habil", "catalogue")) == (True, True)
+    cli.env.update(env)
+    for args in TABLES:
+        assert drawn(cli(*args)) == (False, False), args
+
+
+def test_set5_accessible_mode_shows_the_qr_code_also_as_text(cli):
+    cli.logged_in()
+    before = cli("mfa", "totp", "add")
+    assert before.exit_code == 0, before.stderr
+    assert not any(line.startswith("otpauth://") for line in before.stdout.splitlines())
+    assert cli("account", "preferences", "--accessibility", "on").exit_code == 0
+    shown = cli("mfa", "totp", "add")
+    assert shown.exit_code == 0, shown.stderr
+    assert any(line.startswith("otpauth://totp/") for line in shown.stdout.splitlines())
+    assert "\x1b" not in shown.stdout + shown.stderr
+
+
+def test_set5_accessible_mode_draws_no_progress_bar(colours, tmp_path):
+    cli = colours
+    admin(cli)
+
+    def flow(name: str) -> str:
+        path = tmp_path / f"{name}.csv"
+        lines = [f"Nom{i};Prénom;{name}{i}@example.fr" for i in range(20)]
+        path.write_text("Nom;Prénom;Adresse e-mail\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        return str(path)
+
+    drawn = cli("bulk", "import", flow("first"), "--kind", "accounts")
+    assert drawn.exit_code == 0, drawn.stderr
+    assert "Lignes du flux" in drawn.stderr  # a terminal that takes them gets a bar
+    assert cli("account", "preferences", "--accessibility", "on").exit_code == 0
+    plain = cli("bulk", "import", flow("second"), "--kind", "accounts")
+    assert plain.exit_code == 0, plain.stderr
+    assert "Lignes du flux" not in plain.stderr and "20 créé(s)" in plain.stderr
+    assert not ANSI.search(plain.stderr)

@@ -310,6 +310,55 @@ def photo(
 
 
 @app.command()
+def preferences(
+    accessibility: Annotated[
+        str | None,
+        typer.Option(
+            "--accessibility",
+            metavar="on|off",
+            help="Plain output everywhere: no colour, no box drawing, no progress bars.",
+        ),
+    ] = None,
+    surveys: Annotated[
+        str | None,
+        typer.Option("--surveys", metavar="on|off", help="Agree to answer satisfaction surveys."),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", metavar="fr|en", help="Language of messages after log-in."),
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or change your preferences (SET-5): accessible output, survey consent and the
+    language of messages (--lang and CHORUS_LANG still win over it). With no option,
+    shows the three.
+
+    Example: chorus account preferences --accessibility on --language en
+    """
+    from chorus_cli.domain import preferences as prefs
+    from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.ui.output import emit, say, set_plain
+
+    given = (accessibility, surveys, language) != (None, None, None)
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        result = prefs.update(
+            uow, account, accessibility=accessibility, surveys=surveys, language=language
+        )
+        uow.commit()
+    # The new choices apply from this very message on.
+    set_lang(uow.lang)
+    set_plain(result["accessibility"])
+    if given:
+        say("done.preferences", email=account.login_email)
+    fmt = output_format(fmt, as_json)
+    if fmt == "table":  # on|off, as they are typed
+        result = {k: {True: "on", False: "off"}.get(v, v) for k, v in result.items()}
+    emit(result, fmt)
+
+
+@app.command()
 def password(password_stdin: PasswordStdinOpt = False) -> None:
     """Change your password: current, new, confirmation; a notice is mailed (MFA-1).
 

@@ -1410,6 +1410,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{email} n'a pas de photo : rien à retirer.",
         "{email} has no photo: nothing to remove.",
     ),
+    "set5.switch": (
+        "Valeur refusée pour {option} (SET-5) : « {value} » ; attendu : on ou off.",
+        "Value refused for {option} (SET-5): “{value}”; expected: on or off.",
+    ),
+    "set5.language": (
+        "Langue refusée (SET-5) : « {value} » ; langues proposées : {languages}.",
+        "Language refused (SET-5): “{value}”; available: {languages}.",
+    ),
+    "done.preferences": (
+        "Préférences de {email} enregistrées.",
+        "Preferences of {email} saved.",
+    ),
     # --- bulk flows (OPS-1, OPS-2) -------------------------------------------------------
     "ops1.role_required": (
         "Action réservée aux administrateurs, au support et aux correspondants"
