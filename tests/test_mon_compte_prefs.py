@@ -210,6 +210,20 @@ def test_set1_photo_needs_a_session(cli, tmp_path, unchanged):
         assert cli("account", "preferences", "--language", "en").exit_code == 5
 
 
+def test_set1_help_does_not_import_pillow():
+    """Start-up stays lazy: Pillow is imported by the photo's use case only."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom chorus_cli.cli import main\n"
+        "try:\n    main(['account', 'photo', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print('PIL' in sys.modules, 'chorus_cli.domain.photo' in sys.modules, file=sys.stderr)"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "SET-1" in ran.stdout and ran.stderr.split() == ["False", "False"]
+
+
 def admin(cli, email: str = ADA) -> str:
     booted = cli(
         "admin", "bootstrap", "--email", email, "--last-name", "Lovelace", "--first-name", "Ada"
