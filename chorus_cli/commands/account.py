@@ -219,16 +219,11 @@ def photo_summary(photo: dict) -> str:
     if size < 1000:
         amount = message("set1.bytes", n=size)
     else:
-        key, number = (
-            ("set1.kilobytes", size / 1000)
-            if size < 999_950
-            else (
-                "set1.megabytes",
-                size / 1_000_000,
-            )
-        )
-        figure = f"{number:.1f}"
-        amount = message(key, n=figure.replace(".", ",") if current() == "fr" else figure)
+        megabytes = size >= 999_950  # else 999.96 kB would read "1000.0 kB"
+        figure = f"{size / (1_000_000 if megabytes else 1000):.1f}"
+        if current() == "fr":
+            figure = figure.replace(".", ",")
+        amount = message("set1.megabytes" if megabytes else "set1.kilobytes", n=figure)
     return message(
         "set1.photo_summary",
         type=photo["type"],
