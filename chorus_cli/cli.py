@@ -76,11 +76,13 @@ def root(
 ) -> None:
     """chorus: the Chorus Pro account lifecycle from the terminal."""
     from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.ui.output import set_plain
 
     STATE.db = db_url
     STATE.lang = lang.value if lang else None
     STATE._settings = None
     set_lang(STATE.lang)
+    set_plain(False)  # until the session's account says otherwise (SET-5)
 
 
 GROUPS = {

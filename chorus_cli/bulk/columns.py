@@ -97,7 +97,7 @@ MANDATORY = {
 
 # What `chorus bulk export` writes and an import does not read: skipped without a word.
 EXPORTED_ONLY = {
-    "accounts": ("status", "statut", "created_at", "activated_at", "to_complete"),
+    "accounts": ("status", "statut", "created_at", "activated_at", "to_complete", "photo"),
     "structures": (
         "status",
         "statut",

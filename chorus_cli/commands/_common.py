@@ -114,10 +114,13 @@ def session_token() -> str | None:
 
 
 def current_account(uow: UnitOfWork) -> Account:
-    """The logged-in account; sets the message language to its preference (SPEC)."""
+    """The logged-in account; sets the message language to its preference (SPEC) and
+    plain output when it chose accessibility (SET-5), for the rest of the command."""
     from chorus_cli.domain import auth
     from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.ui.output import set_plain
 
     account = auth.authenticate(uow, session_token())
     set_lang(uow.lang)
+    set_plain(account.accessibility)
     return account

@@ -194,13 +194,43 @@ def show(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     Example: chorus account show --json
     """
     from chorus_cli.domain import accounts
-    from chorus_cli.ui.output import emit
 
     with unit_of_work() as uow:
         account = current_account(uow)
         result = accounts.public(uow, account)
         uow.commit()
-    emit(result, output_format(fmt, as_json))
+    _emit_account(result, output_format(fmt, as_json))
+
+
+def _emit_account(result: dict, fmt: str) -> None:
+    """One account as `show` prints it; a table reads the photo as one phrase (SET-1)."""
+    from chorus_cli.ui.output import emit
+
+    if fmt == "table" and result.get("photo"):
+        result = {**result, "photo": photo_summary(result["photo"])}
+    emit(result, fmt)
+
+
+def photo_summary(photo: dict) -> str:
+    """``image/png, 12.3 kB, 200×200``, in the message language's units (SET-1)."""
+    from chorus_cli.ui.i18n import current, message
+
+    size = photo["size"]
+    if size < 1000:
+        amount = message("set1.bytes", n=size)
+    else:
+        megabytes = size >= 999_950  # else 999.96 kB would read "1000.0 kB"
+        figure = f"{size / (1_000_000 if megabytes else 1000):.1f}"
+        if current() == "fr":
+            figure = figure.replace(".", ",")
+        amount = message("set1.megabytes" if megabytes else "set1.kilobytes", n=figure)
+    return message(
+        "set1.photo_summary",
+        type=photo["type"],
+        size=amount,
+        width=photo["width"],
+        height=photo["height"],
+    )
 
 
 @app.command()
@@ -219,7 +249,7 @@ def update(
     Example: chorus account update --phone "01 23 45 67 89" --biography "Comptable"
     """
     from chorus_cli.domain import accounts
-    from chorus_cli.ui.output import emit, say
+    from chorus_cli.ui.output import say
 
     given = {
         "first_name": first_name,
@@ -236,7 +266,91 @@ def update(
         result = accounts.public(uow, account)
         uow.commit()
     say("done.updated", email=account.login_email)
-    emit(result, output_format(fmt, as_json))
+    _emit_account(result, output_format(fmt, as_json))
+
+
+@app.command()
+def photo(
+    path: Annotated[
+        str | None, typer.Argument(metavar="PATH", help="A PNG or JPEG file of at most 1 MB.")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove your photo.")] = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Set the photo of «Mon compte» from a PNG or JPEG file of at most 1 MB, or remove
+    it (SET-1). The type is read from the file's content, not its name; `account show`
+    gives its type, size and dimensions.
+
+    Example: chorus account photo ~/portrait.jpg
+
+    Example: chorus account photo --remove
+    """
+    from pathlib import Path
+
+    from chorus_cli.domain import accounts
+    from chorus_cli.domain import photo as photos
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        changed = photos.set_photo(uow, account, None if path is None else Path(path), remove)
+        result = accounts.public(uow, account)
+        uow.commit()
+    if remove:
+        say("done.photo_removed" if changed else "done.photo_none", email=account.login_email)
+    else:
+        say("done.photo_set", email=account.login_email, summary=photo_summary(result["photo"]))
+    _emit_account(result, output_format(fmt, as_json))
+
+
+@app.command()
+def preferences(
+    accessibility: Annotated[
+        str | None,
+        typer.Option(
+            "--accessibility",
+            metavar="on|off",
+            help="Plain output everywhere: no colour, no box drawing, no progress bars.",
+        ),
+    ] = None,
+    surveys: Annotated[
+        str | None,
+        typer.Option("--surveys", metavar="on|off", help="Agree to answer satisfaction surveys."),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", metavar="fr|en", help="Language of messages after log-in."),
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or change your preferences (SET-5): accessible output, survey consent and the
+    language of messages (--lang and CHORUS_LANG still win over it). With no option,
+    shows the three.
+
+    Example: chorus account preferences --accessibility on --language en
+    """
+    from chorus_cli.domain import preferences as prefs
+    from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.ui.output import emit, say, set_plain
+
+    given = (accessibility, surveys, language) != (None, None, None)
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        result = prefs.update(
+            uow, account, accessibility=accessibility, surveys=surveys, language=language
+        )
+        uow.commit()
+    # The new choices apply from this very message on.
+    set_lang(uow.lang)
+    set_plain(result["accessibility"])
+    if given:
+        say("done.preferences", email=account.login_email)
+    fmt = output_format(fmt, as_json)
+    if fmt == "table":  # on|off, as they are typed
+        result = {k: {True: "on", False: "off"}.get(v, v) for k, v in result.items()}
+    emit(result, fmt)
 
 
 @app.command()
@@ -367,6 +481,7 @@ ACCOUNT_FIELDS = (
     "created_at",
     "activated_at",
     "to_complete",
+    "photo",
 )
 
 

@@ -143,8 +143,13 @@ def is_locked(uow: UnitOfWork, account: Account) -> bool:
     return account.locked_until is not None and account.locked_until > uow.clock.now()
 
 
-def public(uow: UnitOfWork, account: Account) -> dict[str, Any]:
-    """The account as scripts see it (SPEC's JSON fields first)."""
+def public(uow: UnitOfWork, account: Account, photo_size: int | None = None) -> dict[str, Any]:
+    """The account as scripts see it (SPEC's JSON fields first).
+
+    ``photo_size``: the photo's size in bytes when the query read it, so that a listing
+    never loads the photos themselves (SET-1)."""
+    from chorus_cli.domain import photo
+
     return {
         "login_email": account.login_email,
         "contact_email": account.contact_email,
@@ -158,6 +163,7 @@ def public(uow: UnitOfWork, account: Account) -> dict[str, Any]:
         "created_at": iso(account.created_at),
         "activated_at": iso(account.activated_at),
         "to_complete": account.to_complete,
+        "photo": photo.describe(account, photo_size),
     }
 
 
@@ -338,7 +344,7 @@ def update(uow: UnitOfWork, account: Account, changes: dict[str, str | None]) ->
             clean[field] = normalise_email(value or "", field)
         else:
             limit = 500 if field == "workplace_address" else 2000
-            value = (value or "").strip() or None
+            value = text.check((value or "").strip(), field, multiline=True) or None
             if value and len(value) > limit:
                 raise BadInput("field.too_long", field=field, max=limit)
             clean[field] = value
@@ -417,6 +423,7 @@ def listing(
     ``status`` is one of SPEC's (``locked`` derived from the lock time); ``structure``
     keeps its members; ``search``: every word found in the login, first or last name."""
     from sqlalchemy import bindparam
+    from sqlalchemy.orm import defer
     from sqlmodel import and_, col, exists, func, or_, select, text
 
     from chorus_cli.domain import authz, structures
@@ -426,7 +433,8 @@ def listing(
     limit, offset = page(limit, offset)
     if status is not None and status not in STATUSES:
         raise BadInput("list.status", status=status, statuses=", ".join(STATUSES))
-    query = select(Account)
+    # The photos stay in the store: their sizes are enough (SET-1).
+    query = select(Account, func.length(col(Account.photo))).options(defer(Account.photo))
     if not scope.everywhere:
         area = structures.department_sql("structure.postal_code")
         in_scope = text(f"({area}) IN :departments").bindparams(
@@ -465,4 +473,5 @@ def listing(
             or_(*(func.lower(column).contains(word, autoescape=True) for column in searched))
         )
     query = query.order_by(col(Account.login_email)).offset(offset).limit(limit)
-    return [public(uow, account) for account in uow.session.exec(query).all()]
+    rows = uow.session.exec(query).all()
+    return [public(uow, account, photo_size) for account, photo_size in rows]

@@ -202,6 +202,7 @@ def complete(uow: UnitOfWork, attempt: str, response: str, purpose: str | None =
 
 def authenticate(uow: UnitOfWork, token: str | None) -> Account:
     """The account behind a session token; idle 30 min, absolute 10 h (AUTH-3, AUTH-4)."""
+    from sqlalchemy.orm import defer
     from sqlmodel import col, select
 
     from chorus_cli.store.models import Account, AuthSession
@@ -216,7 +217,8 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Account:
     now = uow.clock.now()
     if now - session.last_seen_at >= IDLE_TIMEOUT or now - session.created_at >= ABSOLUTE_TIMEOUT:
         raise NotAuthenticated("auth3.expired")
-    account = uow.session.get(Account, session.account_id)
+    # The photo (up to 1 MB, SET-1) is read only by the commands that show it.
+    account = uow.session.get(Account, session.account_id, options=[defer(Account.photo)])
     # A lockout stops new log-ins only (AUTH-4): else five wrong passwords typed by
     # anyone who knows the address would end the owner's open sessions.
     if account.status != "active":

@@ -19,3 +19,14 @@ def check(value: str, field: str, multiline: bool = False) -> str:
     if found:
         raise BadInput("sec1.control_character", field=field, code=f"U+{ord(found.group()):04X}")
     return value
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(value: str) -> str:
+    """``value`` as a message may repeat it: what ``check`` refuses, tabs and newlines
+    too, is escaped (``\\x1b``), so nothing typed reaches the terminal as a control."""
+    return _UNSAFE_SINGLE_LINE.sub(_escape, _UNSAFE.sub(_escape, value))

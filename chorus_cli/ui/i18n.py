@@ -1367,6 +1367,68 @@ MESSAGES: dict[str, tuple[str, str]] = {
         " it back.",
     ),
     "done.role_revoked": ("Rôle {role} retiré à {email}.", "Role {role} taken back from {email}."),
+    # SET-1 photo, SET-5 preferences
+    "set1.photo_usage": (
+        "Donnez le fichier de la photo, ou --remove pour la retirer, pas les deux (SET-1).",
+        "Give the photo's file, or --remove to remove it, not both (SET-1).",
+    ),
+    "set1.photo_missing": (
+        "Photo refusée (SET-1) : le fichier {path} n'existe pas.",
+        "Photo refused (SET-1): the file {path} does not exist.",
+    ),
+    "set1.photo_directory": (
+        "Photo refusée (SET-1) : {path} est un dossier ; donnez un fichier PNG ou JPEG.",
+        "Photo refused (SET-1): {path} is a folder; give a PNG or JPEG file.",
+    ),
+    "set1.photo_not_file": (
+        "Photo refusée (SET-1) : {path} n'est pas un fichier ordinaire.",
+        "Photo refused (SET-1): {path} is not a regular file.",
+    ),
+    "set1.photo_unreadable": (
+        "Photo refusée (SET-1) : lecture impossible de {path} ({reason}).",
+        "Photo refused (SET-1): cannot read {path} ({reason}).",
+    ),
+    "set1.photo_too_large": (
+        "Photo refusée (SET-1) : {path} dépasse 1 Mo (1 000 000 octets).",
+        "Photo refused (SET-1): {path} is larger than 1 MB (1,000,000 bytes).",
+    ),
+    "set1.photo_type": (
+        "Photo refusée (SET-1) : {path} n'est ni une image PNG ni une image JPEG (le type est"
+        " lu dans le contenu du fichier, pas dans son nom).",
+        "Photo refused (SET-1): {path} is neither a PNG nor a JPEG image (the type is read"
+        " from the file's content, not its name).",
+    ),
+    "set1.photo_invalid": (
+        "Photo refusée (SET-1) : {path} n'est pas une image PNG ou JPEG lisible (fichier"
+        " abîmé, tronqué ou aux dimensions démesurées).",
+        "Photo refused (SET-1): {path} is not a readable PNG or JPEG image (damaged,"
+        " truncated or of outsized dimensions).",
+    ),
+    "set1.photo_summary": ("{type}, {size}, {width}×{height}", "{type}, {size}, {width}×{height}"),
+    "set1.bytes": ("{n} o", "{n} B"),
+    "set1.kilobytes": ("{n} ko", "{n} kB"),
+    "set1.megabytes": ("{n} Mo", "{n} MB"),
+    "done.photo_set": (
+        "Photo de {email} enregistrée : {summary}.",
+        "Photo of {email} saved: {summary}.",
+    ),
+    "done.photo_removed": ("Photo de {email} retirée.", "Photo of {email} removed."),
+    "done.photo_none": (
+        "{email} n'a pas de photo : rien à retirer.",
+        "{email} has no photo: nothing to remove.",
+    ),
+    "set5.switch": (
+        "Valeur refusée pour {option} (SET-5) : « {value} » ; attendu : on ou off.",
+        "Value refused for {option} (SET-5): “{value}”; expected: on or off.",
+    ),
+    "set5.language": (
+        "Langue refusée (SET-5) : « {value} » ; langues proposées : {languages}.",
+        "Language refused (SET-5): “{value}”; available: {languages}.",
+    ),
+    "done.preferences": (
+        "Préférences de {email} enregistrées.",
+        "Preferences of {email} saved.",
+    ),
     # --- bulk flows (OPS-1, OPS-2) -------------------------------------------------------
     "ops1.role_required": (
         "Action réservée aux administrateurs, au support et aux correspondants"

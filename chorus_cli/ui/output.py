@@ -18,12 +18,15 @@ _state = {"plain": False}
 
 
 def set_plain(plain: bool) -> None:
-    """Accessibility (SET-5) or NO_COLOR: no colour, no box drawing."""
+    """The logged-in account's accessibility preference (SET-5), set once per command."""
     _state["plain"] = plain
 
 
 def plain() -> bool:
-    return _state["plain"] or bool(os.environ.get("NO_COLOR"))
+    """Plain output: no colour, no box drawing, no progress bar redraws. For an account
+    that chose accessibility (SET-5), with NO_COLOR set (no-color.org) or on a terminal
+    that declares itself dumb."""
+    return _state["plain"] or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
 
 
 def say(key: str, **params: Any) -> None:
@@ -90,9 +93,11 @@ def emit(
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(no_color=plain(), highlight=False, soft_wrap=False)
-    table_box = box.ASCII if plain() else box.SIMPLE_HEAD
-    table = Table(box=table_box, title=title)
+    # Plain: no styles at all (bold headings included) and no lines, only aligned columns,
+    # which a screen reader reads as words and a dumb terminal shows as they are.
+    bare = plain()
+    console = Console(color_system=None if bare else "auto", highlight=False, soft_wrap=False)
+    table = Table(box=None if bare else box.SIMPLE_HEAD, title=title)
     cells = [[_cell(v) for v in row.values()] for row in rows]
     keys = list(rows[0])
     frame = 3 * len(keys) + 1  # a space each side of a cell, a column line (or space)

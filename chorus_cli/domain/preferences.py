@@ -1,0 +1,65 @@
+"""The preferences of «Mon compte» (SET-5): accessible output, survey consent, language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain import text
+from chorus_cli.domain.errors import BadInput
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Account
+    from chorus_cli.store.uow import UnitOfWork
+
+LANGUAGES = ("fr", "en")
+SWITCH = {"on": True, "off": False}
+
+
+def public(account: Account) -> dict[str, Any]:
+    """The three preferences as scripts see them."""
+    return {
+        "accessibility": account.accessibility,
+        "survey_consent": account.survey_consent,
+        "language": account.language,
+    }
+
+
+def _switch(value: str, option: str) -> bool:
+    try:
+        return SWITCH[value.strip().lower()]
+    except KeyError:
+        raise BadInput("set5.switch", option=option, value=text.shown(value)) from None
+
+
+def update(
+    uow: UnitOfWork,
+    account: Account,
+    *,
+    accessibility: str | None = None,
+    surveys: str | None = None,
+    language: str | None = None,
+) -> dict[str, Any]:
+    """Show the preferences, after changing those given (``on|off``, ``fr|en``) (SET-5).
+
+    Every value is checked before any is changed; a new language applies at once to this
+    command's messages unless ``--lang`` or CHORUS_LANG chose one (SPEC's order)."""
+    wanted: dict[str, Any] = {}
+    if accessibility is not None:
+        wanted["accessibility"] = _switch(accessibility, "--accessibility")
+    if surveys is not None:
+        wanted["survey_consent"] = _switch(surveys, "--surveys")
+    if language is not None:
+        lang = language.strip().lower()
+        if lang not in LANGUAGES:
+            shown = text.shown(language)
+            raise BadInput("set5.language", value=shown, languages="|".join(LANGUAGES))
+        wanted["language"] = lang
+    changed = {k: v for k, v in wanted.items() if getattr(account, k) != v}
+    if changed:
+        for field, value in changed.items():
+            setattr(account, field, value)
+        uow.add(account)
+        uow.audit(account.login_email, "account.preferences", account.login_email, **changed)
+    if uow.settings.lang is None:
+        uow.lang = account.language
+    return public(account)
