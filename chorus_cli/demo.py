@@ -48,6 +48,7 @@ NARRATION = {
         "s7": "Une application TOTP : code QR, puis connexion par code (MFA-2, MFA-3)",
         "s8": "Le journal d'audit : mon activité, chaque changement et son auteur (OPS-4)",
         "s9": "Un lien expiré : l'horloge avance de 61 minutes (ACC-4, ACC-6)",
+        "moncompte": "« Mon compte » : une photo, puis l'affichage accessible (SET-1, SET-5)",
         "s10": "Changer d'adresse de connexion : mot de passe, nouvelle adresse deux fois,"
         " lien valable 24 h envoyé à la nouvelle adresse (LA-1..3, SEC-5)",
         "s11": "Désactiver son compte, puis le réactiver avec mot de passe et second facteur"
@@ -81,6 +82,7 @@ NARRATION = {
         "s7": "A TOTP app: a QR code in the terminal, then a login with a code (MFA-2, MFA-3)",
         "s8": "The audit log: my activity, every change and who made it (OPS-4)",
         "s9": "An expired link: the clock moves 61 minutes forward (ACC-4, ACC-6)",
+        "moncompte": "«Mon compte»: a photo, then accessible output (SET-1, SET-5)",
         "s10": "Change the login address: password, the new address twice, a 24-hour link"
         " mailed to the new address (LA-1..3, SEC-5)",
         "s11": "Deactivate one's account, then reactivate it with password and second factor"
@@ -379,6 +381,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
     demo.step("s6")
     demo.run("whoami")
 
+    demo.step("moncompte")
+    _mon_compte(demo, folder)
+
     demo.step("structure")
     _structure(demo)
 
@@ -426,6 +431,19 @@ def _scenario(demo: Demo, folder: Path) -> None:
 
     demo.step("s11")
     _deactivation(demo, "paul.martin@nouveau.fr")
+
+
+def _mon_compte(demo: Demo, folder: Path) -> None:
+    """A photo made on the spot, then one listing in accessible mode (SET-1, SET-5)."""
+    from PIL import Image
+
+    photo = folder / "portrait.png"
+    Image.new("RGB", (200, 200), (0, 85, 164)).save(photo)
+    demo.run("account", "photo", str(photo))
+    demo.run("account", "update", "--workplace-address", "12 rue de la Paix, 75002 Paris")
+    demo.run("account", "preferences", "--accessibility", "on", "--surveys", "on")
+    demo.run("habil", "catalogue")  # plain: no lines, no colour
+    demo.run("account", "preferences", "--accessibility", "off")
 
 
 def _login_address(demo: Demo, email: str, new: str) -> None:

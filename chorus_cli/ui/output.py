@@ -137,7 +137,18 @@ def _widths(keys: list[str], cells: list[list[str]], room: int) -> list[int]:
 
 # Columns a table never cuts: identifiers (e-mails, SIRETs, ids, codes) and times.
 WHOLE = frozenset(
-    {"id", "identifier", "siret", "structure", "to", "sender", "actor", "target", "code"}
+    {
+        "id",
+        "identifier",
+        "siret",
+        "structure",
+        "to",
+        "sender",
+        "actor",
+        "target",
+        "code",
+        "application",
+    }
 )
 
 
