@@ -25,6 +25,7 @@ from chorus_cli.commands import (
     login_address,
     mail,
     mfa,
+    notify,
     seed,
     session,
     sirene,
@@ -98,6 +99,7 @@ GROUPS = {
     "sirene": sirene.app,
     "bulk": bulk.app,
     "login-address": login_address.app,
+    "notify": notify.app,
 }
 COMMANDS = {
     "login": session.login,

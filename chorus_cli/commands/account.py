@@ -545,3 +545,55 @@ def reactivate(
     from chorus_cli.commands.session import log_in
 
     log_in(email, password_stdin, method, code, output_format(fmt, as_json), "reactivate")
+
+
+@app.command()
+def notifications(
+    on: Annotated[
+        list[str] | None,
+        typer.Option("--on", metavar="APP", help="Be notified by this application (repeatable)."),
+    ] = None,
+    off: Annotated[
+        list[str] | None,
+        typer.Option("--off", metavar="APP", help="No longer be notified by it (repeatable)."),
+    ] = None,
+    weekly: Annotated[
+        bool | None,
+        typer.Option("--weekly/--no-weekly", help="The weekly summary of your structures."),
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """«Paramétrer vos notifications»: the applications that may notify you (e.g.
+    «Facturation CPRO», named by code or name) and the weekly summary of the movements on
+    your structures; no option: show your choices (SET-2).
+
+    Example: chorus account notifications --on "Facturation CPRO" --weekly
+    """
+    from chorus_cli.domain import notifications as rules
+    from chorus_cli.ui.i18n import message
+    from chorus_cli.ui.output import emit, say
+
+    changing = bool(on or off) or weekly is not None
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        if changing:
+            shown = rules.choose(uow, account, on, off, weekly)
+        else:
+            shown = rules.choices(uow, account)
+        uow.commit()
+    if changing:
+        say("done.notifications_saved", email=account.login_email)
+    fmt = output_format(fmt, as_json)
+    if fmt == "json":
+        emit(shown, fmt)
+        return
+    rows = [{**row, "notify": "on" if row["notify"] else "off"} for row in shown["applications"]]
+    rows.append(
+        {
+            "application": rules.WEEKLY,
+            "name": message("set2.weekly_name"),
+            "notify": "on" if shown[rules.WEEKLY] else "off",
+        }
+    )
+    emit(rows, fmt, columns=("application", "name", "notify"))

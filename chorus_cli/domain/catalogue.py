@@ -24,9 +24,12 @@ class Application:
     domain: str
 
 
-def _load() -> tuple[tuple[str, ...], tuple[Application, ...]]:
+def _load() -> tuple[tuple[str, ...], tuple[Application, ...], tuple[Application, ...]]:
     text = resources.files("chorus_cli.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
     raw = json.loads(text)
+    notifying = tuple(
+        Application(app["code"], app["name"], "") for app in raw.get("notifications", ())
+    )
     levels = tuple(raw["levels"])
     found = tuple(
         Application(app["code"], app["name"], domain["name"])
@@ -39,10 +42,10 @@ def _load() -> tuple[tuple[str, ...], tuple[Application, ...]]:
         raise RuntimeError(f"{DATA_FILE}: duplicate codes, or no «organisation» application")
     if levels != ("consultation", "modification"):
         raise RuntimeError(f"{DATA_FILE}: levels must be consultation, modification")
-    return levels, found
+    return levels, found, notifying
 
 
-LEVELS, CATALOGUE = _load()
+LEVELS, CATALOGUE, NOTIFYING = _load()
 # (code, name, domain) triples: the shape issue 3's code and tests read.
 APPLICATIONS: tuple[tuple[str, str, str], ...] = tuple(
     (app.code, app.name, app.domain) for app in CATALOGUE
@@ -80,6 +83,21 @@ def application(text: str) -> str:
         if spoken and spoken == words(app.name):
             return app.code
     raise BadInput("hab1.unknown_application", app=text, codes=", ".join(BY_CODE))
+
+
+def notifier(text: str) -> str:
+    """The code of the notifying application ``text`` names (SET-2), matched as
+    ``application`` matches: code or name, case, accents and dashes ignored; BadInput
+    (exit 2, listing the names) otherwise."""
+    from chorus_cli.domain.structures import words
+
+    typed = (text or "").strip().lower().replace("-", "_")
+    spoken = words(text)
+    for app in NOTIFYING:
+        if typed == app.code or (spoken and spoken == words(app.name)):
+            return app.code
+    names = ", ".join(f"{app.code} («{app.name}»)" for app in NOTIFYING)
+    raise BadInput("set2.unknown_application", app=text, names=names)
 
 
 def level(text: str) -> str:

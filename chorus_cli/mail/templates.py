@@ -419,6 +419,23 @@ TEMPLATES: dict[str, Template] = {
             "and contact support.",
         },
     ),
+    # SET-2: the weekly summary of the movements on a subscriber's structures.
+    "weekly_summary": Template(
+        subject={
+            "fr": "Chorus Pro : récapitulatif hebdomadaire de vos structures",
+            "en": "Chorus Pro: weekly summary of your structures",
+        },
+        body={
+            "fr": "Bonjour {first_name} {last_name},\n\nVoici les mouvements du {since} au "
+            "{until} sur les structures de votre compte {login_email} :\n\n{movements}\n\n"
+            "Vous recevez ce récapitulatif parce que vous l'avez demandé ; pour ne plus le "
+            "recevoir : « chorus account notifications --no-weekly ».",
+            "en": "Hello {first_name} {last_name},\n\nHere are the movements from {since} "
+            "to {until} on the structures of your account {login_email}:\n\n{movements}"
+            "\n\nYou receive this summary because you asked for it; to stop it: "
+            "`chorus account notifications --no-weekly`.",
+        },
+    ),
     # OPS-1: an attachment loaded by a flow (`chorus bulk import --kind attachments`).
     "attached_by_flow": Template(
         subject={
@@ -461,3 +478,82 @@ def services_phrase(lang: str, codes: list[str]) -> str:
     if len(codes) == 1:
         return f" (service {codes[0]})"
     return f" (services{colon} {', '.join(codes)})"
+
+
+# SET-2: one line per movement of the weekly summary, by audit action.
+MOVEMENT_PHRASES: dict[str, dict[str, str]] = {
+    "attachment.approve": {
+        "fr": "rattachement de {target} approuvé par {actor}",
+        "en": "attachment of {target} approved by {actor}",
+    },
+    "attachment.reject": {
+        "fr": "demande de rattachement de {target} refusée par {actor}",
+        "en": "attachment request of {target} refused by {actor}",
+    },
+    "attachment.provision": {
+        "fr": "{target} rattaché par {actor}",
+        "en": "{target} attached by {actor}",
+    },
+    "attachment.detach": {
+        "fr": "{actor} s'est détaché{services}",
+        "en": "{actor} detached{services}",
+    },
+    "habilitation.grant": {
+        "fr": "habilitation « {profile} » donnée à {target}{service} par {actor}",
+        "en": "habilitation “{profile}” granted to {target}{service} by {actor}",
+    },
+    "habilitation.revoke": {
+        "fr": "habilitation « {profile} » retirée à {target}{service} par {actor}",
+        "en": "habilitation “{profile}” revoked from {target}{service} by {actor}",
+    },
+    "service.add": {
+        "fr": "service {code} ajouté par {actor}",
+        "en": "service {code} added by {actor}",
+    },
+    "service.update": {
+        "fr": "service {code} modifié par {actor}",
+        "en": "service {code} updated by {actor}",
+    },
+    "service.deactivate": {
+        "fr": "service {code} désactivé par {actor}",
+        "en": "service {code} deactivated by {actor}",
+    },
+    "structure.transfer_primary": {
+        "fr": "gestionnaire principal transféré à {new} par {actor}",
+        "en": "primary manager role transferred to {new} by {actor}",
+    },
+}
+
+
+def weekly_movements(lang: str, structures: dict[str, dict]) -> str:
+    """The body of a weekly summary: each structure, then its movements, oldest first."""
+    from chorus_cli.domain import catalogue
+
+    lang = "en" if lang == "en" else "fr"
+    blocks = []
+    for identifier, structure in structures.items():
+        lines = [f"{structure['raison_sociale']} ({identifier})"]
+        for movement in structure["movements"]:
+            details = movement["details"]
+            service = details.get("service")
+            services = details.get("services") or []
+            params = {
+                "actor": movement["actor"],
+                "target": movement["target"],
+                "code": details.get("code", ""),
+                "new": details.get("new", ""),
+                "profile": catalogue.profile_label(
+                    details.get("application", ""), details.get("level", "")
+                ),
+                "service": f" ({'service' if lang == 'fr' else 'service'} {service})"
+                if service
+                else "",
+                "services": services_phrase(lang, services)
+                if services
+                else (" de la structure" if lang == "fr" else " from the structure"),
+            }
+            phrase = MOVEMENT_PHRASES[movement["action"]][lang].format(**params)
+            at = movement["at"].strftime("%Y-%m-%d %H:%M")
+            lines.append(f"  - {at} UTC : {phrase}" if lang == "fr" else f"  - {at} UTC: {phrase}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

@@ -1704,6 +1704,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Compte {email} réactivé.",
         "Account {email} reactivated.",
     ),
+    # SET-2 notifications, weekly summary
+    "set2.unknown_application": (
+        "Application inconnue « {app} » (SET-2) : les applications qui notifient sont {names}.",
+        "Unknown application “{app}” (SET-2): the applications that notify are {names}.",
+    ),
+    "set2.on_and_off": (
+        "L'application {app} est à la fois dans --on et --off (SET-2) : choisissez.",
+        "Application {app} is in both --on and --off (SET-2): choose one.",
+    ),
+    "set2.weekly_name": (
+        "Récapitulatif hebdomadaire des mouvements sur vos structures",
+        "Weekly summary of the movements on your structures",
+    ),
+    "done.notifications_saved": (
+        "Notifications de {email} enregistrées.",
+        "Notifications of {email} saved.",
+    ),
+    "done.weekly_sent": (
+        "Récapitulatif hebdomadaire envoyé à {count} abonné(s) (SET-2).",
+        "Weekly summary sent to {count} subscriber(s) (SET-2).",
+    ),
+    "done.weekly_dry_run": (
+        "Simulation (--dry-run) : {count} abonné(s) recevraient un récapitulatif ; rien"
+        " n'a été envoyé ni enregistré.",
+        "Dry run: {count} subscriber(s) would get a summary; nothing was sent or recorded.",
+    ),
     "sec1.control_character": (
         "Le champ {field} contient un caractère de contrôle ou invisible ({code}) (SEC-1).",
         "The {field} field holds a control or invisible character ({code}) (SEC-1).",

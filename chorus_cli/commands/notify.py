@@ -1,0 +1,53 @@
+"""chorus notify: scheduled mails (SET-2)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from chorus_cli.commands._common import FormatOpt, JsonOpt, new_group, output_format, unit_of_work
+
+app = new_group("notify", "Scheduled notices: the weekly summary (SET-2).")
+
+
+@app.command()
+def weekly(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show who would get what; send nothing.")
+    ] = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Mail each subscriber one summary of the last 7 days on each of their structures:
+    attachments decided or detached, members and habilitations changed, services,
+    primary-manager transfers; nothing twice (SET-2). A scheduled job: no session needed,
+    audited as `system`.
+
+    Example: chorus notify weekly --dry-run
+    """
+    from chorus_cli.domain import notifications
+    from chorus_cli.ui.output import emit, say
+
+    with unit_of_work() as uow:
+        summaries = notifications.weekly(uow, dry_run)
+        if not dry_run:
+            uow.commit()
+    fmt = output_format(fmt, as_json)
+    say("done.weekly_dry_run" if dry_run else "done.weekly_sent", count=len(summaries))
+    if fmt == "json":
+        emit(
+            {
+                "dry_run": dry_run,
+                "mailed": 0 if dry_run else len(summaries),
+                "summaries": [s.public() for s in summaries],
+            },
+            fmt,
+        )
+        return
+    rows = [
+        {"to": s.to, "structure": st["identifier"], "movements": st["movements"]}
+        for s in summaries
+        for st in s.public()["structures"]
+    ]
+    emit(rows, fmt, columns=("to", "structure", "movements"))
