@@ -200,3 +200,22 @@ def test_set2_the_summary_is_in_the_subscribers_language(world, cli):
     mail = cli.mails(MARIE)[0]
     assert mail["subject"] == "Chorus Pro: weekly summary of your structures"
     assert f"attachment of {PIERRE} approved by {MARIE}" in mail["body"]
+
+
+def test_set2_habilitations_transfers_and_detachments_are_in_the_summary(world, cli):
+    subscribe(world, MARIE)
+    approved(world, PIERRE, "ACHATS")
+    approved(world, PAUL)
+    granted = world(MARIE, "habil", "grant", PAUL, "--structure", RIDET, "--app",
+                    "organisation", "--level", "modification")  # fmt: skip
+    assert granted.exit_code == 0, granted.stderr
+    assert world(MARIE, "structure", "transfer-primary", RIDET, "--to", PAUL).exit_code == 0
+    left = world(PIERRE, "attach", "detach", "--structure", RIDET)
+    assert left.exit_code == 0, left.stderr
+    assert weekly(cli)["mailed"] == 1
+    body = summaries(cli, MARIE)[0]["body"]
+    assert f"habilitation « Organisation modification » donnée à {PAUL} par {MARIE}" in body
+    assert f"gestionnaire principal transféré à {PAUL} par {MARIE}" in body
+    assert f"{PIERRE} s'est détaché de la structure" in body
+    # Oldest first: the attachments, then the grant, the transfer, the detachment.
+    assert body.index("donnée à") < body.index("transféré") < body.index("s'est détaché")
