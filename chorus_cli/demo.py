@@ -48,6 +48,8 @@ NARRATION = {
         "s7": "Une application TOTP : code QR, puis connexion par code (MFA-2, MFA-3)",
         "s8": "Le journal d'audit : mon activité, chaque changement et son auteur (OPS-4)",
         "s9": "Un lien expiré : l'horloge avance de 61 minutes (ACC-4, ACC-6)",
+        "notify": "Notifications : Marie s'abonne au récapitulatif hebdomadaire, la tâche"
+        " planifiée l'envoie une fois (SET-2)",
         "moncompte": "« Mon compte » : une photo, puis l'affichage accessible (SET-1, SET-5)",
         "s10": "Changer d'adresse de connexion : mot de passe, nouvelle adresse deux fois,"
         " lien valable 24 h envoyé à la nouvelle adresse (LA-1..3, SEC-5)",
@@ -82,6 +84,8 @@ NARRATION = {
         "s7": "A TOTP app: a QR code in the terminal, then a login with a code (MFA-2, MFA-3)",
         "s8": "The audit log: my activity, every change and who made it (OPS-4)",
         "s9": "An expired link: the clock moves 61 minutes forward (ACC-4, ACC-6)",
+        "notify": "Notifications: Marie subscribes to the weekly summary, the scheduled job"
+        " mails it once (SET-2)",
         "moncompte": "«Mon compte»: a photo, then accessible output (SET-1, SET-5)",
         "s10": "Change the login address: password, the new address twice, a 24-hour link"
         " mailed to the new address (LA-1..3, SEC-5)",
@@ -390,6 +394,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
     demo.step("attach")
     _attachment(demo, marie)
 
+    demo.step("notify")
+    _weekly(demo, marie)
+
     demo.step("flows")
     _flows(demo)
 
@@ -431,6 +438,16 @@ def _scenario(demo: Demo, folder: Path) -> None:
 
     demo.step("s11")
     _deactivation(demo, "paul.martin@nouveau.fr")
+
+
+def _weekly(demo: Demo, email: str) -> None:
+    """SET-2: choose notifications, then the weekly job: a dry run, the mail, a second
+    run that sends nothing new."""
+    demo.run("account", "notifications", "--on", "Facturation CPRO", "--weekly")
+    demo.run("notify", "weekly", "--dry-run")
+    demo.run("notify", "weekly")
+    demo.show_mail(email)
+    demo.run("notify", "weekly")
 
 
 def _mon_compte(demo: Demo, folder: Path) -> None:

@@ -59,6 +59,11 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     # OPS-3, OPS-7: a seeded store and its copy, counts checked.
     assert "Magasin rempli (OPS-3, graine 7) : 500 comptes" in out
     assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 22 tables", out)
+    # SET-2: the weekly summary mailed once, the second run sends nothing new.
+    assert "Récapitulatif hebdomadaire envoyé à 1 abonné(s)" in out
+    assert "Récapitulatif hebdomadaire envoyé à 0 abonné(s)" in out
+    # SET-1, SET-5: a photo described by type, size and dimensions.
+    assert "image/png, 590 o, 200×200" in out
     # LA-1..3: a login-address change confirmed with the link; SET-4: deactivated, a
     # log-in refused, reactivated with password and mailed code.
     assert "Votre adresse de connexion est désormais paul.martin@nouveau.fr" in out
