@@ -219,3 +219,37 @@ def test_set2_habilitations_transfers_and_detachments_are_in_the_summary(world, 
     assert f"{PIERRE} s'est détaché de la structure" in body
     # Oldest first: the attachments, then the grant, the transfer, the detachment.
     assert body.index("donnée à") < body.index("transféré") < body.index("s'est détaché")
+
+
+def test_set2_pub3_a_public_entitys_summary_comes_from_the_dgfip_sender(world, cli):
+    from sqlalchemy import text
+
+    from tests.test_structures import store_session
+
+    subscribe(world, MARIE)
+    subscribe(world, PIERRE)
+    approved(world, PIERRE)
+    with store_session(cli) as s:  # the bakery turned public entity, as a flow would
+        s.exec(text("UPDATE structure SET public = :yes WHERE identifier = :id"),
+               params={"yes": True, "id": RIDET})  # fmt: skip
+        s.commit()
+    assert weekly(cli)["mailed"] == 2
+    for who in (MARIE, PIERRE):
+        (mail,) = summaries(cli, who)
+        assert mail["sender"] == "noreply@dgfip.finances.gouv.fr"
+
+
+def test_set2_a_private_structures_summary_comes_from_the_portal(world, cli):
+    subscribe(world, MARIE)
+    approved(world, PIERRE)
+    assert weekly(cli)["mailed"] == 1
+    assert summaries(cli, MARIE)[0]["sender"] == "ne-pas-repondre@chorus-pro.gouv.fr"
+
+
+def test_set2_csv_keeps_its_header_when_nobody_is_mailed(world, cli):
+    empty = cli("notify", "weekly", "--format", "csv")
+    assert empty.exit_code == 0
+    assert empty.stdout.splitlines() == ["to,structure,movements"]
+    choices = world(MARIE, "account", "notifications", "--format", "csv")
+    assert choices.stdout.splitlines()[0] == "application,name,notify"
+    assert choices.stdout.splitlines()[-1].startswith("weekly_summary,")

@@ -465,24 +465,9 @@ def list_(
     fmt = output_format(fmt, as_json)
     if fmt == "table":  # JSON and CSV keep every field of `account show`
         rows = [{key: row[key] for key in LIST_COLUMNS} for row in rows]
+    from chorus_cli.bulk.export import ACCOUNT_FIELDS  # `show`'s fields, as exported
+
     emit(rows, fmt, columns=LIST_COLUMNS if fmt == "table" else ACCOUNT_FIELDS)
-
-
-ACCOUNT_FIELDS = (
-    "login_email",
-    "contact_email",
-    "first_name",
-    "last_name",
-    "phone",
-    "status",
-    "workplace_address",
-    "biography",
-    "language",
-    "created_at",
-    "activated_at",
-    "to_complete",
-    "photo",
-)
 
 
 @app.command()
