@@ -236,6 +236,14 @@ def main(argv: list[str] | None = None) -> None:
 
         if isinstance(exc, ArgumentError):  # includes an unknown dialect
             text = message("store.bad_url", reason=str(exc).splitlines()[0])
+        elif isinstance(exc, ModuleNotFoundError):  # a dialect whose driver is not installed
+            from chorus_cli.store.keychain import store_id
+
+            url = store_id(STATE.settings.database_url)
+            text = message("sec3.driver_missing", url=url, module=exc.name or "?")
+        elif isinstance(exc, OverflowError):  # an id or a count beyond 64 bits
+            report(2, "bad_input", message("sec3.number_too_large"), as_json)
+            sys.exit(2)
         # A bare DatabaseError (not its Integrity/Programming subclasses) is SQLite's
         # "file is not a database": --db points at some other file.
         elif isinstance(exc, OperationalError) or type(exc) is DatabaseError:

@@ -40,6 +40,7 @@ def sqlite_path(url: str) -> str:
 def fresh_url(request, tmp_path):
     """An empty store that was never migrated: a SQLite path, or an empty database."""
     if request.param == "sqlite":
+        (tmp_path / "fresh").mkdir()
         yield f"sqlite:///{tmp_path / 'fresh' / 'chorus.db'}"
         engine_module.dispose_all()
         return
@@ -71,7 +72,8 @@ def test_ops5_db_upgrade_migrates_a_fresh_store(fresh_url, tmp_path, clock):
 
 
 def test_ops5_first_use_of_a_new_sqlite_path_creates_and_migrates_it(tmp_path, clock):
-    path = tmp_path / "not" / "yet" / "there.db"
+    # In a folder that exists: a missing folder is a mistyped path (SEC-6, test_hardening).
+    path = tmp_path / "there.db"
     cli = Runner(f"sqlite:///{path}", tmp_path, clock)
 
     created = cli.create(MARIE)

@@ -56,7 +56,7 @@ def _make_engine(url: str) -> Engine:
 
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _prepare_file(Path(database).expanduser())
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -78,6 +78,35 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=False)
+
+
+_warned: set[Path] = set()
+
+
+def _prepare_file(path: Path) -> None:
+    """A SQLite store's file: its directory must exist (a mistyped --db is refused, not
+    created: only the default store's directory is made, SEC-6); a new store is created
+    0600 before SQLite opens it, and its -wal and -shm follow its mode (SEC-2); an
+    existing one others can read is named once."""
+    import os
+    import stat
+    import sys
+
+    from chorus_cli.domain.errors import BadInput
+
+    if not path.parent.is_dir():
+        raise BadInput("sec6.store_dir_missing", path=str(path.parent))
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077 and path not in _warned:
+            from chorus_cli.ui.i18n import message
+
+            _warned.add(path)
+            print(message("sec2.store_readable", path=str(path), mode=f"{mode:o}"), file=sys.stderr)
+    else:
+        os.close(fd)
 
 
 def current_revision(engine: Engine) -> str | None:

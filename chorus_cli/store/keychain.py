@@ -23,11 +23,23 @@ FALLBACK_FILE = "session-keyring.json"
 WARNED_MARKER = ".keyring-warning-shown"
 
 
+SECRET_QUERY_KEYS = ("password", "passwd", "pass", "pwd", "secret", "token", "sslpassword")
+
+
 def store_id(database_url: str) -> str:
-    """The store's URL without its password: one keyring entry per store."""
+    """The store's URL without its passwords (user info and query, SEC-3): what errors
+    show, and the key of the store's keyring entries."""
     from sqlalchemy.engine import make_url
 
-    return make_url(database_url).render_as_string(hide_password=True)
+    try:
+        url = make_url(database_url)
+    except Exception:  # not a URL at all: show nothing of it but its scheme
+        return database_url.split(":", 1)[0] + ":…"
+    hidden = {
+        key: "***" if key.lower() in SECRET_QUERY_KEYS else value
+        for key, value in url.query.items()
+    }
+    return url.set(query=hidden).render_as_string(hide_password=True)
 
 
 _override: list[KeyringBackend] = []

@@ -1730,6 +1730,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         " n'a été envoyé ni enregistré.",
         "Dry run: {count} subscriber(s) would get a summary; nothing was sent or recorded.",
     ),
+    # SEC-2, SEC-3, SEC-6: the store's file, its URL, numbers
+    "sec6.store_dir_missing": (
+        "Le dossier {path} n'existe pas (SEC-6) : vérifiez le chemin du magasin (--db) ;"
+        " chorus ne crée que le dossier du magasin par défaut.",
+        "Folder {path} does not exist (SEC-6): check the store's path (--db); chorus only"
+        " creates the default store's folder.",
+    ),
+    "sec2.store_readable": (
+        "Attention (SEC-2) : le magasin {path} est lisible par d'autres utilisateurs"
+        " (mode {mode}) ; il contient des liens, des codes et des empreintes : « chmod 600"
+        " {path} ».",
+        "Warning (SEC-2): store {path} can be read by other users (mode {mode}); it holds"
+        " links, codes and hashes: `chmod 600 {path}`.",
+    ),
+    "sec3.driver_missing": (
+        "Le pilote du magasin {url} n'est pas installé (SEC-3) : le module Python"
+        " « {module} » manque ; installez-le (pip) ou utilisez SQLite ou PostgreSQL.",
+        "The driver of store {url} is not installed (SEC-3): Python module “{module}” is"
+        " missing; install it (pip) or use SQLite or PostgreSQL.",
+    ),
+    "sec3.number_too_large": (
+        "Nombre trop grand (SEC-3) : un identifiant ou une limite dépasse ce que le magasin"
+        " accepte.",
+        "Number too large (SEC-3): an id or a limit exceeds what the store accepts.",
+    ),
     "sec1.control_character": (
         "Le champ {field} contient un caractère de contrôle ou invisible ({code}) (SEC-1).",
         "The {field} field holds a control or invisible character ({code}) (SEC-1).",

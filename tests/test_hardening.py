@@ -1,0 +1,115 @@
+"""SEC-2, SEC-3, SEC-6, SEC-7 (issue 11): the store's files are the user's alone, a
+mistyped --db is refused rather than created, no bad input ends as an internal error,
+passwords in a store URL are never shown."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from chorus_cli.domain.clock import FrozenClock
+from chorus_cli.inprocess import invoke
+from chorus_cli.store import engine as engine_module
+
+
+def run(tmp_path, *args: str, url: str | None = None, input: str | None = None):
+    env = {
+        "CHORUS_DATA_DIR": str(tmp_path / "data"),
+        "CHORUS_DATABASE_URL": url or f"sqlite:///{tmp_path / 'store.db'}",
+        "PYTHON_KEYRING_BACKEND": "tests.memory_keyring.MemoryKeyring",
+    }
+    try:
+        return invoke(list(args), env=env, clock=FrozenClock(), input=input)
+    finally:
+        engine_module.dispose_all()
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_sec6_a_mistyped_db_directory_is_refused_not_created(tmp_path):
+    missing = tmp_path / "no" / "such" / "dir"
+    result = run(tmp_path, "mail", "list", url=f"sqlite:///{missing / 'x.db'}")
+    assert result.exit_code == 2
+    assert "SEC-6" in result.stderr and str(missing) in result.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_sec2_a_new_store_and_its_wal_and_shm_are_readable_by_the_user_alone(tmp_path):
+    os.umask(0o022)  # the usual umask: files would be 0644
+    made = run(tmp_path, "account", "create", "--email", "m@example.fr", "--last-name", "C",
+               "--first-name", "M")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    store = tmp_path / "store.db"
+    assert mode(store) == 0o600
+    # Keep a connection open so SQLite's -wal and -shm files exist, then look at them.
+    import sqlite3
+
+    conn = sqlite3.connect(store)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("SELECT count(*) FROM account").fetchone()
+    try:
+        for suffix in ("-wal", "-shm"):
+            side = store.with_name(store.name + suffix)
+            assert side.exists() and mode(side) == 0o600, suffix
+    finally:
+        conn.close()
+
+
+def test_sec2_a_store_others_can_read_is_named_with_the_fix(tmp_path):
+    assert run(tmp_path, "mail", "list").exit_code == 0
+    store = tmp_path / "store.db"
+    store.chmod(0o644)
+    engine_module._warned.clear()
+    result = run(tmp_path, "mail", "list")
+    assert result.exit_code == 0
+    assert "SEC-2" in result.stderr and f"chmod 600 {store}" in result.stderr
+
+
+def test_sec2_a_store_of_the_user_alone_gets_no_warning(tmp_path):
+    assert run(tmp_path, "mail", "list").exit_code == 0
+    engine_module._warned.clear()
+    assert "SEC-2" not in run(tmp_path, "mail", "list").stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://chorus:S3cret-pw@127.0.0.1:1/chorus",
+        "postgresql://chorus@127.0.0.1:1/chorus?password=S3cret-pw",
+        "postgresql://chorus@127.0.0.1:1/chorus?sslmode=disable&password=S3cret-pw",
+    ],
+)
+def test_sec3_a_password_in_the_store_url_is_never_shown(tmp_path, url):
+    result = run(tmp_path, "whoami", url=url)
+    assert result.exit_code == 2
+    assert "S3cret-pw" not in result.stderr + result.stdout
+    assert "127.0.0.1" in result.stderr  # the store is still named
+    from chorus_cli.store.keychain import store_id
+
+    assert "S3cret-pw" not in store_id(url)  # nor in the keyring entry's name
+
+
+def test_sec3_a_store_whose_driver_is_missing_names_the_module(tmp_path, monkeypatch):
+    monkeypatch.delenv("CHORUS_DEBUG", raising=False)
+    result = run(tmp_path, "whoami", url="mysql://chorus@localhost/chorus")
+    assert result.exit_code == 2
+    assert "SEC-3" in result.stderr and "MySQLdb" in result.stderr
+    assert "interne" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("mail", "list", "--limit", "99999999999999999999"),
+        ("mail", "show", "99999999999999999999"),
+    ],
+)
+def test_sec3_an_overflowing_number_is_bad_input_not_an_internal_error(tmp_path, monkeypatch, args):
+    monkeypatch.delenv("CHORUS_DEBUG", raising=False)
+    result = run(tmp_path, *args)
+    assert result.exit_code == 2, result.stderr
+    assert "SEC-3" in result.stderr and "interne" not in result.stderr
