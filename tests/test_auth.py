@@ -519,6 +519,7 @@ def test_auth3_no_keyring_backend_uses_0600_file_and_warns_once(tmp_path):
         return result
 
     url = f"sqlite:///{data / 'chorus.db'}"
+    data.mkdir(mode=0o700)  # an explicit store path: its folder must exist (SEC-6)
     Runner(url, data, FrozenClock()).active_account()  # in process: it needs no keyring
     engine_module._engines.pop(url).dispose()
 

@@ -113,3 +113,63 @@ def test_sec3_an_overflowing_number_is_bad_input_not_an_internal_error(tmp_path,
     result = run(tmp_path, *args)
     assert result.exit_code == 2, result.stderr
     assert "SEC-3" in result.stderr and "interne" not in result.stderr
+
+
+# --- SEC-7, AUTH-2, ACC-1, ACC-5: what a script pipes in ----------------------------------
+
+MARIE = "marie.curie@example.fr"
+
+
+def failures(cli) -> int:
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Account
+    from tests.test_structures import store_session
+
+    with store_session(cli) as s:
+        return s.exec(select(Account.failed_logins).where(col(Account.login_email) == MARIE)).one()
+
+
+def test_sec7_login_code_with_no_attempt_pending_reads_no_password(cli, unchanged):
+    cli.active_account(MARIE)
+    for _ in range(6):  # more than the lockout's five
+        with unchanged():
+            refused = cli("login", MARIE, "--code", "123456", input="\n")
+        assert refused.exit_code == 6
+        assert "SEC-7" in refused.stderr
+    assert cli.login(MARIE).exit_code == 0  # not locked
+
+
+def test_sec7_a_used_attempt_then_a_bare_code_is_exit_6(cli):
+    cli.active_account(MARIE)
+    assert cli.login(MARIE).exit_code == 0
+    again = cli("login", MARIE, "--code", "123456", input="\n")
+    assert again.exit_code == 6 and "SEC-7" in again.stderr
+
+
+def test_sec7_an_empty_password_is_bad_input_never_a_failure(cli):
+    cli.active_account(MARIE)
+    for _ in range(6):
+        refused = cli("login", MARIE, "--password-stdin", input="\n")
+        assert refused.exit_code == 2
+        assert "SEC-7" in refused.stderr
+    assert failures(cli) == 0
+    assert cli.login(MARIE).exit_code == 0
+
+
+def test_acc5_a_password_with_a_nul_byte_is_refused(cli, unchanged):
+    cli.create(MARIE)
+    link = cli.last_link(MARIE)
+    with unchanged():
+        refused = cli("account", "activate", link, "--password-stdin",
+                      input="Vr4i-Mot2\x00Passe!\n")  # fmt: skip
+    assert refused.exit_code == 2
+    assert "caractère de contrôle" in refused.stderr
+
+
+def test_acc1_a_local_part_over_64_bytes_is_refused(cli, unchanged):
+    with unchanged():
+        refused = cli.create("a" * 65 + "@example.fr")
+    assert refused.exit_code == 2
+    assert "64 octets" in refused.stderr
+    assert cli.create("a" * 64 + "@example.fr").exit_code == 0

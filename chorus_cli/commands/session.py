@@ -103,6 +103,11 @@ def log_in(
         raise BadInput("mfa4.code_not_for_key")
     # A password on stdin starts a new attempt; a bare --code finishes the saved one.
     saved = keychain.get("attempt", url) if code and not password_stdin else None
+    if code and not password_stdin and not (saved and saved.split("\n", 1)[0] == login_email):
+        # SEC-7: a bare --code finishes an attempt; with none pending, no password is read.
+        from chorus_cli.domain.errors import LinkExpired
+
+        raise LinkExpired("sec7.no_attempt", email=login_email)
     with unit_of_work() as uow:
         if saved and saved.split("\n", 1)[0] == login_email:
             opened = _finish(

@@ -39,6 +39,7 @@ def _email_validator() -> tuple[Any, type[Exception]]:
 # what is wrong in its own words. tests/test_accounts.py holds both paths to one answer.
 PROBE_DOMAIN = "a.fr"
 ADDRESS_MAX = 254
+LOCAL_MAX = 64  # octets before the @: email_validator lets longer ones through
 
 
 @lru_cache(maxsize=4096)
@@ -71,9 +72,12 @@ def normalise_email(value: str, field: str = "login_email") -> str:
     """A syntactically valid address, lower-cased: logins are unique case-insensitively."""
     _validate, EmailNotValidError = _email_validator()
     try:
-        return _address(value.strip()).lower()
+        address = _address(value.strip()).lower()
     except EmailNotValidError as exc:
         raise BadInput("acc1.email_invalid", field=field, value=value, reason=str(exc)) from None
+    if len(address.rpartition("@")[0].encode()) > LOCAL_MAX:  # RFC 5321 §4.5.3.1.1
+        raise BadInput("acc1.local_part_too_long", field=field, value=value, max=LOCAL_MAX)
+    return address
 
 
 # The overseas departments dial like metropolitan France (0 and nine digits) but have
@@ -367,7 +371,7 @@ def change_password(uow: UnitOfWork, account: Account, current: str, new: str) -
     """MFA-1: the current password first; ACC-5 applies; a notice is mailed (MFA-5)."""
     from chorus_cli.domain import auth
 
-    if not verify_password(account.password_hash, passwords.normalise(current)):
+    if not verify_password(account.password_hash, passwords.typed(current)):
         auth.record_failure(uow, account)
         raise NotAuthenticated("mfa1.current_wrong")
     _set_password(uow, account, new)

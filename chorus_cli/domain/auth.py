@@ -92,7 +92,7 @@ def begin(
 
     if method is not None and method not in factors.METHODS:
         raise BadInput("auth1.method_unknown", method=method, methods=", ".join(factors.METHODS))
-    password = passwords.normalise(password)
+    password = passwords.typed(password)
     account = accounts.find(uow, email)
     ok = verify_password(account.password_hash if account else None, password)
     if account is None:

@@ -19,6 +19,16 @@ def normalise(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
+def typed(password: str | None) -> str:
+    """A password given to be checked (log-in, re-authentication), normalised; an empty
+    one is bad input (exit 2), never a failed attempt counted toward the lockout (SEC-7)."""
+    from chorus_cli.domain.errors import BadInput
+
+    if not password:
+        raise BadInput("sec7.empty_password")
+    return normalise(password)
+
+
 @cache
 def common_passwords() -> frozenset[str]:
     text = resources.files("chorus_cli.data").joinpath("common-passwords.txt").read_text("utf-8")
@@ -49,6 +59,8 @@ def broken_rules(
         broken.append("no_digit")
     if all(c.isalnum() for c in password):
         broken.append("no_special")
+    if any(unicodedata.category(c) == "Cc" for c in password):  # NUL, tab, escape…
+        broken.append("control")
     folded = password.casefold()
     local_part = login_email.split("@", 1)[0].casefold()
     personal = [p for p in (local_part, first_name.casefold(), last_name.casefold()) if len(p) >= 3]

@@ -100,13 +100,22 @@ def _prepare_file(path: Path) -> None:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077 and path not in _warned:
+        if mode & 0o077 and path not in _warned and _is_sqlite(path):
             from chorus_cli.ui.i18n import message
 
             _warned.add(path)
             print(message("sec2.store_readable", path=str(path), mode=f"{mode:o}"), file=sys.stderr)
     else:
         os.close(fd)
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether the file is a SQLite database (another file is refused when opened)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -37,6 +37,7 @@ FIELDS = {
 }
 
 PASSWORD_RULES = {
+    "control": ("un caractère de contrôle (NUL, tabulation…)", "a control character (NUL, tab…)"),
     "too_short": ("moins de 12 caractères", "fewer than 12 characters"),
     "too_long": ("plus de 128 caractères", "more than 128 characters"),
     "no_lower": ("aucune minuscule", "no lowercase letter"),
@@ -1754,6 +1755,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Nombre trop grand (SEC-3) : un identifiant ou une limite dépasse ce que le magasin"
         " accepte.",
         "Number too large (SEC-3): an id or a limit exceeds what the store accepts.",
+    ),
+    "acc1.local_part_too_long": (
+        "Adresse e-mail invalide pour le champ {field} (ACC-1) : la partie avant le @"
+        " dépasse {max} octets.",
+        "Invalid e-mail address for the {field} field (ACC-1): the part before the @ is"
+        " longer than {max} bytes.",
+    ),
+    "sec7.empty_password": (
+        "Mot de passe vide (SEC-7) : rien n'a été vérifié ni compté.",
+        "Empty password (SEC-7): nothing was checked or counted.",
+    ),
+    "sec7.no_attempt": (
+        "Aucune connexion en attente de code pour {email} (SEC-7) : commencez par"
+        " « chorus login {email} » (ou --password-stdin avec --code).",
+        "No log-in awaits a code for {email} (SEC-7): start with `chorus login {email}`"
+        " (or --password-stdin with --code).",
     ),
     "sec1.control_character": (
         "Le champ {field} contient un caractère de contrôle ou invisible ({code}) (SEC-1).",

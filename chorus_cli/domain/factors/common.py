@@ -57,7 +57,7 @@ def reauthenticate(
     like any failed login (AUTH-2) and is refused with ``refusal``."""
     from chorus_cli.domain import auth
 
-    if not verify_password(account.password_hash, passwords.normalise(password)):
+    if not verify_password(account.password_hash, passwords.typed(password)):
         auth.record_failure(uow, account)
         raise NotAuthenticated(refusal)
 
