@@ -135,6 +135,7 @@ def totp_add(
             except BadInput as exc:
                 if exc.key != "mfa2.code_wrong" or not sys.stdin.isatty():
                     raise
+                uow.release()  # no lock held while the person reads the app again (SEC-4)
                 print(message(exc.key, **exc.params), file=sys.stderr)
                 answer = prompts.ask("prompt.totp_code", required=False)
     say("done.totp_added", name=row.name, email=account.contact_email)

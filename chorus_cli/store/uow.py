@@ -50,6 +50,15 @@ class UnitOfWork:
         # Keep working in a fresh transaction when a command needs a second step.
         self.session.begin()
 
+    def release(self) -> None:
+        """End the transaction, keeping nothing, before chorus waits for a person (SEC-4):
+        on SQLite the write lock of BEGIN IMMEDIATE goes with it. Loaded rows are read
+        again on their next use."""
+        if self.deferred:  # a batch line never waits for a person (OPS-6)
+            return
+        self.session.rollback()
+        self.session.begin()
+
     def reading(self) -> Any:
         """The connection of a transaction that only reads (a long export): on SQLite a
         plain BEGIN, so other processes keep writing meanwhile. Call it first thing in

@@ -62,3 +62,29 @@ def test_set4_deactivate_asks_at_a_terminal_and_no_keeps_the_account(marie):
     child.close()
     assert child.exitstatus == 0, child.before
     assert marie("whoami").returncode == 5
+
+
+def test_sec4_a_wrong_totp_code_at_enrolment_holds_no_lock_while_asking_again(marie):
+    import re
+
+    from tests.test_mfa import oathtool
+
+    child = spawn(marie, "mfa", "totp", "add", "--name", "Pixel")
+    child.expect(r"Code à 6 chiffres de votre application d'authentification : ")
+    secret = re.search(r"(?m)^((?:[A-Z2-7]{4} ){7}[A-Z2-7]{4})\r?$", child.before).group(1)
+    child.sendline("000000" if oathtool(secret.replace(" ", "")) != "000000" else "111111")
+    child.expect(r"Code incorrect \(MFA-2\)")
+    child.expect(r"Code à 6 chiffres de votre application d'authentification : ")
+    # The person is reading the app again: another process writes at once (SEC-4); with
+    # the lock held it would wait SQLite's 30-second busy timeout, then fail.
+    import time
+
+    started = time.monotonic()
+    other = marie("account", "create", "--email", "other@example.fr", "--last-name", "O",
+                  "--first-name", "W")  # fmt: skip
+    assert time.monotonic() - started < 15
+    assert other.returncode == 0, other.stderr
+    child.sendline(oathtool(secret.replace(" ", "")))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
