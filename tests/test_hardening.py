@@ -173,3 +173,27 @@ def test_acc1_a_local_part_over_64_bytes_is_refused(cli, unchanged):
     assert refused.exit_code == 2
     assert "64 octets" in refused.stderr
     assert cli.create("a" * 64 + "@example.fr").exit_code == 0
+
+
+# --- SEC-6: a SIRENE file with no rows does not wipe the index ---------------------------
+
+
+def test_sec6_a_header_only_sirene_file_leaves_the_index_as_it_was(cli, tmp_path):
+    from chorus_cli.sirene import sample_files
+    from tests.conftest import SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
+
+    load_sample(cli)
+    establishments, _units = sample_files()
+    header = establishments.read_text(encoding="utf-8").splitlines()[0]
+    empty = tmp_path / "StockEtablissement_vide.csv"
+    empty.write_text(header + "\n", encoding="utf-8")
+    assert cli.login(SIRENE_OPERATOR).exit_code == 0
+    refused = cli("sirene", "import", str(empty))
+    assert refused.exit_code == 2
+    assert "SEC-6" in refused.stderr and "--allow-empty" in refused.stderr
+    found = cli("sirene", "lookup", SAMPLE_SIRETS["bakery"], "--json")
+    assert found.exit_code == 0 and found.json()["siret"] == SAMPLE_SIRETS["bakery"]
+    emptied = cli("sirene", "import", str(empty), "--allow-empty", "--json")
+    assert emptied.exit_code == 0, emptied.stderr
+    assert emptied.json()["establishments"] == 0
+    assert cli("sirene", "lookup", SAMPLE_SIRETS["bakery"]).exit_code != 0

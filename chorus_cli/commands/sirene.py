@@ -41,6 +41,10 @@ def import_(
             " without it the legal units of the previous import serve.",
         ),
     ] = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="Accept a file with no row: the index becomes empty."),
+    ] = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -62,7 +66,9 @@ def import_(
     fmt = output_format(fmt, as_json)
     with unit_of_work() as uow, ProgressBars("sirene_") as bar:
         actor = current_account(uow)
-        summary = service.import_index(uow, actor, establishments, units, progress=bar)
+        summary = service.import_index(
+            uow, actor, establishments, units, progress=bar, allow_empty=allow_empty
+        )
         uow.commit()
     _report(summary)
     if fmt == "json":

@@ -78,9 +78,11 @@ def run_import(
     units: StockFile | None,
     imported_at: str,
     progress: Progress | None = None,
+    allow_empty: bool = False,
 ) -> ImportSummary:
     """Build a new index from the stock files and swap it in; on any error the live
-    index is left as it was and the partial one is dropped."""
+    index is left as it was and the partial one is dropped. A file with no usable row
+    would replace the index with nothing: refused unless ``allow_empty`` (SEC-6)."""
     started = time.perf_counter()
     summary = ImportSummary()
     loader = _Loader(engine, summary, progress or _no_progress)
@@ -97,6 +99,10 @@ def run_import(
                     summary.units = loader.live_unit_count()
                     unit_table = schema.UNIT if summary.units else None
                 loader.load_establishments(establishments, unit_table)
+                if summary.establishments == 0 and not allow_empty:
+                    from chorus_cli.domain.errors import BadInput
+
+                    raise BadInput("sec6.sirene_empty", file=establishments.display)
                 loader.build_search()
                 loader.swap(
                     with_units=units is not None,

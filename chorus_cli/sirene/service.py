@@ -29,6 +29,7 @@ def import_index(
     establishments: str | Path,
     units: str | Path | None = None,
     progress: Progress | None = None,
+    allow_empty: bool = False,
 ) -> ImportSummary:
     """Replace the offline index with INSEE's stock files (STR-2).
 
@@ -51,6 +52,7 @@ def import_index(
         unit_file,
         uow.clock.now().isoformat(timespec="seconds"),
         progress,
+        allow_empty,
     )
     uow.audit(
         actor.login_email,

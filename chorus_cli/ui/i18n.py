@@ -1762,6 +1762,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Invalid e-mail address for the {field} field (ACC-1): the part before the @ is"
         " longer than {max} bytes.",
     ),
+    "sec6.sirene_empty": (
+        "{file} ne contient aucun établissement utilisable (SEC-6) : l'index SIRENE"
+        " n'a pas été remplacé ; --allow-empty le vide volontairement.",
+        "{file} holds no usable establishment (SEC-6): the SIRENE index was not replaced;"
+        " --allow-empty empties it on purpose.",
+    ),
     "sec7.empty_password": (
         "Mot de passe vide (SEC-7) : rien n'a été vérifié ni compté.",
         "Empty password (SEC-7): nothing was checked or counted.",
