@@ -197,3 +197,35 @@ def test_sec6_a_header_only_sirene_file_leaves_the_index_as_it_was(cli, tmp_path
     assert emptied.exit_code == 0, emptied.stderr
     assert emptied.json()["establishments"] == 0
     assert cli("sirene", "lookup", SAMPLE_SIRETS["bakery"]).exit_code != 0
+
+
+# --- the session file under concurrency (AUTH-3, issue 11 item 5) -----------------------
+
+
+def _write_many(path: str, worker: int, count: int) -> None:
+    from pathlib import Path
+
+    from chorus_cli.store.keychain import FileKeyring
+
+    ring = FileKeyring(Path(path))
+    for i in range(count):
+        ring.set_password("chorus-cli", f"session:store-{worker}-{i}", f"token-{worker}-{i}")
+
+
+def test_auth3_eight_processes_writing_the_session_file_lose_no_entry(tmp_path):
+    import multiprocessing
+
+    path = tmp_path / "session-keyring.json"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_many, args=(str(path), n, 20)) for n in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    import json
+
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    assert len(entries) == 8 * 20
+    assert mode(path) == 0o600
+    assert not list(tmp_path.glob("*.tmp"))

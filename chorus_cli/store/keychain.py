@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from keyring.backend import KeyringBackend
 
 SERVICE = "chorus-cli"
@@ -100,24 +102,50 @@ class FileKeyring:
             return {}
 
     def _write(self, entries: dict[str, str]) -> None:
+        """Through a temporary file of our own (0600, unique: two processes never share
+        one), then renamed over the old file in one step."""
         import json
+        import tempfile
 
-        partial = self.path.with_suffix(".tmp")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(entries, handle)
-        os.replace(partial, self.path)
+        descriptor, partial = tempfile.mkstemp(
+            dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(entries, handle)
+            os.replace(partial, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+            raise
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One writer at a time: a read-modify-write of another process (a login against
+        another store, from the same HOME) would otherwise drop this one's entry."""
+        import fcntl
+
+        descriptor = os.open(
+            self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600
+        )
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
 
     def get_password(self, service: str, username: str) -> str | None:
         return self._read().get(f"{service}/{username}")
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        self._write({**self._read(), f"{service}/{username}": password})
+        with self._locked():
+            self._write({**self._read(), f"{service}/{username}": password})
 
     def delete_password(self, service: str, username: str) -> None:
-        entries = self._read()
-        if entries.pop(f"{service}/{username}", None) is not None:
-            self._write(entries)
+        with self._locked():
+            entries = self._read()
+            if entries.pop(f"{service}/{username}", None) is not None:
+                self._write(entries)
 
 
 def _file_backend() -> FileKeyring:
