@@ -486,7 +486,7 @@ def _totp(demo: Demo, email: str) -> None:
     """Enrol a TOTP app from the QR code, confirm it, and log in with a code (MFA-2, MFA-3)."""
     import pyotp
 
-    shown = demo.run("mfa", "totp", "add", "--name", "Téléphone pro")
+    shown = demo.run("mfa", "totp", "add", "--name", "Téléphone pro", input=PASSWORD + "\n")
     grouped = re.search(r"^(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}$", shown.stdout, re.MULTILINE)
     secret = grouped.group(0).replace(" ", "")
     app = pyotp.TOTP(secret)

@@ -225,7 +225,9 @@ def where_found(cli, secret: str) -> set[tuple[str, str]]:
 
 def enrol(cli, name: str | None = None) -> str:
     """A TOTP app added the scripted way (JSON, then confirm); returns its secret."""
-    added = cli("mfa", "totp", "add", "--json", *(["--name", name] if name else []))
+    added = cli(
+        "mfa", "totp", "add", "--json", *(["--name", name] if name else []), input=PASSWORD + "\n"
+    )
     assert added.exit_code == 0, added.stderr
     secret = added.json()["secret"]
     confirmed = cli("mfa", "totp", "confirm", oathtool(secret, cli.clock.now()))
@@ -255,7 +257,7 @@ def uow_for(cli):
 
 def test_mfa2_terminal_qr_code_decodes_to_the_otpauth_uri(cli):
     cli.logged_in()
-    shown = cli("mfa", "totp", "add", "--name", "Pixel 8")
+    shown = cli("mfa", "totp", "add", "--name", "Pixel 8", input=PASSWORD + "\n")
     assert shown.exit_code == 0, shown.stderr
     assert "\x1b" not in shown.stdout  # no colour: block characters only
     secret = SECRET_LINE.search(shown.stdout).group(0).replace(" ", "")
@@ -266,7 +268,7 @@ def test_mfa2_terminal_qr_code_decodes_to_the_otpauth_uri(cli):
     assert "chorus mfa totp confirm CODE" in shown.stderr  # no code typed: it waits
 
     # --invert draws the light modules, for light-on-dark terminals.
-    inverted = cli("mfa", "totp", "add", "--invert")
+    inverted = cli("mfa", "totp", "add", "--invert", input=PASSWORD + "\n")
     assert inverted.exit_code == 0, inverted.stderr
     other = SECRET_LINE.search(inverted.stdout).group(0).replace(" ", "")
     assert decode_terminal_qr(inverted.stdout, invert=True) == expected.replace(secret, other)
@@ -276,7 +278,7 @@ def test_mfa2_terminal_qr_code_decodes_to_the_otpauth_uri(cli):
 def test_mfa2_qr_code_unchanged_without_colours_and_uri_as_text_in_plain_mode(cli, monkeypatch):
     cli.logged_in()
     monkeypatch.setenv("NO_COLOR", "1")
-    shown = cli("mfa", "totp", "add")
+    shown = cli("mfa", "totp", "add", input=PASSWORD + "\n")
     assert shown.exit_code == 0, shown.stderr
     assert "\x1b" not in shown.stdout + shown.stderr
     secret = SECRET_LINE.search(shown.stdout).group(0).replace(" ", "")
@@ -286,18 +288,18 @@ def test_mfa2_qr_code_unchanged_without_colours_and_uri_as_text_in_plain_mode(cl
 
     monkeypatch.delenv("NO_COLOR")
     rows(cli, "UPDATE account SET accessibility = :t WHERE login_email = :e", t=True, e=EMAIL)
-    shown = cli("mfa", "totp", "add")
+    shown = cli("mfa", "totp", "add", input=PASSWORD + "\n")
     assert decode_terminal_qr(shown.stdout) in shown.stdout.splitlines()
 
 
 def test_mfa2_warns_when_the_terminal_is_narrower_than_the_code(cli, monkeypatch):
     cli.logged_in()
     monkeypatch.setitem(cli.env, "COLUMNS", "120")
-    wide = cli("mfa", "totp", "add")
+    wide = cli("mfa", "totp", "add", input=PASSWORD + "\n")
     assert "plus étroit" not in wide.stderr
     width = max(len(line) for line in wide.stdout.splitlines())
     monkeypatch.setitem(cli.env, "COLUMNS", "40")
-    narrow = cli("mfa", "totp", "add")
+    narrow = cli("mfa", "totp", "add", input=PASSWORD + "\n")
     assert narrow.exit_code == 0
     assert f"terminal (40 colonnes) est plus étroit que le code QR ({width} colonnes)" in (
         narrow.stderr
@@ -312,12 +314,12 @@ def test_mfa2_app_saved_only_when_the_code_is_right(cli, monkeypatch, clock):
     secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     monkeypatch.setattr(totp, "new_secret", lambda: secret)
     code = oathtool(secret, clock.now())
-    refused = cli("mfa", "totp", "add", input=wrong(code) + "\n")
+    refused = cli("mfa", "totp", "add", input=PASSWORD + "\n" + wrong(code) + "\n")
     assert refused.exit_code == 2
     assert "MFA-2" in refused.stderr and "n'est pas enregistrée" in refused.stderr
     assert factors(cli) == []
 
-    saved = cli("mfa", "totp", "add", "--name", "Pixel 8", input=code + "\n")
+    saved = cli("mfa", "totp", "add", "--name", "Pixel 8", input=PASSWORD + "\n" + code + "\n")
     assert saved.exit_code == 0, saved.stderr
     assert "Application « Pixel 8 » enregistrée" in saved.stderr
     assert factors(cli) == [{"id": factors(cli)[0]["id"], "type": "totp", "name": "Pixel 8"}]
@@ -326,7 +328,7 @@ def test_mfa2_app_saved_only_when_the_code_is_right(cli, monkeypatch, clock):
 
 def test_mfa2_json_enrolment_waits_10_minutes_for_confirm(cli, clock):
     cli.logged_in()
-    added = cli("mfa", "totp", "add", "--json")
+    added = cli("mfa", "totp", "add", "--json", input=PASSWORD + "\n")
     assert added.exit_code == 0, added.stderr
     body = added.json()  # stdout holds the JSON alone
     assert set(body) == {"secret", "uri"}
@@ -343,7 +345,7 @@ def test_mfa2_json_enrolment_waits_10_minutes_for_confirm(cli, clock):
 
 def test_mfa2_json_enrolment_expires_after_10_minutes(cli, clock, unchanged):
     cli.logged_in()
-    secret = cli("mfa", "totp", "add", "--json").json()["secret"]
+    secret = cli("mfa", "totp", "add", "--json", input=PASSWORD + "\n").json()["secret"]
     clock.advance(minutes=10)
     with unchanged():
         late = cli("mfa", "totp", "confirm", oathtool(secret, clock.now()))
@@ -351,7 +353,7 @@ def test_mfa2_json_enrolment_expires_after_10_minutes(cli, clock, unchanged):
     assert "MFA-2" in late.stderr and "10 minutes" in late.stderr
     assert factors(cli) == []
     # A new enrolment forgets the old secret for good.
-    assert cli("mfa", "totp", "add", "--json").exit_code == 0
+    assert cli("mfa", "totp", "add", "--json", input=PASSWORD + "\n").exit_code == 0
     assert where_found(cli, secret) == set()
 
 
@@ -360,7 +362,7 @@ def test_mfa2_confirm_without_enrolment_or_with_wrong_code(cli, clock, unchanged
     with unchanged():
         nothing = cli("mfa", "totp", "confirm", "123456")
     assert nothing.exit_code == 6
-    secret = cli("mfa", "totp", "add", "--json").json()["secret"]
+    secret = cli("mfa", "totp", "add", "--json", input=PASSWORD + "\n").json()["secret"]
     with unchanged():
         bad = cli("mfa", "totp", "confirm", wrong(oathtool(secret, clock.now())))
     assert bad.exit_code == 2
@@ -372,8 +374,8 @@ def test_mfa2_one_app_per_account(cli, unchanged):
     cli.logged_in()
     enrol(cli, "Pixel 8")
     with unchanged():
-        second = cli("mfa", "totp", "add", "--name", "iPhone")
-        second_json = cli("mfa", "totp", "add", "--json")
+        second = cli("mfa", "totp", "add", "--name", "iPhone", input=PASSWORD + "\n")
+        second_json = cli("mfa", "totp", "add", "--json", input=PASSWORD + "\n")
     assert second.exit_code == second_json.exit_code == 1
     assert "MFA-2" in second.stderr and "chorus mfa totp remove" in second.stderr
     assert second.stdout == second_json.stdout == ""  # no QR code, no secret drawn
@@ -387,7 +389,7 @@ def test_mfa2_device_name_is_checked(cli, unchanged):
     cli.logged_in()
     with unchanged():
         for name in ("   ", "x" * 101):
-            result = cli("mfa", "totp", "add", "--name", name)
+            result = cli("mfa", "totp", "add", "--name", name, input=PASSWORD + "\n")
             assert result.exit_code == 2
             assert "MFA-2" in result.stderr
     enrol(cli, "  Téléphone   pro ")
@@ -567,7 +569,7 @@ def test_auth1_totp_asked_first_and_method_email_still_works(cli, clock):
 def test_auth1_key_asked_first_but_a_given_code_goes_to_the_app(cli, clock, soft_key):
     cli.logged_in()
     secret = enrol(cli)
-    assert cli("mfa", "key", "add").exit_code == 0
+    assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     by_key = cli("login", EMAIL, "--password-stdin", input=PASSWORD + "\n")
     assert by_key.exit_code == 0, by_key.stderr
     assert rows(cli, "SELECT method FROM auth_session ORDER BY id DESC")[0]["method"] == "key"
@@ -601,7 +603,7 @@ def test_acc6_reset_keeps_the_totp_app_and_login_still_asks_for_it(cli, clock):
 
 def test_mfa4_register_list_and_log_in_with_a_key(cli, clock, soft_key):
     cli.logged_in()
-    added = cli("mfa", "key", "add", "--name", "YubiKey bureau", "--json")
+    added = cli("mfa", "key", "add", "--name", "YubiKey bureau", "--json", input=PASSWORD + "\n")
     assert added.exit_code == 0, added.stderr
     key = added.json()
     assert (key["type"], key["name"], key["last_used_at"]) == ("key", "YubiKey bureau", None)
@@ -632,11 +634,11 @@ def test_mfa4_wrong_origin_is_refused(cli, soft_key, unchanged):
     cli.logged_in()
     soft_key.origin = "https://chorus-pro.example.com"
     with unchanged():
-        refused = cli("mfa", "key", "add")
+        refused = cli("mfa", "key", "add", input=PASSWORD + "\n")
     assert refused.exit_code == 1
     assert "MFA-4" in refused.stderr and "origin" in refused.stderr
     soft_key.origin = None
-    assert cli("mfa", "key", "add").exit_code == 0
+    assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     soft_key.origin = "https://chorus-pro.example.com"
     login = cli("login", EMAIL, "--password-stdin", "--method", "key", input=PASSWORD + "\n")
     assert login.exit_code == 5
@@ -646,7 +648,7 @@ def test_mfa4_wrong_origin_is_refused(cli, soft_key, unchanged):
 
 def test_mfa4_replayed_assertion_is_refused(cli, soft_key):
     cli.logged_in()
-    assert cli("mfa", "key", "add").exit_code == 0
+    assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     assert cli("login", EMAIL, "--password-stdin", input=PASSWORD + "\n").exit_code == 0
     soft_key.replay = True  # the answer recorded at the last login, sent again
     replayed = cli("login", EMAIL, "--password-stdin", input=PASSWORD + "\n")
@@ -664,7 +666,7 @@ def test_mfa4_same_state_and_assertion_serve_once(cli, soft_key):
     from chorus_cli.store.models import FactorState, LoginChallenge
 
     cli.logged_in()
-    assert cli("mfa", "key", "add").exit_code == 0
+    assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     with uow_for(cli) as uow:
         pending = auth.begin(uow, EMAIL, PASSWORD, "key")
         uow.commit()
@@ -698,7 +700,7 @@ def test_mfa4_same_state_and_assertion_serve_once(cli, soft_key):
 
 def test_mfa4_cloned_key_counter_regression_is_refused(cli, soft_key):
     cli.logged_in()
-    assert cli("mfa", "key", "add").exit_code == 0
+    assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     clone = soft_key.clone()  # copied while its counter was 0
     for _ in range(3):
         assert cli("login", EMAIL, "--password-stdin", input=PASSWORD + "\n").exit_code == 0
@@ -716,7 +718,7 @@ def test_mfa4_cloned_key_counter_regression_is_refused(cli, soft_key):
 def test_mfa4_a_key_without_counter_keeps_working(cli, soft_key):
     soft_key.counting = False  # sends 0 every time: allowed while both are 0
     cli.logged_in()
-    assert cli("mfa", "key", "add").exit_code == 0
+    assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     for _ in range(2):
         assert cli("login", EMAIL, "--password-stdin", input=PASSWORD + "\n").exit_code == 0
 
@@ -729,7 +731,7 @@ def test_mfa4_registration_state_serves_once(cli, soft_key):
     cli.logged_in()
     with uow_for(cli) as uow:
         account = accounts.find(uow, EMAIL)
-        started = security_key.register_begin(uow, account, "USB")
+        started = security_key.register_begin(uow, account, "USB", PASSWORD)
         uow.commit()
         answer = soft_key.register(started.options, security_key.origin(uow.settings))
         security_key.register_complete(uow, account, started.state_id, answer)
@@ -741,9 +743,9 @@ def test_mfa4_registration_state_serves_once(cli, soft_key):
 
 def test_mfa4_the_same_key_is_not_registered_twice(cli, soft_key, unchanged):
     cli.logged_in()
-    assert cli("mfa", "key", "add").exit_code == 0
+    assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     with unchanged():
-        twice = cli("mfa", "key", "add")
+        twice = cli("mfa", "key", "add", input=PASSWORD + "\n")
     assert twice.exit_code == 1
     assert "MFA-4" in twice.stderr and "déjà enregistrée" in twice.stderr
 
@@ -754,11 +756,13 @@ def test_mfa4_no_key_plugged_in_says_so(cli, monkeypatch, soft_key, unchanged):
     from chorus_cli.ui import security_keys
 
     cli.logged_in()
-    assert cli("mfa", "key", "add").exit_code == 0  # registered with the software key
+    assert (
+        cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
+    )  # registered with the software key
     security_keys.use_client(None)  # back to USB, where nothing is plugged in
     monkeypatch.setattr(CtapHidDevice, "list_devices", classmethod(lambda cls: iter(())))
     with unchanged():
-        added = cli("mfa", "key", "add")
+        added = cli("mfa", "key", "add", input=PASSWORD + "\n")
     assert added.exit_code == 2
     assert added.stderr.strip() == message("mfa4.no_device", lang="fr")
     login = cli("login", EMAIL, "--password-stdin", input=PASSWORD + "\n")
@@ -769,7 +773,7 @@ def test_mfa4_no_key_plugged_in_says_so(cli, monkeypatch, soft_key, unchanged):
 
 def test_mfa4_remove_a_key_needs_the_password(cli, soft_key, unchanged):
     cli.logged_in()
-    key = cli("mfa", "key", "add", "--json").json()
+    key = cli("mfa", "key", "add", "--json", input=PASSWORD + "\n").json()
     with unchanged():
         unknown = cli(
             "mfa", "key", "remove", str(key["id"] + 100), "--password-stdin", input=PASSWORD + "\n"
@@ -794,7 +798,7 @@ def test_mfa5_list_shows_type_name_dates_never_a_secret(cli, clock, soft_key):
     cli.logged_in()
     secret = enrol(cli, "Pixel 8")
     clock.advance(minutes=1)
-    assert cli("mfa", "key", "add", "--name", "YubiKey").exit_code == 0
+    assert cli("mfa", "key", "add", "--name", "YubiKey", input=PASSWORD + "\n").exit_code == 0
     listed = cli("mfa", "list", "--json")
     assert listed.exit_code == 0
     assert [(f["type"], f["name"]) for f in listed.json()] == [
@@ -832,7 +836,7 @@ def test_mfa5_adding_and_removing_mail_the_contact_address_and_audit(cli, clock,
     )
     assert cli.login(EMAIL).exit_code == 0
     secret = enrol(cli, "Pixel 8")
-    assert cli("mfa", "key", "add", "--name", "YubiKey").exit_code == 0
+    assert cli("mfa", "key", "add", "--name", "YubiKey", input=PASSWORD + "\n").exit_code == 0
     bad = cli("mfa", "totp", "remove", "--password-stdin", input="Pas-le-bon-1!\n")
     assert bad.exit_code == 5 and "MFA-5" in bad.stderr
     assert [f["type"] for f in factors(cli)] == ["totp", "key"]
@@ -886,3 +890,29 @@ def test_mfa_commands_have_help_with_an_example():
     assert len(commands) == 7
     for command in commands:
         assert re.search(r"\n\nExample: chorus mfa ", command.help), command.name
+
+
+# --- SEC-5: adding a factor asks for the password first (ASVS 5 7.5.1) ------------------
+
+
+def test_sec5_totp_add_asks_the_password_first_and_a_wrong_one_shows_no_secret(cli):
+    cli.logged_in()
+    refused = cli("mfa", "totp", "add", "--json", input="Pas-Le-Bon-1!\n")
+    assert refused.exit_code == 5
+    assert "SEC-5" in refused.stderr
+    assert refused.stdout == ""  # no secret, no URI
+    assert rows(cli, "SELECT purpose FROM factor_state") == []
+    assert rows(cli, "SELECT failed_logins FROM account")[0]["failed_logins"] == 1  # AUTH-2
+    empty = cli("mfa", "totp", "add", "--json", input="\n")
+    assert empty.exit_code == 2 and "SEC-7" in empty.stderr
+    assert rows(cli, "SELECT failed_logins FROM account")[0]["failed_logins"] == 1
+
+
+def test_sec5_key_add_asks_the_password_before_the_key_is_touched(cli, soft_key):
+    cli.logged_in()
+    refused = cli("mfa", "key", "add", input="Pas-Le-Bon-1!\n")
+    assert refused.exit_code == 5 and "SEC-5" in refused.stderr
+    assert factors(cli) == []
+    assert rows(cli, "SELECT purpose FROM factor_state") == []
+    assert cli("mfa", "key", "add", "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+    assert [f["type"] for f in factors(cli)] == ["key"]

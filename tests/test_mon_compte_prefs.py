@@ -451,11 +451,11 @@ def test_set5_no_color_and_a_dumb_terminal_give_plain_tables(colours, env):
 
 def test_set5_accessible_mode_shows_the_qr_code_also_as_text(cli):
     cli.logged_in()
-    before = cli("mfa", "totp", "add")
+    before = cli("mfa", "totp", "add", input=PASSWORD + "\n")
     assert before.exit_code == 0, before.stderr
     assert not any(line.startswith("otpauth://") for line in before.stdout.splitlines())
     assert cli("account", "preferences", "--accessibility", "on").exit_code == 0
-    shown = cli("mfa", "totp", "add")
+    shown = cli("mfa", "totp", "add", input=PASSWORD + "\n")
     assert shown.exit_code == 0, shown.stderr
     assert any(line.startswith("otpauth://totp/") for line in shown.stdout.splitlines())
     assert "\x1b" not in shown.stdout + shown.stderr

@@ -93,12 +93,14 @@ def _show(enrolment: Enrolment, invert: bool, plain: bool) -> None:
 def totp_add(
     name: NameOpt = None,
     invert: InvertOpt = False,
+    password_stdin: PasswordStdinOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
     """Add a TOTP app: scan the QR code drawn here, then type the code it shows (MFA-2).
 
-    The secret is also printed in groups of four, to type by hand; it is never shown
+    Your password is asked first (SEC-5; from a pipe or with --password-stdin, the first
+    line). The secret is also printed in groups of four, to type by hand; it is never shown
     again. The app is saved only once a right code is typed; without one (an empty
     line), the enrolment waits 10 minutes for `chorus mfa totp confirm CODE`. With
     --format json, prints {"secret", "uri"} and waits likewise. One app per account.
@@ -116,7 +118,10 @@ def totp_add(
     fmt = output_format(fmt, as_json)
     with unit_of_work() as uow:
         account = current_account(uow)
-        enrolment = totp.begin(uow, account, name)
+        totp.ready(uow, account)
+        uow.commit()
+        password = prompts.password(password_stdin)  # no transaction open (SEC-4)
+        enrolment = totp.begin(uow, account, name, password)
         uow.commit()
         if fmt != "table":
             emit({"secret": enrolment.secret, "uri": enrolment.uri}, fmt)
@@ -184,18 +189,26 @@ def totp_remove(password_stdin: PasswordStdinOpt = False) -> None:
 
 
 @key_app.command("add")
-def key_add(name: NameOpt = None, fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
-    """Register a FIDO2 security key plugged in by USB; touch it when asked (MFA-4).
+def key_add(
+    name: NameOpt = None,
+    password_stdin: PasswordStdinOpt = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a FIDO2 security key plugged in by USB: your password first (SEC-5), then
+    touch the key when asked (MFA-4).
 
     Example: chorus mfa key add --name "YubiKey bureau"
     """
     from chorus_cli.domain.factors import common, security_key
-    from chorus_cli.ui import security_keys
+    from chorus_cli.ui import prompts, security_keys
     from chorus_cli.ui.output import emit, say
 
     with unit_of_work() as uow:
         account = current_account(uow)
-        registration = security_key.register_begin(uow, account, name)
+        uow.commit()
+        password = prompts.password(password_stdin)  # no transaction open (SEC-4)
+        registration = security_key.register_begin(uow, account, name, password)
         uow.commit()
         try:
             answer = security_keys.client().register(

@@ -1768,6 +1768,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file} holds no usable establishment (SEC-6): the SIRENE index was not replaced;"
         " --allow-empty empties it on purpose.",
     ),
+    "sec5.password_wrong_factor": (
+        "Mot de passe incorrect (SEC-5) : il est demandé avant d'ajouter un facteur"
+        " d'authentification.",
+        "Wrong password (SEC-5): it is asked before an authentication factor is added.",
+    ),
     "sec7.empty_password": (
         "Mot de passe vide (SEC-7) : rien n'a été vérifié ni compté.",
         "Empty password (SEC-7): nothing was checked or counted.",

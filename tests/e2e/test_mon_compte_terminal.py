@@ -70,6 +70,8 @@ def test_sec4_a_wrong_totp_code_at_enrolment_holds_no_lock_while_asking_again(ma
     from tests.test_mfa import oathtool
 
     child = spawn(marie, "mfa", "totp", "add", "--name", "Pixel")
+    child.expect("Mot de passe : ")  # SEC-5: the password first
+    child.sendline(PASSWORD)
     child.expect(r"Code à 6 chiffres de votre application d'authentification : ")
     secret = re.search(r"(?m)^((?:[A-Z2-7]{4} ){7}[A-Z2-7]{4})\r?$", child.before).group(1)
     child.sendline("000000" if oathtool(secret.replace(" ", "")) != "000000" else "111111")

@@ -114,8 +114,11 @@ class Registration:
     options: dict[str, Any]
 
 
-def register_begin(uow: UnitOfWork, account: Account, name: str | None = None) -> Registration:
-    """Draw a registration challenge for a new key (MFA-4); it lives 5 minutes.
+def register_begin(
+    uow: UnitOfWork, account: Account, name: str | None, password: str
+) -> Registration:
+    """Draw a registration challenge for a new key (MFA-4), after the current password
+    (SEC-5, ASVS 5 7.5.1); it lives 5 minutes.
 
     The account's keys are excluded, so a key already registered says so itself.
     """
@@ -129,6 +132,7 @@ def register_begin(uow: UnitOfWork, account: Account, name: str | None = None) -
 
     existing = keys(uow, account)
     name = common.clean_name(name, f"key-{len(existing) + 1}")
+    common.reauthenticate(uow, account, password, "sec5.password_wrong_factor")
     common.purge_states(uow)
     user = PublicKeyCredentialUserEntity(
         # An opaque, stable handle: no personal data goes to the key (WebAuthn §14.6.1).

@@ -107,17 +107,24 @@ def _pending(uow: UnitOfWork, account: Account) -> list[FactorState]:
     )
 
 
-def begin(uow: UnitOfWork, account: Account, name: str | None = None) -> Enrolment:
-    """Draw a secret for a new app; it waits 10 minutes for its first code (MFA-2).
+def ready(uow: UnitOfWork, account: Account) -> None:
+    """What refuses an enrolment before the password is asked: one app per account."""
+    if app(uow, account) is not None:
+        raise RuleRefused("mfa2.totp_exists")
+
+
+def begin(uow: UnitOfWork, account: Account, name: str | None, password: str) -> Enrolment:
+    """Draw a secret for a new app, after the current password (SEC-5, ASVS 5 7.5.1); it
+    waits 10 minutes for its first code (MFA-2).
 
     A second app is refused until the first is removed; a new enrolment replaces one
     still waiting, whose secret is forgotten.
     """
     from chorus_cli.store.models import FactorState
 
-    if app(uow, account) is not None:
-        raise RuleRefused("mfa2.totp_exists")
+    ready(uow, account)
     name = common.clean_name(name, DEFAULT_NAME)
+    common.reauthenticate(uow, account, password, "sec5.password_wrong_factor")
     common.purge_states(uow)
     for old in _pending(uow, account):
         uow.session.delete(old)
