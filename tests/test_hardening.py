@@ -229,3 +229,67 @@ def test_auth3_eight_processes_writing_the_session_file_lose_no_entry(tmp_path):
     assert len(entries) == 8 * 20
     assert mode(path) == 0o600
     assert not list(tmp_path.glob("*.tmp"))
+
+
+# --- SEC-1: terminal escapes from other users ------------------------------------------
+
+ESCAPES = "Siège\x1b[2J\x1b]52;c;Y2F0\x1b\\ \u202eevil\u200b"
+RAW = ("\x1b", "\u202e", "\u200b")
+
+
+def test_sec1_control_characters_are_refused_in_labels_comments_and_names(cli, unchanged):
+    from tests.test_attachments import MARIE, PIERRE, cast, open_bakery
+
+    world = open_bakery(cast(cli))
+    for who, args in (
+        (MARIE, ("structure", "update", RIDET_ID, "--label", "Siège\x1b[2J")),
+        (MARIE, ("structure", "service", "add", RIDET_ID, "--code", "X", "--label", "a\u202eb")),
+        (PIERRE, ("attach", "request", "--structure", RIDET_ID, "--comment", "hi\x1b]0;x\x07")),
+        (MARIE, ("mfa", "totp", "add", "--name", "Pixel\u200b", "--json")),
+    ):
+        with unchanged():
+            refused = world(who, *args, input="Vr4i-Mot2Passe!\n")
+        assert refused.exit_code == 2, (args, refused.stderr)
+        assert "SEC-1" in refused.stderr
+        assert not any(c in refused.stderr for c in RAW)
+
+
+RIDET_ID = "1234567001"
+
+
+def test_sec1_stored_escapes_never_reach_the_terminal_raw(cli):
+    from sqlalchemy import text
+
+    from tests.test_attachments import MARIE, cast, open_bakery
+    from tests.test_structures import store_session
+
+    world = open_bakery(cast(cli))
+    with store_session(cli) as s:  # a row written before SEC-1, or by another tool
+        s.exec(text("UPDATE structure SET label = :label WHERE identifier = :id"),
+               params={"label": ESCAPES, "id": RIDET_ID})  # fmt: skip
+        s.commit()
+    for fmt in ("table", "json", "csv"):
+        shown = world(MARIE, "structure", "show", RIDET_ID, "--format", fmt)
+        assert shown.exit_code == 0, shown.stderr
+        assert not any(c in shown.stdout for c in RAW), fmt
+        assert "Siège" in shown.stdout
+    data = world(MARIE, "structure", "show", RIDET_ID, "--json").json()
+    assert data["label"] == ESCAPES  # JSON escapes are the same data for a parser
+    listed = world(MARIE, "structure", "list", "--format", "csv")
+    assert not any(c in listed.stdout for c in RAW)
+
+
+def test_sec1_rich_markup_in_stored_text_is_shown_as_text(cli):
+    from sqlalchemy import text
+
+    from tests.test_attachments import MARIE, cast, open_bakery
+    from tests.test_structures import store_session
+
+    world = open_bakery(cast(cli))
+    with store_session(cli) as s:
+        s.exec(text("UPDATE service SET label = :label WHERE code = 'RH'"),
+               params={"label": "[bold red]Ressources[/]"})  # fmt: skip
+        s.commit()
+    shown = world(MARIE, "structure", "service", "list", RIDET_ID)
+    flat = "".join(shown.stdout.split())  # the cell may fold at 80 columns
+    assert "RH[bold" in flat and "red]Ressources[/]" in flat

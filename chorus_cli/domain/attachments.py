@@ -39,8 +39,11 @@ NAME_SEARCH_LIMIT = 200
 
 
 def _text(value: str | None, key: str, field: str, limit: int) -> str:
-    """A mandatory free text (comment, reason): spaces collapsed, not blank, not too long."""
-    value = " ".join((value or "").split())
+    """A mandatory free text (comment, reason): no control or invisible character (SEC-1),
+    spaces collapsed, not blank, not too long."""
+    from chorus_cli.domain import text
+
+    value = " ".join(text.check(value or "", field, multiline=True).split())
     if not value:
         raise BadInput(key)
     if len(value) > limit:

@@ -26,10 +26,14 @@ def send(
 ) -> None:
     """Write a mail to the outbox, in the recipient's language, in the current transaction;
     ``public``: to a public-entity account, from the PUB-3 sender."""
+    from chorus_cli.domain.text import displayed
     from chorus_cli.mail.templates import render
     from chorus_cli.store.models import Mail
 
-    subject, body, redacted = render(kind, lang, **params)
+    # Stored text goes into the mail escaped: no control character reaches a mail
+    # client or, through `mail show`, a terminal (SEC-1).
+    safe = {k: displayed(v) if isinstance(v, str) else v for k, v in params.items()}
+    subject, body, redacted = render(kind, lang, **safe)
     uow.add(
         Mail(
             to=to,

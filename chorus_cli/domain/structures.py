@@ -15,7 +15,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, authz, identifiers, notices
+from chorus_cli.domain import accounts, authz, identifiers, notices, text
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.clock import iso
 from chorus_cli.domain.errors import BadInput, NotAllowed, NotFound, RuleRefused
@@ -60,7 +60,8 @@ def search_key(raison_sociale: str, label: str | None, identifier: str) -> str:
 
 
 def _text(value: str | None, field: str, required: bool = False, limit: int = TEXT_MAX):
-    value = " ".join((value or "").split()) or None
+    # SEC-1: no control or invisible character (tabs and newlines fold into spaces).
+    value = " ".join(text.check(value or "", field, multiline=True).split()) or None
     if value is None and required:
         raise BadInput("str.missing", field=field)
     if value and len(value) > limit:

@@ -30,3 +30,19 @@ def shown(value: str) -> str:
     """``value`` as a message may repeat it: what ``check`` refuses, tabs and newlines
     too, is escaped (``\\x1b``), so nothing typed reaches the terminal as a control."""
     return _UNSAFE_SINGLE_LINE.sub(_escape, _UNSAFE.sub(_escape, value))
+
+
+_TAB = re.compile("\t")
+
+
+def displayed(value: str) -> str:
+    """Stored text as a table, a message or a mail shows it: every character ``check``
+    refuses is escaped (rows stored before SEC-1, or by another tool), tabs too;
+    newlines stay, for multi-line fields and cells."""
+    return _TAB.sub(_escape, _UNSAFE.sub(_escape, value))
+
+
+def json_safe(encoded: str) -> str:
+    """JSON text with the C1 controls, bidi and zero-width characters written as
+    ``\\uXXXX`` escapes: the same data for a parser, inert on a terminal."""
+    return _UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", encoded)

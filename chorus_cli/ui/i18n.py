@@ -28,6 +28,7 @@ FIELDS = {
     "phone": ("téléphone", "phone"),
     "workplace_address": ("adresse du lieu de travail", "workplace address"),
     "biography": ("biographie", "biography"),
+    "name": ("nom", "name"),
     "new_login_email": ("nouvelle adresse de connexion", "new login address"),
     "label": ("libellé", "label"),
     "email": ("adresse e-mail", "e-mail address"),
@@ -1801,6 +1802,10 @@ def message(key: str, lang: str | None = None, **params: Any) -> str:
         params["fields"] = missing.format(names) if names else ""
     if "rules" in params and isinstance(params["rules"], list):
         params["rules"] = ", ".join(PASSWORD_RULES[r][index] for r in params["rules"])
+    # What a user typed or a store holds reaches the terminal escaped (SEC-1).
+    from chorus_cli.domain.text import displayed
+
+    params = {k: displayed(v) if isinstance(v, str) else v for k, v in params.items()}
     template = MESSAGES.get(key, (key, key))[index]
     try:
         return template.format(**params)

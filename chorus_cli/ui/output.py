@@ -47,8 +47,20 @@ def _cell(value: Any) -> str:
             )
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return _json(value, None)
+    return displayed(str(value))
+
+
+def _json(data: Any, indent: int | None) -> str:
+    from chorus_cli.domain.text import json_safe
+
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=indent))
+
+
+def displayed(value: str) -> str:
+    from chorus_cli.domain.text import displayed as escaped
+
+    return escaped(value)
 
 
 def emit(
@@ -63,8 +75,7 @@ def emit(
     says "nothing found" on stderr at a terminal (and nothing at all to a script).
     """
     if fmt == "json":
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(_json(data, 2) + "\n")
         return
     rows = [data] if isinstance(data, dict) else data
     if not rows and sys.stderr.isatty():
@@ -96,7 +107,10 @@ def emit(
     # Plain: no styles at all (bold headings included) and no lines, only aligned columns,
     # which a screen reader reads as words and a dumb terminal shows as they are.
     bare = plain()
-    console = Console(color_system=None if bare else "auto", highlight=False, soft_wrap=False)
+    # markup=False: a stored "[red]" is text, not a style (SEC-1).
+    console = Console(
+        color_system=None if bare else "auto", highlight=False, soft_wrap=False, markup=False
+    )
     table = Table(box=None if bare else box.SIMPLE_HEAD, title=title)
     cells = [[_cell(v) for v in row.values()] for row in rows]
     keys = list(rows[0])

@@ -41,9 +41,11 @@ def authenticators(
 
 def clean_name(name: str | None, default: str) -> str:
     """A device name: spaces tidied, 1 to 100 characters; ``default`` when none is given."""
+    from chorus_cli.domain import text
+
     if name is None:
         return default
-    name = " ".join(name.split())
+    name = " ".join(text.check(name, "name", multiline=True).split())
     if not name or len(name) > NAME_MAX:
         raise BadInput("mfa2.name_invalid", max=NAME_MAX)
     return name
