@@ -293,3 +293,21 @@ def test_sec1_rich_markup_in_stored_text_is_shown_as_text(cli):
     shown = world(MARIE, "structure", "service", "list", RIDET_ID)
     flat = "".join(shown.stdout.split())  # the cell may fold at 80 columns
     assert "RH[bold" in flat and "red]Ressources[/]" in flat
+
+
+def test_sec3_the_fail_keyring_backend_falls_back_to_the_0600_file(tmp_path):
+    import subprocess
+
+    from tests.test_auth import CHORUS, subprocess_env
+
+    data = tmp_path / "data"
+    env = subprocess_env(tmp_path, CHORUS_DATA_DIR=str(data),
+                         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")  # fmt: skip
+    made = subprocess.run([str(CHORUS), "account", "create", "--email", "k@example.fr",
+                           "--last-name", "K", "--first-name", "K"], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    who = subprocess.run([str(CHORUS), "whoami"], env=env, capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert who.returncode == 5  # not logged in: said, not an internal error
+    assert "NoKeyringError" not in who.stderr and "interne" not in who.stderr

@@ -69,8 +69,12 @@ def _headless_linux() -> bool:
 def _system_backend() -> KeyringBackend | FileKeyring:
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         import keyring
+        from keyring.backends import fail
 
-        return keyring.get_keyring()  # an explicit choice is respected as it is
+        chosen = keyring.get_keyring()  # an explicit choice is respected as it is,
+        # unless it is "no keyring at all": then the 0600 file, as when none is found
+        # (SEC-3: else the login code goes out and the session has nowhere to go).
+        return _file_backend() if isinstance(chosen, fail.Keyring) else chosen
     if _headless_linux():
         return _file_backend()
     import keyring
