@@ -346,6 +346,7 @@ def main() -> int:
             if not k.startswith(("CHORUS_", "PYTHON_KEYRING", "DBUS_SESSION"))
         }
         store = tmp / "store" / "chorus.db"
+        store.parent.mkdir(parents=True, exist_ok=True)  # SEC-6: chorus creates no folder
         env.update(
             CHORUS_DATABASE_URL=f"sqlite:///{store}",
             CHORUS_DATA_DIR=str(tmp / "home"),
