@@ -199,14 +199,33 @@ def main(argv: list[str] | None = None) -> None:
     are ours, one sentence each; an unexpected error is one sentence too, its traceback
     only with CHORUS_DEBUG=1 (our locals and SQL parameters hold secrets).
     """
+    args = hoist_root_options(list(sys.argv[1:] if argv is None else argv))
+    as_json = _wants_json(args)
+    command = _command(_invoked(args))
+    try:
+        _run(command, args, as_json)
+    finally:
+        _say_store_notes()
+
+
+def _say_store_notes() -> None:
+    """What the store noted while the command ran (a fallback, a readable file)."""
+    from chorus_cli.store import notes
+
+    taken = notes.drain()
+    if taken:
+        from chorus_cli.ui.i18n import message
+
+        for key, params in taken:
+            print(message(key, **params), file=sys.stderr)
+
+
+def _run(command: click_command, args: list[str], as_json: bool) -> None:
     # Typer 0.27 (pinned) ships its own copy of Click: its exceptions, not click's.
     from typer._click import exceptions as click_errors
 
     from chorus_cli.domain.errors import ChorusError
 
-    args = hoist_root_options(list(sys.argv[1:] if argv is None else argv))
-    as_json = _wants_json(args)
-    command = _command(_invoked(args))
     try:
         # Not standalone: Click would print its usage errors itself, never as JSON.
         code = command.main(args=args, prog_name="chorus", standalone_mode=False)

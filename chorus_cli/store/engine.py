@@ -90,7 +90,6 @@ def _prepare_file(path: Path) -> None:
     existing one others can read is named once."""
     import os
     import stat
-    import sys
 
     from chorus_cli.domain.errors import BadInput
 
@@ -101,10 +100,10 @@ def _prepare_file(path: Path) -> None:
     except FileExistsError:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077 and path not in _warned and _is_sqlite(path):
-            from chorus_cli.ui.i18n import message
+            from chorus_cli.store import notes
 
             _warned.add(path)
-            print(message("sec2.store_readable", path=str(path), mode=f"{mode:o}"), file=sys.stderr)
+            notes.note("sec2.store_readable", path=str(path), mode=f"{mode:o}")
     else:
         os.close(fd)
 

@@ -159,9 +159,9 @@ def _file_backend() -> FileKeyring:
     path = folder / FALLBACK_FILE
     marker = folder / WARNED_MARKER
     if not marker.exists():
-        from chorus_cli.ui.i18n import message
+        from chorus_cli.store import notes
 
-        print(message("keyring.fallback", path=str(path)), file=sys.stderr)
+        notes.note("keyring.fallback", path=str(path))
         marker.touch()
     return FileKeyring(path)
 
