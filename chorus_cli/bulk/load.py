@@ -36,6 +36,27 @@ if TYPE_CHECKING:
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
+# The columns a new structure row fills, in order (a flow's and `chorus seed`'s rows).
+STRUCTURE_COLUMNS = (
+    "id",
+    "id_type",
+    "identifier",
+    "raison_sociale",
+    "label",
+    "email",
+    "phone",
+    "status",
+    "non_diffusible",
+    "address",
+    "postal_code",
+    "commune",
+    "country",
+    "public",
+    "helios",
+    "created_by_id",
+    "created_at",
+    "search_text",
+)
 ACCOUNT_FIELDS = (
     "first_name",
     "last_name",
@@ -921,26 +942,7 @@ class StructuresLoader(Loader):
     def write(self) -> None:
         self.db.insert(
             "structure",
-            (
-                "id",
-                "id_type",
-                "identifier",
-                "raison_sociale",
-                "label",
-                "email",
-                "phone",
-                "status",
-                "non_diffusible",
-                "address",
-                "postal_code",
-                "commune",
-                "country",
-                "public",
-                "helios",
-                "created_by_id",
-                "created_at",
-                "search_text",
-            ),
+            STRUCTURE_COLUMNS,
             self.new_structures,
         )
         self.db.many(

@@ -317,6 +317,7 @@ def _write_structures(seeder: Seeder, db: Db, first_id: int, count: int) -> list
                 None,
                 yes if place.public else no,
                 yes if extra["helios"] else no,
+                None,  # created_by_id: seeded, by nobody
                 _at(db, place.id),
                 structure_rules.search_key(place.name, extra["label"], place.siret),
             )
@@ -345,27 +346,11 @@ def _write_structures(seeder: Seeder, db: Db, first_id: int, count: int) -> list
 
 
 def _flush_structures(db: Db, rows: list, establishments: list, units: list) -> None:
+    from chorus_cli.bulk.load import STRUCTURE_COLUMNS
+
     db.insert(
         "structure",
-        (
-            "id",
-            "id_type",
-            "identifier",
-            "raison_sociale",
-            "label",
-            "email",
-            "phone",
-            "status",
-            "non_diffusible",
-            "address",
-            "postal_code",
-            "commune",
-            "country",
-            "public",
-            "helios",
-            "created_at",
-            "search_text",
-        ),
+        STRUCTURE_COLUMNS,
         rows,
     )
     db.insert(
