@@ -201,11 +201,74 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = hoist_root_options(list(sys.argv[1:] if argv is None else argv))
     as_json = _wants_json(args)
+    _early_lang(args)
+    _refuse_undecodable(args, as_json)
     command = _command(_invoked(args))
     try:
         _run(command, args, as_json)
+    except SystemExit:
+        if _reader_went_away():
+            sys.exit(0)
+        raise
     finally:
         _say_store_notes()
+
+
+def _reader_went_away() -> bool:
+    """True when stdout's reader closed the pipe (``chorus … | head -1``, SEC-3): the
+    command then ends quietly, exit 0, as Unix filters do, instead of Typer's silent 1
+    or Python's "Exception ignored … BrokenPipeError" at exit."""
+    from typer._click.utils import PacifyFlushWrapper
+
+    closed = isinstance(sys.stdout, PacifyFlushWrapper)  # Typer met EPIPE and wrapped it
+    if not closed:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            closed = True
+    if closed:
+        import contextlib
+        import os
+
+        # Nothing more may reach the closed pipe, not even at interpreter exit.
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+    return closed
+
+
+def _early_lang(args: list[str]) -> None:
+    """The language of what is said before the command line is parsed: ``--lang``
+    (hoisted to the front), else CHORUS_LANG; the root callback settles it later."""
+    import os
+
+    from chorus_cli.ui.i18n import set_lang
+
+    chosen = os.environ.get("CHORUS_LANG")
+    i = 0
+    while i < len(args) and args[i].split("=", 1)[0] in ROOT_OPTIONS:
+        name, equals, value = args[i].partition("=")
+        if not equals:
+            value = args[i + 1] if i + 1 < len(args) else ""
+        if name == "--lang":
+            chosen = value
+        i += 1 if equals else 2
+    set_lang(chosen)
+
+
+def _refuse_undecodable(args: list[str], as_json: bool) -> None:
+    """An argument that is not UTF-8 (SEC-3) is named before anything runs: it would
+    otherwise reach a check as U+DCxx and read as some other mistake."""
+    from chorus_cli.domain.text import undecodable, undecodable_shown
+
+    for arg in args:
+        byte = undecodable(arg)
+        if byte is not None:
+            from chorus_cli.ui.i18n import message
+
+            shown = undecodable_shown(arg)
+            text = message("sec3.invalid_utf8_argument", argument=shown, byte=f"0x{byte:02x}")
+            report(2, "bad_input", text, as_json)
+            sys.exit(2)
 
 
 def _say_store_notes() -> None:
@@ -262,6 +325,10 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
             text = message("sec3.driver_missing", url=url, module=exc.name or "?")
         elif isinstance(exc, OverflowError):  # an id or a count beyond 64 bits
             report(2, "bad_input", message("sec3.number_too_large"), as_json)
+            sys.exit(2)
+        elif isinstance(exc, UnicodeError):  # bytes that are not UTF-8, wherever read
+            reason = str(exc).splitlines()[0]
+            report(2, "bad_input", message("sec3.invalid_utf8", reason=reason), as_json)
             sys.exit(2)
         # A bare DatabaseError (not its Integrity/Programming subclasses) is SQLite's
         # "file is not a database": --db points at some other file.

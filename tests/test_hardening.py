@@ -311,3 +311,118 @@ def test_sec3_the_fail_keyring_backend_falls_back_to_the_0600_file(tmp_path):
                          timeout=60)  # fmt: skip
     assert who.returncode == 5  # not logged in: said, not an internal error
     assert "NoKeyringError" not in who.stderr and "interne" not in who.stderr
+
+
+# --- SEC-1: look-alike addresses (issue 11 item 3) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["\u0430dmin@example.fr", "marie@ex\u0430mple.fr", "p\u0430ypal.support@example.fr"],
+    ids=["cyrillic-a-in-local-part", "cyrillic-a-in-domain", "cyrillic-a-mid-word"],
+)
+def test_sec1_a_mixed_script_address_is_refused(cli, unchanged, address):
+    with unchanged():
+        refused = cli.create(address)
+    assert refused.exit_code == 2
+    assert "SEC-1" in refused.stderr and "CYRILLIC" in refused.stderr
+
+
+def test_sec1_an_address_in_one_script_is_welcome(cli):
+    for address in ("\u0430\u0434\u043c\u0438\u043d@example.fr", "h\u00e9l\u00e8ne@example.fr"):
+        made = cli.create(address)
+        assert made.exit_code == 0, made.stderr
+
+
+def test_sec1_a_flow_refuses_a_look_alike_address_by_its_line(cli, tmp_path, unchanged):
+    from tests.test_bulk import COMMUNE, CORINNE, imported, public_world, write
+
+    world = public_world(cli, tmp_path)
+    rows = [
+        ("Durand", "Élise", "elise.durand@mairie-valdebriane.fr", "", COMMUNE),
+        ("Faux", "Agent", "\u0430gent@mairie-valdebriane.fr", "", COMMUNE),  # line 3
+    ]
+    path = write(tmp_path, "agents.csv", rows, encoding="utf-8")
+    with unchanged():
+        result = imported(world, CORINNE, path)
+    assert result.exit_code == 2
+    assert [(e["line"], e["rule"]) for e in result.json()["errors"]] == [(3, "SEC-1")]
+
+
+# --- SEC-3: bytes that are not UTF-8 (issue 11 item 6) -------------------------------------
+
+
+def test_sec3_an_argument_that_is_not_utf8_is_named_and_nothing_runs(cli, unchanged):
+    with unchanged():
+        refused = cli("account", "create", "--email", "a\udcff@example.fr", "--last-name",
+                      "C", "--first-name", "M")  # fmt: skip
+    assert refused.exit_code == 2
+    assert "SEC-3" in refused.stderr and "a\\xff@example.fr" in refused.stderr
+    assert "interne" not in refused.stderr
+
+
+def test_sec3_an_argument_that_is_not_utf8_in_english(cli):
+    refused = cli("structure", "update", "1234567001", "--label", "\udcffX", "--lang", "en")
+    assert refused.exit_code == 2
+    assert "is not valid UTF-8" in refused.stderr
+
+
+def test_sec3_a_password_that_is_not_utf8_is_bad_input_never_counted(cli):
+    cli.active_account(MARIE)
+    for _ in range(6):  # more than the lockout's five
+        refused = cli("login", MARIE, "--password-stdin", input="Vr4i\udcff\n")
+        assert refused.exit_code == 2
+        assert "SEC-3" in refused.stderr and "interne" not in refused.stderr
+    assert failures(cli) == 0
+    assert cli.login(MARIE).exit_code == 0
+
+
+def test_sec3_real_argv_bytes_that_are_not_utf8_reach_the_same_sentence(tmp_path):
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "CHORUS_DATA_DIR": str(tmp_path / "data"),
+        "CHORUS_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "CHORUS_LANG": "fr",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "chorus_cli", "login", b"a\xff@ex.fr"],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert b"SEC-3" in done.stderr and b"a\\xff@ex.fr" in done.stderr
+    assert not (tmp_path / "store.db").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_sec3_a_reader_that_closes_the_pipe_ends_chorus_quietly(tmp_path, fmt):
+    """``chorus … | head -1``: the reader is gone before chorus writes (its read end is
+    closed at once), so every write meets EPIPE; chorus exits 0 and says nothing."""
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "CHORUS_DATA_DIR": str(tmp_path / "data"),
+        "CHORUS_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "PYTHON_KEYRING_BACKEND": "tests.memory_keyring.MemoryKeyring",
+    }
+    made = subprocess.run(
+        [sys.executable, "-m", "chorus_cli", "account", "create", "--email", "m@example.fr",
+         "--last-name", "C", "--first-name", "M"],
+        env=env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "chorus_cli", "mail", "list", "--format", fmt],
+            env=env, stdout=write, stderr=subprocess.PIPE, timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert done.returncode == 0
+    assert done.stderr == b""

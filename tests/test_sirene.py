@@ -266,6 +266,52 @@ def test_str2_a_file_not_in_utf8_is_refused_and_the_index_unchanged(cli, tmp_pat
     assert result.exit_code == 2 and "UTF-8" in result.stderr
 
 
+def test_str2_the_line_that_is_not_utf8_is_named_not_line_1(cli, tmp_path, unchanged):
+    """Issue 11 item 7: a strict decoder fails a whole chunk ahead; the real line is named."""
+    operator(cli)
+    rows = [establishment("82345678500018", f"SOCIETE {i}") for i in range(300)]
+    path = Path(write_csv(tmp_path / "mixed.csv", ETABLISSEMENT_HEADER, rows))
+    lines = path.read_bytes().split(b"\r\n")
+    lines[151] = lines[151].replace(b"SOCIETE", "SOCIÉTÉ".encode("cp1252"))  # line 152
+    path.write_bytes(b"\r\n".join(lines))
+
+    with unchanged():
+        result = cli("sirene", "import", str(path))
+
+    assert result.exit_code == 2
+    assert "UTF-8 (ligne 152)" in result.stderr
+
+
+def test_str2_db_upgrade_drops_what_a_killed_import_left(cli):
+    """Issue 11 item 7: a kill -9 mid-import leaves its staging tables; `db upgrade`
+    drops them (the next import did already), and the live index stays."""
+    from sqlalchemy import inspect
+
+    from chorus_cli.sirene import index, schema
+    from chorus_cli.store.engine import dispose_all, get_engine
+    from tests.conftest import SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
+
+    load_sample(cli)
+    loader = index._Loader(get_engine(cli.url), index.ImportSummary(), index._no_progress)
+    try:  # what a killed import leaves: its staging tables, created and committed
+        loader.create_staging(with_units=True)
+    finally:
+        loader.close()
+    staging = {schema.ESTABLISHMENT + schema.STAGING, schema.UNIT + schema.STAGING}
+    assert staging <= set(inspect(get_engine(cli.url)).get_table_names())
+    dispose_all()
+
+    upgraded = cli("db", "upgrade")
+
+    assert upgraded.exit_code == 0, upgraded.stderr
+    assert "import SIRENE interrompu supprimées" in upgraded.stderr
+    assert not staging & set(inspect(get_engine(cli.url)).get_table_names())
+    assert cli.login(SIRENE_OPERATOR).exit_code == 0
+    assert cli("sirene", "lookup", SAMPLE_SIRETS["bakery"]).exit_code == 0
+    again = cli("db", "upgrade")
+    assert again.exit_code == 0 and "interrompu" not in again.stderr
+
+
 def test_str2_a_missing_file_is_bad_input(cli, tmp_path):
     operator(cli)
 

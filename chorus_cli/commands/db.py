@@ -14,15 +14,20 @@ app = new_group("db", "The store: migrations, backups, and a copy to another sto
 
 @app.command()
 def upgrade() -> None:
-    """Migrate the store to the newest schema (also done on first use).
+    """Migrate the store to the newest schema (also done on first use), and drop the
+    half-built tables an interrupted SIRENE import left behind.
 
     Example: chorus db upgrade
     """
+    from chorus_cli.sirene.index import drop_leftovers
     from chorus_cli.store.engine import HEAD_REVISION, get_engine
     from chorus_cli.ui.output import say
 
-    get_engine(STATE.settings.database_url)
+    engine = get_engine(STATE.settings.database_url)
+    dropped = drop_leftovers(engine)
     say("done.migrated", rev=HEAD_REVISION)
+    if dropped:
+        say("done.staging_dropped", count=dropped)
 
 
 @app.command()

@@ -77,7 +77,22 @@ def normalise_email(value: str, field: str = "login_email") -> str:
         raise BadInput("acc1.email_invalid", field=field, value=value, reason=str(exc)) from None
     if len(address.rpartition("@")[0].encode()) > LOCAL_MAX:  # RFC 5321 §4.5.3.1.1
         raise BadInput("acc1.local_part_too_long", field=field, value=value, max=LOCAL_MAX)
+    if not address.isascii():
+        _single_script(address, value, field)
     return address
+
+
+def _single_script(address: str, value: str, field: str) -> None:
+    """Refuse a look-alike (SEC-1): ``аdmin@…`` with a Cyrillic а reads as ``admin``.
+    The part before the @ and each label of the domain keep to one script (UTS #39);
+    a wholly Cyrillic or Greek address stays welcome."""
+    local, _, domain = address.rpartition("@")
+    for part in (local, *domain.split(".")):
+        mixed = text.mixed_scripts(part)
+        if mixed:
+            raise BadInput(
+                "sec1.mixed_scripts", field=field, value=value, part=part, scripts=" + ".join(mixed)
+            )
 
 
 # The overseas departments dial like metropolitan France (0 and nine digits) but have
@@ -296,7 +311,9 @@ def activate(uow: UnitOfWork, link: str, password: str) -> Account:
 def forgot_password(uow: UnitOfWork, email: str) -> None:
     """Mail a reset link if the account exists; the answer never says whether it does (ACC-6)."""
     login = normalise_email(email)
-    throttle.spend(uow, login)
+    # Counted apart from the creation's mail: the limit then says nothing about what
+    # else happened to the address lately (issue 11), only about these requests.
+    throttle.spend(uow, login, kind="reset")
     account = find(uow, login)
     if account is None or account.status == "deactivated":
         return

@@ -13,8 +13,27 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u20
 _UNSAFE_SINGLE_LINE = re.compile("[\t\n]")
 
 
+# Bytes that were not UTF-8, as Python hands them over from argv and stdin
+# (surrogateescape: 0xff becomes U+DCFF).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def undecodable(value: str) -> int | None:
+    """The first byte of ``value`` that was not UTF-8 (0x80..0xff), or None."""
+    found = _UNDECODABLE.search(value)
+    return None if found is None else ord(found.group()) - 0xDC00
+
+
+def undecodable_shown(value: str) -> str:
+    """``value`` with each byte that was not UTF-8 written ``\\xff``, to name it."""
+    return _UNDECODABLE.sub(lambda found: f"\\x{ord(found.group()) - 0xDC00:02x}", value)
+
+
 def check(value: str, field: str, multiline: bool = False) -> str:
     """``value`` unchanged, or BadInput (exit 2) naming the field (SEC-1)."""
+    byte = undecodable(value)
+    if byte is not None:
+        raise BadInput("sec3.invalid_utf8_field", field=field, byte=f"0x{byte:02x}")
     found = _UNSAFE.search(value) or (None if multiline else _UNSAFE_SINGLE_LINE.search(value))
     if found:
         raise BadInput("sec1.control_character", field=field, code=f"U+{ord(found.group()):04X}")
@@ -46,3 +65,36 @@ def json_safe(encoded: str) -> str:
     """JSON text with the C1 controls, bidi and zero-width characters written as
     ``\\uXXXX`` escapes: the same data for a parser, inert on a terminal."""
     return _UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", encoded)
+
+
+def script(char: str) -> str | None:
+    """The script of a letter (``LATIN``, ``CYRILLIC``, ``GREEK``…), None for the rest:
+    digits, signs and marks belong to every script."""
+    if not char.isalpha():
+        return None
+    import unicodedata
+
+    name = unicodedata.name(char, "?").split(" ", 1)[0]
+    if name == "MODIFIER":
+        return None
+    return _ONE_WRITING.get(name, name)
+
+
+# Japanese writes one word in three scripts (UTS #39's "Jpan"), Korean in two ("Kore").
+_ONE_WRITING = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}
+
+
+def mixed_scripts(label: str) -> tuple[str, str] | None:
+    """Two scripts that ``label`` mixes (``LATIN``, ``CYRILLIC``), or None: the look-alike
+    of ``аdmin`` (a Cyrillic а) in a Latin word (SEC-1, UTS #39's single-script test)."""
+    if label.isascii():
+        return None
+    seen: str | None = None
+    for char in label:
+        found = script(char)
+        if found is None or found == seen:
+            continue
+        if seen is not None:
+            return seen, found
+        seen = found
+    return None

@@ -1,7 +1,9 @@
 """Anti-automation in place of the captcha (ACC-7): 3 requests per address per 15 minutes.
 
 Events are recorded whether or not the address has an account, so the limit itself
-reveals nothing about which addresses exist.
+reveals nothing about which addresses exist; and each kind of request (an account
+created, a reset asked for, a login code) has its own count, so a reset request meets
+the same limit whether or not the address was mailed for another reason lately.
 """
 
 from __future__ import annotations

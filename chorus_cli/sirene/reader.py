@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from chorus_cli.domain.errors import BadInput
+from chorus_cli.domain.text import undecodable
 from chorus_cli.sirene import columns
 
 OnError = Callable[[int, str], None]
@@ -39,14 +40,18 @@ class Rows:
             self.header = [name.strip() for name in next(self._reader)]
         except StopIteration:
             raise BadInput("str2.empty_file", file=display) from None
-        except (UnicodeDecodeError, csv.Error):
+        except csv.Error:
             raise BadInput("str2.not_utf8", file=display, line=1) from None
         self.position_of = {name: i for i, name in enumerate(self.header)}
 
     def _lines(self, handle: IO[str]) -> Iterator[str]:
         # csv reads NUL bytes as text since Python 3.11, and PostgreSQL refuses them:
         # a line holding one is noted here, and its row skipped as malformed.
+        # Bytes that are not UTF-8 arrive as U+DCxx (surrogateescape), so the line that
+        # holds one is named; a strict decoder fails a whole 8 KB chunk ahead of it.
         for number, line in enumerate(handle, 1):
+            if not line.isascii() and undecodable(line) is not None:
+                raise BadInput("str2.not_utf8", file=self.display, line=number)
             if "\0" in line:
                 self._nul_lines.add(number)
                 line = line.replace("\0", "")
@@ -76,8 +81,6 @@ class Rows:
                 self._on_error(last + 1, str(exc))
                 last = reader.line_num
                 continue
-            except UnicodeDecodeError:
-                raise BadInput("str2.not_utf8", file=self.display, line=last + 1) from None
             start, last = last + 1, reader.line_num
             if self._nul_lines and any(n in self._nul_lines for n in range(start, last + 1)):
                 self._nul_lines.difference_update(range(start, last + 1))
@@ -137,7 +140,9 @@ class StockFile:
         try:
             with self._binary() as raw:
                 # utf-8-sig: a BOM, if any, is not part of the first column's name.
-                handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                handle = io.TextIOWrapper(
+                    raw, encoding="utf-8-sig", errors="surrogateescape", newline=""
+                )
                 yield Rows(handle, raw, self.display, on_error)
         except OSError as exc:
             raise BadInput(

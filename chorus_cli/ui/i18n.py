@@ -636,6 +636,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "done.role_granted": ("Rôle {role} accordé à {email}.", "Role {role} granted to {email}."),
     "done.migrated": ("Magasin à jour (révision {rev}).", "Store up to date (revision {rev})."),
+    "done.staging_dropped": (
+        "Tables d'un import SIRENE interrompu supprimées : {count}.",
+        "Tables of an interrupted SIRENE import dropped: {count}.",
+    ),
     "done.backup": ("Sauvegarde écrite dans {path}.", "Backup written to {path}."),
     "done.mail_sent": (
         "{sent} e-mail(s) envoyé(s), {failed} en échec.",
@@ -1756,6 +1760,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Nombre trop grand (SEC-3) : un identifiant ou une limite dépasse ce que le magasin"
         " accepte.",
         "Number too large (SEC-3): an id or a limit exceeds what the store accepts.",
+    ),
+    "sec3.invalid_utf8_field": (
+        "Le champ {field} n'est pas du texte UTF-8 valide (octet {byte}) (SEC-3) : rien n'a"
+        " été enregistré.",
+        "The {field} field is not valid UTF-8 text (byte {byte}) (SEC-3): nothing was saved.",
+    ),
+    "sec3.invalid_utf8_argument": (
+        "L'argument « {argument} » n'est pas du texte UTF-8 valide (octet {byte}) (SEC-3) :"
+        " vérifiez l'encodage du terminal ou du script ; rien n'a été fait.",
+        "Argument “{argument}” is not valid UTF-8 text (byte {byte}) (SEC-3): check the"
+        " terminal's or the script's encoding; nothing was done.",
+    ),
+    "sec3.invalid_utf8_input": (
+        "La réponse lue pour « {prompt} » n'est pas du texte UTF-8 valide (octet {byte})"
+        " (SEC-3) : rien n'a été vérifié ni compté.",
+        "The answer read for “{prompt}” is not valid UTF-8 text (byte {byte}) (SEC-3):"
+        " nothing was checked or counted.",
+    ),
+    "sec3.invalid_utf8": (
+        "Une entrée n'est pas du texte UTF-8 valide (SEC-3) : {reason} ; rien n'a été enregistré.",
+        "An input is not valid UTF-8 text (SEC-3): {reason}; nothing was saved.",
+    ),
+    "sec1.mixed_scripts": (
+        "Adresse e-mail refusée pour le champ {field} (SEC-1) : « {part} » mêle deux"
+        " écritures ({scripts}), comme un sosie d'adresse (а cyrillique pour a latin) ;"
+        " saisissez-la dans une seule écriture.",
+        "E-mail address refused for the {field} field (SEC-1): “{part}” mixes two scripts"
+        " ({scripts}), as a look-alike address does (Cyrillic а for Latin a); type it in"
+        " one script.",
     ),
     "acc1.local_part_too_long": (
         "Adresse e-mail invalide pour le champ {field} (ACC-1) : la partie avant le @"

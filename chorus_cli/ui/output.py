@@ -63,6 +63,15 @@ def displayed(value: str) -> str:
     return escaped(value)
 
 
+def _pipe_closed() -> None:
+    """Rich's own answer to a closed pipe is a silent exit 1; the command line's is a
+    quiet exit 0 (SEC-3), so the error goes on to it."""
+    import errno
+    import os
+
+    raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 def emit(
     data: list[dict[str, Any]] | dict[str, Any],
     fmt: str,
@@ -111,6 +120,7 @@ def emit(
     console = Console(
         color_system=None if bare else "auto", highlight=False, soft_wrap=False, markup=False
     )
+    console.on_broken_pipe = _pipe_closed  # type: ignore[method-assign]
     table = Table(box=None if bare else box.SIMPLE_HEAD, title=title)
     cells = [[_cell(v) for v in row.values()] for row in rows]
     keys = list(rows[0])

@@ -21,6 +21,21 @@ def _refuse_in_batch() -> None:
         raise BadInput("ops6.prompt", line=_batch["line"])
 
 
+def _line(label: str) -> str:
+    """The next stdin line; bytes that are not UTF-8 are refused (SEC-3) before any check
+    sees them, so a mangled password is never counted as a wrong one."""
+    return _decodable(sys.stdin.readline(), label)
+
+
+def _decodable(answer: str, label: str) -> str:
+    from chorus_cli.domain.text import undecodable
+
+    byte = undecodable(answer)
+    if byte is not None:
+        raise BadInput("sec3.invalid_utf8_input", prompt=label, byte=f"0x{byte:02x}")
+    return answer
+
+
 def ask(key: str, secret: bool = False, required: bool = True) -> str | None:
     """Ask on stderr (hidden for secrets) or read the next stdin line from a pipe."""
     _refuse_in_batch()
@@ -30,11 +45,12 @@ def ask(key: str, secret: bool = False, required: bool = True) -> str | None:
             import getpass
 
             answer = getpass.getpass(f"{label} : " if _fr() else f"{label}: ", stream=sys.stderr)
+            _decodable(answer, label)
         else:
             print(f"{label} : " if _fr() else f"{label}: ", end="", file=sys.stderr, flush=True)
-            answer = sys.stdin.readline()
+            answer = _line(label)
     else:
-        answer = sys.stdin.readline()
+        answer = _line(label)
         if answer == "" and required:
             raise BadInput("input.missing_answer", prompt=label)
     answer = answer.rstrip("\r\n")
@@ -51,7 +67,7 @@ def new_password(password_stdin: bool) -> str:
     """A new password: one stdin line with --password-stdin, else typed twice (ACC-4)."""
     _refuse_in_batch()
     if password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        return _line(message("prompt.new_password")).rstrip("\r\n")
     first = ask("prompt.new_password", secret=True) or ""
     second = ask("prompt.confirm_password", secret=True) or ""
     if first != second:
@@ -62,7 +78,7 @@ def new_password(password_stdin: bool) -> str:
 def password(password_stdin: bool, key: str = "prompt.password") -> str:
     _refuse_in_batch()
     if password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        return _line(message(key)).rstrip("\r\n")
     return ask(key, secret=True) or ""
 
 
@@ -78,9 +94,9 @@ def confirm(key: str, **params: object) -> bool:
     question = f"{message(key, **params)} {hint}"
     if sys.stdin.isatty():
         print(f"{question} ", end="", file=sys.stderr, flush=True)
-        answer = sys.stdin.readline()
+        answer = _line(question)
     else:
-        answer = sys.stdin.readline()
+        answer = _line(question)
         if answer == "":
             raise BadInput("input.missing_answer", prompt=question)
     return answer.strip().lower() in YES
