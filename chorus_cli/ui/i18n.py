@@ -1790,10 +1790,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # SEC-2: TOTP seeds sealed under a key kept outside the store, `db rotate-key`
     "sec2.seed_key_missing": (
-        "Les secrets TOTP de ce magasin sont chiffrés avec la clé {key}, absente de cette"
+        "Les secrets TOTP de ce magasin sont chiffrés avec la clé {key_id}, absente de cette"
         " machine (SEC-2) : définissez CHORUS_SEED_KEY avec cette clé, ou lancez chorus"
         " depuis la machine qui la détient.",
-        "This store's TOTP seeds are sealed with key {key}, which this machine does not"
+        "This store's TOTP seeds are sealed with key {key_id}, which this machine does not"
         " hold (SEC-2): set CHORUS_SEED_KEY to that key, or run chorus from the machine"
         " that holds it.",
     ),
@@ -1811,9 +1811,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         " another account; remove the TOTP app and add it again.",
     ),
     "sec2.rotate_same_env_key": (
-        "La clé {key} de CHORUS_SEED_KEY est déjà celle du magasin (SEC-2) : mettez une"
+        "La clé {key_id} de CHORUS_SEED_KEY est déjà celle du magasin (SEC-2) : mettez une"
         " nouvelle clé en premier, l'ancienne après une virgule, puis relancez.",
-        "Key {key} of CHORUS_SEED_KEY already is the store's (SEC-2): put a new key first,"
+        "Key {key_id} of CHORUS_SEED_KEY already is the store's (SEC-2): put a new key first,"
         " the old one after a comma, then run again.",
     ),
     "sec2.done_rotated": (

@@ -84,7 +84,7 @@ def _lookup(uow: UnitOfWork, kid: str) -> bytes | None:
 def _require(uow: UnitOfWork, kid: str) -> bytes:
     key = _lookup(uow, kid)
     if key is None:
-        raise SeedKeyMissing("sec2.seed_key_missing", key=kid)
+        raise SeedKeyMissing("sec2.seed_key_missing", key_id=kid)
     return key
 
 
@@ -247,7 +247,7 @@ def rotate(uow: UnitOfWork, actor: Account) -> Rotation:
     if env:
         new, key = next(iter(env.items()))
         if new == old:
-            raise RuleRefused("sec2.rotate_same_env_key", key=new)
+            raise RuleRefused("sec2.rotate_same_env_key", key_id=new)
     else:
         new, key = _new_key()
     try:
