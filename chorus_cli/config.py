@@ -39,6 +39,8 @@ class Settings:
     public_sender: str = PUBLIC_SENDER
     smtp_url: str | None = None
     lang: str | None = None  # explicit choice (--lang or CHORUS_LANG); None: account preference
+    # SEC-2: the TOTP seed key(s), base64 of 32 bytes, newest first; else the keyring.
+    seed_key: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -50,4 +52,5 @@ class Settings:
             public_sender=os.environ.get("CHORUS_PUBLIC_MAIL_FROM", PUBLIC_SENDER),
             smtp_url=os.environ.get("CHORUS_SMTP_URL") or None,
             lang=lang or os.environ.get("CHORUS_LANG") or None,
+            seed_key=os.environ.get("CHORUS_SEED_KEY") or None,
         )

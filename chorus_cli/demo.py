@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.panel import Panel
@@ -20,6 +21,9 @@ from rich.text import Text
 
 from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.inprocess import Outcome, invoke
+
+if TYPE_CHECKING:
+    import pyotp
 
 PASSWORD = "Vr4i-Mot2Passe!"
 WEAK = "marie2026"
@@ -46,6 +50,8 @@ NARRATION = {
         "s5": "Se connecter : mot de passe, puis le code à 6 chiffres reçu par e-mail (AUTH-1)",
         "s6": "Qui suis-je ? (AUTH-3, AUTH-5)",
         "s7": "Une application TOTP : code QR, puis connexion par code (MFA-2, MFA-3)",
+        "seedkey": "Changer la clé qui chiffre les secrets TOTP, puis se connecter par code"
+        " (SEC-2)",
         "s8": "Le journal d'audit : mon activité, chaque changement et son auteur (OPS-4)",
         "s9": "Un lien expiré : l'horloge avance de 61 minutes (ACC-4, ACC-6)",
         "notify": "Notifications : Marie s'abonne au récapitulatif hebdomadaire, la tâche"
@@ -82,6 +88,7 @@ NARRATION = {
         "s5": "Log in: password, then the 6-digit code received by e-mail (AUTH-1)",
         "s6": "Who am I? (AUTH-3, AUTH-5)",
         "s7": "A TOTP app: a QR code in the terminal, then a login with a code (MFA-2, MFA-3)",
+        "seedkey": "Change the key that seals TOTP seeds, then log in with a code (SEC-2)",
         "s8": "The audit log: my activity, every change and who made it (OPS-4)",
         "s9": "An expired link: the clock moves 61 minutes forward (ACC-4, ACC-6)",
         "notify": "Notifications: Marie subscribes to the weekly summary, the scheduled job"
@@ -407,7 +414,10 @@ def _scenario(demo: Demo, folder: Path) -> None:
     _seed(demo, folder)
 
     demo.step("s7")
-    _totp(demo, marie)
+    app = _totp(demo, marie)
+
+    demo.step("seedkey")
+    _rotate_key(demo, marie, app)
 
     demo.step("s8")
     demo.run("audit", "list")
@@ -482,7 +492,7 @@ def _deactivation(demo: Demo, email: str) -> None:
     demo.run("account", "reactivate", email, "--code", code)
 
 
-def _totp(demo: Demo, email: str) -> None:
+def _totp(demo: Demo, email: str) -> pyotp.TOTP:
     """Enrol a TOTP app from the QR code, confirm it, and log in with a code (MFA-2, MFA-3)."""
     import pyotp
 
@@ -503,3 +513,19 @@ def _totp(demo: Demo, email: str) -> None:
         app.at(demo.clock.now()),
         input=PASSWORD + "\n",
     )
+    return app
+
+
+def _rotate_key(demo: Demo, email: str, app: pyotp.TOTP) -> None:
+    """SEC-2: the admin seals every TOTP seed with a new key; Marie's app still works."""
+    from chorus_cli.store import keychain
+
+    entries = keychain.backend().entries  # sessions and the seed key, in memory
+    marie = {k: v for k, v in entries.items() if k[1].startswith("session:")}
+    _login(demo, "admin@example.fr", quiet=True)
+    demo.run("db", "rotate-key")
+    demo.run("logout", quiet=True)
+    entries.update(marie)  # Marie's terminal again
+    demo.clock.advance(seconds=30)
+    demo.run("login", email, "--password-stdin", "--code", app.at(demo.clock.now()),
+             input=PASSWORD + "\n")  # fmt: skip

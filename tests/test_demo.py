@@ -43,7 +43,9 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "pierre.durand@example.fr" in out and "Factures émises" in out
     # MFA-2, MFA-3: a QR code drawn in block characters, then a login with a TOTP code.
     assert "█" in out and "chorus mfa totp confirm" in out
-    assert out.count("Connecté en tant que marie.curie@example.fr") == 2
+    # SEC-2: the admin re-seals the seed with a new key, and the app still logs Marie in.
+    assert "chorus db rotate-key" in out and "1 secret(s) TOTP chiffré(s)" in out
+    assert out.count("Connecté en tant que marie.curie@example.fr") == 3
     # OPS-1, OPS-2, PUB-1..3: a correspondent loads the bundled flows (cp1252, `;`), a
     # re-run changes nothing, the mails come from the DGFiP, the export has its header.
     assert "structures_38.csv (structures) : 2 créé(s)" in out
@@ -58,7 +60,7 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "Lot annulé à la ligne 3 (OPS-6, --atomic)" in out
     # OPS-3, OPS-7: a seeded store and its copy, counts checked.
     assert "Magasin rempli (OPS-3, graine 7) : 500 comptes" in out
-    assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 22 tables", out)
+    assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 23 tables", out)
     # SET-2: the weekly summary mailed once, the second run sends nothing new.
     assert "Récapitulatif hebdomadaire envoyé à 1 abonné(s)" in out
     assert "Récapitulatif hebdomadaire envoyé à 0 abonné(s)" in out

@@ -7,18 +7,28 @@ from typing import Annotated
 
 import typer
 
-from chorus_cli.commands._common import STATE, FormatOpt, JsonOpt, new_group, output_format
+from chorus_cli.commands._common import (
+    STATE,
+    FormatOpt,
+    JsonOpt,
+    current_account,
+    new_group,
+    output_format,
+    unit_of_work,
+)
 
-app = new_group("db", "The store: migrations, backups, and a copy to another store.")
+app = new_group("db", "The store: migrations, backups, a copy to another store, the TOTP seed key.")
 
 
 @app.command()
 def upgrade() -> None:
-    """Migrate the store to the newest schema (also done on first use), and drop the
-    half-built tables an interrupted SIRENE import left behind.
+    """Migrate the store to the newest schema (also done on first use), seal the TOTP
+    seeds an older chorus kept in clear (SEC-2), and drop the half-built tables an
+    interrupted SIRENE import left behind.
 
     Example: chorus db upgrade
     """
+    from chorus_cli.domain.factors import seeds
     from chorus_cli.sirene.index import drop_leftovers
     from chorus_cli.store.engine import HEAD_REVISION, get_engine
     from chorus_cli.ui.output import say
@@ -26,6 +36,11 @@ def upgrade() -> None:
     engine = get_engine(STATE.settings.database_url)
     dropped = drop_leftovers(engine)
     say("done.migrated", rev=HEAD_REVISION)
+    with unit_of_work() as uow:  # TOTP seeds of older stores sealed (SEC-2)
+        count = seeds.seal_plaintext(uow)
+        uow.commit()
+    if count:
+        say("sec2.done_sealed", count=count)
     if dropped:
         say("done.staging_dropped", count=dropped)
 
@@ -101,3 +116,45 @@ def copy(
     fmt = output_format(fmt, as_json)
     if fmt != "table":
         emit(describe(summary), fmt)
+
+
+@app.command("rotate-key")
+def rotate_key(
+    keep_old: Annotated[
+        bool,
+        typer.Option("--keep-old", help="Keep the old key in the keyring (a copy still uses it)."),
+    ] = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Seal every TOTP seed with a new key, in one transaction, then remove the old key
+    from the keyring (SEC-2; admins). The new key goes to the keyring; when
+    CHORUS_SEED_KEY is set, it is its first key: put the new key first and the old one
+    after a comma (CHORUS_SEED_KEY=NEW,OLD), run this, then drop the old one.
+
+    Example: chorus db rotate-key
+    """
+    from chorus_cli.domain.factors import seeds
+    from chorus_cli.ui.output import emit, say
+
+    with unit_of_work() as uow:
+        actor = current_account(uow)
+        rotation = seeds.rotate(uow, actor)
+        try:
+            uow.commit()
+        except BaseException:
+            seeds.discard(rotation)
+            raise
+    if not keep_old:  # only now: until the commit, the store still named the old key
+        seeds.retire(rotation)
+    say("sec2.done_rotated", count=rotation.count, new=rotation.new)
+    kept = rotation.old is not None and (keep_old or rotation.old_in_env)
+    if kept:
+        say("sec2.done_old_kept", old=rotation.old)
+    fmt = output_format(fmt, as_json)
+    if fmt != "table":
+        emit(
+            {"old_key_id": rotation.old, "new_key_id": rotation.new, "resealed": rotation.count,
+             "old_key_removed": rotation.old is not None and not kept},
+            fmt,
+        )  # fmt: skip

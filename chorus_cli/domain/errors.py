@@ -28,6 +28,13 @@ class RuleRefused(ChorusError):
     kind = "rule_refused"
 
 
+class SeedKeyMissing(RuleRefused):
+    """A TOTP seed is sealed with a key this machine does not hold (SEC-2): exit 1, like
+    any refusal; the message says to set CHORUS_SEED_KEY or run where the key is."""
+
+    kind = "seed_key_missing"
+
+
 class BadInput(ChorusError):
     """The input is malformed or incomplete."""
 

@@ -1,5 +1,6 @@
 """Where the CLI keeps its session token (AUTH-3): the system keyring, service
-``chorus-cli``, one entry per store.
+``chorus-cli``, one entry per store; and the keys that seal TOTP seeds (SEC-2), one
+entry per key id.
 
 On a machine with no usable keyring backend (headless Linux: keyring falls back to
 ``fail`` or, with keyrings.alt, silently to a plaintext file), the token goes to a
@@ -171,22 +172,38 @@ def _entry(kind: str, database_url: str) -> str:
 
 
 def get(kind: str, database_url: str) -> str | None:
-    return backend().get_password(SERVICE, _entry(kind, database_url))
+    return get_entry(_entry(kind, database_url))
 
 
 def put(kind: str, database_url: str, value: str) -> None:
-    backend().set_password(SERVICE, _entry(kind, database_url), value)
+    put_entry(_entry(kind, database_url), value)
 
 
 def delete(kind: str, database_url: str) -> None:
+    delete_entry(_entry(kind, database_url))
+
+
+# Entries of no one store: a TOTP seed key is found by its id (``seed-key:<id>``), so a
+# store copied with `db copy` opens with it on the same machine (SEC-2).
+
+
+def get_entry(entry: str) -> str | None:
+    return backend().get_password(SERVICE, entry)
+
+
+def put_entry(entry: str, value: str) -> None:
+    backend().set_password(SERVICE, entry, value)
+
+
+def delete_entry(entry: str) -> None:
     chosen = backend()
     if isinstance(chosen, FileKeyring):
-        chosen.delete_password(SERVICE, _entry(kind, database_url))
+        chosen.delete_password(SERVICE, entry)
         return
     from keyring.errors import PasswordDeleteError
 
     with contextlib.suppress(PasswordDeleteError):
-        chosen.delete_password(SERVICE, _entry(kind, database_url))
+        chosen.delete_password(SERVICE, entry)
 
 
 def memory_backend() -> KeyringBackend:

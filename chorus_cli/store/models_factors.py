@@ -13,10 +13,11 @@ import chorus_cli.store.models  # noqa: F401  (the tables these reference come f
 class Authenticator(SQLModel, table=True):
     """Facteur d'authentification: a TOTP app or a security key (MFA-2..4), allauth style.
 
-    ``data`` holds, for TOTP, the secret (needed to check codes, so it cannot be hashed;
-    never shown again after enrolment) and ``last_step``, the last accepted time step
-    (replays refused, MFA-3); for a key, ``credential_id``, ``public_key`` (COSE, CBOR,
-    base64url), ``sign_count`` and ``aaguid`` (MFA-4).
+    ``data`` holds, for TOTP, the secret sealed (``sealed``: needed to check codes, so it
+    cannot be hashed; encrypted under a key kept outside the store, SEC-2; never shown
+    again after enrolment; ``secret`` in rows from before sealing) and ``last_step``, the
+    last accepted time step (replays refused, MFA-3); for a key, ``credential_id``,
+    ``public_key`` (COSE, CBOR, base64url), ``sign_count`` and ``aaguid`` (MFA-4).
     """
 
     id: int | None = Field(default=None, primary_key=True)

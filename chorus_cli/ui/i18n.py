@@ -1821,6 +1821,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Le champ {field} contient un caractère de contrôle ou invisible ({code}) (SEC-1).",
         "The {field} field holds a control or invisible character ({code}) (SEC-1).",
     ),
+    # SEC-2: TOTP seeds sealed under a key kept outside the store, `db rotate-key`
+    "sec2.seed_key_missing": (
+        "Les secrets TOTP de ce magasin sont chiffrés avec la clé {key_id}, absente de cette"
+        " machine (SEC-2) : définissez CHORUS_SEED_KEY avec cette clé, ou lancez chorus"
+        " depuis la machine qui la détient.",
+        "This store's TOTP seeds are sealed with key {key_id}, which this machine does not"
+        " hold (SEC-2): set CHORUS_SEED_KEY to that key, or run chorus from the machine"
+        " that holds it.",
+    ),
+    "sec2.seed_key_invalid": (
+        "CHORUS_SEED_KEY n'est pas une clé valable (SEC-2) : il faut le base64 de 32 octets"
+        " (« openssl rand -base64 32 »), plusieurs séparées par des virgules, la plus"
+        " récente d'abord.",
+        "CHORUS_SEED_KEY is not a valid key (SEC-2): it must be the base64 of 32 bytes"
+        " (`openssl rand -base64 32`), several separated by commas, the newest first.",
+    ),
+    "sec2.seed_unreadable": (
+        "Le secret TOTP de ce compte ne se déchiffre pas (SEC-2) : il a été modifié ou"
+        " recopié d'un autre compte ; retirez l'application TOTP et ajoutez-la à nouveau.",
+        "This account's TOTP seed does not decrypt (SEC-2): it was altered or copied from"
+        " another account; remove the TOTP app and add it again.",
+    ),
+    "sec2.rotate_same_env_key": (
+        "La clé {key_id} de CHORUS_SEED_KEY est déjà celle du magasin (SEC-2) : mettez une"
+        " nouvelle clé en premier, l'ancienne après une virgule, puis relancez.",
+        "Key {key_id} of CHORUS_SEED_KEY already is the store's (SEC-2): put a new key first,"
+        " the old one after a comma, then run again.",
+    ),
+    "sec2.done_rotated": (
+        "{count} secret(s) TOTP chiffré(s) avec la nouvelle clé {new} (SEC-2).",
+        "{count} TOTP seed(s) sealed with the new key {new} (SEC-2).",
+    ),
+    "sec2.done_old_kept": (
+        "L'ancienne clé {old} n'est plus utilisée par ce magasin ; elle reste où elle était"
+        " (--keep-old, ou CHORUS_SEED_KEY : retirez-la-en).",
+        "The old key {old} is no longer used by this store; it stays where it was"
+        " (--keep-old, or CHORUS_SEED_KEY: remove it from there).",
+    ),
+    "sec2.done_sealed": (
+        "{count} secret(s) TOTP conservé(s) en clair par une version précédente désormais"
+        " chiffré(s) (SEC-2).",
+        "{count} TOTP seed(s) kept in clear by an earlier version now sealed (SEC-2).",
+    ),
 }
 
 

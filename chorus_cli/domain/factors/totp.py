@@ -5,19 +5,21 @@ pyotp alone accepts a code as often as it is shown within its window (SECURITY.m
 the last accepted step is kept on the factor row and only a strictly greater one passes
 (RFC 6238 §5.2), read under a row lock: two processes cannot both accept one code.
 
-The secret must stay readable to check codes: it is kept as it is in the store, shown
-once at enrolment, and never printed, logged or audited afterwards.
+The secret must stay readable to check codes, so it cannot be hashed: it is sealed in
+the store under a key kept outside it (SEC-2, ``seeds``), shown once at enrolment, and
+never printed, logged or audited afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from chorus_cli.domain.errors import BadInput, LinkExpired, NotFound, RuleRefused
-from chorus_cli.domain.factors import common
+from chorus_cli.domain.errors import BadInput, LinkExpired, NotFound, RuleRefused, SeedKeyMissing
+from chorus_cli.domain.factors import common, seeds
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Authenticator, FactorState, LoginChallenge
@@ -134,7 +136,7 @@ def begin(uow: UnitOfWork, account: Account, name: str | None, password: str) ->
         FactorState(
             account_id=account.id,
             purpose="totp_enrol",
-            data={"secret": secret, "name": name},
+            data=seeds.sealed(uow, account.id, {"name": name}, secret),
             created_at=now,
             expires_at=now + ENROL_TTL,
         )
@@ -154,7 +156,8 @@ def confirm(uow: UnitOfWork, account: Account, code: str) -> Authenticator:
     if app(uow, account) is not None:
         raise RuleRefused("mfa2.totp_exists")
     state = waiting[0]
-    step = matching_step(state.data["secret"], code, now)
+    secret = seeds.opened(uow, account.id, state.data)
+    step = matching_step(secret, code, now)
     if step is None:
         raise BadInput("mfa2.code_wrong")
     uow.session.delete(state)
@@ -163,7 +166,7 @@ def confirm(uow: UnitOfWork, account: Account, code: str) -> Authenticator:
             account_id=account.id,
             type="totp",
             name=state.data["name"],
-            data={"secret": state.data["secret"], "last_step": step},
+            data=seeds.sealed(uow, account.id, {"last_step": step}, secret),
             created_at=now,
         )
     )
@@ -206,11 +209,15 @@ class Totp:
         if row is None:
             return False
         now = uow.clock.now()
-        step = matching_step(row.data["secret"], response, now)
+        secret = seeds.opened(uow, account.id, row.data)
+        step = matching_step(secret, response, now)
         last = row.data.get("last_step")
         if step is None or (last is not None and step <= last):
             return False
         row.data = {**row.data, "last_step": step}
+        if seeds.is_plain(row.data):  # a seed from before sealing: sealed now (SEC-2),
+            with contextlib.suppress(SeedKeyMissing):  # unless the key is elsewhere
+                row.data = seeds.sealed(uow, account.id, row.data, secret)
         row.last_used_at = now
         uow.add(row)
         return True
