@@ -1,4 +1,4 @@
-# chorus: make demo | make test | make bench | make lint
+# chorus: make demo | make test | make bench | make lint | make messages
 #
 # The venv is created from scratch when missing; pip runs again only when
 # pyproject.toml is newer than the stamp file of that install.
@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test bench lint system-deps bench-deps
+.PHONY: demo test bench lint messages system-deps bench-deps
 
 demo: $(VENV)/.installed
 	$(BIN)/chorus demo
@@ -21,6 +21,11 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/sirene.py
 	$(BIN)/python benchmarks/bulk.py
 	$(BIN)/python benchmarks/scripting.py
+
+# SET-5: extract the message keys and help texts, update each language's .po (new
+# entries empty, to fill), compile the .mo files the package ships (Babel, dev only).
+messages: $(VENV)/.installed-dev
+	$(BIN)/python -m chorus_cli.tools.catalogues all
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

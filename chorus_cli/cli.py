@@ -67,8 +67,8 @@ def root(
         Lang | None,
         typer.Option(
             "--lang",
-            envvar="CHORUS_LANG",
-            help="Language of messages (default: your preference, else fr).",
+            help="Language of messages and help: fr or en (else CHORUS_LANG, else your"
+            " preference, else fr).",
         ),
     ] = None,
     version: Annotated[
@@ -80,7 +80,7 @@ def root(
     from chorus_cli.ui.output import set_plain
 
     STATE.db = db_url
-    STATE.lang = lang.value if lang else None
+    STATE.lang = lang.value if lang else _env_lang()
     STATE._settings = None
     set_lang(STATE.lang)
     set_plain(False)  # until the session's account says otherwise (SET-5)
@@ -178,9 +178,16 @@ def report(code: int, kind: str, text: str, as_json: bool) -> None:
 
 
 @cache
-def _command(only: str | None) -> click_command:
-    """The Click command tree, built once per process; ~10 ms for the whole of it."""
-    return typer.main.get_command(app if only is None else make_app(only))
+def _command(only: str | None, lang: str = "en") -> click_command:
+    """The Click command tree, built once per process (~10 ms for the whole of it), its
+    help in ``lang`` (SET-5; the code's own words are English)."""
+    from chorus_cli.ui import helptext
+
+    helptext.install()
+    command = typer.main.get_command(app if only is None else make_app(only))
+    if lang != "en":
+        helptext.translate(command)
+    return command
 
 
 def _invoked(args: list[str]) -> str | None:
@@ -201,9 +208,11 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = hoist_root_options(list(sys.argv[1:] if argv is None else argv))
     as_json = _wants_json(args)
-    _early_lang(args)
+    _early_lang(args, as_json)
     _refuse_undecodable(args, as_json)
-    command = _command(_invoked(args))
+    from chorus_cli.ui.i18n import current
+
+    command = _command(_invoked(args), current())
     try:
         _run(command, args, as_json)
     except SystemExit:
@@ -236,14 +245,28 @@ def _reader_went_away() -> bool:
     return closed
 
 
-def _early_lang(args: list[str]) -> None:
-    """The language of what is said before the command line is parsed: ``--lang``
-    (hoisted to the front), else CHORUS_LANG; the root callback settles it later."""
+def _env_lang() -> str | None:
+    """CHORUS_LANG when it names a language chorus speaks (else French, warned once)."""
     import os
 
-    from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.ui.i18n import LANGS
 
-    chosen = os.environ.get("CHORUS_LANG")
+    chosen = os.environ.get("CHORUS_LANG") or None
+    return chosen if chosen in LANGS else None
+
+
+def _early_lang(args: list[str], as_json: bool) -> None:
+    """The language of what is said before the command line is parsed, help and usage
+    errors included (SET-5): ``--lang`` (hoisted to the front), else CHORUS_LANG, else
+    French; the root callback settles it again, and a session's account may change it.
+    An unknown ``--lang`` is bad input (exit 2); an unknown CHORUS_LANG, a warning."""
+    import os
+
+    from chorus_cli.ui.i18n import LANGS, message, set_lang
+
+    set_lang("fr")
+    env = os.environ.get("CHORUS_LANG") or None
+    chosen = None
     i = 0
     while i < len(args) and args[i].split("=", 1)[0] in ROOT_OPTIONS:
         name, equals, value = args[i].partition("=")
@@ -252,7 +275,12 @@ def _early_lang(args: list[str]) -> None:
         if name == "--lang":
             chosen = value
         i += 1 if equals else 2
-    set_lang(chosen)
+    if chosen is not None and chosen not in LANGS:
+        report(2, "usage", message("set5.lang_unknown", value=chosen), as_json)
+        sys.exit(2)
+    if chosen is None and env is not None and env not in LANGS:
+        print(message("set5.lang_env_unknown", value=env), file=sys.stderr)
+    set_lang(chosen or (env if env in LANGS else None))
 
 
 def _refuse_undecodable(args: list[str], as_json: bool) -> None:
@@ -296,13 +324,17 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click_errors.ClickException as exc:
+        from chorus_cli.ui import helptext
+
         if as_json:
-            report(exc.exit_code, "usage", exc.format_message(), as_json)
+            report(exc.exit_code, "usage", helptext.error_message(exc), as_json)
         else:
-            exc.show()
+            print(helptext.usage_error(exc), file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Abort:
-        print("Aborted!", file=sys.stderr)
+        from chorus_cli.ui.i18n import help_text
+
+        print(help_text("Aborted!"), file=sys.stderr)
         sys.exit(1)
     except ChorusError as exc:
         from chorus_cli.ui.i18n import message

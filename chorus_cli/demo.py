@@ -28,84 +28,12 @@ if TYPE_CHECKING:
 PASSWORD = "Vr4i-Mot2Passe!"
 WEAK = "marie2026"
 
-NARRATION = {
-    "fr": {
-        "title": "Démonstration de chorus : le cycle de vie d'un compte Chorus Pro",
-        "sirene": "L'administrateur charge le registre SIRENE (échantillon fourni) (STR-2)",
-        "structure": "Créer sa structure depuis son SIRET, puis un service (STR-2, STR-4, STR-7)",
-        "attach": "Un second compte demande un rattachement, Marie l'approuve (ATT-1..3, HAB-3)",
-        "flows": "Une correspondante DGFiP de l'Isère charge les flux Hélios d'une commune"
-        " (OPS-1, PUB-1..3)",
-        "batch": "Un lot de commandes dans un seul processus ; --atomic annule tout au premier"
-        " échec (OPS-6)",
-        "seed": "Un magasin de test réaliste en une commande, puis sa copie vers un autre"
-        " magasin (OPS-3, OPS-7)",
-        "flows_export": "Elle exporte les comptes de son département, puis en crée et en"
-        " supprime un (OPS-2, PUB-1)",
-        "store": "Magasin temporaire : {path} (supprimé à la fin).",
-        "s1": "Créer un compte : en attente, le lien d'activation part par e-mail (ACC-1..3)",
-        "s2": "Lire la boîte d'envoi locale et y prendre le lien",
-        "s3": "Un mot de passe faible est refusé, règle par règle (ACC-5)",
-        "s4": "Activer le compte avec le lien collé (ACC-4)",
-        "s5": "Se connecter : mot de passe, puis le code à 6 chiffres reçu par e-mail (AUTH-1)",
-        "s6": "Qui suis-je ? (AUTH-3, AUTH-5)",
-        "s7": "Une application TOTP : code QR, puis connexion par code (MFA-2, MFA-3)",
-        "seedkey": "Changer la clé qui chiffre les secrets TOTP, puis se connecter par code"
-        " (SEC-2)",
-        "s8": "Le journal d'audit : mon activité, chaque changement et son auteur (OPS-4)",
-        "s9": "Un lien expiré : l'horloge avance de 61 minutes (ACC-4, ACC-6)",
-        "notify": "Notifications : Marie s'abonne au récapitulatif hebdomadaire, la tâche"
-        " planifiée l'envoie une fois (SET-2)",
-        "moncompte": "« Mon compte » : une photo, puis l'affichage accessible (SET-1, SET-5)",
-        "s10": "Changer d'adresse de connexion : mot de passe, nouvelle adresse deux fois,"
-        " lien valable 24 h envoyé à la nouvelle adresse (LA-1..3, SEC-5)",
-        "s11": "Désactiver son compte, puis le réactiver avec mot de passe et second facteur"
-        " (SET-4)",
-        "totp": "Code affiché par l'application : {code}",
-        "totp_later": "30 secondes plus tard, l'application affiche : {code}",
-        "clock": "L'horloge avance de 61 minutes.",
-        "link": "Lien pris dans l'e-mail : {link}",
-        "code": "Code pris dans l'e-mail : {code}",
-        "done": "Démonstration terminée en {seconds:.1f} s. Essayez vous-même : README.md.",
-    },
-    "en": {
-        "title": "chorus demo: the life cycle of a Chorus Pro account",
-        "sirene": "The admin loads the SIRENE register (bundled sample) (STR-2)",
-        "structure": "Create one's structure from its SIRET, then a service (STR-2, STR-4, STR-7)",
-        "attach": "A second account requests an attachment, Marie approves it (ATT-1..3, HAB-3)",
-        "flows": "A DGFiP correspondent of Isère loads a commune's Hélios flows (OPS-1, PUB-1..3)",
-        "batch": "A batch of commands in one process; --atomic rolls everything back at the"
-        " first failure (OPS-6)",
-        "seed": "A realistic test store in one command, then its copy into another store"
-        " (OPS-3, OPS-7)",
-        "flows_export": "She exports her department's accounts, then creates and deletes one"
-        " (OPS-2, PUB-1)",
-        "store": "Temporary store: {path} (removed at the end).",
-        "s1": "Create an account: it is pending, the activation link is mailed (ACC-1..3)",
-        "s2": "Read the local outbox and take the link from it",
-        "s3": "A weak password is refused, rule by rule (ACC-5)",
-        "s4": "Activate the account with the pasted link (ACC-4)",
-        "s5": "Log in: password, then the 6-digit code received by e-mail (AUTH-1)",
-        "s6": "Who am I? (AUTH-3, AUTH-5)",
-        "s7": "A TOTP app: a QR code in the terminal, then a login with a code (MFA-2, MFA-3)",
-        "seedkey": "Change the key that seals TOTP seeds, then log in with a code (SEC-2)",
-        "s8": "The audit log: my activity, every change and who made it (OPS-4)",
-        "s9": "An expired link: the clock moves 61 minutes forward (ACC-4, ACC-6)",
-        "notify": "Notifications: Marie subscribes to the weekly summary, the scheduled job"
-        " mails it once (SET-2)",
-        "moncompte": "«Mon compte»: a photo, then accessible output (SET-1, SET-5)",
-        "s10": "Change the login address: password, the new address twice, a 24-hour link"
-        " mailed to the new address (LA-1..3, SEC-5)",
-        "s11": "Deactivate one's account, then reactivate it with password and second factor"
-        " (SET-4)",
-        "totp": "Code shown by the app: {code}",
-        "totp_later": "30 seconds later, the app shows: {code}",
-        "clock": "The clock moves 61 minutes forward.",
-        "link": "Link taken from the e-mail: {link}",
-        "code": "Code taken from the e-mail: {code}",
-        "done": "Demo finished in {seconds:.1f} s. Try it yourself: README.md.",
-    },
-}
+
+def narration(key: str, lang: str) -> str:
+    """A line of the demo's narration (``demo.KEY`` in the catalogue, SET-5)."""
+    from chorus_cli.ui.i18n import sentence
+
+    return sentence(f"demo.{key}", lang)
 
 
 class Demo:
@@ -115,7 +43,6 @@ class Demo:
         self.clock = FrozenClock()
         self.lang = lang
         self.steps = 0
-        self.words = NARRATION[lang]
         self.env = {
             "CHORUS_DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
             "CHORUS_DATA_DIR": str(folder),
@@ -125,11 +52,11 @@ class Demo:
         }
 
     def say(self, key: str, **params: str) -> None:
-        self.console.print(Text(self.words[key].format(**params), style="italic"))
+        self.console.print(Text(narration(key, self.lang).format(**params), style="italic"))
 
     def step(self, key: str) -> None:
         self.steps += 1
-        title = f"{self.steps}. {self.words[key]}"
+        title = f"{self.steps}. {narration(key, self.lang)}"
         self.console.print()
         self.console.print(Rule(title, style="cyan", characters="-" if self.plain else "─"))
 
@@ -192,7 +119,7 @@ def run(lang: str = "fr", plain: bool = False) -> None:
 
         dispose_all()
     Console(highlight=False).print(
-        "\n" + NARRATION[lang]["done"].format(seconds=time.perf_counter() - started)
+        "\n" + narration("done", lang).format(seconds=time.perf_counter() - started)
     )
 
 
@@ -351,7 +278,7 @@ def _link(body: str) -> str:
 
 def _scenario(demo: Demo, folder: Path) -> None:
     marie = "marie.curie@example.fr"
-    demo.console.print(Rule(demo.words["title"], style="bold"))
+    demo.console.print(Rule(narration("title", demo.lang), style="bold"))
     demo.say("store", path=str(folder / "demo.db"))
 
     demo.step("sirene")

@@ -388,7 +388,7 @@ def test_att2_several_requests_are_decided_at_once(bakery):
 
     assert result.exit_code == 0, result.stderr
     assert [r["status"] for r in result.json()] == ["approved", "approved"]
-    assert "2 demande(s) approuvée(s)" in result.stderr
+    assert "2 demandes approuvées" in result.stderr
     assert len(mails_of(bakery.cli, PIERRE, "approuvée")) == 1
     assert len(mails_of(bakery.cli, PAUL, "approuvée")) == 1
 

@@ -202,7 +202,7 @@ def test_auth1_five_wrong_tries_kill_the_code(cli):
     for left in (4, 3, 2, 1, 0):
         result = finish(cli, code=wrong(code))
         assert result.exit_code == 5
-        assert f"AUTH-1) : {left} essai(s)" in result.stderr
+        assert f"AUTH-1) : {left} essai{'s' if left > 1 else ''}" in result.stderr
     dead = finish(cli, code=code)
     assert dead.exit_code == 6
     assert "AUTH-1" in dead.stderr and "Trop d'essais" in dead.stderr

@@ -53,7 +53,7 @@ def test_ops6_keep_going_runs_the_rest_and_exits_with_the_first_failure(marie):
     assert result.exit_code == 3
     assert "agent3@example.fr" in {m["to"] for m in marie.mails()}
     assert "ligne 2" in result.stderr and "ligne 4" in result.stderr
-    assert "4 ligne(s) exécutée(s), 2 en échec (première : ligne 2)" in result.stderr
+    assert "4 lignes exécutées, 2 en échec (première : ligne 2)" in result.stderr
 
 
 def test_ops6_atomic_a_failure_at_line_40_of_50_leaves_the_store_as_before(marie, unchanged):

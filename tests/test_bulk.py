@@ -338,7 +338,7 @@ def test_ops1_a_rerun_changes_nothing_and_says_so(world, tmp_path):
     again = imported(world, CORINNE, path)
     assert again.exit_code == 0
     assert (again.json()["created"], again.json()["unchanged"]) == (0, 3)
-    assert "3 inchangé(s)" in again.stderr
+    assert "inchangés 3" in again.stderr
     after = snapshot(world.cli.url)
     after.pop("audit_entry"), before.pop("audit_entry")  # the import itself is audited
     after.pop("auth_session"), before.pop("auth_session")  # Corinne's last use
@@ -383,7 +383,7 @@ def test_ops1_no_progress_bar_when_piped(world, tmp_path):
                   "accounts")  # fmt: skip
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one summary line
-    assert "3 créé(s), 0 mis à jour, 0 inchangé(s), 0 en échec" in result.stderr
+    assert "créés 3, mis à jour 0, inchangés 0, en échec 0" in result.stderr
 
 
 def test_ops1_big_files_are_checked_by_worker_processes(world, tmp_path, monkeypatch):

@@ -206,7 +206,7 @@ def test_smtp_server_down_fails_softly_then_send_pending_delivers(cli):
         sent = cli("mail", "send-pending")
 
         assert sent.exit_code == 0, sent.stderr
-        assert "1 e-mail(s) envoyé(s), 0 en échec" in sent.stderr
+        assert "1 e-mail envoyé, 0 en échec" in sent.stderr
         assert [m["To"] for m in inbox.messages()] == [MARIE]
     [stored] = cli.mails(MARIE)
     assert stored["status"] == "sent" and "token=" not in stored["body"]
@@ -219,7 +219,7 @@ def test_send_pending_with_server_down_tries_once_and_exits_1(cli):
     result = cli("mail", "send-pending")
 
     assert result.exit_code == 1
-    assert result.stderr.strip() == "0 e-mail(s) envoyé(s), 1 en échec."
+    assert result.stderr.strip() == "0 e-mail envoyé, 1 en échec."
     assert cli.mails(MARIE)[0]["status"] == "failed"
 
 

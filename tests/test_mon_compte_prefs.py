@@ -415,11 +415,14 @@ def test_set5_accessible_output_has_no_box_drawing_and_no_colour(colours):
     for args in TABLES:
         result = cli(*args)
         assert drawn(result) == (False, False), args
-        assert (
-            "login_email" in result.stdout or "domain" in result.stdout or "role" in result.stdout
+        assert (  # headings in the message language (SET-5)
+            "adresse de connexion" in result.stdout
+            or "domaine" in result.stdout
+            or "rôle" in result.stdout
+            or "auteur" in result.stdout
         )
     listed = cli("account", "list").stdout.splitlines()
-    assert listed[0].split() == ["login_email", "last_name", "first_name", "status"]
+    assert listed[0].split() == ["adresse", "de", "connexion", "nom", "prénom", "statut"]
     assert listed[1].split() == [ADA, "Lovelace", "Ada", "active"]
     assert drawn(cli("account", "show")) == (False, False)
 
@@ -477,5 +480,5 @@ def test_set5_accessible_mode_draws_no_progress_bar(colours, tmp_path):
     assert cli("account", "preferences", "--accessibility", "on").exit_code == 0
     plain = cli("bulk", "import", flow("second"), "--kind", "accounts")
     assert plain.exit_code == 0, plain.stderr
-    assert "Lignes du flux" not in plain.stderr and "20 créé(s)" in plain.stderr
+    assert "Lignes du flux" not in plain.stderr and "créés 20" in plain.stderr
     assert not ANSI.search(plain.stderr)

@@ -166,7 +166,9 @@ def resolve(kind: str, names: list[str], display: str, require: bool = True) -> 
         missing = [f for f in MANDATORY[kind] if f not in seen]
         if missing:
             named = ", ".join(f"{f} (« {LABELS[f]} »)" for f in missing)
-            raise BadInput("ops1.missing_column", file=display, columns=named, kind=kind)
+            raise BadInput(
+                "ops1.missing_column", file=display, columns=named, kind=kind, count=len(missing)
+            )
     return Columns(kind, fields, unknown)
 
 

@@ -352,7 +352,9 @@ class Loader:
                 raise RowRefused(self.column("services"), error)
             service_id, active = known[code]
             if not active:
-                error = RuleRefused("att1.service_inactive", codes=code, id=structure.identifier)
+                error = RuleRefused(
+                    "att1.service_inactive", codes=code, id=structure.identifier, count=1
+                )
                 raise RowRefused(self.column("services"), error)
             ids.add(service_id)
         return ids

@@ -23,8 +23,8 @@ app = new_group("account", "Accounts: create, activate, passwords, «Mon compte�
 @app.command()
 def create(
     email: Annotated[str, typer.Option("--email", help="Login e-mail (the identifier).")],
-    last_name: Annotated[str, typer.Option("--last-name", help="Nom.")],
-    first_name: Annotated[str, typer.Option("--first-name", help="Prénom.")],
+    last_name: Annotated[str, typer.Option("--last-name", help="Last name (nom).")],
+    first_name: Annotated[str, typer.Option("--first-name", help="First name (prénom).")],
     phone: Annotated[str | None, typer.Option("--phone", help="Optional phone.")] = None,
     contact_email: Annotated[
         str | None, typer.Option("--contact-email", help="Where notices go (default: login).")

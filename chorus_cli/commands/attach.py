@@ -195,6 +195,11 @@ def detach(
         found = attachments.detach(uow, actor, structure, services, id_type)
         uow.commit()
     if services:
-        say("done.detached_services", id=found.identifier, codes=", ".join(services))
+        say(
+            "done.detached_services",
+            id=found.identifier,
+            codes=", ".join(services),
+            count=len(services),
+        )
     else:
         say("done.detached", id=found.identifier)

@@ -60,7 +60,11 @@ def list_(
     ] = None,
     profile: Annotated[
         str | None,
-        typer.Option("--profile", metavar="TEXT", help="Profil recherché: application, domain…"),
+        typer.Option(
+            "--profile",
+            metavar="TEXT",
+            help="Profile sought («Profil recherché»): words of the application, domain…",
+        ),
     ] = None,
     account: Annotated[
         str | None,

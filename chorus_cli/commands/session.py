@@ -21,7 +21,7 @@ from chorus_cli.commands._common import (
 MethodOpt = Annotated[
     str | None,
     typer.Option(
-        "--method", help="Second factor: email|totp|key (se connecter d'une autre façon)."
+        "--method", help="Second factor: email|totp|key («se connecter d'une autre façon»)."
     ),
 ]
 CodeOpt = Annotated[

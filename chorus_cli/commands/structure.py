@@ -71,7 +71,7 @@ def create(
             "--raison-sociale", help="Name; for a SIRET only when INSEE withholds it (STR-3)."
         ),
     ] = None,
-    label: Annotated[str | None, typer.Option("--label", help="Libellé (optional).")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="Label (libellé), optional.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="E-mail (optional).")] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="Phone (optional).")] = None,
     public: Annotated[

@@ -116,7 +116,7 @@ def find_structure(
             "att1.ambiguous" if more <= 0 else "att1.ambiguous_more",
             text=text,
             candidates=listed,
-            more=more,
+            count=more,
         )
     return structures.find(uow, chosen[0]["id_type"], chosen[0]["identifier"])
 
@@ -264,7 +264,10 @@ def request(
     inactive = [s.code for s in services if not s.active]
     if inactive:
         raise RuleRefused(
-            "att1.service_inactive", codes=", ".join(inactive), id=structure.identifier
+            "att1.service_inactive",
+            codes=", ".join(inactive),
+            id=structure.identifier,
+            count=len(inactive),
         )
     mine = {s.id: s for s in service_attachments(uow, actor, structure)}
     if authz.is_member(uow, actor, structure):
@@ -276,6 +279,7 @@ def request(
                 "att1.already_attached_services",
                 codes=", ".join(already),
                 id=structure.identifier,
+                count=len(already),
             )
     waiting = _pending_of(uow, actor, structure)
     if waiting is not None:
@@ -596,7 +600,10 @@ def detach(
     foreign = [s.code for s in services if s.id not in mine]
     if foreign:
         raise RuleRefused(
-            "att5.not_attached_service", codes=", ".join(foreign), id=structure.identifier
+            "att5.not_attached_service",
+            codes=", ".join(foreign),
+            id=structure.identifier,
+            count=len(foreign),
         )
     leaving = [s.id for s in services]
     if set(mine) <= set(leaving):

@@ -130,7 +130,10 @@ class StockFile:
             missing = [name for name in required if rows.index(name) is None]
             if missing:
                 raise BadInput(
-                    "str2.missing_columns", file=stock.display, columns=", ".join(missing)
+                    "str2.missing_columns",
+                    file=stock.display,
+                    columns=", ".join(missing),
+                    count=len(missing),
                 )
         return stock
 

@@ -124,27 +124,40 @@ def emit(
     table = Table(box=None if bare else box.SIMPLE_HEAD, title=title)
     cells = [[_cell(v) for v in row.values()] for row in rows]
     keys = list(rows[0])
+    headings = [heading(key) for key in keys]
     frame = 3 * len(keys) + 1  # a space each side of a cell, a column line (or space)
-    widths = _widths(keys, cells, console.width - frame)
+    widths = _widths(keys, cells, console.width - frame, headings)
     if sum(widths) + frame > console.width:
         # Too narrow for the identifiers whole: the lines run longer than the terminal
         # (it wraps them) rather than an e-mail or a SIRET being cut.
         console.width = sum(widths) + frame
-    for key, width in zip(keys, widths, strict=True):
-        table.add_column(key, width=width, no_wrap=whole(key), overflow="fold")
+    for key, name, width in zip(keys, headings, widths, strict=True):
+        table.add_column(name, width=width, no_wrap=whole(key), overflow="fold")
     for row in cells:
         table.add_row(*row)
     console.print(table)
 
 
-def _widths(keys: list[str], cells: list[list[str]], room: int) -> list[int]:
+def heading(key: str) -> str:
+    """A column's heading in the message language (``column.KEY``, SET-5); the field's
+    own name when the catalogue has none. JSON and CSV keep the field names."""
+    from chorus_cli.ui.i18n import known, sentence
+
+    name = f"column.{key}"
+    return sentence(name) if known(name, "fr") else key
+
+
+def _widths(
+    keys: list[str], cells: list[list[str]], room: int, headings: list[str] | None = None
+) -> list[int]:
     """Column widths: an identifier or a time as wide as its longest value, never cut;
     the other columns share what is left: the narrow ones whole, the widest ones capped
     at one width (at least 6, and their heading's) and wrapped."""
+    headings = headings or keys
 
     def longest(i: int) -> int:
         lines = [line for row in cells for line in row[i].split("\n")]
-        return max([len(keys[i]), *map(len, lines)])
+        return max([len(headings[i]), *map(len, lines)])
 
     natural = [longest(i) for i in range(len(keys))]
     flexible = [i for i, key in enumerate(keys) if not whole(key)]
@@ -154,8 +167,8 @@ def _widths(keys: list[str], cells: list[list[str]], room: int) -> list[int]:
         cap -= 1
     # A heading is never folded either: a column is at least as wide as its name.
     return [
-        n if whole(key) else max(min(n, cap), len(key))
-        for key, n in zip(keys, natural, strict=True)
+        n if whole(key) else max(min(n, cap), len(name))
+        for key, name, n in zip(keys, headings, natural, strict=True)
     ]
 
 

@@ -44,10 +44,10 @@ def ask(key: str, secret: bool = False, required: bool = True) -> str | None:
         if secret:
             import getpass
 
-            answer = getpass.getpass(f"{label} : " if _fr() else f"{label}: ", stream=sys.stderr)
+            answer = getpass.getpass(message("prompt.colon", label=label), stream=sys.stderr)
             _decodable(answer, label)
         else:
-            print(f"{label} : " if _fr() else f"{label}: ", end="", file=sys.stderr, flush=True)
+            print(message("prompt.colon", label=label), end="", file=sys.stderr, flush=True)
             answer = _line(label)
     else:
         answer = _line(label)
@@ -55,12 +55,6 @@ def ask(key: str, secret: bool = False, required: bool = True) -> str | None:
             raise BadInput("input.missing_answer", prompt=label)
     answer = answer.rstrip("\r\n")
     return answer
-
-
-def _fr() -> bool:
-    from chorus_cli.ui.i18n import current
-
-    return current() == "fr"
 
 
 def new_password(password_stdin: bool) -> str:
@@ -90,7 +84,7 @@ def confirm(key: str, **params: object) -> bool:
     from chorus_cli.ui.i18n import message
 
     _refuse_in_batch()
-    hint = "[o/N]" if _fr() else "[y/N]"
+    hint = message("prompt.yes_no_hint")
     question = f"{message(key, **params)} {hint}"
     if sys.stdin.isatty():
         print(f"{question} ", end="", file=sys.stderr, flush=True)

@@ -63,7 +63,7 @@ def test_ops1_a_progress_bar_is_drawn_at_a_terminal(admin, tmp_path):
     child.close()
     assert child.exitstatus == 0, child.before
     assert "Lignes du flux" in child.before and "100%" in child.before
-    assert "300 créé(s)" in child.before
+    assert "créés 300" in child.before
 
 
 def test_ops1_no_progress_bar_in_accessible_mode(admin, tmp_path):
@@ -72,7 +72,7 @@ def test_ops1_no_progress_bar_in_accessible_mode(admin, tmp_path):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
-    assert "Lignes du flux" not in child.before and "30 créé(s)" in child.before
+    assert "Lignes du flux" not in child.before and "créés 30" in child.before
 
 
 def test_pub1_delete_asks_at_a_terminal_and_locks_nothing_while_it_waits(admin, tmp_path):

@@ -199,7 +199,7 @@ def test_contract_exit_code_2_bad_email_and_unknown_option(world):
     assert bad_email.returncode == 2 and bad_email.stdout == ""
     assert "ACC-1" in one_sentence(bad_email.stderr)
     assert unknown.returncode == 2 and unknown.stdout == ""
-    assert "No such option: --bogus" in unknown.stderr
+    assert "Option inconnue : --bogus" in unknown.stderr  # SET-5: French by default
     assert "--bogus" in json_error(unknown_json, 2)["message"]
 
 
@@ -344,4 +344,4 @@ def test_contract_help_shows_the_example_on_its_own_line(world):
     result = world.stranger("login", "--help")
 
     assert result.returncode == 0 and result.stderr == ""
-    assert re.search(r"^\s*Example: chorus login ", result.stdout, re.M), result.stdout
+    assert re.search(r"^\s*Exemple : chorus login ", result.stdout, re.M), result.stdout

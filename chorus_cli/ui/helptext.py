@@ -1,0 +1,237 @@
+"""The command line's own words in the user's language (SET-5): help, headings, usage
+errors.
+
+Help is written in English in the code (docstrings, ``help=``); the ``help`` gettext
+domain translates it paragraph by paragraph, as Click rewraps paragraphs anyway. An
+``Example:`` paragraph keeps its command line and translates only its label. The
+vendored Click writes its headings and usage errors as English literals: they are
+rendered here from the exception's parts, through the same catalogue; Typer's own
+words (``Options``, ``default: …``) go through its ``gettext`` hook, pointed here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.ui.i18n import help_plural, help_text
+
+if TYPE_CHECKING:
+    from typer._click.core import Command, Context
+    from typer._click.exceptions import ClickException
+
+EXAMPLE = re.compile(r"^(Examples?:)(\s.*)?$", re.DOTALL)
+
+# What Click says in English literals, as msgids of the help catalogue.
+USAGE = "Usage: "
+HEADING = "{heading}:"
+TRY = "Try '{command} {option}' for help."
+ERROR = "Error: {message}"
+HELP_OPTION = "Show this message and exit."
+INVALID_FOR = "Invalid value for {hint}: {message}"
+INVALID = "Invalid value: {message}"
+MISSING = {
+    "argument": "Missing argument{hint}.",
+    "option": "Missing option{hint}.",
+    "parameter": "Missing parameter{hint}.",
+}
+NO_SUCH_OPTION = "No such option: {name}"
+POSSIBLE = "(Possible options: {options})"
+DID_YOU_MEAN = "Did you mean {option}?"
+EXTRA_ARGS = ("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})")
+REQUIRES_ARG = "Option {name} requires an argument."
+# The parameter types' refusals, recognised by their shape.
+TYPE_REFUSALS = (
+    (re.compile(r"^(?P<value>.+) is not one of (?P<choices>.+)\.$", re.DOTALL),
+     "{value} is not one of {choices}."),
+    (re.compile(r"^(?P<value>.+) is not a valid (?P<kind>[a-zA-Z ]+)\.$", re.DOTALL),
+     "{value} is not a valid {kind}."),
+    (re.compile(r"^(?P<value>.+) is not in the range (?P<range>.+)\.$", re.DOTALL),
+     "{value} is not in the range {range}."),
+)  # fmt: skip
+TYPE_NAMES = ("integer", "int range", "float", "float range", "boolean", "UUID")
+TYPER_WORDS = (
+    "Arguments", "Options", "Commands", "default: {default}", "required",
+    "env var: {var}", "(dynamic)", "Aborted!", "Missing command.", "No such command {name!r}.",
+)  # fmt: skip
+FIXED = (
+    USAGE, HEADING, TRY, ERROR, HELP_OPTION, INVALID_FOR, INVALID, *MISSING.values(),
+    NO_SUCH_OPTION, POSSIBLE, DID_YOU_MEAN, EXTRA_ARGS[0], REQUIRES_ARG,
+    *(msgid for _pattern, msgid in TYPE_REFUSALS), *TYPE_NAMES, *TYPER_WORDS,
+    "Example:", "Examples:",
+)  # fmt: skip
+
+
+def paragraphs(text: str) -> list[str]:
+    """A docstring as Click shows it: cleaned, cut at ``\\f``, in paragraphs whose
+    lines are joined (the msgids)."""
+    text = inspect.cleandoc(text).split("\f", 1)[0]
+    return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()]
+
+
+def _paragraph(text: str) -> str:
+    example = EXAMPLE.match(text)
+    if example:
+        return help_text(example.group(1)) + (example.group(2) or "")
+    return help_text(text)
+
+
+def translated(text: str | None) -> str | None:
+    """A help text in the current language, paragraph by paragraph."""
+    if not text:
+        return text
+    return "\n\n".join(_paragraph(p) for p in paragraphs(text))
+
+
+def translate(command: Command) -> None:
+    """The help of ``command``, its parameters and its subcommands, in place."""
+    command.help = translated(command.help)
+    command.short_help = translated(command.short_help)
+    command.epilog = translated(command.epilog)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = translated(param.help)  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        translate(sub)
+
+
+def msgids(command: Command) -> Iterator[str | tuple[str, str]]:
+    """Every help msgid of the tree under ``command``, then Click's and Typer's words."""
+    seen: set[str] = set()
+
+    def walk(node: Command) -> Iterator[str]:
+        texts = [node.help, node.short_help, node.epilog]
+        texts += [getattr(p, "help", None) for p in node.params]
+        for text in texts:
+            for paragraph in paragraphs(text or ""):
+                if not EXAMPLE.match(paragraph):
+                    yield paragraph
+        for sub in getattr(node, "commands", {}).values():
+            yield from walk(sub)
+
+    for text in (*walk(command), *FIXED):
+        if text not in seen:
+            seen.add(text)
+            yield EXTRA_ARGS if text == EXTRA_ARGS[0] else text
+
+
+_installed = {"done": False}
+
+
+def install() -> None:
+    """Point Typer's gettext and Click's usage prefix and help option at the catalogue."""
+    if _installed["done"]:
+        return
+    _installed["done"] = True
+    import typer.core
+    from typer._click import core, formatting
+
+    typer.core._ = help_text  # type: ignore[attr-defined]
+    write_usage = formatting.HelpFormatter.write_usage
+
+    def usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, help_text(USAGE) if prefix is None else prefix)
+
+    formatting.HelpFormatter.write_usage = usage  # type: ignore[method-assign]
+
+    def heading(self: Any, heading: str) -> None:  # "Options :" in French
+        self.write(f"{'':>{self.current_indent}}{help_text(HEADING).format(heading=heading)}\n")
+
+    formatting.HelpFormatter.write_heading = heading  # type: ignore[method-assign]
+    get_help_option = core.Command.get_help_option
+
+    def help_option(self: Any, ctx: Context) -> Any:
+        option = get_help_option(self, ctx)
+        if option is not None:
+            option.help = help_text(HELP_OPTION)
+        return option
+
+    core.Command.get_help_option = help_option  # type: ignore[method-assign]
+
+
+# --- usage errors -----------------------------------------------------------------------
+
+
+def _hint(exc: Any) -> str:
+    from typer._click.exceptions import _join_param_hints
+
+    if getattr(exc, "param_hint", None) is not None:
+        return _join_param_hints(exc.param_hint)
+    if getattr(exc, "param", None) is not None:
+        return _join_param_hints(exc.param.get_error_hint(exc.ctx))
+    return ""
+
+
+def _refusal(message: str) -> str:
+    for pattern, msgid in TYPE_REFUSALS:
+        found = pattern.match(message)
+        if found:
+            parts = found.groupdict()
+            if "kind" in parts:
+                parts["kind"] = help_text(parts["kind"])
+            return help_text(msgid).format(**parts)
+    return message
+
+
+def _plain_message(message: str) -> str:
+    """A UsageError's sentence (``ctx.fail``): Click's literals recognised and said."""
+    extra = re.fullmatch(r"Got unexpected extra argument(?:\(s\)|s)? \((?P<args>.*)\)", message)
+    if extra:
+        args = extra.group("args")
+        return help_plural(*EXTRA_ARGS, len(args.split())).format(args=args)
+    requires = re.fullmatch(r"Option (?P<name>\S+) requires an argument\.", message)
+    if requires:
+        return help_text(REQUIRES_ARG).format(name=requires.group("name"))
+    # Typer said "No such command …" through the catalogue, then added this in English.
+    mean = re.fullmatch(r"(?P<head>.*)\. Did you mean (?P<option>.+)\?", message, re.DOTALL)
+    if mean:
+        head = mean.group("head")
+        return f"{head}. " + help_text(DID_YOU_MEAN).format(option=mean.group("option"))
+    return message
+
+
+def error_message(exc: ClickException) -> str:
+    """The sentence of a usage error in the current language (``format_message``)."""
+    from typer._click import exceptions as errors
+
+    if isinstance(exc, errors.MissingParameter):
+        hint = _hint(exc)
+        kind = exc.param_type or (exc.param.param_type_name if exc.param else "parameter")
+        said = help_text(MISSING.get(kind, MISSING["parameter"])).format(
+            hint=f" {hint}" if hint else ""
+        )
+        return f"{said} {exc.message}" if exc.message else said
+    if isinstance(exc, errors.BadParameter):
+        hint = _hint(exc)
+        message = _refusal(exc.message)
+        if not hint:
+            return help_text(INVALID).format(message=message)
+        return help_text(INVALID_FOR).format(hint=hint, message=message)
+    if isinstance(exc, errors.NoSuchOption):
+        said = help_text(NO_SUCH_OPTION).format(name=exc.option_name)
+        if exc.possibilities:
+            if len(exc.possibilities) == 1:
+                said += " " + help_text(DID_YOU_MEAN).format(option=exc.possibilities[0])
+            else:
+                options = ", ".join(sorted(exc.possibilities))
+                said += " " + help_text(POSSIBLE).format(options=options)
+        return said
+    return _plain_message(exc.format_message())
+
+
+def usage_error(exc: ClickException) -> str:
+    """What ``exc.show()`` prints, in the current language: the usage line, the hint,
+    then ``Error: …``."""
+    lines = []
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        lines.append(ctx.get_usage())
+        if ctx.command.get_help_option(ctx) is not None:
+            lines.append(
+                help_text(TRY).format(command=ctx.command_path, option=ctx.help_option_names[0])
+            )
+        lines.append("")
+    lines.append(help_text(ERROR).format(message=error_message(exc)))
+    return "\n".join(lines)
