@@ -178,16 +178,13 @@ def report(code: int, kind: str, text: str, as_json: bool) -> None:
 
 
 @cache
-def _command(only: str | None, lang: str = "en") -> click_command:
-    """The Click command tree, built once per process (~10 ms for the whole of it), its
-    help in ``lang`` (SET-5; the code's own words are English)."""
+def _command(only: str | None) -> click_command:
+    """The Click command tree, built once per process (~10 ms for the whole of it); its
+    help is put in the current language when shown (SET-5, ``ui/helptext.py``)."""
     from chorus_cli.ui import helptext
 
     helptext.install()
-    command = typer.main.get_command(app if only is None else make_app(only))
-    if lang != "en":
-        helptext.translate(command)
-    return command
+    return typer.main.get_command(app if only is None else make_app(only))
 
 
 def _invoked(args: list[str]) -> str | None:
@@ -210,9 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     as_json = _wants_json(args)
     _early_lang(args, as_json)
     _refuse_undecodable(args, as_json)
-    from chorus_cli.ui.i18n import current
-
-    command = _command(_invoked(args), current())
+    command = _command(_invoked(args))
     try:
         _run(command, args, as_json)
     except SystemExit:
@@ -286,9 +281,11 @@ def _early_lang(args: list[str], as_json: bool) -> None:
 def _refuse_undecodable(args: list[str], as_json: bool) -> None:
     """An argument that is not UTF-8 (SEC-3) is named before anything runs: it would
     otherwise reach a check as U+DCxx and read as some other mistake."""
-    from chorus_cli.domain.text import undecodable, undecodable_shown
-
     for arg in args:
+        if arg.isascii():  # the usual case, decided without importing anything
+            continue
+        from chorus_cli.domain.text import undecodable, undecodable_shown
+
         byte = undecodable(arg)
         if byte is not None:
             from chorus_cli.ui.i18n import message

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.ui.i18n import help_plural, help_text
+from chorus_cli.ui.i18n import current, help_plural, help_text
 
 if TYPE_CHECKING:
     from typer._click.core import Command, Context
@@ -85,14 +85,39 @@ def translated(text: str | None) -> str | None:
     return "\n\n".join(_paragraph(p) for p in paragraphs(text))
 
 
+def _in_language(source: str | None) -> str | None:
+    return source if current() == "en" else translated(source)
+
+
+def _translate_texts(command: Command) -> None:
+    """``command``'s own texts in the current language, from the English kept aside
+    (the tree is shared by every command run in one process: the tests, a batch)."""
+    if getattr(command, "_chorus_lang", "en") == current():
+        return
+    source = command.__dict__.setdefault(
+        "_chorus_source", (command.help, command.short_help, command.epilog)
+    )
+    command.help, command.short_help, command.epilog = map(_in_language, source)
+    command._chorus_lang = current()  # type: ignore[attr-defined]
+
+
+def _translate_node(command: Command) -> None:
+    """What ``command --help`` shows: its texts, its parameters' help, and the summary
+    of each subcommand; the rest of the tree is left for when it is shown."""
+    if getattr(command, "_chorus_params_lang", "en") != current():
+        for param in command.params:
+            source = param.__dict__.setdefault("_chorus_source", getattr(param, "help", None))
+            if source:
+                param.help = _in_language(source)  # type: ignore[attr-defined]
+        command._chorus_params_lang = current()  # type: ignore[attr-defined]
+    _translate_texts(command)
+    for sub in getattr(command, "commands", {}).values():
+        _translate_texts(sub)
+
+
 def translate(command: Command) -> None:
-    """The help of ``command``, its parameters and its subcommands, in place."""
-    command.help = translated(command.help)
-    command.short_help = translated(command.short_help)
-    command.epilog = translated(command.epilog)
-    for param in command.params:
-        if getattr(param, "help", None):
-            param.help = translated(param.help)  # type: ignore[attr-defined]
+    """The help of ``command``, its parameters and its whole subtree, in place."""
+    _translate_node(command)
     for sub in getattr(command, "commands", {}).values():
         translate(sub)
 
@@ -149,6 +174,14 @@ def install() -> None:
         return option
 
     core.Command.get_help_option = help_option  # type: ignore[method-assign]
+    get_help = core.Command.get_help
+
+    def help_in_language(self: Any, ctx: Context) -> str:
+        # Translated when shown (about 0.1 ms a command), not the whole tree at start.
+        _translate_node(self)
+        return get_help(self, ctx)
+
+    core.Command.get_help = help_in_language  # type: ignore[method-assign]
 
 
 # --- usage errors -----------------------------------------------------------------------
