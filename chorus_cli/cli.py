@@ -324,7 +324,8 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
         from chorus_cli.ui import helptext
 
         if as_json:
-            report(exc.exit_code, "usage", helptext.error_message(exc), as_json)
+            said = " ".join(filter(None, (helptext.error_message(exc), helptext._right_form(exc))))
+            report(exc.exit_code, "usage", said, as_json)
         else:
             print(helptext.usage_error(exc), file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -254,6 +254,44 @@ def error_message(exc: ClickException) -> str:
     return _plain_message(exc.format_message())
 
 
+# Issue 13: a structure (or an account) is named by position in some commands and by
+# --structure in others; the wrong form is answered with the right one.
+BY_POSITION = "Here the {what} is given by position: `{usage}`."
+BY_OPTION = "Here the structure is given with --structure: `{usage}`."
+FIXED = (*FIXED, BY_POSITION, BY_OPTION, "structure", "account")
+NAMED_BY = {"--structure": ("structure", "ID"), "--account": ("account", "EMAIL"),
+            "--email": ("account", "EMAIL"), "--id": ("structure", "ID")}  # fmt: skip
+
+
+def _right_form(exc: ClickException) -> str | None:
+    """The command line as this command wants it, when ``exc`` came from the other form."""
+    from typer._click import exceptions as errors
+
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None:
+        return None
+    params = ctx.command.params
+    arguments = [p for p in params if p.param_type_name == "argument"]
+    if isinstance(exc, errors.NoSuchOption) and exc.option_name in NAMED_BY and arguments:
+        what, metavar = NAMED_BY[exc.option_name]
+        shown = [(a.metavar or a.name or metavar).upper() for a in arguments]
+        usage = " ".join([ctx.command_path, *shown])
+        return help_text(BY_POSITION).format(what=help_text(what), usage=usage)
+    if not any("--structure" in getattr(p, "opts", ()) for p in params):
+        return None
+    extra = re.fullmatch(r"Got unexpected extra argument(?:\(s\)|s)? \((?P<args>.*)\)",
+                         exc.format_message())  # fmt: skip
+    missing = isinstance(exc, errors.MissingParameter) and "--structure" in getattr(
+        exc.param, "opts", ()
+    )
+    if extra or missing:
+        value = extra.group("args").split()[0] if extra else "ID"
+        named = [(a.metavar or a.name or "").upper() for a in arguments]
+        usage = " ".join([ctx.command_path, *named, "--structure", value])
+        return help_text(BY_OPTION).format(usage=usage)
+    return None
+
+
 def usage_error(exc: ClickException) -> str:
     """What ``exc.show()`` prints, in the current language: the usage line, the hint,
     then ``Error: …``."""
@@ -267,4 +305,7 @@ def usage_error(exc: ClickException) -> str:
             )
         lines.append("")
     lines.append(help_text(ERROR).format(message=error_message(exc)))
+    right = _right_form(exc)
+    if right:
+        lines.append(right)
     return "\n".join(lines)
