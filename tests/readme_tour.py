@@ -1,0 +1,215 @@
+"""The README's tour, run: every ``console`` block of "A tour", in order, in one shell on a
+fresh store, each command's output compared with the README's (issue 13 item 9).
+
+What changes from run to run is masked on both sides: times, link tokens, mailed codes,
+TOTP secrets, durations, key ids, temporary paths. In the README, a line ``...`` stands
+for any number of lines, and ``…`` inside a line for any text.
+
+    .venv/bin/python -m tests.readme_tour          # run it, print each difference
+    .venv/bin/python -m tests.readme_tour --show   # print what each command said
+    .venv/bin/python -m tests.readme_tour --write  # put the outputs in the README
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BIN = Path(sys.executable).parent
+MARK = "@@chorus-tour {}@@"
+
+
+@dataclass
+class Step:
+    command: str
+    expected: list[str] = field(default_factory=list)
+    line: int = 0  # in the README
+
+
+SKIP = "<!-- not run:"  # a console block right after this comment is shown, not run
+
+
+def steps(text: str | None = None) -> list[Step]:
+    """The commands of the tour's console blocks, with the lines shown after each."""
+    text = README.read_text(encoding="utf-8") if text is None else text
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("## A tour"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
+    found: list[Step] = []
+    inside = False
+    for number in range(start, end):
+        line = lines[number]
+        if line.startswith("```"):
+            skipped = number > 0 and lines[number - 1].startswith(SKIP)
+            inside = line.strip() == "```console" and not inside and not skipped
+            continue
+        if not inside:
+            continue
+        if line.startswith("$ "):
+            found.append(Step(line[2:], line=number + 1))
+        elif found:
+            found[-1].expected.append(line)
+    return found
+
+
+# --- masks -------------------------------------------------------------------------------
+
+MASKS = (
+    (re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?( UTC)?)?"), "<TIME>"),
+    (re.compile(r"\b\d{2}T\d{2}:\d{2}"), "<TIME>"),  # a time a narrow column folded
+    (re.compile(r'"seconds": \d+(\.\d+)?'), '"seconds": <S>'),
+    (re.compile(r"token=[A-Za-z0-9_-]+…?"), "token=<TOKEN>"),
+    (re.compile(r"(?<![\d+])\d{6}(?!\d)"), "<CODE>"),
+    (re.compile(r"\b(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}\b"), "<SECRET>"),
+    (re.compile(r"secret=[A-Z2-7]+"), "secret=<SECRET>"),
+    (re.compile(r"\b(en|in) \d+[.,]\d+ s\b"), r"\1 <S> s"),
+    (re.compile(r"\b[0-9a-f]{16}\b"), "<KEYID>"),
+    (re.compile(r"/tmp/[\w.-]+"), "<TMP>"),
+)
+
+
+def masked(line: str) -> str:
+    for pattern, replacement in MASKS:
+        line = pattern.sub(replacement, line)
+    return line.rstrip()
+
+
+def _pattern(expected: str) -> re.Pattern[str]:
+    parts = [re.escape(part) for part in masked(expected).split("…")]
+    return re.compile(".*?".join(parts) + r"\s*$")
+
+
+def differences(expected: list[str], actual: list[str]) -> list[str]:
+    """What differs, as ``- expected`` / ``+ actual`` lines (empty when they match)."""
+    want = [line for line in expected]
+    while want and not want[-1].strip():
+        want.pop()
+    got = [masked(line) for line in actual]
+    while got and not got[-1].strip():
+        got.pop()
+    i = j = 0
+    while i < len(want):
+        if want[i].strip() in ("...", "…"):
+            i += 1
+            if i == len(want):
+                return []
+            pattern = _pattern(want[i])
+            while j < len(got) and not pattern.match(got[j]):
+                j += 1
+            if j == len(got):
+                return [f"- {want[i]}", "+ (no such line after ...)"]
+            continue
+        if j >= len(got):
+            return [f"- {want[i]}", "+ (nothing)"]
+        if not _pattern(want[i]).match(got[j]):
+            return [f"- {want[i]}", f"+ {actual[j].rstrip()}"]
+        i += 1
+        j += 1
+    if j < len(got):
+        return ["- (nothing)", f"+ {actual[j].rstrip()}"]
+    return []
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def environment(home: Path) -> dict[str, str]:
+    return {
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "CHORUS_DATA_DIR": str(home / "data"),
+        "CHORUS_DATABASE_URL": f"sqlite:///{home / 'chorus.db'}",
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "COLUMNS": "90",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def run(tour: list[Step], home: Path) -> list[list[str]]:
+    """Each step's output (stdout and stderr, as a terminal shows them), in one shell."""
+    script = ["set +e", f"cd {ROOT}"]  # the README is followed from the checkout
+    for number, step in enumerate(tour):
+        script.append(f"printf '%s\\n' '{MARK.format(number)}'")
+        script.append(f"{{ {step.command}\n}} 2>&1")
+    done = subprocess.run(
+        ["bash", "-c", "\n".join(script)],
+        env=environment(home),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    outputs: list[list[str]] = [[] for _ in tour]
+    current = None
+    for line in done.stdout.splitlines():
+        found = re.fullmatch(r"@@chorus-tour (\d+)@@", line)
+        if found:
+            current = int(found.group(1))
+        elif current is not None:
+            outputs[current].append(line)
+    return outputs
+
+
+def check() -> list[str]:
+    """Every difference between the README's tour and a run of it, README line first."""
+    tour = steps()
+    home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
+    try:
+        outputs = run(tour, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    report = []
+    for step, output in zip(tour, outputs, strict=True):
+        diff = differences(step.expected, output)
+        if diff:
+            report.append(f"README.md:{step.line}: $ {step.command}\n  " + "\n  ".join(diff))
+    return report
+
+
+def write(tour: list[Step], outputs: list[list[str]]) -> None:
+    """Put each step's actual output in the README, except where it was shortened by
+    hand (``...`` lines or ``…``): the way cog keeps sqlite-utils' docs true."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    for step, output in sorted(zip(tour, outputs, strict=True), key=lambda p: -p[0].line):
+        if any("…" in line or line.strip() == "..." for line in step.expected):
+            continue
+        start = step.line  # the line after the command (0-based index)
+        lines[start : start + len(step.expected)] = [line.rstrip() for line in output]
+    README.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    if "--write" in argv:
+        tour = steps()
+        home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
+        try:
+            write(tour, run(tour, home))
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+        return 0
+    if "--show" in argv:
+        tour = steps()
+        home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
+        try:
+            for step, output in zip(tour, run(tour, home), strict=True):
+                print(f"$ {step.command}")
+                print("\n".join(output))
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+        return 0
+    report = check()
+    print("\n\n".join(report) or "the tour runs as the README says")
+    return 1 if report else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
