@@ -367,11 +367,12 @@ def password(password_stdin: PasswordStdinOpt = False) -> None:
 
     with unit_of_work() as uow:
         account = current_account(uow)
-        uow.commit()
-        current = prompts.password(password_stdin, "prompt.current_password")
-        new = prompts.new_password(password_stdin)
-        accounts.change_password(uow, account, current, new)
-        uow.commit()
+        accounts.change_password(
+            uow,
+            account,
+            lambda: prompts.password(password_stdin, "prompt.current_password"),
+            lambda: prompts.new_password(password_stdin),
+        )
     say("done.password_changed", email=account.contact_email)
 
 
