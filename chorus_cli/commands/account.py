@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
+    as_account,
     current_account,
     new_group,
     output_format,
@@ -365,8 +366,7 @@ def password(password_stdin: PasswordStdinOpt = False) -> None:
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         accounts.change_password(
             uow,
             account,

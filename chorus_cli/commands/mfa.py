@@ -10,6 +10,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
+    as_account,
     current_account,
     new_group,
     output_format,
@@ -116,8 +117,7 @@ def totp_add(
     from chorus_cli.ui.output import emit, plain, say
 
     fmt = output_format(fmt, as_json)
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         enrolment = manage.add_totp(uow, account, name, lambda: prompts.password(password_stdin))
         if fmt != "table":
             emit({"secret": enrolment.secret, "uri": enrolment.uri}, fmt)
@@ -153,8 +153,7 @@ def totp_confirm(
     from chorus_cli.domain.factors import common, manage
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         row = manage.confirm_totp(uow, account, code)
         result = common.public(row)
     say("done.totp_added", name=row.name, email=account.contact_email)
@@ -171,8 +170,7 @@ def totp_remove(password_stdin: PasswordStdinOpt = False) -> None:
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         row = manage.remove_totp(uow, account, lambda: prompts.password(password_stdin))
     say("done.totp_removed", name=row.name, email=account.contact_email)
 
@@ -193,8 +191,7 @@ def key_add(
     from chorus_cli.ui import prompts, security_keys
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         row = manage.add_key(
             uow,
             account,
@@ -235,7 +232,6 @@ def key_remove(
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         row = manage.remove_key(uow, account, key_id, lambda: prompts.password(password_stdin))
     say("done.key_removed", name=row.name, email=account.contact_email)
