@@ -682,3 +682,105 @@ def test_auth1_login_codes_are_rate_limited_per_address(cli, clock):
     assert len(code_mails(cli, EMAIL)) == 5
     clock.advance(minutes=15)
     assert start(cli).exit_code == 0
+
+
+# --- the login use case (domain/login.py): typed errors a terminal loops on ------------
+
+
+def uow_for(cli):
+    from chorus_cli.config import Settings
+    from chorus_cli.store.uow import UnitOfWork
+
+    return UnitOfWork(Settings.from_env(cli.url), cli.clock)
+
+
+def never_asked() -> str:
+    raise AssertionError("the password was asked")
+
+
+def test_auth1_a_wrong_code_is_a_wrong_code_with_the_tries_left_and_counts(cli):
+    from chorus_cli.domain import login
+    from chorus_cli.domain.errors import NotAuthenticated, WrongCode
+
+    cli.active_account()
+    with uow_for(cli) as uow:
+        attempt = login.begin(uow, EMAIL.upper(), lambda: PASSWORD)
+        assert (attempt.method, attempt.email, attempt.resumed) == ("email", EMAIL, False)
+        code = cli.last_code(EMAIL)
+        for left in (4, 3):
+            with pytest.raises(WrongCode) as refused:
+                login.answer(uow, attempt, wrong(code))
+            error = refused.value
+            assert isinstance(error, NotAuthenticated) and error.exit_code == 5
+            assert (error.key, error.tries_left, error.params) == (
+                "auth1.code_wrong",
+                left,
+                {"left": left},
+            )
+        assert account_row(cli)["failed_logins"] == 2  # committed, though the answer failed
+        opened = login.answer(uow, attempt, code)
+    assert opened.account.login_email == EMAIL and opened.summary["login_email"] == EMAIL
+    assert account_row(cli)["failed_logins"] == 0
+
+
+def test_auth1_the_fifth_wrong_code_leaves_no_tries_then_the_attempt_is_spent(cli):
+    from chorus_cli.domain import login
+    from chorus_cli.domain.errors import LinkExpired, WrongCode
+
+    cli.active_account()
+    with uow_for(cli) as uow:
+        attempt = login.begin(uow, EMAIL, lambda: PASSWORD)
+        code = cli.last_code(EMAIL)
+        lefts = []
+        for _ in range(5):
+            with pytest.raises(WrongCode) as refused:
+                login.answer(uow, attempt, wrong(code))
+            lefts.append(refused.value.tries_left)
+        assert lefts == [4, 3, 2, 1, 0]
+        with pytest.raises(LinkExpired):  # the lock (AUTH-2) or the spent attempt
+            login.answer(uow, attempt, code)
+
+
+@pytest.mark.parametrize("kept", [None, "someone.else@example.fr\nsecret"])
+def test_sec7_a_bare_code_with_no_attempt_kept_for_the_address_reads_no_password(
+    cli, kept, unchanged
+):
+    from chorus_cli.domain import login
+    from chorus_cli.domain.errors import LinkExpired
+
+    cli.active_account()
+    with unchanged(), uow_for(cli) as uow, pytest.raises(LinkExpired) as refused:
+        login.begin(uow, EMAIL, never_asked, code="123456", kept=kept)
+    assert (refused.value.key, refused.value.exit_code) == ("sec7.no_attempt", 6)
+
+
+def test_auth1_a_code_kept_by_an_earlier_process_is_finished_without_the_password(cli):
+    from chorus_cli.domain import login
+
+    cli.active_account()
+    with uow_for(cli) as uow:
+        started = login.begin(uow, EMAIL, lambda: PASSWORD)
+    with uow_for(cli) as uow:
+        resumed = login.begin(uow, EMAIL, never_asked, code="1", kept=started.kept)
+        assert resumed.resumed and resumed.secret == started.secret
+        assert login.answer(uow, resumed, cli.last_code(EMAIL)).account.login_email == EMAIL
+
+
+def test_sec4_no_write_lock_is_held_after_a_wrong_code(cli):
+    """While the person types the next code, another process can write (SEC-4)."""
+    from chorus_cli.domain import login
+    from chorus_cli.domain.errors import WrongCode
+
+    if not cli.url.startswith("sqlite"):
+        pytest.skip("SQLite's single write lock")
+    from sqlalchemy.engine import make_url
+
+    cli.active_account()
+    with uow_for(cli) as uow:
+        attempt = login.begin(uow, EMAIL, lambda: PASSWORD)
+        with pytest.raises(WrongCode):
+            login.answer(uow, attempt, wrong(cli.last_code(EMAIL)))
+        other = sqlite3.connect(make_url(cli.url).database, timeout=0.2, isolation_level=None)
+        with closing(other):
+            other.execute("BEGIN IMMEDIATE")  # sqlite3.OperationalError if a writer holds it
+            other.execute("ROLLBACK")

@@ -916,3 +916,67 @@ def test_sec5_key_add_asks_the_password_before_the_key_is_touched(cli, soft_key)
     assert rows(cli, "SELECT purpose FROM factor_state") == []
     assert cli("mfa", "key", "add", "--password-stdin", input=PASSWORD + "\n").exit_code == 0
     assert [f["type"] for f in factors(cli)] == ["key"]
+
+
+# --- the use cases of «Mes facteurs» (domain/factors/manage.py) -------------------------
+
+
+def never_asked() -> str:
+    raise AssertionError("the password was asked")
+
+
+def test_mfa2_a_wrong_first_code_is_a_wrong_enrolment_code_and_the_app_still_waits(cli):
+    from chorus_cli.domain import accounts
+    from chorus_cli.domain.errors import BadInput, WrongEnrolmentCode
+    from chorus_cli.domain.factors import manage
+
+    cli.logged_in()
+    with uow_for(cli) as uow:
+        account = accounts.find(uow, EMAIL)
+        enrolment = manage.add_totp(uow, account, "Pixel", lambda: PASSWORD)
+        code = oathtool(enrolment.secret, cli.clock.now())
+        with pytest.raises(WrongEnrolmentCode) as refused:
+            manage.confirm_totp(uow, account, f"{(int(code) + 1) % 1_000_000:06d}")
+        assert isinstance(refused.value, BadInput) and refused.value.exit_code == 2
+        assert refused.value.key == "mfa2.code_wrong"
+        assert factors(cli) == []
+        row = manage.confirm_totp(uow, account, code)
+    assert factors(cli) == [{"id": row.id, "type": "totp", "name": "Pixel"}]
+
+
+def test_mfa2_a_second_app_is_refused_before_the_password_is_asked(cli, unchanged):
+    from chorus_cli.domain import accounts
+    from chorus_cli.domain.errors import RuleRefused
+    from chorus_cli.domain.factors import manage
+
+    cli.logged_in()
+    enrol(cli)
+    with unchanged(), uow_for(cli) as uow, pytest.raises(RuleRefused) as refused:
+        manage.add_totp(uow, accounts.find(uow, EMAIL), None, never_asked)
+    assert refused.value.key == "mfa2.totp_exists"
+
+
+def test_mfa5_removing_what_is_not_there_asks_no_password(cli, unchanged):
+    from chorus_cli.domain import accounts
+    from chorus_cli.domain.errors import NotFound
+    from chorus_cli.domain.factors import manage
+
+    cli.logged_in()
+    with unchanged(), uow_for(cli) as uow:
+        account = accounts.find(uow, EMAIL)
+        with pytest.raises(NotFound):
+            manage.remove_totp(uow, account, never_asked)
+        with pytest.raises(NotFound):
+            manage.remove_key(uow, account, 1, never_asked)
+
+
+def test_mfa4_a_key_that_never_answers_leaves_the_store_as_it_was(cli, unchanged):
+    from chorus_cli.domain import accounts
+    from chorus_cli.domain.factors import manage
+
+    def no_touch(options, origin):
+        raise KeyboardInterrupt
+
+    cli.logged_in()
+    with unchanged(), uow_for(cli) as uow, pytest.raises(KeyboardInterrupt):
+        manage.add_key(uow, accounts.find(uow, EMAIL), "USB", lambda: PASSWORD, no_touch)

@@ -124,3 +124,13 @@ def current_account(uow: UnitOfWork) -> Account:
     set_lang(uow.lang)
     set_plain(account.accessibility)
     return account
+
+
+@contextmanager
+def as_account() -> Iterator[tuple[UnitOfWork, Account]]:
+    """``with as_account() as (uow, account): <one domain call>``: a unit of work for
+    the logged-in account, committed when the block ends without an error."""
+    with unit_of_work() as uow:
+        account = current_account(uow)
+        yield uow, account
+        uow.commit()

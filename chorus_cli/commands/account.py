@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
+    as_account,
     current_account,
     new_group,
     output_format,
@@ -365,13 +366,13 @@ def password(password_stdin: PasswordStdinOpt = False) -> None:
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
-        uow.commit()
-        current = prompts.password(password_stdin, "prompt.current_password")
-        new = prompts.new_password(password_stdin)
-        accounts.change_password(uow, account, current, new)
-        uow.commit()
+    with as_account() as (uow, account):
+        accounts.change_password(
+            uow,
+            account,
+            lambda: prompts.password(password_stdin, "prompt.current_password"),
+            lambda: prompts.new_password(password_stdin),
+        )
     say("done.password_changed", email=account.contact_email)
 
 

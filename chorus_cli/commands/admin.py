@@ -36,14 +36,14 @@ def bootstrap(
 
     Example: chorus admin bootstrap --email admin@example.fr --last-name Admin --first-name Ada
     """
-    from chorus_cli.domain import accounts, roles
+    from chorus_cli.domain import roles
     from chorus_cli.ui.output import say
 
     with unit_of_work() as uow:
-        existed = accounts.find(uow, email) is not None
-        account = roles.bootstrap(uow, email=email, last_name=last_name, first_name=first_name)
+        done = roles.bootstrap(uow, email=email, last_name=last_name, first_name=first_name)
         uow.commit()
-    say("done.bootstrap_existing" if existed else "done.bootstrap", email=account.login_email)
+    key = "done.bootstrap" if done.created else "done.bootstrap_existing"
+    say(key, email=done.account.login_email)
 
 
 @app.command("grant-role")

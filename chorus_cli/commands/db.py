@@ -51,38 +51,10 @@ def backup(path: Annotated[Path, typer.Argument(help="The backup file to write."
 
     Example: chorus db backup ~/chorus-2026-11-25.db
     """
-    import sqlite3
-
-    from sqlalchemy.engine import make_url
-
-    from chorus_cli.domain.errors import BadInput
-    from chorus_cli.store.engine import get_engine
+    from chorus_cli.store.backup import backup as copy_file
     from chorus_cli.ui.output import say
 
-    url = STATE.settings.database_url
-    if not url.startswith("sqlite"):
-        raise BadInput("backup.sqlite_only")
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
-        raise BadInput("backup.no_file")
-    path = path.expanduser()
-    if path.exists():
-        raise BadInput("backup.exists", path=str(path))
-    if not path.parent.is_dir():
-        raise BadInput("backup.dir_missing", path=str(path.parent))
-    get_engine(url)
-    source = sqlite3.connect(Path(database).expanduser(), timeout=30)
-    try:
-        target = sqlite3.connect(path)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    except sqlite3.Error as exc:
-        path.unlink(missing_ok=True)  # never leave a half-written backup behind
-        raise BadInput("backup.failed", path=str(path), reason=str(exc)) from None
-    finally:
-        source.close()
+    path = copy_file(STATE.settings.database_url, path)
     say("done.backup", path=str(path))
 
 

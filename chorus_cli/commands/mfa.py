@@ -10,6 +10,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
+    as_account,
     current_account,
     new_group,
     output_format,
@@ -109,20 +110,15 @@ def totp_add(
     """
     import sys
 
-    from chorus_cli.domain.errors import BadInput
-    from chorus_cli.domain.factors import totp
+    from chorus_cli.domain.errors import WrongEnrolmentCode
+    from chorus_cli.domain.factors import manage
     from chorus_cli.ui import prompts
     from chorus_cli.ui.i18n import message
     from chorus_cli.ui.output import emit, plain, say
 
     fmt = output_format(fmt, as_json)
-    with unit_of_work() as uow:
-        account = current_account(uow)
-        totp.ready(uow, account)
-        uow.commit()
-        password = prompts.password(password_stdin)  # no transaction open (SEC-4)
-        enrolment = totp.begin(uow, account, name, password)
-        uow.commit()
+    with as_account() as (uow, account):
+        enrolment = manage.add_totp(uow, account, name, lambda: prompts.password(password_stdin))
         if fmt != "table":
             emit({"secret": enrolment.secret, "uri": enrolment.uri}, fmt)
             say("done.totp_pending")
@@ -134,13 +130,11 @@ def totp_add(
                 say("done.totp_pending")
                 return
             try:
-                row = totp.confirm(uow, account, answer)
-                uow.commit()
+                row = manage.confirm_totp(uow, account, answer)
                 break
-            except BadInput as exc:
-                if exc.key != "mfa2.code_wrong" or not sys.stdin.isatty():
+            except WrongEnrolmentCode as exc:
+                if not sys.stdin.isatty():
                     raise
-                uow.release()  # no lock held while the person reads the app again (SEC-4)
                 print(message(exc.key, **exc.params), file=sys.stderr)
                 answer = prompts.ask("prompt.totp_code", required=False)
     say("done.totp_added", name=row.name, email=account.contact_email)
@@ -156,14 +150,12 @@ def totp_confirm(
 
     Example: chorus mfa totp confirm 123456
     """
-    from chorus_cli.domain.factors import common, totp
+    from chorus_cli.domain.factors import common, manage
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
-        row = totp.confirm(uow, account, code)
+    with as_account() as (uow, account):
+        row = manage.confirm_totp(uow, account, code)
         result = common.public(row)
-        uow.commit()
     say("done.totp_added", name=row.name, email=account.contact_email)
     emit(result, output_format(fmt, as_json))
 
@@ -174,17 +166,12 @@ def totp_remove(password_stdin: PasswordStdinOpt = False) -> None:
 
     Example: chorus mfa totp remove
     """
-    from chorus_cli.domain.factors import totp
+    from chorus_cli.domain.factors import manage
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
-        totp.require(uow, account)
-        uow.commit()
-        password = prompts.password(password_stdin)
-        row = totp.remove(uow, account, password)
-        uow.commit()
+    with as_account() as (uow, account):
+        row = manage.remove_totp(uow, account, lambda: prompts.password(password_stdin))
     say("done.totp_removed", name=row.name, email=account.contact_email)
 
 
@@ -200,27 +187,19 @@ def key_add(
 
     Example: chorus mfa key add --name "YubiKey bureau"
     """
-    from chorus_cli.domain.factors import common, security_key
+    from chorus_cli.domain.factors import common, manage
     from chorus_cli.ui import prompts, security_keys
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
-        uow.commit()
-        password = prompts.password(password_stdin)  # no transaction open (SEC-4)
-        registration = security_key.register_begin(uow, account, name, password)
-        uow.commit()
-        try:
-            answer = security_keys.client().register(
-                registration.options, security_key.origin(uow.settings)
-            )
-        except BaseException:
-            # No key, or it refused: the challenge goes, the store is as it was.
-            security_key.abandon(uow, account, registration.state_id)
-            raise
-        row = security_key.register_complete(uow, account, registration.state_id, answer)
+    with as_account() as (uow, account):
+        row = manage.add_key(
+            uow,
+            account,
+            name,
+            lambda: prompts.password(password_stdin),
+            security_keys.client().register,
+        )
         result = common.public(row)
-        uow.commit()
     say("done.key_added", name=row.name, id=row.id, email=account.contact_email)
     emit(result, output_format(fmt, as_json))
 
@@ -249,15 +228,10 @@ def key_remove(
 
     Example: chorus mfa key remove 2
     """
-    from chorus_cli.domain.factors import security_key
+    from chorus_cli.domain.factors import manage
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
-        security_key.get(uow, account, key_id)
-        uow.commit()
-        password = prompts.password(password_stdin)
-        row = security_key.remove(uow, account, key_id, password)
-        uow.commit()
+    with as_account() as (uow, account):
+        row = manage.remove_key(uow, account, key_id, lambda: prompts.password(password_stdin))
     say("done.key_removed", name=row.name, email=account.contact_email)

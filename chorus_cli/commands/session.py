@@ -29,18 +29,6 @@ CodeOpt = Annotated[
 ]
 
 
-def _finish(uow, attempt: str, code: str, purpose: str | None = None):  # type: ignore[no-untyped-def]
-    from chorus_cli.domain import auth
-    from chorus_cli.store import keychain
-
-    opened = auth.complete(uow, attempt, code, purpose)
-    uow.commit()
-    url = STATE.settings.database_url
-    keychain.put("session", url, opened.token)
-    keychain.delete("attempt", url)
-    return opened
-
-
 def _key_answer(uow, pending) -> str:  # type: ignore[no-untyped-def]
     """Ask the plugged-in security key to sign the login challenge (MFA-4)."""
     import json
@@ -88,90 +76,74 @@ def log_in(
     fmt: str,
     purpose: str = "login",
 ) -> None:
-    """Password, then the second factor, retried at a terminal while tries are left;
+    """Password, then the second factor, asked again at a terminal while tries are left;
     ``purpose`` ``reactivate``: the same for `account reactivate` (SET-4)."""
-    from chorus_cli.domain import auth
+    from chorus_cli.domain import login
     from chorus_cli.domain.clock import iso
-    from chorus_cli.domain.errors import BadInput, NotAuthenticated
+    from chorus_cli.domain.errors import WrongCode
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
+    from chorus_cli.ui.i18n import message
     from chorus_cli.ui.output import emit, say
 
     url = STATE.settings.database_url
-    login_email = email.strip().lower()
-    if method == "key" and code:
-        raise BadInput("mfa4.code_not_for_key")
-    # A password on stdin starts a new attempt; a bare --code finishes the saved one.
-    saved = keychain.get("attempt", url) if code and not password_stdin else None
-    if code and not password_stdin and not (saved and saved.split("\n", 1)[0] == login_email):
-        # SEC-7: a bare --code finishes an attempt; with none pending, no password is read.
-        from chorus_cli.domain.errors import LinkExpired
-
-        raise LinkExpired("sec7.no_attempt", email=login_email)
     with unit_of_work() as uow:
-        if saved and saved.split("\n", 1)[0] == login_email:
-            opened = _finish(
-                uow,
-                saved.split("\n", 1)[1],
-                code,
-                None if purpose == "login" else purpose,
-            )
+        attempt = login.begin(
+            uow,
+            email,
+            lambda: prompts.password(password_stdin),
+            method=method,
+            code=code,
+            fresh=password_stdin,
+            kept=keychain.get("attempt", url) if code and not password_stdin else None,
+            purpose=purpose,
+        )
+        prompt = "prompt.totp_code" if attempt.method == "totp" else "prompt.code"
+        if attempt.resumed:
+            answer = code
         else:
-            secret = prompts.password(password_stdin)
-            pending = auth.begin(
-                uow, login_email, secret, method, typed=bool(code), purpose=purpose
-            )
-            uow.commit()
-            keychain.put("attempt", url, f"{pending.email}\n{pending.attempt}")
-            if pending.method == "email":
-                say("done.code_sent", email=pending.email)
-            prompt = "prompt.totp_code" if pending.method == "totp" else "prompt.code"
-            if pending.method == "key":
-                answer = _key_answer(uow, pending)
+            keychain.put("attempt", url, attempt.kept)
+            if attempt.method == "email":
+                say("done.code_sent", email=attempt.email)
+            if attempt.method == "key":
+                answer = _key_answer(uow, attempt)
             else:
                 answer = code or prompts.ask(prompt, required=False)
-            while True:
-                if not answer:
-                    waiting = (
-                        "done.code_pending"
-                        if purpose == "login"
-                        else "done.code_pending_reactivate"
+        while True:
+            if not answer:
+                waiting = (
+                    "done.code_pending" if purpose == "login" else "done.code_pending_reactivate"
+                )
+                say(waiting, email=attempt.email)
+                if fmt != "table":
+                    emit(
+                        {
+                            "status": "code_sent" if attempt.method == "email" else "code_required",
+                            "login_email": attempt.email,
+                            "method": attempt.method,
+                            "expires_at": iso(attempt.expires_at),
+                        },
+                        fmt,
                     )
-                    say(waiting, email=pending.email)
-                    if fmt != "table":
-                        emit(
-                            {
-                                "status": "code_sent"
-                                if pending.method == "email"
-                                else "code_required",
-                                "login_email": pending.email,
-                                "method": pending.method,
-                                "expires_at": iso(pending.expires_at),
-                            },
-                            fmt,
-                        )
-                    return
-                try:
-                    opened = _finish(uow, pending.attempt, answer, purpose)
-                    break
-                except NotAuthenticated as exc:
-                    typed = exc.key in ("auth1.code_wrong", "mfa3.code_wrong")
-                    if not typed or not exc.params["left"]:
-                        raise
-                    if not sys.stdin.isatty():
-                        raise
-                    from chorus_cli.ui.i18n import message
-
-                    print(message(exc.key, **exc.params), file=sys.stderr)
-                    answer = prompts.ask(prompt, required=False)
-        summary = auth.whoami(uow, opened.account)
+                return
+            try:
+                opened = login.answer(uow, attempt, answer)
+                break
+            except WrongCode as exc:
+                # A code typed at a terminal may be typed again; a script's --code may not.
+                if attempt.resumed or not exc.tries_left or not sys.stdin.isatty():
+                    raise
+                print(message(exc.key, **exc.params), file=sys.stderr)
+                answer = prompts.ask(prompt, required=False)
+        keychain.put("session", url, opened.token)
+        keychain.delete("attempt", url)
     if purpose == "reactivate":
         say("done.reactivated", email=opened.account.login_email)
     say("done.logged_in", email=opened.account.login_email)
-    _hints(opened.account, summary)
+    _hints(opened.account, opened.summary)
     if fmt != "table":
         # Last, or the account's own status ("active", implied here) would hide it.
-        emit({**summary, "status": "logged_in"}, fmt)
+        emit({**opened.summary, "status": "logged_in"}, fmt)
 
 
 def logout() -> None:

@@ -11,6 +11,8 @@ from chorus_cli.domain.errors import BadInput, NotAuthenticated, NotFound, RuleR
 from chorus_cli.domain.secrets import hash_password, verify_password
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -384,17 +386,23 @@ def update(uow: UnitOfWork, account: Account, changes: dict[str, str | None]) ->
     return account
 
 
-def change_password(uow: UnitOfWork, account: Account, current: str, new: str) -> None:
-    """MFA-1: the current password first; ACC-5 applies; a notice is mailed (MFA-5)."""
+def change_password(
+    uow: UnitOfWork, account: Account, current: Callable[[], str], new: Callable[[], str]
+) -> None:
+    """MFA-1: the current password first, then the new one, both asked with no
+    transaction open (SEC-4); ACC-5 applies; a notice is mailed (MFA-5); committed."""
     from chorus_cli.domain import auth
 
-    if not verify_password(account.password_hash, passwords.typed(current)):
+    uow.commit()
+    typed, chosen = current(), new()
+    if not verify_password(account.password_hash, passwords.typed(typed)):
         auth.record_failure(uow, account)
         raise NotAuthenticated("mfa1.current_wrong")
-    _set_password(uow, account, new)
+    _set_password(uow, account, chosen)
     notices.notify(uow, account, "password_changed")
     auth.end_sessions(uow, account, keep=uow.session_id)
     uow.audit(account.login_email, "account.password", account.login_email)
+    uow.commit()
 
 
 def unlock(uow: UnitOfWork, actor: Account, email: str) -> Account:

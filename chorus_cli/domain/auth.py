@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import accounts, factors, passwords, roles
-from chorus_cli.domain.errors import BadInput, LinkExpired, NotAuthenticated
+from chorus_cli.domain.errors import BadInput, LinkExpired, NotAuthenticated, WrongCode
 from chorus_cli.domain.secrets import (
     hash_password,
     needs_rehash,
@@ -175,6 +175,8 @@ def complete(uow: UnitOfWork, attempt: str, response: str, purpose: str | None =
         uow.add(challenge)
         left = CODE_TRIES - challenge.tries
         record_failure(uow, account)
+        if factor.typed:  # a typed code may be typed again while tries are left
+            raise WrongCode(factor.refusal, tries_left=left)
         raise NotAuthenticated(factor.refusal, left=left)
     if challenge.purpose == "reactivate":
         from chorus_cli.domain import deactivation

@@ -61,6 +61,21 @@ class NotAuthenticated(ChorusError):
     kind = "not_authenticated"
 
 
+class WrongCode(NotAuthenticated):
+    """A second-factor code refused at login (AUTH-1, MFA-3): counted toward the lockout
+    (AUTH-2); ``tries_left`` more may be typed for the same attempt. Its message takes
+    ``left``, the same number."""
+
+    def __init__(self, key: str, tries_left: int, **params: Any) -> None:
+        super().__init__(key, left=tries_left, **params)
+        self.tries_left = tries_left
+
+
+class WrongEnrolmentCode(BadInput):
+    """The first code of a TOTP app being added is wrong (MFA-2): exit 2, and another may
+    be typed while the enrolment waits."""
+
+
 class LinkExpired(ChorusError):
     """An expired or already-used link or code."""
 

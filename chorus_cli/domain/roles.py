@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chorus_cli.domain import accounts, notices
@@ -84,7 +85,15 @@ def _scoped(role: str, department: str | None) -> str | None:
     return department
 
 
-def bootstrap(uow: UnitOfWork, *, email: str, last_name: str, first_name: str) -> Account:
+@dataclass
+class Bootstrapped:
+    """The first admin, and whether its account was created for it or existed already."""
+
+    account: Account
+    created: bool
+
+
+def bootstrap(uow: UnitOfWork, *, email: str, last_name: str, first_name: str) -> Bootstrapped:
     """Create the first admin (or promote an existing account) while the store has none."""
     from sqlmodel import col, select
 
@@ -93,6 +102,7 @@ def bootstrap(uow: UnitOfWork, *, email: str, last_name: str, first_name: str) -
     if uow.session.exec(select(RoleGrant).where(col(RoleGrant.role) == "admin")).first():
         raise RuleRefused("admin.exists")
     account = accounts.find(uow, email)
+    created = account is None
     if account is None:
         account = accounts.create(
             uow,
@@ -104,7 +114,7 @@ def bootstrap(uow: UnitOfWork, *, email: str, last_name: str, first_name: str) -
         )
     _grant(uow, account, "admin", None)
     uow.audit(accounts.SYSTEM, "role.grant", account.login_email, role="admin")
-    return account
+    return Bootstrapped(account, created)
 
 
 def grant(

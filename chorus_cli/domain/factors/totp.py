@@ -18,7 +18,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from chorus_cli.domain.errors import BadInput, LinkExpired, NotFound, RuleRefused, SeedKeyMissing
+from chorus_cli.domain.errors import (
+    LinkExpired,
+    NotFound,
+    RuleRefused,
+    SeedKeyMissing,
+    WrongEnrolmentCode,
+)
 from chorus_cli.domain.factors import common, seeds
 
 if TYPE_CHECKING:
@@ -159,7 +165,7 @@ def confirm(uow: UnitOfWork, account: Account, code: str) -> Authenticator:
     secret = seeds.opened(uow, account.id, state.data)
     step = matching_step(secret, code, now)
     if step is None:
-        raise BadInput("mfa2.code_wrong")
+        raise WrongEnrolmentCode("mfa2.code_wrong")
     uow.session.delete(state)
     row = uow.add(
         Authenticator(
