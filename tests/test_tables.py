@@ -224,3 +224,21 @@ def test_set5_an_empty_listing_says_nothing_found_at_a_terminal_only(narrow, mon
         # "Nothing found", or a hint that says as much and what to do.
         assert re.search(r"Aucun|aucune", shown.stderr), (args, shown.stderr)
 
+
+# --- help -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_set5_command_summaries_in_help_are_never_cut_at_80_columns(cli, lang):
+    """Click cuts a long summary with "..."; chorus wraps the first sentence whole."""
+    from chorus_cli.cli import GROUPS
+
+    cli.env["COLUMNS"] = "80"
+    nodes = [[], *([name] for name in GROUPS), ["mfa", "totp"], ["mfa", "key"],
+             ["structure", "service"]]  # fmt: skip
+    for node in nodes:
+        shown = cli("--lang", lang, *node, "--help")
+        assert shown.exit_code == 0, shown.stderr
+        listed = shown.stdout.split("\n\n")[-1]  # the commands, last
+        assert listed.strip() and "..." not in listed, (node, listed)
+        assert max(map(len, shown.stdout.splitlines())) <= 80, node
