@@ -139,17 +139,13 @@ def log_in(
                     )
                     say(waiting, email=pending.email)
                     if fmt != "table":
-                        emit(
-                            {
-                                "status": "code_sent"
-                                if pending.method == "email"
-                                else "code_required",
-                                "login_email": pending.email,
-                                "method": pending.method,
-                                "expires_at": iso(pending.expires_at),
-                            },
-                            fmt,
-                        )
+                        waits = {
+                            "status": "code_sent" if pending.method == "email" else "code_required",
+                            "method": pending.method,
+                            "expires_at": iso(pending.expires_at),
+                        }
+                        data = {**waits, "login_email": pending.email}
+                        emit({**data, "session": waits} if fmt == "json" else data, fmt)
                     return
                 try:
                     opened = _finish(uow, pending.attempt, answer, purpose)
@@ -170,8 +166,12 @@ def log_in(
     say("done.logged_in", email=opened.account.login_email)
     _hints(opened.account, summary)
     if fmt != "table":
-        # Last, or the account's own status ("active", implied here) would hide it.
-        emit({**summary, "status": "logged_in"}, fmt)
+        # Top level as scripts know it: the account's fields, "status" the session's
+        # (last, or the account's own would hide it). JSON adds both apart (README).
+        data = {**summary, "status": "logged_in"}
+        if fmt == "json":
+            data |= {"session": {"status": "logged_in"}, "account": summary}
+        emit(data, fmt)
 
 
 def logout() -> None:
