@@ -242,3 +242,16 @@ def test_set5_command_summaries_in_help_are_never_cut_at_80_columns(cli, lang):
         listed = shown.stdout.split("\n\n")[-1]  # the commands, last
         assert listed.strip() and "..." not in listed, (node, listed)
         assert max(map(len, shown.stdout.splitlines())) <= 80, node
+
+
+def test_mfa5_key_list_with_only_a_totp_app_says_there_is_no_key(cli):
+    import pyotp
+
+    cli.logged_in(MARIE)
+    added = cli("mfa", "totp", "add", "--json", input=PASSWORD + "\n").json()
+    assert cli("mfa", "totp", "confirm", pyotp.TOTP(added["secret"]).at(cli.clock.now()))
+    keys = cli("mfa", "key", "list")
+    assert keys.exit_code == 0 and keys.stdout == ""
+    assert "Aucune clé de sécurité" in keys.stderr and "chorus mfa key add" in keys.stderr
+    assert "ni clé" not in keys.stderr  # not "neither an app nor a key": there is an app
+    assert "totp" in cli("mfa", "list").stdout
