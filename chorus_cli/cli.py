@@ -110,6 +110,12 @@ COMMANDS = {
     "batch": batch.batch,
 }
 
+# Summaries for `chorus --help` where the first sentence is a paragraph of its own.
+SUMMARIES = {
+    "seed": "Fill an empty store with realistic French data, the same for one seed (OPS-3).",
+    "batch": "Run many chorus command lines in one process, in order (OPS-6).",
+}
+
 
 def make_app(only: str | None = None) -> typer.Typer:
     """The chorus app; with ``only``, just that command or group (a cheaper tree to build)."""
@@ -117,7 +123,7 @@ def make_app(only: str | None = None) -> typer.Typer:
     made.callback()(root)
     for name, function in COMMANDS.items():
         if only in (None, name):
-            made.command(name)(function)
+            made.command(name, short_help=SUMMARIES.get(name))(function)
     for name, group in GROUPS.items():
         if only in (None, name):
             made.add_typer(group)

@@ -74,16 +74,23 @@ class Demo:
             pipe = f"echo {shlex.quote(lines[0])} | " if lines else ""
         self.console.print(Text(f"$ {pipe}chorus {printed}", style="bold green"))
         outcome = invoke(list(args), env=self.env, clock=self.clock, input=input)
-        body = Text()
-        if quiet:  # a preparation step: the command and its exit code are enough
-            self.console.print(Text(f"exit {outcome.exit_code}", style="dim"))
+        # The exit code only when it is not 0, as a shell prompt that shows failures.
+        failed = Text(f"exit {outcome.exit_code}", style="dim") if outcome.exit_code else None
+        if quiet:  # a preparation step: the command (and a failure) are enough
+            if failed:
+                self.console.print(failed)
             return outcome
-        if outcome.stdout.strip():
-            body.append(outcome.stdout.rstrip() + "\n")
-        if outcome.stderr.strip():
-            body.append(outcome.stderr.rstrip() + "\n", style="yellow")
-        body.append(f"exit {outcome.exit_code}", style="dim")
-        self.console.print(body)
+        # Both streams in the order they were written, as a terminal shows them: the
+        # TOTP step's guidance (stderr) before the QR code and the key (stdout).
+        body = Text()
+        for stream, text in outcome.written:
+            body.append(text, style="yellow" if stream == "stderr" else "")
+        body.rstrip()
+        if failed:
+            body.append("\n" if body else "")
+            body.append_text(failed)
+        if body:
+            self.console.print(body)
         return outcome
 
     def last_mail(self, to: str) -> dict:

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,11 +25,25 @@ class Outcome:
     exit_code: int
     stdout: str
     stderr: str
+    # What both streams wrote, in order, as a terminal shows it: ("stdout"|"stderr", text).
+    written: list[tuple[str, str]] = field(default_factory=list)
 
     def json(self):  # type: ignore[no-untyped-def]
         import json
 
         return json.loads(self.stdout)
+
+
+class _Capture(io.StringIO):
+    """One stream's text, also logged in the order both streams were written."""
+
+    def __init__(self, name: str, log: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name, self._log = name, log
+
+    def write(self, text: str) -> int:
+        self._log.append((self._name, text))
+        return super().write(text)
 
 
 @contextmanager
@@ -59,7 +73,8 @@ def invoke(
 
     streams = sys.stdin, sys.stdout, sys.stderr
     sys.stdin = io.StringIO(input or "")
-    sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+    written: list[tuple[str, str]] = []
+    sys.stdout, sys.stderr = _Capture("stdout", written), _Capture("stderr", written)
     keychain._system_backend.cache_clear()
     i18n.set_lang("fr")
     STATE.clock = clock
@@ -73,4 +88,4 @@ def invoke(
         out, err = sys.stdout.getvalue(), sys.stderr.getvalue()
         sys.stdin, sys.stdout, sys.stderr = streams
         STATE.clock = None
-    return Outcome(code, out, err)
+    return Outcome(code, out, err, written)

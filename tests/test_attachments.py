@@ -312,7 +312,7 @@ def test_att2_managers_see_the_pending_requests_of_their_structures(bakery):
     assert refused.exit_code == 4
     assert "« Organisation modification »" in refused.stderr
     table = bakery(MARIE, "attach", "pending")
-    assert table.exit_code == 0 and "requester" in table.stdout
+    assert table.exit_code == 0 and "demandeur" in table.stdout.splitlines()[0]  # SET-5
 
 
 def test_att2_approval_attaches_with_the_default_profiles_and_mails_the_requester(bakery):
@@ -474,7 +474,7 @@ def test_att3_history_lists_every_request_with_its_status_and_approver(bakery):
     assert rows[2]["reason"] == "Inconnu" and rows[3]["services"] == ["ACHATS"]
     assert all(list(r)[: len(REQUEST_FIELDS)] == REQUEST_FIELDS for r in rows)
     table = bakery(PIERRE, "account", "history")
-    assert table.exit_code == 0 and "approver" in table.stdout.splitlines()[1]
+    assert table.exit_code == 0 and "approbateur" in table.stdout.splitlines()[0]
     csv = bakery(PIERRE, "account", "history", "--format", "csv")
     assert csv.stdout.splitlines()[0].startswith("id,type,structure,services,status,comment")
 

@@ -784,3 +784,26 @@ def test_sec4_no_write_lock_is_held_after_a_wrong_code(cli):
         with closing(other):
             other.execute("BEGIN IMMEDIATE")  # sqlite3.OperationalError if a writer holds it
             other.execute("ROLLBACK")
+
+
+def test_auth3_login_json_gives_the_session_apart_from_the_account(cli):
+    """Issue 13: the top level stays as scripts know it ("status": "logged_in" over the
+    account's fields); `session` and `account` say each one's status apart."""
+    cli.active_account()
+    first = cli("login", EMAIL, "--password-stdin", "--json", input=PASSWORD + "\n").json()
+    assert first["session"] == {
+        "status": "code_sent",
+        "method": "email",
+        "expires_at": first["expires_at"],
+    }
+    assert first["status"] == "code_sent" and "account" not in first
+    done = cli("login", EMAIL, "--code", cli.last_code(EMAIL), "--json").json()
+    assert (done["status"], done["login_email"]) == ("logged_in", EMAIL)
+    assert done["session"] == {"status": "logged_in"}
+    assert done["account"]["status"] == "active"
+    whoami = cli("whoami", "--json").json()
+    assert done["account"] == whoami
+    assert {k: v for k, v in done.items() if k not in ("session", "account")} == {
+        **whoami,
+        "status": "logged_in",
+    }

@@ -35,6 +35,7 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "Connecté en tant que marie.curie@example.fr" in out
     assert "Ce lien a expiré (ACC-4" in out
     assert out.count("exit 6") == 1 and out.count("exit 2") == 1
+    assert "exit 0" not in out  # an exit code is shown only when it is not 0
     assert "account.create" in out  # the audit log
     # STR-2, STR-4: the bundled SIRENE sample is imported, a structure created from it.
     assert "Index SIRENE remplacé (STR-2)" in out
@@ -43,6 +44,10 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "pierre.durand@example.fr" in out and "Factures émises" in out
     # MFA-2, MFA-3: a QR code drawn in block characters, then a login with a TOTP code.
     assert "█" in out and "chorus mfa totp confirm" in out
+    # The guidance first, then the QR code, then the key right after its label.
+    scan, qr = out.index("Scannez ce code QR"), out.index("█")
+    assert scan < qr < out.index("Ou saisissez cette clé à la main")
+    assert re.search(r"à la main [^\n]*:\n(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}\n", out)
     # SEC-2: the admin re-seals the seed with a new key, and the app still logs Marie in.
     assert "chorus db rotate-key" in out and "1 secret TOTP chiffré" in out
     assert out.count("Connecté en tant que marie.curie@example.fr") == 3

@@ -412,7 +412,9 @@ def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     if fmt == "table":  # JSON and CSV keep every field
         columns = ("id", "type", "structure", "services", "status", "approver", "created_at")
         rows = [{key: row[key] for key in columns} for row in rows]
-    emit(rows, fmt)
+    from chorus_cli.commands.attach import REQUEST_FIELDS
+
+    emit(rows, fmt, columns=REQUEST_FIELDS)
 
 
 LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")

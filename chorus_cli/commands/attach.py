@@ -39,6 +39,14 @@ RequestIds = Annotated[
 # A terminal table shows what a decision needs; JSON and CSV keep every field.
 PENDING_COLUMNS = ("id", "requester", "structure", "services", "comment", "created_at")
 DECIDED_COLUMNS = ("id", "requester", "structure", "services", "status", "decided_by")
+# Every field of a request, the header of an empty CSV (account history's too).
+REQUEST_FIELDS = (
+    "id", "type", "structure", "services", "status", "comment", "approver", "raison_sociale",
+    "requester", "created_at", "decided_by", "decided_at", "reason",
+)  # fmt: skip
+ATTACHMENT_FIELDS = (
+    "structure", "raison_sociale", "role", "scope", "services", "status", "attached_at",
+)  # fmt: skip
 
 
 def _emit(rows: list[dict], fmt: str, columns: tuple[str, ...]) -> None:
@@ -46,7 +54,7 @@ def _emit(rows: list[dict], fmt: str, columns: tuple[str, ...]) -> None:
 
     if fmt == "table":
         rows = [{key: row[key] for key in columns} for row in rows]
-    emit(rows, fmt)
+    emit(rows, fmt, columns=REQUEST_FIELDS)
 
 
 @app.command()
@@ -172,7 +180,7 @@ def list_(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
         uow.commit()
     if not rows:
         say("hint.no_structure")
-    emit(rows, output_format(fmt, as_json))
+    emit(rows, output_format(fmt, as_json), columns=ATTACHMENT_FIELDS)
 
 
 @app.command()

@@ -15,6 +15,8 @@ from chorus_cli.commands._common import (
     unit_of_work,
 )
 
+AUDIT_FIELDS = ("id", "at", "actor", "action", "target", "details")  # an empty CSV's header
+
 app = new_group("audit", "The audit log: every change, its actor and target.")
 
 
@@ -47,4 +49,4 @@ def list_(
         )
         data = [audit.public(e) for e in rows]
         uow.commit()
-    emit(data, output_format(fmt, as_json))
+    emit(data, output_format(fmt, as_json), columns=AUDIT_FIELDS)

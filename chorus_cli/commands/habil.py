@@ -15,6 +15,12 @@ from chorus_cli.commands._common import (
     unit_of_work,
 )
 
+# Every field of a habilitation, the header of an empty CSV.
+HABILITATION_FIELDS = (
+    "structure", "service", "application", "level", "raison_sociale", "domain", "profile",
+    "granted_at",
+)  # fmt: skip
+
 app = new_group("habil", "Habilitations: the catalogue, your profiles, grant and revoke: HAB-1..6.")
 
 EmailArg = Annotated[str, typer.Argument(help="Login e-mail of the account.")]
@@ -96,7 +102,7 @@ def list_(
     if fmt == "table":  # JSON and CSV keep every field
         columns = ("structure", "raison_sociale", "service", "domain", "profile")
         rows = [{key: row[key] for key in columns} for row in rows]
-    emit(rows, fmt)
+    emit(rows, fmt, columns=HABILITATION_FIELDS)
 
 
 @app.command()

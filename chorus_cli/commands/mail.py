@@ -15,6 +15,9 @@ from chorus_cli.commands._common import (
     unit_of_work,
 )
 
+# SPEC's contract for `mail list --format json`; an empty CSV's header.
+MAIL_FIELDS = ("id", "to", "sender", "subject", "body", "created_at", "status")
+
 app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
 
 
@@ -38,7 +41,7 @@ def list_(
     if fmt == "table":
         # The table is for reading in a terminal: the body is in --json and --format csv.
         rows = [{k: v for k, v in row.items() if k not in ("body", "sender")} for row in rows]
-    emit(rows, fmt)
+    emit(rows, fmt, columns=MAIL_FIELDS)
 
 
 @app.command()

@@ -37,14 +37,17 @@ InvertOpt = Annotated[
 ]
 
 
-def _emit_rows(rows: list[dict], fmt: str) -> None:
+FACTOR_FIELDS = ("id", "type", "name", "created_at", "last_used_at")  # an empty CSV's header
+
+
+def _emit_rows(rows: list[dict], fmt: str, empty: str = "hint.no_factor") -> None:
     from chorus_cli.ui.output import emit, say
 
     if not rows:
-        say("hint.no_factor")
+        say(empty)
         if fmt == "table":
             return
-    emit(rows, fmt)
+    emit(rows, fmt, columns=FACTOR_FIELDS)
 
 
 @app.command("list")
@@ -216,7 +219,7 @@ def key_list(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
         account = current_account(uow)
         rows = [common.public(row) for row in security_key.keys(uow, account)]
         uow.commit()
-    _emit_rows(rows, output_format(fmt, as_json))
+    _emit_rows(rows, output_format(fmt, as_json), "hint.no_key")
 
 
 @key_app.command("remove")

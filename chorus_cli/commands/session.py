@@ -116,15 +116,13 @@ def log_in(
                 )
                 say(waiting, email=attempt.email)
                 if fmt != "table":
-                    emit(
-                        {
-                            "status": "code_sent" if attempt.method == "email" else "code_required",
-                            "login_email": attempt.email,
-                            "method": attempt.method,
-                            "expires_at": iso(attempt.expires_at),
-                        },
-                        fmt,
-                    )
+                    waits = {
+                        "status": "code_sent" if attempt.method == "email" else "code_required",
+                        "method": attempt.method,
+                        "expires_at": iso(attempt.expires_at),
+                    }
+                    data = {**waits, "login_email": attempt.email}
+                    emit({**data, "session": waits} if fmt == "json" else data, fmt)
                 return
             try:
                 opened = login.answer(uow, attempt, answer)
@@ -142,8 +140,12 @@ def log_in(
     say("done.logged_in", email=opened.account.login_email)
     _hints(opened.account, opened.summary)
     if fmt != "table":
-        # Last, or the account's own status ("active", implied here) would hide it.
-        emit({**opened.summary, "status": "logged_in"}, fmt)
+        # Top level as scripts know it: the account's fields, "status" the session's
+        # (last, or the account's own would hide it). JSON adds both apart (README).
+        data = {**opened.summary, "status": "logged_in"}
+        if fmt == "json":
+            data |= {"session": {"status": "logged_in"}, "account": opened.summary}
+        emit(data, fmt)
 
 
 def logout() -> None:

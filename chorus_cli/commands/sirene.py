@@ -18,6 +18,12 @@ from chorus_cli.commands._common import (
 if TYPE_CHECKING:
     from chorus_cli.sirene.index import ImportSummary
 
+# Every field of a search result, the header of an empty CSV.
+SEARCH_FIELDS = (
+    "siret", "raison_sociale", "enseigne", "active", "siege", "non_diffusible", "public",
+    "postal_code", "commune", "country",
+)  # fmt: skip
+
 app = new_group(
     "sirene",
     "The SIRENE register (STR-2): INSEE's stock files as an offline index, the INSEE API.",
@@ -164,7 +170,7 @@ def search(
             return
         shown = ("siret", "raison_sociale", "enseigne", "postal_code", "commune", "active", "siege")
         rows = [{k: row[k] for k in shown} for row in rows]
-    emit(rows, fmt)
+    emit(rows, fmt, columns=SEARCH_FIELDS)
 
 
 @app.command("configure-api")

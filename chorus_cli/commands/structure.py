@@ -115,6 +115,10 @@ def create(
     _render(result, output_format(fmt, as_json))
 
 
+# The fields of a search result, of a pending structure, of a service: empty CSVs' headers.
+SUMMARY_FIELDS = ("identifier", "id_type", "raison_sociale", "label", "status")
+PENDING_FIELDS = (*SUMMARY_FIELDS, "requester", "created_at")
+SERVICE_FIELDS = ("structure", "code", "label", "active", "created_at")
 STRUCTURE_LIST_COLUMNS = (
     "identifier",
     "id_type",
@@ -219,7 +223,7 @@ def search(
         actor = current_account(uow)
         rows = structures.search(uow, actor, text, limit)
         uow.commit()
-    emit(rows, output_format(fmt, as_json))
+    emit(rows, output_format(fmt, as_json), columns=SUMMARY_FIELDS)
 
 
 @app.command()
@@ -263,7 +267,7 @@ def pending(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
         actor = current_account(uow)
         rows = structures.pending(uow, actor)
         uow.commit()
-    emit(rows, output_format(fmt, as_json))
+    emit(rows, output_format(fmt, as_json), columns=PENDING_FIELDS)
 
 
 @app.command()
@@ -387,7 +391,7 @@ def service_list(
         actor = current_account(uow)
         rows = structures.services(uow, actor, structure, id_type)
         uow.commit()
-    emit(rows, output_format(fmt, as_json))
+    emit(rows, output_format(fmt, as_json), columns=SERVICE_FIELDS)
 
 
 @service_app.command("update")

@@ -143,6 +143,7 @@ def msgids(command: Command) -> Iterator[str | tuple[str, str]]:
 
 
 _installed = {"done": False}
+SUMMARY = 320  # the longest first sentence a command list shows, in characters
 
 
 def install() -> None:
@@ -174,6 +175,14 @@ def install() -> None:
         return option
 
     core.Command.get_help_option = help_option  # type: ignore[method-assign]
+    get_short_help_str = core.Command.get_short_help_str
+
+    def summary(self: Any, limit: int = 45) -> str:
+        # A subcommand's first sentence whole, wrapped by the help's list to the
+        # terminal's width, rather than cut to one line with "..." (issue 13).
+        return get_short_help_str(self, max(limit, SUMMARY))
+
+    core.Command.get_short_help_str = summary  # type: ignore[method-assign]
     get_help = core.Command.get_help
 
     def help_in_language(self: Any, ctx: Context) -> str:
