@@ -83,6 +83,8 @@ def _index(structure: Structure) -> None:
 
 
 # --- finding ------------------------------------------------------------------------
+# ``find`` and ``get`` (imported above) live in ``finding``, below accounts, which need
+# them too; ``structures.get`` stays their usual name.
 
 
 def _account(uow: UnitOfWork, account_id: int | None) -> Account | None:
