@@ -14,7 +14,7 @@ search latency on the index it builds (issue 3).
   check, parsing, load, full-text index, swap.
 - Then `--unites-legales` too (a re-import: the first index is replaced), against the
   floor of importing both files.
-- Latency: `chorus_cli.sirene.lookup` and the search behind `chorus sirene search`,
+- Latency: `chorus_cli.domain.sirene.find` and the search behind `chorus sirene search`,
   called in this process on the 1M-row index; medians (and p95) over ``--calls`` calls.
   Goal: < 10 ms each.
 
@@ -265,8 +265,9 @@ def floor_import(sqlite3: str, folder: Path, files: list[Path]) -> float:
 def latencies(store_url: str, sirets: list[str], queries: list[tuple[str, str]]) -> dict:
     """Median and p95 milliseconds of lookup and search, called in this process."""
     from chorus_cli.config import Settings
+    from chorus_cli.domain import sirene as service
     from chorus_cli.domain.clock import SystemClock
-    from chorus_cli.sirene import lookup, service
+    from chorus_cli.domain.sirene import find as lookup
     from chorus_cli.store.uow import UnitOfWork
 
     def summary(values: list[float]) -> dict:

@@ -287,7 +287,8 @@ def test_str2_db_upgrade_drops_what_a_killed_import_left(cli):
     drops them (the next import did already), and the live index stays."""
     from sqlalchemy import inspect
 
-    from chorus_cli.sirene import index, schema
+    from chorus_cli.sirene import index
+    from chorus_cli.store import sirene_tables as schema
     from chorus_cli.store.engine import dispose_all, get_engine
     from tests.conftest import SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
 
@@ -547,7 +548,8 @@ def test_str2_an_empty_index_says_to_import(cli):
 def test_str2_the_python_lookup_serves_the_structures_domain(sample, monkeypatch):
     from chorus_cli.config import Settings
     from chorus_cli.domain.clock import FrozenClock
-    from chorus_cli.sirene import Establishment, lookup
+    from chorus_cli.domain.sirene import find as lookup
+    from chorus_cli.sirene import Establishment
     from chorus_cli.store import keychain
     from chorus_cli.store.uow import UnitOfWork
 

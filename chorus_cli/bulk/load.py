@@ -28,7 +28,7 @@ from chorus_cli.domain.errors import BadInput, ChorusError, NotAllowed, NotFound
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.notices import sender
 from chorus_cli.domain.secrets import new_token, token_hash
-from chorus_cli.mail.templates import render, services_phrase
+from chorus_cli.mail.templates import render
 from chorus_cli.sirene import index
 
 if TYPE_CHECKING:
@@ -187,13 +187,13 @@ class Loader:
         self.raised_habilitations: list[tuple] = []
         self.primary_managers: list[tuple] = []
 
-    def mail(self, kind: str, to: str, lang: str, public: bool, **params: str) -> None:
+    def mail(self, kind: str, to: str, lang: str, public: bool, **params: Any) -> None:
         subject, body, redacted = render(kind, lang, **params)
         self.mails.append(
             (to, sender(self.uow, public), subject, body, redacted, kind, self.at, "pending")
         )
 
-    def notify(self, account: AccountInfo, kind: str, public: bool, **params: str) -> None:
+    def notify(self, account: AccountInfo, kind: str, public: bool, **params: Any) -> None:
         self.mail(
             kind,
             account.contact_email,
@@ -458,7 +458,7 @@ class Loader:
             by=self.actor_email,
             identifier=structure.identifier,
             raison_sociale=structure.raison_sociale,
-            services=services_phrase(account.language, codes),
+            services=codes,
         )
         self.audit(
             "attachment.provision",

@@ -41,7 +41,7 @@ from chorus_cli.domain.errors import BadInput, RuleRefused
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.secrets import hash_password, new_token, token_hash
 from chorus_cli.mail.templates import render
-from chorus_cli.sirene import schema
+from chorus_cli.store import sirene_tables as schema
 
 if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork

@@ -65,14 +65,14 @@ def import_(
 
     Example: chorus sirene import StockEtablissement.zip --unites-legales StockUniteLegale.zip
     """
-    from chorus_cli.sirene import service
+    from chorus_cli.domain import sirene
     from chorus_cli.ui.output import emit
     from chorus_cli.ui.progress import ProgressBars
 
     fmt = output_format(fmt, as_json)
     with unit_of_work() as uow, ProgressBars("sirene_") as bar:
         actor = current_account(uow)
-        summary = service.import_index(
+        summary = sirene.import_index(
             uow, actor, establishments, units, progress=bar, allow_empty=allow_empty
         )
         uow.commit()
@@ -121,13 +121,13 @@ def lookup(
     """
     from dataclasses import asdict
 
-    from chorus_cli.sirene import service
+    from chorus_cli.domain import sirene
     from chorus_cli.ui.output import emit
 
     fmt = output_format(fmt, as_json)
     with unit_of_work() as uow:
         current_account(uow)
-        found = service.lookup(uow, siret)
+        found = sirene.lookup(uow, siret)
         uow.commit()
     data = asdict(found)
     if fmt == "table" and data["address"]:
@@ -153,14 +153,14 @@ def search(
 
     Example: chorus sirene search boulangerie dup --limit 5
     """
-    from chorus_cli.sirene import service
+    from chorus_cli.domain import sirene
     from chorus_cli.sirene.index import SEARCH_CANDIDATES
     from chorus_cli.ui.output import emit, say
 
     fmt = output_format(fmt, as_json)
     with unit_of_work() as uow:
         current_account(uow)
-        rows, truncated = service.search(uow, " ".join(text), limit)
+        rows, truncated = sirene.search(uow, " ".join(text), limit)
         uow.commit()
     if truncated:
         say("sirene.search_truncated", cap=SEARCH_CANDIDATES)
@@ -191,7 +191,7 @@ def configure_api(
     """
     import sys
 
-    from chorus_cli.sirene import service
+    from chorus_cli.domain import sirene
     from chorus_cli.ui.output import say
     from chorus_cli.ui.prompts import ask
 
@@ -203,9 +203,9 @@ def configure_api(
     with unit_of_work() as uow:
         actor = current_account(uow)
         if remove:
-            removed = service.remove_api_key(uow, actor)
+            removed = sirene.remove_api_key(uow, actor)
         else:
-            service.set_api_key(uow, actor, read_key)
+            sirene.set_api_key(uow, actor, read_key)
         uow.commit()
     if remove:
         say("done.sirene_key_removed" if removed else "done.sirene_no_key")

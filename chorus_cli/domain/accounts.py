@@ -407,9 +407,9 @@ def change_password(
 
 def unlock(uow: UnitOfWork, actor: Account, email: str) -> Account:
     """Support lifts a lockout (AUTH-2)."""
-    from chorus_cli.domain import roles
+    from chorus_cli.domain import authz
 
-    roles.require(uow, actor, "support", "admin")
+    authz.require_role(uow, actor, *authz.SUPPORT)
     account = get(uow, email)
     account.failed_logins = 0
     account.locked_until = None
@@ -455,7 +455,8 @@ def listing(
     from sqlalchemy.orm import defer
     from sqlmodel import and_, col, exists, func, or_, select, text
 
-    from chorus_cli.domain import authz, structures
+    from chorus_cli.domain import authz, finding
+    from chorus_cli.domain.departments import department_sql
     from chorus_cli.store.models import Account, Attachment, Structure
 
     scope = authz.oversight_scope(uow, actor)
@@ -465,7 +466,7 @@ def listing(
     # The photos stay in the store: their sizes are enough (SET-1).
     query = select(Account, func.length(col(Account.photo))).options(defer(Account.photo))
     if not scope.everywhere:
-        area = structures.department_sql("structure.postal_code")
+        area = department_sql("structure.postal_code")
         in_scope = text(f"({area}) IN :departments").bindparams(
             bindparam("departments", value=sorted(scope.departments), expanding=True)
         )
@@ -477,7 +478,7 @@ def listing(
             .where(in_scope)
         )
     if structure is not None:
-        target = structures.get(uow, structure, id_type)
+        target = finding.get(uow, structure, id_type)
         if not scope.covers(target.public, target.postal_code):
             from chorus_cli.domain.errors import NotAllowed
 

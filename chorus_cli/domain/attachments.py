@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.domain import authz, habilitations, identifiers, notices, structures
 from chorus_cli.domain.clock import iso
 from chorus_cli.domain.errors import BadInput, NotAllowed, NotFound, RuleRefused
+from chorus_cli.domain.membership import service_attachments
+from chorus_cli.domain.words import words
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, AttachmentRequest, Service, Structure
@@ -62,13 +64,6 @@ def _email(uow: UnitOfWork, account_id: int | None) -> str | None:
     return account.login_email if account else None
 
 
-def services_phrase(account: Account, codes: list[str]) -> str:
-    """`` (services : A, B)`` in the recipient's language, for a mail; empty for none."""
-    from chorus_cli.mail.templates import services_phrase as phrase
-
-    return phrase(account.language, codes)
-
-
 # --- finding the structure a request names (ATT-1) ---------------------------------
 
 
@@ -91,19 +86,15 @@ def find_structure(
             return structures.get(uow, text)
         except NotFound:
             pass  # not an identifier we know: perhaps a name made of digits
-    if not structures.words(text):
+    if not words(text):
         raise BadInput("att1.structure_missing")
     found = [
         row
         for row in structures.search(uow, actor, text, limit=NAME_SEARCH_LIMIT)
         if row["status"] == "active"
     ]
-    typed = structures.words(text)
-    exact = [
-        row
-        for row in found
-        if typed in (structures.words(row["raison_sociale"]), structures.words(row["label"]))
-    ]
+    typed = words(text)
+    exact = [row for row in found if typed in (words(row["raison_sociale"]), words(row["label"]))]
     chosen = exact if len(exact) == 1 else found
     if not chosen:
         raise NotFound("att1.no_structure", text=text)
@@ -131,26 +122,6 @@ def _services(uow: UnitOfWork, structure: Structure, codes: list[str] | None) ->
 
 
 # --- what an account is attached to (ATT-4) -----------------------------------------
-
-
-def service_attachments(uow: UnitOfWork, account: Account, structure: Structure) -> list[Service]:
-    """The services an account is attached to in the structure; none means the whole
-    structure (or no attachment at all)."""
-    from sqlmodel import col, select
-
-    from chorus_cli.store.models import Service, ServiceAttachment
-
-    return list(
-        uow.session.exec(
-            select(Service)
-            .join(ServiceAttachment, col(ServiceAttachment.service_id) == col(Service.id))
-            .where(
-                col(ServiceAttachment.account_id) == account.id,
-                col(ServiceAttachment.structure_id) == structure.id,
-            )
-            .order_by(col(Service.code))
-        ).all()
-    )
 
 
 def attachments(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
@@ -308,7 +279,7 @@ def request(
             requester=f"{actor.first_name} {actor.last_name} ({actor.login_email})",
             identifier=structure.identifier,
             raison_sociale=structure.raison_sociale,
-            services=services_phrase(approver, codes),
+            services=codes,
             comment=comment,
             request=str(made.id),
         )
@@ -466,7 +437,7 @@ def approve(uow: UnitOfWork, actor: Account, request_ids: list[int]) -> list[Att
             "attachment_approved",
             identifier=structure.identifier,
             raison_sociale=structure.raison_sociale,
-            services=services_phrase(requester, codes),
+            services=codes,
             by=actor.login_email,
         )
         uow.audit(
@@ -502,7 +473,7 @@ def reject(
             "attachment_refused",
             identifier=structure.identifier,
             raison_sociale=structure.raison_sociale,
-            services=services_phrase(requester, codes),
+            services=codes,
             by=actor.login_email,
             reason=reason,
         )

@@ -40,11 +40,11 @@ def entries(
     """
     from sqlmodel import col, func, or_, select
 
-    from chorus_cli.domain import roles
+    from chorus_cli.domain import authz
     from chorus_cli.store.models import AuditEntry
 
     query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
-    if viewer is not None and not roles.has(uow, viewer, "support", "admin"):
+    if viewer is not None and not authz.reads_whole_audit(uow, viewer):
         me = viewer.login_email
         query = query.where(or_(col(AuditEntry.actor) == me, col(AuditEntry.target) == me))
     if actor:

@@ -272,9 +272,9 @@ def end_sessions(uow: UnitOfWork, account: Account, keep: int | None = None) -> 
 def structures(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
     """The structures the account is attached to: identifier, raison sociale, role
     (``primary`` or ``member``) and status (AUTH-5's hint goes once there is one)."""
-    from chorus_cli.domain import structures as structure_rules
+    from chorus_cli.domain import membership
 
-    return structure_rules.memberships(uow, account)
+    return membership.memberships(uow, account)
 
 
 def whoami(uow: UnitOfWork, account: Account) -> dict[str, Any]:

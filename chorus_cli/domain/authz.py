@@ -29,12 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import roles
 from chorus_cli.domain.catalogue import APPLICATIONS, LEVELS, profile_label
+from chorus_cli.domain.departments import department
 from chorus_cli.domain.errors import NotAllowed
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, Habilitation, Service, Structure
+    from chorus_cli.store.models import Account, Habilitation, RoleGrant, Service, Structure
     from chorus_cli.store.uow import UnitOfWork
 
 __all__ = ["APPLICATIONS", "LEVELS", "profile_label"]  # re-exported: issue 3 reads them here
@@ -43,6 +43,58 @@ ORGANISATION = "organisation"
 CONSULTATION, MODIFICATION = LEVELS
 READERS = ("support", "admin")
 DECIDERS = ("support", "admin")
+# Who runs the platform's operator tasks; the order is the one refusals name them in.
+SUPPORT = ("support", "admin")  # unlock an account, another's login address, the audit log
+OPERATORS = ("admin", "support")  # the SIRENE index and API key, the list of roles
+ADMIN = ("admin",)  # platform roles, the seed key
+
+
+# --- platform roles (PUB-1) -------------------------------------------------------------
+
+
+def role_grants(uow: UnitOfWork, account: Account) -> list[RoleGrant]:
+    """The platform roles the account holds, by role then department."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import RoleGrant
+
+    return list(
+        uow.session.exec(
+            select(RoleGrant)
+            .where(col(RoleGrant.account_id) == account.id)
+            .order_by(col(RoleGrant.role), col(RoleGrant.department))
+        ).all()
+    )
+
+
+def has_role(uow: UnitOfWork, account: Account, *role_names: str) -> bool:
+    """Whether the account holds one of the platform roles."""
+    return any(g.role in role_names for g in role_grants(uow, account))
+
+
+def require_role(uow: UnitOfWork, actor: Account, *role_names: str) -> None:
+    """Raise NotAllowed (exit 4) naming the platform roles that would do (PUB-1)."""
+    if not has_role(uow, actor, *role_names):
+        raise NotAllowed("role.required", roles=" | ".join(role_names))
+
+
+def reads_whole_audit(uow: UnitOfWork, viewer: Account) -> bool:
+    """Support and admins read the whole audit log; anyone else, their own activity
+    (OPS-4)."""
+    return has_role(uow, viewer, *SUPPORT)
+
+
+def require_helios_creator(uow: UnitOfWork, actor: Account, postal_code: str | None) -> None:
+    """PUB-1: Hélios structures arrive through flows (PUB-2); from the command line, only
+    an admin or a correspondent of the structure's department may create one."""
+    where = department(postal_code)
+    for g in role_grants(uow, actor):
+        if g.role == "admin" or (g.role == "correspondent" and g.department == where):
+            return
+    raise NotAllowed("str6.helios_reserved", department=where or "?")
+
+
+# --- profiles on structures (HAB-2, HAB-4, HAB-6) -----------------------------------------
 
 
 def attached_profiles(column: Any) -> Any:
@@ -94,13 +146,11 @@ def holds(
 def is_reader(uow: UnitOfWork, account: Account, structure: Structure | None = None) -> bool:
     """Support and admin read every structure; a correspondent reads the public
     structures of their department(s) (PUB-1)."""
-    grants = roles.grants(uow, account)
+    grants = role_grants(uow, account)
     if any(g.role in READERS for g in grants):
         return True
     if structure is None or not structure.public:
         return False
-    from chorus_cli.domain.structures import department
-
     where = department(structure.postal_code)
     return where is not None and any(
         g.role == "correspondent" and g.department == where for g in grants
@@ -174,14 +224,16 @@ def require_manager(
 def require_manager_or_self(
     uow: UnitOfWork,
     actor: Account,
-    target: Account,
+    email: str,
     structure: Structure,
     service: Service | None = None,
-) -> None:
+) -> bool:
     """Managing someone's profiles needs «Organisation modification»; giving up one's
-    own does not (HAB-5)."""
-    if actor.id != target.id:
+    own does not (HAB-5). True when ``email`` is the actor's own login."""
+    yourself = email.strip().lower() == actor.login_email
+    if not yourself:
         require_manager(uow, actor, structure, service)
+    return yourself
 
 
 def managed_structure_ids(uow: UnitOfWork, actor: Account) -> list[int]:
@@ -198,11 +250,6 @@ def managed_structure_ids(uow: UnitOfWork, actor: Account) -> list[int]:
         col(Habilitation.level) == MODIFICATION,
     )
     return list(uow.session.exec(query).all())
-
-
-def require_role(uow: UnitOfWork, actor: Account, *role_names: str) -> None:
-    """Raise NotAllowed (exit 4) naming the platform roles that would do (PUB-1)."""
-    roles.require(uow, actor, *role_names)
 
 
 def require_decider(uow: UnitOfWork, actor: Account, structure: Structure) -> None:
@@ -298,13 +345,11 @@ class Scope:
         """Whether a structure (public or not, at this postal code) is in the scope."""
         if self.departments is None:
             return True
-        from chorus_cli.domain.structures import department
-
         return public and department(postal_code) in self.departments
 
 
 def _scope(uow: UnitOfWork, actor: Account, everywhere: tuple[str, ...]) -> Scope | None:
-    grants = roles.grants(uow, actor)
+    grants = role_grants(uow, actor)
     if any(g.role in everywhere for g in grants):
         return Scope(None)
     mine = frozenset(g.department for g in grants if g.role == "correspondent" and g.department)
@@ -336,7 +381,7 @@ def require_account_keeper(
     scope = provisioning_scope(uow, actor)
     if scope.everywhere:
         return
-    if roles.grants(uow, target):
+    if role_grants(uow, target):
         raise NotAllowed("pub1.delete_role_holder", email=target.login_email)
     outside = [s.identifier for s in attached if not scope.covers(s.public, s.postal_code)]
     if outside or not attached:

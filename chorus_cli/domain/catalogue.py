@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from chorus_cli.domain.errors import BadInput
+from chorus_cli.domain.words import words
 
 DATA_FILE = "habilitations.json"
 
@@ -73,8 +74,6 @@ def application(text: str) -> str:
     """The code of the application ``text`` names: its code (``factures_emises``,
     ``factures-emises``) or its name (``"factures émises"``), case and accents ignored;
     BadInput (exit 2, listing the codes) otherwise."""
-    from chorus_cli.domain.structures import words
-
     typed = (text or "").strip().lower().replace("-", "_")
     if typed in BY_CODE:
         return typed
@@ -89,8 +88,6 @@ def notifier(text: str) -> str:
     """The code of the notifying application ``text`` names (SET-2), matched as
     ``application`` matches: code or name, case, accents and dashes ignored; BadInput
     (exit 2, listing the names) otherwise."""
-    from chorus_cli.domain.structures import words
-
     typed = (text or "").strip().lower().replace("-", "_")
     spoken = words(text)
     for app in NOTIFYING:

@@ -43,13 +43,13 @@ def _other_active_admins(uow: UnitOfWork, account: Account) -> int:
 def check(uow: UnitOfWork, account: Account) -> Deactivation:
     """Whether the account may be deactivated now: not while a structure's primary
     manager (STR-8, exit 1), nor as the last active admin."""
-    from chorus_cli.domain import roles, structures
+    from chorus_cli.domain import authz, membership
 
-    attached = structures.memberships(uow, account)
+    attached = membership.memberships(uow, account)
     primary = [m["identifier"] for m in attached if m["role"] == "primary"]
     if primary:
         raise RuleRefused("set4.primary_manager", email=account.login_email, ids=", ".join(primary))
-    if roles.has(uow, account, "admin") and _other_active_admins(uow, account) == 0:
+    if authz.has_role(uow, account, "admin") and _other_active_admins(uow, account) == 0:
         raise RuleRefused("set4.last_admin", email=account.login_email)
     return Deactivation(account, [m["identifier"] for m in attached])
 

@@ -1,7 +1,7 @@
 """Domain errors: each class carries the exit code of SPEC's contract.
 
 An error holds a message key and its parameters, never a finished sentence, so the
-CLI can say it in the user's language (``chorus_cli.ui.i18n``).
+CLI can say it in the user's language (``chorus_cli.i18n``).
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ from chorus_cli.domain import accounts, authz, catalogue, notices, structures
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.clock import iso
 from chorus_cli.domain.errors import BadInput, NotFound, RuleRefused
+from chorus_cli.domain.membership import service_attachments
+from chorus_cli.domain.words import words
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Habilitation, Service, Structure
@@ -53,7 +55,7 @@ def _matches(terms: list[str], habilitation: Habilitation) -> bool:
     """«Profil recherché»: every word typed starts a word of the profile's domain,
     application (name or code) or level, case and accents aside."""
     app = habilitation.application
-    haystack = structures.words(
+    haystack = words(
         " ".join(
             (catalogue.domain(app), catalogue.name(app), app.replace("_", " "), habilitation.level)
         )
@@ -80,7 +82,7 @@ def listing(
 
     terms: list[str] = []
     if profile is not None:
-        terms = structures.words(profile)
+        terms = words(profile)
         if not terms:
             raise BadInput("hab5.profile_empty")
     structure = structures.get(uow, structure_text, id_type) if structure_text else None
@@ -176,11 +178,9 @@ def _require_attached(
 ) -> None:
     """A profile goes to an attached account, and to a service-level one only on its
     services (ATT-1, HAB-2)."""
-    from chorus_cli.domain import attachments
-
     if not authz.is_member(uow, target, structure):
         raise RuleRefused("hab5.not_attached", email=target.login_email, id=structure.identifier)
-    mine = attachments.service_attachments(uow, target, structure)
+    mine = service_attachments(uow, target, structure)
     if mine and service is None:
         raise RuleRefused(
             "hab5.service_member",
@@ -201,12 +201,6 @@ def _where(uow: UnitOfWork, structure_text: str, service_code: str | None, id_ty
     structure = structures.get(uow, structure_text, id_type)
     service = structures._existing_service(uow, structure, service_code) if service_code else None
     return structure, service
-
-
-def _scope(account: Account, service: Service | None) -> str:
-    from chorus_cli.mail.templates import services_phrase
-
-    return services_phrase(account.language, [service.code] if service else [])
 
 
 def grant(
@@ -278,9 +272,7 @@ def revoke(
     modification», nor the primary manager's."""
     application = catalogue.application(app)
     structure, service = _where(uow, structure_text, service_code, id_type)
-    yourself = email.strip().lower() == actor.login_email
-    if not yourself:
-        authz.require_manager(uow, actor, structure, service)
+    yourself = authz.require_manager_or_self(uow, actor, email, structure, service)
     target = actor if yourself else accounts.get(uow, email)
     row = _profile(uow, target, structure, service, application)
     if row is None:
@@ -325,6 +317,6 @@ def _notify(
         profile=catalogue.profile_label(row.application, row.level),
         identifier=structure.identifier,
         raison_sociale=structure.raison_sociale,
-        services=_scope(target, service),
+        services=[service.code] if service else [],
         by=actor.login_email,
     )

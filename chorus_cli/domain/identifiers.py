@@ -157,9 +157,6 @@ def normalise(id_type: str, value: str) -> str:
     if not value or not value.strip():
         raise BadInput("str1.missing")
     if id_type == "SIRET":
-        # One SIRET check for the whole tool: the register's (python-stdnum).
-        from chorus_cli.sirene import validate_siret
-
         return validate_siret(value)
     if id_type == "UE_HORS_FRANCE":
         return _eu_vat(value)
@@ -170,6 +167,23 @@ def normalise(id_type: str, value: str) -> str:
     if id_type == "TAHITI":
         return _tahiti(value)
     return _reference(value, id_type)
+
+
+def validate_siret(value: str) -> str:
+    """The SIRET as 14 digits, checked with python-stdnum: Luhn, or La Poste's rule
+    (SIREN 356000000, digit sum a multiple of 5). BadInput naming STR-1 otherwise. One
+    SIRET check for the whole tool: structures, flows and the SIRENE register."""
+    from stdnum import exceptions
+    from stdnum.fr import siret as stdnum_siret
+
+    try:
+        return stdnum_siret.validate(value)
+    except exceptions.InvalidLength:
+        raise BadInput("str1.siret_length", value=value) from None
+    except exceptions.InvalidFormat:
+        raise BadInput("str1.siret_format", value=value) from None
+    except exceptions.ValidationError:
+        raise BadInput("str1.siret_checksum", value=value) from None
 
 
 def candidates(value: str) -> list[tuple[str, str]]:

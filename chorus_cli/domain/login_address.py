@@ -51,7 +51,7 @@ def target(uow: UnitOfWork, actor: Account, account_email: str | None = None) ->
 
     if account_email is None:
         return actor
-    authz.require_role(uow, actor, "support", "admin")
+    authz.require_role(uow, actor, *authz.SUPPORT)
     return accounts.get(uow, account_email)
 
 

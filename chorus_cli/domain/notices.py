@@ -22,17 +22,16 @@ def send(
     lang: str = "fr",
     *,
     public: bool = False,
-    **params: str,
+    **params: str | list[str],
 ) -> None:
     """Write a mail to the outbox, in the recipient's language, in the current transaction;
     ``public``: to a public-entity account, from the PUB-3 sender."""
-    from chorus_cli.domain.text import displayed
     from chorus_cli.mail.templates import render
     from chorus_cli.store.models import Mail
 
     # Stored text goes into the mail escaped: no control character reaches a mail
     # client or, through `mail show`, a terminal (SEC-1).
-    safe = {k: displayed(v) if isinstance(v, str) else v for k, v in params.items()}
+    safe = {k: _displayed(v) for k, v in params.items()}
     subject, body, redacted = render(kind, lang, **safe)
     uow.add(
         Mail(
@@ -45,6 +44,16 @@ def send(
             created_at=uow.clock.now(),
         )
     )
+
+
+def _displayed(value: object) -> object:
+    from chorus_cli.domain.text import displayed
+
+    if isinstance(value, str):
+        return displayed(value)
+    if isinstance(value, list):
+        return [displayed(v) if isinstance(v, str) else v for v in value]
+    return value
 
 
 def is_public_entity(uow: UnitOfWork, account: Account) -> bool:
@@ -75,7 +84,7 @@ def notify(
     *,
     to: str | None = None,
     public: bool | None = None,
-    **params: str,
+    **params: str | list[str],
 ) -> None:
     """A mail about the account, to its contact address (SET-3) or to ``to`` (the login
     address for links and codes); from the PUB-3 sender when the account is a public

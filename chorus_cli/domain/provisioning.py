@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from chorus_cli.domain import accounts, attachments, authz, notices, roles, structures
+from chorus_cli.domain import accounts, attachments, authz, notices, structures
 from chorus_cli.domain.errors import RuleRefused
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def deletion(uow: UnitOfWork, actor: Account, email: str) -> Deletion:
     primary = [s.identifier for s in attached if s.primary_manager_id == target.id]
     if primary:
         raise RuleRefused("str8.delete_primary", email=target.login_email, ids=", ".join(primary))
-    if roles.has(uow, target, "admin") and _admins(uow) <= 1:
+    if authz.has_role(uow, target, "admin") and _admins(uow) <= 1:
         raise RuleRefused("pub1.delete_last_admin", email=target.login_email)
     return Deletion(target, [s.identifier for s in attached])
 

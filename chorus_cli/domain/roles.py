@@ -2,49 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chorus_cli.domain import accounts, notices
-from chorus_cli.domain.errors import BadInput, NotAllowed, RuleRefused
+from chorus_cli.domain import accounts, authz, notices
+from chorus_cli.domain.departments import DEPARTMENT
+from chorus_cli.domain.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, RoleGrant
+    from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
 ROLES = ("admin", "support", "correspondent")
-# Metropolitan 01-95 with Corsica 2A/2B, overseas 971-976.
-DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$")
-
-
-def grants(uow: UnitOfWork, account: Account) -> list[RoleGrant]:
-    from sqlmodel import col, select
-
-    from chorus_cli.store.models import RoleGrant
-
-    return list(
-        uow.session.exec(
-            select(RoleGrant)
-            .where(col(RoleGrant.account_id) == account.id)
-            .order_by(col(RoleGrant.role), col(RoleGrant.department))
-        ).all()
-    )
 
 
 def describe(uow: UnitOfWork, account: Account) -> list[str]:
     """``["admin", "correspondent:75"]``."""
-    return [g.role + (f":{g.department}" if g.department else "") for g in grants(uow, account)]
-
-
-def has(uow: UnitOfWork, account: Account, *roles: str) -> bool:
-    return any(g.role in roles for g in grants(uow, account))
-
-
-def require(uow: UnitOfWork, account: Account, *roles: str) -> None:
-    """Raise NotAllowed naming the roles that would do (HAB-6)."""
-    if not has(uow, account, *roles):
-        raise NotAllowed("role.required", roles=" | ".join(roles))
+    grants = authz.role_grants(uow, account)
+    return [g.role + (f":{g.department}" if g.department else "") for g in grants]
 
 
 def _grant(uow: UnitOfWork, account: Account, role: str, department: str | None) -> bool:
@@ -121,7 +96,7 @@ def grant(
     uow: UnitOfWork, actor: Account, email: str, role: str, department: str | None = None
 ) -> Account:
     """An admin grants a platform role; a correspondent is scoped to a department."""
-    require(uow, actor, "admin")
+    authz.require_role(uow, actor, *authz.ADMIN)
     department = _scoped(role, department)
     account = accounts.get(uow, email)
     if _grant(uow, account, role, department):
@@ -140,7 +115,7 @@ def listing(uow: UnitOfWork, actor: Account, role: str | None = None) -> list[di
     from chorus_cli.domain.clock import iso
     from chorus_cli.store.models import Account, RoleGrant
 
-    require(uow, actor, "admin", "support")
+    authz.require_role(uow, actor, *authz.OPERATORS)
     if role is not None and role not in ROLES:
         raise BadInput("role.unknown", role=role, roles=", ".join(ROLES))
     query = select(RoleGrant, Account.login_email).join(
@@ -170,7 +145,7 @@ def revoke(
     from chorus_cli.domain.errors import NotFound
     from chorus_cli.store.models import RoleGrant
 
-    require(uow, actor, "admin")
+    authz.require_role(uow, actor, *authz.ADMIN)
     department = _scoped(role, department)
     account = accounts.get(uow, email)
     query = select(RoleGrant).where(

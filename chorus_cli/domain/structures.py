@@ -12,13 +12,16 @@ creating it again starts a new request).
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import accounts, authz, identifiers, notices, text
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.clock import iso
-from chorus_cli.domain.errors import BadInput, NotAllowed, NotFound, RuleRefused
+from chorus_cli.domain.departments import DEPARTMENT, department, department_sql
+from chorus_cli.domain.errors import BadInput, NotFound, RuleRefused
+from chorus_cli.domain.finding import find, get
+from chorus_cli.domain.membership import service_attachments
+from chorus_cli.domain.words import content_words, words
 
 if TYPE_CHECKING:
     from chorus_cli.sirene import Establishment
@@ -29,8 +32,6 @@ TEXT_MAX = 200
 REASON_MAX = 500
 SEARCH_LIMIT = 50
 WITHHELD = "[ND]"  # INSEE's marker for a name it does not publish
-_SMALL_WORDS = "a au aux d de des du en et l la le les sa ses sur sous un une"
-STOPWORDS = frozenset(_SMALL_WORDS.split())
 EDITABLE = ("label", "email", "phone")
 # Chosen: codes are upper-cased (``achats`` and ``ACHATS`` are one code), no spaces.
 SERVICE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_./-]{0,99}$")
@@ -39,16 +40,6 @@ PUBLIC_TYPES = ("UE_HORS_FRANCE", "HORS_UE", "RIDET", "TAHITI", "EN_COURS_IMMATR
 
 
 # --- text ---------------------------------------------------------------------------
-
-
-def words(text: str | None) -> list[str]:
-    """Lower-case unaccented words: ``L'Œuvre Société`` → ``["l", "oeuvre", "societe"]``."""
-    if not text:
-        return []
-    text = text.lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.findall(r"[^\W_]+", plain)
 
 
 def search_key(raison_sociale: str, label: str | None, identifier: str) -> str:
@@ -92,53 +83,8 @@ def _index(structure: Structure) -> None:
 
 
 # --- finding ------------------------------------------------------------------------
-
-
-def find(uow: UnitOfWork, id_type: str, identifier: str) -> Structure | None:
-    """The structure with this canonical (type, identifier), if any."""
-    from sqlmodel import col, select
-
-    from chorus_cli.store.models import Structure
-
-    return uow.session.exec(
-        select(Structure).where(
-            col(Structure.id_type) == id_type, col(Structure.identifier) == identifier
-        )
-    ).first()
-
-
-def get(uow: UnitOfWork, ident: str, id_type: str | None = None) -> Structure:
-    """The structure named on the command line: its identifier in any accepted spelling;
-    ``id_type`` when two types read it alike (exit 2 then), exit 3 when none matches."""
-    from sqlmodel import and_, col, or_, select
-
-    from chorus_cli.store.models import Structure
-
-    if id_type is not None:
-        id_type = identifiers.normalise_type(id_type)
-        found = find(uow, id_type, identifiers.normalise(id_type, ident))
-        if found is None:
-            raise NotFound("str.not_found", id=ident)
-        return found
-    pairs = identifiers.candidates(ident)
-    if not pairs:
-        raise NotFound("str.not_found", id=ident)
-    matches = uow.session.exec(
-        select(Structure).where(
-            or_(
-                *(
-                    and_(col(Structure.id_type) == t, col(Structure.identifier) == i)
-                    for t, i in pairs
-                )
-            )
-        )
-    ).all()
-    if not matches:
-        raise NotFound("str.not_found", id=ident)
-    if len(matches) > 1:
-        types = ", ".join(sorted(s.id_type for s in matches))
-        raise BadInput("str.ambiguous", id=ident, types=types)
-    return matches[0]
+# ``find`` and ``get`` (imported above) live in ``finding``, below accounts, which need
+# them too; ``structures.get`` stays their usual name.
 
 
 def _account(uow: UnitOfWork, account_id: int | None) -> Account | None:
@@ -218,77 +164,14 @@ def summary(structure: Structure) -> dict[str, Any]:
     }
 
 
-def memberships(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
-    """The structures the account is attached to, for ``whoami`` (AUTH-3, AUTH-5).
-
-    A plain SQL read: ``whoami`` runs often, and defining the structure tables' classes
-    would cost it more than the query itself.
-    """
-    from sqlalchemy import text
-
-    rows = uow.session.connection().execute(
-        text(
-            "SELECT s.identifier, s.raison_sociale, s.primary_manager_id, s.status"
-            " FROM attachment a JOIN structure s ON s.id = a.structure_id"
-            " WHERE a.account_id = :account ORDER BY s.raison_sociale, s.identifier"
-        ),
-        {"account": account.id},
-    )
-    return [
-        {
-            "identifier": identifier,
-            "raison_sociale": raison_sociale,
-            "role": "primary" if manager == account.id else "member",
-            "status": status,
-        }
-        for identifier, raison_sociale, manager, status in rows
-    ]
-
-
 # --- creation (STR-1..6) ------------------------------------------------------------
-
-
-def department(postal_code: str | None) -> str | None:
-    """The department of a French postal code (``75008`` → ``75``, ``20090`` → ``2A``,
-    ``97411`` → ``974``); None abroad or unknown."""
-    code = (postal_code or "").strip()
-    if len(code) != 5 or not code.isdigit() or code.startswith(("00", "98", "99")):
-        return None
-    if code.startswith("97"):
-        return code[:3]
-    if code.startswith("20"):
-        return "2A" if code < "20200" else "2B"
-    return code[:2]
-
-
-def department_sql(postal_code: str) -> str:
-    """``department`` in SQL, portable: ``75008`` → ``75``, ``20090`` → ``2A``,
-    ``97411`` → ``974`` (other codes give text no department list holds)."""
-    return (
-        f"CASE WHEN {postal_code} LIKE '97%' THEN substr({postal_code}, 1, 3)"
-        f" WHEN {postal_code} LIKE '20%' THEN"
-        f" (CASE WHEN {postal_code} < '20200' THEN '2A' ELSE '2B' END)"
-        f" ELSE substr({postal_code}, 1, 2) END"
-    )
-
-
-def _require_helios_creator(uow: UnitOfWork, actor: Account, found: Establishment) -> None:
-    """PUB-1: Hélios structures arrive through flows (PUB-2); from the command line, only
-    an admin or a correspondent of the structure's department may create one."""
-    from chorus_cli.domain import roles
-
-    where = department(found.postal_code)
-    for grant in roles.grants(uow, actor):
-        if grant.role == "admin" or (grant.role == "correspondent" and grant.department == where):
-            return
-    raise NotAllowed("str6.helios_reserved", department=where or "?")
 
 
 def _lookup(uow: UnitOfWork, siret: str) -> Establishment:
     """STR-2: the register's data; an unknown or closed SIRET is refused."""
-    from chorus_cli import sirene
+    from chorus_cli.domain import sirene
 
-    found = sirene.lookup(uow, siret)
+    found = sirene.find(uow, siret)
     if found is None:
         raise RuleRefused("str2.unknown", siret=siret)
     if not found.active:
@@ -413,7 +296,7 @@ def create(
             id_type, identifier, found, public=None, helios=helios, raison_sociale=raison_sociale
         )
         if helios:
-            _require_helios_creator(uow, actor, found)
+            authz.require_helios_creator(uow, actor, found.postal_code)
         fields.update(data)
 
     now = uow.clock.now()
@@ -564,9 +447,8 @@ def search(
 
     from chorus_cli.store.models import Attachment, Structure
 
-    terms = words(text)
     # Small words name nothing alone: "mairie de lyon" finds «Mairie Lyon» too.
-    terms = [t for t in terms if t not in STOPWORDS] or terms
+    terms = content_words(words(text))
     if not terms:
         raise BadInput("str9.empty")
     if not 1 <= limit <= 1000:
@@ -643,9 +525,7 @@ def transfer_primary(
         raise RuleRefused("str8.already_primary", email=target.login_email)
     if not authz.is_member(uow, target, structure):
         raise RuleRefused("str8.not_attached", email=target.login_email, id=structure.identifier)
-    from chorus_cli.domain import attachments
-
-    if attachments.service_attachments(uow, target, structure):
+    if service_attachments(uow, target, structure):
         raise RuleRefused("str8.service_member", email=target.login_email, id=structure.identifier)
     if target.status != "active":
         raise RuleRefused("str8.not_active", email=target.login_email)
@@ -787,7 +667,6 @@ def listing(
     from sqlalchemy import bindparam
     from sqlmodel import col, select, text
 
-    from chorus_cli.domain import roles
     from chorus_cli.store.models import Account, Structure
 
     scope = authz.oversight_scope(uow, actor)
@@ -800,7 +679,7 @@ def listing(
     )
     if in_department is not None:
         wanted = in_department.strip().upper()
-        if not roles.DEPARTMENT.match(wanted):
+        if not DEPARTMENT.match(wanted):
             raise BadInput("role.department_invalid", department=wanted)
         query = query.where(text(f"({area}) = :department").bindparams(department=wanted))
     if not scope.everywhere:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from chorus_cli.ui.i18n import sentence
+from chorus_cli.i18n import sentence
 
 # Each kind of mail, with the parameters that are secrets.
 SECRETS: dict[str, tuple[str, ...]] = {
@@ -63,10 +63,15 @@ def _texts(kind: str, lang: str) -> tuple[str, str, str]:
     return sentence(f"mail.{kind}.subject", lang), body, sentence("mail.redacted", lang)
 
 
-def render(kind: str, lang: str, **params: str) -> tuple[str, str, str]:
-    """Return (subject, body, body with the secrets blanked)."""
+def render(kind: str, lang: str, **params: str | list[str]) -> tuple[str, str, str]:
+    """Return (subject, body, body with the secrets blanked). ``services`` is the list
+    of the service codes a notice is about: the template gets the phrase that names
+    them in ``lang`` (``services_phrase``); the domain passes data, never words."""
     secret_names = SECRETS[kind]
     subject, body, redacted = _texts(kind, _lang(lang))
+    codes = params.get("services")
+    if isinstance(codes, list):
+        params = {**params, "services": services_phrase(lang, codes)}
     text = body.format(**params)
     secrets = [str(params[name]) for name in secret_names]
     if all(len(secret) >= 20 for secret in secrets):

@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain.errors import RuleRefused
-from chorus_cli.sirene import Establishment, columns, schema
+from chorus_cli.sirene import Establishment, columns
+from chorus_cli.store import sirene_tables as schema
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -638,23 +639,6 @@ def status(uow: UnitOfWork) -> dict[str, Any] | None:
         .first()
     )
     return dict(row._mapping) if row is not None else None
-
-
-# Words that name nothing on their own: dropped from a search when others remain.
-STOPWORDS = frozenset(
-    {"a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les"}
-    | {"sa", "ses", "sur", "sous", "un", "une"}
-)
-MAX_TERMS = 8
-
-
-def terms(text: str) -> list[str]:
-    """The words of a search, case and accents folded, small words dropped."""
-    import re
-
-    words = re.findall(r"[^\W_]+", schema.fold(text))
-    kept = [w for w in words if w not in STOPWORDS] or words
-    return list(dict.fromkeys(kept))[:MAX_TERMS]
 
 
 def _fts_query(words: list[str]) -> str:

@@ -43,7 +43,7 @@ def tables() -> list[Table]:
     """Every table of the store, parents before children, then the SIRENE index."""
     from sqlmodel import SQLModel
 
-    from chorus_cli.sirene import schema
+    from chorus_cli.store import sirene_tables as schema
     from chorus_cli.store.models import load_all
 
     load_all()
@@ -177,7 +177,7 @@ def _after(writing: Connection, every: list[Table]) -> None:
     """PostgreSQL: each sequence past the ids copied; SQLite: the SIRENE name search."""
     from sqlalchemy import Integer, text
 
-    from chorus_cli.sirene import schema
+    from chorus_cli.store import sirene_tables as schema
 
     if writing.dialect.name == "postgresql":
         for table in every:

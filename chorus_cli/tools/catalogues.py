@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from chorus_cli.ui.i18n import LANGS, LOCALE_DIR
+from chorus_cli.i18n import LANGS, LOCALE_DIR
 
 PACKAGE = Path(__file__).resolve().parent.parent
 DOMAINS = {"messages": LANGS, "help": ("fr",)}
@@ -117,7 +117,7 @@ def extract() -> None:
         if domain == "messages":
             existing = [_read(po_path(domain, lang)) for lang in langs]
             # A plural entry stays plural (msgid_plural is the key again: the form
-            # follows the message's count, see ui/i18n.py).
+            # follows the message's count, see chorus_cli/i18n.py).
             plural = {e.id[0] for c in existing for e in c if isinstance(e.id, tuple)}
             for key, _file, _line in code_keys():
                 if key not in template:

@@ -241,7 +241,7 @@ def rotate(uow: UnitOfWork, actor: Account) -> Rotation:
     from chorus_cli.domain import authz
     from chorus_cli.store import keychain
 
-    authz.require_role(uow, actor, "admin")
+    authz.require_role(uow, actor, *authz.ADMIN)
     old = recorded_id(uow)
     env = _env_keys(uow)
     if env:

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 
 The same tables are rebuilt under ``*_new`` names by each import and swapped in
-(chorus_cli/sirene/schema.py); tests check the two stay the same shape.
+(chorus_cli/store/sirene_tables.py); tests check the two stay the same shape.
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# Frozen copies of chorus_cli.sirene.schema's expressions at this revision.
+# Frozen copies of chorus_cli.store.sirene_tables's expressions at this revision.
 TEXT_SQL = (
     "replace(raison_sociale, '[ND]', '') || ' ' ||"
     " coalesce(CASE WHEN enseigne = raison_sociale THEN NULL ELSE enseigne END, '')"

@@ -1,8 +1,9 @@
-"""SIRENE use cases behind ``chorus sirene``: who may do what, and the audit trail.
+"""SIRENE use cases (STR-2): the register as the structures domain and ``chorus sirene``
+use it; ``chorus_cli.sirene`` holds the mechanics (the index, its reader, the API).
 
 Reading the register (``lookup``, ``search``) needs a session, like every command that
 models the portal; replacing the offline index and configuring the INSEE API key are
-operator tasks, for the admin and support roles (HAB-6: exit 4 otherwise).
+operator tasks, for the admin and support roles (HAB-6: exit 4 otherwise, ``authz``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import roles
+from chorus_cli.domain import authz
 from chorus_cli.domain.errors import BadInput, NotFound
+from chorus_cli.domain.identifiers import validate_siret
+from chorus_cli.domain.words import content_words, words
 
 if TYPE_CHECKING:
     from chorus_cli.sirene import Establishment
@@ -20,7 +23,27 @@ if TYPE_CHECKING:
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
-OPERATORS = ("admin", "support")
+MAX_TERMS = 8  # words of a search kept: more narrow nothing and slow the query
+
+
+def find(uow: UnitOfWork, siret: str) -> Establishment | None:
+    """The establishment from the offline index, else from the INSEE API when a key is
+    configured; None when neither knows it. Never a network call without a key.
+
+    ``siret`` is checked first (STR-1: BadInput, exit 2, naming the reason); spaces are
+    allowed. The API can fail with one clear error (key refused: exit 2; timeout after
+    a retry, 5xx, network: exit 1).
+    """
+    from chorus_cli.sirene import api, index
+
+    siret = validate_siret(siret)
+    found = index.find(uow, siret)
+    if found is not None:
+        return found
+    key = api.get_key()
+    if key is None:
+        return None
+    return api.fetch(siret, key)
 
 
 def import_index(
@@ -40,7 +63,7 @@ def import_index(
     from chorus_cli.sirene import index
     from chorus_cli.sirene.reader import StockFile
 
-    roles.require(uow, actor, *OPERATORS)
+    authz.require_role(uow, actor, *authz.OPERATORS)
     establishment_file = StockFile.check(establishments, "establishments")
     unit_file = StockFile.check(units, "units") if units is not None else None
     engine = uow.session.get_bind()
@@ -69,9 +92,8 @@ def import_index(
 
 
 def lookup(uow: UnitOfWork, siret: str) -> Establishment:
-    """One establishment (``sirene.lookup``); NotFound (exit 3) saying where chorus looked."""
-    from chorus_cli.sirene import api, index, validate_siret
-    from chorus_cli.sirene import lookup as find
+    """One establishment (``find``); NotFound (exit 3) saying where chorus looked."""
+    from chorus_cli.sirene import api, index
 
     found = find(uow, siret)
     if found is not None:
@@ -94,10 +116,16 @@ def search(uow: UnitOfWork, text: str, limit: int) -> tuple[list[dict[str, Any]]
         low = int(digits) * (100_000 if len(digits) == 9 else 1)
         high = low + (100_000 if len(digits) == 9 else 1)
         return index.establishments_between(uow, low, high, limit), False
-    words = index.terms(text)
-    if not words:
+    terms = terms_of(text)
+    if not terms:
         raise BadInput("str2.search_empty")
-    return index.search(uow, words, limit)
+    return index.search(uow, terms, limit)
+
+
+def terms_of(text: str) -> list[str]:
+    """The words of a search, case and accents folded as the index folded the names
+    (ligatures kept), small words dropped."""
+    return list(dict.fromkeys(content_words(words(text, ligatures=False))))[:MAX_TERMS]
 
 
 def set_api_key(uow: UnitOfWork, actor: Account, read_key: Callable[[], str]) -> None:
@@ -108,7 +136,7 @@ def set_api_key(uow: UnitOfWork, actor: Account, read_key: Callable[[], str]) ->
     """
     from chorus_cli.sirene import api
 
-    roles.require(uow, actor, *OPERATORS)
+    authz.require_role(uow, actor, *authz.OPERATORS)
     key = read_key().strip()
     if not key or any(ch.isspace() for ch in key):
         raise BadInput("str2.api_key_empty")
@@ -120,7 +148,7 @@ def remove_api_key(uow: UnitOfWork, actor: Account) -> bool:
     """Forget the key: lookups then stay offline. False when none was set."""
     from chorus_cli.sirene import api
 
-    roles.require(uow, actor, *OPERATORS)
+    authz.require_role(uow, actor, *authz.OPERATORS)
     removed = api.delete_key()
     if removed:
         uow.audit(actor.login_email, "sirene.api_key", api.SERVICE, change="removed")

@@ -42,7 +42,8 @@ FTS_OPTIONS = "content='', tokenize='unicode61 remove_diacritics 2'"
 
 # PostgreSQL: no extension needed. 'simple' folds case but not accents, so the common
 # accented letters are folded here (upper case too: lower() leaves them alone under
-# the C locale). The query must use this very expression for the index to serve it.
+# the C locale). The query must use this very expression for the index to serve it;
+# the words searched are folded alike (``chorus_cli.domain.sirene.terms_of``).
 _ACCENTED = "ÀÂÄÁÃÅàâäáãåÇçÉÈÊËéèêëÍÌÎÏíìîïÑñÓÒÔÖÕóòôöõÚÙÛÜúùûüÝŸýÿ"
 _PLAIN = "aaaaaaaaaaaacceeeeeeeeiiiiiiiinnoooooooooouuuuuuuuyyyy"
 
@@ -54,14 +55,6 @@ def pg_vector(text_sql: str) -> str:
 
 
 PG_VECTOR_SQL = pg_vector(f"{NAME_SQL} || ' ' || coalesce({SIGN_SQL}, '')")  # the index
-
-
-def fold(text: str) -> str:
-    """The query side of the accent folding both engines apply to names."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def establishment_table(name: str = ESTABLISHMENT, metadata: MetaData | None = None) -> Table:
