@@ -58,12 +58,13 @@ system-deps:
 	@id postgres >/dev/null 2>&1 || $(SUDO) useradd --system --user-group \
 	  --home-dir /var/lib/postgresql --shell /bin/bash postgres
 	@# The MFA tests check our QR codes and TOTP codes with independent tools:
-	@# zbarimg (zbar-tools) decodes the QR code drawn in the terminal, oathtool computes codes.
-	@missing=; for b in zbarimg oathtool; do command -v $$b >/dev/null || missing=1; done; \
+	@# zbarimg (zbar-tools) decodes the QR code drawn in the terminal, oathtool computes codes;
+	@# the README tour (tests/test_readme_tour.py) reads the outbox with jq.
+	@missing=; for b in zbarimg oathtool jq; do command -v $$b >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "zbarimg/oathtool not found: installing zbar-tools and oathtool"; \
+	  echo "zbarimg/oathtool/jq not found: installing zbar-tools, oathtool and jq"; \
 	  $(SUDO) apt-get update && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools oathtool; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools oathtool jq; \
 	fi
 
 # The benchmarks' floors use SQLite's own shell (sqlite3 .import, sqlite3 -csv).

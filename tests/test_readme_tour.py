@@ -1,0 +1,29 @@
+"""The README's tour runs as written (issue 13 item 9): every console block of "A tour",
+top to bottom, in one shell on a fresh store, each output as the README shows it (times,
+links, codes and secrets masked). `python -m tests.readme_tour --write` refreshes it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests import readme_tour
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq missing: `make test` installs it")
+def test_contract_the_readme_tour_runs_top_to_bottom_as_written():
+    tour = readme_tour.steps()
+    assert len(tour) > 80  # the whole tour, not one block
+    report = readme_tour.check()
+    assert report == [], "\n\n".join(report)
+
+
+def test_contract_the_tour_checker_catches_a_wrong_output():
+    """The comparison can fail: a changed word, a missing line, an extra line."""
+    shown = ["Compte marie@example.fr créé.", "id  2026-12-02T03:52:26Z"]
+    assert readme_tour.differences(["Compte marie@example.fr créé.", "id  …"], shown) == []
+    assert readme_tour.differences(["Compte marie@example.fr supprimé."], shown[:1])
+    assert readme_tour.differences(["Compte marie@example.fr créé."], shown)
+    assert readme_tour.differences(shown + ["exit 1"], shown)
+    assert readme_tour.differences(["...", "id  2026-11-25T09:31:03Z"], shown) == []
