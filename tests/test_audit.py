@@ -20,7 +20,7 @@ FIELDS = ["id", "at", "actor", "action", "target", "details"]
 def audit(cli, *filters: str) -> list[dict]:
     """The whole log as the store holds it (viewer None), with `audit list`'s filters."""
     from chorus_cli.config import Settings
-    from chorus_cli.domain.audit import entries, public
+    from chorus_cli.domain.audit import entries, view
     from chorus_cli.store.uow import UnitOfWork
 
     options = {
@@ -29,7 +29,7 @@ def audit(cli, *filters: str) -> list[dict]:
     if "limit" in options:
         options["limit"] = int(options["limit"])
     with UnitOfWork(Settings(database_url=cli.url), cli.clock) as uow:
-        return [public(e) for e in entries(uow, None, **options)]
+        return [view(e) for e in entries(uow, None, **options)]
 
 
 def audit_cli(cli, *filters: str) -> list[dict]:

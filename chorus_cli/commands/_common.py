@@ -59,6 +59,11 @@ class Format(StrEnum):
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+# Every command that names a structure takes the same option (STR-1).
+IdTypeOpt = Annotated[
+    str | None,
+    typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
+]
 PasswordStdinOpt = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first stdin line.")
 ]

@@ -9,6 +9,7 @@ import typer
 from chorus_cli.commands._common import (
     STATE,
     FormatOpt,
+    IdTypeOpt,
     JsonOpt,
     PasswordStdinOpt,
     as_account,
@@ -38,10 +39,7 @@ def create(
             help="Correspondent or admin: the public structure the account is attached to.",
         ),
     ] = None,
-    id_type: Annotated[
-        str | None,
-        typer.Option("--id-type", metavar="TYPE", help="Only when two types share the ID."),
-    ] = None,
+    id_type: IdTypeOpt = None,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -83,7 +81,7 @@ def create(
                 uow, actor, structure=structure, id_type=id_type, **fields
             )
             account = made.account
-        result = accounts.public(uow, account)
+        result = accounts.view(uow, account)
         uow.commit()
     if made is None:
         say("done.account_created", email=account.login_email)
@@ -198,7 +196,7 @@ def show(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
 
     with unit_of_work() as uow:
         account = current_account(uow)
-        result = accounts.public(uow, account)
+        result = accounts.view(uow, account)
         uow.commit()
     _emit_account(result, output_format(fmt, as_json))
 
@@ -264,7 +262,7 @@ def update(
     with unit_of_work() as uow:
         account = current_account(uow)
         accounts.update(uow, account, changes)
-        result = accounts.public(uow, account)
+        result = accounts.view(uow, account)
         uow.commit()
     say("done.updated", email=account.login_email)
     _emit_account(result, output_format(fmt, as_json))
@@ -296,7 +294,7 @@ def photo(
     with unit_of_work() as uow:
         account = current_account(uow)
         changed = photos.set_photo(uow, account, None if path is None else Path(path), remove)
-        result = accounts.public(uow, account)
+        result = accounts.view(uow, account)
         uow.commit()
     if remove:
         say("done.photo_removed" if changed else "done.photo_none", email=account.login_email)
@@ -432,10 +430,7 @@ def list_(
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Members of a structure.")
     ] = None,
-    id_type: Annotated[
-        str | None,
-        typer.Option("--id-type", metavar="TYPE", help="Only when two types share the ID."),
-    ] = None,
+    id_type: IdTypeOpt = None,
     search: Annotated[
         str | None, typer.Option("--search", help="Words of the login, first or last name.")
     ] = None,
@@ -552,7 +547,7 @@ def notifications(
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
-    """«Paramétrer vos notifications»: the applications that may notify you (e.g.
+    """«Paramétrer vos notifications»: the applications that may notify you (such as
     «Facturation CPRO», named by code or name) and the weekly summary of the movements on
     your structures; no option: show your choices (SET-2).
 

@@ -13,6 +13,7 @@ import typer
 
 from chorus_cli.commands._common import (
     FormatOpt,
+    IdTypeOpt,
     JsonOpt,
     current_account,
     new_group,
@@ -24,10 +25,6 @@ app = new_group("attach", "Attachments (rattachements) to structures and service
 
 StructureOpt = Annotated[
     str, typer.Option("--structure", metavar="ID", help="The structure's identifier.")
-]
-IdTypeOpt = Annotated[
-    str | None,
-    typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
 ]
 ServicesOpt = Annotated[
     list[str] | None,
@@ -86,7 +83,7 @@ def request(
     with unit_of_work() as uow:
         actor = current_account(uow)
         made = attachments.request(uow, actor, structure, comment, services, id_type)
-        result = attachments.public(uow, made)
+        result = attachments.view(uow, made)
         uow.commit()
     say(
         "done.attach_requested",
@@ -135,7 +132,7 @@ def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False)
     with unit_of_work() as uow:
         actor = current_account(uow)
         decided = attachments.approve(uow, actor, ids)
-        rows = [attachments.public(uow, r) for r in decided]
+        rows = [attachments.view(uow, r) for r in decided]
         uow.commit()
     say("done.attach_approved", count=len(rows), ids=", ".join(str(r["id"]) for r in rows))
     _emit(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
@@ -159,7 +156,7 @@ def reject(
     with unit_of_work() as uow:
         actor = current_account(uow)
         decided = attachments.reject(uow, actor, ids, reason)
-        rows = [attachments.public(uow, r) for r in decided]
+        rows = [attachments.view(uow, r) for r in decided]
         uow.commit()
     say("done.attach_rejected", count=len(rows), ids=", ".join(str(r["id"]) for r in rows))
     _emit(rows, output_format(fmt, as_json), DECIDED_COLUMNS)

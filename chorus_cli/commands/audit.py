@@ -47,6 +47,6 @@ def list_(
         rows = audit.entries(
             uow, viewer, actor=actor, target=target, action=action, since=since, limit=limit
         )
-        data = [audit.public(e) for e in rows]
+        data = [audit.view(e) for e in rows]
         uow.commit()
     emit(data, output_format(fmt, as_json), columns=AUDIT_FIELDS)

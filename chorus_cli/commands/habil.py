@@ -8,6 +8,7 @@ import typer
 
 from chorus_cli.commands._common import (
     FormatOpt,
+    IdTypeOpt,
     JsonOpt,
     current_account,
     new_group,
@@ -34,10 +35,6 @@ AppOpt = Annotated[
 ServiceOpt = Annotated[
     str | None,
     typer.Option("--service", metavar="CODE", help="Only on this service of the structure."),
-]
-IdTypeOpt = Annotated[
-    str | None,
-    typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
 ]
 
 

@@ -67,9 +67,9 @@ def change(
         "done.login_address_requested",
         email=change.login_email,
         new=change.new_email,
-        until=change.public()["expires_at"],
+        until=change.view()["expires_at"],
     )
-    emit({**change.public(), "status": "pending"}, output_format(fmt, as_json))
+    emit({**change.view(), "status": "pending"}, output_format(fmt, as_json))
 
 
 @app.command()
@@ -133,7 +133,7 @@ def status(account: AccountOpt = None, fmt: FormatOpt = "table", as_json: JsonOp
             "status": "none",
         }
     else:
-        row = {**change.public(), "status": "pending"}
+        row = {**change.view(), "status": "pending"}
     if fmt != "table" or change is not None:
         emit(row, fmt)
 

@@ -32,12 +32,12 @@ def list_(
 
     Example: chorus mail list --to marie@example.fr --json
     """
-    from chorus_cli.mail.outbox import list_mail, public
+    from chorus_cli.mail.outbox import list_mail, view
     from chorus_cli.ui.output import emit
 
     fmt = output_format(fmt, as_json)
     with unit_of_work() as uow:
-        rows = [public(m) for m in list_mail(uow, to, limit)]
+        rows = [view(m) for m in list_mail(uow, to, limit)]
     if fmt == "table":
         # The table is for reading in a terminal: the body is in --json and --format csv.
         rows = [{k: v for k, v in row.items() if k not in ("body", "sender")} for row in rows]
@@ -54,11 +54,11 @@ def show(
 
     Example: chorus mail show 12
     """
-    from chorus_cli.mail.outbox import get, public
+    from chorus_cli.mail.outbox import get, view
     from chorus_cli.ui.output import emit
 
     with unit_of_work() as uow:
-        mail = public(get(uow, mail_id))
+        mail = view(get(uow, mail_id))
     emit(mail, output_format(fmt, as_json))
 
 

@@ -158,7 +158,7 @@ def totp_confirm(
 
     with as_account() as (uow, account):
         row = manage.confirm_totp(uow, account, code)
-        result = common.public(row)
+        result = common.view(row)
     say("done.totp_added", name=row.name, email=account.contact_email)
     emit(result, output_format(fmt, as_json))
 
@@ -202,7 +202,7 @@ def key_add(
             lambda: prompts.password(password_stdin),
             security_keys.client().register,
         )
-        result = common.public(row)
+        result = common.view(row)
     say("done.key_added", name=row.name, id=row.id, email=account.contact_email)
     emit(result, output_format(fmt, as_json))
 
@@ -217,7 +217,7 @@ def key_list(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
 
     with unit_of_work() as uow:
         account = current_account(uow)
-        rows = [common.public(row) for row in security_key.keys(uow, account)]
+        rows = [common.view(row) for row in security_key.keys(uow, account)]
         uow.commit()
     _emit_rows(rows, output_format(fmt, as_json), "hint.no_key")
 

@@ -40,7 +40,7 @@ def weekly(
             {
                 "dry_run": dry_run,
                 "mailed": 0 if dry_run else len(summaries),
-                "summaries": [s.public() for s in summaries],
+                "summaries": [s.view() for s in summaries],
             },
             fmt,
         )
@@ -48,6 +48,6 @@ def weekly(
     rows = [
         {"to": s.to, "structure": st["identifier"], "movements": st["movements"]}
         for s in summaries
-        for st in s.public()["structures"]
+        for st in s.view()["structures"]
     ]
     emit(rows, fmt, columns=("to", "structure", "movements"))

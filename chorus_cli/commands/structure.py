@@ -12,6 +12,7 @@ import typer
 
 from chorus_cli.commands._common import (
     FormatOpt,
+    IdTypeOpt,
     JsonOpt,
     current_account,
     new_group,
@@ -28,10 +29,6 @@ StructureArg = Annotated[
     str, typer.Argument(metavar="ID", help="The structure's identifier (SIRET, RIDET…).")
 ]
 TYPES = "SIRET, UE_HORS_FRANCE, HORS_UE, RIDET, TAHITI, EN_COURS_IMMATRICULATION, PARTICULIER"
-IdTypeOpt = Annotated[
-    str | None,
-    typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
-]
 CodeArg = Annotated[str, typer.Argument(help="The service code.")]
 
 
@@ -108,7 +105,7 @@ def create(
             public=public,
             helios=helios,
         )
-        result = structures.public(uow, structure)
+        result = structures.view(uow, structure)
         uow.commit()
     key = "done.structure_pending" if structure.status == "pending" else "done.structure_created"
     say(key, id=structure.identifier, name=structure.raison_sociale)
@@ -248,7 +245,7 @@ def update(
     with unit_of_work() as uow:
         actor = current_account(uow)
         found = structures.update(uow, actor, structure, changes, id_type)
-        result = structures.public(uow, found)
+        result = structures.view(uow, found)
         uow.commit()
     say("done.structure_updated", id=found.identifier)
     _render(result, output_format(fmt, as_json))
@@ -287,7 +284,7 @@ def approve(
     with unit_of_work() as uow:
         actor = current_account(uow)
         found = structures.approve(uow, actor, structure, id_type)
-        result = structures.public(uow, found)
+        result = structures.view(uow, found)
         uow.commit()
     say("done.structure_approved", id=found.identifier)
     _render(result, output_format(fmt, as_json))
@@ -312,7 +309,7 @@ def refuse(
     with unit_of_work() as uow:
         actor = current_account(uow)
         found = structures.refuse(uow, actor, structure, reason, id_type)
-        result = structures.public(uow, found)
+        result = structures.view(uow, found)
         uow.commit()
     say("done.structure_refused", id=found.identifier)
     _render(result, output_format(fmt, as_json))
@@ -339,7 +336,7 @@ def transfer_primary(
     with unit_of_work() as uow:
         actor = current_account(uow)
         found = structures.transfer_primary(uow, actor, structure, to, id_type)
-        result = structures.public(uow, found)
+        result = structures.view(uow, found)
         uow.commit()
     say("done.primary_transferred", id=found.identifier, email=result["primary_manager"])
     _render(result, output_format(fmt, as_json))

@@ -164,7 +164,7 @@ def is_locked(uow: UnitOfWork, account: Account) -> bool:
     return account.locked_until is not None and account.locked_until > uow.clock.now()
 
 
-def public(uow: UnitOfWork, account: Account, photo_size: int | None = None) -> dict[str, Any]:
+def view(uow: UnitOfWork, account: Account, photo_size: int | None = None) -> dict[str, Any]:
     """The account as scripts see it (SPEC's JSON fields first).
 
     ``photo_size``: the photo's size in bytes when the query read it, so that a listing
@@ -504,4 +504,4 @@ def listing(
         )
     query = query.order_by(col(Account.login_email)).offset(offset).limit(limit)
     rows = uow.session.exec(query).all()
-    return [public(uow, account, photo_size) for account, photo_size in rows]
+    return [view(uow, account, photo_size) for account, photo_size in rows]

@@ -175,7 +175,7 @@ def request_services(uow: UnitOfWork, request: AttachmentRequest) -> list[Servic
     )
 
 
-def public(uow: UnitOfWork, request: AttachmentRequest) -> dict[str, Any]:
+def view(uow: UnitOfWork, request: AttachmentRequest) -> dict[str, Any]:
     """A request as scripts see it: SPEC's fields first (``approver`` is the primary
     manager when the request was made, ATT-3), then who, when and why."""
     from chorus_cli.store.models import Structure
@@ -305,7 +305,7 @@ def history(uow: UnitOfWork, actor: Account) -> list[dict[str, Any]]:
         .where(col(AttachmentRequest.account_id) == actor.id)
         .order_by(col(AttachmentRequest.created_at).desc(), col(AttachmentRequest.id).desc())
     ).all()
-    return [public(uow, r) for r in rows]
+    return [view(uow, r) for r in rows]
 
 
 # --- deciding (ATT-2) ---------------------------------------------------------------
@@ -330,7 +330,7 @@ def pending(
         managed = authz.managed_structure_ids(uow, actor)
         query = query.where(col(AttachmentRequest.structure_id).in_(managed or [-1]))
     query = query.order_by(col(AttachmentRequest.created_at), col(AttachmentRequest.id))
-    return [public(uow, r) for r in uow.session.exec(query).all()]
+    return [view(uow, r) for r in uow.session.exec(query).all()]
 
 
 def _decidable(uow: UnitOfWork, actor: Account, request_ids: list[int]):

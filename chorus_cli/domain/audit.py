@@ -67,7 +67,7 @@ def entries(
     return list(uow.session.exec(query).all())
 
 
-def public(entry: AuditEntry) -> dict[str, Any]:
+def view(entry: AuditEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
         "at": iso(entry.at),

@@ -280,7 +280,7 @@ def structures(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
 def whoami(uow: UnitOfWork, account: Account) -> dict[str, Any]:
     """The account, its platform roles and its structures (AUTH-3, AUTH-5)."""
     return {
-        **accounts.public(uow, account),
+        **accounts.view(uow, account),
         "roles": roles.describe(uow, account),
         "structures": structures(uow, account),
     }

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
 
 
-def public(
+def view(
     habilitation: Habilitation, structure: Structure, service: Service | None
 ) -> dict[str, Any]:
     """A profile as scripts see it: SPEC's fields first, then its names."""
@@ -111,7 +111,7 @@ def listing(
             _order(r[0].application),
         )
     )
-    return [public(h, s, v) for h, s, v in rows]
+    return [view(h, s, v) for h, s, v in rows]
 
 
 def catalogue_rows() -> list[dict[str, Any]]:
@@ -229,7 +229,7 @@ def grant(
     row = _profile(uow, target, structure, service, application)
     previous = row.level if row else None
     if previous == level:
-        return public(row, structure, service), False
+        return view(row, structure, service), False
     if application == ORGANISATION and service is None and previous == MODIFICATION:
         keep_a_manager(uow, target, structure)
     if row is None:
@@ -255,7 +255,7 @@ def grant(
         level=level,
         previous=previous,
     )
-    return public(row, structure, service), True
+    return view(row, structure, service), True
 
 
 def revoke(
@@ -285,7 +285,7 @@ def revoke(
         )
     if application == ORGANISATION and service is None and row.level == MODIFICATION:
         keep_a_manager(uow, target, structure)
-    removed = public(row, structure, service)
+    removed = view(row, structure, service)
     uow.session.delete(row)
     uow.session.flush()
     _notify(uow, target, "habilitation_revoked", row, structure, service, actor)

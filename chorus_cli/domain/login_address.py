@@ -33,7 +33,7 @@ class Change:
     requested_at: datetime
     expires_at: datetime
 
-    def public(self) -> dict[str, Any]:
+    def view(self) -> dict[str, Any]:
         from chorus_cli.domain.clock import iso
 
         return {

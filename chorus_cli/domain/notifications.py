@@ -127,7 +127,7 @@ class Summary:
     def count(self) -> int:
         return sum(len(s["movements"]) for s in self.structures.values())
 
-    def public(self) -> dict[str, Any]:
+    def view(self) -> dict[str, Any]:
         return {
             "login_email": self.login_email,
             "to": self.to,

@@ -15,7 +15,7 @@ LANGUAGES = ("fr", "en")
 SWITCH = {"on": True, "off": False}
 
 
-def public(account: Account) -> dict[str, Any]:
+def view(account: Account) -> dict[str, Any]:
     """The three preferences as scripts see them."""
     return {
         "accessibility": account.accessibility,
@@ -62,4 +62,4 @@ def update(
         uow.audit(account.login_email, "account.preferences", account.login_email, **changed)
     if uow.settings.lang is None:
         uow.lang = account.language
-    return public(account)
+    return view(account)

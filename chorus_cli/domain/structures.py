@@ -119,7 +119,7 @@ def service_row(uow: UnitOfWork, service: Service) -> dict[str, Any]:
     }
 
 
-def public(uow: UnitOfWork, structure: Structure) -> dict[str, Any]:
+def view(uow: UnitOfWork, structure: Structure) -> dict[str, Any]:
     """The structure as scripts see it (SPEC's JSON fields first). A non-diffusible
     structure has no address to show (STR-3)."""
     address = None
@@ -430,7 +430,7 @@ def show(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None = None
     """A structure for its members («Organisation consultation») and support."""
     structure = get(uow, ident, id_type)
     authz.require(uow, actor, ORGANISATION, CONSULTATION, structure)
-    return public(uow, structure)
+    return view(uow, structure)
 
 
 def search(

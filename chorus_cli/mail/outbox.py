@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 SMTP_KEYRING_SERVICE = "chorus-smtp"
 
 
-def public(mail: Mail) -> dict[str, Any]:
+def view(mail: Mail) -> dict[str, Any]:
     return {
         "id": mail.id,
         "to": mail.to,

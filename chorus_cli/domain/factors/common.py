@@ -64,7 +64,7 @@ def reauthenticate(
         raise NotAuthenticated(refusal)
 
 
-def public(row: Authenticator) -> dict[str, Any]:
+def view(row: Authenticator) -> dict[str, Any]:
     """A factor as `mfa list` shows it: never its secret, key material or counter."""
     return {
         "id": row.id,
@@ -79,7 +79,7 @@ def listing(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
     """Every TOTP app and key of the account (MFA-5), in the order login tries them."""
     rows = authenticators(uow, account)
     order = {"key": 0, "totp": 1}
-    return [public(r) for r in sorted(rows, key=lambda r: (order.get(r.type, 9), r.id))]
+    return [view(r) for r in sorted(rows, key=lambda r: (order.get(r.type, 9), r.id))]
 
 
 def added(uow: UnitOfWork, account: Account, row: Authenticator) -> None:
