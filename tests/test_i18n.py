@@ -233,9 +233,10 @@ def test_set5_an_unknown_lang_option_is_one_french_sentence_and_exit_2(tmp_path)
 
 
 def test_set5_an_unknown_chorus_lang_is_a_warning_and_french(tmp_path):
-    answered = run(tmp_path, "mail", "list", env={"CHORUS_LANG": "de"})
-    assert answered.exit_code == 0
+    answered = run(tmp_path, "whoami", env={"CHORUS_LANG": "de"})
+    assert answered.exit_code == 5  # the command still runs, and speaks French
     assert "CHORUS_LANG=de" in answered.stderr and "français" in answered.stderr
+    assert "Vous n'êtes pas connecté (AUTH-3)" in answered.stderr
 
 
 # --- real plurals --------------------------------------------------------------------------
@@ -290,3 +291,21 @@ def test_set5_table_headings_speak_the_language_and_csv_keeps_the_field_names(cl
     assert english.split()[:3] == ["id", "to", "subject"] and "created at" in english
     header = cli("mail", "list", "--format", "csv").stdout.splitlines()[0]
     assert header == "id,to,sender,subject,body,created_at,status"
+
+
+def test_set5_every_mail_kind_has_subject_and_body_in_both_languages():
+    """The catalogue is the list of mail kinds (mail/templates.py): one without its
+    subject or body in a language would reach a mailbox as ``[mail.KIND.subject]``."""
+    from chorus_cli.mail.templates import render
+
+    kinds = {
+        e.id.split(".")[1] for e in po("messages", "fr") if isinstance(e.id, str)
+        and e.id.startswith("mail.") and e.id.endswith((".subject", ".body"))
+    }  # fmt: skip
+    assert {"activation", "reset", "login_code", "weekly_summary"} <= kinds
+    for lang in i18n.LANGS:
+        for kind in kinds:
+            assert i18n.known(f"mail.{kind}.subject", lang), (kind, lang)
+            assert i18n.known(f"mail.{kind}.body", lang), (kind, lang)
+    with pytest.raises(KeyError):
+        render("no_such_kind", "fr")

@@ -56,11 +56,13 @@ TYPER_WORDS = (
     "Arguments", "Options", "Commands", "default: {default}", "required",
     "env var: {var}", "(dynamic)", "Aborted!", "Missing command.", "No such command {name!r}.",
 )  # fmt: skip
+BY_POSITION = "Here the {what} is given by position: `{usage}`."
+BY_OPTION = "Here the structure is given with --structure: `{usage}`."
 FIXED = (
     USAGE, HEADING, TRY, ERROR, HELP_OPTION, INVALID_FOR, INVALID, *MISSING.values(),
     NO_SUCH_OPTION, POSSIBLE, DID_YOU_MEAN, EXTRA_ARGS[0], REQUIRES_ARG,
     *(msgid for _pattern, msgid in TYPE_REFUSALS), *TYPE_NAMES, *TYPER_WORDS,
-    "Example:", "Examples:",
+    "Example:", "Examples:", BY_POSITION, BY_OPTION, "structure", "account",
 )  # fmt: skip
 
 
@@ -265,9 +267,6 @@ def error_message(exc: ClickException) -> str:
 
 # Issue 13: a structure (or an account) is named by position in some commands and by
 # --structure in others; the wrong form is answered with the right one.
-BY_POSITION = "Here the {what} is given by position: `{usage}`."
-BY_OPTION = "Here the structure is given with --structure: `{usage}`."
-FIXED = (*FIXED, BY_POSITION, BY_OPTION, "structure", "account")
 NAMED_BY = {"--structure": ("structure", "ID"), "--account": ("account", "EMAIL"),
             "--email": ("account", "EMAIL"), "--id": ("structure", "ID")}  # fmt: skip
 
