@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
 MARK = "@@chorus-tour {}@@"
+STATUS = "@@chorus-status {}@@"
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Step:
     command: str
     expected: list[str] = field(default_factory=list)
     line: int = 0  # in the README
+    status: int | None = None  # what it exited with, once run
 
 
 SKIP = "<!-- not run:"  # a console block right after this comment is shown, not run
@@ -135,11 +137,13 @@ def environment(home: Path) -> dict[str, str]:
 
 
 def run(tour: list[Step], home: Path) -> list[list[str]]:
-    """Each step's output (stdout and stderr, as a terminal shows them), in one shell."""
+    """Each step's output (stdout and stderr, as a terminal shows them), in one shell;
+    each step's exit status goes in its ``status``."""
     script = ["set +e", f"cd {ROOT}"]  # the README is followed from the checkout
     for number, step in enumerate(tour):
         script.append(f"printf '%s\\n' '{MARK.format(number)}'")
         script.append(f"{{ {step.command}\n}} 2>&1")
+        script.append(f"printf '%s\\n' \"{STATUS.format('$?')}\"")
     done = subprocess.run(
         ["bash", "-c", "\n".join(script)],
         env=environment(home),
@@ -152,8 +156,11 @@ def run(tour: list[Step], home: Path) -> list[list[str]]:
     current = None
     for line in done.stdout.splitlines():
         found = re.fullmatch(r"@@chorus-tour (\d+)@@", line)
+        status = re.fullmatch(r"@@chorus-status (\d+)@@", line)
         if found:
             current = int(found.group(1))
+        elif status and current is not None:
+            tour[current].status = int(status.group(1))
         elif current is not None:
             outputs[current].append(line)
     return outputs
@@ -167,9 +174,17 @@ def check() -> list[str]:
         outputs = run(tour, home)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+    return findings(tour, outputs)
+
+
+def findings(tour: list[Step], outputs: list[list[str]]) -> list[str]:
+    """A step that exited non-zero without showing it, or whose output differs."""
     report = []
     for step, output in zip(tour, outputs, strict=True):
-        diff = differences(step.expected, output)
+        if step.status != 0:  # a failure the README shows says so: `; echo "exit $?"`
+            diff = [f'exited {step.status} (a failure shown ends with `; echo "exit $?"`)']
+        else:
+            diff = differences(step.expected, output)
         if diff:
             report.append(f"README.md:{step.line}: $ {step.command}\n  " + "\n  ".join(diff))
     return report
@@ -182,6 +197,8 @@ def write(tour: list[Step], outputs: list[list[str]]) -> None:
     for step, output in sorted(zip(tour, outputs, strict=True), key=lambda p: -p[0].line):
         if any("…" in line or line.strip() == "..." for line in step.expected):
             continue
+        if not differences(step.expected, output):
+            continue  # the same once masked: keep the README's lines (no churn of times)
         start = step.line  # the line after the command (0-based index)
         lines[start : start + len(step.expected)] = [line.rstrip() for line in output]
     README.write_text("\n".join(lines) + "\n", encoding="utf-8")

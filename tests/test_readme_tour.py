@@ -27,3 +27,15 @@ def test_contract_the_tour_checker_catches_a_wrong_output():
     assert readme_tour.differences(["Compte marie@example.fr créé."], shown)
     assert readme_tour.differences(shown + ["exit 1"], shown)
     assert readme_tour.differences(["...", "id  2026-11-25T09:31:03Z"], shown) == []
+
+
+def test_contract_the_tour_checker_catches_a_silent_failure():
+    """A command of the tour that fails is shown failing (`; echo "exit $?"`), never
+    passed off as a step that worked, even when its output was written down."""
+    said = ["Lien non reconnu : collez le lien reçu par e-mail ou le jeton qu'il contient."]
+    failed = readme_tour.Step('chorus account activate "$(mailed_link x@example.fr)"', said)
+    failed.status = 6
+    shown = readme_tour.Step('chorus account activate X; echo "exit $?"', [*said, "exit 6"])
+    shown.status = 0
+    report = readme_tour.findings([failed, shown], [said, [*said, "exit 6"]])
+    assert len(report) == 1 and "exited 6" in report[0]
