@@ -80,6 +80,34 @@ def test_set5_both_languages_have_the_same_keys_and_placeholders():
     assert different == []
 
 
+# Keys the code builds at run time from a prefix (``f"progress.{prefix}{phase}"``,
+# ``f"weekly.{action}"``): a key under one of them counts as used.
+BUILT = ("progress.", "weekly.")
+
+
+def test_set5_every_key_of_the_catalogue_is_used_by_the_code():
+    """No dead message: each key is named in the code, whole, or by the last part the
+    code appends to a prefix (``demo.say("store")``, ``f"notice.{kind}"`` with
+    ``kind="activation"``), or sits under a prefix built at run time."""
+    from pathlib import Path
+
+    package = Path(LOCALE).resolve().parent  # chorus_cli
+    code = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in package.rglob("*.py")
+        if "tools" not in path.relative_to(package).parts
+    )
+    unused = []
+    for entry in po("messages", "fr"):
+        key = entry.id if isinstance(entry.id, str) else entry.id[0]
+        if not key or key in code or key.startswith(BUILT):
+            continue
+        last = key.rpartition(".")[2]
+        if not re.search(rf"[\"']{re.escape(last)}[\"']", code):
+            unused.append(key)
+    assert unused == []
+
+
 def test_set5_every_help_text_has_its_french_with_the_same_placeholders():
     import typer
 
