@@ -255,3 +255,22 @@ def test_mfa5_key_list_with_only_a_totp_app_says_there_is_no_key(cli):
     assert "Aucune clé de sécurité" in keys.stderr and "chorus mfa key add" in keys.stderr
     assert "ni clé" not in keys.stderr  # not "neither an app nor a key": there is an app
     assert "totp" in cli("mfa", "list").stdout
+
+
+def test_set5_a_wrapping_column_keeps_its_words_whole_when_the_table_can(store_url):  # noqa: ARG001
+    """Of two columns that wrap, the one with a long word ("d'authentification") keeps it
+    whole and the other gives way, rather than both shrinking alike and the word folding
+    into "d'authentificatio" / "n"; when even the longest words cannot fit, it folds,
+    the identifiers still whole."""
+    from chorus_cli.ui.output import _widths
+
+    keys = ["id", "subject", "comment", "created_at"]
+    subject = "Chorus Pro : votre code d'authentification"
+    comment = "une remarque assez longue faite de mots plutôt courts"
+    row = ["16", subject, comment, "2026-12-02T06:37:58Z"]
+    widths = _widths(keys, [row], 56)  # 17 each if both gave way alike
+    assert widths[1] >= len("d'authentification") and sum(widths) <= 56
+    assert widths[0] == 2 and widths[3] == 20
+    tight = _widths(keys, [row], 40)
+    assert tight[1] < len("d'authentification") and sum(tight) <= 40
+    assert tight[0] == 2 and tight[3] == 20

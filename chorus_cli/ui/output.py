@@ -167,12 +167,20 @@ def _widths(
     def longest(i: int) -> int:
         return max([0, *(len(line) for row in cells for line in row[i].split("\n"))])
 
+    def longest_word(i: int) -> int:
+        return max([0, *(len(word) for row in cells for word in row[i].split())])
+
     values = [longest(i) for i in range(len(keys))]
     word = [max(map(len, name.split()), default=0) for name in headings]
     widths = [max(values[i], len(headings[i])) for i in range(len(keys))]
-    least = [
-        max(values[i] if whole(key) else min(values[i], 6), word[i]) for i, key in enumerate(keys)
-    ]
+    # A column that wraps keeps its longest word whole ("d'authentification") when the
+    # table can afford it; else it goes down to 6 characters, folding words.
+    for narrowest in (lambda i: longest_word(i), lambda i: min(values[i], 6)):
+        least = [
+            max(values[i] if whole(key) else narrowest(i), word[i]) for i, key in enumerate(keys)
+        ]
+        if sum(least) <= room:
+            break
     if sum(least) > room:
         # The identifiers alone are wider than the terminal: the lines will run longer
         # anyway, so the other columns keep a readable width (up to WRAPPED).
