@@ -150,7 +150,7 @@ def test_set5_the_shipped_mo_files_are_compiled_from_the_po_sources(domain, lang
 
 ENGLISH = re.compile(r"\b(the|and|with|from|this|your|only|show|when|which|of)\b", re.I)
 FRENCH = re.compile(r"\b(les|des|une|pour|est|dans|vous|avec|sans|du|au)\b", re.I)
-EXAMPLE = re.compile(r"^(Examples?:|Exemples? :)")
+EXAMPLE = re.compile(r"^(Examples?:|Exemples?\s:)")
 QUOTED = re.compile(r"`[^`]*`|«[^»]*»|“[^”]*”|'[^']*'|\([^)]*\)")
 
 
@@ -195,7 +195,7 @@ def test_set5_a_command_with_an_example_in_french_and_in_english(tmp_path):
     fr = run(tmp_path, "mail", "list", "--help")
     assert fr.exit_code == 0
     assert "Usage : chorus mail list" in fr.stdout
-    assert "Exemple : chorus mail list --to marie@example.fr --json" in fr.stdout
+    assert "Exemple\u00a0: chorus mail list --to marie@example.fr --json" in fr.stdout
     assert "Afficher ce message et quitter." in fr.stdout
     assert "Show this message" not in fr.stdout and "Example:" not in fr.stdout
     en = run(tmp_path, "mail", "list", "--help", "--lang", "en")
@@ -337,3 +337,14 @@ def test_set5_every_mail_kind_has_subject_and_body_in_both_languages():
             assert i18n.known(f"mail.{kind}.body", lang), (kind, lang)
     with pytest.raises(KeyError):
         render("no_such_kind", "fr")
+
+
+def test_set5_french_help_never_starts_a_line_with_its_punctuation(tmp_path):
+    """French spaces before ``: ; ? ! »`` and after ``«`` are non-breaking in help, so at
+    80 columns no line of ``structure show --help`` starts with a lone ``»`` or ``:``."""
+    shown = run(tmp_path, "structure", "show", "--help", env={"COLUMNS": "80"})
+    assert shown.exit_code == 0
+    assert "«\u00a0Organisation" in shown.stdout
+    lines = [line.strip() for line in shown.stdout.splitlines()]
+    assert [line for line in lines if line[:1] in (":", ";", "?", "!", "»")] == []
+    assert [line for line in lines if line.endswith("«")] == []

@@ -88,7 +88,16 @@ def translated(text: str | None) -> str | None:
 
 
 def _in_language(source: str | None) -> str | None:
-    return source if current() == "en" else translated(source)
+    return source if current() == "en" else _french_spaces(translated(source))
+
+
+FRENCH_SPACE = re.compile(r"(?<=«) | (?=[:;?!»])")
+
+
+def _french_spaces(text: str | None) -> str | None:
+    """French puts a space before ``: ; ? ! »`` and after ``«``: made non-breaking, so a
+    wrapped line never starts with a lone ``»`` or ``:``."""
+    return FRENCH_SPACE.sub("\u00a0", text) if text else text
 
 
 def _translate_texts(command: Command) -> None:
