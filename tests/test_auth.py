@@ -768,22 +768,34 @@ def test_auth1_a_code_kept_by_an_earlier_process_is_finished_without_the_passwor
 
 def test_sec4_no_write_lock_is_held_after_a_wrong_code(cli):
     """While the person types the next code, another process can write (SEC-4)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
     from chorus_cli.domain import login
     from chorus_cli.domain.errors import WrongCode
-
-    if not cli.url.startswith("sqlite"):
-        pytest.skip("SQLite's single write lock")
-    from sqlalchemy.engine import make_url
 
     cli.active_account()
     with uow_for(cli) as uow:
         attempt = login.begin(uow, EMAIL, lambda: PASSWORD)
         with pytest.raises(WrongCode):
             login.answer(uow, attempt, wrong(cli.last_code(EMAIL)))
-        other = sqlite3.connect(make_url(cli.url).database, timeout=0.2, isolation_level=None)
-        with closing(other):
-            other.execute("BEGIN IMMEDIATE")  # sqlite3.OperationalError if a writer holds it
-            other.execute("ROLLBACK")
+        if cli.url.startswith("sqlite"):  # one write lock for the whole file
+            other = sqlite3.connect(make_url(cli.url).database, timeout=0.2, isolation_level=None)
+            with closing(other):
+                other.execute("BEGIN IMMEDIATE")  # OperationalError if a writer holds it
+                other.execute("ROLLBACK")
+            return
+        # PostgreSQL locks rows: the account and its login challenge are free (NOWAIT
+        # raises at once on a row another transaction holds).
+        engine = create_engine(cli.url)
+        try:
+            with engine.connect() as other:
+                for table in ("account", "login_challenge"):
+                    locked = other.execute(text(f"SELECT 1 FROM {table} FOR UPDATE NOWAIT"))
+                    assert locked.all()
+                other.rollback()
+        finally:
+            engine.dispose()
 
 
 def test_auth3_login_json_gives_the_session_apart_from_the_account(cli):
