@@ -8,29 +8,10 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from chorus_cli.commands import (
-    account,
-    admin,
-    attach,
-    audit,
-    batch,
-    bulk,
-    db,
-    demo,
-    habil,
-    login_address,
-    mail,
-    mfa,
-    notify,
-    seed,
-    session,
-    sirene,
-    structure,
-)
 from chorus_cli.commands._common import STATE, AppContext, new_group
 
 if TYPE_CHECKING:
@@ -86,29 +67,40 @@ def root(
     set_plain(False)  # until the session's account says otherwise (SET-5)
 
 
+# Each group and top-level command as (module of chorus_cli.commands, attribute): a
+# module is imported only when its command is built, so `chorus whoami` loads
+# commands.session alone; `chorus --help` loads them all, for their summaries.
 GROUPS = {
-    "account": account.app,
-    "mfa": mfa.app,
-    "admin": admin.app,
-    "structure": structure.app,
-    "attach": attach.app,
-    "habil": habil.app,
-    "mail": mail.app,
-    "audit": audit.app,
-    "db": db.app,
-    "sirene": sirene.app,
-    "bulk": bulk.app,
-    "login-address": login_address.app,
-    "notify": notify.app,
+    "account": ("account", "app"),
+    "mfa": ("mfa", "app"),
+    "admin": ("admin", "app"),
+    "structure": ("structure", "app"),
+    "attach": ("attach", "app"),
+    "habil": ("habil", "app"),
+    "mail": ("mail", "app"),
+    "audit": ("audit", "app"),
+    "db": ("db", "app"),
+    "sirene": ("sirene", "app"),
+    "bulk": ("bulk", "app"),
+    "login-address": ("login_address", "app"),
+    "notify": ("notify", "app"),
 }
 COMMANDS = {
-    "login": session.login,
-    "logout": session.logout,
-    "whoami": session.whoami,
-    "demo": demo.demo,
-    "seed": seed.seed,
-    "batch": batch.batch,
+    "login": ("session", "login"),
+    "logout": ("session", "logout"),
+    "whoami": ("session", "whoami"),
+    "demo": ("demo", "demo"),
+    "seed": ("seed", "seed"),
+    "batch": ("batch", "batch"),
 }
+
+
+def _load(where: tuple[str, str]) -> Any:
+    from importlib import import_module
+
+    module, attribute = where
+    return getattr(import_module(f"chorus_cli.commands.{module}"), attribute)
+
 
 # Summaries for `chorus --help` where the first sentence is a paragraph of its own.
 SUMMARIES = {
@@ -121,16 +113,25 @@ def make_app(only: str | None = None) -> typer.Typer:
     """The chorus app; with ``only``, just that command or group (a cheaper tree to build)."""
     made = new_group("chorus", HELP)
     made.callback()(root)
-    for name, function in COMMANDS.items():
+    for name, where in COMMANDS.items():
         if only in (None, name):
-            made.command(name, short_help=SUMMARIES.get(name))(function)
-    for name, group in GROUPS.items():
+            made.command(name, short_help=SUMMARIES.get(name))(_load(where))
+    for name, where in GROUPS.items():
         if only in (None, name):
-            made.add_typer(group)
+            made.add_typer(_load(where))
     return made
 
 
-app = make_app()
+@cache
+def _whole_app() -> typer.Typer:
+    return make_app()
+
+
+def __getattr__(name: str) -> Any:
+    """``chorus_cli.cli.app``: the whole app, built when first asked for."""
+    if name == "app":
+        return _whole_app()
+    raise AttributeError(name)
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -190,7 +191,7 @@ def _command(only: str | None) -> click_command:
     from chorus_cli.ui import helptext
 
     helptext.install()
-    return typer.main.get_command(app if only is None else make_app(only))
+    return typer.main.get_command(_whole_app() if only is None else make_app(only))
 
 
 def _invoked(args: list[str]) -> str | None:
@@ -386,4 +387,4 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-__all__ = ["AppContext", "app", "main"]
+__all__ = ["AppContext", "main"]

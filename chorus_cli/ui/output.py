@@ -78,12 +78,16 @@ def emit(
     fmt: str,
     title: str | None = None,
     columns: list[str] | tuple[str, ...] | None = None,
+    table: list[str] | tuple[str, ...] | None = None,
 ) -> None:
     """Print one object (``show``) or a list of rows in the chosen format.
 
     ``columns``: a list's fields, so that an empty CSV keeps its header; an empty list
     says "nothing found" on stderr at a terminal (and nothing at all to a script).
+    ``table``: the fields a terminal table shows, in order (JSON and CSV keep them all).
     """
+    if fmt == "table" and table and isinstance(data, list):
+        data = [{key: row[key] for key in table} for row in data]
     if fmt == "json":
         sys.stdout.write(_json(data, 2) + "\n")
         return

@@ -344,4 +344,4 @@ def test_contract_help_shows_the_example_on_its_own_line(world):
     result = world.stranger("login", "--help")
 
     assert result.returncode == 0 and result.stderr == ""
-    assert re.search(r"^\s*Exemple : chorus login ", result.stdout, re.M), result.stdout
+    assert re.search(r"^\s*Exemple\s: chorus login ", result.stdout, re.M), result.stdout
