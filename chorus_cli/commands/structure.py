@@ -428,12 +428,12 @@ def service_deactivate(
 
     Example: chorus structure service deactivate 73282932000074 ACHATS
     """
-    from chorus_cli.domain import structures
+    from chorus_cli.domain import service_deactivation, structures
     from chorus_cli.ui.output import emit, say
 
     with unit_of_work() as uow:
         actor = current_account(uow)
-        service = structures.deactivate_service(uow, actor, structure, code, id_type)
+        service = service_deactivation.deactivate_service(uow, actor, structure, code, id_type)
         result = structures.service_row(uow, service)
         uow.commit()
     say("done.service_deactivated", code=service.code, id=result["structure"])

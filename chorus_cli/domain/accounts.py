@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import links, notices, passwords, text, throttle
+from chorus_cli.domain import links, lockout, notices, passwords, sessions, text, throttle
 from chorus_cli.domain.clock import iso
 from chorus_cli.domain.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
 from chorus_cli.domain.secrets import hash_password, verify_password
@@ -155,13 +155,9 @@ def get(uow: UnitOfWork, email: str) -> Account:
 
 def status(uow: UnitOfWork, account: Account) -> str:
     """pending|active|locked|deactivated; «locked» is derived from the lockout time."""
-    if account.status == "active" and is_locked(uow, account):
+    if account.status == "active" and lockout.is_locked(uow, account):
         return "locked"
     return account.status
-
-
-def is_locked(uow: UnitOfWork, account: Account) -> bool:
-    return account.locked_until is not None and account.locked_until > uow.clock.now()
 
 
 def view(uow: UnitOfWork, account: Account, photo_size: int | None = None) -> dict[str, Any]:
@@ -333,8 +329,6 @@ def reset_password(uow: UnitOfWork, link: str, password: str) -> Account:
 
 
 def _reset(uow: UnitOfWork, account: Account, password: str) -> Account:
-    from chorus_cli.domain import auth
-
     _set_password(uow, account, password)
     account.failed_logins = 0
     account.locked_until = None
@@ -342,7 +336,7 @@ def _reset(uow: UnitOfWork, account: Account, password: str) -> Account:
         _activate(uow, account)
     else:
         notices.notify(uow, account, "password_changed")
-    auth.end_sessions(uow, account)
+    sessions.end_sessions(uow, account)
     uow.audit(account.login_email, "account.reset_password", account.login_email)
     return account
 
@@ -391,16 +385,14 @@ def change_password(
 ) -> None:
     """MFA-1: the current password first, then the new one, both asked with no
     transaction open (SEC-4); ACC-5 applies; a notice is mailed (MFA-5); committed."""
-    from chorus_cli.domain import auth
-
     uow.commit()
     typed, chosen = current(), new()
     if not verify_password(account.password_hash, passwords.typed(typed)):
-        auth.record_failure(uow, account)
+        lockout.record_failure(uow, account)
         raise NotAuthenticated("mfa1.current_wrong")
     _set_password(uow, account, chosen)
     notices.notify(uow, account, "password_changed")
-    auth.end_sessions(uow, account, keep=uow.session_id)
+    sessions.end_sessions(uow, account, keep=uow.session_id)
     uow.audit(account.login_email, "account.password", account.login_email)
     uow.commit()
 

@@ -1,4 +1,9 @@
-"""Log-in with a second factor, sessions and lockout (AUTH-1..5)."""
+"""Log-in with a second factor, and the sessions it opens (AUTH-1, AUTH-3..5).
+
+Failed proofs count toward the lockout in ``lockout`` (AUTH-2), and an account's
+sessions are ended in ``sessions``: both are leaves, so that ``accounts``, the factors
+and ``deactivation``, which this module imports, need not import it back.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, factors, passwords, roles
-from chorus_cli.domain.errors import BadInput, LinkExpired, NotAuthenticated, WrongCode
+from chorus_cli.domain import accounts, deactivation, factors, lockout, membership, passwords, roles
+from chorus_cli.domain.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 from chorus_cli.domain.secrets import (
     hash_password,
     needs_rehash,
@@ -17,11 +22,9 @@ from chorus_cli.domain.secrets import (
 )
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, AuthSession, LoginChallenge
+    from chorus_cli.store.models import Account, LoginChallenge
     from chorus_cli.store.uow import UnitOfWork
 
-MAX_FAILURES = 5
-LOCK_TIME = timedelta(minutes=15)
 CODE_TTL = timedelta(minutes=10)
 CODE_TRIES = 5
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -43,29 +46,6 @@ class Pending:
 class Opened:
     token: str
     account: Account
-
-
-def record_failure(uow: UnitOfWork, account: Account) -> None:
-    """Count a failure; the fifth in a row locks for 15 minutes (AUTH-2).
-
-    Failures while locked are not counted, so they do not extend the lock.
-    The count is committed at once: the refusal that follows must not roll it back.
-    The row is read again under a lock first: on PostgreSQL, failures guessed in
-    parallel would otherwise each add one to the same stale count (a lost update).
-    """
-    uow.session.refresh(account, with_for_update=True)
-    if not accounts.is_locked(uow, account):
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILURES:
-            account.failed_logins = 0
-            account.locked_until = uow.clock.now() + LOCK_TIME
-            uow.audit("system", "account.lock", account.login_email, minutes=15)
-        uow.add(account)
-        uow.audit(account.login_email, "login.failure", account.login_email)
-    uow.commit()
-
-
-PURPOSES = ("login", "reactivate")
 
 
 def _expected_status(purpose: str) -> str:
@@ -98,15 +78,13 @@ def begin(
     if account is None:
         raise NotAuthenticated("auth2.refused")
     wanted = _expected_status(purpose)
-    if accounts.is_locked(uow, account) or account.status not in (wanted, "active"):
+    if lockout.is_locked(uow, account) or account.status not in (wanted, "active"):
         raise NotAuthenticated("auth2.refused")
     if not ok:
-        record_failure(uow, account)
+        lockout.record_failure(uow, account)
         raise NotAuthenticated("auth2.refused")
     if account.status != wanted:
         if purpose == "reactivate":  # the password is proven: saying so reveals nothing
-            from chorus_cli.domain.errors import RuleRefused
-
             raise RuleRefused("set4.not_deactivated", email=account.login_email)
         raise NotAuthenticated("auth2.refused")
     if needs_rehash(account.password_hash):
@@ -167,20 +145,18 @@ def complete(uow: UnitOfWork, attempt: str, response: str, purpose: str | None =
         raise LinkExpired("auth1.no_challenge")
     account = uow.session.get(Account, challenge.account_id)
     wanted = _expected_status(challenge.purpose)
-    if accounts.is_locked(uow, account) or account.status != wanted:
+    if lockout.is_locked(uow, account) or account.status != wanted:
         raise NotAuthenticated("auth2.refused")
     factor = factors.registry()[challenge.method]
     if not factor.verify(uow, account, challenge, attempt, response):
         challenge.tries += 1
         uow.add(challenge)
         left = CODE_TRIES - challenge.tries
-        record_failure(uow, account)
+        lockout.record_failure(uow, account)
         if factor.typed:  # a typed code may be typed again while tries are left
             raise WrongCode(factor.refusal, tries_left=left)
         raise NotAuthenticated(factor.refusal, left=left)
     if challenge.purpose == "reactivate":
-        from chorus_cli.domain import deactivation
-
         deactivation.reactivated(uow, account)
     now = uow.clock.now()
     challenge.completed_at = now
@@ -253,40 +229,10 @@ def logout(uow: UnitOfWork, token: str | None) -> str | None:
     return email
 
 
-def end_sessions(uow: UnitOfWork, account: Account, keep: int | None = None) -> None:
-    """Revoke every open session of the account but ``keep``."""
-    from sqlmodel import col, update
-
-    from chorus_cli.store.models import AuthSession
-
-    query = (
-        update(AuthSession)
-        .where(col(AuthSession.account_id) == account.id)
-        .where(col(AuthSession.revoked_at).is_(None))
-    )
-    if keep is not None:
-        query = query.where(col(AuthSession.id) != keep)
-    uow.session.exec(query.values(revoked_at=uow.clock.now()))
-
-
-def structures(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
-    """The structures the account is attached to: identifier, raison sociale, role
-    (``primary`` or ``member``) and status (AUTH-5's hint goes once there is one)."""
-    from chorus_cli.domain import membership
-
-    return membership.memberships(uow, account)
-
-
 def whoami(uow: UnitOfWork, account: Account) -> dict[str, Any]:
     """The account, its platform roles and its structures (AUTH-3, AUTH-5)."""
     return {
         **accounts.view(uow, account),
         "roles": roles.describe(uow, account),
-        "structures": structures(uow, account),
+        "structures": membership.memberships(uow, account),
     }
-
-
-def session_row(uow: UnitOfWork) -> AuthSession | None:
-    from chorus_cli.store.models import AuthSession
-
-    return uow.session.get(AuthSession, uow.session_id) if uow.session_id else None

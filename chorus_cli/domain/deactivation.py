@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chorus_cli.domain import notices
+from chorus_cli.domain import links, notices, sessions
 from chorus_cli.domain.errors import RuleRefused
 
 if TYPE_CHECKING:
@@ -59,7 +59,6 @@ def deactivate(uow: UnitOfWork, account: Account) -> Deactivation:
     session ends, the links and log-ins under way die, a notice is mailed (SET-3)."""
     from sqlmodel import col, update
 
-    from chorus_cli.domain import auth, links
     from chorus_cli.store.models import LoginChallenge
 
     uow.session.refresh(account, with_for_update=True)
@@ -68,7 +67,7 @@ def deactivate(uow: UnitOfWork, account: Account) -> Deactivation:
     done = check(uow, account)
     account.status = "deactivated"
     uow.add(account)
-    auth.end_sessions(uow, account)
+    sessions.end_sessions(uow, account)
     links.void(uow, account, ("activate", "reset", "login_address"))
     uow.session.exec(
         update(LoginChallenge)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, links, notices, throttle
+from chorus_cli.domain import accounts, links, notices, sessions, throttle
 from chorus_cli.domain.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
@@ -137,7 +137,6 @@ def confirm(uow: UnitOfWork, link: str, keep_session: int | None = None) -> Chan
     links: exit 6."""
     from sqlalchemy.exc import IntegrityError
 
-    from chorus_cli.domain import auth
     from chorus_cli.store.models import Account, AuthSession
 
     token = links.consume(uow, link, (PURPOSE,))
@@ -156,7 +155,7 @@ def confirm(uow: UnitOfWork, link: str, keep_session: int | None = None) -> Chan
     except IntegrityError:  # another account took the address a moment ago
         raise RuleRefused("la3.taken", email=new) from None
     kept = uow.session.get(AuthSession, keep_session) if keep_session else None
-    auth.end_sessions(
+    sessions.end_sessions(
         uow, account, keep=kept.id if kept and kept.account_id == account.id else None
     )
     notices.notify(uow, account, "login_address_changed", to=old, old=old, new=new)

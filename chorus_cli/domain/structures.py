@@ -632,7 +632,9 @@ def update_service(
 def deactivate_service(
     uow: UnitOfWork, actor: Account, ident: str, code: str, id_type: str | None = None
 ) -> Service:
-    """Deactivate a service; it stays listed, its code stays taken (STR-7)."""
+    """Deactivate a service; it stays listed, its code stays taken (STR-7). The requests
+    naming it are lapsed (ATT-1) by ``service_deactivation.deactivate_service``, the use
+    case that calls this."""
     structure = _managed(uow, actor, ident, id_type)
     service = _existing_service(uow, structure, code)
     if not service.active:
@@ -640,9 +642,6 @@ def deactivate_service(
     service.active = False
     uow.add(service)
     uow.audit(actor.login_email, "service.deactivate", structure.identifier, code=service.code)
-    from chorus_cli.domain import attachments
-
-    attachments.lapse_for_service(uow, actor, service)  # requests naming it lapse (ATT-1)
     return service
 
 

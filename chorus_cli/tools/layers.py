@@ -18,8 +18,11 @@ the top:
   may import; they import only each other.
 
 A module imports its own layer or lower ones. The tool also lists the import cycles
-among the domain-level modules (run-time imports only), which the domain is meant to
-have none of: ``ALLOWED_CYCLES`` names the ones left, each with why.
+among the domain-level modules (run-time imports only), which the domain has none of:
+what several areas share sits in a leaf below them (``lockout``, ``sessions``,
+``membership``, ``finding``), and a use case across areas in a module above them
+(``service_deactivation``, ``provisioning``). ``ALLOWED_CYCLES`` would name a cycle left
+on purpose, with why; it is empty.
 
 Exit 1 listing each upward import (``file:line: a imports b (domain -> ui)``), or each
 cycle not allowed; 0 otherwise.
@@ -61,30 +64,10 @@ LAYERS = (
 )
 # Upward imports left on purpose, as (importer, imported): none today.
 ALLOWED: dict[tuple[str, str], str] = {}
-# Cycles among domain-level modules left on purpose, each closed by function-level
-# imports only (so nothing breaks at import time); a frozenset of their modules.
-ALLOWED_CYCLES: dict[frozenset[str], str] = {
-    frozenset(
-        f"chorus_cli.domain.{name}"
-        for name in (
-            "accounts",
-            "auth",
-            "deactivation",
-            "factors",
-            "factors.common",
-            "factors.security_key",
-            "factors.totp",
-            "roles",
-        )  # fmt: skip
-    ): "auth.record_failure (AUTH-2 lockout) and auth.end_sessions are called back by"
-    " accounts (password reset/change), factors.common (reauthenticate) and deactivation;"
-    " issue 13 item 1 is reshaping auth.py: move those two to a leaf module after it.",
-    frozenset(
-        f"chorus_cli.domain.{name}" for name in ("attachments", "habilitations", "structures")
-    ): "structures.deactivate_service lapses the attachment requests naming the service"
-    " (ATT-1) through attachments.lapse_for_service: a use case across both areas that"
-    " belongs above them (and `structure service deactivate` calling it there).",
-}
+# Cycles among domain-level modules left on purpose, each with why (a frozenset of their
+# modules, closed by function-level imports only so that nothing breaks at import
+# time): none today.
+ALLOWED_CYCLES: dict[frozenset[str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import notices, passwords
+from chorus_cli.domain import lockout, notices, passwords
 from chorus_cli.domain.clock import iso
 from chorus_cli.domain.errors import BadInput, NotAuthenticated
 from chorus_cli.domain.secrets import verify_password
@@ -57,10 +57,8 @@ def reauthenticate(
     """The current password again before a sensitive change (ASVS 5 7.5.1: a factor
     added or removed, the login address, SEC-5); a wrong one counts toward the lockout
     like any failed login (AUTH-2) and is refused with ``refusal``."""
-    from chorus_cli.domain import auth
-
     if not verify_password(account.password_hash, passwords.typed(password)):
-        auth.record_failure(uow, account)
+        lockout.record_failure(uow, account)
         raise NotAuthenticated(refusal)
 
 
