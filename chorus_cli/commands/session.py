@@ -12,7 +12,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
-    current_account,
+    as_account,
     output_format,
     session_token,
     unit_of_work,
@@ -176,10 +176,8 @@ def whoami(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     from chorus_cli.domain import auth
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         summary = auth.whoami(uow, account)
-        uow.commit()
     _hints(account, summary)
     emit(summary, output_format(fmt, as_json))
 
