@@ -10,10 +10,10 @@ import string
 
 import pytest
 
+from chorus_cli import i18n
 from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.inprocess import invoke
 from chorus_cli.store import engine as engine_module
-from chorus_cli.ui import i18n
 
 LOCALE = i18n.LOCALE_DIR
 

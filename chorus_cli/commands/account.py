@@ -206,7 +206,7 @@ def _emit_account(result: dict, fmt: str) -> None:
 
 def photo_summary(photo: dict) -> str:
     """``image/png, 12.3 kB, 200×200``, in the message language's units (SET-1)."""
-    from chorus_cli.ui.i18n import current, message
+    from chorus_cli.i18n import current, message
 
     size = photo["size"]
     if size < 1000:
@@ -321,7 +321,7 @@ def preferences(
     Example: chorus account preferences --accessibility on --language en
     """
     from chorus_cli.domain import preferences as prefs
-    from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.i18n import set_lang
     from chorus_cli.ui.output import emit, say, set_plain
 
     given = (accessibility, surveys, language) != (None, None, None)
@@ -532,7 +532,7 @@ def notifications(
     Example: chorus account notifications --on "Facturation CPRO" --weekly
     """
     from chorus_cli.domain import notifications as rules
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
     from chorus_cli.ui.output import emit, say
 
     changing = bool(on or off) or weekly is not None

@@ -90,7 +90,7 @@ def import_(
 
 def _summary_data(summary: ImportSummary) -> dict:
     from chorus_cli.bulk.service import rule_of
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
 
     data = summary.as_dict()
     data["errors"] = [
@@ -107,7 +107,7 @@ def _summary_data(summary: ImportSummary) -> dict:
 
 def _report(summary: ImportSummary) -> None:
     from chorus_cli.bulk.service import rule_of
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
     from chorus_cli.ui.output import say
 
     if summary.unknown_columns:

@@ -111,8 +111,8 @@ def totp_add(
 
     from chorus_cli.domain.errors import WrongEnrolmentCode
     from chorus_cli.domain.factors import manage
+    from chorus_cli.i18n import message
     from chorus_cli.ui import prompts
-    from chorus_cli.ui.i18n import message
     from chorus_cli.ui.output import emit, plain, say
 
     fmt = output_format(fmt, as_json)

@@ -81,9 +81,9 @@ def log_in(
     from chorus_cli.domain import login
     from chorus_cli.domain.clock import iso
     from chorus_cli.domain.errors import WrongCode
+    from chorus_cli.i18n import message
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
-    from chorus_cli.ui.i18n import message
     from chorus_cli.ui.output import emit, say
 
     url = STATE.settings.database_url

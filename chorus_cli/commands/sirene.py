@@ -85,7 +85,7 @@ def import_(
 
 
 def _report(summary: ImportSummary) -> None:
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
     from chorus_cli.ui.output import say
 
     say(

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.ui.i18n import current, help_plural, help_text
+from chorus_cli.i18n import current, help_plural, help_text
 
 if TYPE_CHECKING:
     from typer._click.core import Command, Context
