@@ -117,13 +117,6 @@ def _translate_node(command: Command) -> None:
         _translate_texts(sub)
 
 
-def translate(command: Command) -> None:
-    """The help of ``command``, its parameters and its whole subtree, in place."""
-    _translate_node(command)
-    for sub in getattr(command, "commands", {}).values():
-        translate(sub)
-
-
 def msgids(command: Command) -> Iterator[str | tuple[str, str]]:
     """Every help msgid of the tree under ``command``, then Click's and Typer's words."""
     seen: set[str] = set()
