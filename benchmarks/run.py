@@ -189,7 +189,7 @@ def measure(all_cases: list[Case], env: dict[str, str], runs: int, warmup: int):
 CATALOGUE_PROBE = """
 import time
 from chorus_cli.cli import _command
-from chorus_cli.ui import i18n
+from chorus_cli import i18n
 
 def shown(lang):
     i18n.set_lang(lang)

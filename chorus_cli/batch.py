@@ -87,7 +87,7 @@ class Batch:
         self.outcome = Outcome()
 
     def say(self, key: str, **params: object) -> None:
-        from chorus_cli.ui.i18n import message
+        from chorus_cli.i18n import message
 
         print(message(key, **params), file=self.err)
 
@@ -109,9 +109,10 @@ class Batch:
     def run_line(self, number: int, argv: list[str]) -> int:
         """One line through the real command tree; stdout as is, stderr held until the
         line ends (to number its error)."""
+        from chorus_cli import i18n
         from chorus_cli.cli import main
         from chorus_cli.commands._common import STATE
-        from chorus_cli.ui import i18n, prompts
+        from chorus_cli.ui import prompts
 
         saved = (STATE.db, STATE.lang, STATE._settings, i18n.current())
         streams = sys.stdin, sys.stderr
@@ -139,7 +140,7 @@ class Batch:
             try:
                 argv = shlex.split(text, comments=True)
             except ValueError as exc:  # an unbalanced quote: nothing runs after it
-                from chorus_cli.ui.i18n import message
+                from chorus_cli.i18n import message
 
                 self.fail(number, 2, message("ops6.split", reason=str(exc)))
                 break
@@ -150,7 +151,7 @@ class Batch:
             self.outcome.lines += 1
             refused = _refusal(argv, self.atomic)
             if refused is not None:
-                from chorus_cli.ui.i18n import message
+                from chorus_cli.i18n import message
 
                 self.fail(number, 2, message(refused[0], **refused[1]))
                 code = 2

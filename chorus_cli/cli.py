@@ -57,7 +57,7 @@ def root(
     ] = False,
 ) -> None:
     """chorus: the Chorus Pro account lifecycle from the terminal."""
-    from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.i18n import set_lang
     from chorus_cli.ui.output import set_plain
 
     STATE.db = db_url
@@ -251,7 +251,7 @@ def _env_lang() -> str | None:
     """CHORUS_LANG when it names a language chorus speaks (else French, warned once)."""
     import os
 
-    from chorus_cli.ui.i18n import LANGS
+    from chorus_cli.i18n import LANGS
 
     chosen = os.environ.get("CHORUS_LANG") or None
     return chosen if chosen in LANGS else None
@@ -264,7 +264,7 @@ def _early_lang(args: list[str], as_json: bool) -> None:
     An unknown ``--lang`` is bad input (exit 2); an unknown CHORUS_LANG, a warning."""
     import os
 
-    from chorus_cli.ui.i18n import LANGS, message, set_lang
+    from chorus_cli.i18n import LANGS, message, set_lang
 
     set_lang("fr")
     env = os.environ.get("CHORUS_LANG") or None
@@ -295,7 +295,7 @@ def _refuse_undecodable(args: list[str], as_json: bool) -> None:
 
         byte = undecodable(arg)
         if byte is not None:
-            from chorus_cli.ui.i18n import message
+            from chorus_cli.i18n import message
 
             shown = undecodable_shown(arg)
             text = message("sec3.invalid_utf8_argument", argument=shown, byte=f"0x{byte:02x}")
@@ -309,7 +309,7 @@ def _say_store_notes() -> None:
 
     taken = notes.drain()
     if taken:
-        from chorus_cli.ui.i18n import message
+        from chorus_cli.i18n import message
 
         for key, params in taken:
             print(message(key, **params), file=sys.stderr)
@@ -337,12 +337,12 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
             print(helptext.usage_error(exc), file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Abort:
-        from chorus_cli.ui.i18n import help_text
+        from chorus_cli.i18n import help_text
 
         print(help_text("Aborted!"), file=sys.stderr)
         sys.exit(1)
     except ChorusError as exc:
-        from chorus_cli.ui.i18n import message
+        from chorus_cli.i18n import message
 
         report(exc.exit_code, exc.kind, message(exc.key, **exc.params), as_json)
         sys.exit(exc.exit_code)
@@ -351,7 +351,7 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
     except Exception as exc:  # a store that cannot be opened is bad configuration (2)
         from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-        from chorus_cli.ui.i18n import message
+        from chorus_cli.i18n import message
 
         if isinstance(exc, ArgumentError):  # includes an unknown dialect
             text = message("store.bad_url", reason=str(exc).splitlines()[0])

@@ -31,7 +31,7 @@ WEAK = "marie2026"
 
 def narration(key: str, lang: str) -> str:
     """A line of the demo's narration (``demo.KEY`` in the catalogue, SET-5)."""
-    from chorus_cli.ui.i18n import sentence
+    from chorus_cli.i18n import sentence
 
     return sentence(f"demo.{key}", lang)
 

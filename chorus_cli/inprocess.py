@@ -66,10 +66,10 @@ def invoke(
     args: list[str], *, env: Mapping[str, str], clock: Clock, input: str | None = None
 ) -> Outcome:
     """Run one command with this environment and clock; stdin is ``input`` (a pipe)."""
+    from chorus_cli import i18n
     from chorus_cli.cli import main
     from chorus_cli.commands._common import STATE
     from chorus_cli.store import keychain
-    from chorus_cli.ui import i18n
 
     streams = sys.stdin, sys.stdout, sys.stderr
     sys.stdin = io.StringIO(input or "")

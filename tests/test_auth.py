@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from chorus_cli.domain.clock import FrozenClock
+from chorus_cli.i18n import message
 from chorus_cli.store import engine as engine_module
 from chorus_cli.store import keychain
 from chorus_cli.store.keychain import SERVICE, store_id
-from chorus_cli.ui.i18n import message
 from tests.conftest import PASSWORD, Runner, snapshot
 from tests.memory_keyring import MemoryKeyring
 from tests.processes import concurrently

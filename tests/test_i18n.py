@@ -10,10 +10,10 @@ import string
 
 import pytest
 
+from chorus_cli import i18n
 from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.inprocess import invoke
 from chorus_cli.store import engine as engine_module
-from chorus_cli.ui import i18n
 
 LOCALE = i18n.LOCALE_DIR
 
@@ -160,22 +160,22 @@ def help_paragraphs(lang: str) -> list[str]:
     from chorus_cli.cli import app
     from chorus_cli.ui import helptext
 
+    helptext.install()  # what the command line does before showing a help
     command = typer.main.get_command(app)
     i18n.set_lang(lang)
     try:
-        if lang != "en":
-            helptext.translate(command)
         texts = []
 
-        def walk(node) -> None:
+        def walk(node, ctx) -> None:
+            node.get_help(ctx)  # as `--help` shows it: its texts put in the language
             for text in [node.help, *(getattr(p, "help", None) for p in node.params)]:
                 texts.extend(  # an example is a command line, in no language
                     p for p in helptext.paragraphs(text or "") if not EXAMPLE.match(p)
                 )
-            for sub in getattr(node, "commands", {}).values():
-                walk(sub)
+            for name, sub in getattr(node, "commands", {}).items():
+                walk(sub, sub.context_class(sub, info_name=name, parent=ctx))
 
-        walk(command)
+        walk(command, command.context_class(command, info_name="chorus"))
         return texts
     finally:
         i18n.set_lang("fr")

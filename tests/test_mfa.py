@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, select, text
 
+from chorus_cli.i18n import message
 from chorus_cli.store import engine as engine_module
-from chorus_cli.ui.i18n import message
 from tests.conftest import PASSWORD
 from tests.processes import concurrently as race
 

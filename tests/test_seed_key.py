@@ -11,7 +11,7 @@ import base64
 import json
 import os
 
-from chorus_cli.ui.i18n import message
+from chorus_cli.i18n import message
 from tests.conftest import PASSWORD
 from tests.memory_keyring import MemoryKeyring
 from tests.test_copy import target  # noqa: F401  (the fixture: a store of the other engine)

@@ -96,9 +96,9 @@ def deliver_mail(settings: Settings) -> None:
 
     from chorus_cli.domain.clock import SystemClock
     from chorus_cli.domain.errors import BadInput
+    from chorus_cli.i18n import message
     from chorus_cli.mail.outbox import deliver_pending
     from chorus_cli.store.uow import UnitOfWork
-    from chorus_cli.ui.i18n import message
     from chorus_cli.ui.output import say
 
     try:
@@ -122,7 +122,7 @@ def current_account(uow: UnitOfWork) -> Account:
     """The logged-in account; sets the message language to its preference (SPEC) and
     plain output when it chose accessibility (SET-5), for the rest of the command."""
     from chorus_cli.domain import auth
-    from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.i18n import set_lang
     from chorus_cli.ui.output import set_plain
 
     account = auth.authenticate(uow, session_token())

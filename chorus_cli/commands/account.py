@@ -113,10 +113,8 @@ def delete(
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         checked = provisioning.deletion(uow, actor, email)
-        uow.commit()
     # No transaction is open while the person decides (SEC-4); the deletion checks again.
     structures = ", ".join(checked.structures) or "-"
     if not yes and not prompts.confirm(
@@ -124,10 +122,8 @@ def delete(
     ):
         say("done.delete_cancelled", email=checked.account.login_email)
         raise typer.Exit(1)
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         done = provisioning.delete_account(uow, actor, email)
-        uow.commit()
     say("done.account_deleted", email=done.account.login_email, structures=structures)
 
 
@@ -194,10 +190,8 @@ def show(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     """
     from chorus_cli.domain import accounts
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         result = accounts.view(uow, account)
-        uow.commit()
     _emit_account(result, output_format(fmt, as_json))
 
 
@@ -212,7 +206,7 @@ def _emit_account(result: dict, fmt: str) -> None:
 
 def photo_summary(photo: dict) -> str:
     """``image/png, 12.3 kB, 200×200``, in the message language's units (SET-1)."""
-    from chorus_cli.ui.i18n import current, message
+    from chorus_cli.i18n import current, message
 
     size = photo["size"]
     if size < 1000:
@@ -259,11 +253,9 @@ def update(
         "biography": biography,
     }
     changes = {k: v for k, v in given.items() if v is not None}
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         accounts.update(uow, account, changes)
         result = accounts.view(uow, account)
-        uow.commit()
     say("done.updated", email=account.login_email)
     _emit_account(result, output_format(fmt, as_json))
 
@@ -291,11 +283,9 @@ def photo(
     from chorus_cli.domain import photo as photos
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         changed = photos.set_photo(uow, account, None if path is None else Path(path), remove)
         result = accounts.view(uow, account)
-        uow.commit()
     if remove:
         say("done.photo_removed" if changed else "done.photo_none", email=account.login_email)
     else:
@@ -331,16 +321,14 @@ def preferences(
     Example: chorus account preferences --accessibility on --language en
     """
     from chorus_cli.domain import preferences as prefs
-    from chorus_cli.ui.i18n import set_lang
+    from chorus_cli.i18n import set_lang
     from chorus_cli.ui.output import emit, say, set_plain
 
     given = (accessibility, surveys, language) != (None, None, None)
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         result = prefs.update(
             uow, account, accessibility=accessibility, surveys=surveys, language=language
         )
-        uow.commit()
     # The new choices apply from this very message on.
     set_lang(uow.lang)
     set_plain(result["accessibility"])
@@ -385,10 +373,8 @@ def unlock(
     from chorus_cli.domain import accounts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         account = accounts.unlock(uow, actor, email)
-        uow.commit()
     say("done.unlocked", email=account.login_email)
 
 
@@ -402,10 +388,8 @@ def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     from chorus_cli.domain import attachments
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         rows = attachments.history(uow, account)
-        uow.commit()
     fmt = output_format(fmt, as_json)
     if fmt == "table":  # JSON and CSV keep every field
         columns = ("id", "type", "structure", "services", "status", "approver", "created_at")
@@ -447,8 +431,7 @@ def list_(
     from chorus_cli.domain import accounts
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = accounts.listing(
             uow,
             actor,
@@ -459,7 +442,6 @@ def list_(
             limit=limit,
             offset=offset,
         )
-        uow.commit()
     fmt = output_format(fmt, as_json)
     if fmt == "table":  # JSON and CSV keep every field of `account show`
         rows = [{key: row[key] for key in LIST_COLUMNS} for row in rows]
@@ -486,10 +468,8 @@ def deactivate(
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         deactivation.check(uow, account)
-        uow.commit()
     email = account.login_email
     if not yes:
         # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
@@ -498,10 +478,8 @@ def deactivate(
         if not prompts.confirm("prompt.deactivate", email=email):
             say("done.deactivate_cancelled", email=email)
             raise typer.Exit(1)
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         deactivation.deactivate(uow, account)
-        uow.commit()
     keychain.delete("session", STATE.settings.database_url)
     say("done.deactivated", email=email, contact=account.contact_email)
 
@@ -554,17 +532,15 @@ def notifications(
     Example: chorus account notifications --on "Facturation CPRO" --weekly
     """
     from chorus_cli.domain import notifications as rules
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
     from chorus_cli.ui.output import emit, say
 
     changing = bool(on or off) or weekly is not None
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         if changing:
             shown = rules.choose(uow, account, on, off, weekly)
         else:
             shown = rules.choices(uow, account)
-        uow.commit()
     if changing:
         say("done.notifications_saved", email=account.login_email)
     fmt = output_format(fmt, as_json)

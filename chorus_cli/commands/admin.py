@@ -10,7 +10,7 @@ import typer
 from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
-    current_account,
+    as_account,
     new_group,
     output_format,
     unit_of_work,
@@ -61,10 +61,8 @@ def grant_role(
     from chorus_cli.domain import roles
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         account = roles.grant(uow, actor, email, role.value, department)
-        uow.commit()
     say("done.role_granted", role=role.value, email=account.login_email)
 
 
@@ -83,10 +81,8 @@ def revoke_role(
     from chorus_cli.domain import roles
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         account = roles.revoke(uow, actor, email, role.value, department)
-        uow.commit()
     say("done.role_revoked", role=role.value, email=account.login_email)
 
 
@@ -103,10 +99,8 @@ def roles(
     from chorus_cli.domain import roles as platform_roles
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = platform_roles.listing(uow, actor, role.value if role else None)
-        uow.commit()
     emit(rows, output_format(fmt, as_json), columns=ROLE_COLUMNS)
 
 

@@ -15,10 +15,9 @@ from chorus_cli.commands._common import (
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    current_account,
+    as_account,
     new_group,
     output_format,
-    unit_of_work,
 )
 
 app = new_group("attach", "Attachments (rattachements) to structures and services: ATT-1..5.")
@@ -80,11 +79,9 @@ def request(
     from chorus_cli.domain import attachments
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         made = attachments.request(uow, actor, structure, comment, services, id_type)
         result = attachments.view(uow, made)
-        uow.commit()
     say(
         "done.attach_requested",
         request=result["id"],
@@ -112,10 +109,8 @@ def pending(
     """
     from chorus_cli.domain import attachments
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = attachments.pending(uow, actor, structure, id_type)
-        uow.commit()
     _emit(rows, output_format(fmt, as_json), PENDING_COLUMNS)
 
 
@@ -129,11 +124,9 @@ def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False)
     from chorus_cli.domain import attachments
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         decided = attachments.approve(uow, actor, ids)
         rows = [attachments.view(uow, r) for r in decided]
-        uow.commit()
     say("done.attach_approved", count=len(rows), ids=", ".join(str(r["id"]) for r in rows))
     _emit(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
 
@@ -153,11 +146,9 @@ def reject(
     from chorus_cli.domain import attachments
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         decided = attachments.reject(uow, actor, ids, reason)
         rows = [attachments.view(uow, r) for r in decided]
-        uow.commit()
     say("done.attach_rejected", count=len(rows), ids=", ".join(str(r["id"]) for r in rows))
     _emit(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
 
@@ -171,10 +162,8 @@ def list_(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     from chorus_cli.domain import attachments
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = attachments.attachments(uow, actor)
-        uow.commit()
     if not rows:
         say("hint.no_structure")
     emit(rows, output_format(fmt, as_json), columns=ATTACHMENT_FIELDS)
@@ -195,10 +184,8 @@ def detach(
     from chorus_cli.domain import attachments
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         found = attachments.detach(uow, actor, structure, services, id_type)
-        uow.commit()
     if services:
         say(
             "done.detached_services",

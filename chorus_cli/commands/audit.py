@@ -9,10 +9,9 @@ import typer
 from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
-    current_account,
+    as_account,
     new_group,
     output_format,
-    unit_of_work,
 )
 
 AUDIT_FIELDS = ("id", "at", "actor", "action", "target", "details")  # an empty CSV's header
@@ -42,11 +41,9 @@ def list_(
     from chorus_cli.domain import audit
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        viewer = current_account(uow)
+    with as_account() as (uow, viewer):
         rows = audit.entries(
             uow, viewer, actor=actor, target=target, action=action, since=since, limit=limit
         )
         data = [audit.view(e) for e in rows]
-        uow.commit()
     emit(data, output_format(fmt, as_json), columns=AUDIT_FIELDS)

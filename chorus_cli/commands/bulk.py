@@ -10,6 +10,7 @@ import typer
 from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
+    as_account,
     current_account,
     new_group,
     output_format,
@@ -89,7 +90,7 @@ def import_(
 
 def _summary_data(summary: ImportSummary) -> dict:
     from chorus_cli.bulk.service import rule_of
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
 
     data = summary.as_dict()
     data["errors"] = [
@@ -106,7 +107,7 @@ def _summary_data(summary: ImportSummary) -> dict:
 
 def _report(summary: ImportSummary) -> None:
     from chorus_cli.bulk.service import rule_of
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
     from chorus_cli.ui.output import say
 
     if summary.unknown_columns:
@@ -151,9 +152,7 @@ def export(
     from chorus_cli.bulk import export as exporter
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         count = exporter.export(uow, actor, kind, fmt.lower(), sys.stdout)
-        uow.commit()
     sys.stdout.flush()
     say("done.bulk_exported", count=count, kind=kind)

@@ -19,6 +19,6 @@ def demo(
     import os
 
     from chorus_cli.demo import run
-    from chorus_cli.ui.i18n import current
+    from chorus_cli.i18n import current
 
     run(lang=current(), plain=plain or bool(os.environ.get("NO_COLOR")))

@@ -10,10 +10,9 @@ from chorus_cli.commands._common import (
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    current_account,
+    as_account,
     new_group,
     output_format,
-    unit_of_work,
 )
 
 # Every field of a habilitation, the header of an empty CSV.
@@ -47,9 +46,8 @@ def catalogue(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     from chorus_cli.domain import habilitations
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        current_account(uow)  # like every portal page, for a logged-in account (SPEC)
-        uow.commit()
+    with as_account():  # like every portal page, for a logged-in account (SPEC)
+        pass
     rows, fmt = habilitations.catalogue_rows(), output_format(fmt, as_json)
     if fmt == "table":  # the profiles are the application's name and each level
         rows = [{k: v for k, v in row.items() if k != "profiles"} for row in rows]
@@ -89,12 +87,10 @@ def list_(
     from chorus_cli.domain import habilitations
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = habilitations.listing(
             uow, actor, structure, profile=profile, email=account, id_type=id_type
         )
-        uow.commit()
     fmt = output_format(fmt, as_json)
     if fmt == "table":  # JSON and CSV keep every field
         columns = ("structure", "raison_sociale", "service", "domain", "profile")
@@ -123,12 +119,10 @@ def grant(
     from chorus_cli.domain import habilitations
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         result, changed = habilitations.grant(
             uow, actor, email, structure, application, level, service, id_type
         )
-        uow.commit()
     key = "done.habil_granted" if changed else "done.habil_unchanged"
     say(key, profile=result["profile"], email=email.strip().lower(), id=result["structure"])
     emit(result, output_format(fmt, as_json))
@@ -152,10 +146,8 @@ def revoke(
     from chorus_cli.domain import habilitations
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         result = habilitations.revoke(uow, actor, email, structure, application, service, id_type)
-        uow.commit()
     say(
         "done.habil_revoked",
         profile=result["profile"],

@@ -10,7 +10,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
-    current_account,
+    as_account,
     new_group,
     output_format,
     session_token,
@@ -52,17 +52,13 @@ def change(
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         login_address.ready(uow, actor, account)
-        uow.commit()
     # No transaction is open while the person types (SEC-4); the request checks again.
     password = prompts.password(password_stdin)
     confirmation = prompts.ask("prompt.confirm_login_address") or ""
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         change = login_address.request(uow, actor, password, new_email, confirmation, account)
-        uow.commit()
     say(
         "done.login_address_requested",
         email=change.login_email,
@@ -117,11 +113,9 @@ def status(account: AccountOpt = None, fmt: FormatOpt = "table", as_json: JsonOp
     from chorus_cli.domain import login_address
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         target = login_address.target(uow, actor, account)
         change = login_address.status(uow, actor, account)
-        uow.commit()
     fmt = output_format(fmt, as_json)
     if change is None:
         say("done.login_address_none", email=target.login_email)
@@ -147,11 +141,9 @@ def cancel(account: AccountOpt = None) -> None:
     from chorus_cli.domain import login_address
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         target = login_address.target(uow, actor, account)
         change = login_address.cancel(uow, actor, account)
-        uow.commit()
     if change is None:
         say("done.login_address_none", email=target.login_email)
     else:

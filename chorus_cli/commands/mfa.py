@@ -11,10 +11,8 @@ from chorus_cli.commands._common import (
     JsonOpt,
     PasswordStdinOpt,
     as_account,
-    current_account,
     new_group,
     output_format,
-    unit_of_work,
 )
 
 if TYPE_CHECKING:
@@ -61,10 +59,8 @@ def list_factors(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     """
     from chorus_cli.domain.factors import common
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         rows = common.listing(uow, account)
-        uow.commit()
     _emit_rows(rows, output_format(fmt, as_json))
 
 
@@ -115,8 +111,8 @@ def totp_add(
 
     from chorus_cli.domain.errors import WrongEnrolmentCode
     from chorus_cli.domain.factors import manage
+    from chorus_cli.i18n import message
     from chorus_cli.ui import prompts
-    from chorus_cli.ui.i18n import message
     from chorus_cli.ui.output import emit, plain, say
 
     fmt = output_format(fmt, as_json)
@@ -215,10 +211,8 @@ def key_list(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     """
     from chorus_cli.domain.factors import common, security_key
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         rows = [common.view(row) for row in security_key.keys(uow, account)]
-        uow.commit()
     _emit_rows(rows, output_format(fmt, as_json), "hint.no_key")
 
 

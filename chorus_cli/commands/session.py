@@ -12,7 +12,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
-    current_account,
+    as_account,
     output_format,
     session_token,
     unit_of_work,
@@ -81,9 +81,9 @@ def log_in(
     from chorus_cli.domain import login
     from chorus_cli.domain.clock import iso
     from chorus_cli.domain.errors import WrongCode
+    from chorus_cli.i18n import message
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
-    from chorus_cli.ui.i18n import message
     from chorus_cli.ui.output import emit, say
 
     url = STATE.settings.database_url
@@ -176,10 +176,8 @@ def whoami(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     from chorus_cli.domain import auth
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        account = current_account(uow)
+    with as_account() as (uow, account):
         summary = auth.whoami(uow, account)
-        uow.commit()
     _hints(account, summary)
     emit(summary, output_format(fmt, as_json))
 

@@ -9,6 +9,7 @@ import typer
 from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
+    as_account,
     current_account,
     new_group,
     output_format,
@@ -84,7 +85,7 @@ def import_(
 
 
 def _report(summary: ImportSummary) -> None:
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
     from chorus_cli.ui.output import say
 
     say(
@@ -125,10 +126,8 @@ def lookup(
     from chorus_cli.ui.output import emit
 
     fmt = output_format(fmt, as_json)
-    with unit_of_work() as uow:
-        current_account(uow)
+    with as_account() as (uow, _):
         found = sirene.lookup(uow, siret)
-        uow.commit()
     data = asdict(found)
     if fmt == "table" and data["address"]:
         data["address"] = ", ".join(data["address"].splitlines())
@@ -158,10 +157,8 @@ def search(
     from chorus_cli.ui.output import emit, say
 
     fmt = output_format(fmt, as_json)
-    with unit_of_work() as uow:
-        current_account(uow)
+    with as_account() as (uow, _):
         rows, truncated = sirene.search(uow, " ".join(text), limit)
-        uow.commit()
     if truncated:
         say("sirene.search_truncated", cap=SEARCH_CANDIDATES)
     if fmt == "table":
@@ -200,13 +197,11 @@ def configure_api(
             return sys.stdin.readline()
         return ask("prompt.insee_key", secret=True) or ""
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         if remove:
             removed = sirene.remove_api_key(uow, actor)
         else:
             sirene.set_api_key(uow, actor, read_key)
-        uow.commit()
     if remove:
         say("done.sirene_key_removed" if removed else "done.sirene_no_key")
     else:

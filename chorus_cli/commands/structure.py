@@ -14,10 +14,9 @@ from chorus_cli.commands._common import (
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    current_account,
+    as_account,
     new_group,
     output_format,
-    unit_of_work,
 )
 
 app = new_group("structure", "Structures (legal entities) and their services: STR-1..9.")
@@ -91,8 +90,7 @@ def create(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         structure = structures.create(
             uow,
             actor,
@@ -106,7 +104,6 @@ def create(
             helios=helios,
         )
         result = structures.view(uow, structure)
-        uow.commit()
     key = "done.structure_pending" if structure.status == "pending" else "done.structure_created"
     say(key, id=structure.identifier, name=structure.raison_sociale)
     _render(result, output_format(fmt, as_json))
@@ -163,8 +160,7 @@ def list_(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = structures.listing(
             uow,
             actor,
@@ -174,7 +170,6 @@ def list_(
             limit=limit,
             offset=offset,
         )
-        uow.commit()
     fmt = output_format(fmt, as_json)
     if fmt == "table":  # JSON and CSV keep every field
         rows = [{key: row[key] for key in STRUCTURE_TABLE_COLUMNS} for row in rows]
@@ -194,10 +189,8 @@ def show(
     """
     from chorus_cli.domain import structures
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         result = structures.show(uow, actor, structure, id_type)
-        uow.commit()
     _render(result, output_format(fmt, as_json))
 
 
@@ -216,10 +209,8 @@ def search(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = structures.search(uow, actor, text, limit)
-        uow.commit()
     emit(rows, output_format(fmt, as_json), columns=SUMMARY_FIELDS)
 
 
@@ -242,11 +233,9 @@ def update(
 
     given = {"label": label, "email": email, "phone": phone}
     changes = {k: v for k, v in given.items() if v is not None}
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         found = structures.update(uow, actor, structure, changes, id_type)
         result = structures.view(uow, found)
-        uow.commit()
     say("done.structure_updated", id=found.identifier)
     _render(result, output_format(fmt, as_json))
 
@@ -260,10 +249,8 @@ def pending(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = structures.pending(uow, actor)
-        uow.commit()
     emit(rows, output_format(fmt, as_json), columns=PENDING_FIELDS)
 
 
@@ -281,11 +268,9 @@ def approve(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         found = structures.approve(uow, actor, structure, id_type)
         result = structures.view(uow, found)
-        uow.commit()
     say("done.structure_approved", id=found.identifier)
     _render(result, output_format(fmt, as_json))
 
@@ -306,11 +291,9 @@ def refuse(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         found = structures.refuse(uow, actor, structure, reason, id_type)
         result = structures.view(uow, found)
-        uow.commit()
     say("done.structure_refused", id=found.identifier)
     _render(result, output_format(fmt, as_json))
 
@@ -333,11 +316,9 @@ def transfer_primary(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         found = structures.transfer_primary(uow, actor, structure, to, id_type)
         result = structures.view(uow, found)
-        uow.commit()
     say("done.primary_transferred", id=found.identifier, email=result["primary_manager"])
     _render(result, output_format(fmt, as_json))
 
@@ -361,11 +342,9 @@ def service_add(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         service = structures.add_service(uow, actor, structure, code, label, id_type)
         result = structures.service_row(uow, service)
-        uow.commit()
     say("done.service_added", code=service.code, id=result["structure"])
     emit(result, output_format(fmt, as_json))
 
@@ -384,10 +363,8 @@ def service_list(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         rows = structures.services(uow, actor, structure, id_type)
-        uow.commit()
     emit(rows, output_format(fmt, as_json), columns=SERVICE_FIELDS)
 
 
@@ -407,11 +384,9 @@ def service_update(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         service = structures.update_service(uow, actor, structure, code, label, id_type)
         result = structures.service_row(uow, service)
-        uow.commit()
     say("done.service_updated", code=service.code, id=result["structure"])
     emit(result, output_format(fmt, as_json))
 
@@ -431,10 +406,8 @@ def service_deactivate(
     from chorus_cli.domain import service_deactivation, structures
     from chorus_cli.ui.output import emit, say
 
-    with unit_of_work() as uow:
-        actor = current_account(uow)
+    with as_account() as (uow, actor):
         service = service_deactivation.deactivate_service(uow, actor, structure, code, id_type)
         result = structures.service_row(uow, service)
-        uow.commit()
     say("done.service_deactivated", code=service.code, id=result["structure"])
     emit(result, output_format(fmt, as_json))

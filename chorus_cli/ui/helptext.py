@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.ui.i18n import current, help_plural, help_text
+from chorus_cli.i18n import current, help_plural, help_text
 
 if TYPE_CHECKING:
     from typer._click.core import Command, Context
@@ -124,13 +124,6 @@ def _translate_node(command: Command) -> None:
     _translate_texts(command)
     for sub in getattr(command, "commands", {}).values():
         _translate_texts(sub)
-
-
-def translate(command: Command) -> None:
-    """The help of ``command``, its parameters and its whole subtree, in place."""
-    _translate_node(command)
-    for sub in getattr(command, "commands", {}).values():
-        translate(sub)
 
 
 def msgids(command: Command) -> Iterator[str | tuple[str, str]]:

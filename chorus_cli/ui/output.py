@@ -12,7 +12,7 @@ import sys
 import textwrap
 from typing import Any
 
-from chorus_cli.ui.i18n import message
+from chorus_cli.i18n import message
 
 FORMATS = ("table", "json", "csv")
 _state = {"plain": False}
@@ -152,7 +152,7 @@ def emit(
 def heading(key: str) -> str:
     """A column's heading in the message language (``column.KEY``, SET-5); the field's
     own name when the catalogue has none. JSON and CSV keep the field names."""
-    from chorus_cli.ui.i18n import known, sentence
+    from chorus_cli.i18n import known, sentence
 
     name = f"column.{key}"
     return sentence(name) if known(name, "fr") else key

@@ -54,7 +54,7 @@ class ProgressBars:
             return
         task = self.tasks.get(phase)
         if task is None:
-            from chorus_cli.ui.i18n import message
+            from chorus_cli.i18n import message
 
             task = self.tasks[phase] = self.bars.add_task(
                 message(f"progress.{self.prefix}{phase}"), total=total

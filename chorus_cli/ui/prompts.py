@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from chorus_cli.domain.errors import BadInput
-from chorus_cli.ui.i18n import message
+from chorus_cli.i18n import message
 
 # Set while a `chorus batch` line runs: a line may not wait for a person (OPS-6).
 _batch = {"line": None}
@@ -81,7 +81,7 @@ YES = frozenset({"o", "oui", "y", "yes"})
 
 def confirm(key: str, **params: object) -> bool:
     """A yes/no question (default no): ``[o/N]`` at a terminal, one line from a pipe."""
-    from chorus_cli.ui.i18n import message
+    from chorus_cli.i18n import message
 
     _refuse_in_batch()
     hint = message("prompt.yes_no_hint")
