@@ -390,13 +390,10 @@ def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
 
     with as_account() as (uow, account):
         rows = attachments.history(uow, account)
-    fmt = output_format(fmt, as_json)
-    if fmt == "table":  # JSON and CSV keep every field
-        columns = ("id", "type", "structure", "services", "status", "approver", "created_at")
-        rows = [{key: row[key] for key in columns} for row in rows]
     from chorus_cli.commands.attach import REQUEST_FIELDS
 
-    emit(rows, fmt, columns=REQUEST_FIELDS)
+    shown = ("id", "type", "structure", "services", "status", "approver", "created_at")
+    emit(rows, output_format(fmt, as_json), columns=REQUEST_FIELDS, table=shown)
 
 
 LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")
@@ -442,12 +439,9 @@ def list_(
             limit=limit,
             offset=offset,
         )
-    fmt = output_format(fmt, as_json)
-    if fmt == "table":  # JSON and CSV keep every field of `account show`
-        rows = [{key: row[key] for key in LIST_COLUMNS} for row in rows]
     from chorus_cli.bulk.export import ACCOUNT_FIELDS  # `show`'s fields, as exported
 
-    emit(rows, fmt, columns=LIST_COLUMNS if fmt == "table" else ACCOUNT_FIELDS)
+    emit(rows, output_format(fmt, as_json), columns=ACCOUNT_FIELDS, table=LIST_COLUMNS)
 
 
 @app.command()

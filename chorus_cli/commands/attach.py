@@ -48,9 +48,7 @@ ATTACHMENT_FIELDS = (
 def _emit(rows: list[dict], fmt: str, columns: tuple[str, ...]) -> None:
     from chorus_cli.ui.output import emit
 
-    if fmt == "table":
-        rows = [{key: row[key] for key in columns} for row in rows]
-    emit(rows, fmt, columns=REQUEST_FIELDS)
+    emit(rows, fmt, columns=REQUEST_FIELDS, table=columns)
 
 
 @app.command()

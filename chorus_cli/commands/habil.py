@@ -91,11 +91,8 @@ def list_(
         rows = habilitations.listing(
             uow, actor, structure, profile=profile, email=account, id_type=id_type
         )
-    fmt = output_format(fmt, as_json)
-    if fmt == "table":  # JSON and CSV keep every field
-        columns = ("structure", "raison_sociale", "service", "domain", "profile")
-        rows = [{key: row[key] for key in columns} for row in rows]
-    emit(rows, fmt, columns=HABILITATION_FIELDS)
+    shown = ("structure", "raison_sociale", "service", "domain", "profile")
+    emit(rows, output_format(fmt, as_json), columns=HABILITATION_FIELDS, table=shown)
 
 
 @app.command()

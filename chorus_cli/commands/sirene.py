@@ -161,13 +161,11 @@ def search(
         rows, truncated = sirene.search(uow, " ".join(text), limit)
     if truncated:
         say("sirene.search_truncated", cap=SEARCH_CANDIDATES)
-    if fmt == "table":
-        if not rows:
-            say("sirene.search_none")
-            return
-        shown = ("siret", "raison_sociale", "enseigne", "postal_code", "commune", "active", "siege")
-        rows = [{k: row[k] for k in shown} for row in rows]
-    emit(rows, fmt, columns=SEARCH_FIELDS)
+    if fmt == "table" and not rows:
+        say("sirene.search_none")
+        return
+    shown = ("siret", "raison_sociale", "enseigne", "postal_code", "commune", "active", "siege")
+    emit(rows, fmt, columns=SEARCH_FIELDS, table=shown)
 
 
 @app.command("configure-api")

@@ -171,9 +171,7 @@ def list_(
             offset=offset,
         )
     fmt = output_format(fmt, as_json)
-    if fmt == "table":  # JSON and CSV keep every field
-        rows = [{key: row[key] for key in STRUCTURE_TABLE_COLUMNS} for row in rows]
-    emit(rows, fmt, columns=STRUCTURE_LIST_COLUMNS)
+    emit(rows, fmt, columns=STRUCTURE_LIST_COLUMNS, table=STRUCTURE_TABLE_COLUMNS)
 
 
 @app.command()
