@@ -38,7 +38,8 @@ def record_failure(uow: UnitOfWork, account: Account) -> None:
         if account.failed_logins >= MAX_FAILURES:
             account.failed_logins = 0
             account.locked_until = uow.clock.now() + LOCK_TIME
-            uow.audit("system", "account.lock", account.login_email, minutes=15)
+            minutes = int(LOCK_TIME.total_seconds() // 60)
+            uow.audit("system", "account.lock", account.login_email, minutes=minutes)
         uow.add(account)
         uow.audit(account.login_email, "login.failure", account.login_email)
     uow.commit()

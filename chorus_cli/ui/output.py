@@ -179,7 +179,7 @@ def _widths(
     widths = [max(values[i], len(headings[i])) for i in range(len(keys))]
     # A column that wraps keeps its longest word whole ("d'authentification") when the
     # table can afford it; else it goes down to 6 characters, folding words.
-    for narrowest in (lambda i: longest_word(i), lambda i: min(values[i], 6)):
+    for narrowest in (longest_word, lambda i: min(values[i], 6)):
         least = [
             max(values[i] if whole(key) else narrowest(i), word[i]) for i, key in enumerate(keys)
         ]
