@@ -241,11 +241,11 @@ def current_revision(engine: Engine) -> str | None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    try:
-        with engine.connect() as conn:
+    with engine.connect() as conn:  # a store that cannot be reached says so, once
+        try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:
-        return None
+        except DBAPIError:  # no such table: a new store
+            return None
 
 
 def ensure_migrated(engine: Engine) -> None:
