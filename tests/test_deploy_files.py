@@ -258,6 +258,8 @@ def test_sec10_postgresql_sessions_carry_a_lock_timeout_and_an_idle_timeout(pg_u
     from chorus_cli.store.engine import get_engine
 
     with get_engine(pg_url[0]).connect() as conn:
+        # libpq's own view of the connection: chorus asked for a 10 s connect timeout
+        assert "connect_timeout=10" in conn.connection.driver_connection.info.dsn
         assert conn.execute(text("SHOW lock_timeout")).scalar() == "30s"
         idle = conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar()
         assert idle == "10min"
