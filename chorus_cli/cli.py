@@ -381,12 +381,20 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+# Messages that say "nothing was saved", and their twins that say the command's earlier
+# steps were: used when the command committed before failing (SEC-12).
+AFTER_COMMIT = {
+    "internal.error": "internal.error.after_commit",
+    "sec3.invalid_utf8": "sec3.invalid_utf8.after_commit",
+    "sec10.lock_timeout": "sec10.lock_timeout.after_commit",
+}
+
+
 def _honest(key: str) -> str:
-    """A message that says "nothing was saved", or its twin that says the command's
-    earlier steps were, when the command committed before failing (SEC-12)."""
+    """``key``, or its after-commit twin when the command saved something already."""
     from chorus_cli.store.engine import saved_something
 
-    return key + ".after_commit" if saved_something() else key
+    return AFTER_COMMIT[key] if saved_something() else key
 
 
 # SQLSTATEs PostgreSQL answers with (psycopg's ``sqlstate``).
