@@ -210,6 +210,10 @@ def main(argv: list[str] | None = None) -> None:
     are ours, one sentence each; an unexpected error is one sentence too, its traceback
     only with CHORUS_DEBUG=1 (our locals and SQL parameters hold secrets).
     """
+    from chorus_cli.store.engine import reset_commits
+
+    reset_commits()
+    _never_fail_on_output()
     args = hoist_root_options(list(sys.argv[1:] if argv is None else argv))
     as_json = _wants_json(args)
     _early_lang(args, as_json)
@@ -223,6 +227,17 @@ def main(argv: list[str] | None = None) -> None:
         raise
     finally:
         _say_store_notes()
+
+
+def _never_fail_on_output() -> None:
+    """Text the terminal's encoding cannot show (``PYTHONIOENCODING=ascii``, a C locale)
+    is written as ``\\xc9`` escapes: printing what was saved never fails once it is saved
+    (SEC-12)."""
+    import io
+
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _reader_went_away() -> bool:
@@ -348,43 +363,101 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # a store that cannot be opened is bad configuration (2)
-        from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+    except Exception as exc:
+        import os
 
-        from chorus_cli.i18n import message
-
-        if isinstance(exc, ArgumentError):  # includes an unknown dialect
-            text = message("store.bad_url", reason=str(exc).splitlines()[0])
-        elif isinstance(exc, ModuleNotFoundError):  # a dialect whose driver is not installed
-            from chorus_cli.store.keychain import store_id
-
-            url = store_id(STATE.settings.database_url)
-            text = message("sec3.driver_missing", url=url, module=exc.name or "?")
-        elif isinstance(exc, OverflowError):  # an id or a count beyond 64 bits
-            report(2, "bad_input", message("sec3.number_too_large"), as_json)
-            sys.exit(2)
-        elif isinstance(exc, UnicodeError):  # bytes that are not UTF-8, wherever read
-            reason = str(exc).splitlines()[0]
-            report(2, "bad_input", message("sec3.invalid_utf8", reason=reason), as_json)
-            sys.exit(2)
-        # A bare DatabaseError (not its Integrity/Programming subclasses) is SQLite's
-        # "file is not a database": --db points at some other file.
-        elif isinstance(exc, OperationalError) or type(exc) is DatabaseError:
-            from chorus_cli.store.keychain import store_id
-
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-            url = store_id(STATE.settings.database_url)
-            text = message("store.unreachable", url=url, reason=reason)
-        else:
-            import os
-
+        mapped = explain(exc)
+        if mapped is None:
             if os.environ.get("CHORUS_DEBUG"):
                 raise
-            report(1, "internal", message("internal.error", error=type(exc).__name__), as_json)
+            from chorus_cli.i18n import message
+
+            report(1, "internal", message(_honest("internal.error"), error=type(exc).__name__),
+                   as_json)  # fmt: skip
             sys.exit(1)
-        report(2, "store", text, as_json)
-        sys.exit(2)
+        code, kind, text = mapped
+        report(code, kind, text, as_json)
+        sys.exit(code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# Messages that say "nothing was saved", and their twins that say the command's earlier
+# steps were: used when the command committed before failing (SEC-12).
+AFTER_COMMIT = {
+    "internal.error": "internal.error.after_commit",
+    "sec3.invalid_utf8": "sec3.invalid_utf8.after_commit",
+    "sec10.lock_timeout": "sec10.lock_timeout.after_commit",
+}
+
+
+def _honest(key: str) -> str:
+    """``key``, or its after-commit twin when the command saved something already."""
+    from chorus_cli.store.engine import saved_something
+
+    return AFTER_COMMIT[key] if saved_something() else key
+
+
+# SQLSTATEs PostgreSQL answers with (psycopg's ``sqlstate``).
+INSUFFICIENT_PRIVILEGE = "42501"
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def explain(exc: Exception) -> tuple[int, str, str] | None:
+    """The exit code, kind and sentence of an error that is not a ChorusError but is no
+    bug of chorus either (SEC-3: a store, a driver, a number, bytes); None for a bug.
+
+    Exit codes: 2 for a store that cannot be used as configured (URL, driver, host that
+    does not answer: SEC-10) and for bad input; 4 for a store role lacking a privilege
+    (like any "not allowed"); 1 for a lock another session held past the lock timeout
+    (refused for now: run it again).
+    """
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DatabaseError,
+        DBAPIError,
+        OperationalError,
+        ProgrammingError,
+        StatementError,
+    )
+
+    from chorus_cli.i18n import message
+
+    def store() -> str:
+        from chorus_cli.store.keychain import store_id
+
+        return store_id(STATE.settings.database_url)
+
+    if isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError | UnicodeDecodeError):
+        exc = exc.orig  # a value SQLAlchemy could not bind for the driver
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(exc, ArgumentError):  # includes an unknown dialect
+        return 2, "store", message("store.bad_url", reason=str(exc).splitlines()[0])
+    if isinstance(exc, ModuleNotFoundError):  # a dialect whose driver is not installed
+        return 2, "store", message("sec3.driver_missing", url=store(), module=exc.name or "?")
+    if isinstance(exc, OverflowError):  # an id, a count or a date beyond what is stored
+        return 2, "bad_input", message("sec3.number_too_large")
+    if isinstance(exc, UnicodeDecodeError):  # input bytes that are not UTF-8, wherever read
+        reason = str(exc).splitlines()[0]
+        return 2, "bad_input", message(_honest("sec3.invalid_utf8"), reason=reason)
+    if isinstance(exc, ProgrammingError) and sqlstate == INSUFFICIENT_PRIVILEGE:
+        reason = str(orig).strip().splitlines()[0]
+        return 4, "not_allowed", message("sec3.store_privilege", url=store(), reason=reason)
+    if isinstance(exc, OperationalError) and sqlstate == LOCK_NOT_AVAILABLE:
+        return 1, "store", message(_honest("sec10.lock_timeout"), url=store())
+    if isinstance(exc, OperationalError) and type(orig).__name__ == "ConnectionTimeout":
+        from chorus_cli.store.engine import connect_timeout
+
+        url = STATE.settings.database_url
+        seconds = connect_timeout(url)
+        return 2, "store", message("sec10.connect_timeout", url=store(), seconds=seconds)
+    # A bare DatabaseError (not its Integrity/Programming subclasses) is SQLite's
+    # "file is not a database": --db points at some other file.
+    if isinstance(exc, OperationalError) or type(exc) is DatabaseError:
+        assert isinstance(exc, DBAPIError)
+        reason = str(orig).strip().splitlines()[0] if orig else type(exc).__name__
+        return 2, "store", message("store.unreachable", url=store(), reason=reason)
+    return None
 
 
 __all__ = ["AppContext", "main"]

@@ -35,10 +35,12 @@ def upgrade() -> None:
 
     engine = get_engine(STATE.settings.database_url)
     dropped = drop_leftovers(engine)
-    say("done.migrated", rev=HEAD_REVISION)
     with unit_of_work() as uow:  # TOTP seeds of older stores sealed (SEC-2)
         count = seeds.seal_plaintext(uow)
         uow.commit()
+    # Said once all of it is done: a role that may not write the store hears why, and
+    # never "up to date" first (SEC-12).
+    say("done.migrated", rev=HEAD_REVISION)
     if count:
         say("sec2.done_sealed", count=count)
     if dropped:

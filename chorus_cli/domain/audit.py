@@ -20,7 +20,11 @@ def parse_since(value: str) -> datetime:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadInput("audit.since_invalid", value=value) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:  # the store compares in UTC: 9999-12-31T23:59:59-14:00 is past year 9999 there
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise BadInput("sec3.date_out_of_range", value=value) from None
 
 
 def entries(

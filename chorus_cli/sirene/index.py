@@ -206,7 +206,15 @@ class _Loader:
         if fcntl is None or not database or database == ":memory:":
             yield
             return
-        with open(f"{database}.sirene-import.lock", "w") as handle:
+        import os
+        from pathlib import Path
+
+        from chorus_cli.store import files
+
+        # 0600, never through a link planted at its name (SEC-12), and never truncated:
+        # the lock is the open file, not its content.
+        handle = files.open_private(Path(f"{database}.sirene-import.lock"))
+        try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -215,6 +223,8 @@ class _Loader:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            os.close(handle)
 
     # --- tables ---------------------------------------------------------------------
 

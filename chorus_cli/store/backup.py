@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from chorus_cli.domain.errors import BadInput
@@ -25,21 +26,38 @@ def backup(database_url: str, path: Path) -> Path:
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         raise BadInput("backup.no_file")
     path = path.expanduser()
-    if path.exists():
-        raise BadInput("backup.exists", path=str(path))
     if not path.parent.is_dir():
         raise BadInput("backup.dir_missing", path=str(path.parent))
     get_engine(database_url)  # the store migrated first, as on any use
-    source = sqlite3.connect(Path(database).expanduser(), timeout=30)
+    from chorus_cli.store import files
+
+    # The copy holds every hash, live link and the audit: 0600 from its first byte, in a
+    # file made here (SEC-12), never through a link planted at the path (even a dangling
+    # one, which ``exists()`` does not see).
     try:
-        target = sqlite3.connect(path)
+        descriptor = files.create_private(path)
+    except FileExistsError:
+        raise BadInput("backup.exists", path=str(path)) from None
+    try:
+        made = os.fstat(descriptor)
+        source = sqlite3.connect(Path(database).expanduser(), timeout=30)
         try:
-            source.backup(target)
+            now = os.lstat(path)
+            if (now.st_dev, now.st_ino) != (made.st_dev, made.st_ino):  # swapped meanwhile
+                raise BadInput("sec12.symlink_refused", path=str(path))
+            target = sqlite3.connect(path)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
         finally:
-            target.close()
+            source.close()
     except sqlite3.Error as exc:
         path.unlink(missing_ok=True)  # never leave a half-written backup behind
         raise BadInput("backup.failed", path=str(path), reason=str(exc)) from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     finally:
-        source.close()
+        os.close(descriptor)
     return path

@@ -78,10 +78,22 @@ def _refuse_unless_empty(target_url: str) -> None:
     from chorus_cli.store.engine import get_engine
     from chorus_cli.store.keychain import store_id
 
-    engine = get_engine(target_url, migrate=False)
+    try:
+        engine = get_engine(target_url, migrate=False)
+    except ModuleNotFoundError as exc:  # the target's driver, not the source's (SEC-3)
+        raise BadInput(
+            "sec3.driver_missing", url=store_id(target_url), module=exc.name or "?"
+        ) from None
     try:
         connection = engine.connect()
     except DBAPIError as exc:  # say which store could not be reached: the target
+        if type(exc.orig).__name__ == "ConnectionTimeout":  # SEC-10: it never answered
+            from chorus_cli.store.engine import connect_timeout
+
+            seconds = connect_timeout(target_url)
+            raise BadInput(
+                "sec10.connect_timeout", url=store_id(target_url), seconds=seconds
+            ) from None
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise BadInput("ops7.unreachable", url=store_id(target_url), reason=reason) from None
     with connection:

@@ -38,8 +38,29 @@ def get_engine(url: str, migrate: bool = True) -> Engine:
         engine = _make_engine(url)
         if migrate:
             ensure_migrated(engine)
+        from sqlalchemy import event
+
+        event.listen(engine, "commit", _count_commit)  # the command's, not the migration's
         _engines[url] = engine
     return engine
+
+
+# Commits made by the command running (SEC-12): an error met after one of them must not
+# say "nothing was saved". Reset by ``chorus_cli.cli`` as each command starts.
+_commits = [0]
+
+
+def _count_commit(_connection: object) -> None:
+    _commits[0] += 1
+
+
+def reset_commits() -> None:
+    _commits[0] = 0
+
+
+def saved_something() -> bool:
+    """Whether the running command committed anything yet."""
+    return _commits[0] > 0
 
 
 def dispose_all() -> None:
@@ -57,6 +78,7 @@ def _make_engine(url: str) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             _prepare_file(Path(database).expanduser())
+        _check_sqlite_parameters(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -77,7 +99,105 @@ def _make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=False)
+    return _postgresql_engine(url)
+
+
+# SEC-10: PostgreSQL never waits without end. Connecting: CONNECT_TIMEOUT seconds unless
+# the URL says ``connect_timeout=N``. Inside a unit of work: a lock another session holds
+# is waited for LOCK_TIMEOUT at most (``lock_timeout``), and a session left idle inside a
+# transaction is ended by the server after IDLE_TIMEOUT (a suspended chorus holding
+# locks). No statement timeout: chorus' long statements are legitimate (a SIRENE import's
+# COPY, ``db copy``, a set-based bulk import) and none waits on a person; what makes a
+# statement hang is a lock, which lock_timeout bounds. ``options=-c lock_timeout=…`` (or
+# ``idle_in_transaction_session_timeout``) in the URL replaces chorus' value.
+CONNECT_TIMEOUT = 10
+LOCK_TIMEOUT = "30s"
+IDLE_TIMEOUT = "10min"
+
+
+def connect_timeout(url: str) -> int:
+    """The seconds chorus waits for a PostgreSQL store to answer when connecting."""
+    from sqlalchemy.engine import make_url
+
+    given = make_url(normalise_url(url)).query.get("connect_timeout")
+    try:
+        return int(given) if isinstance(given, str) else CONNECT_TIMEOUT
+    except ValueError:
+        return CONNECT_TIMEOUT
+
+
+def _postgresql_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+
+    query = make_url(url).query
+    _check_parameters(url, query)
+    connect_args = {} if "connect_timeout" in query else {"connect_timeout": CONNECT_TIMEOUT}
+    engine = create_engine(url, pool_pre_ping=False, connect_args=connect_args)
+    options = " ".join(_values(query.get("options")))
+    settings = [
+        f"SET {name} = '{value}'"
+        for name, value in (
+            ("lock_timeout", LOCK_TIMEOUT),
+            ("idle_in_transaction_session_timeout", IDLE_TIMEOUT),
+        )
+        if name not in options
+    ]
+    if settings:
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("; ".join(settings))
+            dbapi_connection.commit()  # a SET outlives its transaction once committed
+
+    return engine
+
+
+def _values(value: object) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]  # type: ignore[attr-defined]
+
+
+def _check_parameters(url: str, query: object) -> None:
+    """URL parameters libpq does not know, or a ``connect_timeout`` that is not a whole
+    number, are bad input (SEC-3), said before connecting."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import make_conninfo
+
+    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.store.keychain import store_id
+
+    for name in query:  # type: ignore[attr-defined]
+        try:
+            make_conninfo("", **{name: "1"})
+        except ProgrammingError:
+            raise BadInput("sec3.url_parameter_unknown", url=store_id(url), name=name) from None
+    for value in _values(query.get("connect_timeout")):  # type: ignore[attr-defined]
+        if not value.strip().isdigit():
+            raise BadInput(
+                "sec3.url_parameter_number", url=store_id(url), name="connect_timeout", value=value
+            )
+
+
+def _check_sqlite_parameters(url: str) -> None:
+    """pysqlite's numeric URL parameters, read by SQLAlchemy with ``float()``/``int()``:
+    a value that is not a number is bad input (SEC-3), not an internal error."""
+    from sqlalchemy.engine import make_url
+
+    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.store.keychain import store_id
+
+    query = make_url(url).query
+    for name, kind in (("timeout", float), ("cached_statements", int), ("detect_types", int)):
+        for value in _values(query.get(name)):
+            try:
+                kind(value)
+            except ValueError:
+                raise BadInput(
+                    "sec3.url_parameter_number", url=store_id(url), name=name, value=value
+                ) from None
 
 
 _warned: set[Path] = set()
@@ -121,11 +241,11 @@ def current_revision(engine: Engine) -> str | None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    try:
-        with engine.connect() as conn:
+    with engine.connect() as conn:  # a store that cannot be reached says so, once
+        try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:
-        return None
+        except DBAPIError:  # no such table: a new store
+            return None
 
 
 def ensure_migrated(engine: Engine) -> None:

@@ -4,7 +4,9 @@ entry per key id.
 
 On a machine with no usable keyring backend (headless Linux: keyring falls back to
 ``fail`` or, with keyrings.alt, silently to a plaintext file), the token goes to a
-0600 file in the user data dir instead (``FileKeyring``), and the user is warned once.
+0600 file in the user data dir instead (``FileKeyring``), and the user is warned once;
+so does a keyring that fails when asked (locked, D-Bus not answering). The TOTP seed keys
+have a 0600 file of their own there, ``seed-keys.json`` (SEC-12).
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ if TYPE_CHECKING:
 
 SERVICE = "chorus-cli"
 FALLBACK_FILE = "session-keyring.json"
+SEED_FILE = "seed-keys.json"  # the TOTP seed keys' own file (SEC-12)
+SEED_PREFIX = "seed-key:"
 WARNED_MARKER = ".keyring-warning-shown"
+ERROR_MARKER = ".keyring-error-warning-shown"
 
 
 SECRET_QUERY_KEYS = ("password", "passwd", "pass", "pwd", "secret", "token", "sslpassword")
@@ -53,7 +58,9 @@ def use_backend(chosen: KeyringBackend | None) -> None:
     _override[:] = [chosen] if chosen is not None else []
 
 
-def backend() -> KeyringBackend | FileKeyring:
+def backend() -> KeyringBackend | FileKeyring | Guarded:
+    """The keyring in use: the system's (its failures fall back to the 0600 file), the
+    file, or the one set by ``use_backend``."""
     return _override[0] if _override else _system_backend()
 
 
@@ -67,7 +74,15 @@ def _headless_linux() -> bool:
 
 
 @cache
-def _system_backend() -> KeyringBackend | FileKeyring:
+def _system_backend() -> KeyringBackend | FileKeyring | Guarded:
+    try:
+        chosen = _chosen_backend()
+    except Exception as exc:  # a backend that fails as it is made (D-Bus, secretstorage)
+        return _unusable(exc)
+    return chosen if isinstance(chosen, FileKeyring) else Guarded(chosen)
+
+
+def _chosen_backend() -> KeyringBackend | FileKeyring:
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         import keyring
         from keyring.backends import fail
@@ -88,82 +103,189 @@ def _system_backend() -> KeyringBackend | FileKeyring:
     return chosen
 
 
+def _unusable(exc: Exception) -> FileKeyring:
+    """The keyring failed (locked, no answer on D-Bus: keyring's InitError, KeyringLocked,
+    secretstorage's and jeepney's own errors): the 0600 file serves instead, said once."""
+    from chorus_cli.config import data_dir
+    from chorus_cli.store import notes
+
+    folder = data_dir()
+    marker = folder / ERROR_MARKER
+    if not marker.exists():
+        notes.note("keyring.unusable", error=type(exc).__name__, path=str(folder / FALLBACK_FILE))
+        _mark(marker)
+    return _file_backend(warn=False)
+
+
+class Guarded:
+    """A system keyring that may fail at any call: the first failure sends this call and
+    every later one of the process to the 0600 file (SEC-3, issue 17 item 7)."""
+
+    def __init__(self, chosen: KeyringBackend) -> None:
+        self.chosen: KeyringBackend | FileKeyring = chosen
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.chosen, name)
+
+    def _call(self, method: str, *args: str) -> str | None:
+        try:
+            return getattr(self.chosen, method)(*args)
+        except Exception as exc:
+            if method == "delete_password" and type(exc).__name__ == "PasswordDeleteError":
+                raise  # not there: not a failure of the keyring
+            if isinstance(self.chosen, FileKeyring):
+                raise
+            self.chosen = _unusable(exc)
+            return getattr(self.chosen, method)(*args)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._call("get_password", service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._call("set_password", service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._call("delete_password", service, username)
+
+
 class FileKeyring:
-    """The fallback: a JSON file only its owner can read (0600), written atomically.
+    """The fallback: JSON files only their owner can read (0600), written atomically.
 
     It stands in for a keyring backend (same three methods) without importing keyring,
-    which costs ~40 ms on every command of a headless machine.
+    which costs ~40 ms on every command of a headless machine. TOTP seed keys
+    (``seed-key:<id>``) live in a file of their own (``seed-keys.json``), which no login
+    rewrites (SEC-12); a seed key found in the session file (chorus before issue 17) is
+    moved there on first sight. A file that is not what chorus wrote (bad JSON, another
+    shape) is moved aside with a warning, never overwritten (SEC-12).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, seed_path: Path | None = None) -> None:
         self.path = path
+        self.seed_path = seed_path or path.with_name(SEED_FILE)
+        self._held = False
 
-    def _read(self) -> dict[str, str]:
+    def _file(self, username: str) -> Path:
+        return self.seed_path if username.startswith(SEED_PREFIX) else self.path
+
+    def _read(self, path: Path) -> dict[str, str]:
+        """The entries of one file; a damaged file is moved aside (under the lock)."""
+        entries = _parse(path)
+        if entries is not None:
+            return entries
+        with self._locked():
+            entries = _parse(path)  # another process may have moved it aside meanwhile
+            if entries is None:
+                import time
+
+                from chorus_cli.store import files, notes
+
+                aside = files.move_aside(path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+                notes.note("sec12.file_damaged", path=str(path), aside=str(aside))
+                entries = {}
+        return entries
+
+    def _write(self, path: Path, entries: dict[str, str]) -> None:
         import json
 
-        try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return {}
+        from chorus_cli.store import files
 
-    def _write(self, entries: dict[str, str]) -> None:
-        """Through a temporary file of our own (0600, unique: two processes never share
-        one), then renamed over the old file in one step."""
-        import json
-        import tempfile
-
-        descriptor, partial = tempfile.mkstemp(
-            dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(entries, handle)
-            os.replace(partial, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(partial)
-            raise
+        files.write_private(path, json.dumps(entries))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """One writer at a time: a read-modify-write of another process (a login against
         another store, from the same HOME) would otherwise drop this one's entry."""
+        if self._held:  # this process holds it already (a damaged file met while writing)
+            yield
+            return
         import fcntl
 
-        descriptor = os.open(
-            self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600
-        )
+        from chorus_cli.store import files
+
+        descriptor = files.open_private(self.path.with_name(self.path.name + ".lock"))
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
+            self._held = True
             yield
         finally:
+            self._held = False
             os.close(descriptor)  # closing releases the lock
 
+    def _migrate(self) -> dict[str, str]:
+        """Under the lock: seed keys left in the session file move to their own file
+        (written first, so a crash between the two steps loses nothing); the session
+        file's other entries."""
+        entries = self._read(self.path)
+        seeds = {k: v for k, v in entries.items() if k.split("/", 1)[-1].startswith(SEED_PREFIX)}
+        if seeds:
+            kept = self._read(self.seed_path)
+            self._write(self.seed_path, {**seeds, **kept})
+            entries = {k: v for k, v in entries.items() if k not in seeds}
+            self._write(self.path, entries)
+        return entries
+
     def get_password(self, service: str, username: str) -> str | None:
-        return self._read().get(f"{service}/{username}")
+        key = f"{service}/{username}"
+        found = self._read(self._file(username)).get(key)
+        if found is None and username.startswith(SEED_PREFIX) and key in self._read(self.path):
+            with self._locked():
+                self._migrate()
+            found = self._read(self.seed_path).get(key)
+        return found
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        path = self._file(username)
         with self._locked():
-            self._write({**self._read(), f"{service}/{username}": password})
+            entries = self._migrate() if path == self.path else self._read(path)
+            self._write(path, {**entries, f"{service}/{username}": password})
 
     def delete_password(self, service: str, username: str) -> None:
+        path = self._file(username)
         with self._locked():
-            entries = self._read()
+            entries = self._migrate() if path == self.path else self._read(path)
             if entries.pop(f"{service}/{username}", None) is not None:
-                self._write(entries)
+                self._write(path, entries)
 
 
-def _file_backend() -> FileKeyring:
+def _parse(path: Path) -> dict[str, str] | None:
+    """A file's entries ({} when there is no file); None when it is damaged."""
+    import json
+
+    from chorus_cli.store import files
+
+    text = files.read_private(path)
+    if text is None:
+        return {}
+    try:
+        entries = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(entries, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in entries.items()
+    ):
+        return None
+    return entries
+
+
+def _mark(marker: Path) -> None:
+    """A marker file (a warning shown once), made 0600 without following a link."""
+    from chorus_cli.store import files
+
+    with contextlib.suppress(FileExistsError):
+        os.close(files.create_private(marker))
+
+
+def _file_backend(warn: bool = True) -> FileKeyring:
     from chorus_cli.config import data_dir
 
     folder = data_dir()
     path = folder / FALLBACK_FILE
     marker = folder / WARNED_MARKER
-    if not marker.exists():
+    if warn and not marker.exists() and not marker.is_symlink():
         from chorus_cli.store import notes
 
         notes.note("keyring.fallback", path=str(path))
-        marker.touch()
+        _mark(marker)
     return FileKeyring(path)
 
 

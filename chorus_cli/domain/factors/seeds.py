@@ -3,9 +3,10 @@
 The store records only the id of its current seed key (``store_setting`` row
 ``seed_key_id``). The key itself is ``CHORUS_SEED_KEY`` (base64 of 32 bytes: a shared
 deployment where several machines use one PostgreSQL store, CI), else the keyring entry
-``seed-key:<id>`` (which falls back to a 0600 file beside the session file), made on
-first use. Keyring entries are found by key id, not by store: a store copied with
-``db copy`` still opens on the same machine. A key's id is a fingerprint of it, so a
+``seed-key:<id>`` (without a usable keyring: ``seed-keys.json``, a 0600 file of its
+own beside the session file, which no login rewrites, SEC-12), made on first use.
+Keyring entries are found by key id, not by store: a store copied with ``db copy``
+still opens on the same machine. A key's id is a fingerprint of it, so a
 wrong ``CHORUS_SEED_KEY`` is told apart from a missing one.
 
 A sealed seed is ``{"sealed": "v1:<key id>:<base64 nonce + ciphertext>"}``; the header and
