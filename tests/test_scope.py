@@ -288,3 +288,108 @@ def test_sec11_a_role_revoked_during_an_import_stops_its_commit(world, tmp_path)
     engine_module.dispose_all()
     assert snapshot(world.cli.url) == before
     assert NEWCOMER not in {m["to"] for m in world.cli.mails()}
+
+
+def _hold_after_the_check(env, argv, checked, go, stderr_path) -> None:
+    """The import of ``argv`` in this forked process: once it has read its rights again
+    (before its commit), it says so and waits for ``go``."""
+    from chorus_cli.domain import authz
+
+    confirm = authz.confirm_scope
+
+    def confirm_then_wait(*args):  # type: ignore[no-untyped-def]
+        confirm(*args)
+        checked.set()
+        go.wait(60)
+
+    authz.confirm_scope = confirm_then_wait
+    _run_forked(env, argv, stderr_path)
+
+
+def _run_forked(env, argv, stderr_path, entries=None) -> None:
+    import io
+    import os
+    import sys
+
+    from chorus_cli.cli import main
+    from chorus_cli.store import engine as engine_module
+
+    for engine in engine_module._engines.values():
+        engine.dispose(close=False)
+    engine_module._engines.clear()
+    os.environ.update(env)
+    if entries is not None:
+        from tests.memory_keyring import MemoryKeyring
+
+        MemoryKeyring.entries = entries
+    sys.stdin, sys.stdout = io.StringIO(), io.StringIO()
+    with open(stderr_path, "w", encoding="utf-8") as sys.stderr:
+        main(argv)
+
+
+def _waiting_on_role_grant(url: str) -> bool:
+    """Whether some session of this database waits for a lock on a role (PostgreSQL)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND wait_event_type = 'Lock' AND query ILIKE '%role_grant%'"
+                    )
+                ).scalar()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_sec11_a_revocation_after_the_check_waits_for_the_import(world, tmp_path):
+    """PostgreSQL: once the import has read its rights again, a revocation from another
+    connection waits for the import's commit (the roles are read FOR SHARE): the import
+    lands whole with the rights it was checked with, then the role goes."""
+    import multiprocessing
+    import time
+
+    path = flow(tmp_path, "accounts", HUGO)  # two new agents of the commune
+    context = multiprocessing.get_context("fork")
+    checked, go = context.Event(), context.Event()
+    argv = ["bulk", "import", str(path), "--kind", "accounts"]
+    importer = context.Process(
+        target=_hold_after_the_check,
+        args=(world.cli.env, argv, checked, go, tmp_path / "import.err"),
+    )
+    from tests.memory_keyring import MemoryKeyring
+
+    MemoryKeyring.entries = dict(world.sessions[CORINNE])
+    importer.start()
+    revoker = None
+    try:
+        assert checked.wait(timeout=60), "the import never read its rights again"
+        revoke = ["admin", "revoke-role", CORINNE, "correspondent", "--department", "38"]
+        revoker = context.Process(
+            target=_run_forked,
+            args=(world.cli.env, revoke, tmp_path / "revoke.err", dict(world.sessions[ADA])),
+        )
+        revoker.start()
+        deadline = time.monotonic() + 60  # a guard against a hang, not a measure
+        while not _waiting_on_role_grant(world.cli.url):
+            assert revoker.is_alive(), (tmp_path / "revoke.err").read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "the revocation never waited for the import"
+            time.sleep(0.05)
+    finally:
+        go.set()
+        importer.join(timeout=60)
+        if revoker is not None:
+            revoker.join(timeout=60)
+    assert importer.exitcode == 0, (tmp_path / "import.err").read_text(encoding="utf-8")
+    assert revoker.exitcode == 0, (tmp_path / "revoke.err").read_text(encoding="utf-8")
+    from chorus_cli.store import engine as engine_module
+
+    engine_module.dispose_all()
+    assert {NEWCOMER, HUGO} <= {m["to"] for m in world.cli.mails()}  # the import landed
+    roles = world(ADA, "admin", "roles", "--json").json()
+    assert (CORINNE, "correspondent") not in {(r["login_email"], r["role"]) for r in roles}
