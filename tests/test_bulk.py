@@ -502,13 +502,14 @@ def test_ops1_structures_of_another_department_are_out_of_scope(world, tmp_path,
 def test_ops1_attachments_attach_existing_accounts_with_defaults(world, tmp_path):
     header = ("Adresse e-mail", "SIRET")
     rows = [(MARIE, COMMUNE)]
-    result = imported(world, CORINNE, write(tmp_path, "t.csv", rows, header), "attachments")
+    # Ada: Marie's bakery puts her outside Corinne's scope (SEC-11, tests/test_scope.py).
+    result = imported(world, ADA, write(tmp_path, "t.csv", rows, header), "attachments")
     assert result.exit_code == 0, result.stderr
     assert primary_of(world, COMMUNE) == MARIE  # the commune had none
     assert habilitations(world.cli, MARIE, COMMUNE)["organisation"] == "modification"
     notice = world.cli.mails(MARIE)[0]
     assert notice["sender"] == PUBLIC_SENDER and COMMUNE in notice["body"]
-    again = imported(world, CORINNE, write(tmp_path, "t.csv", rows, header), "attachments")
+    again = imported(world, ADA, write(tmp_path, "t.csv", rows, header), "attachments")
     assert again.json()["unchanged"] == 1
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.bulk.store import Db
 from chorus_cli.bulk.validate import Checked, RowError
-from chorus_cli.domain import identifiers, structures
+from chorus_cli.domain import authz, identifiers, structures
 from chorus_cli.domain.authz import LEVELS, default_level
 from chorus_cli.domain.catalogue import APPLICATIONS
 from chorus_cli.domain.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
@@ -85,7 +85,7 @@ class Counts:
     unchanged: int = 0
     failed: int = 0
     errors: list[RowError] = field(default_factory=list)
-    denied: bool = False  # a row outside the actor's scope (PUB-1): exit 4, not 2
+    denied: bool = False  # a row outside the actor's scope (PUB-1, SEC-11): exit 4, not 2
 
 
 @dataclass
@@ -172,6 +172,8 @@ class Loader:
         # None for the whole structure, else the services attached to.
         self.attached: dict[tuple[int, int], set[int] | None] = {}
         self.habilitations: dict[tuple[int, int, int | None, str], str] = {}
+        # SEC-11: the existing accounts of this chunk that the actor may not manage.
+        self.outside: set[int] = set()
         self.names: dict[str, str] = {}  # field -> the file's column name
         self._reset_batches()
 
@@ -264,6 +266,7 @@ class Loader:
         self.services.clear()
         self.attached.clear()
         self.habilitations.clear()
+        self.outside = set()
 
     def fail(self, errors: list[RowError]) -> None:
         self.counts.failed += 1
@@ -365,6 +368,22 @@ class Loader:
                 column, NotAllowed("pub1.out_of_scope", structure=structure.identifier)
             )
 
+    # --- existing accounts: within the actor's scope (SEC-11) --------------------------
+
+    def lookup_scope(self, accounts: dict[str, AccountInfo]) -> None:
+        """Which of the chunk's existing accounts the actor may not manage: one query
+        for the chunk, by SEC-11's one definition (``authz.outside_scope``)."""
+        self.outside = authz.accounts_outside_scope(
+            self.uow, self.scope, [a.id for a in accounts.values()]
+        )
+
+    def require_account_scope(self, account: AccountInfo, column: str) -> None:
+        """SEC-11: rename, re-address, attach or make primary manager only an account
+        within the actor's scope; any other asks to be attached itself (ATT-1)."""
+        if account.id in self.outside:
+            error = NotAllowed("sec11.out_of_scope", email=account.login_email)
+            raise RowRefused(column, error)
+
     # --- attachments ---------------------------------------------------------------
 
     def lookup_attachments(self, account_ids: set[int]) -> None:
@@ -396,9 +415,6 @@ class Loader:
             missing,
         ):
             self.by_id[row[0]] = StructureInfo(*row[:4], bool(row[4]), *row[5:11], bool(row[11]))
-
-    def structures_of(self, account_id: int) -> list[StructureInfo]:
-        return [self.by_id[s] for (a, s) in self.attached if a == account_id]
 
     def attach(self, account: AccountInfo, structure: StructureInfo, service_ids: set[int]) -> bool:
         """Attach as ``attachments._attach`` and ``attach_directly`` do: to the whole
@@ -531,6 +547,7 @@ class AccountsLoader(Loader):
         )
         self.existing = self.lookup_accounts({r.values["login_email"] for r in rows})
         self.lookup_attachments({a.id for a in self.existing.values()})
+        self.lookup_scope(self.existing)
         fresh = [r for r in rows if r.values["login_email"] not in self.existing]
         self.fresh_ids = iter(self.db.next_ids("account", len(fresh)))
 
@@ -548,6 +565,8 @@ class AccountsLoader(Loader):
             error = BadInput("ops1.duplicate_login", email=login, first=min(earlier))
             raise RowRefused(self.column("login_email"), error)
         self.seen[login] = row.line
+        if account is not None:
+            self.require_account_scope(account, self.column("login_email"))
         structure = self.structure(values) if values.get("structure") else None
         service_ids = (
             self.service_ids(structure, values.get("services") or []) if structure else set()
@@ -565,15 +584,8 @@ class AccountsLoader(Loader):
                 self.require_scope(structure, self.column("structure"))
             self.create(row, structure, service_ids)
             return "created"
-        around = self.structures_of(account.id) + ([structure] if structure else [])
-        if not self.scope.everywhere:
-            if not around:
-                raise RowRefused(self.column("login_email"), NotAllowed("pub1.structure_needed"))
-            for place in around:
-                self.require_scope(
-                    place,
-                    self.column("structure") if place is structure else self.column("login_email"),
-                )
+        if structure is not None:
+            self.require_scope(structure, self.column("structure"))
         changed = [
             f
             for f in ACCOUNT_FIELDS
@@ -688,6 +700,7 @@ class AttachmentsLoader(Loader):
         self.lookup_structures({self.reference(r.values) for r in rows})
         self.existing = self.lookup_accounts({r.values["login_email"] for r in rows})
         self.lookup_attachments({a.id for a in self.existing.values()})
+        self.lookup_scope(self.existing)
 
     def apply(self, row: Checked) -> str:
         values = row.values
@@ -697,6 +710,7 @@ class AttachmentsLoader(Loader):
         if account is None:
             error = NotFound("account.not_found", email=values["login_email"])
             raise RowRefused(self.column("login_email"), error)
+        self.require_account_scope(account, self.column("login_email"))
         first = self.seen.setdefault((account.login_email, structure.id), row.line)
         if first != row.line:
             error = BadInput(
@@ -736,6 +750,7 @@ class StructuresLoader(Loader):
         managers = {r.values["primary_manager"] for r in rows if r.values.get("primary_manager")}
         self.managers = self.lookup_accounts(managers)
         self.lookup_attachments({a.id for a in self.managers.values()})
+        self.lookup_scope(self.managers)
         self.fresh = iter(self.db.next_ids("structure", len(rows)))
 
     def apply(self, row: Checked) -> str:
@@ -756,6 +771,8 @@ class StructuresLoader(Loader):
             if manager is None:
                 error = NotFound("account.not_found", email=values["primary_manager"])
                 raise RowRefused(self.column("primary_manager"), error)
+            if existing is None or manager.id != existing.primary_manager_id:
+                self.require_account_scope(manager, self.column("primary_manager"))
         if existing is None:
             self.create(row, data, manager)
             return "created"

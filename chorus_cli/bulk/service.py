@@ -199,9 +199,11 @@ def import_file(
     """OPS-1: load a flow of accounts, structures or attachments.
 
     Who: admin and support, anything; a correspondent, rows on public structures of
-    their departments (a row outside: exit 4). The whole file is read and every row
-    checked, whatever the errors; the caller commits only a summary that is ``ok``
-    (and not ``dry_run``): one bad row and nothing is written.
+    their departments and existing accounts within their scope (a row outside: exit 4,
+    SEC-11); the rights are read again at the end, in the transaction the caller
+    commits. The whole file is read and every row checked, whatever the errors; the
+    caller commits only a summary that is ``ok`` (and not ``dry_run``): one bad row and
+    nothing is written.
     """
     from chorus_cli.bulk.load import LOADERS
 
@@ -240,6 +242,9 @@ def import_file(
                     progress(flow.position(), flow.size)
         summary.encoding = flow.encoding
     counts = loader.counts
+    if not counts.failed:
+        # Rights are checked again in the transaction that commits, not only at the start.
+        authz.confirm_scope(uow, actor, scope)
     summary.created, summary.updated = counts.created, counts.updated
     summary.unchanged, summary.failed = counts.unchanged, counts.failed
     summary.denied = counts.denied

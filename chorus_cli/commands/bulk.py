@@ -53,7 +53,8 @@ def import_(
     arrive pending, marked to complete at first login, with their activation mail.
 
     Who: admin and support; a DGFiP correspondent, rows on public structures of their
-    departments (exit 4 otherwise).
+    departments, naming existing accounts only within their scope (SEC-11) (exit 4
+    otherwise).
 
     Example: chorus bulk import agents.csv --kind accounts --dry-run
     """

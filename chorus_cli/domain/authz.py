@@ -52,19 +52,21 @@ ADMIN = ("admin",)  # platform roles, the seed key
 # --- platform roles (PUB-1) -------------------------------------------------------------
 
 
-def role_grants(uow: UnitOfWork, account: Account) -> list[RoleGrant]:
-    """The platform roles the account holds, by role then department."""
+def role_grants(uow: UnitOfWork, account: Account, *, lock: bool = False) -> list[RoleGrant]:
+    """The platform roles the account holds, by role then department; ``lock``: read
+    ``FOR SHARE`` (PostgreSQL), so that none is revoked before this transaction ends."""
     from sqlmodel import col, select
 
     from chorus_cli.store.models import RoleGrant
 
-    return list(
-        uow.session.exec(
-            select(RoleGrant)
-            .where(col(RoleGrant.account_id) == account.id)
-            .order_by(col(RoleGrant.role), col(RoleGrant.department))
-        ).all()
+    query = (
+        select(RoleGrant)
+        .where(col(RoleGrant.account_id) == account.id)
+        .order_by(col(RoleGrant.role), col(RoleGrant.department))
     )
+    if lock:
+        query = query.with_for_update(read=True)
+    return list(uow.session.exec(query).all())
 
 
 def has_role(uow: UnitOfWork, account: Account, *role_names: str) -> bool:
@@ -348,8 +350,10 @@ class Scope:
         return public and department(postal_code) in self.departments
 
 
-def _scope(uow: UnitOfWork, actor: Account, everywhere: tuple[str, ...]) -> Scope | None:
-    grants = role_grants(uow, actor)
+def _scope(
+    uow: UnitOfWork, actor: Account, everywhere: tuple[str, ...], *, lock: bool = False
+) -> Scope | None:
+    grants = role_grants(uow, actor, lock=lock)
     if any(g.role in everywhere for g in grants):
         return Scope(None)
     mine = frozenset(g.department for g in grants if g.role == "correspondent" and g.department)
@@ -375,21 +379,18 @@ def require_provisioner(uow: UnitOfWork, actor: Account, structure: Structure) -
 def require_account_keeper(
     uow: UnitOfWork, actor: Account, target: Account, attached: list[Structure]
 ) -> None:
-    """PUB-1: deleting an account is for an admin, or for a correspondent when every
-    structure the account is attached to is a public structure of their departments. An
-    account holding a platform role is an admin's to delete."""
+    """PUB-1: deleting an account is for an admin, or for a correspondent when the
+    account is within their scope (SEC-11, ``outside_scope``). An account holding a
+    platform role is an admin's to delete."""
     scope = provisioning_scope(uow, actor)
-    if scope.everywhere:
+    if within_scope(uow, scope, target):
         return
     if role_grants(uow, target):
         raise NotAllowed("pub1.delete_role_holder", email=target.login_email)
     outside = [s.identifier for s in attached if not scope.covers(s.public, s.postal_code)]
-    if outside or not attached:
-        raise NotAllowed(
-            "pub1.delete_out_of_scope",
-            email=target.login_email,
-            structures=", ".join(outside) or "-",
-        )
+    raise NotAllowed(
+        "pub1.delete_out_of_scope", email=target.login_email, structures=", ".join(outside) or "-"
+    )
 
 
 def oversight_scope(uow: UnitOfWork, actor: Account) -> Scope:
@@ -400,3 +401,100 @@ def oversight_scope(uow: UnitOfWork, actor: Account) -> Scope:
     if scope is None:
         raise NotAllowed("ops1.role_required")
     return scope
+
+
+# --- SEC-11: the existing accounts a correspondent manages ---------------------------------
+
+# Ids per query: well under every engine's limit on bound parameters.
+IDS_PER_QUERY = 900
+
+
+def outside_scope(scope: Scope) -> Any:
+    """SEC-11, the one definition, as a SQL condition on ``account``: true for an
+    existing account that an actor of ``scope`` may not rename, re-address, attach,
+    make a primary manager or delete. For a correspondent, an account is within scope
+    only when it is attached to at least one structure, every structure it is attached
+    to is a public structure of their departments, and it holds no platform role (an
+    admin's, a support agent's or another correspondent's account is an admin's to
+    manage, PUB-1). Everything is within the scope of an admin or support (false).
+
+    Any other account must ask to be attached itself (ATT-1). Single commands ask
+    ``within_scope`` / ``require_within_scope``; flows ``accounts_outside_scope`` once
+    per chunk of rows: both run this condition."""
+    from sqlalchemy import bindparam, false, text
+    from sqlmodel import col, exists, or_
+
+    from chorus_cli.domain.departments import department_sql
+    from chorus_cli.store.models import Account, Attachment, RoleGrant, Structure
+
+    if scope.departments is None:
+        return false()
+    area = department_sql("structure.postal_code")
+    mine = text(f"coalesce({area}, '') IN :scope_departments").bindparams(
+        bindparam("scope_departments", value=sorted(scope.departments), expanding=True)
+    )
+    account = col(Account.id)
+    attached = exists().where(col(Attachment.account_id) == account)
+    elsewhere = (
+        exists()
+        .where(col(Attachment.account_id) == account)
+        .where(col(Structure.id) == col(Attachment.structure_id))
+        .where(~(col(Structure.public).is_(True) & mine))
+    )
+    role = exists().where(col(RoleGrant.account_id) == account)
+    return or_(~attached, elsewhere, role)
+
+
+def accounts_outside_scope(uow: UnitOfWork, scope: Scope, account_ids: Any) -> set[int]:
+    """Which of these existing accounts are outside the scope (SEC-11): one query per
+    900 ids, for a flow's chunk of rows as for one account."""
+    from sqlalchemy import bindparam
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Account
+
+    ids = sorted(set(account_ids))
+    if scope.everywhere or not ids:
+        return set()
+    query = select(col(Account.id)).where(
+        col(Account.id).in_(bindparam("scope_ids", expanding=True)), outside_scope(scope)
+    )
+    connection = uow.session.connection()
+    found: set[int] = set()
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        part = ids[start : start + IDS_PER_QUERY]
+        found.update(connection.execute(query, {"scope_ids": part}).scalars())
+    return found
+
+
+def within_scope(uow: UnitOfWork, scope: Scope, account: Account) -> bool:
+    """Whether an actor of ``scope`` may manage this existing account (SEC-11)."""
+    return not accounts_outside_scope(uow, scope, [account.id])
+
+
+def require_within_scope(uow: UnitOfWork, scope: Scope, account: Account) -> None:
+    """NotAllowed (exit 4, SEC-11) unless the account is within the scope."""
+    if not within_scope(uow, scope, account):
+        raise NotAllowed("sec11.out_of_scope", email=account.login_email)
+
+
+def confirm_scope(uow: UnitOfWork, actor: Account, scope: Scope) -> None:
+    """Read the actor's platform roles again in the transaction that is about to commit
+    (SEC-11): a flow that took minutes must not commit with the rights of a role revoked
+    meanwhile. On PostgreSQL the rows are read ``FOR SHARE``: a revocation that
+    committed is seen (READ COMMITTED), one under way is waited for and then seen, and
+    one that comes later waits for this commit. On SQLite the flow's transaction holds
+    the write lock from its start: no revocation lands in between. NotAllowed (exit 4)
+    when the actor no longer holds every right ``scope`` (``oversight_scope``'s) gave."""
+    now = _scope(uow, actor, FLOW_OPERATORS, lock=True)
+    if now is not None and (
+        now.departments is None
+        or (scope.departments is not None and scope.departments <= now.departments)
+    ):
+        return
+    if scope.departments is None:
+        lost = " | ".join(FLOW_OPERATORS)
+    else:
+        kept = now.departments if now is not None and now.departments else frozenset()
+        lost = ", ".join(f"correspondent {d}" for d in sorted(scope.departments - kept))
+    raise NotAllowed("sec11.rights_changed", roles=lost)

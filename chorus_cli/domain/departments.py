@@ -23,9 +23,11 @@ def department(postal_code: str | None) -> str | None:
 
 def department_sql(postal_code: str) -> str:
     """``department`` in SQL, portable: ``75008`` → ``75``, ``20090`` → ``2A``,
-    ``97411`` → ``974`` (other codes give text no department list holds)."""
+    ``97411`` → ``974``; NULL for a code that is not five characters long, as abroad
+    (other codes give text no department list holds)."""
     return (
-        f"CASE WHEN {postal_code} LIKE '97%' THEN substr({postal_code}, 1, 3)"
+        f"CASE WHEN length({postal_code}) <> 5 THEN NULL"
+        f" WHEN {postal_code} LIKE '97%' THEN substr({postal_code}, 1, 3)"
         f" WHEN {postal_code} LIKE '20%' THEN"
         f" (CASE WHEN {postal_code} < '20200' THEN '2A' ELSE '2B' END)"
         f" ELSE substr({postal_code}, 1, 2) END"
