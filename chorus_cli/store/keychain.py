@@ -84,12 +84,14 @@ def _system_backend() -> KeyringBackend | FileKeyring | Guarded:
 
 def _chosen_backend() -> KeyringBackend | FileKeyring:
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
-        import keyring
         from keyring.backends import fail
+        from keyring.core import load_env
 
-        chosen = keyring.get_keyring()  # an explicit choice is respected as it is,
+        # The variable's backend as it is now (keyring.get_keyring() keeps the first one a
+        # process loaded): an explicit choice is respected as it is,
         # unless it is "no keyring at all": then the 0600 file, as when none is found
         # (SEC-3: else the login code goes out and the session has nowhere to go).
+        chosen = load_env()
         return _file_backend() if isinstance(chosen, fail.Keyring) else chosen
     if _headless_linux():
         return _file_backend()
