@@ -3,9 +3,9 @@
 An import streams the file in chunks of ``CHUNK`` rows: each chunk's rows are checked on
 their own (``validate``; in a second process for a big file, so both cores work), then
 decided and written set-based (``load``), all in the command's one transaction. Every
-bad row is reported with its line, column and rule; the command commits only when none
-is (all or nothing) and never for ``--dry-run``, so a refused import leaves the store as
-it was, mails and audit included.
+bad row is reported with its line, column and rule (the first 1,000; the others are
+counted, SEC-10); the command commits only when none is (all or nothing) and never for
+``--dry-run``, so a refused import leaves the store as it was, mails and audit included.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ class ImportSummary:
     denied: bool = False  # some row was outside the actor's scope (PUB-1): exit 4
     unknown_columns: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # Bad rows counted in ``failed`` but not in ``errors``: past the first 1,000 (SEC-10).
+    unlisted: int = 0
     seconds: float = 0.0
 
     @property
@@ -243,7 +245,8 @@ def import_file(
     summary.created, summary.updated = counts.created, counts.updated
     summary.unchanged, summary.failed = counts.unchanged, counts.failed
     summary.denied = counts.denied
-    summary.errors = sorted(counts.errors, key=lambda e: e.line)
+    summary.errors = list(counts.errors)  # in line order
+    summary.unlisted = counts.errors.unlisted
     summary.unknown_columns = list(unknown)
     summary.seconds = round(time.perf_counter() - started, 2)
     uow.audit(
