@@ -303,7 +303,7 @@ def test_sec3_json_nested_100k_deep_is_a_bad_line(admin, tmp_path, unchanged):
 
 @pytest.mark.parametrize("value", ["1e309", "NaN", "true", "12"])
 def test_sec3_a_json_value_that_is_no_string_is_refused_in_a_name(admin, tmp_path, value):
-    line = '{"login_email": "nombre@example.fr", "last_name": %s, "first_name": "B"}' % value
+    line = f'{{"login_email": "nombre@example.fr", "last_name": {value}, "first_name": "B"}}'
     result = imported(admin, flow(tmp_path, "odd.jsonl", line + "\n"))
     assert result.exit_code == 2
     (error,) = result.json()["errors"]
