@@ -72,6 +72,8 @@ def json_safe(encoded: str) -> str:
 # What a spreadsheet reads as the start of a formula (OWASP CSV injection), after any
 # number of the quotes that chorus adds in front of such a cell.
 _FORMULA = re.compile("'*[=+\\-@\t\r]")
+# The first characters that may make ``spreadsheet_cell`` quote a cell.
+_FORMULA_START = frozenset("'=+-@\t\r")
 
 
 def spreadsheet_cell(value: str) -> str:
@@ -80,6 +82,10 @@ def spreadsheet_cell(value: str) -> str:
     ``-``, ``@``, a tab or a carriage return first) or when it already starts with
     quotes before one, so that ``unquoted`` gives the text back exactly. Numbers are
     no text: the caller writes them as they are."""
+    # Nearly every cell of a big export: printable (no control, no bidi or zero-width
+    # character, no line separator; isprintable runs in C), no formula's start.
+    if value.isprintable() and (not value or value[0] not in _FORMULA_START):
+        return value
     value = displayed(value)
     return "'" + value if _FORMULA.match(value) else value
 
