@@ -34,6 +34,7 @@ CHUNK = 2_000
 # not worth the fork.
 PARALLEL_BYTES = 512 * 1024
 AHEAD = 2  # chunks checked in advance: memory stays a few chunks, whatever the file
+KEYS_MAX = 1_000  # the distinct keys of a JSON Lines flow remembered (SEC-10)
 
 # (bytes read, bytes in all)
 Progress = Callable[[int, int], None]
@@ -116,13 +117,19 @@ def _json_values(
 ) -> tuple[int, dict[str, Any], RowError | None]:
     values: dict[str, Any] = {}
     for key, value in record.items():
-        if key not in fields:
-            fields[key] = columns_module.field_of(kind, key)
-            if fields[key] is None and not columns_module.exported_only(kind, key):
-                unknown[key] = None
-            elif fields[key] is not None:
-                names.setdefault(fields[key], key)
-        name = fields[key]
+        if key in fields:
+            name = fields[key]
+        else:
+            name = columns_module.field_of(kind, key)
+            # Bounded (SEC-10): a file whose every line has keys of its own is no reason
+            # to keep them all; past KEYS_MAX, a key is looked up again each time.
+            if len(fields) < KEYS_MAX:
+                fields[key] = name
+            if name is None and not columns_module.exported_only(kind, key):
+                if len(unknown) < KEYS_MAX:
+                    unknown[key] = None
+            elif name is not None:
+                names.setdefault(name, key)
         if name is not None:
             if name in values:
                 error = BadInput("ops1.duplicate_key", field=name, key=key)
