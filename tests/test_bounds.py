@@ -132,7 +132,13 @@ def test_sec9_csv_listings_quote_formulas_and_numbers_stay_numbers(admin, tmp_pa
     (row,) = rows_of(listed.stdout)
     assert row["label"] == "'=1+2"
     assert row["identifier"] == SAMPLE_SIRETS["bakery"]
-    assert "'=1+2" in rows_of(exported(admin, "structures"))[0]["label"]
+    as_csv = exported(admin, "structures")
+    assert rows_of(as_csv)[0]["label"] == "'=1+2"
+    again = tmp_path / "structures.csv"
+    again.write_text(as_csv, encoding="utf-8")
+    reloaded = imported(admin, again, "structures")
+    assert reloaded.exit_code == 0, reloaded.stderr
+    assert (reloaded.json()["unchanged"], reloaded.json()["updated"]) == (1, 0)
     mails = admin("mail", "list", "--format", "csv")
     assert mails.exit_code == 0, mails.stderr
     numbers = [row["id"] for row in rows_of(mails.stdout)]
@@ -246,6 +252,20 @@ def test_sec10_a_flow_reports_its_first_1000_bad_rows_then_a_count(admin, tmp_pa
     assert [e["line"] for e in summary["errors"]] == list(range(2, 1002))
     assert result.stderr.count("Ligne ") == 1000
     assert "2000 autres lignes en échec" in result.stderr and "SEC-10" in result.stderr
+
+
+def test_sec10_a_flow_remembers_a_bounded_number_of_unknown_keys(admin, tmp_path):
+    lines = [
+        json.dumps({"login_email": f"k{n}@example.fr", "last_name": "K", "first_name": "L",
+                    f"extra_{n}": "x"})  # fmt: skip
+        for n in range(1500)
+    ]
+    result = imported(admin, flow(tmp_path, "keys.jsonl", "\n".join(lines) + "\n"), "accounts",
+                      "--dry-run")  # fmt: skip
+    assert result.exit_code == 0, result.stderr[-500:]
+    summary = result.json()
+    assert summary["created"] == 1500
+    assert summary["unknown_columns"] == [f"extra_{n}" for n in range(1000)]
 
 
 def test_sec10_a_flow_line_over_1_mib_is_refused_by_its_number(admin, tmp_path, unchanged):
