@@ -27,6 +27,8 @@ EXPANSION_MAX = 100
 LINE_MAX = 1024 * 1024
 # The compression methods zipfile reads (stored, deflate, bzip2, lzma).
 METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+# Methods it does not read, by the names archivers give them (APPNOTE 4.4.5).
+METHOD_NAMES = {9: "Deflate64", 93: "Zstandard", 95: "XZ", 98: "PPMd", 99: "AES"}
 
 KINDS = {
     "establishments": (columns.ETABLISSEMENT_REQUIRED, columns.ETABLISSEMENT_OPTIONAL),
@@ -194,9 +196,8 @@ def _readable(path: Path, info: zipfile.ZipInfo) -> None:
     if info.flag_bits & 0x1:
         raise BadInput("sec3.zip_encrypted", path=path.name, member=info.filename)
     if info.compress_type not in METHODS:
-        raise BadInput(
-            "sec3.zip_method", path=path.name, member=info.filename, method=info.compress_type
-        )
+        method = METHOD_NAMES.get(info.compress_type, f"n° {info.compress_type}")
+        raise BadInput("sec3.zip_method", path=path.name, member=info.filename, method=method)
 
 
 def _expansion_limit(path: Path) -> int:
