@@ -40,8 +40,24 @@ class Outcome:
         return self.failed[0][1] if self.failed else 0
 
 
-def lines(source: IO[str]) -> Iterator[tuple[int, str]]:
-    for number, text in enumerate(source, 1):
+# A longer line is refused before it is read whole (SEC-10): memory stays that of one
+# line, whatever the file.
+LINE_MAX = 1024 * 1024
+BOM = "\ufeff"
+
+
+def lines(source: IO[str]) -> Iterator[tuple[int, str | None]]:
+    """(number, text) of each line that holds a command; a BOM that an editor put in
+    front of the first line is no part of it. A line longer than ``LINE_MAX``
+    characters comes as (number, None), read no further, and ends the lines."""
+    number = 0
+    while text := source.readline(LINE_MAX + 2):
+        number += 1
+        if len(text) > LINE_MAX and len(text.rstrip("\r\n")) > LINE_MAX:
+            yield number, None
+            return
+        if number == 1:
+            text = text.removeprefix(BOM)
         text = text.strip()
         if text and not text.startswith("#"):
             yield number, text
@@ -137,6 +153,11 @@ class Batch:
 
     def run(self, source: IO[str]) -> Outcome:
         for number, text in lines(source):
+            if text is None:
+                from chorus_cli.i18n import message
+
+                self.fail(number, 2, message("sec10.batch_line_too_long"))
+                break
             try:
                 argv = shlex.split(text, comments=True)
             except ValueError as exc:  # an unbalanced quote: nothing runs after it

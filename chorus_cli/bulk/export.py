@@ -3,6 +3,10 @@ CSV or JSON Lines, streamed: rows are written as the store yields them, so memor
 flat whatever the size. The fields are those of the JSON of the matching ``show`` (or
 listing), so an export re-imports as it is (``unchanged N``).
 
+Both are safe to open (SEC-9): control characters come escaped; a CSV cell that a
+spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``…) starts with a ``'``,
+which ``bulk import`` takes off again.
+
 A correspondent sees their departments: the public structures there, the accounts
 attached to one of them, and those accounts' attachments and profiles there.
 """
@@ -19,6 +23,7 @@ from chorus_cli.bulk.store import Db
 from chorus_cli.domain import authz
 from chorus_cli.domain.departments import department_sql
 from chorus_cli.domain.errors import BadInput
+from chorus_cli.domain.text import json_safe, spreadsheet_cell
 
 if TYPE_CHECKING:
     from chorus_cli.domain.authz import Scope
@@ -300,13 +305,16 @@ def export(uow: UnitOfWork, actor: Account, kind: str, fmt: str, out: IO[str]) -
         writer.writerow(FIELDS[kind])
         plain = kind == "accounts"  # its rows come ready from the SQL
         for row in rows:
-            writer.writerow(row if plain else [_csv_cell(v) for v in row])
+            cells = row if plain else [_csv_cell(v) for v in row]
+            # SEC-9: control characters escaped, formulas quoted; numbers stay numbers.
+            writer.writerow([spreadsheet_cell(v) if isinstance(v, str) else v for v in cells])
             count += 1
         return count
     fields = FIELDS[kind]
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     for row in rows:
-        out.write(dumps(dict(zip(fields, row, strict=True))))
+        # SEC-9: C1 controls, bidi and zero-width characters as \uXXXX (the same data).
+        out.write(json_safe(dumps(dict(zip(fields, row, strict=True)))))
         out.write("\n")
         count += 1
     return count

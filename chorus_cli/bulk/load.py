@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.bulk.store import Db
-from chorus_cli.bulk.validate import Checked, RowError
+from chorus_cli.bulk.validate import REPORTED_ROWS, BadRows, Checked, RowError
 from chorus_cli.domain import authz, identifiers, structures
 from chorus_cli.domain.authz import LEVELS, default_level
 from chorus_cli.domain.catalogue import APPLICATIONS
@@ -84,7 +84,7 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: BadRows = field(default_factory=BadRows)  # the first 1,000 bad rows' (SEC-10)
     denied: bool = False  # a row outside the actor's scope (PUB-1, SEC-11): exit 4, not 2
 
 
@@ -534,7 +534,8 @@ class AccountsLoader(Loader):
 
     def remember(self, row: Checked) -> None:
         login = row.values.get("login_email")
-        if login:
+        # Bounded (SEC-10): a file of bad rows past the listed ones names no more duplicates.
+        if login and len(self.bad) < REPORTED_ROWS:
             self.bad.setdefault(login, row.line)
 
     def forget(self) -> None:

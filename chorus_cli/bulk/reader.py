@@ -8,8 +8,9 @@
   object per line.
 
 The file is read line by line in binary and decoded one line at a time, so a 1 GB flow
-costs the memory of one line; ``position()`` says how far the reading got, for the
-progress bar. Lines are numbered as an editor numbers them (the header is line 1).
+costs the memory of one line (a line longer than ``LINE_MAX`` is refused, SEC-10);
+``position()`` says how far the reading got, for the progress bar. Lines are numbered
+as an editor numbers them (the header is line 1).
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from chorus_cli.domain.errors import BadInput
+from chorus_cli.domain.text import unquoted
 
 SNIFF_BYTES = 64 * 1024
 BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 DELIMITERS = (";", ",", "\t")
+# A longer line is refused before it is read whole (SEC-10): no record of a flow comes
+# near it, and memory stays that of one line whatever the file.
+LINE_MAX = 1024 * 1024
 
 
 # (first line, the record's values, why the line is no record)
@@ -108,9 +113,13 @@ class FlowFile:
         assert self._handle is not None and self._decoder is not None
         decode = self._decoder
         number = 1 if self.format == "csv" else 0
-        for data in self._handle:
+        handle = self._handle
+        while data := handle.readline(LINE_MAX + 2):
             number += 1
             self.number = number
+            if len(data) > LINE_MAX and len(data.rstrip(b"\r\n")) > LINE_MAX:
+                # Refused before the rest is read: memory stays that of one line.
+                raise BadInput("sec10.flow_line_too_long", file=self.display, line=number)
             if number == 1 and data.startswith(BOM):
                 data = data[len(BOM) :]
             if b"\0" in data:
@@ -137,6 +146,9 @@ class FlowFile:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
                 yield self.number, None, ("ops1.bad_json", {"reason": exc.msg})
+                continue
+            except RecursionError:  # [[[[… nested past what the parser can follow
+                yield self.number, None, ("sec3.json_too_deep", {})
                 continue
             if not isinstance(value, dict):
                 yield self.number, None, ("ops1.not_object", {"type": type(value).__name__})
@@ -165,7 +177,8 @@ class FlowFile:
                     ("ops1.too_many_fields", {"count": len(record), "expected": width}),
                 )
                 continue
-            yield line, record, None
+            # SEC-9: the ' that an export put in front of a formula-like cell goes.
+            yield line, [unquoted(f) if f[:1] == "'" else f for f in record], None
 
 
 def open_flow(path: str | Path) -> FlowFile:
@@ -209,7 +222,9 @@ def _sniff(path: Path, handle: IO[bytes]) -> FlowFile:
     if path.suffix.lower() in JSONL_SUFFIXES or first == b"{":
         return FlowFile(path, "jsonl", size, _handle=handle, _decoder=decoder)
 
-    header_bytes = handle.readline()
+    header_bytes = handle.readline(LINE_MAX + 2)
+    if len(header_bytes.rstrip(b"\r\n")) > LINE_MAX:
+        raise BadInput("sec10.flow_line_too_long", file=display, line=1)
     if header_bytes.startswith(BOM):
         header_bytes = header_bytes[len(BOM) :]
     header_text = decoder(header_bytes, 1)

@@ -3,9 +3,9 @@
 An import streams the file in chunks of ``CHUNK`` rows: each chunk's rows are checked on
 their own (``validate``; in a second process for a big file, so both cores work), then
 decided and written set-based (``load``), all in the command's one transaction. Every
-bad row is reported with its line, column and rule; the command commits only when none
-is (all or nothing) and never for ``--dry-run``, so a refused import leaves the store as
-it was, mails and audit included.
+bad row is reported with its line, column and rule (the first 1,000; the others are
+counted, SEC-10); the command commits only when none is (all or nothing) and never for
+``--dry-run``, so a refused import leaves the store as it was, mails and audit included.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ CHUNK = 2_000
 # not worth the fork.
 PARALLEL_BYTES = 512 * 1024
 AHEAD = 2  # chunks checked in advance: memory stays a few chunks, whatever the file
+KEYS_MAX = 1_000  # the distinct keys of a JSON Lines flow remembered (SEC-10)
 
 # (bytes read, bytes in all)
 Progress = Callable[[int, int], None]
@@ -62,6 +63,8 @@ class ImportSummary:
     denied: bool = False  # some row was outside the actor's scope (PUB-1): exit 4
     unknown_columns: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # Bad rows counted in ``failed`` but not in ``errors``: past the first 1,000 (SEC-10).
+    unlisted: int = 0
     seconds: float = 0.0
 
     @property
@@ -114,13 +117,19 @@ def _json_values(
 ) -> tuple[int, dict[str, Any], RowError | None]:
     values: dict[str, Any] = {}
     for key, value in record.items():
-        if key not in fields:
-            fields[key] = columns_module.field_of(kind, key)
-            if fields[key] is None and not columns_module.exported_only(kind, key):
-                unknown[key] = None
-            elif fields[key] is not None:
-                names.setdefault(fields[key], key)
-        name = fields[key]
+        if key in fields:
+            name = fields[key]
+        else:
+            name = columns_module.field_of(kind, key)
+            # Bounded (SEC-10): a file whose every line has keys of its own is no reason
+            # to keep them all; past KEYS_MAX, a key is looked up again each time.
+            if len(fields) < KEYS_MAX:
+                fields[key] = name
+            if name is None and not columns_module.exported_only(kind, key):
+                if len(unknown) < KEYS_MAX:
+                    unknown[key] = None
+            elif name is not None:
+                names.setdefault(name, key)
         if name is not None:
             if name in values:
                 error = BadInput("ops1.duplicate_key", field=name, key=key)
@@ -248,7 +257,8 @@ def import_file(
     summary.created, summary.updated = counts.created, counts.updated
     summary.unchanged, summary.failed = counts.unchanged, counts.failed
     summary.denied = counts.denied
-    summary.errors = sorted(counts.errors, key=lambda e: e.line)
+    summary.errors = list(counts.errors)  # in line order
+    summary.unlisted = counts.errors.unlisted
     summary.unknown_columns = list(unknown)
     summary.seconds = round(time.perf_counter() - started, 2)
     uow.audit(

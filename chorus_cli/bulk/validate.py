@@ -8,6 +8,7 @@ What needs the store (does the structure exist? is the login taken?) is the load
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,45 @@ class RowError:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+# A flow's bad rows listed with their errors (SEC-10); the others are only counted, so
+# a file of two million bad rows costs the memory of a thousand.
+REPORTED_ROWS = 1_000
+
+
+class BadRows:
+    """The errors of a flow's first ``REPORTED_ROWS`` bad rows (by line), in line order
+    when iterated; the bad rows after them are only counted (``unlisted``)."""
+
+    def __init__(self, limit: int = REPORTED_ROWS) -> None:
+        self.limit = limit
+        self.unlisted = 0
+        # (-line, arrival, the row's errors): the last line kept on top, to give way.
+        self._kept: list[tuple[int, int, list[RowError]]] = []
+        self._arrivals = 0
+
+    def extend(self, errors: list[RowError]) -> None:
+        """One bad row's errors."""
+        import heapq
+
+        if not errors:
+            return
+        self._arrivals += 1
+        row = (-errors[0].line, self._arrivals, list(errors))
+        if len(self._kept) < self.limit:
+            heapq.heappush(self._kept, row)
+            return
+        self.unlisted += 1
+        if row[0] > self._kept[0][0]:  # an earlier line than the last one kept
+            heapq.heapreplace(self._kept, row)
+
+    def __iter__(self) -> Iterator[RowError]:
+        for _line, _arrival, errors in sorted(self._kept, key=lambda r: (-r[0], r[1])):
+            yield from errors
+
+    def __len__(self) -> int:
+        return sum(len(errors) for _line, _arrival, errors in self._kept)
+
+
 @dataclass(slots=True)
 class Checked:
     """A row after its own checks: the clean values by field, or its errors; ``ready``,
@@ -54,24 +94,27 @@ class Checked:
 # --- values ------------------------------------------------------------------------
 
 
-def _str(value: Any) -> str | None:
-    """A cell as text: stripped, None when empty. JSON numbers read as their digits."""
+def _str(value: Any, numbers: bool = False) -> str | None:
+    """A cell as text: stripped, None when empty. A JSON value that is no string is
+    refused (``true``, ``1e309``, ``NaN`` are no names), except a whole number where
+    ``numbers`` says digits may come as one (a SIRET, a phone, a service code)."""
+    if isinstance(value, str):
+        return value.strip() or None
     if value is None:
         return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        value = str(value)
-    if not isinstance(value, str):
-        raise BadInput("ops1.value_not_text")
-    value = value.strip()
-    return value or None
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, bool | int | float):
+        import json
+
+        raise BadInput("ops1.value_not_string", value=json.dumps(value))
+    raise BadInput("ops1.value_not_text")
 
 
 def boolean(value: Any) -> bool | None:
     if isinstance(value, bool) or value is None:
         return value
-    text = (_str(value) or "").lower()
+    text = (_str(value, numbers=True) or "").lower()
     if text in TRUE:
         return True
     if text in FALSE:
@@ -83,9 +126,9 @@ def service_codes(value: Any) -> list[str]:
     """``ACHATS, RH`` or ``ACHATS|RH`` (or a JSON list) → ``["ACHATS", "RH"]``."""
 
     if isinstance(value, list):
-        parts = [_str(v) or "" for v in value]
+        parts = [_str(v, numbers=True) or "" for v in value]
     else:
-        parts = SERVICE_SPLIT.split(_str(value) or "")
+        parts = SERVICE_SPLIT.split(_str(value, numbers=True) or "")
     return list(dict.fromkeys(normalise_code(p) for p in parts if p))
 
 
@@ -109,7 +152,7 @@ def _email(value: Any, field: str) -> str | None:
 def _structure_ref(value: Any) -> str | None:
     """A structure named by its identifier (any accepted spelling): the loader finds it."""
 
-    value = _str(value)
+    value = _str(value, numbers=True)
     if value is None:
         return None
     if not identifiers.candidates(value):
@@ -126,7 +169,7 @@ def _account_fields() -> dict[str, Any]:
         "login_email": lambda v: _email(v, "login_email"),
         "last_name": lambda v: normalise_name(_str(v), "last_name"),
         "first_name": lambda v: normalise_name(_str(v), "first_name"),
-        "phone": lambda v: normalise_phone(_str(v)),
+        "phone": lambda v: normalise_phone(_str(v, numbers=True)),
         "contact_email": lambda v: _email(v, "contact_email"),
         "workplace_address": lambda v: _text(v, "workplace_address", ADDRESS_MAX, True),
         "biography": lambda v: _text(v, "biography", BIOGRAPHY_MAX, True),
@@ -147,11 +190,11 @@ def _structure_fields() -> dict[str, Any]:
 
     return {
         "id_type": lambda v: _id_type(v),
-        "identifier": _str,  # checked with its type, below
+        "identifier": lambda v: _str(v, numbers=True),  # checked with its type, below
         "raison_sociale": lambda v: _text(v, "raison_sociale", structures.TEXT_MAX),
         "label": lambda v: _text(v, "label", structures.TEXT_MAX),
         "email": lambda v: structures._email(_str(v)),
-        "phone": lambda v: structures._phone(_str(v)),
+        "phone": lambda v: structures._phone(_str(v, numbers=True)),
         "public": boolean,
         "helios": boolean,
         "primary_manager": lambda v: _email(v, "primary_manager"),

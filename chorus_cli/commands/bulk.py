@@ -119,6 +119,12 @@ def _report(summary: ImportSummary) -> None:
             say("ops1.bad_row", line=error.line, column=error.column, error=text)
         else:
             say("ops1.bad_line", line=error.line, error=text, rule=rule_of(error.key))
+    if summary.unlisted:
+        say(
+            "sec10.bad_rows_unlisted",
+            count=summary.unlisted,
+            listed=summary.failed - summary.unlisted,
+        )
     if not summary.ok:
         return  # the refusal that follows says it all
     say(

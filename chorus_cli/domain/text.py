@@ -7,9 +7,11 @@ import re
 
 from chorus_cli.domain.errors import BadInput
 
-# C0 and C1 controls (newline and tab only where a field is multi-line), the bidi
-# embeddings, overrides and isolates, and the zero-width characters.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0 and C1 controls (newline and tab only where a field is multi-line), the line and
+# paragraph separators (U+2028, U+2029: a line break to a terminal or a JavaScript
+# reader, whitespace to str.split), the bidi embeddings, overrides and isolates, and
+# the zero-width characters.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 _UNSAFE_SINGLE_LINE = re.compile("[\t\n]")
 
 
@@ -65,6 +67,33 @@ def json_safe(encoded: str) -> str:
     """JSON text with the C1 controls, bidi and zero-width characters written as
     ``\\uXXXX`` escapes: the same data for a parser, inert on a terminal."""
     return _UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", encoded)
+
+
+# What a spreadsheet reads as the start of a formula (OWASP CSV injection), after any
+# number of the quotes that chorus adds in front of such a cell.
+_FORMULA = re.compile("'*[=+\\-@\t\r]")
+# The first characters that may make ``spreadsheet_cell`` quote a cell.
+_FORMULA_START = frozenset("'=+-@\t\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """Text as a CSV cell holds it (SEC-9): escaped as a table shows it (``displayed``),
+    then with a ``'`` in front when a spreadsheet would read a formula (``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return first) or when it already starts with
+    quotes before one, so that ``unquoted`` gives the text back exactly. Numbers are
+    no text: the caller writes them as they are."""
+    # Nearly every cell of a big export: printable (no control, no bidi or zero-width
+    # character, no line separator; isprintable runs in C), no formula's start.
+    if value.isprintable() and (not value or value[0] not in _FORMULA_START):
+        return value
+    value = displayed(value)
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def unquoted(cell: str) -> str:
+    """A CSV cell as ``spreadsheet_cell`` wrote it, read back: the one ``'`` it added in
+    front of a formula's first character taken off (``'+33 6…`` → ``+33 6…``)."""
+    return cell[1:] if cell[:1] == "'" and _FORMULA.match(cell, 1) else cell
 
 
 def script(char: str) -> str | None:

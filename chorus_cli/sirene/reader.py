@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +19,16 @@ from chorus_cli.domain.text import undecodable
 from chorus_cli.sirene import columns
 
 OnError = Callable[[int, str], None]
+
+# SEC-10: an archive may expand to this many times its own size, no more (INSEE's stock
+# files expand about 4 times); a line of a stock file is a few hundred bytes, one longer
+# than LINE_MAX is refused before it is read whole.
+EXPANSION_MAX = 100
+LINE_MAX = 1024 * 1024
+# The compression methods zipfile reads (stored, deflate, bzip2, lzma).
+METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+# Methods it does not read, by the names archivers give them (APPNOTE 4.4.5).
+METHOD_NAMES = {9: "Deflate64", 93: "Zstandard", 95: "XZ", 98: "PPMd", 99: "AES"}
 
 KINDS = {
     "establishments": (columns.ETABLISSEMENT_REQUIRED, columns.ETABLISSEMENT_OPTIONAL),
@@ -49,7 +61,11 @@ class Rows:
         # a line holding one is noted here, and its row skipped as malformed.
         # Bytes that are not UTF-8 arrive as U+DCxx (surrogateescape), so the line that
         # holds one is named; a strict decoder fails a whole 8 KB chunk ahead of it.
-        for number, line in enumerate(handle, 1):
+        number = 0
+        while line := handle.readline(LINE_MAX + 2):
+            number += 1
+            if len(line) > LINE_MAX and len(line.rstrip("\r\n")) > LINE_MAX:
+                raise BadInput("sec10.sirene_line_too_long", file=self.display, line=number)
             if not line.isascii() and undecodable(line) is not None:
                 raise BadInput("str2.not_utf8", file=self.display, line=number)
             if "\0" in line:
@@ -123,7 +139,12 @@ class StockFile:
                 raise BadInput("str2.bad_zip", path=path.name, reason=str(exc)) from None
             if len(found) != 1:
                 raise BadInput("str2.zip_members", path=path.name, count=len(found))
-            member, size = found[0].filename, found[0].file_size
+            info = found[0]
+            member, size = info.filename, info.file_size
+            _readable(path, info)
+            # What the archive says it holds, refused before a byte is expanded; what it
+            # really holds is counted as it comes (``_Bounded``).
+            _refuse_expansion(path, size, _expansion_limit(path))
         stock = cls(path, kind, member, size)
         with stock.rows() as rows:
             required, _optional = KINDS[kind]
@@ -151,7 +172,7 @@ class StockFile:
             raise BadInput(
                 "str2.file_unreadable", path=self.display, reason=exc.strerror or str(exc)
             ) from None
-        except (zipfile.BadZipFile, EOFError) as exc:
+        except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError) as exc:
             raise BadInput("str2.bad_zip", path=self.path.name, reason=str(exc)) from None
 
     @contextmanager
@@ -160,5 +181,68 @@ class StockFile:
             with open(self.path, "rb") as raw:
                 yield raw
             return
-        with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as raw:
-            yield raw
+        with zipfile.ZipFile(self.path) as archive:
+            try:
+                raw = archive.open(self.member)
+            except (RuntimeError, NotImplementedError) as exc:  # encrypted, unknown method
+                raise BadInput("str2.bad_zip", path=self.path.name, reason=str(exc)) from None
+            with raw, _Bounded(raw, self.path) as bounded:
+                yield bounded
+
+
+def _readable(path: Path, info: zipfile.ZipInfo) -> None:
+    """BadInput (exit 2) for a member that zipfile cannot expand: encrypted, or
+    compressed by a method it does not know (Deflate64, PPMd…)."""
+    if info.flag_bits & 0x1:
+        raise BadInput("sec3.zip_encrypted", path=path.name, member=info.filename)
+    if info.compress_type not in METHODS:
+        method = METHOD_NAMES.get(info.compress_type, f"n° {info.compress_type}")
+        raise BadInput("sec3.zip_method", path=path.name, member=info.filename, method=method)
+
+
+def _expansion_limit(path: Path) -> int:
+    """How many bytes the archive at ``path`` may expand to (SEC-10)."""
+    import shutil
+
+    ratio = EXPANSION_MAX * max(path.stat().st_size, 1)
+    return min(ratio, shutil.disk_usage(path.parent).free)
+
+
+def _refuse_expansion(path: Path, size: int, limit: int) -> None:
+    """BadInput (exit 2) when ``size`` expanded bytes pass ``limit``, saying which bound."""
+    if size <= limit:
+        return
+    compressed = max(path.stat().st_size, 1)
+    if size > EXPANSION_MAX * compressed:
+        raise BadInput("sec10.zip_ratio", path=path.name, ratio=EXPANSION_MAX)
+    raise BadInput("sec10.zip_disk", path=path.name)
+
+
+class _Bounded(io.BufferedIOBase):
+    """An archive member's bytes, counted as they come (SEC-10): past ``EXPANSION_MAX``
+    times the archive's size, or past the free space of the disk that holds it, the
+    reading stops with BadInput (exit 2), whatever sizes the archive declares."""
+
+    def __init__(self, raw: zipfile.ZipExtFile, path: Path) -> None:
+        super().__init__()
+        self._raw = raw
+        self._path = path
+        self._limit = _expansion_limit(path)
+        self._count = 0
+
+    def _counted(self, data: bytes) -> bytes:
+        self._count += len(data)
+        _refuse_expansion(self._path, self._count, self._limit)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._counted(self._raw.read(-1 if size is None else size))
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._counted(self._raw.read1(size))
+
+    def tell(self) -> int:
+        return self._count

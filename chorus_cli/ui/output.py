@@ -52,6 +52,16 @@ def _cell(value: Any) -> str:
     return displayed(str(value))
 
 
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell (SEC-9): a number stays a number; text is escaped as a table cell is,
+    and a cell a spreadsheet would read as a formula gets a ``'`` in front."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    from chorus_cli.domain.text import spreadsheet_cell
+
+    return spreadsheet_cell(_cell(value))
+
+
 def _json(data: Any, indent: int | None) -> str:
     from chorus_cli.domain.text import json_safe
 
@@ -99,7 +109,7 @@ def emit(
         if fields:
             writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
             writer.writeheader()
-            writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+            writer.writerows({k: _csv_cell(v) for k, v in row.items()} for row in rows)
         return
     if not rows:
         return
