@@ -518,8 +518,8 @@ def test_sec8_delivery_holds_no_lock_while_the_server_answers(cli, tmp_path):
                 "account", "create", "--email", PAUL, "--last-name", "Martin",
                 "--first-name", "Paul",
             )  # fmt: skip
-            # Done while the server still holds the first mail.
-            still_sending = not inbox.envelopes
+            # Done while the delivery still waits for the server's answer.
+            still_sending = delivery.is_alive()
         finally:
             release.set()
             delivery.join(30)

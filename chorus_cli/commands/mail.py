@@ -35,8 +35,9 @@ MAIL_FIELDS = (
     "message_id",
     "next_attempt_at",
 )
-# The table is for reading in a terminal: the body is in --json and --format csv.
-MAIL_TABLE = ("id", "to", "subject", "created_at", "status", "attempts", "last_error")
+# The table is for reading in a terminal: the body is in --json and --format csv. The
+# delivery's attempts and last error join it once SMTP delivery has tried a listed mail.
+MAIL_TABLE = ("id", "to", "subject", "created_at", "status")
 
 app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
 
@@ -59,7 +60,12 @@ def list_(
     fmt = output_format(fmt, as_json)
     with unit_of_work() as uow:
         rows = [view(m) for m in list_mail(uow, to, limit)]
-    emit(rows, fmt, columns=MAIL_FIELDS, table=MAIL_TABLE)
+    table = MAIL_TABLE
+    if any(row["attempts"] for row in rows):
+        table += ("attempts",)
+    if any(row["last_error"] for row in rows):
+        table += ("last_error",)
+    emit(rows, fmt, columns=MAIL_FIELDS, table=table)
 
 
 @app.command()
