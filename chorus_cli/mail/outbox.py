@@ -331,22 +331,15 @@ class _Claimed:
     message_id: str
 
 
-def deliver(
-    uow: UnitOfWork,
-    smtp: SmtpTarget,
-    first: Collection[int] = (),
-    only: Collection[int] | None = None,
-) -> Delivery:
-    """Send the mails due now: ``first`` (the ones a command just queued) before the
-    others; with ``only``, those mails alone. No transaction is open while the server
-    answers (SEC-8); links and codes are blanked once a mail is sent (SPEC)."""
+def deliver(uow: UnitOfWork, smtp: SmtpTarget, only: Collection[int] | None = None) -> Delivery:
+    """Send the mails due now, oldest first (with ``only``, those of them alone). No
+    transaction is open while the server answers (SEC-8); links and codes are blanked
+    once a mail is sent (SPEC)."""
     context = tls_context(uow.settings) if smtp.tls else None
     done = Delivery()
-    due = _due(uow, done)
+    ordered = _due(uow, done)
     if only is not None:
-        due = [i for i in due if i in only]
-    wanted = set(first)
-    ordered = [i for i in due if i in wanted] + [i for i in due if i not in wanted]
+        ordered = [i for i in ordered if i in only]
     if not ordered:
         return done
     password: str | None = None
