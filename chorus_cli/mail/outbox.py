@@ -13,7 +13,6 @@ verify, a missing password) leaves it ``pending`` until its next attempt (``BACK
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -96,21 +95,26 @@ def _shown(url: str) -> str:
     return re.sub(r"^([^:/]*://[^:@/]*):[^@/]*@", r"\1:***@", url.strip())
 
 
-@dataclass(frozen=True)
 class SmtpTarget:
     """``smtp://[user@]host[:port][?starttls=1][&timeout=S]`` or ``smtps://...``.
 
     Read strictly (SEC-8): an unknown parameter or value, a bad port, a password in the
     URL, or a user (a password to send) without TLS is bad input, before any connection.
+    (A plain class: a dataclass costs a millisecond more to every command that mails.)
     """
 
-    host: str
-    port: int
-    user: str | None = None
-    ssl: bool = False
-    starttls: bool = False
-    timeout: int = SMTP_TIMEOUT
-    shown: str = ""
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        user: str | None = None,
+        ssl: bool = False,
+        starttls: bool = False,
+        timeout: int = SMTP_TIMEOUT,
+        shown: str = "",
+    ) -> None:
+        self.host, self.port, self.user = host, port, user
+        self.ssl, self.starttls, self.timeout, self.shown = ssl, starttls, timeout, shown
 
     @property
     def tls(self) -> bool:
@@ -304,31 +308,30 @@ def next_attempt(now: datetime, attempts: int) -> datetime:
 # --- delivery ------------------------------------------------------------------------------
 
 
-@dataclass
 class Delivery:
     """What a delivery run did: mails sent, and those that failed (id, reason)."""
 
-    sent: int = 0
-    retrying: list[tuple[int, str]] = field(default_factory=list)  # temporary: pending
-    refused: list[tuple[int, str]] = field(default_factory=list)  # permanent: failed
-    waiting: int = 0  # pending mails not due yet (their back-off runs)
-    next_at: datetime | None = None  # the earliest next attempt of a mail left pending
+    def __init__(self) -> None:
+        self.sent = 0
+        self.retrying: list[tuple[int, str]] = []  # temporary: left pending
+        self.refused: list[tuple[int, str]] = []  # permanent: failed
+        self.waiting = 0  # pending mails not due yet (their back-off runs)
+        self.next_at: datetime | None = None  # the earliest next attempt of a pending mail
 
     @property
     def failed(self) -> int:
         return len(self.retrying) + len(self.refused)
 
 
-@dataclass
 class _Claimed:
-    id: int
-    attempts: int
-    sender: str
-    to: str
-    subject: str
-    body: str
-    created_at: datetime
-    message_id: str
+    """A claimed mail, as read in its claim's transaction."""
+
+    def __init__(self, mail: Mail) -> None:
+        self.id: int = mail.id or 0
+        self.attempts = mail.attempts
+        self.sender, self.to, self.subject = mail.sender, mail.to, mail.subject
+        self.body, self.created_at = mail.body, mail.created_at
+        self.message_id = mail.message_id or ""
 
 
 def deliver(uow: UnitOfWork, smtp: SmtpTarget, only: Collection[int] | None = None) -> Delivery:
@@ -496,16 +499,7 @@ def _claim(uow: UnitOfWork, mail_id: int) -> _Claimed | None:
     if mail.message_id is None:  # queued before SEC-8: it gets its one Message-ID now
         mail.message_id = new_message_id(mail.sender)
         uow.add(mail)
-    claimed = _Claimed(
-        id=mail_id,
-        attempts=mail.attempts,
-        sender=mail.sender,
-        to=mail.to,
-        subject=mail.subject,
-        body=mail.body,
-        created_at=mail.created_at,
-        message_id=mail.message_id,
-    )
+    claimed = _Claimed(mail)
     uow.commit()
     return claimed
 
