@@ -586,3 +586,20 @@ def test_sec8_mail_password_needs_a_url_with_a_user(cli):
     clear = cli("mail", "password", "--url", "smtp://u@relay.example.fr", "--password-stdin",
                 input="x\n")  # fmt: skip
     assert clear.exit_code == 2 and "starttls=1" in clear.stderr
+
+
+def test_sec8_a_flow_delivers_the_activation_mails_it_queued(cli, tmp_path):
+    """`bulk import` writes its mails in bulk, not one by one: it delivers them too."""
+    from tests.test_bulk import AGENTS, CORINNE, agents, imported, public_world, write
+
+    world = public_world(cli, tmp_path)
+    with server() as (port, inbox):
+        cli.env["CHORUS_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+        assert world(CORINNE, "mail", "list").exit_code == 0
+        assert inbox.envelopes == []  # a command that queued no mail delivers nothing
+
+        done = imported(world, CORINNE, write(tmp_path, "a.csv", agents()))
+
+        assert done.exit_code == 0, done.stderr
+        delivered = {m["To"] for m in inbox.messages()}
+        assert {email for _last, _first, email, _phone in AGENTS} <= delivered
