@@ -603,3 +603,40 @@ def test_sec8_a_flow_delivers_the_activation_mails_it_queued(cli, tmp_path):
         assert done.exit_code == 0, done.stderr
         delivered = {m["To"] for m in inbox.messages()}
         assert {email for _last, _first, email, _phone in AGENTS} <= delivered
+
+
+class Greylisting(Inbox):
+    """Asks to come back later (451) for every recipient."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "451 4.7.1 greylisted, try again later"
+
+
+def test_sec8_a_4xx_reply_is_temporary_the_mail_stays_pending(cli, clock):
+    with server(Greylisting()) as (port, inbox):
+        cli.env["CHORUS_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+
+        created = cli.create(MARIE)
+
+        assert created.exit_code == 0 and "réessayé" in created.stderr
+        mail = mail_of(cli)
+        assert mail["status"] == "pending" and mail["last_error"].startswith("451 4.7.1")
+        assert mail["next_attempt_at"] is not None
+
+
+def test_sec8_a_silent_server_costs_one_timeout_and_every_mail_stays_pending(cli):
+    """A server that accepts the connection and never answers (SEC-10: the SMTP timeout,
+    here ?timeout=1): the run gives up once, and each due mail waits for its next try."""
+    for who in (MARIE, PAUL, "jeanne@example.fr"):
+        assert cli.create(who, last="Nom", first="Prénom").exit_code == 0  # no SMTP: pending
+    with listening() as (port, connected):
+        cli.env["CHORUS_SMTP_URL"] = f"smtp://127.0.0.1:{port}?timeout=1"
+
+        sent = cli("mail", "send-pending")
+
+        assert connected()
+    assert sent.exit_code == 1
+    mails = cli.mails()
+    assert {m["status"] for m in mails} == {"pending"}
+    assert {m["attempts"] for m in mails} == {1}
+    assert all("timed out" in m["last_error"] for m in mails)

@@ -374,40 +374,43 @@ def deliver(uow: UnitOfWork, smtp: SmtpTarget, only: Collection[int] | None = No
                     broken = _reason(exc)
                     _failed(uow, claimed, broken, permanent=False, done=done)
                     continue
-            permanent, reason, lost = _send(client, message)
+            permanent, reason, after = _send(client, message)
             if reason is None:
                 _sent(uow, claimed)
                 done.sent += 1
                 continue
             _failed(uow, claimed, reason, permanent=permanent, done=done)
-            if lost:
+            if after != "keep":
                 _close(client)
                 client = None
+            if after == "stop":  # the rest waits for the next run: a silent server costs
+                broken = reason  # one timeout, not one per mail
     finally:
         if client is not None:
             _close(client)
     return done
 
 
-def _send(client: smtplib.SMTP, message: EmailMessage) -> tuple[bool, str | None, bool]:
-    """(permanent, reason or None when sent, connection lost)."""
+def _send(client: smtplib.SMTP, message: EmailMessage) -> tuple[bool, str | None, str]:
+    """(permanent, the reason or None when sent, what becomes of the connection: "keep",
+    "reconnect" for the next mail, or "stop" this run)."""
     import smtplib
 
     try:
         client.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()), (0, b""))
-        return _permanent(code), _reply(code, text), False
+        return _permanent(code), _reply(code, text), "keep"
     except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...
-        lost = exc.smtp_code == 421  # the server closes the connection
-        return _permanent(exc.smtp_code), _reply(exc.smtp_code, exc.smtp_error), lost
+        after = "stop" if exc.smtp_code == 421 else "keep"  # 421: the server closes
+        return _permanent(exc.smtp_code), _reply(exc.smtp_code, exc.smtp_error), after
     except smtplib.SMTPNotSupportedError as exc:  # e.g. an address that needs SMTPUTF8
-        return True, _reason(exc), False
+        return True, _reason(exc), "reconnect"
     except (OSError, smtplib.SMTPException) as exc:  # disconnected, timed out
-        return False, _reason(exc), True
+        return False, _reason(exc), "stop"
     except Exception as exc:  # what the message itself could not be turned into
-        return True, _reason(exc), True
-    return False, None, False
+        return True, _reason(exc), "reconnect"
+    return False, None, "keep"
 
 
 def _permanent(code: int) -> bool:
