@@ -129,7 +129,7 @@ class Mail(SQLModel, table=True):
     sent_at: datetime | None = None
     error: str | None = Field(default=None, max_length=500)  # the last failure's reason
     # SEC-8: one Message-ID from the mail's creation, so a resend is recognisable.
-    message_id: str | None = Field(default=None, max_length=250)
+    message_id: str | None = Field(default=None, max_length=300)
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     next_attempt_at: datetime | None = None  # None: due at once
     claimed_at: datetime | None = None  # when a delivery took it (status sending)

@@ -17,7 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("mail", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=250), nullable=True)
+            sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True)
         )
         batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(
