@@ -49,8 +49,10 @@ def list_(
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
-    """List the outbox, newest first, with each mail's status, attempts and last error
-    (no session needed: it is the local mailbox).
+    """List the outbox, newest first (no session needed: it is the local mailbox).
+
+    Each mail's status, delivery attempts and last error (SEC-8); --json adds its
+    Message-ID and next attempt.
 
     Example: chorus mail list --to marie@example.fr --json
     """
@@ -119,8 +121,10 @@ def retry(
         bool, typer.Option("--all-failed", help="Every mail the server refused.")
     ] = False,
 ) -> None:
-    """Make a pending or failed mail due now, and deliver it when CHORUS_SMTP_URL is set
-    (SEC-8; audited; no session needed: the store's operator acts on its outbox).
+    """Send a pending or failed mail now (audited, SEC-8).
+
+    With --all-failed, every mail the server refused. They go at once when
+    CHORUS_SMTP_URL is set. No session needed: the store's operator acts on its outbox.
 
     Example: chorus mail retry 12
 
@@ -152,8 +156,9 @@ def retry(
 def discard(
     mail_id: Annotated[int, typer.Argument(metavar="ID", help="The mail's id (mail list).")],
 ) -> None:
-    """Never deliver this pending or failed mail (SEC-8; audited; it stays readable with
-    mail show).
+    """Never deliver a pending or failed mail (audited, SEC-8).
+
+    It stays readable with mail show. No session needed.
 
     Example: chorus mail discard 12
     """
@@ -175,9 +180,11 @@ def password(
     password_stdin: PasswordStdinOpt = False,
     remove: Annotated[bool, typer.Option("--remove", help="Forget the password.")] = False,
 ) -> None:
-    """Keep the SMTP password of the URL's user@host in chorus' keychain: the system
-    keyring, or a 0600 file in the user data dir when there is none (SEC-8). Asked
-    hidden at a terminal, or read from the first stdin line.
+    """Keep the SMTP password in chorus' keychain (SEC-8).
+
+    For the user@host of CHORUS_SMTP_URL (or --url): in the system keyring, or a 0600
+    file in the user data dir when there is none. Asked hidden at a terminal, or read
+    from the first stdin line.
 
     Example: CHORUS_SMTP_URL='smtp://chorus@relay.example.fr:587?starttls=1' \\
     chorus mail password --password-stdin < smtp-password.txt
