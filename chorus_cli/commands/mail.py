@@ -186,8 +186,7 @@ def password(
     file in the user data dir when there is none. Asked hidden at a terminal, or read
     from the first stdin line.
 
-    Example: CHORUS_SMTP_URL='smtp://chorus@relay.example.fr:587?starttls=1' \\
-    chorus mail password --password-stdin < smtp-password.txt
+    Example: chorus mail password --url 'smtp://chorus@relay.example.fr:587?starttls=1'
     """
     from chorus_cli.domain.errors import BadInput
     from chorus_cli.mail.outbox import SmtpTarget
