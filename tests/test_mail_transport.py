@@ -210,6 +210,7 @@ BAD_URLS = {
     "port 0": "smtp://127.0.0.1:0",
     "smtps with starttls": "smtps://127.0.0.1?starttls=1",
     "password in url": "smtps://chorus:Pa55-in-url@127.0.0.1",
+    "password with a slash": "smtps://chorus:Pa55-in-url/x:1@127.0.0.1",
     "not smtp": "http://127.0.0.1",
 }
 

@@ -13,6 +13,7 @@ verify, a missing password) leaves it ``pending`` until its next attempt (``BACK
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -90,9 +91,11 @@ def get(uow: UnitOfWork, mail_id: int) -> Mail:
 
 def _shown(url: str) -> str:
     """The URL as an error may show it: a password in it is masked (SEC-3)."""
-    import re
+    return _PASSWORD.sub(r"\1:***@", url.strip())
 
-    return re.sub(r"^([^:/]*://[^:@/]*):[^@/]*@", r"\1:***@", url.strip())
+
+# ``scheme://user:password@``, the password up to the last @ (it may hold a / or a :).
+_PASSWORD = re.compile(r"^([^:/]*://[^:@/]*):.*@")
 
 
 class SmtpTarget:
@@ -129,6 +132,8 @@ class SmtpTarget:
         from urllib.parse import unquote, urlsplit
 
         shown = _shown(url)
+        if shown != url.strip():  # before anything else reads a part of the password
+            raise BadInput("sec8.smtp_password_in_url", url=shown)
         try:
             parts = urlsplit(url.strip())
             hostname = parts.hostname
@@ -282,8 +287,6 @@ _ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
 @lru_cache(maxsize=8)
 def check_sender(value: str, variable: str) -> str:
     """The sender a variable configures, or bad input (exit 2) naming the variable."""
-    import re
-
     if len(value) > 254 or not re.fullmatch(_ADDRESS, value):
         import json
 
