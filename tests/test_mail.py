@@ -230,7 +230,7 @@ def test_send_pending_with_server_down_tries_once_and_exits_1(cli):
     assert cli.mails(MARIE)[0]["status"] == "pending"
 
 
-def test_smtp_auth_reads_the_password_an_older_chorus_kept_in_the_keyring(
+def test_sec8_auth_reads_the_password_an_older_chorus_kept_in_the_keyring(
     cli, smtp_keyring, tmp_path
 ):
     """Before `chorus mail password`, the README said `keyring set chorus-smtp user@host`."""
@@ -257,7 +257,7 @@ def test_smtp_auth_reads_the_password_an_older_chorus_kept_in_the_keyring(
 
 
 @pytest.mark.parametrize("stored_password", ["wrong-password", None], ids=["wrong", "missing"])
-def test_smtp_auth_with_a_wrong_or_missing_password_fails(
+def test_sec8_auth_with_a_wrong_or_missing_password_leaves_the_mail_pending(
     cli, clock, smtp_keyring, stored_password, tmp_path
 ):
     import ssl

@@ -641,3 +641,19 @@ def test_sec8_a_silent_server_costs_one_timeout_and_every_mail_stays_pending(cli
     assert {m["status"] for m in mails} == {"pending"}
     assert {m["attempts"] for m in mails} == {1}
     assert all("timed out" in m["last_error"] for m in mails)
+
+
+def test_sec8_an_atomic_batch_delivers_its_mails_once_committed(cli):
+    lines = (
+        f"account create --email {MARIE} --last-name Curie --first-name Marie\n"
+        f"account create --email {PAUL} --last-name Martin --first-name Paul\n"
+    )
+    with server() as (port, inbox):
+        cli.env["CHORUS_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+
+        done = cli("batch", "--atomic", "-", input=lines)
+
+        assert done.exit_code == 0, done.stderr
+        assert sorted(m["To"] for m in inbox.messages()) == [MARIE, PAUL]
+        refused = cli("batch", "--atomic", "-", input="mail retry --all-failed\n")
+        assert refused.exit_code == 2  # it reaches the network: not in one transaction
