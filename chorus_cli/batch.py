@@ -26,7 +26,15 @@ from typing import IO
 REFUSED = frozenset({"login", "logout", "batch", "demo"})
 NEEDS_A_PERSON = frozenset({("mfa", "key", "add"), ("account", "reactivate")})  # a log-in
 # What cannot share the batch's one transaction (their own connections, or SMTP).
-NOT_ATOMIC = frozenset({("sirene", "import"), ("db",), ("mail", "send-pending")})
+NOT_ATOMIC = frozenset(
+    {
+        ("sirene", "import"),
+        ("db",),
+        ("mail", "send-pending"),
+        ("mail", "retry"),
+        ("mail", "password"),
+    }
+)
 ROOT_OPTIONS = ("--db",)  # a batch runs on one store
 
 
@@ -207,5 +215,5 @@ def run(source: IO[str], *, keep_going: bool = False, atomic: bool = False) -> O
             batch.say("ops6.rolled_back", line=outcome.failed[0][0])
             return outcome  # leaving the block rolls everything back
         shared.session.commit()
-    deliver_mail(settings)
+    deliver_mail(settings, shared.queued_mail)
     return outcome

@@ -38,6 +38,7 @@ class Settings:
     sender: str = DEFAULT_SENDER
     public_sender: str = PUBLIC_SENDER
     smtp_url: str | None = None
+    smtp_ca_file: str | None = None  # SEC-8: a PEM file TLS verifies against, else the system's
     lang: str | None = None  # explicit choice (--lang or CHORUS_LANG); None: account preference
     # SEC-2: the TOTP seed key(s), base64 of 32 bytes, newest first; else the keyring.
     seed_key: str | None = None
@@ -51,6 +52,7 @@ class Settings:
             sender=os.environ.get("CHORUS_MAIL_FROM", DEFAULT_SENDER),
             public_sender=os.environ.get("CHORUS_PUBLIC_MAIL_FROM", PUBLIC_SENDER),
             smtp_url=os.environ.get("CHORUS_SMTP_URL") or None,
+            smtp_ca_file=os.environ.get("CHORUS_SMTP_CA_FILE") or None,
             lang=lang or os.environ.get("CHORUS_LANG") or None,
             seed_key=os.environ.get("CHORUS_SEED_KEY") or None,
         )

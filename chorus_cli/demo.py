@@ -383,6 +383,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
     demo.step("s11")
     _deactivation(demo, "paul.martin@nouveau.fr")
 
+    demo.step("smtp")
+    _smtp_down(demo)
+
 
 def _weekly(demo: Demo, email: str) -> None:
     """SET-2: choose notifications, then the weekly job: a dry run, the mail, a second
@@ -424,6 +427,28 @@ def _deactivation(demo: Demo, email: str) -> None:
     code = re.search(r"\b\d{6}\b", demo.mail_body(email)).group(0)
     demo.say("code", code=code)
     demo.run("account", "reactivate", email, "--code", code)
+
+
+def _smtp_down(demo: Demo) -> None:
+    """SEC-8: an SMTP server that does not answer. The account is made, its mail waits
+    with its attempt and reason (tried again after 1, 5, 15, 60 minutes, then every 6
+    hours); an operator may discard it."""
+    import socket
+
+    with socket.socket() as probe:  # a port of this machine where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo.env["CHORUS_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    demo.say("smtp_down", url=demo.env["CHORUS_SMTP_URL"])
+    try:
+        jeanne = "jeanne.barret@example.fr"
+        demo.run("account", "create", "--email", jeanne, "--last-name", "Barret",
+                 "--first-name", "Jeanne", quiet=False)  # fmt: skip
+        demo.run("mail", "list", "--to", jeanne)
+        demo.run("mail", "send-pending")  # not due yet: nothing is tried
+        demo.run("mail", "discard", str(demo.last_mail(jeanne)["id"]))
+    finally:
+        demo.env.pop("CHORUS_SMTP_URL", None)
 
 
 def _totp(demo: Demo, email: str) -> pyotp.TOTP:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from chorus_cli.domain.clock import Clock
 
-CLEARED = ("CHORUS_LANG", "CHORUS_SMTP_URL", "COLUMNS")
+CLEARED = ("CHORUS_LANG", "CHORUS_SMTP_URL", "CHORUS_SMTP_CA_FILE", "COLUMNS")
 
 
 @dataclass

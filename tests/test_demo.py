@@ -76,6 +76,11 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "Votre adresse de connexion est désormais paul.martin@nouveau.fr" in out
     assert "Compte paul.martin@nouveau.fr désactivé" in out
     assert "Compte paul.martin@nouveau.fr réactivé." in out
+    # SEC-8: an SMTP server that does not answer; the mail waits with its attempt and
+    # reason, and the operator discards it.
+    assert "seront réessayés à partir de" in out and "ConnectionRefusedError" in out
+    assert re.search(r"jeanne\.barret@example\.fr +Chorus Pro .* pending +1 ", out)
+    assert "à jeanne.barret@example.fr abandonné" in out
     # The user's own store (the data dir) was never created.
     assert not (tmp_path / "data" / "chorus.db").exists()
 

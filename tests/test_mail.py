@@ -23,7 +23,9 @@ MARIE = "marie.curie@example.fr"
 PAUL = "paul.martin@example.fr"
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
-FIELDS = ["id", "to", "sender", "subject", "body", "created_at", "status"]
+# SPEC's fields, then SEC-8's.
+FIELDS = ["id", "to", "sender", "subject", "body", "created_at", "status",
+          "attempts", "last_error", "message_id", "next_attempt_at"]  # fmt: skip
 SENDER = "ne-pas-repondre@chorus-pro.gouv.fr"
 LINK = re.compile(r"https://\S+\?token=\S+")
 CODE = re.compile(r"\b\d{6}\b")
@@ -46,10 +48,12 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server(port: int | None = None, password: str | None = None):
-    """A real SMTP server; with ``password``, AUTH is required (plain text, test only)."""
+def smtp_server(port: int | None = None, password: str | None = None, **options):
+    """A real SMTP server; with ``password``, AUTH is required (after STARTTLS when
+    ``tls_context`` is given)."""
     inbox = Inbox()
-    options = {}
+    if "tls_context" in options:
+        options["require_starttls"] = True
     if password is not None:
 
         def authenticator(server, session, envelope, mechanism, auth_data):
@@ -60,7 +64,7 @@ def smtp_server(port: int | None = None, password: str | None = None):
             )
             return AuthResult(success=ok, handled=False)  # False: aiosmtpd answers 535
 
-        options = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+        options.update(authenticator=authenticator, auth_required=True)
     controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port(), **options)
     controller.start()
     try:
@@ -71,7 +75,7 @@ def smtp_server(port: int | None = None, password: str | None = None):
 
 @pytest.fixture
 def smtp_keyring(monkeypatch):
-    """The process-wide keyring, where chorus reads the SMTP password (service chorus-smtp)."""
+    """The test keyring, where an older chorus read the SMTP password (service chorus-smtp)."""
     import keyring.core
 
     monkeypatch.setattr(keyring.core, "_keyring_backend", MemoryKeyring())
@@ -190,18 +194,19 @@ def test_smtp_delivered_login_code_is_blanked_in_the_store(cli):
         assert cli("whoami", "--json").json()["login_email"] == MARIE
 
 
-def test_smtp_server_down_fails_softly_then_send_pending_delivers(cli):
+def test_smtp_server_down_fails_softly_then_send_pending_delivers(cli, clock):
     port = free_port()  # nothing listens there yet
     cli.env["CHORUS_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
 
     created = cli.create(MARIE)
 
     assert created.exit_code == 0  # the account exists: delivery failing is only a warning
-    assert "send-pending" in created.stderr
+    assert "réessayé" in created.stderr  # SEC-8: it will be tried again, by itself
     [stored] = cli.mails(MARIE)
-    assert stored["status"] == "failed"
+    assert stored["status"] == "pending" and stored["attempts"] == 1
     assert LINK.search(stored["body"])  # not delivered: the link is still readable here
 
+    clock.advance(minutes=1)  # SEC-8: the first retry is due a minute later
     with smtp_server(port=port) as (_, inbox):
         sent = cli("mail", "send-pending")
 
@@ -219,14 +224,28 @@ def test_send_pending_with_server_down_tries_once_and_exits_1(cli):
     result = cli("mail", "send-pending")
 
     assert result.exit_code == 1
-    assert result.stderr.strip() == "0 e-mail envoyé, 1 en échec."
-    assert cli.mails(MARIE)[0]["status"] == "failed"
+    said = result.stderr.strip().splitlines()
+    assert said[0] == "0 e-mail envoyé, 1 en échec."
+    assert "ConnectionRefusedError" in said[1] and "réessayé" in said[1]
+    assert cli.mails(MARIE)[0]["status"] == "pending"
 
 
-def test_smtp_auth_uses_the_password_from_the_keyring(cli, smtp_keyring):
+def test_sec8_auth_reads_the_password_an_older_chorus_kept_in_the_keyring(
+    cli, smtp_keyring, tmp_path
+):
+    """Before `chorus mail password`, the README said `keyring set chorus-smtp user@host`."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
     smtp_keyring[("chorus-smtp", f"{SMTP_USER}@127.0.0.1")] = SMTP_PASSWORD
-    with smtp_server(password=SMTP_PASSWORD) as (port, inbox):
-        cli.env["CHORUS_SMTP_URL"] = f"smtp://{SMTP_USER}@127.0.0.1:{port}"
+    with smtp_server(password=SMTP_PASSWORD, tls_context=context) as (port, inbox):
+        cli.env["CHORUS_SMTP_URL"] = f"smtp://{SMTP_USER}@127.0.0.1:{port}?starttls=1"
+        cli.env["CHORUS_SMTP_CA_FILE"] = str(tmp_path / "ca.pem")
 
         created = cli.create(MARIE)
 
@@ -238,22 +257,34 @@ def test_smtp_auth_uses_the_password_from_the_keyring(cli, smtp_keyring):
 
 
 @pytest.mark.parametrize("stored_password", ["wrong-password", None], ids=["wrong", "missing"])
-def test_smtp_auth_with_a_wrong_or_missing_password_fails(cli, smtp_keyring, stored_password):
-    key = ("chorus-smtp", f"{SMTP_USER}@127.0.0.1")
-    if stored_password:
-        smtp_keyring[key] = stored_password
-    with smtp_server(password=SMTP_PASSWORD) as (port, inbox):
-        cli.env["CHORUS_SMTP_URL"] = f"smtp://{SMTP_USER}@127.0.0.1:{port}"
+def test_sec8_auth_with_a_wrong_or_missing_password_leaves_the_mail_pending(
+    cli, clock, smtp_keyring, stored_password, tmp_path
+):
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with smtp_server(password=SMTP_PASSWORD, tls_context=context) as (port, inbox):
+        url = f"smtp://{SMTP_USER}@127.0.0.1:{port}?starttls=1"
+        cli.env.update(CHORUS_SMTP_URL=url, CHORUS_SMTP_CA_FILE=str(tmp_path / "ca.pem"))
+        if stored_password:
+            cli("mail", "password", "--password-stdin", input=stored_password + "\n")
 
         created = cli.create(MARIE)
 
         assert created.exit_code == 0
-        assert "send-pending" in created.stderr
+        assert "réessayé" in created.stderr
         assert inbox.envelopes == []
-        assert cli.mails(MARIE)[0]["status"] == "failed"
+        [mail] = cli.mails(MARIE)
+        assert mail["status"] == "pending"
+        assert ("535" if stored_password else "chorus mail password") in mail["last_error"]
 
-        smtp_keyring[key] = SMTP_PASSWORD
-        assert cli("mail", "send-pending").exit_code == 0
+        cli("mail", "password", "--password-stdin", input=SMTP_PASSWORD + "\n")
+        assert cli("mail", "retry", str(mail["id"])).exit_code == 0
         assert [m["To"] for m in inbox.messages()] == [MARIE]
 
 
@@ -298,12 +329,11 @@ def test_set5_account_created_with_lang_en_gets_english_mails(cli):
     assert cli.mails(PAUL)[0]["subject"] == "Chorus Pro: your account is active"
 
 
-def test_mail_bad_smtp_url_warns_but_the_committed_command_succeeds(cli):
+def test_sec12_a_bad_smtp_url_is_bad_input_before_anything_is_saved(cli, unchanged):
     cli.env["CHORUS_SMTP_URL"] = "http://not-smtp"
-    created = cli.create("marie.curie@example.fr")
-    assert created.exit_code == 0
+    with unchanged():
+        created = cli.create("marie.curie@example.fr")
+    assert created.exit_code == 2
     assert "CHORUS_SMTP_URL" in created.stderr
-    cli.env.pop("CHORUS_SMTP_URL")
-    assert [m["status"] for m in cli.mails()] == ["pending"]
-    cli.env["CHORUS_SMTP_URL"] = "http://not-smtp"
+    assert cli("mail", "list").exit_code == 0  # a command that sends nothing is unaffected
     assert cli("mail", "send-pending").exit_code == 2

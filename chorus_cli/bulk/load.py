@@ -232,6 +232,7 @@ class Loader:
         )
         db.many("UPDATE structure SET primary_manager_id = ? WHERE id = ?", self.primary_managers)
         db.insert("mail", MAIL_COLUMNS, self.mails)
+        self.uow.queued_mail += len(self.mails)  # delivered after the command (SEC-8)
         db.insert("audit_entry", AUDIT_COLUMNS, self.audits)
         self._reset_batches()
 

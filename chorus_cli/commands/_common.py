@@ -13,6 +13,7 @@ import typer
 if TYPE_CHECKING:
     from chorus_cli.config import Settings
     from chorus_cli.domain.clock import Clock
+    from chorus_cli.mail.outbox import Delivery
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -83,33 +84,72 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         yield STATE.shared
         return
     settings = STATE.settings
-    with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
-        yield uow
-    deliver_mail(settings)
+    uow = UnitOfWork(settings, STATE.clock or SystemClock())
+    try:
+        with uow:
+            yield uow
+    finally:
+        # Also when the command failed after a commit (a lockout's notice): what was
+        # committed goes out; the error is said after it.
+        deliver_mail(settings, uow.committed_mail)
 
 
-def deliver_mail(settings: Settings) -> None:
-    """After a command, hand the outbox to SMTP when it is configured."""
-    if not settings.smtp_url:
+def deliver_mail(settings: Settings, queued: int) -> None:
+    """After a command that queued mail, hand the outbox to SMTP when it is configured:
+    its own mails, and the others whose next attempt is due (SEC-8). A command that
+    queued none delivers nothing. The command is committed by now: whatever happens
+    here is said as a warning that names what was saved (SEC-12), never as a failure."""
+    if not settings.smtp_url or not queued:
         return
     import sys
 
     from chorus_cli.domain.clock import SystemClock
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.domain.errors import ChorusError
     from chorus_cli.i18n import message
-    from chorus_cli.mail.outbox import deliver_pending
+    from chorus_cli.mail.outbox import deliver, target
     from chorus_cli.store.uow import UnitOfWork
     from chorus_cli.ui.output import say
 
     try:
         with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
-            _sent, failed = deliver_pending(uow, settings.smtp_url)
-    except BadInput as exc:
-        # The command itself is done and committed: a bad SMTP setting is only a warning.
-        print(message(exc.key, **exc.params), file=sys.stderr)
+            done = deliver(uow, target(settings.smtp_url))
+    except ChorusError as exc:
+        say("sec12.saved_mail_pending", reason=message(exc.key, **exc.params))
         return
-    if failed:
-        say("done.smtp_failed", failed=failed)
+    except Exception as exc:  # noqa: BLE001 - the command's work is saved: say so, whatever failed
+        import os
+
+        if os.environ.get("CHORUS_DEBUG"):
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        say("sec12.saved_mail_pending", reason=f"{type(exc).__name__}: {exc}")
+        return
+    report_delivery(done, waiting=False)
+
+
+def report_delivery(done: Delivery, waiting: bool = True) -> None:
+    """What a delivery left undone, on stderr (SEC-8): the mails tried again later and
+    when, those the server refused for good; with ``waiting``, those not due yet."""
+    from chorus_cli.domain.clock import iso
+    from chorus_cli.ui.output import say
+
+    if done.retrying:
+        say(
+            "sec8.mail_retrying",
+            count=len(done.retrying),
+            reason=done.retrying[0][1],
+            at=iso(done.next_at),
+        )
+    if done.refused:
+        say(
+            "sec8.mail_refused",
+            count=len(done.refused),
+            id=done.refused[0][0],
+            reason=done.refused[0][1],
+        )
+    if waiting and done.waiting and not done.retrying:
+        say("sec8.mail_waiting", count=done.waiting, at=iso(done.next_at))
 
 
 def session_token() -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,13 +10,34 @@ from chorus_cli.commands._common import (
     STATE,
     FormatOpt,
     JsonOpt,
+    PasswordStdinOpt,
     new_group,
     output_format,
+    report_delivery,
     unit_of_work,
 )
 
-# SPEC's contract for `mail list --format json`; an empty CSV's header.
-MAIL_FIELDS = ("id", "to", "sender", "subject", "body", "created_at", "status")
+if TYPE_CHECKING:
+    from chorus_cli.mail.outbox import Delivery, SmtpTarget
+    from chorus_cli.store.uow import UnitOfWork
+
+# SPEC's contract for `mail list --format json`, then SEC-8's fields; an empty CSV's header.
+MAIL_FIELDS = (
+    "id",
+    "to",
+    "sender",
+    "subject",
+    "body",
+    "created_at",
+    "status",
+    "attempts",
+    "last_error",
+    "message_id",
+    "next_attempt_at",
+)
+# The table is for reading in a terminal: the body is in --json and --format csv. The
+# delivery's attempts and last error join it once SMTP delivery has tried a listed mail.
+MAIL_TABLE = ("id", "to", "subject", "created_at", "status")
 
 app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
 
@@ -30,6 +51,9 @@ def list_(
 ) -> None:
     """List the outbox, newest first (no session needed: it is the local mailbox).
 
+    Each mail's status, delivery attempts and last error (SEC-8); --json adds its
+    Message-ID and next attempt.
+
     Example: chorus mail list --to marie@example.fr --json
     """
     from chorus_cli.mail.outbox import list_mail, view
@@ -38,10 +62,12 @@ def list_(
     fmt = output_format(fmt, as_json)
     with unit_of_work() as uow:
         rows = [view(m) for m in list_mail(uow, to, limit)]
-    if fmt == "table":
-        # The table is for reading in a terminal: the body is in --json and --format csv.
-        rows = [{k: v for k, v in row.items() if k not in ("body", "sender")} for row in rows]
-    emit(rows, fmt, columns=MAIL_FIELDS)
+    table = MAIL_TABLE
+    if any(row["attempts"] for row in rows):
+        table += ("attempts",)
+    if any(row["last_error"] for row in rows):
+        table += ("last_error",)
+    emit(rows, fmt, columns=MAIL_FIELDS, table=table)
 
 
 @app.command()
@@ -64,23 +90,146 @@ def show(
 
 @app.command("send-pending")
 def send_pending() -> None:
-    """Deliver pending and failed mails by SMTP (CHORUS_SMTP_URL; password in keyring).
+    """Deliver the mails due now by SMTP (CHORUS_SMTP_URL; password: chorus mail password).
 
-    Example: CHORUS_SMTP_URL=smtp://localhost:1025 chorus mail send-pending
+    A mail that failed for a passing reason is tried again after 1, 5, 15 and 60 minutes,
+    then every 6 hours; one the server refused (5xx) is not (chorus mail retry). Exit 1
+    when a mail failed. Suits a cron job.
+
+    Example: CHORUS_SMTP_URL='smtp://relay.example.fr:587?starttls=1' chorus mail send-pending
     """
-    from chorus_cli.domain.clock import SystemClock
-    from chorus_cli.mail.outbox import deliver_pending
-    from chorus_cli.store.uow import UnitOfWork
+    from chorus_cli.mail.outbox import target
     from chorus_cli.ui.output import say
 
     settings = STATE.settings
     if not settings.smtp_url:
         say("done.no_smtp")
         return
-    # Not ``unit_of_work()``: it delivers again after the command, which would retry
-    # every failed mail a second time and print a second warning.
-    with UnitOfWork(settings, STATE.clock or SystemClock()) as uow:
-        sent, failed = deliver_pending(uow, settings.smtp_url)
-    say("done.mail_sent", sent=sent, failed=failed)
-    if failed:
+    done = _deliver(target(settings.smtp_url))
+    say("done.mail_sent", sent=done.sent, failed=done.failed)
+    report_delivery(done)
+    if done.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def retry(
+    mail_id: Annotated[
+        int | None, typer.Argument(metavar="[ID]", help="The mail's id (mail list).")
+    ] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Every mail the server refused.")
+    ] = False,
+) -> None:
+    """Send a pending or failed mail now (audited, SEC-8).
+
+    With --all-failed, every mail the server refused. They go at once when
+    CHORUS_SMTP_URL is set. No session needed: the store's operator acts on its outbox.
+
+    Example: chorus mail retry 12
+
+    Example: chorus mail retry --all-failed
+    """
+    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.mail.outbox import retry as make_due
+    from chorus_cli.mail.outbox import target
+    from chorus_cli.ui.output import say
+
+    if (mail_id is None) == (not all_failed):
+        raise BadInput("sec8.retry_usage")
+    settings = STATE.settings
+    smtp = target(settings.smtp_url) if settings.smtp_url else None
+    with unit_of_work() as uow:
+        ids = make_due(uow, _operator(uow), mail_id, all_failed)
+        uow.commit()
+    if smtp is None:
+        say("sec8.retry_queued", count=len(ids))
+        return
+    done = _deliver(smtp, only=set(ids))
+    say("done.mail_sent", sent=done.sent, failed=done.failed)
+    report_delivery(done)
+    if done.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def discard(
+    mail_id: Annotated[int, typer.Argument(metavar="ID", help="The mail's id (mail list).")],
+) -> None:
+    """Never deliver a pending or failed mail (audited, SEC-8).
+
+    It stays readable with mail show. No session needed.
+
+    Example: chorus mail discard 12
+    """
+    from chorus_cli.mail.outbox import discard as drop
+    from chorus_cli.ui.output import say
+
+    with unit_of_work() as uow:
+        mail = drop(uow, _operator(uow), mail_id)
+        uow.commit()
+    say("sec8.discarded", id=mail.id, to=mail.to)
+
+
+@app.command()
+def password(
+    url: Annotated[
+        str | None,
+        typer.Option("--url", metavar="URL", help="The SMTP URL (default: CHORUS_SMTP_URL)."),
+    ] = None,
+    password_stdin: PasswordStdinOpt = False,
+    remove: Annotated[bool, typer.Option("--remove", help="Forget the password.")] = False,
+) -> None:
+    """Keep the SMTP password in chorus' keychain (SEC-8).
+
+    For the user@host of CHORUS_SMTP_URL (or --url): in the system keyring, or a 0600
+    file in the user data dir when there is none. Asked hidden at a terminal, or read
+    from the first stdin line.
+
+    Example: chorus mail password --url 'smtp://chorus@relay.example.fr:587?starttls=1'
+    """
+    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.mail.outbox import SmtpTarget
+    from chorus_cli.store import keychain
+    from chorus_cli.ui.output import say
+    from chorus_cli.ui.prompts import password as ask_password
+
+    chosen = url or STATE.settings.smtp_url
+    if not chosen:
+        raise BadInput("sec8.password_no_url")
+    smtp = SmtpTarget.parse(chosen)
+    if not smtp.user:
+        raise BadInput("sec8.password_no_user", url=smtp.shown)
+    entry = keychain.smtp_entry(smtp.user, smtp.host)
+    if remove:
+        keychain.delete_entry(entry)
+        say("sec8.password_removed", user=smtp.keyring_username)
+        return
+    secret = ask_password(password_stdin, "prompt.smtp_password")
+    if not secret:
+        raise BadInput("sec8.password_empty")
+    keychain.put_entry(entry, secret)
+    say("sec8.password_stored", user=smtp.keyring_username)
+
+
+def _operator(uow: UnitOfWork) -> str:
+    """Who acts on the outbox, for the audit log: the logged-in account if there is one,
+    else ``system`` (SPEC's trust boundary: the outbox needs no session)."""
+    from chorus_cli.commands._common import current_account
+    from chorus_cli.domain.errors import NotAuthenticated
+    from chorus_cli.mail.outbox import SYSTEM
+
+    try:
+        return current_account(uow).login_email
+    except NotAuthenticated:
+        return SYSTEM
+
+
+def _deliver(smtp: SmtpTarget, only: set[int] | None = None) -> Delivery:
+    """Not ``unit_of_work()``: that one delivers after the command a second time."""
+    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.mail.outbox import deliver
+    from chorus_cli.store.uow import UnitOfWork
+
+    with UnitOfWork(STATE.settings, STATE.clock or SystemClock()) as uow:
+        return deliver(uow, smtp, only=only)

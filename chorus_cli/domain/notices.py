@@ -11,8 +11,16 @@ if TYPE_CHECKING:
 
 def sender(uow: UnitOfWork, public: bool = False) -> str:
     """The sender of a mail: the portal's, or for a public-entity account the DGFiP's
-    (PUB-3, configurable with CHORUS_PUBLIC_MAIL_FROM)."""
-    return uow.settings.public_sender if public else uow.settings.sender
+    (PUB-3, configurable with CHORUS_PUBLIC_MAIL_FROM); a malformed one is bad input
+    (SEC-8) before anything is saved."""
+    from chorus_cli.mail.outbox import check_sender, check_transport
+
+    # SEC-8, SEC-12: a mistyped CHORUS_SMTP_URL is bad input here, before anything is
+    # saved, rather than a failure after the commit.
+    check_transport(uow.settings)
+    if public:
+        return check_sender(uow.settings.public_sender, "CHORUS_PUBLIC_MAIL_FROM")
+    return check_sender(uow.settings.sender, "CHORUS_MAIL_FROM")
 
 
 def send(
@@ -26,9 +34,11 @@ def send(
 ) -> None:
     """Write a mail to the outbox, in the recipient's language, in the current transaction;
     ``public``: to a public-entity account, from the PUB-3 sender."""
+    from chorus_cli.mail.outbox import new_message_id
     from chorus_cli.mail.templates import render
     from chorus_cli.store.models import Mail
 
+    mail_from = sender(uow, public)
     # Stored text goes into the mail escaped: no control character reaches a mail
     # client or, through `mail show`, a terminal (SEC-1).
     safe = {k: _displayed(v) for k, v in params.items()}
@@ -36,14 +46,16 @@ def send(
     uow.add(
         Mail(
             to=to,
-            sender=sender(uow, public),
+            sender=mail_from,
             subject=subject,
             body=body,
             body_redacted=redacted,
             kind=kind,
             created_at=uow.clock.now(),
+            message_id=new_message_id(mail_from),  # SEC-8: kept for every resend
         )
     )
+    uow.queued_mail += 1
 
 
 def _displayed(value: object) -> object:

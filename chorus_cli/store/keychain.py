@@ -311,6 +311,11 @@ def delete(kind: str, database_url: str) -> None:
 # store copied with `db copy` opens with it on the same machine (SEC-2).
 
 
+def smtp_entry(user: str, host: str) -> str:
+    """The entry of an SMTP password (`chorus mail password`, SEC-8): one per user@host."""
+    return f"smtp:{user}@{host}"
+
+
 def get_entry(entry: str) -> str | None:
     return backend().get_password(SERVICE, entry)
 

@@ -27,6 +27,10 @@ class UnitOfWork:
         self.session: Session
         self.lang: str = settings.lang or "fr"
         self.session_id: int | None = None  # the CLI session a command runs in, once known
+        # SEC-8: how many mails this unit of work wrote to the outbox, and how many of them
+        # were committed: a command that queued none delivers nothing after it.
+        self.queued_mail = 0
+        self.committed_mail = 0
 
     def __enter__(self) -> UnitOfWork:
         from sqlmodel import Session
@@ -47,6 +51,8 @@ class UnitOfWork:
             self.session.flush()
             return
         self.session.commit()
+        self.committed_mail += self.queued_mail
+        self.queued_mail = 0
         # Keep working in a fresh transaction when a command needs a second step.
         self.session.begin()
 
@@ -57,6 +63,7 @@ class UnitOfWork:
         if self.deferred:  # a batch line never waits for a person (OPS-6)
             return
         self.session.rollback()
+        self.queued_mail = 0
         self.session.begin()
 
     def reading(self) -> Any:

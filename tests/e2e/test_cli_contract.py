@@ -291,7 +291,9 @@ def test_contract_csv_output_parses(world):
 
     assert result.returncode == 0 and result.stderr == ""
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["id", "to", "sender", "subject", "body", "created_at", "status"]
+    # SPEC's fields, in order, then SEC-8's (added, never renamed).
+    assert list(rows[0])[:7] == ["id", "to", "sender", "subject", "body", "created_at", "status"]
+    assert list(rows[0])[7:] == ["attempts", "last_error", "message_id", "next_attempt_at"]
     assert {MARIE, ADMIN} <= {r["to"] for r in rows}
     assert any(LINK.search(r["body"]) for r in rows)  # multi-line bodies survive quoting
 
