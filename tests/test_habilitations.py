@@ -28,10 +28,11 @@ from tests.test_attachments import (
     PIERRE,
     SAM,
     approved,
-    cast,
     open_bakery,
     requested,
 )
+from tests.test_attachments import bakery as bakery  # the shared worlds (fixtures)
+from tests.test_attachments import world as world
 from tests.test_structures import NAME, RIDET, World, grant_role, mails_of
 from tests.test_structures import habilitations as profiles_of
 
@@ -49,16 +50,6 @@ GUIDE_CATALOGUE = {  # HAB-1, as the guide and SPEC list it
     "Raccordements": ["Compte technique"],
     "Organisation": ["Organisation"],
 }
-
-
-@pytest.fixture
-def world(cli):
-    return cast(cli)
-
-
-@pytest.fixture
-def bakery(world):
-    return open_bakery(world)
 
 
 def grant(world, who, target, app, level, *extra):
