@@ -14,8 +14,10 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 demo: $(VENV)/.installed
 	$(BIN)/chorus demo
 
+# One pytest worker per core (pytest-xdist), each with its own PostgreSQL cluster and
+# worlds; a file's tests stay on one worker (module-scoped worlds are built once).
 test: system-deps $(VENV)/.installed-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
