@@ -74,7 +74,7 @@ MASKS = (
     (re.compile(r"secret=[A-Z2-7]+"), "secret=<SECRET>"),
     (re.compile(r"\b(en|in) \d+[.,]\d+ s\b"), r"\1 <S> s"),
     (re.compile(r"\b[0-9a-f]{16}\b"), "<KEYID>"),
-    (re.compile(r"/tmp/[\w.-]+"), "<TMP>"),
+    (re.compile(r"(?:/tmp|/dev/shm)/[\w.-]+"), "<TMP>"),  # TMPDIR: see the Makefile
 )
 
 
