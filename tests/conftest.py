@@ -22,6 +22,15 @@ PASSWORD = "Vr4i-Mot2Passe!"
 NEW_PASSWORD = "Aut7e-Secret#9"
 
 
+# Under pytest-xdist (``make test``: --dist loadfile) a file runs on one worker: the files
+# that take a minute or more start first, so the run does not end on one worker alone.
+SLOW_FIRST = ("tests/test_readme_tour.py", "tests/e2e/")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # stable: same order
+
+
 # --- Argon2: cheap in process, the production cost proved by the ACC-8 tests -----------
 
 # The smallest parameters Argon2id accepts: ~25 µs a hash instead of ~35 ms. Set here, in
