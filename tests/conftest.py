@@ -28,7 +28,11 @@ SLOW_FIRST = ("tests/test_readme_tour.py", "tests/e2e/")
 
 
 def pytest_collection_modifyitems(items) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # stable: same order
+    def rank(item) -> int:
+        found = [i for i, slow in enumerate(SLOW_FIRST) if item.nodeid.startswith(slow)]
+        return found[0] if found else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: within a file, the same order
 
 
 # --- Argon2: cheap in process, the production cost proved by the ACC-8 tests -----------
