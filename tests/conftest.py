@@ -99,25 +99,55 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path, sqlite_template):
-    """A migrated, empty store: a SQLite file, or a database on the test cluster."""
-    if request.param == "sqlite":
-        path = tmp_path / "chorus.db"
-        shutil.copy(sqlite_template, path)
-        yield f"sqlite:///{path}"
-        engine_module.dispose_all()
+def copy_store(source: str, admin=None, path: Path | None = None, name: str = "") -> str:
+    """A copy of the store at ``source``, which nothing may be connected to: a file copy
+    to ``path`` for SQLite; for PostgreSQL a ``CREATE DATABASE … TEMPLATE`` on the same
+    cluster (``admin``: its AUTOCOMMIT engine, ``pg_base``'s), called ``name`` or a new
+    name. The one way the tests make a store: ``store_url``, the worlds, HAB-6's cells."""
+    if source.startswith("sqlite"):
+        shutil.copy(source.removeprefix("sqlite:///"), path)
+        return f"sqlite:///{path}"
+    from sqlalchemy import text
+
+    base, template = source.rsplit("/", 1)
+    name = name or "t_" + uuid.uuid4().hex[:12]
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    return f"{base}/{name}"
+
+
+def drop_store(url: str, admin=None) -> None:
+    """Close this process' connections to the store at ``url``, then remove it."""
+    engine_module.dispose_all()
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        for extra in ("", "-wal", "-shm", "-journal"):
+            Path(path + extra).unlink(missing_ok=True)
         return
     from sqlalchemy import text
 
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)"))
+
+
+def template_store(request, kind: str) -> tuple[str, object]:
+    """The worker's migrated, empty store of ``kind`` and its admin engine (PostgreSQL)."""
+    if kind == "sqlite":
+        return f"sqlite:///{request.getfixturevalue('sqlite_template')}", None
     base, admin = request.getfixturevalue("pg_base")
-    name = "t_" + uuid.uuid4().hex[:12]
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE chorus_template"))
-    yield f"{base}/{name}"
-    engine_module.dispose_all()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    return f"{base}/chorus_template", admin
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path, sqlite_template):
+    """A migrated, empty store: a SQLite file, or a database on the test cluster."""
+    template, admin = template_store(request, request.param)
+    url = copy_store(template, admin, path=tmp_path / "chorus.db")
+    yield url
+    if admin is None:
+        engine_module.dispose_all()  # the file stays with the test's tmp_path
+        return
+    drop_store(url, admin)
 
 
 @pytest.fixture
@@ -217,23 +247,12 @@ class Worlds:
     def _kind(self, url: str) -> str:
         return "sqlite" if url.startswith("sqlite") else "postgresql"
 
-    def _new_store(self, kind: str, home: Path) -> str:
-        if kind == "sqlite":
-            shutil.copy(self.request.getfixturevalue("sqlite_template"), home / "world.db")
-            return f"sqlite:///{home / 'world.db'}"
-        from sqlalchemy import text
-
-        base, admin = self.request.getfixturevalue("pg_base")
-        name = "w_" + uuid.uuid4().hex[:12]
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE chorus_template"))
-        return f"{base}/{name}"
-
     def _build(self, kind: str, name: str, build) -> dict:
         from tests.memory_keyring import MemoryKeyring
 
         home = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.root))
-        url = self._new_store(kind, home)
+        template, admin = template_store(self.request, kind)
+        url = copy_store(template, admin, path=home / "world.db", name="w_" + uuid.uuid4().hex[:12])
         (home / "home").mkdir()
         saved = MemoryKeyring.entries
         MemoryKeyring.entries = {}
@@ -263,20 +282,10 @@ class Worlds:
         image = self.images.get((kind, name))
         if image is None:
             image = self.images[(kind, name)] = self._build(kind, name, build)
-        engine_module.dispose_all()
-        if kind == "sqlite":
-            path = Path(cli.url.removeprefix("sqlite:///"))
-            for extra in ("-wal", "-shm", "-journal"):
-                Path(f"{path}{extra}").unlink(missing_ok=True)
-            shutil.copy(image["url"].removeprefix("sqlite:///"), path)
-        else:
-            from sqlalchemy import text
-
-            _base, admin = self.request.getfixturevalue("pg_base")
-            name_here, template = cli.url.rsplit("/", 1)[1], image["url"].rsplit("/", 1)[1]
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE {name_here} WITH (FORCE)"))
-                conn.execute(text(f"CREATE DATABASE {name_here} TEMPLATE {template}"))
+        _template, admin = template_store(self.request, kind)
+        drop_store(cli.url, admin)  # the test's empty store, replaced by the world's copy
+        path = Path(cli.url.removeprefix("sqlite:///")) if kind == "sqlite" else None
+        copy_store(image["url"], admin, path=path, name=cli.url.rsplit("/", 1)[1])
         shutil.copytree(image["home"], cli.home, dirs_exist_ok=True)
         cli.clock._now = image["now"]
         old, new = store_id(image["url"]), store_id(cli.url)
