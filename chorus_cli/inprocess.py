@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from chorus_cli.domain.clock import Clock
@@ -63,16 +63,22 @@ def _environment(env: Mapping[str, str]) -> Iterator[None]:
 
 
 def invoke(
-    args: list[str], *, env: Mapping[str, str], clock: Clock, input: str | None = None
+    args: list[str],
+    *,
+    env: Mapping[str, str],
+    clock: Clock,
+    input: str | None = None,
+    stdin: TextIO | None = None,
 ) -> Outcome:
-    """Run one command with this environment and clock; stdin is ``input`` (a pipe)."""
+    """Run one command with this environment and clock; stdin is ``input`` (a pipe), or
+    the ``stdin`` stream given (one that reads only if the command reads)."""
     from chorus_cli import i18n
     from chorus_cli.cli import main
     from chorus_cli.commands._common import STATE
     from chorus_cli.store import keychain
 
     streams = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin = io.StringIO(input or "")
+    sys.stdin = stdin if stdin is not None else io.StringIO(input or "")
     written: list[tuple[str, str]] = []
     sys.stdout, sys.stderr = _Capture("stdout", written), _Capture("stderr", written)
     keychain._system_backend.cache_clear()

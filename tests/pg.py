@@ -53,18 +53,25 @@ class Cluster:
 
     def start(self) -> str:
         self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -F -c fsync=off"
-        self._run(
-            self.pg_ctl,
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-w",
-            "-l",
-            str(self.root / "log"),
-            "start",
-        )
+        for attempt in range(5):  # under pytest-xdist, another worker may take the port
+            options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -F -c fsync=off"
+            try:
+                self._run(
+                    self.pg_ctl,
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    options,
+                    "-w",
+                    "-l",
+                    str(self.root / "log"),
+                    "start",
+                )
+                break
+            except subprocess.CalledProcessError:
+                if attempt == 4:
+                    raise
+                self.port = free_port()
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
 
     def stop(self) -> None:

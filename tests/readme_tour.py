@@ -1,5 +1,7 @@
 """The README's tour, run: every ``console`` block of "A tour", in order, in one shell on a
-fresh store, each command's output compared with the README's (issue 13 item 9).
+fresh store, each command's output compared with the README's (issue 13 item 9). The
+shell's ``chorus`` hands each command to this process, which runs them all in process
+(one start-up instead of 125; see ``in_one_process``).
 
 What changes from run to run is masked on both sides: times, link tokens, mailed codes,
 TOTP secrets, durations, key ids, temporary paths. In the README, a line ``...`` stands
@@ -12,12 +14,16 @@ for any number of lines, and ``…`` inside a line for any text.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +80,7 @@ MASKS = (
     (re.compile(r"secret=[A-Z2-7]+"), "secret=<SECRET>"),
     (re.compile(r"\b(en|in) \d+[.,]\d+ s\b"), r"\1 <S> s"),
     (re.compile(r"\b[0-9a-f]{16}\b"), "<KEYID>"),
-    (re.compile(r"/tmp/[\w.-]+"), "<TMP>"),
+    (re.compile(r"(?:/tmp|/dev/shm)/[\w.-]+"), "<TMP>"),  # TMPDIR: see the Makefile
 )
 
 
@@ -136,17 +142,145 @@ def environment(home: Path) -> dict[str, str]:
     }
 
 
+# --- chorus in one process ----------------------------------------------------------------
+
+# The ``chorus`` the tour's shell finds first on its PATH: a few lines of Python (no site,
+# ~10 ms) that hand their argv, directory and environment to the process running the tour,
+# which runs chorus' own entry point in process (chorus_cli.inprocess, as the tests and the
+# demo do) and sends back what it wrote to stdout and stderr, in the order it wrote it, and
+# its exit status. Piped stdin is sent only if the command reads it, as a process would
+# (``echo "$PASSWORD" | chorus account activate "$(mailed_link …)"``: the inner
+# ``chorus mail list`` must leave the password in the pipe). One start-up for the whole
+# tour instead of one per command (~0.5 s each, 125 of them); the e2e tests run the
+# executable itself.
+CLIENT = """import json, os, socket, sys
+request = {"argv": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ)}
+with socket.socket(socket.AF_UNIX) as peer:
+    peer.connect({socket!r})
+    channel = peer.makefile("rw", encoding="utf-8")
+    channel.write(json.dumps(request) + "\\n")
+    channel.flush()
+    while (answer := json.loads(channel.readline())).get("stdin"):
+        channel.write(json.dumps("" if sys.stdin.isatty() else sys.stdin.read()) + "\\n")
+        channel.flush()
+try:
+    for stream, text in answer["written"]:
+        out = sys.stdout if stream == "stdout" else sys.stderr
+        out.write(text)
+        out.flush()
+except BrokenPipeError:  # chorus … | head -1: the reader went away (SEC-3)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(0)
+sys.exit(answer["code"])
+"""
+
+
+class _PipedStdin(io.StringIO):
+    """The client's stdin, asked for at the first read only."""
+
+    def __init__(self, channel) -> None:
+        super().__init__()
+        self._channel, self._asked = channel, False
+
+    def _ask(self) -> None:
+        if not self._asked:
+            self._asked = True
+            self._channel.write(json.dumps({"stdin": True}) + "\n")
+            self._channel.flush()
+            self.write(json.loads(self._channel.readline()))
+            self.seek(0)
+
+    def read(self, size: int | None = -1) -> str:
+        self._ask()
+        return super().read(size)
+
+    def readline(self, size: int | None = -1) -> str:
+        self._ask()
+        return super().readline(size)
+
+    def __iter__(self):
+        self._ask()
+        return super().__iter__()
+
+
+@contextmanager
+def in_one_process(home: Path) -> Iterator[Path]:
+    """A folder holding the ``chorus`` client, served by this process while in use."""
+    import socket
+    import threading
+
+    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.inprocess import invoke
+    from chorus_cli.store import engine as engine_module
+
+    folder = home / "bin"
+    folder.mkdir()
+    address = str(home / "chorus.sock")
+    client = folder / "chorus"
+    client.write_text(f"#!{sys.executable} -SE\n" + CLIENT.replace("{socket!r}", repr(address)))
+    client.chmod(0o700)
+
+    def serve(listener: socket.socket) -> None:
+        while True:
+            try:
+                peer, _ = listener.accept()
+            except OSError:  # closed: the tour is over
+                return
+            with peer, peer.makefile("rw", encoding="utf-8") as channel:
+                request = json.loads(channel.readline())
+                saved_env, saved_cwd = dict(os.environ), os.getcwd()
+                os.environ.clear()
+                os.environ.update(request["env"])
+                os.chdir(request["cwd"])
+                try:
+                    outcome = invoke(
+                        request["argv"],
+                        env=request["env"],
+                        clock=SystemClock(),
+                        stdin=_PipedStdin(channel),
+                    )
+                    answer = {"code": outcome.exit_code, "written": outcome.written}
+                except BaseException as exc:  # noqa: BLE001 — shown in the tour's diff
+                    answer = {"code": 70, "written": [["stderr", f"tour server: {exc!r}\n"]]}
+                finally:
+                    os.chdir(saved_cwd)
+                    os.environ.clear()
+                    os.environ.update(saved_env)
+                channel.write(json.dumps(answer) + "\n")
+                channel.flush()
+
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(address)
+        listener.listen()
+        thread = threading.Thread(target=serve, args=(listener,), daemon=True)
+        thread.start()
+        try:
+            yield folder
+        finally:
+            listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+            thread.join(timeout=10)
+            engine_module.dispose_all()
+
+
 def run(tour: list[Step], home: Path) -> list[list[str]]:
     """Each step's output (stdout and stderr, as a terminal shows them), in one shell;
     each step's exit status goes in its ``status``."""
+    with in_one_process(home) as folder:
+        return _run(tour, home, folder)
+
+
+def _run(tour: list[Step], home: Path, folder: Path) -> list[list[str]]:
     script = ["set +e", f"cd {ROOT}"]  # the README is followed from the checkout
     for number, step in enumerate(tour):
         script.append(f"printf '%s\\n' '{MARK.format(number)}'")
         script.append(f"{{ {step.command}\n}} 2>&1")
         script.append(f"printf '%s\\n' \"{STATUS.format('$?')}\"")
+    env = environment(home)
+    env["PATH"] = f"{folder}{os.pathsep}{env['PATH']}"
     done = subprocess.run(
         ["bash", "-c", "\n".join(script)],
-        env=environment(home),
+        env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

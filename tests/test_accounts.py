@@ -537,6 +537,34 @@ def test_acc8_password_is_stored_as_an_argon2id_hash(cli):
     assert where_found(cli, PASSWORD) == set()
 
 
+PRODUCTION_COST = "$argon2id$v=19$m=19456,t=2,p=1$"  # ASVS 5's minimum for Argon2id
+
+
+def test_acc8_passwords_are_hashed_at_the_asvs_minimum_cost(cli, production_argon2):
+    """The cost chorus ships (the other tests hash cheaply, tests/conftest.py), and the
+    dummy hash an unknown address is checked against costs the same as a real one."""
+    from chorus_cli.domain import secrets
+
+    assert secrets.ARGON2_PARAMETERS == {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+    cli.active_account()
+    assert account_row(cli)["password_hash"].startswith(PRODUCTION_COST)
+    assert secrets.DUMMY_HASH.startswith(PRODUCTION_COST)
+    assert not secrets.needs_rehash(secrets.DUMMY_HASH)
+
+
+def test_acc8_a_hash_of_another_cost_still_verifies_and_a_login_rehashes_it(cli, production_argon2):
+    """Argon2 writes its parameters into the hash: one made at another cost (an older
+    setting, or these tests' cheap one) still lets its owner in, and is rehashed."""
+    from tests.conftest import CHEAP_ARGON2
+
+    cli.active_account()
+    cheap = PasswordHasher(**CHEAP_ARGON2).hash(PASSWORD)
+    with get_engine(cli.url).begin() as conn:
+        conn.execute(text("UPDATE account SET password_hash = :h"), {"h": cheap})
+    assert cli("login", MARIE, "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+    assert account_row(cli)["password_hash"].startswith(PRODUCTION_COST)
+
+
 def test_acc8_tokens_are_stored_only_as_sha256_hashes(cli):
     cli.create()
     token = token_of(cli.last_link(MARIE))

@@ -15,7 +15,8 @@ from tests.test_structures import (
     RIDET,
     World,
     account_id,
-    grant_role,
+    cast,
+    cloned,
     mails_of,
     store_session,
     structure_row,
@@ -42,15 +43,6 @@ DEFAULTS = {  # HAB-3
 }
 
 
-def cast(cli) -> World:
-    """Marie, Pierre, Paul and Sam (support), each logged in."""
-    made = World(cli)
-    for email in (MARIE, PIERRE, PAUL, SAM):
-        made.join(email)
-    grant_role(cli, SAM, "support")
-    return made
-
-
 def open_bakery(world: World) -> World:
     """Marie's active RIDET structure «Boulangerie de Nouméa», services ACHATS and RH."""
     created = world.create()
@@ -62,13 +54,22 @@ def open_bakery(world: World) -> World:
 
 
 @pytest.fixture
-def world(cli):
-    return cast(cli)
+def world(cli, worlds):
+    return cloned(worlds, cli, "cast", cast)
+
+
+def baked(worlds, cli) -> World:
+    """``open_bakery(cast(cli))``, built once per worker and store, copied into ``cli``'s."""
+    return cloned(worlds, cli, "bakery", lambda runner: open_bakery(cast(runner)))
 
 
 @pytest.fixture
-def bakery(world):
-    return open_bakery(world)
+def bakery(world, worlds):
+    """``world`` with Marie's bakery open (the same World object, as ``open_bakery``)."""
+    baked_world = baked(worlds, world.cli)
+    world.sessions.clear()
+    world.sessions.update(baked_world.sessions)
+    return world
 
 
 def ask(world, who, *services, structure=RIDET, comment=COMMENT, fmt="--json"):

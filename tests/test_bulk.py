@@ -26,7 +26,8 @@ from tests.test_provisioning import (
     PUBLIC_SENDER,
     SAM,
     primary_of,
-    public_world,
+    public,
+    public_world,  # noqa: F401  (test_hardening.py imports it from here)
 )
 from tests.test_structures import habilitations
 
@@ -41,8 +42,8 @@ FRENCH_HEADER = ("Nom", "Prénom", "Adresse e-mail", "Téléphone", "SIRET")
 
 
 @pytest.fixture
-def world(cli, tmp_path):
-    return public_world(cli, tmp_path)
+def world(cli, worlds):
+    return public(worlds, cli)
 
 
 def write(tmp_path, name: str, rows, header=FRENCH_HEADER, encoding="cp1252", sep=";"):

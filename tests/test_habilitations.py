@@ -9,7 +9,6 @@ Pierre and Paul who join it, Sam from support.
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.store import engine as engine_module
 from chorus_cli.store.keychain import store_id
-from tests.conftest import Runner, load_sample, snapshot
+from tests.conftest import Runner, copy_store, drop_store, load_sample, snapshot, template_store
 from tests.memory_keyring import MemoryKeyring
 from tests.test_attachments import (
     DEFAULTS,
@@ -28,10 +27,11 @@ from tests.test_attachments import (
     PIERRE,
     SAM,
     approved,
-    cast,
     open_bakery,
     requested,
 )
+from tests.test_attachments import bakery as bakery  # the shared worlds (fixtures)
+from tests.test_attachments import world as world
 from tests.test_structures import NAME, RIDET, World, grant_role, mails_of
 from tests.test_structures import habilitations as profiles_of
 
@@ -49,16 +49,6 @@ GUIDE_CATALOGUE = {  # HAB-1, as the guide and SPEC list it
     "Raccordements": ["Compte technique"],
     "Organisation": ["Organisation"],
 }
-
-
-@pytest.fixture
-def world(cli):
-    return cast(cli)
-
-
-@pytest.fixture
-def bakery(world):
-    return open_bakery(world)
 
 
 def grant(world, who, target, app, level, *extra):
@@ -501,27 +491,10 @@ class Built:
     rows: dict = field(default_factory=dict)  # every row of the world: each clone's start
 
     def clone(self) -> str:
-        if self.admin is None:
-            path = self.home / f"cell_{uuid.uuid4().hex[:8]}.db"
-            shutil.copy(self.url.removeprefix("sqlite:///"), path)
-            return f"sqlite:///{path}"
-        from sqlalchemy import text
-
-        name = "c_" + uuid.uuid4().hex[:12]
-        base, template = self.url.rsplit("/", 1)
-        with self.admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
-        return f"{base}/{name}"
+        return copy_store(self.url, self.admin, path=self.home / f"cell_{uuid.uuid4().hex[:8]}.db")
 
     def drop(self, url: str) -> None:
-        engine_module.dispose_all()
-        if self.admin is None:
-            Path(url.removeprefix("sqlite:///")).unlink()
-            return
-        from sqlalchemy import text
-
-        with self.admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)"))
+        drop_store(url, self.admin)
 
     def run(self, who: str, url: str, *args: str):
         """Run chorus as ``who`` on the clone at ``url`` (their session moved there)."""
@@ -539,18 +512,8 @@ def table_world(request, tmp_path_factory, sqlite_template):
     Nina the primary manager of C12345; Paul attached nowhere; Sam support; Ada admin;
     Rémi waits for an answer to his request and for support on his public C99999."""
     home = tmp_path_factory.mktemp("hab6")
-    admin = None
-    if request.param == "sqlite":
-        shutil.copy(sqlite_template, home / "world.db")
-        url = f"sqlite:///{home / 'world.db'}"
-    else:
-        from sqlalchemy import text
-
-        base, admin = request.getfixturevalue("pg_base")
-        name = "w_" + uuid.uuid4().hex[:12]
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE chorus_template"))
-        url = f"{base}/{name}"
+    template, admin = template_store(request, request.param)
+    url = copy_store(template, admin, path=home / "world.db", name="w_" + uuid.uuid4().hex[:12])
     built = Built(url, home, FrozenClock(), admin=admin)
     people = World(Runner(url, home, built.clock))
     for email in (*ACTORS.values(), REMI):
@@ -569,12 +532,7 @@ def table_world(request, tmp_path_factory, sqlite_template):
     built.rows = snapshot(url)
     engine_module.dispose_all()
     yield built
-    engine_module.dispose_all()
-    if admin is not None:
-        from sqlalchemy import text
-
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)"))
+    drop_store(url, admin)
 
 
 @pytest.mark.parametrize(

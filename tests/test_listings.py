@@ -21,17 +21,22 @@ from tests.test_provisioning import (
     provision,
     public_world,
 )
+from tests.test_structures import World, cloned
 
 LEA = "lea.roux@mairie-valdebriane.fr"
 HUGO = "hugo.martin@mairie-valdebriane.fr"
 
 
-@pytest.fixture
-def world(cli, tmp_path):
-    made = public_world(cli, tmp_path)
+def _listed(cli) -> World:
+    made = public_world(cli, cli.home.parent)
     for email in (LEA, HUGO):
         assert provision(made, CORINNE, email).exit_code == 0
     return made
+
+
+@pytest.fixture
+def world(cli, worlds):
+    return cloned(worlds, cli, "listings", _listed)
 
 
 def logins(result) -> list[str]:

@@ -8,7 +8,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import NEW_PASSWORD, PASSWORD
-from tests.test_attachments import MARIE, PAUL, PIERRE, approved, cast, open_bakery, requested
+from tests.test_attachments import (
+    MARIE,
+    PAUL,
+    PIERRE,
+    approved,
+    baked,
+    requested,
+)
 from tests.test_structures import RIDET
 
 CONTACT = "marie.perso@example.fr"
@@ -88,8 +95,8 @@ def test_set3_deactivation_and_reactivation_mail_a_notice_each(cli, marie):
 
 
 @pytest.fixture
-def bakery(cli):
-    return open_bakery(cast(cli))
+def bakery(cli, worlds):
+    return baked(worlds, cli)
 
 
 def test_set3_an_attachment_decision_mails_the_requester(cli, bakery):

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_attachments import MARIE, PAUL, PIERRE, approved, cast, open_bakery
+from tests.test_attachments import MARIE, PAUL, PIERRE, approved, baked
 from tests.test_structures import RIDET
 
 WEEKLY_SUBJECT = "Chorus Pro : récapitulatif hebdomadaire de vos structures"
 
 
 @pytest.fixture
-def world(cli):
-    return open_bakery(cast(cli))
+def world(cli, worlds):
+    return baked(worlds, cli)
 
 
 def summaries(cli, to: str) -> list[dict]:

@@ -14,7 +14,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSWORD, SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
-from tests.test_structures import World, account_id, grant_role, habilitations, store_session
+from tests.test_structures import (
+    World,
+    account_id,
+    cloned,
+    grant_role,
+    habilitations,
+    store_session,
+)
 
 ADA = SIRENE_OPERATOR
 CORINNE = "corinne.dgfip@example.fr"
@@ -51,9 +58,14 @@ def public_world(cli, tmp_path) -> World:
     return world
 
 
+def public(worlds, cli) -> World:
+    """``public_world``, built once per worker and store, copied into ``cli``'s store."""
+    return cloned(worlds, cli, "public", lambda runner: public_world(runner, runner.home.parent))
+
+
 @pytest.fixture
-def world(cli, tmp_path):
-    return public_world(cli, tmp_path)
+def world(cli, worlds):
+    return public(worlds, cli)
 
 
 def provision(world: World, who: str, email: str, structure: str = COMMUNE, *extra: str):

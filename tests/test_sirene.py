@@ -90,11 +90,16 @@ def imported(cli, *args: str):
     return result.json()
 
 
-@pytest.fixture
-def sample(cli):
-    """The bundled sample imported; Marie (no role) logged in."""
+def _sample(cli) -> None:
     load_sample(cli)
     cli.logged_in(USER)
+
+
+@pytest.fixture
+def sample(cli, worlds):
+    """The bundled sample imported; Marie (no role) logged in (built once per worker and
+    store, copied into the test's store)."""
+    worlds.clone(cli, "sirene sample", _sample)
     return cli
 
 

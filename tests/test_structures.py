@@ -133,8 +133,7 @@ def mails_of(cli, to: str, kind_words: str) -> list[dict]:
     return [m for m in cli.mails(to) if kind_words in m["subject"]]
 
 
-@pytest.fixture
-def world(cli):
+def cast(cli) -> World:
     """Marie, Pierre, Paul and Sam (support), each logged in."""
     made = World(cli)
     for email in (MARIE, PIERRE, PAUL, SAM):
@@ -143,13 +142,35 @@ def world(cli):
     return made
 
 
+def cloned(worlds, cli, name: str, build) -> World:
+    """The world ``build(cli)`` makes, built once per worker and store (tests/conftest.py
+    ``worlds``) and copied into ``cli``'s store: a World of ``cli`` with its sessions."""
+    return World(cli, worlds.clone(cli, name, lambda runner: build(runner).sessions))
+
+
 @pytest.fixture
-def ridet(world):
-    """Marie's active structure (a private RIDET), Pierre a plain member of it."""
-    result = world.create()
+def world(cli, worlds):
+    """Marie, Pierre, Paul and Sam (support), each logged in."""
+    return cloned(worlds, cli, "cast", cast)
+
+
+def _with_ridet(cli) -> World:
+    made = cast(cli)
+    result = made.create()
     assert result.exit_code == 0, result.stderr
-    attach_member(world.cli, PIERRE)
-    return result.json()
+    attach_member(cli, PIERRE)
+    made.sessions["ridet"] = result.json()
+    return made
+
+
+@pytest.fixture
+def ridet(world, worlds):
+    """Marie's active structure (a private RIDET), Pierre a plain member of it."""
+    sessions = worlds.clone(world.cli, "ridet", lambda runner: _with_ridet(runner).sessions)
+    created = sessions.pop("ridet")
+    world.sessions.clear()
+    world.sessions.update(sessions)
+    return created
 
 
 # --- STR-1: identifiers -------------------------------------------------------------

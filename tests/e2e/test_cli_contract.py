@@ -347,3 +347,19 @@ def test_contract_help_shows_the_example_on_its_own_line(world):
 
     assert result.returncode == 0 and result.stderr == ""
     assert re.search(r"^\s*Exemple\s: chorus login ", result.stdout, re.M), result.stdout
+
+
+def test_acc8_the_executable_hashes_passwords_at_the_production_cost(tmp_path):
+    """In process the tests hash cheaply by replacing ``secrets.hasher`` (tests/conftest.py);
+    ``chorus`` itself, started as a user starts it, hashes at ASVS 5's minimum."""
+    import sqlite3
+
+    me = Terminal(tmp_path / "chorus.db", tmp_path / "home")
+    names = ("--last-name", "Curie", "--first-name", "Marie")
+    assert me("account", "create", "--email", MARIE, *names).returncode == 0
+    link = LINK.search(me.mails(MARIE)[0]["body"]).group(0)
+    activated = me("account", "activate", link, "--password-stdin", input=PASSWORD + "\n")
+    assert activated.returncode == 0, activated.stderr
+    with sqlite3.connect(tmp_path / "chorus.db") as conn:
+        (stored,) = conn.execute("SELECT password_hash FROM account").fetchone()
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
