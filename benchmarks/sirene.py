@@ -266,8 +266,8 @@ def latencies(store_url: str, sirets: list[str], queries: list[tuple[str, str]])
     """Median and p95 milliseconds of lookup and search, called in this process."""
     from chorus_cli.config import Settings
     from chorus_cli.domain import sirene as service
-    from chorus_cli.domain.clock import SystemClock
     from chorus_cli.domain.sirene import find as lookup
+    from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store.uow import UnitOfWork
 
     def summary(values: list[float]) -> dict:

@@ -195,8 +195,8 @@ class Batch:
 def run(source: IO[str], *, keep_going: bool = False, atomic: bool = False) -> Outcome:
     """OPS-6: run the lines of ``source``; with ``atomic`` in one transaction."""
     from chorus_cli.commands._common import STATE, deliver_mail
-    from chorus_cli.domain.clock import SystemClock
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.store.uow import UnitOfWork
 
     if atomic and keep_going:

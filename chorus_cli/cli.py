@@ -306,7 +306,7 @@ def _refuse_undecodable(args: list[str], as_json: bool) -> None:
     for arg in args:
         if arg.isascii():  # the usual case, decided without importing anything
             continue
-        from chorus_cli.domain.text import undecodable, undecodable_shown
+        from chorus_cli.kernel.text import undecodable, undecodable_shown
 
         byte = undecodable(arg)
         if byte is not None:
@@ -334,7 +334,7 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
     # Typer 0.27 (pinned) ships its own copy of Click: its exceptions, not click's.
     from typer._click import exceptions as click_errors
 
-    from chorus_cli.domain.errors import ChorusError
+    from chorus_cli.kernel.errors import ChorusError
 
     try:
         # Not standalone: Click would print its usage errors itself, never as JSON.

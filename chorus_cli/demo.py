@@ -19,8 +19,8 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 
-from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.inprocess import Outcome, invoke
+from chorus_cli.kernel.clock import FrozenClock
 
 if TYPE_CHECKING:
     import pyotp

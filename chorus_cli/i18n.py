@@ -90,7 +90,7 @@ def message(key: str, lang: str | None = None, **params: Any) -> str:
     if "rules" in params and isinstance(params["rules"], list):
         params["rules"] = ", ".join(sentence(f"password_rule.{r}", lang) for r in params["rules"])
     # What a user typed or a store holds reaches the terminal escaped (SEC-1).
-    from chorus_cli.domain.text import displayed
+    from chorus_cli.kernel.text import displayed
 
     params = {k: displayed(v) if isinstance(v, str) else v for k, v in params.items()}
     counts = (params.get(name) for name in PLURAL_BY)

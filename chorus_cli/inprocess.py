@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chorus_cli.domain.clock import Clock
+    from chorus_cli.kernel.clock import Clock
 
 CLEARED = ("CHORUS_LANG", "CHORUS_SMTP_URL", "CHORUS_SMTP_CA_FILE", "COLUMNS")
 

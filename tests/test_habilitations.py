@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from chorus_cli.domain.clock import FrozenClock
+from chorus_cli.kernel.clock import FrozenClock
 from chorus_cli.store import engine as engine_module
 from chorus_cli.store.keychain import store_id
 from tests.conftest import Runner, load_sample, snapshot

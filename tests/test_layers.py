@@ -37,7 +37,7 @@ def test_layers_an_upward_import_fails_naming_the_file_and_line(tmp_path, capsys
             "ui/__init__.py": "",
             "ui/output.py": "def say(): ...\n",
             "domain/__init__.py": "",
-            "domain/errors.py": "",
+            "kernel/errors.py": "",
             "domain/rules.py": (
                 "from chorus_cli.domain import errors\n"
                 "\n"

@@ -493,7 +493,7 @@ def test_mfa3_replay_refused_between_interleaved_logins(cli, clock):
     """Two logins read the app before either accepts the code: the second must still see
     the first one's step (a stale copy in memory would let the code through twice)."""
     from chorus_cli.domain import auth
-    from chorus_cli.domain.errors import NotAuthenticated
+    from chorus_cli.kernel.errors import NotAuthenticated
 
     cli.logged_in()
     secret = enrol(cli)
@@ -725,8 +725,8 @@ def test_mfa4_a_key_without_counter_keeps_working(cli, soft_key):
 
 def test_mfa4_registration_state_serves_once(cli, soft_key):
     from chorus_cli.domain import accounts
-    from chorus_cli.domain.errors import LinkExpired
     from chorus_cli.domain.factors import security_key
+    from chorus_cli.kernel.errors import LinkExpired
 
     cli.logged_in()
     with uow_for(cli) as uow:
@@ -927,8 +927,8 @@ def never_asked() -> str:
 
 def test_mfa2_a_wrong_first_code_is_a_wrong_enrolment_code_and_the_app_still_waits(cli):
     from chorus_cli.domain import accounts
-    from chorus_cli.domain.errors import BadInput, WrongEnrolmentCode
     from chorus_cli.domain.factors import manage
+    from chorus_cli.kernel.errors import BadInput, WrongEnrolmentCode
 
     cli.logged_in()
     with uow_for(cli) as uow:
@@ -946,8 +946,8 @@ def test_mfa2_a_wrong_first_code_is_a_wrong_enrolment_code_and_the_app_still_wai
 
 def test_mfa2_a_second_app_is_refused_before_the_password_is_asked(cli, unchanged):
     from chorus_cli.domain import accounts
-    from chorus_cli.domain.errors import RuleRefused
     from chorus_cli.domain.factors import manage
+    from chorus_cli.kernel.errors import RuleRefused
 
     cli.logged_in()
     enrol(cli)
@@ -958,8 +958,8 @@ def test_mfa2_a_second_app_is_refused_before_the_password_is_asked(cli, unchange
 
 def test_mfa5_removing_what_is_not_there_asks_no_password(cli, unchanged):
     from chorus_cli.domain import accounts
-    from chorus_cli.domain.errors import NotFound
     from chorus_cli.domain.factors import manage
+    from chorus_cli.kernel.errors import NotFound
 
     cli.logged_in()
     with unchanged(), uow_for(cli) as uow:

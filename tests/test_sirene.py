@@ -547,8 +547,8 @@ def test_str2_an_empty_index_says_to_import(cli):
 
 def test_str2_the_python_lookup_serves_the_structures_domain(sample, monkeypatch):
     from chorus_cli.config import Settings
-    from chorus_cli.domain.clock import FrozenClock
     from chorus_cli.domain.sirene import find as lookup
+    from chorus_cli.kernel.clock import FrozenClock
     from chorus_cli.sirene import Establishment
     from chorus_cli.store import keychain
     from chorus_cli.store.uow import UnitOfWork

@@ -34,7 +34,7 @@ def batch(
     from pathlib import Path
 
     from chorus_cli import batch as batches
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.ui.output import say
 
     if file == "-":

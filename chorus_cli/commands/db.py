@@ -74,7 +74,7 @@ def copy(
 
     Example: chorus db copy --to postgresql://chorus@db.example.fr/chorus
     """
-    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store.copy import copy_store, describe, session_follows
     from chorus_cli.ui.output import emit, say
     from chorus_cli.ui.progress import ProgressBars

@@ -130,7 +130,7 @@ def retry(
 
     Example: chorus mail retry --all-failed
     """
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.mail.outbox import retry as make_due
     from chorus_cli.mail.outbox import target
     from chorus_cli.ui.output import say
@@ -188,7 +188,7 @@ def password(
 
     Example: chorus mail password --url 'smtp://chorus@relay.example.fr:587?starttls=1'
     """
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.mail.outbox import SmtpTarget
     from chorus_cli.store import keychain
     from chorus_cli.ui.output import say
@@ -216,7 +216,7 @@ def _operator(uow: UnitOfWork) -> str:
     """Who acts on the outbox, for the audit log: the logged-in account if there is one,
     else ``system`` (SPEC's trust boundary: the outbox needs no session)."""
     from chorus_cli.commands._common import current_account
-    from chorus_cli.domain.errors import NotAuthenticated
+    from chorus_cli.kernel.errors import NotAuthenticated
     from chorus_cli.mail.outbox import SYSTEM
 
     try:
@@ -227,7 +227,7 @@ def _operator(uow: UnitOfWork) -> str:
 
 def _deliver(smtp: SmtpTarget, only: set[int] | None = None) -> Delivery:
     """Not ``unit_of_work()``: that one delivers after the command a second time."""
-    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.mail.outbox import deliver
     from chorus_cli.store.uow import UnitOfWork
 

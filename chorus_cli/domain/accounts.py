@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import links, lockout, notices, passwords, sessions, text, throttle
-from chorus_cli.domain.clock import iso
-from chorus_cli.domain.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
+from chorus_cli.domain import links, lockout, notices, passwords, sessions, throttle
 from chorus_cli.domain.secrets import hash_password, verify_password
+from chorus_cli.kernel import text
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -472,7 +473,7 @@ def listing(
     if structure is not None:
         target = finding.get(uow, structure, id_type)
         if not scope.covers(target.public, target.postal_code):
-            from chorus_cli.domain.errors import NotAllowed
+            from chorus_cli.kernel.errors import NotAllowed
 
             raise NotAllowed("pub1.out_of_scope", structure=target.identifier)
         query = query.where(

@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import accounts, deactivation, factors, lockout, membership, passwords, roles
-from chorus_cli.domain.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 from chorus_cli.domain.secrets import (
     hash_password,
     needs_rehash,
@@ -20,6 +19,7 @@ from chorus_cli.domain.secrets import (
     token_hash,
     verify_password,
 )
+from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, LoginChallenge

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain.catalogue import APPLICATIONS, LEVELS, profile_label
 from chorus_cli.domain.departments import department
-from chorus_cli.domain.errors import NotAllowed
+from chorus_cli.kernel.errors import NotAllowed
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Habilitation, RoleGrant, Service, Structure

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from chorus_cli.domain.errors import BadInput
-from chorus_cli.domain.words import words
+from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.words import words
 
 DATA_FILE = "habilitations.json"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chorus_cli.domain import links, notices, sessions
-from chorus_cli.domain.errors import RuleRefused
+from chorus_cli.kernel.errors import RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account

@@ -1,7 +1,7 @@
 """Logging in as one use case (AUTH-1..4, SET-4): :func:`begin` checks the password and
 starts the second factor, :func:`answer` checks one answer to it and opens the session.
 A terminal that asks again after a wrong code loops around :func:`answer`, which raises
-:class:`~chorus_cli.domain.errors.WrongCode` with the tries left.
+:class:`~chorus_cli.kernel.errors.WrongCode` with the tries left.
 
 Between two processes (`chorus login EMAIL --code CODE`), the client keeps the attempt
 it started (:attr:`LoginAttempt.kept`) and hands it back to :func:`begin`, which then
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import auth
-from chorus_cli.domain.errors import BadInput, LinkExpired, WrongCode
+from chorus_cli.kernel.errors import BadInput, LinkExpired, WrongCode
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account

@@ -59,7 +59,7 @@ def send(
 
 
 def _displayed(value: object) -> object:
-    from chorus_cli.domain.text import displayed
+    from chorus_cli.kernel.text import displayed
 
     if isinstance(value, str):
         return displayed(value)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import catalogue, notices
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from chorus_cli.domain import accounts, authz, notices
 from chorus_cli.domain.departments import DEPARTMENT
-from chorus_cli.domain.errors import BadInput, RuleRefused
+from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
@@ -112,7 +112,7 @@ def listing(uow: UnitOfWork, actor: Account, role: str | None = None) -> list[di
     """Every platform role and who holds it (admin and support read it, PUB-1)."""
     from sqlmodel import col, select
 
-    from chorus_cli.domain.clock import iso
+    from chorus_cli.kernel.clock import iso
     from chorus_cli.store.models import Account, RoleGrant
 
     authz.require_role(uow, actor, *authz.OPERATORS)
@@ -142,7 +142,7 @@ def revoke(
     last admin keeps theirs (PUB-1). The account is mailed a notice."""
     from sqlmodel import col, func, select
 
-    from chorus_cli.domain.errors import NotFound
+    from chorus_cli.kernel.errors import NotFound
     from chorus_cli.store.models import RoleGrant
 
     authz.require_role(uow, actor, *authz.ADMIN)

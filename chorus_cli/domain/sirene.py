@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
-from chorus_cli.domain.errors import BadInput, NotFound
 from chorus_cli.domain.identifiers import validate_siret
-from chorus_cli.domain.words import content_words, words
+from chorus_cli.kernel.errors import BadInput, NotFound
+from chorus_cli.kernel.words import content_words, words
 
 if TYPE_CHECKING:
     from chorus_cli.sirene import Establishment

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain.errors import RuleRefused
+from chorus_cli.kernel.errors import RuleRefused
 from chorus_cli.sirene import Establishment, columns
 from chorus_cli.store import sirene_tables as schema
 
@@ -101,7 +101,7 @@ def run_import(
                     unit_table = schema.UNIT if summary.units else None
                 loader.load_establishments(establishments, unit_table)
                 if summary.establishments == 0 and not allow_empty:
-                    from chorus_cli.domain.errors import BadInput
+                    from chorus_cli.kernel.errors import BadInput
 
                     raise BadInput("sec6.sirene_empty", file=establishments.display)
                 loader.build_search()

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain.errors import BadInput, RuleRefused
+from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from sqlalchemy import Table

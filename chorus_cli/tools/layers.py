@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RANKS = {"kernel": 0, "store": 1, "domain": 2, "ui": 3, "app": 4}
 # First match wins: the longest prefixes come first.
 LAYERS = (
-    ("chorus_cli.domain.errors", "kernel"),
-    ("chorus_cli.domain.clock", "kernel"),
+    ("chorus_cli.kernel.errors", "kernel"),
+    ("chorus_cli.kernel.clock", "kernel"),
     ("chorus_cli.config", "kernel"),
     ("chorus_cli.store", "store"),
     ("chorus_cli.domain", "domain"),

@@ -57,19 +57,19 @@ def _csv_cell(value: Any) -> Any:
     and a cell a spreadsheet would read as a formula gets a ``'`` in front."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    from chorus_cli.domain.text import spreadsheet_cell
+    from chorus_cli.kernel.text import spreadsheet_cell
 
     return spreadsheet_cell(_cell(value))
 
 
 def _json(data: Any, indent: int | None) -> str:
-    from chorus_cli.domain.text import json_safe
+    from chorus_cli.kernel.text import json_safe
 
     return json_safe(json.dumps(data, ensure_ascii=False, indent=indent))
 
 
 def displayed(value: str) -> str:
-    from chorus_cli.domain.text import displayed as escaped
+    from chorus_cli.kernel.text import displayed as escaped
 
     return escaped(value)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from chorus_cli.domain.errors import BadInput
 from chorus_cli.i18n import message
+from chorus_cli.kernel.errors import BadInput
 
 # Set while a `chorus batch` line runs: a line may not wait for a person (OPS-6).
 _batch = {"line": None}
@@ -28,7 +28,7 @@ def _line(label: str) -> str:
 
 
 def _decodable(answer: str, label: str) -> str:
-    from chorus_cli.domain.text import undecodable
+    from chorus_cli.kernel.text import undecodable
 
     byte = undecodable(answer)
     if byte is not None:
