@@ -338,7 +338,8 @@ def _run(command: click_command, args: list[str], as_json: bool) -> None:
 
     try:
         # Not standalone: Click would print its usage errors itself, never as JSON.
-        code = command.main(args=args, prog_name="chorus", standalone_mode=False)
+        # ``obj``: the entry point, for the commands that run command lines themselves.
+        code = command.main(args=args, prog_name="chorus", standalone_mode=False, obj=main)
     except click_errors.NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)

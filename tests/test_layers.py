@@ -90,7 +90,7 @@ def test_layers_a_loop_between_two_domain_modules_breaks_the_acyclic_contract(co
     result = _lint(copy)
 
     assert result.returncode == 1
-    assert "import each other in no loop BROKEN" in result.stdout
+    assert "import each other in a loop BROKEN" in result.stdout
     assert "in chorus_cli.domain" in result.stdout and ".links -> .accounts" in result.stdout
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -38,6 +38,19 @@ class AppContext:
 
 # Tests and the demo inject a clock here; commands read it through ``unit_of_work``.
 STATE = AppContext()
+
+# The function that runs one chorus command line, ``chorus_cli.cli.main``. The root hands
+# it down the command tree (Click's ``ctx.obj``) to the commands that run command lines
+# themselves, ``chorus batch`` and ``chorus demo``: nothing below the root imports it.
+EntryPoint = Callable[[list[str]], None]
+
+
+def entry_point(ctx: typer.Context) -> EntryPoint:
+    """The entry point the root was run by (see ``cli._run``)."""
+    entry = ctx.find_root().obj
+    if not callable(entry):
+        raise RuntimeError("chorus: the command tree was run without its entry point")
+    return entry
 
 
 def new_group(name: str, help_text: str) -> typer.Typer:
