@@ -244,9 +244,9 @@ def _reader_went_away() -> bool:
     """True when stdout's reader closed the pipe (``chorus … | head -1``, SEC-3): the
     command then ends quietly, exit 0, as Unix filters do, instead of Typer's silent 1
     or Python's "Exception ignored … BrokenPipeError" at exit."""
-    from typer._click.utils import PacifyFlushWrapper
+    from chorus_cli.ui.vendored_click import output_closed
 
-    closed = isinstance(sys.stdout, PacifyFlushWrapper)  # Typer met EPIPE and wrapped it
+    closed = output_closed(sys.stdout)  # Typer met EPIPE and wrapped it
     if not closed:
         try:
             sys.stdout.flush()
@@ -332,9 +332,8 @@ def _say_store_notes() -> None:
 
 def _run(command: click_command, args: list[str], as_json: bool) -> None:
     # Typer 0.27 (pinned) ships its own copy of Click: its exceptions, not click's.
-    from typer._click import exceptions as click_errors
-
     from chorus_cli.kernel.errors import ChorusError
+    from chorus_cli.ui import vendored_click as click_errors
 
     try:
         # Not standalone: Click would print its usage errors itself, never as JSON.
