@@ -287,13 +287,13 @@ def test_str2_db_upgrade_drops_what_a_killed_import_left(cli):
     drops them (the next import did already), and the live index stays."""
     from sqlalchemy import inspect
 
-    from chorus_cli.sirene import index
+    from chorus_cli.sirene import build
     from chorus_cli.store import sirene_tables as schema
     from chorus_cli.store.engine import dispose_all, get_engine
     from tests.conftest import SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
 
     load_sample(cli)
-    loader = index._Loader(get_engine(cli.url), index.ImportSummary(), index._no_progress)
+    loader = build._Loader(get_engine(cli.url), build.IndexSummary(), build._no_progress)
     try:  # what a killed import leaves: its staging tables, created and committed
         loader.create_staging(with_units=True)
     finally:
@@ -324,7 +324,7 @@ def test_str2_a_missing_file_is_bad_input(cli, tmp_path):
 def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch):
     from sqlalchemy import create_engine, text
 
-    from chorus_cli.sirene import index
+    from chorus_cli.sirene import build
 
     operator(cli)
     imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
@@ -333,7 +333,7 @@ def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch)
         tmp_path / "next.csv", ETABLISSEMENT_HEADER, [establishment(fresh, "NOUVELLE")]
     )
     seen = {}
-    build_search = index._Loader.build_search
+    build_search = build._Loader.build_search
 
     def reader_meanwhile(loader):
         # The new rows are loaded, not yet swapped in: another connection (a plain
@@ -351,7 +351,7 @@ def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch)
         engine.dispose()
         return build_search(loader)
 
-    monkeypatch.setattr(index._Loader, "build_search", reader_meanwhile)
+    monkeypatch.setattr(build._Loader, "build_search", reader_meanwhile)
     summary = imported(cli, path)
 
     assert seen == {"live": 22, "fresh": 0, "staged": 1}
@@ -368,7 +368,7 @@ def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch)
 
 
 def test_str2_a_failed_import_leaves_the_old_index_and_no_partial_one(cli, monkeypatch, unchanged):
-    from chorus_cli.sirene import index
+    from chorus_cli.sirene import build
 
     operator(cli)
     imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
@@ -376,7 +376,7 @@ def test_str2_a_failed_import_leaves_the_old_index_and_no_partial_one(cli, monke
     def crash(_loader):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(index._Loader, "build_search", crash)
+    monkeypatch.setattr(build._Loader, "build_search", crash)
     with unchanged(), pytest.raises(RuntimeError):
         cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
 

@@ -29,7 +29,7 @@ def upgrade() -> None:
     Example: chorus db upgrade
     """
     from chorus_cli.domain.factors import seeds
-    from chorus_cli.sirene.index import drop_leftovers
+    from chorus_cli.sirene.build import drop_leftovers
     from chorus_cli.store.engine import HEAD_REVISION, get_engine
     from chorus_cli.ui.output import say
 
