@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import random
@@ -41,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import CHORUS, operator_session, run_measured  # noqa: E402
+from benchmarks.harness import CHORUS, operator_session, report, run_measured  # noqa: E402
 
 ADMIN = "bench.sirene@example.fr"
 
@@ -429,7 +428,6 @@ def main() -> int:
         )
     print()
     print(f"store after both imports: {store_mb} MB; files: {sizes}")
-    print(f"OVER GOAL: {', '.join(over)}" if over else "all figures within their goals")
     results = {
         "rows": options.rows,
         "seed": options.seed,
@@ -441,11 +439,8 @@ def main() -> int:
         "store_mb": store_mb,
         "imports": imports,
         "latency": lat,
-        "over_goal": over,
     }
-    options.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written: {options.out}")
-    return 0
+    return report(options.out, over, results)
 
 
 if __name__ == "__main__":
