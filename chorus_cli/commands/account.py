@@ -525,7 +525,7 @@ def notifications(
 
     Example: chorus account notifications --on "Facturation CPRO" --weekly
     """
-    from chorus_cli.domain import notifications as rules
+    from chorus_cli.domain import subscriptions as rules
     from chorus_cli.i18n import message
     from chorus_cli.ui.output import emit, say
 

@@ -448,7 +448,7 @@ def listing(
     from sqlalchemy.orm import defer
     from sqlmodel import and_, col, exists, func, or_, select, text
 
-    from chorus_cli.domain import authz, finding
+    from chorus_cli.domain import authz, structure_lookup
     from chorus_cli.domain.departments import department_sql
     from chorus_cli.store.models import Account, Attachment, Structure
 
@@ -471,7 +471,7 @@ def listing(
             .where(in_scope)
         )
     if structure is not None:
-        target = finding.get(uow, structure, id_type)
+        target = structure_lookup.get(uow, structure, id_type)
         if not scope.covers(target.public, target.postal_code):
             from chorus_cli.kernel.errors import NotAllowed
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.domain import accounts, authz, identifiers, notices
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.departments import DEPARTMENT, department, department_sql
-from chorus_cli.domain.finding import find, get
 from chorus_cli.domain.membership import service_attachments
+from chorus_cli.domain.structure_lookup import find, get
 from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotFound, RuleRefused
