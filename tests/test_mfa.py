@@ -500,15 +500,15 @@ def test_mfa3_replay_refused_between_interleaved_logins(cli, clock):
     clock.advance(seconds=30)
     code = oathtool(secret, clock.now())
     with uow_for(cli) as first, uow_for(cli) as second:
-        one = auth.begin(first, EMAIL, PASSWORD)
+        one = auth.check_password(first, EMAIL, PASSWORD)
         first.commit()
-        two = auth.begin(second, EMAIL, PASSWORD)
+        two = auth.check_password(second, EMAIL, PASSWORD)
         second.commit()
         assert one.method == two.method == "totp"
-        auth.complete(first, one.attempt, code)
+        auth.check_second_factor(first, one.attempt, code)
         first.commit()
         with pytest.raises(NotAuthenticated) as refused:
-            auth.complete(second, two.attempt, code)
+            auth.check_second_factor(second, two.attempt, code)
     assert refused.value.key == "mfa3.code_wrong"
 
 
@@ -668,7 +668,7 @@ def test_mfa4_same_state_and_assertion_serve_once(cli, soft_key):
     cli.logged_in()
     assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     with uow_for(cli) as uow:
-        pending = auth.begin(uow, EMAIL, PASSWORD, "key")
+        pending = auth.check_password(uow, EMAIL, PASSWORD, "key")
         uow.commit()
         state_row = uow.session.exec(
             orm_select(FactorState).where(col(FactorState.purpose) == "key_login")

@@ -52,7 +52,7 @@ def _expected_status(purpose: str) -> str:
     return "deactivated" if purpose == "reactivate" else "active"
 
 
-def begin(
+def check_password(
     uow: UnitOfWork,
     email: str,
     password: str,
@@ -135,7 +135,9 @@ def _challenge(uow: UnitOfWork, attempt: str) -> LoginChallenge:
     return challenge
 
 
-def complete(uow: UnitOfWork, attempt: str, response: str, purpose: str | None = None) -> Opened:
+def check_second_factor(
+    uow: UnitOfWork, attempt: str, response: str, purpose: str | None = None
+) -> Opened:
     """Check the second factor and open a session (AUTH-1, AUTH-3); a reactivation's
     (SET-4) reactivates the account first. ``purpose``: the attempt must be of it."""
     from chorus_cli.store.models import Account, AuthSession
