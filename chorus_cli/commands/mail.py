@@ -105,11 +105,7 @@ def send_pending() -> None:
     if not settings.smtp_url:
         say("done.no_smtp")
         return
-    done = _deliver(target(settings.smtp_url))
-    say("done.mail_sent", sent=done.sent, failed=done.failed)
-    report_delivery(done)
-    if done.failed:
-        raise typer.Exit(1)
+    _said(_deliver(target(settings.smtp_url)))
 
 
 @app.command()
@@ -145,11 +141,7 @@ def retry(
     if smtp is None:
         say("sec8.retry_queued", count=len(ids))
         return
-    done = _deliver(smtp, only=set(ids))
-    say("done.mail_sent", sent=done.sent, failed=done.failed)
-    report_delivery(done)
-    if done.failed:
-        raise typer.Exit(1)
+    _said(_deliver(smtp, only=set(ids)))
 
 
 @app.command()
@@ -223,6 +215,16 @@ def _operator(uow: UnitOfWork) -> str:
         return current_account(uow).login_email
     except NotAuthenticated:
         return SYSTEM
+
+
+def _said(done: Delivery) -> None:
+    """What a delivery did: sent and failed, then each failure; exit 1 if any failed."""
+    from chorus_cli.ui.output import say
+
+    say("done.mail_sent", sent=done.sent, failed=done.failed)
+    report_delivery(done)
+    if done.failed:
+        raise typer.Exit(1)
 
 
 def _deliver(smtp: SmtpTarget, only: set[int] | None = None) -> Delivery:
