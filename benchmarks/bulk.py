@@ -1,4 +1,4 @@
-"""Bulk flows benchmark (issue 8, OPS-1, OPS-2): `chorus bulk import` of 100,000 accounts
+"""Bulk flows benchmark (OPS-1, OPS-2): `chorus bulk import` of 100,000 accounts
 and `chorus bulk export` of them, each a ratio to a floor measured in the same run.
 
     .venv/bin/python benchmarks/bulk.py [--rows 100000] [--small 10000] [--runs 3]

@@ -1,4 +1,4 @@
-"""Scripting and seeding benchmark (issue 9: OPS-3, OPS-6, OPS-7), each figure a ratio to a
+"""Scripting and seeding benchmark (OPS-3, OPS-6, OPS-7), each figure a ratio to a
 floor measured in the same run.
 
     .venv/bin/python benchmarks/scripting.py [--lines 1000] [--processes 200]

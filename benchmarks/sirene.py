@@ -1,5 +1,5 @@
 """SIRENE benchmark: import rate on a generated 1,000,000-row stock file, and lookup /
-search latency on the index it builds (issue 3).
+search latency on the index it builds (STR-2).
 
     .venv/bin/python benchmarks/sirene.py [--rows 1000000] [--seed 7] [--calls 200]
                                           [--out benchmarks/results-sirene.json]

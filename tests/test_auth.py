@@ -799,7 +799,7 @@ def test_sec4_no_write_lock_is_held_after_a_wrong_code(cli):
 
 
 def test_auth3_login_json_gives_the_session_apart_from_the_account(cli):
-    """Issue 13: the top level stays as scripts know it ("status": "logged_in" over the
+    """Scripts already read the top level: it stays as they know it ("status": "logged_in" over the
     account's fields); `session` and `account` say each one's status apart."""
     cli.active_account()
     first = cli("login", EMAIL, "--password-stdin", "--json", input=PASSWORD + "\n").json()

@@ -98,7 +98,7 @@ def test_hab1_the_catalogue_is_a_data_file_in_the_package():
     assert data["levels"] == ["consultation", "modification"]
     pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text()
     assert '"data/*"' in pyproject  # shipped in the wheel
-    # Issue 3's code and tests read the same catalogue through authz, same keys.
+    # authz re-exports the catalogue: the same applications, in the same order.
     assert [code for code, _name, _domain in authz.APPLICATIONS] == [
         "factures_emises",
         "factures_recues",

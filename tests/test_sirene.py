@@ -267,7 +267,7 @@ def test_str2_a_file_not_in_utf8_is_refused_and_the_index_unchanged(cli, tmp_pat
 
 
 def test_str2_the_line_that_is_not_utf8_is_named_not_line_1(cli, tmp_path, unchanged):
-    """Issue 11 item 7: a strict decoder fails a whole chunk ahead; the real line is named."""
+    """A strict decoder fails a whole chunk ahead of the bad byte: the real line is named."""
     operator(cli)
     rows = [establishment("82345678500018", f"SOCIETE {i}") for i in range(300)]
     path = Path(write_csv(tmp_path / "mixed.csv", ETABLISSEMENT_HEADER, rows))
@@ -283,7 +283,7 @@ def test_str2_the_line_that_is_not_utf8_is_named_not_line_1(cli, tmp_path, uncha
 
 
 def test_str2_db_upgrade_drops_what_a_killed_import_left(cli):
-    """Issue 11 item 7: a kill -9 mid-import leaves its staging tables; `db upgrade`
+    """A kill -9 mid-import leaves its staging tables; `db upgrade`
     drops them (the next import did already), and the live index stays."""
     from sqlalchemy import inspect
 

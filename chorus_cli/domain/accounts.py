@@ -311,7 +311,8 @@ def forgot_password(uow: UnitOfWork, email: str) -> None:
     """Mail a reset link if the account exists; the answer never says whether it does (ACC-6)."""
     login = normalise_email(email)
     # Counted apart from the creation's mail: the limit then says nothing about what
-    # else happened to the address lately (issue 11), only about these requests.
+    # else happened to the address lately (its creation, a change of address), only
+    # about these requests.
     throttle.spend(uow, login, kind="reset")
     account = find(uow, login)
     if account is None or account.status == "deactivated":

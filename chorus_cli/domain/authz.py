@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Habilitation, RoleGrant, Service, Structure
     from chorus_cli.store.uow import UnitOfWork
 
-__all__ = ["APPLICATIONS", "LEVELS", "profile_label"]  # re-exported: issue 3 reads them here
+# Re-exported: the applications and levels a habilitation names, read with the rights
+# that grant it.
+__all__ = ["APPLICATIONS", "LEVELS", "profile_label"]
 
 ORGANISATION = "organisation"
 CONSULTATION, MODIFICATION = LEVELS

@@ -47,7 +47,8 @@ def _load() -> tuple[tuple[str, ...], tuple[Application, ...], tuple[Application
 
 
 LEVELS, CATALOGUE, NOTIFYING = _load()
-# (code, name, domain) triples: the shape issue 3's code and tests read.
+# (code, name, domain) triples in the catalogue's order: what the flows and the seed
+# walk through when they grant every application.
 APPLICATIONS: tuple[tuple[str, str, str], ...] = tuple(
     (app.code, app.name, app.domain) for app in CATALOGUE
 )

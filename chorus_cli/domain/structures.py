@@ -84,8 +84,8 @@ def _index(structure: Structure) -> None:
 
 
 # --- finding ------------------------------------------------------------------------
-# ``find`` and ``get`` (imported above) live in ``finding``, below accounts, which need
-# them too; ``structures.get`` stays their usual name.
+# ``find`` and ``get`` (imported above) live in ``structure_lookup``, below accounts,
+# which need them too; ``structures.get`` stays their usual name.
 
 
 def _account(uow: UnitOfWork, account_id: int | None) -> Account | None:

@@ -236,8 +236,8 @@ def error_message(exc: ClickException) -> str:
     return _plain_message(exc.format_message())
 
 
-# Issue 13: a structure (or an account) is named by position in some commands and by
-# --structure in others; the wrong form is answered with the right one.
+# A structure (or an account) is named by position in some commands and by --structure
+# in others: a user who types the wrong form is answered with the right one.
 NAMED_BY = {"--structure": ("structure", "ID"), "--account": ("account", "EMAIL"),
             "--email": ("account", "EMAIL"), "--id": ("structure", "ID")}  # fmt: skip
 
