@@ -1,5 +1,6 @@
 # chorus: make demo | make test | make bench | make lint | make messages
-# (lint also checks that imports go down the layers: python -m chorus_cli.tools.layers)
+# (lint also checks that imports go down the layers: lint-imports, [tool.importlinter]
+# in pyproject.toml)
 #
 # The venv is created from scratch when missing; pip runs again only when
 # pyproject.toml is newer than the stamp file of that install.
@@ -37,7 +38,7 @@ messages: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m chorus_cli.tools.layers
+	$(BIN)/lint-imports --no-cache
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,4 +1,4 @@
-"""Bulk flows benchmark (issue 8, OPS-1, OPS-2): `chorus bulk import` of 100,000 accounts
+"""Bulk flows benchmark (OPS-1, OPS-2): `chorus bulk import` of 100,000 accounts
 and `chorus bulk export` of them, each a ratio to a floor measured in the same run.
 
     .venv/bin/python benchmarks/bulk.py [--rows 100000] [--small 10000] [--runs 3]
@@ -29,9 +29,7 @@ Exits 0 even when a figure is over its goal: this is a report.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -43,7 +41,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import CHORUS, PY, clean_env, operator_session, run_measured  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    CHORUS,
+    PY,
+    clean_env,
+    operator_session,
+    report,
+    run_measured,
+)
 
 ADMIN = "bench.bulk@example.fr"
 EXPORT_COLUMNS = (
@@ -305,35 +310,26 @@ def main() -> int:
         print(f"{row['name']:<46} {row['big_mb']:>12.1f} {row['small_mb']:>11.1f} "
               f"{row['ratio']:>5.2f}x {row['goal']:>4.1f}x  {verdict}")  # fmt: skip
     over = [r["name"] for r in results + memory if not r["ok"]]
-    print(f"OVER GOAL: {', '.join(over)}" if over else "all figures within their goals")
-    options.out.write_text(
-        json.dumps(
-            {
-                "rows": options.rows,
-                "small": options.small,
-                "runs": options.runs,
-                "python": platform.python_version(),
-                "cpus": os.cpu_count(),
-                "load_average": round(os.getloadavg()[0], 2),
-                "results": results,
-                "memory": memory,
-                "over_goal": over,
-                "all_runs": {
-                    "import": walls,
-                    "floor": floors,
-                    "phones": phone_walls,
-                    "export": export_walls,
-                    "export_floor": export_floors,
-                    "export_fixed_cost": empty_export,
-                    "postgresql": pg_walls,
-                },
+    return report(
+        options.out,
+        over,
+        {
+            "rows": options.rows,
+            "small": options.small,
+            "runs": options.runs,
+            "results": results,
+            "memory": memory,
+            "all_runs": {
+                "import": walls,
+                "floor": floors,
+                "phones": phone_walls,
+                "export": export_walls,
+                "export_floor": export_floors,
+                "export_fixed_cost": empty_export,
+                "postgresql": pg_walls,
             },
-            indent=2,
-        )
-        + "\n"
+        },
     )
-    print(f"written: {options.out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 PY = sys.executable
 CHORUS = str(Path(PY).parent / "chorus")
@@ -74,3 +76,18 @@ def operator_session(env: dict[str, str], email: str) -> None:
     chorus(env, "login", email, "--password-stdin", input=PASSWORD + "\n")
     code = re.search(r"\b\d{6}\b", last_mail(env, email)).group(0)
     chorus(env, "login", email, "--code", code)
+
+
+def report(out: Path, over: list[str], figures: dict[str, Any]) -> int:
+    """The end of every benchmark: the verdict line, then ``figures`` written to ``out``
+    as JSON with the machine they were measured on (``figures`` may say it otherwise)
+    and the figures over their goals. Returns 0: a report, never a failure."""
+    print(f"OVER GOAL: {', '.join(over)}" if over else "all figures within their goals")
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    out.write_text(json.dumps({**machine, **figures, "over_goal": over}, indent=2) + "\n")
+    print(f"written: {out}")
+    return 0

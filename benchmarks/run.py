@@ -37,6 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks.harness import report  # noqa: E402
+
 PY = sys.executable
 CHORUS = str(Path(PY).parent / "chorus")
 
@@ -290,7 +294,6 @@ def main() -> int:
         f" within the noise); goal < {CATALOGUE_GOAL_MS} ms: {'ok' if catalogue_ok else 'OVER'}"
     )
     over = [row["name"] for row in rows if not row["ok"]] + ([] if catalogue_ok else ["catalogue"])
-    print(f"OVER GOAL: {', '.join(over)}" if over else "all figures within their goals")
 
     results = {
         "runs": options.runs,
@@ -306,11 +309,8 @@ def main() -> int:
         "results": rows,
         "catalogue_ms": round(catalogue_ms, 2),
         "catalogue_goal_ms": CATALOGUE_GOAL_MS,
-        "over_goal": over,
     }
-    options.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written: {options.out}")
-    return 0
+    return report(options.out, over, results)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Scripting and seeding benchmark (issue 9: OPS-3, OPS-6, OPS-7), each figure a ratio to a
+"""Scripting and seeding benchmark (OPS-3, OPS-6, OPS-7), each figure a ratio to a
 floor measured in the same run.
 
     .venv/bin/python benchmarks/scripting.py [--lines 1000] [--processes 200]
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sqlite3
 import statistics
@@ -37,7 +36,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import CHORUS, PY, clean_env, operator_session, run_measured  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    CHORUS,
+    PY,
+    clean_env,
+    operator_session,
+    report,
+    run_measured,
+)
 
 ADMIN = "bench.scripting@example.fr"
 
@@ -312,23 +318,14 @@ def main() -> int:
         print(f"{row['name']:<58} {row['big_mb']:>7.1f} MB vs {row['small_mb']:.1f} MB "
               f"{row['ratio']:>5.2f}x  goal {row['goal']}x  {verdict}")  # fmt: skip
     over = [row["name"] for row in results + memory if not row["ok"]]
-    print(f"OVER GOAL: {', '.join(over)}" if over else "all figures within their goals")
-    options.out.write_text(
-        json.dumps(
-            {
-                "python": platform.python_version(),
-                "cpus": os.cpu_count(),
-                "load_average": round(os.getloadavg()[0], 2),
-                "results": results,
-                "memory": memory,
-                "over_goal": over,
-            },
-            indent=2,
-        )
-        + "\n"
+    return report(
+        options.out,
+        over,
+        {
+            "results": results,
+            "memory": memory,
+        },
     )
-    print(f"written: {options.out}")
-    return 0
 
 
 if __name__ == "__main__":

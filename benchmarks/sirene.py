@@ -1,5 +1,5 @@
 """SIRENE benchmark: import rate on a generated 1,000,000-row stock file, and lookup /
-search latency on the index it builds (issue 3).
+search latency on the index it builds (STR-2).
 
     .venv/bin/python benchmarks/sirene.py [--rows 1000000] [--seed 7] [--calls 200]
                                           [--out benchmarks/results-sirene.json]
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import random
@@ -41,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import CHORUS, operator_session, run_measured  # noqa: E402
+from benchmarks.harness import CHORUS, operator_session, report, run_measured  # noqa: E402
 
 ADMIN = "bench.sirene@example.fr"
 
@@ -266,8 +265,8 @@ def latencies(store_url: str, sirets: list[str], queries: list[tuple[str, str]])
     """Median and p95 milliseconds of lookup and search, called in this process."""
     from chorus_cli.config import Settings
     from chorus_cli.domain import sirene as service
-    from chorus_cli.domain.clock import SystemClock
     from chorus_cli.domain.sirene import find as lookup
+    from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store.uow import UnitOfWork
 
     def summary(values: list[float]) -> dict:
@@ -429,7 +428,6 @@ def main() -> int:
         )
     print()
     print(f"store after both imports: {store_mb} MB; files: {sizes}")
-    print(f"OVER GOAL: {', '.join(over)}" if over else "all figures within their goals")
     results = {
         "rows": options.rows,
         "seed": options.seed,
@@ -441,11 +439,8 @@ def main() -> int:
         "store_mb": store_mb,
         "imports": imports,
         "latency": lat,
-        "over_goal": over,
     }
-    options.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written: {options.out}")
-    return 0
+    return report(options.out, over, results)
 
 
 if __name__ == "__main__":

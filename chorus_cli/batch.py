@@ -2,14 +2,15 @@
 batch` and GAM's `batch` do: one import of SQLAlchemy and Typer for all of them.
 
 Each line is split as a shell splits words (`#` comments and blank lines skipped, a
-leading `chorus` optional) and run through the real command tree (``cli.main``), in
-order, on the same store and session: its output goes to stdout as if it had run alone;
-its error to stderr with its line number. The batch stops at the first failing line and
-exits with its code, unless ``keep_going`` (then a summary, and the first failure's code).
-``atomic``: every line shares one unit of work whose commits only flush; the batch
-commits at the end, or rolls everything back (mails and audit included) at the first
-failure. A line that would wait for a person (a prompt, `login`, a security key) or run
-another batch is refused with exit 2.
+leading `chorus` optional) and run through the real command tree (the entry point the
+``chorus batch`` command hands over: ``cli.main``), in order, on the same store and
+session: its output goes to stdout as if it had run alone; its error to stderr with its
+line number. The batch stops at the first failing line and exits with its code, unless
+``keep_going`` (then a summary, and the first failure's code). ``atomic``: every line
+shares one unit of work whose commits only flush; the batch commits at the end, or rolls
+everything back (mails and audit included) at the first failure. A line that would wait
+for a person (a prompt, `login`, a security key) or run another batch is refused with
+exit 2.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chorus_cli.commands._common import EntryPoint
 
 # Commands that wait for a person, or are no line of a batch.
 REFUSED = frozenset({"login", "logout", "batch", "demo"})
@@ -35,11 +39,13 @@ NOT_ATOMIC = frozenset(
         ("mail", "password"),
     }
 )
-ROOT_OPTIONS = ("--db",)  # a batch runs on one store
+STORE_OPTIONS = ("--db",)  # refused on a line: a batch runs on one store
 
 
 @dataclass
-class Outcome:
+class BatchOutcome:
+    """What a batch did: lines run, and the lines that failed."""
+
     lines: int = 0  # lines run (comments and blank lines aside)
     failed: list[tuple[int, int]] = field(default_factory=list)  # (line, exit code)
 
@@ -87,7 +93,7 @@ def _command_words(argv: list[str]) -> list[str]:
 
 def _refusal(argv: list[str], atomic: bool) -> tuple[str, dict] | None:
     """Why this line cannot run in a batch (a message key and its parameters), if so."""
-    if any(a.split("=", 1)[0] in ROOT_OPTIONS for a in argv):
+    if any(a.split("=", 1)[0] in STORE_OPTIONS for a in argv):
         return "ops6.db_option", {}
     words = _command_words(argv)
     if words and words[0] in REFUSED:
@@ -103,12 +109,15 @@ def _refusal(argv: list[str], atomic: bool) -> tuple[str, dict] | None:
 
 
 class Batch:
-    def __init__(self, keep_going: bool, atomic: bool, out: IO[str], err: IO[str]) -> None:
+    def __init__(
+        self, entry: EntryPoint, keep_going: bool, atomic: bool, out: IO[str], err: IO[str]
+    ) -> None:
+        self.entry = entry  # runs one command line: ``cli.main``
         self.keep_going = keep_going
         self.atomic = atomic
         self.out = out
         self.err = err
-        self.outcome = Outcome()
+        self.outcome = BatchOutcome()
 
     def say(self, key: str, **params: object) -> None:
         from chorus_cli.i18n import message
@@ -134,7 +143,6 @@ class Batch:
         """One line through the real command tree; stdout as is, stderr held until the
         line ends (to number its error)."""
         from chorus_cli import i18n
-        from chorus_cli.cli import main
         from chorus_cli.commands._common import STATE
         from chorus_cli.ui import prompts
 
@@ -144,7 +152,7 @@ class Batch:
         prompts.forbid(number)
         code = 0
         try:
-            main(argv)
+            self.entry(argv)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         finally:
@@ -159,7 +167,7 @@ class Batch:
             self.err.write(text)
         return code
 
-    def run(self, source: IO[str]) -> Outcome:
+    def run(self, source: IO[str]) -> BatchOutcome:
         for number, text in lines(source):
             if text is None:
                 from chorus_cli.i18n import message
@@ -192,16 +200,19 @@ class Batch:
         return self.outcome
 
 
-def run(source: IO[str], *, keep_going: bool = False, atomic: bool = False) -> Outcome:
-    """OPS-6: run the lines of ``source``; with ``atomic`` in one transaction."""
+def run(
+    entry: EntryPoint, source: IO[str], *, keep_going: bool = False, atomic: bool = False
+) -> BatchOutcome:
+    """OPS-6: run the lines of ``source`` through ``entry`` (``cli.main``, handed over by
+    the command); with ``atomic`` in one transaction."""
     from chorus_cli.commands._common import STATE, deliver_mail
-    from chorus_cli.domain.clock import SystemClock
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.store.uow import UnitOfWork
 
     if atomic and keep_going:
         raise BadInput("ops6.atomic_keep_going")
-    batch = Batch(keep_going, atomic, sys.stdout, sys.stderr)
+    batch = Batch(entry, keep_going, atomic, sys.stdout, sys.stderr)
     if not atomic:
         return batch.run(source)
     settings = STATE.settings

@@ -1,6 +1,8 @@
-"""The chorus command: root options, the command groups, and errors mapped to exit codes.
+"""The chorus command: root options, the command groups, and errors mapped to exit codes
+(``_run`` and ``explain``: the one place an error becomes a sentence and an exit code).
 
 Only Typer is imported at start-up; every command imports what it needs when it runs.
+The command line is read before Click parses it by ``preparse.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from chorus_cli import preparse
 from chorus_cli.commands._common import STATE, AppContext, new_group
 
 if TYPE_CHECKING:
@@ -61,7 +64,7 @@ def root(
     from chorus_cli.ui.output import set_plain
 
     STATE.db = db_url
-    STATE.lang = lang.value if lang else _env_lang()
+    STATE.lang = lang.value if lang else preparse.env_lang()
     STATE._settings = None
     set_lang(STATE.lang)
     set_plain(False)  # until the session's account says otherwise (SET-5)
@@ -134,41 +137,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def _wants_json(argv: list[str]) -> bool:
-    for i, arg in enumerate(argv):
-        if arg == "--json" or arg in ("--format=json", "-f=json"):
-            return True
-        if arg in ("--format", "-f") and i + 1 < len(argv) and argv[i + 1] == "json":
-            return True
-    return False
-
-
-ROOT_OPTIONS = ("--db", "--lang")
-
-
-def hoist_root_options(argv: list[str]) -> list[str]:
-    """Let ``--db`` and ``--lang`` be given anywhere: ``chorus whoami --lang en`` works."""
-    head: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            rest.extend(argv[i:])
-            break
-        name = arg.split("=", 1)[0]
-        if name in ROOT_OPTIONS and i > 0:
-            if "=" in arg:
-                head.append(arg)
-            else:
-                head.extend(argv[i : i + 2])
-                i += 1
-        else:
-            rest.append(arg)
-        i += 1
-    return head + rest
-
-
 def report(code: int, kind: str, text: str, as_json: bool) -> None:
     """One sentence on stderr; a JSON object there with --format json (SPEC contract)."""
     if as_json:
@@ -194,15 +162,6 @@ def _command(only: str | None) -> click_command:
     return typer.main.get_command(_whole_app() if only is None else make_app(only))
 
 
-def _invoked(args: list[str]) -> str | None:
-    """The command or group named on the line, when root options come first (hoisted)."""
-    i = 0
-    while i < len(args) and args[i].split("=", 1)[0] in ROOT_OPTIONS:
-        i += 1 if "=" in args[i] else 2
-    name = args[i] if i < len(args) else None
-    return name if name in GROUPS or name in COMMANDS else None
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, turn every user error into its exit code.
 
@@ -214,11 +173,11 @@ def main(argv: list[str] | None = None) -> None:
 
     reset_commits()
     _never_fail_on_output()
-    args = hoist_root_options(list(sys.argv[1:] if argv is None else argv))
-    as_json = _wants_json(args)
+    args = preparse.hoist_root_options(list(sys.argv[1:] if argv is None else argv))
+    as_json = preparse.wants_json(args)
     _early_lang(args, as_json)
     _refuse_undecodable(args, as_json)
-    command = _command(_invoked(args))
+    command = _command(preparse.invoked(args, GROUPS.keys() | COMMANDS.keys()))
     try:
         _run(command, args, as_json)
     except SystemExit:
@@ -244,9 +203,9 @@ def _reader_went_away() -> bool:
     """True when stdout's reader closed the pipe (``chorus … | head -1``, SEC-3): the
     command then ends quietly, exit 0, as Unix filters do, instead of Typer's silent 1
     or Python's "Exception ignored … BrokenPipeError" at exit."""
-    from typer._click.utils import PacifyFlushWrapper
+    from chorus_cli.ui.vendored_click import output_closed
 
-    closed = isinstance(sys.stdout, PacifyFlushWrapper)  # Typer met EPIPE and wrapped it
+    closed = output_closed(sys.stdout)  # Typer met EPIPE and wrapped it
     if not closed:
         try:
             sys.stdout.flush()
@@ -262,16 +221,6 @@ def _reader_went_away() -> bool:
     return closed
 
 
-def _env_lang() -> str | None:
-    """CHORUS_LANG when it names a language chorus speaks (else French, warned once)."""
-    import os
-
-    from chorus_cli.i18n import LANGS
-
-    chosen = os.environ.get("CHORUS_LANG") or None
-    return chosen if chosen in LANGS else None
-
-
 def _early_lang(args: list[str], as_json: bool) -> None:
     """The language of what is said before the command line is parsed, help and usage
     errors included (SET-5): ``--lang`` (hoisted to the front), else CHORUS_LANG, else
@@ -283,15 +232,7 @@ def _early_lang(args: list[str], as_json: bool) -> None:
 
     set_lang("fr")
     env = os.environ.get("CHORUS_LANG") or None
-    chosen = None
-    i = 0
-    while i < len(args) and args[i].split("=", 1)[0] in ROOT_OPTIONS:
-        name, equals, value = args[i].partition("=")
-        if not equals:
-            value = args[i + 1] if i + 1 < len(args) else ""
-        if name == "--lang":
-            chosen = value
-        i += 1 if equals else 2
+    chosen = preparse.lang_option(args)
     if chosen is not None and chosen not in LANGS:
         report(2, "usage", message("set5.lang_unknown", value=chosen), as_json)
         sys.exit(2)
@@ -303,19 +244,14 @@ def _early_lang(args: list[str], as_json: bool) -> None:
 def _refuse_undecodable(args: list[str], as_json: bool) -> None:
     """An argument that is not UTF-8 (SEC-3) is named before anything runs: it would
     otherwise reach a check as U+DCxx and read as some other mistake."""
-    for arg in args:
-        if arg.isascii():  # the usual case, decided without importing anything
-            continue
-        from chorus_cli.domain.text import undecodable, undecodable_shown
+    found = preparse.undecodable_argument(args)
+    if found is not None:
+        from chorus_cli.i18n import message
 
-        byte = undecodable(arg)
-        if byte is not None:
-            from chorus_cli.i18n import message
-
-            shown = undecodable_shown(arg)
-            text = message("sec3.invalid_utf8_argument", argument=shown, byte=f"0x{byte:02x}")
-            report(2, "bad_input", text, as_json)
-            sys.exit(2)
+        shown, byte = found
+        text = message("sec3.invalid_utf8_argument", argument=shown, byte=f"0x{byte:02x}")
+        report(2, "bad_input", text, as_json)
+        sys.exit(2)
 
 
 def _say_store_notes() -> None:
@@ -332,13 +268,13 @@ def _say_store_notes() -> None:
 
 def _run(command: click_command, args: list[str], as_json: bool) -> None:
     # Typer 0.27 (pinned) ships its own copy of Click: its exceptions, not click's.
-    from typer._click import exceptions as click_errors
-
-    from chorus_cli.domain.errors import ChorusError
+    from chorus_cli.kernel.errors import ChorusError
+    from chorus_cli.ui import vendored_click as click_errors
 
     try:
         # Not standalone: Click would print its usage errors itself, never as JSON.
-        code = command.main(args=args, prog_name="chorus", standalone_mode=False)
+        # ``obj``: the entry point, for the commands that run command lines themselves.
+        code = command.main(args=args, prog_name="chorus", standalone_mode=False, obj=main)
     except click_errors.NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -1,7 +1,8 @@
 """``chorus demo``: the main flows, run for real on a temporary store and narrated.
 
-Every step is a real ``chorus`` command run in this process, on a throwaway SQLite
-store, with a clock the demo can move forward; nothing touches your store or keyring.
+Every step is a real ``chorus`` command run in this process (through the entry point
+``chorus demo`` hands over, ``cli.main``), on a throwaway SQLite store, with a clock the
+demo can move forward; nothing touches your store or keyring.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 
-from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.inprocess import Outcome, invoke
+from chorus_cli.kernel.clock import FrozenClock
 
 if TYPE_CHECKING:
     import pyotp
+
+    from chorus_cli.commands._common import EntryPoint
 
 PASSWORD = "Vr4i-Mot2Passe!"
 WEAK = "marie2026"
@@ -37,7 +40,8 @@ def narration(key: str, lang: str) -> str:
 
 
 class Demo:
-    def __init__(self, folder: Path, lang: str, plain: bool) -> None:
+    def __init__(self, entry: EntryPoint, folder: Path, lang: str, plain: bool) -> None:
+        self.entry = entry  # runs one command line: ``cli.main``
         self.console = Console(stderr=False, no_color=plain, highlight=False)
         self.plain = plain
         self.clock = FrozenClock()
@@ -73,7 +77,7 @@ class Demo:
         else:
             pipe = f"echo {shlex.quote(lines[0])} | " if lines else ""
         self.console.print(Text(f"$ {pipe}chorus {printed}", style="bold green"))
-        outcome = invoke(list(args), env=self.env, clock=self.clock, input=input)
+        outcome = invoke(list(args), env=self.env, clock=self.clock, input=input, entry=self.entry)
         # The exit code only when it is not 0, as a shell prompt that shows failures.
         failed = Text(f"exit {outcome.exit_code}", style="dim") if outcome.exit_code else None
         if quiet:  # a preparation step: the command (and a failure) are enough
@@ -94,7 +98,9 @@ class Demo:
         return outcome
 
     def last_mail(self, to: str) -> dict:
-        listed = invoke(["mail", "list", "--to", to, "--json"], env=self.env, clock=self.clock)
+        listed = invoke(
+            ["mail", "list", "--to", to, "--json"], env=self.env, clock=self.clock, entry=self.entry
+        )
         return listed.json()[0]
 
     def mail_body(self, to: str) -> str:
@@ -111,15 +117,15 @@ class Demo:
         return mail["body"]
 
 
-def run(lang: str = "fr", plain: bool = False) -> None:
-    """Run the narrated demo (under 10 seconds)."""
+def run(entry: EntryPoint, lang: str = "fr", plain: bool = False) -> None:
+    """Run the narrated demo (under 10 seconds), each command through ``entry``."""
     from chorus_cli.store import keychain
 
     started = time.perf_counter()
     keychain.use_backend(keychain.memory_backend())
     try:
         with tempfile.TemporaryDirectory(prefix="chorus-demo-") as folder:
-            _scenario(Demo(Path(folder), lang, plain), Path(folder))
+            _scenario(Demo(entry, Path(folder), lang, plain), Path(folder))
     finally:
         keychain.use_backend(None)
         from chorus_cli.store.engine import dispose_all

@@ -24,18 +24,23 @@ if TYPE_CHECKING:
 
 LANGS = ("fr", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-_current = {"lang": "fr"}
+# The language of this process's messages and help, set by ``set_lang``, read by
+# ``current``: the root sets it for each command (SET-5).
+_lang = "fr"
 # The parameter whose number chooses a plural message's form: the first one it has.
 PLURAL_BY = ("count", "left", "sent", "lines", "failed")
 
 
 def set_lang(lang: str | None) -> None:
+    """Speak ``lang`` from now on; an unknown language (or None) changes nothing."""
+    global _lang
     if lang in LANGS:
-        _current["lang"] = lang
+        _lang = lang  # type: ignore[assignment]
 
 
 def current() -> str:
-    return _current["lang"]
+    """The language spoken now: ``fr`` or ``en``."""
+    return _lang
 
 
 @cache
@@ -90,7 +95,7 @@ def message(key: str, lang: str | None = None, **params: Any) -> str:
     if "rules" in params and isinstance(params["rules"], list):
         params["rules"] = ", ".join(sentence(f"password_rule.{r}", lang) for r in params["rules"])
     # What a user typed or a store holds reaches the terminal escaped (SEC-1).
-    from chorus_cli.domain.text import displayed
+    from chorus_cli.kernel.text import displayed
 
     params = {k: displayed(v) if isinstance(v, str) else v for k, v in params.items()}
     counts = (params.get(name) for name in PLURAL_BY)

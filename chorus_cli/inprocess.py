@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from chorus_cli.domain.clock import Clock
+    from chorus_cli.commands._common import EntryPoint
+    from chorus_cli.kernel.clock import Clock
 
 CLEARED = ("CHORUS_LANG", "CHORUS_SMTP_URL", "CHORUS_SMTP_CA_FILE", "COLUMNS")
 
@@ -69,11 +70,14 @@ def invoke(
     clock: Clock,
     input: str | None = None,
     stdin: TextIO | None = None,
+    entry: EntryPoint | None = None,
 ) -> Outcome:
     """Run one command with this environment and clock; stdin is ``input`` (a pipe), or
-    the ``stdin`` stream given (one that reads only if the command reads)."""
+    the ``stdin`` stream given (one that reads only if the command reads).
+
+    ``entry`` runs the command line: ``chorus demo`` hands over the one it was run by;
+    a caller outside the command tree (the tests) gets ``cli.main``, imported here."""
     from chorus_cli import i18n
-    from chorus_cli.cli import main
     from chorus_cli.commands._common import STATE
     from chorus_cli.store import keychain
 
@@ -85,9 +89,11 @@ def invoke(
     i18n.set_lang("fr")
     STATE.clock = clock
     code = 0
+    if entry is None:
+        from chorus_cli.cli import main as entry
     try:
         with _environment(env):
-            main(list(args))
+            entry(list(args))
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:

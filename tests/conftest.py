@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from chorus_cli.domain import secrets
-from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.inprocess import Outcome, invoke
+from chorus_cli.kernel.clock import FrozenClock
 from chorus_cli.store import engine as engine_module
 from tests.pg import Cluster
 

@@ -209,8 +209,8 @@ def in_one_process(home: Path) -> Iterator[Path]:
     import socket
     import threading
 
-    from chorus_cli.domain.clock import SystemClock
     from chorus_cli.inprocess import invoke
+    from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store import engine as engine_module
 
     folder = home / "bin"

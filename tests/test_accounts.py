@@ -498,7 +498,7 @@ def test_acc7_fourth_mail_request_within_15_minutes_is_refused(cli, clock, uncha
 
 
 def test_acc7_a_recently_mailed_address_meets_the_same_reset_limit_as_any(cli, clock):
-    """Issue 11 item 11: an account just created (mailed) gets as many reset requests as
+    """An account just created (mailed) gets as many reset requests as
     an address nobody has: the limit reveals no recent activity."""
     assert cli.create(MARIE).exit_code == 0
     answers = {}

@@ -7,8 +7,8 @@ import json
 import re
 from datetime import timedelta, timezone
 
-from chorus_cli.domain.clock import iso
 from chorus_cli.domain.secrets import token_hash
+from chorus_cli.kernel.clock import iso
 from tests.conftest import NEW_PASSWORD, PASSWORD
 
 MARIE = "marie.curie@example.fr"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.i18n import message
+from chorus_cli.kernel.clock import FrozenClock
 from chorus_cli.store import engine as engine_module
 from chorus_cli.store import keychain
 from chorus_cli.store.keychain import SERVICE, store_id
@@ -700,7 +700,7 @@ def never_asked() -> str:
 
 def test_auth1_a_wrong_code_is_a_wrong_code_with_the_tries_left_and_counts(cli):
     from chorus_cli.domain import login
-    from chorus_cli.domain.errors import NotAuthenticated, WrongCode
+    from chorus_cli.kernel.errors import NotAuthenticated, WrongCode
 
     cli.active_account()
     with uow_for(cli) as uow:
@@ -725,7 +725,7 @@ def test_auth1_a_wrong_code_is_a_wrong_code_with_the_tries_left_and_counts(cli):
 
 def test_auth1_the_fifth_wrong_code_leaves_no_tries_then_the_attempt_is_spent(cli):
     from chorus_cli.domain import login
-    from chorus_cli.domain.errors import LinkExpired, WrongCode
+    from chorus_cli.kernel.errors import LinkExpired, WrongCode
 
     cli.active_account()
     with uow_for(cli) as uow:
@@ -746,7 +746,7 @@ def test_sec7_a_bare_code_with_no_attempt_kept_for_the_address_reads_no_password
     cli, kept, unchanged
 ):
     from chorus_cli.domain import login
-    from chorus_cli.domain.errors import LinkExpired
+    from chorus_cli.kernel.errors import LinkExpired
 
     cli.active_account()
     with unchanged(), uow_for(cli) as uow, pytest.raises(LinkExpired) as refused:
@@ -772,7 +772,7 @@ def test_sec4_no_write_lock_is_held_after_a_wrong_code(cli):
     from sqlalchemy.engine import make_url
 
     from chorus_cli.domain import login
-    from chorus_cli.domain.errors import WrongCode
+    from chorus_cli.kernel.errors import WrongCode
 
     cli.active_account()
     with uow_for(cli) as uow:
@@ -799,7 +799,7 @@ def test_sec4_no_write_lock_is_held_after_a_wrong_code(cli):
 
 
 def test_auth3_login_json_gives_the_session_apart_from_the_account(cli):
-    """Issue 13: the top level stays as scripts know it ("status": "logged_in" over the
+    """Scripts already read the top level: it stays as they know it ("status": "logged_in" over the
     account's fields); `session` and `account` say each one's status apart."""
     cli.active_account()
     first = cli("login", EMAIL, "--password-stdin", "--json", input=PASSWORD + "\n").json()

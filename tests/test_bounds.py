@@ -189,7 +189,7 @@ def test_sec10_a_sirene_zip_bomb_is_refused_before_it_expands(cli, tmp_path):
 def test_sec10_a_zip_member_is_counted_as_it_expands_whatever_it_declares(tmp_path):
     """The bound holds on the bytes that come out, not on the sizes the archive states:
     an archive read as if it were 100 bytes big stops after 10,000."""
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.sirene.reader import _Bounded
 
     archive = tmp_path / "a.zip"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chorus_cli.domain.clock import FrozenClock
+from chorus_cli.kernel.clock import FrozenClock
 from chorus_cli.store import engine as engine_module
 from chorus_cli.store.keychain import store_id
 from tests.conftest import Runner, copy_store, drop_store, load_sample, snapshot, template_store
@@ -88,7 +88,7 @@ def test_hab1_the_catalogue_is_a_data_file_in_the_package():
     assert data["levels"] == ["consultation", "modification"]
     pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text()
     assert '"data/*"' in pyproject  # shipped in the wheel
-    # Issue 3's code and tests read the same catalogue through authz, same keys.
+    # authz re-exports the catalogue: the same applications, in the same order.
     assert [code for code, _name, _domain in authz.APPLICATIONS] == [
         "factures_emises",
         "factures_recues",

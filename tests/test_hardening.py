@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.inprocess import invoke
+from chorus_cli.kernel.clock import FrozenClock
 from chorus_cli.store import engine as engine_module
 
 

@@ -11,8 +11,8 @@ import string
 import pytest
 
 from chorus_cli import i18n
-from chorus_cli.domain.clock import FrozenClock
 from chorus_cli.inprocess import invoke
+from chorus_cli.kernel.clock import FrozenClock
 from chorus_cli.store import engine as engine_module
 
 LOCALE = i18n.LOCALE_DIR

@@ -1,91 +1,103 @@
-"""The house keeps its shape (issue 13): imports go down, commands → ui → domain → store,
-and the domain's modules import each other in no loop."""
+"""The house keeps its shape: imports go down (app, ui, bulk, domain, mail|sirene, i18n,
+store, kernel), at module level or inside a function, and no package's modules import
+each other in a loop. The rules are import-linter's contracts in pyproject.toml
+(``[tool.importlinter]``), run by ``make lint``; these tests run them on this tree, and
+on a copy of it with one wrong import added (the tree itself is never touched)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from chorus_cli.tools import layers
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "chorus_cli"
+LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
 
 
-def test_layers_no_module_imports_upward_and_no_new_cycle():
-    result = subprocess.run(
-        [sys.executable, "-m", "chorus_cli.tools.layers"], capture_output=True, text=True
+def _lint(cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache"],
+        cwd=cwd,
+        env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
     )
+
+
+def test_layers_the_tree_keeps_every_contract():
+    result = _lint(ROOT)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == ""
-    assert layers.ALLOWED_CYCLES == {}
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
 
 
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    package = root / "chorus_cli"
-    for name, text in files.items():
-        path = package / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return package
+def test_layers_every_folder_of_code_is_a_package_the_linter_reads():
+    """A folder of modules without ``__init__.py`` is a namespace package, which the
+    linter does not read: its imports would go unchecked."""
+    folders = {p.parent for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
+
+    assert sorted(str(f) for f in folders if not (f / "__init__.py").exists()) == []
 
 
-def test_layers_an_upward_import_fails_naming_the_file_and_line(tmp_path, capsys):
-    package = _tree(
-        tmp_path,
-        {
-            "__init__.py": "",
-            "ui/__init__.py": "",
-            "ui/output.py": "def say(): ...\n",
-            "domain/__init__.py": "",
-            "domain/errors.py": "",
-            "domain/rules.py": (
-                "from chorus_cli.domain import errors\n"
-                "\n"
-                "def check():\n"
-                "    from chorus_cli.ui.output import say  # lazy, still upward\n"
-            ),
-            "store/__init__.py": "",
-            "store/models.py": "from chorus_cli.domain import rules\n",
-            "commands/__init__.py": "",
-            "commands/run.py": "from chorus_cli.domain import rules\nfrom chorus_cli import ui\n",
-        },
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """The package's modules and the linter's configuration, copied under ``tmp_path``."""
+    shutil.copytree(
+        PACKAGE,
+        tmp_path / "chorus_cli",
+        ignore=lambda folder, names: (
+            [n for n in names if not n.endswith(".py") and not Path(folder, n).is_dir()]
+            + ["__pycache__"]
+        ),
     )
-
-    code = layers.main([str(package)])
-
-    shown = capsys.readouterr().out.splitlines()
-    assert code == 1
-    assert shown == [
-        "chorus_cli/domain/rules.py:4: chorus_cli.domain.rules imports chorus_cli.ui.output"
-        " (domain -> ui)",
-        "chorus_cli/store/models.py:1: chorus_cli.store.models imports chorus_cli.domain.rules"
-        " (store -> domain)",
-    ]
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
 
 
-def test_layers_a_cycle_among_domain_modules_fails_and_type_only_imports_do_not_count(
-    tmp_path, capsys
-):
-    package = _tree(
-        tmp_path,
-        {
-            "__init__.py": "",
-            "domain/__init__.py": "",
-            "domain/a.py": "from chorus_cli.domain import b\n",
-            "domain/b.py": "def f():\n    from chorus_cli.domain import a\n",
-            "domain/c.py": (
-                "from typing import TYPE_CHECKING\n"
-                "from chorus_cli.domain import a\n"
-                "if TYPE_CHECKING:\n"
-                "    from chorus_cli.domain import c2\n"
-            ),
-            "domain/c2.py": "from chorus_cli.domain import c\n",
-        },
-    )
+def _add(copy: Path, module: str, text: str) -> None:
+    path = copy / "chorus_cli" / module
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
-    code = layers.main([str(package)])
 
-    assert code == 1
-    assert capsys.readouterr().out.splitlines() == [
-        "import cycle: chorus_cli.domain.a -> chorus_cli.domain.b"
-    ]
+@pytest.mark.parametrize(
+    ("module", "imported"),
+    [
+        ("store/uow.py", "chorus_cli.domain.accounts"),
+        ("sirene/reader.py", "chorus_cli.domain.structures"),
+        ("kernel/text.py", "chorus_cli.store.models"),
+        ("domain/links.py", "chorus_cli.ui.output"),
+    ],
+)
+def test_layers_an_upward_import_even_inside_a_function_breaks_the_layers(copy, module, imported):
+    _add(copy, module, f"\n\ndef _lazy():\n    import {imported}  # noqa\n")
+
+    result = _lint(copy)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Imports go down" in result.stdout and "BROKEN" in result.stdout
+    importer = "chorus_cli." + module.removesuffix(".py").replace("/", ".")
+    assert f"{importer} -> {imported}" in result.stdout
+
+
+def test_layers_a_loop_between_two_domain_modules_breaks_the_acyclic_contract(copy):
+    # accounts imports links; links importing accounts back, lazily, closes a loop.
+    _add(copy, "domain/links.py", "\n\ndef _lazy():\n    from chorus_cli.domain import accounts\n")
+
+    result = _lint(copy)
+
+    assert result.returncode == 1
+    assert "import each other in a loop BROKEN" in result.stdout
+    assert "in chorus_cli.domain" in result.stdout and ".links -> .accounts" in result.stdout
+
+
+def test_layers_a_new_top_level_module_must_be_given_its_layer(copy):
+    (copy / "chorus_cli" / "helpers.py").write_text("X = 1\n", encoding="utf-8")
+
+    result = _lint(copy)
+
+    assert result.returncode == 1
+    assert "chorus_cli.helpers" in result.stdout

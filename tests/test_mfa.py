@@ -493,22 +493,22 @@ def test_mfa3_replay_refused_between_interleaved_logins(cli, clock):
     """Two logins read the app before either accepts the code: the second must still see
     the first one's step (a stale copy in memory would let the code through twice)."""
     from chorus_cli.domain import auth
-    from chorus_cli.domain.errors import NotAuthenticated
+    from chorus_cli.kernel.errors import NotAuthenticated
 
     cli.logged_in()
     secret = enrol(cli)
     clock.advance(seconds=30)
     code = oathtool(secret, clock.now())
     with uow_for(cli) as first, uow_for(cli) as second:
-        one = auth.begin(first, EMAIL, PASSWORD)
+        one = auth.check_password(first, EMAIL, PASSWORD)
         first.commit()
-        two = auth.begin(second, EMAIL, PASSWORD)
+        two = auth.check_password(second, EMAIL, PASSWORD)
         second.commit()
         assert one.method == two.method == "totp"
-        auth.complete(first, one.attempt, code)
+        auth.check_second_factor(first, one.attempt, code)
         first.commit()
         with pytest.raises(NotAuthenticated) as refused:
-            auth.complete(second, two.attempt, code)
+            auth.check_second_factor(second, two.attempt, code)
     assert refused.value.key == "mfa3.code_wrong"
 
 
@@ -668,7 +668,7 @@ def test_mfa4_same_state_and_assertion_serve_once(cli, soft_key):
     cli.logged_in()
     assert cli("mfa", "key", "add", input=PASSWORD + "\n").exit_code == 0
     with uow_for(cli) as uow:
-        pending = auth.begin(uow, EMAIL, PASSWORD, "key")
+        pending = auth.check_password(uow, EMAIL, PASSWORD, "key")
         uow.commit()
         state_row = uow.session.exec(
             orm_select(FactorState).where(col(FactorState.purpose) == "key_login")
@@ -725,8 +725,8 @@ def test_mfa4_a_key_without_counter_keeps_working(cli, soft_key):
 
 def test_mfa4_registration_state_serves_once(cli, soft_key):
     from chorus_cli.domain import accounts
-    from chorus_cli.domain.errors import LinkExpired
     from chorus_cli.domain.factors import security_key
+    from chorus_cli.kernel.errors import LinkExpired
 
     cli.logged_in()
     with uow_for(cli) as uow:
@@ -927,8 +927,8 @@ def never_asked() -> str:
 
 def test_mfa2_a_wrong_first_code_is_a_wrong_enrolment_code_and_the_app_still_waits(cli):
     from chorus_cli.domain import accounts
-    from chorus_cli.domain.errors import BadInput, WrongEnrolmentCode
     from chorus_cli.domain.factors import manage
+    from chorus_cli.kernel.errors import BadInput, WrongEnrolmentCode
 
     cli.logged_in()
     with uow_for(cli) as uow:
@@ -946,8 +946,8 @@ def test_mfa2_a_wrong_first_code_is_a_wrong_enrolment_code_and_the_app_still_wai
 
 def test_mfa2_a_second_app_is_refused_before_the_password_is_asked(cli, unchanged):
     from chorus_cli.domain import accounts
-    from chorus_cli.domain.errors import RuleRefused
     from chorus_cli.domain.factors import manage
+    from chorus_cli.kernel.errors import RuleRefused
 
     cli.logged_in()
     enrol(cli)
@@ -958,8 +958,8 @@ def test_mfa2_a_second_app_is_refused_before_the_password_is_asked(cli, unchange
 
 def test_mfa5_removing_what_is_not_there_asks_no_password(cli, unchanged):
     from chorus_cli.domain import accounts
-    from chorus_cli.domain.errors import NotFound
     from chorus_cli.domain.factors import manage
+    from chorus_cli.kernel.errors import NotFound
 
     cli.logged_in()
     with unchanged(), uow_for(cli) as uow:

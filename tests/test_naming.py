@@ -1,4 +1,4 @@
-"""Issue 13 item 8: a structure is named by position in `structure …` and by --structure
+"""A structure is named by position in `structure …` and by --structure
 elsewhere; the wrong form is answered with the right one (exit 2, nothing runs)."""
 
 from __future__ import annotations

@@ -272,7 +272,7 @@ def test_str2_a_file_not_in_utf8_is_refused_and_the_index_unchanged(cli, tmp_pat
 
 
 def test_str2_the_line_that_is_not_utf8_is_named_not_line_1(cli, tmp_path, unchanged):
-    """Issue 11 item 7: a strict decoder fails a whole chunk ahead; the real line is named."""
+    """A strict decoder fails a whole chunk ahead of the bad byte: the real line is named."""
     operator(cli)
     rows = [establishment("82345678500018", f"SOCIETE {i}") for i in range(300)]
     path = Path(write_csv(tmp_path / "mixed.csv", ETABLISSEMENT_HEADER, rows))
@@ -288,17 +288,17 @@ def test_str2_the_line_that_is_not_utf8_is_named_not_line_1(cli, tmp_path, uncha
 
 
 def test_str2_db_upgrade_drops_what_a_killed_import_left(cli):
-    """Issue 11 item 7: a kill -9 mid-import leaves its staging tables; `db upgrade`
+    """A kill -9 mid-import leaves its staging tables; `db upgrade`
     drops them (the next import did already), and the live index stays."""
     from sqlalchemy import inspect
 
-    from chorus_cli.sirene import index
+    from chorus_cli.sirene import build
     from chorus_cli.store import sirene_tables as schema
     from chorus_cli.store.engine import dispose_all, get_engine
     from tests.conftest import SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
 
     load_sample(cli)
-    loader = index._Loader(get_engine(cli.url), index.ImportSummary(), index._no_progress)
+    loader = build._Loader(get_engine(cli.url), build.IndexSummary(), build._no_progress)
     try:  # what a killed import leaves: its staging tables, created and committed
         loader.create_staging(with_units=True)
     finally:
@@ -329,7 +329,7 @@ def test_str2_a_missing_file_is_bad_input(cli, tmp_path):
 def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch):
     from sqlalchemy import create_engine, text
 
-    from chorus_cli.sirene import index
+    from chorus_cli.sirene import build
 
     operator(cli)
     imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
@@ -338,7 +338,7 @@ def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch)
         tmp_path / "next.csv", ETABLISSEMENT_HEADER, [establishment(fresh, "NOUVELLE")]
     )
     seen = {}
-    build_search = index._Loader.build_search
+    build_search = build._Loader.build_search
 
     def reader_meanwhile(loader):
         # The new rows are loaded, not yet swapped in: another connection (a plain
@@ -356,7 +356,7 @@ def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch)
         engine.dispose()
         return build_search(loader)
 
-    monkeypatch.setattr(index._Loader, "build_search", reader_meanwhile)
+    monkeypatch.setattr(build._Loader, "build_search", reader_meanwhile)
     summary = imported(cli, path)
 
     assert seen == {"live": 22, "fresh": 0, "staged": 1}
@@ -373,7 +373,7 @@ def test_str2_reimport_replaces_the_index_atomically(cli, tmp_path, monkeypatch)
 
 
 def test_str2_a_failed_import_leaves_the_old_index_and_no_partial_one(cli, monkeypatch, unchanged):
-    from chorus_cli.sirene import index
+    from chorus_cli.sirene import build
 
     operator(cli)
     imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
@@ -381,7 +381,7 @@ def test_str2_a_failed_import_leaves_the_old_index_and_no_partial_one(cli, monke
     def crash(_loader):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(index._Loader, "build_search", crash)
+    monkeypatch.setattr(build._Loader, "build_search", crash)
     with unchanged(), pytest.raises(RuntimeError):
         cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
 
@@ -552,8 +552,8 @@ def test_str2_an_empty_index_says_to_import(cli):
 
 def test_str2_the_python_lookup_serves_the_structures_domain(sample, monkeypatch):
     from chorus_cli.config import Settings
-    from chorus_cli.domain.clock import FrozenClock
     from chorus_cli.domain.sirene import find as lookup
+    from chorus_cli.kernel.clock import FrozenClock
     from chorus_cli.sirene import Establishment
     from chorus_cli.store import keychain
     from chorus_cli.store.uow import UnitOfWork

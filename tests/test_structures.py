@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from chorus_cli.domain import identifiers
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 from chorus_cli.store import engine as engine_module
 from tests.conftest import Runner
 from tests.memory_keyring import MemoryKeyring

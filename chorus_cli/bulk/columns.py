@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 
 KINDS = ("accounts", "structures", "attachments")
 

@@ -22,8 +22,8 @@ from typing import IO, TYPE_CHECKING, Any
 from chorus_cli.bulk.store import Db
 from chorus_cli.domain import authz
 from chorus_cli.domain.departments import department_sql
-from chorus_cli.domain.errors import BadInput
-from chorus_cli.domain.text import json_safe, spreadsheet_cell
+from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.text import json_safe, spreadsheet_cell
 
 if TYPE_CHECKING:
     from chorus_cli.domain.authz import Scope

@@ -24,10 +24,10 @@ from chorus_cli.bulk.validate import REPORTED_ROWS, BadRows, Checked, RowError
 from chorus_cli.domain import authz, identifiers, structures
 from chorus_cli.domain.authz import LEVELS, default_level
 from chorus_cli.domain.catalogue import APPLICATIONS
-from chorus_cli.domain.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.notices import sender
 from chorus_cli.domain.secrets import new_token, token_hash
+from chorus_cli.kernel.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
 from chorus_cli.mail.templates import render
 from chorus_cli.sirene import index
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from chorus_cli.domain.errors import BadInput
-from chorus_cli.domain.text import unquoted
+from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.text import unquoted
 
 SNIFF_BYTES = 64 * 1024
 BOM = b"\xef\xbb\xbf"

@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.bulk.store import Db
 from chorus_cli.domain import structures as structure_rules
 from chorus_cli.domain.catalogue import APPLICATIONS
-from chorus_cli.domain.errors import BadInput, RuleRefused
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.secrets import hash_password, new_token, token_hash
+from chorus_cli.kernel.errors import BadInput, RuleRefused
 from chorus_cli.mail.templates import render
 from chorus_cli.store import sirene_tables as schema
 

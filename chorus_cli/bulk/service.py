@@ -23,7 +23,7 @@ from chorus_cli.bulk import columns as columns_module
 from chorus_cli.bulk.reader import FlowFile, open_flow
 from chorus_cli.bulk.validate import Checked, RowError, check_chunk
 from chorus_cli.domain import authz
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chorus_cli.bulk.columns import MANDATORY, fold
-from chorus_cli.domain import identifiers, structures, text
+from chorus_cli.domain import identifiers, structures
 from chorus_cli.domain.accounts import normalise_email, normalise_name, normalise_phone
-from chorus_cli.domain.errors import BadInput
 from chorus_cli.domain.structures import normalise_code
+from chorus_cli.kernel import text
+from chorus_cli.kernel.errors import BadInput
 
 TRUE = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x"})
 FALSE = frozenset({"0", "false", "faux", "non", "no", "n", ""})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -12,7 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from chorus_cli.config import Settings
-    from chorus_cli.domain.clock import Clock
+    from chorus_cli.kernel.clock import Clock
     from chorus_cli.mail.outbox import Delivery
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
@@ -38,6 +38,19 @@ class AppContext:
 
 # Tests and the demo inject a clock here; commands read it through ``unit_of_work``.
 STATE = AppContext()
+
+# The function that runs one chorus command line, ``chorus_cli.cli.main``. The root hands
+# it down the command tree (Click's ``ctx.obj``) to the commands that run command lines
+# themselves, ``chorus batch`` and ``chorus demo``: nothing below the root imports it.
+EntryPoint = Callable[[list[str]], None]
+
+
+def entry_point(ctx: typer.Context) -> EntryPoint:
+    """The entry point the root was run by (see ``cli._run``)."""
+    entry = ctx.find_root().obj
+    if not callable(entry):
+        raise RuntimeError("chorus: the command tree was run without its entry point")
+    return entry
 
 
 def new_group(name: str, help_text: str) -> typer.Typer:
@@ -77,7 +90,7 @@ def output_format(fmt: Format | str, as_json: bool) -> str:
 @contextmanager
 def unit_of_work() -> Iterator[UnitOfWork]:
     """A unit of work on the configured store, with the injected clock."""
-    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store.uow import UnitOfWork
 
     if STATE.shared is not None:  # a line of an atomic batch: the batch commits, once
@@ -103,9 +116,9 @@ def deliver_mail(settings: Settings, queued: int) -> None:
         return
     import sys
 
-    from chorus_cli.domain.clock import SystemClock
-    from chorus_cli.domain.errors import ChorusError
     from chorus_cli.i18n import message
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.kernel.errors import ChorusError
     from chorus_cli.mail.outbox import deliver, target
     from chorus_cli.store.uow import UnitOfWork
     from chorus_cli.ui.output import say
@@ -131,7 +144,7 @@ def deliver_mail(settings: Settings, queued: int) -> None:
 def report_delivery(done: Delivery, waiting: bool = True) -> None:
     """What a delivery left undone, on stderr (SEC-8): the mails tried again later and
     when, those the server refused for good; with ``waiting``, those not due yet."""
-    from chorus_cli.domain.clock import iso
+    from chorus_cli.kernel.clock import iso
     from chorus_cli.ui.output import say
 
     if done.retrying:

@@ -68,7 +68,7 @@ def create(
     with unit_of_work() as uow:
         if structure is None:
             if id_type is not None:
-                from chorus_cli.domain.errors import BadInput
+                from chorus_cli.kernel.errors import BadInput
 
                 raise BadInput("pub1.id_type_without_structure")
             account = accounts.create(uow, **fields)
@@ -457,7 +457,7 @@ def deactivate(
     import sys
 
     from chorus_cli.domain import deactivation
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
@@ -525,7 +525,7 @@ def notifications(
 
     Example: chorus account notifications --on "Facturation CPRO" --weekly
     """
-    from chorus_cli.domain import notifications as rules
+    from chorus_cli.domain import subscriptions as rules
     from chorus_cli.i18n import message
     from chorus_cli.ui.output import emit, say
 

@@ -8,6 +8,7 @@ import typer
 
 
 def batch(
+    ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", help="Command lines, or - for stdin.")],
     keep_going: Annotated[
         bool,
@@ -34,19 +35,21 @@ def batch(
     from pathlib import Path
 
     from chorus_cli import batch as batches
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.commands._common import entry_point
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.ui.output import say
 
+    entry = entry_point(ctx)
     if file == "-":
         source = sys.stdin
-        outcome = batches.run(source, keep_going=keep_going, atomic=atomic)
+        outcome = batches.run(entry, source, keep_going=keep_going, atomic=atomic)
     else:
         path = Path(file).expanduser()
         if not path.is_file():
             raise BadInput("ops6.file_missing", path=str(path))
         try:
             with open(path, encoding="utf-8") as source:
-                outcome = batches.run(source, keep_going=keep_going, atomic=atomic)
+                outcome = batches.run(entry, source, keep_going=keep_going, atomic=atomic)
         except UnicodeDecodeError:
             raise BadInput("ops6.not_utf8", path=str(path)) from None
     if keep_going:

@@ -76,7 +76,7 @@ def import_(
     if fmt != "table":
         emit(_summary_data(summary), fmt if fmt == "json" else "csv")
     if not summary.ok:
-        from chorus_cli.domain.errors import BadInput, NotAllowed
+        from chorus_cli.kernel.errors import BadInput, NotAllowed
 
         error = NotAllowed if summary.denied else BadInput
         raise error(

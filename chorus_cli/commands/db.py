@@ -29,7 +29,7 @@ def upgrade() -> None:
     Example: chorus db upgrade
     """
     from chorus_cli.domain.factors import seeds
-    from chorus_cli.sirene.index import drop_leftovers
+    from chorus_cli.sirene.build import drop_leftovers
     from chorus_cli.store.engine import HEAD_REVISION, get_engine
     from chorus_cli.ui.output import say
 
@@ -74,7 +74,7 @@ def copy(
 
     Example: chorus db copy --to postgresql://chorus@db.example.fr/chorus
     """
-    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store.copy import copy_store, describe, session_follows
     from chorus_cli.ui.output import emit, say
     from chorus_cli.ui.progress import ProgressBars

@@ -8,6 +8,7 @@ import typer
 
 
 def demo(
+    ctx: typer.Context,
     plain: Annotated[
         bool, typer.Option("--plain", help="No colour, no box drawing (accessibility).")
     ] = False,
@@ -18,7 +19,8 @@ def demo(
     """
     import os
 
+    from chorus_cli.commands._common import entry_point
     from chorus_cli.demo import run
     from chorus_cli.i18n import current
 
-    run(lang=current(), plain=plain or bool(os.environ.get("NO_COLOR")))
+    run(entry_point(ctx), lang=current(), plain=plain or bool(os.environ.get("NO_COLOR")))

@@ -80,7 +80,7 @@ def confirm(
     Example: chorus login-address confirm 'https://portail.chorus-pro.gouv.fr/confirm-login-address?token=...'
     """
     from chorus_cli.domain import auth, login_address
-    from chorus_cli.domain.errors import NotAuthenticated
+    from chorus_cli.kernel.errors import NotAuthenticated
     from chorus_cli.ui.output import emit, say
 
     token = session_token()

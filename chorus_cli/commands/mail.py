@@ -105,11 +105,7 @@ def send_pending() -> None:
     if not settings.smtp_url:
         say("done.no_smtp")
         return
-    done = _deliver(target(settings.smtp_url))
-    say("done.mail_sent", sent=done.sent, failed=done.failed)
-    report_delivery(done)
-    if done.failed:
-        raise typer.Exit(1)
+    _said(_deliver(target(settings.smtp_url)))
 
 
 @app.command()
@@ -130,7 +126,7 @@ def retry(
 
     Example: chorus mail retry --all-failed
     """
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.mail.outbox import retry as make_due
     from chorus_cli.mail.outbox import target
     from chorus_cli.ui.output import say
@@ -145,11 +141,7 @@ def retry(
     if smtp is None:
         say("sec8.retry_queued", count=len(ids))
         return
-    done = _deliver(smtp, only=set(ids))
-    say("done.mail_sent", sent=done.sent, failed=done.failed)
-    report_delivery(done)
-    if done.failed:
-        raise typer.Exit(1)
+    _said(_deliver(smtp, only=set(ids)))
 
 
 @app.command()
@@ -188,7 +180,7 @@ def password(
 
     Example: chorus mail password --url 'smtp://chorus@relay.example.fr:587?starttls=1'
     """
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.mail.outbox import SmtpTarget
     from chorus_cli.store import keychain
     from chorus_cli.ui.output import say
@@ -216,7 +208,7 @@ def _operator(uow: UnitOfWork) -> str:
     """Who acts on the outbox, for the audit log: the logged-in account if there is one,
     else ``system`` (SPEC's trust boundary: the outbox needs no session)."""
     from chorus_cli.commands._common import current_account
-    from chorus_cli.domain.errors import NotAuthenticated
+    from chorus_cli.kernel.errors import NotAuthenticated
     from chorus_cli.mail.outbox import SYSTEM
 
     try:
@@ -225,9 +217,19 @@ def _operator(uow: UnitOfWork) -> str:
         return SYSTEM
 
 
+def _said(done: Delivery) -> None:
+    """What a delivery did: sent and failed, then each failure; exit 1 if any failed."""
+    from chorus_cli.ui.output import say
+
+    say("done.mail_sent", sent=done.sent, failed=done.failed)
+    report_delivery(done)
+    if done.failed:
+        raise typer.Exit(1)
+
+
 def _deliver(smtp: SmtpTarget, only: set[int] | None = None) -> Delivery:
     """Not ``unit_of_work()``: that one delivers after the command a second time."""
-    from chorus_cli.domain.clock import SystemClock
+    from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.mail.outbox import deliver
     from chorus_cli.store.uow import UnitOfWork
 

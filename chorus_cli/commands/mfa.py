@@ -109,9 +109,9 @@ def totp_add(
     """
     import sys
 
-    from chorus_cli.domain.errors import WrongEnrolmentCode
     from chorus_cli.domain.factors import manage
     from chorus_cli.i18n import message
+    from chorus_cli.kernel.errors import WrongEnrolmentCode
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import emit, plain, say
 

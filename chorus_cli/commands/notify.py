@@ -26,11 +26,11 @@ def weekly(
 
     Example: chorus notify weekly --dry-run
     """
-    from chorus_cli.domain import notifications
+    from chorus_cli.domain import subscriptions
     from chorus_cli.ui.output import emit, say
 
     with unit_of_work() as uow:
-        summaries = notifications.weekly(uow, dry_run)
+        summaries = subscriptions.weekly(uow, dry_run)
         if not dry_run:
             uow.commit()
     fmt = output_format(fmt, as_json)

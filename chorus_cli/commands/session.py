@@ -33,8 +33,8 @@ def _key_answer(uow, pending) -> str:  # type: ignore[no-untyped-def]
     """Ask the plugged-in security key to sign the login challenge (MFA-4)."""
     import json
 
-    from chorus_cli.domain.errors import BadInput
     from chorus_cli.domain.factors import security_key
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.ui import security_keys
 
     try:
@@ -79,9 +79,9 @@ def log_in(
     """Password, then the second factor, asked again at a terminal while tries are left;
     ``purpose`` ``reactivate``: the same for `account reactivate` (SET-4)."""
     from chorus_cli.domain import login
-    from chorus_cli.domain.clock import iso
-    from chorus_cli.domain.errors import WrongCode
     from chorus_cli.i18n import message
+    from chorus_cli.kernel.clock import iso
+    from chorus_cli.kernel.errors import WrongCode
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import emit, say

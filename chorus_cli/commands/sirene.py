@@ -17,7 +17,7 @@ from chorus_cli.commands._common import (
 )
 
 if TYPE_CHECKING:
-    from chorus_cli.sirene.index import ImportSummary
+    from chorus_cli.sirene.build import IndexSummary
 
 # Every field of a search result, the header of an empty CSV.
 SEARCH_FIELDS = (
@@ -84,7 +84,7 @@ def import_(
         emit({k: v for k, v in summary.as_dict().items() if k != "skipped_rows"}, "csv")
 
 
-def _report(summary: ImportSummary) -> None:
+def _report(summary: IndexSummary) -> None:
     from chorus_cli.i18n import message
     from chorus_cli.ui.output import say
 

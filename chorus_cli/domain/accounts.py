@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import links, lockout, notices, passwords, sessions, text, throttle
-from chorus_cli.domain.clock import iso
-from chorus_cli.domain.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
+from chorus_cli.domain import links, lockout, notices, passwords, sessions, throttle
 from chorus_cli.domain.secrets import hash_password, verify_password
+from chorus_cli.kernel import text
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -310,7 +311,8 @@ def forgot_password(uow: UnitOfWork, email: str) -> None:
     """Mail a reset link if the account exists; the answer never says whether it does (ACC-6)."""
     login = normalise_email(email)
     # Counted apart from the creation's mail: the limit then says nothing about what
-    # else happened to the address lately (issue 11), only about these requests.
+    # else happened to the address lately (its creation, a change of address), only
+    # about these requests.
     throttle.spend(uow, login, kind="reset")
     account = find(uow, login)
     if account is None or account.status == "deactivated":
@@ -447,7 +449,7 @@ def listing(
     from sqlalchemy.orm import defer
     from sqlmodel import and_, col, exists, func, or_, select, text
 
-    from chorus_cli.domain import authz, finding
+    from chorus_cli.domain import authz, structure_lookup
     from chorus_cli.domain.departments import department_sql
     from chorus_cli.store.models import Account, Attachment, Structure
 
@@ -470,9 +472,9 @@ def listing(
             .where(in_scope)
         )
     if structure is not None:
-        target = finding.get(uow, structure, id_type)
+        target = structure_lookup.get(uow, structure, id_type)
         if not scope.covers(target.public, target.postal_code):
-            from chorus_cli.domain.errors import NotAllowed
+            from chorus_cli.kernel.errors import NotAllowed
 
             raise NotAllowed("pub1.out_of_scope", structure=target.identifier)
         query = query.where(

@@ -23,10 +23,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz, habilitations, identifiers, notices, structures
-from chorus_cli.domain.clock import iso
-from chorus_cli.domain.errors import BadInput, NotAllowed, NotFound, RuleRefused
 from chorus_cli.domain.membership import service_attachments
-from chorus_cli.domain.words import words
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, NotAllowed, NotFound, RuleRefused
+from chorus_cli.kernel.words import words
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, AttachmentRequest, Service, Structure
@@ -43,7 +43,7 @@ NAME_SEARCH_LIMIT = 200
 def _text(value: str | None, key: str, field: str, limit: int) -> str:
     """A mandatory free text (comment, reason): no control or invisible character (SEC-1),
     spaces collapsed, not blank, not too long."""
-    from chorus_cli.domain import text
+    from chorus_cli.kernel import text
 
     value = " ".join(text.check(value or "", field, multiline=True).split())
     if not value:

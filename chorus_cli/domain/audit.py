@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain.clock import iso
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, AuditEntry

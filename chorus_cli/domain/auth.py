@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import accounts, deactivation, factors, lockout, membership, passwords, roles
-from chorus_cli.domain.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 from chorus_cli.domain.secrets import (
     hash_password,
     needs_rehash,
@@ -20,6 +19,7 @@ from chorus_cli.domain.secrets import (
     token_hash,
     verify_password,
 )
+from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, LoginChallenge
@@ -52,7 +52,7 @@ def _expected_status(purpose: str) -> str:
     return "deactivated" if purpose == "reactivate" else "active"
 
 
-def begin(
+def check_password(
     uow: UnitOfWork,
     email: str,
     password: str,
@@ -135,7 +135,9 @@ def _challenge(uow: UnitOfWork, attempt: str) -> LoginChallenge:
     return challenge
 
 
-def complete(uow: UnitOfWork, attempt: str, response: str, purpose: str | None = None) -> Opened:
+def check_second_factor(
+    uow: UnitOfWork, attempt: str, response: str, purpose: str | None = None
+) -> Opened:
     """Check the second factor and open a session (AUTH-1, AUTH-3); a reactivation's
     (SET-4) reactivates the account first. ``purpose``: the attempt must be of it."""
     from chorus_cli.store.models import Account, AuthSession

@@ -31,13 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain.catalogue import APPLICATIONS, LEVELS, profile_label
 from chorus_cli.domain.departments import department
-from chorus_cli.domain.errors import NotAllowed
+from chorus_cli.kernel.errors import NotAllowed
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Habilitation, RoleGrant, Service, Structure
     from chorus_cli.store.uow import UnitOfWork
 
-__all__ = ["APPLICATIONS", "LEVELS", "profile_label"]  # re-exported: issue 3 reads them here
+# Re-exported: the applications and levels a habilitation names, read with the rights
+# that grant it.
+__all__ = ["APPLICATIONS", "LEVELS", "profile_label"]
 
 ORGANISATION = "organisation"
 CONSULTATION, MODIFICATION = LEVELS

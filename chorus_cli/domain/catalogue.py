@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from chorus_cli.domain.errors import BadInput
-from chorus_cli.domain.words import words
+from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.words import words
 
 DATA_FILE = "habilitations.json"
 
@@ -47,7 +47,8 @@ def _load() -> tuple[tuple[str, ...], tuple[Application, ...], tuple[Application
 
 
 LEVELS, CATALOGUE, NOTIFYING = _load()
-# (code, name, domain) triples: the shape issue 3's code and tests read.
+# (code, name, domain) triples in the catalogue's order: what the flows and the seed
+# walk through when they grant every application.
 APPLICATIONS: tuple[tuple[str, str, str], ...] = tuple(
     (app.code, app.name, app.domain) for app in CATALOGUE
 )

@@ -2,8 +2,9 @@
 
 A deactivated account cannot log in (AUTH-4) and keeps its data; a primary manager
 first hands the role over (STR-8). Reactivation is a log-in that proves the password and
-a second factor: it goes through ``auth.begin``/``auth.complete`` with the purpose
-``reactivate``, so wrong codes count toward the lockout exactly as at log-in.
+a second factor: it goes through ``auth.check_password``/``auth.check_second_factor``
+with the purpose ``reactivate``, so wrong codes count toward the lockout exactly as at
+log-in.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chorus_cli.domain import links, notices, sessions
-from chorus_cli.domain.errors import RuleRefused
+from chorus_cli.kernel.errors import RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import accounts, authz, catalogue, notices, structures
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
-from chorus_cli.domain.clock import iso
-from chorus_cli.domain.errors import BadInput, NotFound, RuleRefused
 from chorus_cli.domain.membership import service_attachments
-from chorus_cli.domain.words import words
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, NotFound, RuleRefused
+from chorus_cli.kernel.words import words
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Habilitation, Service, Structure

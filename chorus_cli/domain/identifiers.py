@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 
 TYPES = (
     "SIRET",

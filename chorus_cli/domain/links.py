@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from chorus_cli.domain.errors import BadInput, LinkExpired
 from chorus_cli.domain.secrets import new_token, token_hash
+from chorus_cli.kernel.errors import BadInput, LinkExpired
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, LinkToken

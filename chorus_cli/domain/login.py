@@ -1,12 +1,15 @@
 """Logging in as one use case (AUTH-1..4, SET-4): :func:`begin` checks the password and
 starts the second factor, :func:`answer` checks one answer to it and opens the session.
 A terminal that asks again after a wrong code loops around :func:`answer`, which raises
-:class:`~chorus_cli.domain.errors.WrongCode` with the tries left.
+:class:`~chorus_cli.kernel.errors.WrongCode` with the tries left.
 
 Between two processes (`chorus login EMAIL --code CODE`), the client keeps the attempt
 it started (:attr:`LoginAttempt.kept`) and hands it back to :func:`begin`, which then
 finishes it and reads no password (SEC-7). Both steps commit before they return, so no
 transaction is open while chorus waits for a person: a code, a key touch (SEC-4).
+
+The checks themselves, inside one transaction, are ``auth.check_password`` and
+``auth.check_second_factor``: this module is the conversation around them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import auth
-from chorus_cli.domain.errors import BadInput, LinkExpired, WrongCode
+from chorus_cli.kernel.errors import BadInput, LinkExpired, WrongCode
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
@@ -90,7 +93,7 @@ def begin(
             raise LinkExpired("sec7.no_attempt", email=email)
         return LoginAttempt(secret, email, purpose, resumed=True)
     secret = password()  # before any query: no transaction open while it is typed (SEC-4)
-    pending = auth.begin(uow, email, secret, method, typed=bool(code), purpose=purpose)
+    pending = auth.check_password(uow, email, secret, method, typed=bool(code), purpose=purpose)
     uow.commit()
     return LoginAttempt(
         pending.attempt, pending.email, purpose, pending.method, pending.expires_at, pending.data
@@ -107,7 +110,7 @@ def answer(uow: UnitOfWork, attempt: LoginAttempt, response: str) -> LoggedIn:
     """
     purpose = None if attempt.purpose == "login" else attempt.purpose
     try:
-        opened = auth.complete(uow, attempt.secret, response, purpose)
+        opened = auth.check_second_factor(uow, attempt.secret, response, purpose)
     except WrongCode:
         uow.release()
         raise

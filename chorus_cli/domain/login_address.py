@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import accounts, links, notices, sessions, throttle
-from chorus_cli.domain.errors import BadInput, RuleRefused
+from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, LinkToken
@@ -34,7 +34,7 @@ class Change:
     expires_at: datetime
 
     def view(self) -> dict[str, Any]:
-        from chorus_cli.domain.clock import iso
+        from chorus_cli.kernel.clock import iso
 
         return {
             "login_email": self.login_email,
@@ -185,6 +185,6 @@ def status(uow: UnitOfWork, actor: Account, account_email: str | None = None) ->
 
 
 def _when(moment: datetime) -> str:
-    from chorus_cli.domain.clock import iso
+    from chorus_cli.kernel.clock import iso
 
     return iso(moment) or ""

@@ -1,4 +1,6 @@
-"""Mails (SPEC: every mail goes to the outbox first; SET-3 lists the notices)."""
+"""The mails one act sends: an activation link, a reset, a code, SET-3's notices (SPEC:
+every mail goes to the outbox first). What an account subscribes to, and the weekly
+summary it is mailed, is ``subscriptions``."""
 
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ def send(
 
 
 def _displayed(value: object) -> object:
-    from chorus_cli.domain.text import displayed
+    from chorus_cli.kernel.text import displayed
 
     if isinstance(value, str):
         return displayed(value)

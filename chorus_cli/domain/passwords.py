@@ -6,8 +6,8 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-from chorus_cli.domain.errors import BadInput
 from chorus_cli.domain.secrets import verify_password
+from chorus_cli.kernel.errors import BadInput
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -22,7 +22,7 @@ def normalise(password: str) -> str:
 def typed(password: str | None) -> str:
     """A password given to be checked (log-in, re-authentication), normalised; an empty
     one is bad input (exit 2), never a failed attempt counted toward the lockout (SEC-7)."""
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
 
     if not password:
         raise BadInput("sec7.empty_password")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import text
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel import text
+from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chorus_cli.domain import accounts, attachments, authz, notices, structures
-from chorus_cli.domain.errors import RuleRefused
+from chorus_cli.kernel.errors import RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Structure

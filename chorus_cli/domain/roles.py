@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import accounts, authz, notices
 from chorus_cli.domain.departments import DEPARTMENT
-from chorus_cli.domain.errors import BadInput, RuleRefused
+from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
@@ -22,7 +22,8 @@ def describe(uow: UnitOfWork, account: Account) -> list[str]:
     return [g.role + (f":{g.department}" if g.department else "") for g in grants]
 
 
-def _grant(uow: UnitOfWork, account: Account, role: str, department: str | None) -> bool:
+def _held(account: Account, role: str, department: str | None) -> Any:
+    """The query for ``account``'s grant of ``role`` (for ``department``, or none)."""
     from sqlmodel import col, select
 
     from chorus_cli.store.models import RoleGrant
@@ -30,12 +31,17 @@ def _grant(uow: UnitOfWork, account: Account, role: str, department: str | None)
     query = select(RoleGrant).where(
         col(RoleGrant.account_id) == account.id, col(RoleGrant.role) == role
     )
-    query = query.where(
+    return query.where(
         col(RoleGrant.department).is_(None)
         if department is None
         else col(RoleGrant.department) == department
     )
-    if uow.session.exec(query).first() is not None:
+
+
+def _grant(uow: UnitOfWork, account: Account, role: str, department: str | None) -> bool:
+    from chorus_cli.store.models import RoleGrant
+
+    if uow.session.exec(_held(account, role, department)).first() is not None:
         return False
     uow.add(
         RoleGrant(
@@ -112,7 +118,7 @@ def listing(uow: UnitOfWork, actor: Account, role: str | None = None) -> list[di
     """Every platform role and who holds it (admin and support read it, PUB-1)."""
     from sqlmodel import col, select
 
-    from chorus_cli.domain.clock import iso
+    from chorus_cli.kernel.clock import iso
     from chorus_cli.store.models import Account, RoleGrant
 
     authz.require_role(uow, actor, *authz.OPERATORS)
@@ -142,21 +148,13 @@ def revoke(
     last admin keeps theirs (PUB-1). The account is mailed a notice."""
     from sqlmodel import col, func, select
 
-    from chorus_cli.domain.errors import NotFound
+    from chorus_cli.kernel.errors import NotFound
     from chorus_cli.store.models import RoleGrant
 
     authz.require_role(uow, actor, *authz.ADMIN)
     department = _scoped(role, department)
     account = accounts.get(uow, email)
-    query = select(RoleGrant).where(
-        col(RoleGrant.account_id) == account.id, col(RoleGrant.role) == role
-    )
-    query = query.where(
-        col(RoleGrant.department).is_(None)
-        if department is None
-        else col(RoleGrant.department) == department
-    )
-    held = uow.session.exec(query.with_for_update()).first()
+    held = uow.session.exec(_held(account, role, department).with_for_update()).first()
     if held is None:
         raise NotFound("role.not_held", email=account.login_email, role=role)
     if role == "admin":

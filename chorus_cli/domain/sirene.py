@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
-from chorus_cli.domain.errors import BadInput, NotFound
 from chorus_cli.domain.identifiers import validate_siret
-from chorus_cli.domain.words import content_words, words
+from chorus_cli.kernel.errors import BadInput, NotFound
+from chorus_cli.kernel.words import content_words, words
 
 if TYPE_CHECKING:
     from chorus_cli.sirene import Establishment
-    from chorus_cli.sirene.index import ImportSummary, Progress
+    from chorus_cli.sirene.build import IndexProgress, IndexSummary
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -51,16 +51,16 @@ def import_index(
     actor: Account,
     establishments: str | Path,
     units: str | Path | None = None,
-    progress: Progress | None = None,
+    progress: IndexProgress | None = None,
     allow_empty: bool = False,
-) -> ImportSummary:
+) -> IndexSummary:
     """Replace the offline index with INSEE's stock files (STR-2).
 
     Both headers are checked before anything is written: a missing required column
     refuses the import and leaves the index as it was. The new index is swapped in
     whole at the end; a malformed row is skipped and reported with its line number.
     """
-    from chorus_cli.sirene import index
+    from chorus_cli.sirene import build
     from chorus_cli.sirene.reader import StockFile
 
     authz.require_role(uow, actor, *authz.OPERATORS)
@@ -69,7 +69,7 @@ def import_index(
     engine = uow.session.get_bind()
     # The import runs in its own short transactions: hold no lock while it does.
     uow.commit()
-    summary = index.run_import(
+    summary = build.run_import(
         engine,
         establishment_file,
         unit_file,

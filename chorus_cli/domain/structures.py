@@ -14,14 +14,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, authz, identifiers, notices, text
+from chorus_cli.domain import accounts, authz, identifiers, notices
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
-from chorus_cli.domain.clock import iso
 from chorus_cli.domain.departments import DEPARTMENT, department, department_sql
-from chorus_cli.domain.errors import BadInput, NotFound, RuleRefused
-from chorus_cli.domain.finding import find, get
 from chorus_cli.domain.membership import service_attachments
-from chorus_cli.domain.words import content_words, words
+from chorus_cli.domain.structure_lookup import find, get
+from chorus_cli.kernel import text
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, NotFound, RuleRefused
+from chorus_cli.kernel.words import content_words, words
 
 if TYPE_CHECKING:
     from chorus_cli.sirene import Establishment
@@ -83,8 +84,8 @@ def _index(structure: Structure) -> None:
 
 
 # --- finding ------------------------------------------------------------------------
-# ``find`` and ``get`` (imported above) live in ``finding``, below accounts, which need
-# them too; ``structures.get`` stays their usual name.
+# ``find`` and ``get`` (imported above) live in ``structure_lookup``, below accounts,
+# which need them too; ``structures.get`` stays their usual name.
 
 
 def _account(uow: UnitOfWork, account_id: int | None) -> Account | None:

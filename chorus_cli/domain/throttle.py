@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from chorus_cli.domain.errors import RuleRefused
+from chorus_cli.kernel.errors import RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork

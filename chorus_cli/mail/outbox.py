@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain.clock import iso
-from chorus_cli.domain.errors import BadInput, RuleRefused
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     import smtplib
@@ -77,7 +77,7 @@ def list_mail(uow: UnitOfWork, to: str | None = None, limit: int | None = None) 
 
 def get(uow: UnitOfWork, mail_id: int) -> Mail:
     """One mail of the outbox, or NotFound (exit 3)."""
-    from chorus_cli.domain.errors import NotFound
+    from chorus_cli.kernel.errors import NotFound
     from chorus_cli.store.models import Mail
 
     found = uow.session.get(Mail, mail_id)

@@ -68,19 +68,10 @@ def services_phrase(lang: str, codes: list[str]) -> str:
     return sentence("mail.services_many", lang).format(codes=", ".join(codes))
 
 
-# SET-2: one line per movement of the weekly summary, by audit action
-# (``weekly.ACTION`` in the catalogue).
-MOVEMENTS = (
-    "attachment.approve", "attachment.reject", "attachment.provision", "attachment.detach",
-    "habilitation.grant", "habilitation.revoke", "service.add", "service.update",
-    "service.deactivate", "structure.transfer_primary",
-)  # fmt: skip
-
-
 def weekly_movements(lang: str, structures: dict[str, dict]) -> str:
-    """The body of a weekly summary: each structure, then its movements, oldest first."""
-    from chorus_cli.domain import catalogue
-
+    """The body of a weekly summary (SET-2): each structure, then its movements, oldest
+    first, one line each by audit action (``weekly.ACTION`` in the catalogue). Each
+    movement comes with its ``profile`` already named by the domain."""
     lang = _lang(lang)
     blocks = []
     for identifier, structure in structures.items():
@@ -94,9 +85,7 @@ def weekly_movements(lang: str, structures: dict[str, dict]) -> str:
                 "target": movement["target"],
                 "code": details.get("code", ""),
                 "new": details.get("new", ""),
-                "profile": catalogue.profile_label(
-                    details.get("application", ""), details.get("level", "")
-                ),
+                "profile": movement.get("profile", ""),
                 "service": services_phrase(lang, [service]) if service else "",
                 "services": services_phrase(lang, services)
                 if services

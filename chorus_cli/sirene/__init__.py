@@ -6,8 +6,9 @@ establishment by SIRET, with what a structure keeps of it (STR-2, STR-3).
 
 - ``columns``: INSEE's layouts, the required columns, names and addresses (pure);
 - ``reader``: the stock files (.csv or .zip), streamed, header checked first;
-- ``index``: the offline index (its tables: ``chorus_cli.store.sirene_tables``), its
-  import (load, then swap) and reads;
+- ``build``: the offline index's import (load under new names, then swap; its tables:
+  ``chorus_cli.store.sirene_tables``);
+- ``index``: the offline index's reads (lookup by SIRET, search by name, status);
 - ``api``: the INSEE Sirene API 3.11 and its key (keyring service ``chorus-insee``).
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chorus_cli.domain.errors import BadInput, ChorusError
+from chorus_cli.kernel.errors import BadInput, ChorusError
 from chorus_cli.sirene import Establishment, columns
 
 SERVICE = "chorus-insee"

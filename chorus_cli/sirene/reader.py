@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from chorus_cli.domain.errors import BadInput
-from chorus_cli.domain.text import undecodable
+from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.text import undecodable
 from chorus_cli.sirene import columns
 
 OnError = Callable[[int, str], None]

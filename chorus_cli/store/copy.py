@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain.errors import BadInput, RuleRefused
+from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 BATCH = 5_000
 # (rows copied, rows in all)
-Progress = Callable[[int, int], None]
+CopyProgress = Callable[[int, int], None]
 
 
 @dataclass
@@ -104,7 +104,7 @@ def _refuse_unless_empty(target_url: str) -> None:
 
 
 def copy_store(
-    source_url: str, target_url: str, now: datetime, progress: Progress | None = None
+    source_url: str, target_url: str, now: datetime, progress: CopyProgress | None = None
 ) -> CopySummary:
     """OPS-7: copy every table of the store at ``source_url`` into ``target_url``; the
     copy is audited in the target, at ``now``."""

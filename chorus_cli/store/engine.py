@@ -166,7 +166,7 @@ def _check_parameters(url: str, query: object) -> None:
     from psycopg import ProgrammingError
     from psycopg.conninfo import make_conninfo
 
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.store.keychain import store_id
 
     for name in query:  # type: ignore[attr-defined]
@@ -186,7 +186,7 @@ def _check_sqlite_parameters(url: str) -> None:
     a value that is not a number is bad input (SEC-3), not an internal error."""
     from sqlalchemy.engine import make_url
 
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.store.keychain import store_id
 
     query = make_url(url).query
@@ -211,7 +211,7 @@ def _prepare_file(path: Path) -> None:
     import os
     import stat
 
-    from chorus_cli.domain.errors import BadInput
+    from chorus_cli.kernel.errors import BadInput
 
     if not path.parent.is_dir():
         raise BadInput("sec6.store_dir_missing", path=str(path.parent))

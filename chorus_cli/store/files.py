@@ -10,7 +10,7 @@ import errno
 import os
 from pathlib import Path
 
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 
 PRIVATE = 0o600
 # Not on every platform (Windows has no symbolic links to follow here).

@@ -121,7 +121,7 @@ def _unusable(exc: Exception) -> FileKeyring:
 
 class Guarded:
     """A system keyring that may fail at any call: the first failure sends this call and
-    every later one of the process to the 0600 file (SEC-3, issue 17 item 7)."""
+    every later one of the process to the 0600 file (SEC-3)."""
 
     def __init__(self, chosen: KeyringBackend) -> None:
         self.chosen: KeyringBackend | FileKeyring = chosen
@@ -156,7 +156,7 @@ class FileKeyring:
     It stands in for a keyring backend (same three methods) without importing keyring,
     which costs ~40 ms on every command of a headless machine. TOTP seed keys
     (``seed-key:<id>``) live in a file of their own (``seed-keys.json``), which no login
-    rewrites (SEC-12); a seed key found in the session file (chorus before issue 17) is
+    rewrites (SEC-12); a seed key found in the session file (where older versions kept it) is
     moved there on first sight. A file that is not what chorus wrote (bad JSON, another
     shape) is moved aside with a warning, never overwritten (SEC-12).
     """

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from chorus_cli.config import Settings
-    from chorus_cli.domain.clock import Clock
+    from chorus_cli.kernel.clock import Clock
 
 
 class UnitOfWork:

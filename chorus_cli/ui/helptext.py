@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.i18n import current, help_plural, help_text
 
 if TYPE_CHECKING:
-    from typer._click.core import Command, Context
-    from typer._click.exceptions import ClickException
+    from chorus_cli.ui.vendored_click import ClickException, Command
 
 EXAMPLE = re.compile(r"^(Examples?:)(\s.*)?$", re.DOTALL)
 
@@ -146,67 +145,37 @@ def msgids(command: Command) -> Iterator[str | tuple[str, str]]:
             yield EXTRA_ARGS if text == EXTRA_ARGS[0] else text
 
 
-_installed = {"done": False}
 SUMMARY = 320  # the longest first sentence a command list shows, in characters
 
 
 def install() -> None:
-    """Point Typer's gettext and Click's usage prefix and help option at the catalogue."""
-    if _installed["done"]:
-        return
-    _installed["done"] = True
-    import typer.core
-    from typer._click import core, formatting
+    """Point Typer's gettext and Click's usage prefix, headings and help option at the
+    catalogue; translate a command's help when it is shown (about 0.1 ms a command),
+    not the whole tree at start; show a subcommand's first sentence whole in a list,
+    wrapped to the terminal's width, rather than cut to one line with "...". Once per
+    process."""
+    from chorus_cli.ui import vendored_click
 
-    typer.core._ = help_text  # type: ignore[attr-defined]
-    write_usage = formatting.HelpFormatter.write_usage
-
-    def usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
-        write_usage(self, prog, args, help_text(USAGE) if prefix is None else prefix)
-
-    formatting.HelpFormatter.write_usage = usage  # type: ignore[method-assign]
-
-    def heading(self: Any, heading: str) -> None:  # "Options :" in French
-        self.write(f"{'':>{self.current_indent}}{help_text(HEADING).format(heading=heading)}\n")
-
-    formatting.HelpFormatter.write_heading = heading  # type: ignore[method-assign]
-    get_help_option = core.Command.get_help_option
-
-    def help_option(self: Any, ctx: Context) -> Any:
-        option = get_help_option(self, ctx)
-        if option is not None:
-            option.help = help_text(HELP_OPTION)
-        return option
-
-    core.Command.get_help_option = help_option  # type: ignore[method-assign]
-    get_short_help_str = core.Command.get_short_help_str
-
-    def summary(self: Any, limit: int = 45) -> str:
-        # A subcommand's first sentence whole, wrapped by the help's list to the
-        # terminal's width, rather than cut to one line with "..." (issue 13).
-        return get_short_help_str(self, max(limit, SUMMARY))
-
-    core.Command.get_short_help_str = summary  # type: ignore[method-assign]
-    get_help = core.Command.get_help
-
-    def help_in_language(self: Any, ctx: Context) -> str:
-        # Translated when shown (about 0.1 ms a command), not the whole tree at start.
-        _translate_node(self)
-        return get_help(self, ctx)
-
-    core.Command.get_help = help_in_language  # type: ignore[method-assign]
+    vendored_click.patch(
+        gettext=help_text,
+        usage_prefix=lambda: help_text(USAGE),
+        heading=lambda name: help_text(HEADING).format(heading=name),  # "Options :"
+        help_option=lambda: help_text(HELP_OPTION),
+        summary_limit=SUMMARY,
+        before_help=_translate_node,
+    )
 
 
 # --- usage errors -----------------------------------------------------------------------
 
 
 def _hint(exc: Any) -> str:
-    from typer._click.exceptions import _join_param_hints
+    from chorus_cli.ui.vendored_click import join_param_hints
 
     if getattr(exc, "param_hint", None) is not None:
-        return _join_param_hints(exc.param_hint)
+        return join_param_hints(exc.param_hint) or ""
     if getattr(exc, "param", None) is not None:
-        return _join_param_hints(exc.param.get_error_hint(exc.ctx))
+        return join_param_hints(exc.param.get_error_hint(exc.ctx)) or ""
     return ""
 
 
@@ -240,7 +209,7 @@ def _plain_message(message: str) -> str:
 
 def error_message(exc: ClickException) -> str:
     """The sentence of a usage error in the current language (``format_message``)."""
-    from typer._click import exceptions as errors
+    from chorus_cli.ui import vendored_click as errors
 
     if isinstance(exc, errors.MissingParameter):
         hint = _hint(exc)
@@ -267,15 +236,15 @@ def error_message(exc: ClickException) -> str:
     return _plain_message(exc.format_message())
 
 
-# Issue 13: a structure (or an account) is named by position in some commands and by
-# --structure in others; the wrong form is answered with the right one.
+# A structure (or an account) is named by position in some commands and by --structure
+# in others: a user who types the wrong form is answered with the right one.
 NAMED_BY = {"--structure": ("structure", "ID"), "--account": ("account", "EMAIL"),
             "--email": ("account", "EMAIL"), "--id": ("structure", "ID")}  # fmt: skip
 
 
 def _right_form(exc: ClickException) -> str | None:
     """The command line as this command wants it, when ``exc`` came from the other form."""
-    from typer._click import exceptions as errors
+    from chorus_cli.ui import vendored_click as errors
 
     ctx = getattr(exc, "ctx", None)
     if ctx is None:

@@ -15,19 +15,22 @@ from typing import Any
 from chorus_cli.i18n import message
 
 FORMATS = ("table", "json", "csv")
-_state = {"plain": False}
+# The logged-in account's accessibility preference (SET-5): read by ``plain()``, set
+# by ``set_plain`` once per command (the root resets it, the session's account sets it).
+_plain_chosen = False
 
 
 def set_plain(plain: bool) -> None:
     """The logged-in account's accessibility preference (SET-5), set once per command."""
-    _state["plain"] = plain
+    global _plain_chosen
+    _plain_chosen = plain
 
 
 def plain() -> bool:
     """Plain output: no colour, no box drawing, no progress bar redraws. For an account
     that chose accessibility (SET-5), with NO_COLOR set (no-color.org) or on a terminal
     that declares itself dumb."""
-    return _state["plain"] or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+    return _plain_chosen or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
 
 
 def say(key: str, **params: Any) -> None:
@@ -57,19 +60,19 @@ def _csv_cell(value: Any) -> Any:
     and a cell a spreadsheet would read as a formula gets a ``'`` in front."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    from chorus_cli.domain.text import spreadsheet_cell
+    from chorus_cli.kernel.text import spreadsheet_cell
 
     return spreadsheet_cell(_cell(value))
 
 
 def _json(data: Any, indent: int | None) -> str:
-    from chorus_cli.domain.text import json_safe
+    from chorus_cli.kernel.text import json_safe
 
     return json_safe(json.dumps(data, ensure_ascii=False, indent=indent))
 
 
 def displayed(value: str) -> str:
-    from chorus_cli.domain.text import displayed as escaped
+    from chorus_cli.kernel.text import displayed as escaped
 
     return escaped(value)
 

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import sys
 
-from chorus_cli.domain.errors import BadInput
 from chorus_cli.i18n import message
+from chorus_cli.kernel.errors import BadInput
 
-# Set while a `chorus batch` line runs: a line may not wait for a person (OPS-6).
-_batch = {"line": None}
+# The number of the `chorus batch` line running now, set by ``forbid``: a line may not
+# wait for a person (OPS-6). None outside a batch.
+_batch_line: int | None = None
 
 
 def forbid(line: int | None) -> None:
     """From now on (``line``) or no longer (None), any prompt is refused."""
-    _batch["line"] = line
+    global _batch_line
+    _batch_line = line
 
 
 def _refuse_in_batch() -> None:
-    if _batch["line"] is not None:
-        raise BadInput("ops6.prompt", line=_batch["line"])
+    if _batch_line is not None:
+        raise BadInput("ops6.prompt", line=_batch_line)
 
 
 def _line(label: str) -> str:
@@ -28,7 +30,7 @@ def _line(label: str) -> str:
 
 
 def _decodable(answer: str, label: str) -> str:
-    from chorus_cli.domain.text import undecodable
+    from chorus_cli.kernel.text import undecodable
 
     byte = undecodable(answer)
     if byte is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
     from fido2.client import Fido2Client

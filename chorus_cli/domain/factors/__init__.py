@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chorus_cli.domain.errors import BadInput, RuleRefused
+from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, LoginChallenge

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import lockout, notices, passwords
-from chorus_cli.domain.clock import iso
-from chorus_cli.domain.errors import BadInput, NotAuthenticated
 from chorus_cli.domain.secrets import verify_password
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, NotAuthenticated
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Authenticator
@@ -41,7 +41,7 @@ def authenticators(
 
 def clean_name(name: str | None, default: str) -> str:
     """A device name: spaces tidied, 1 to 100 characters; ``default`` when none is given."""
-    from chorus_cli.domain import text
+    from chorus_cli.kernel import text
 
     if name is None:
         return default

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain.errors import WrongEnrolmentCode
 from chorus_cli.domain.factors import security_key, totp
+from chorus_cli.kernel.errors import WrongEnrolmentCode
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Authenticator

@@ -19,8 +19,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from chorus_cli.domain.errors import LinkExpired, NotFound, RuleRefused
 from chorus_cli.domain.factors import common
+from chorus_cli.kernel.errors import LinkExpired, NotFound, RuleRefused
 
 if TYPE_CHECKING:
     from fido2.server import Fido2Server

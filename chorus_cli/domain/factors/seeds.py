@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain.errors import BadInput, RuleRefused, SeedKeyMissing
+from chorus_cli.kernel.errors import BadInput, RuleRefused, SeedKeyMissing
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account

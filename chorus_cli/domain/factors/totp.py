@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from chorus_cli.domain.errors import (
+from chorus_cli.domain.factors import common, seeds
+from chorus_cli.kernel.errors import (
     LinkExpired,
     NotFound,
     RuleRefused,
     SeedKeyMissing,
     WrongEnrolmentCode,
 )
-from chorus_cli.domain.factors import common, seeds
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Authenticator, FactorState, LoginChallenge

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chorus_cli.domain import identifiers
-from chorus_cli.domain.errors import BadInput, NotFound
+from chorus_cli.kernel.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Structure

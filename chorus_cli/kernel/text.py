@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 
 # C0 and C1 controls (newline and tab only where a field is multi-line), the line and
 # paragraph separators (U+2028, U+2029: a line break to a terminal or a JavaScript

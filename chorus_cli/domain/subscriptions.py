@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import catalogue, notices
-from chorus_cli.domain.errors import BadInput
+from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
@@ -210,6 +210,7 @@ def weekly(uow: UnitOfWork, dry_run: bool = False) -> list[Summary]:
     change nothing (the caller rolls back)."""
     from sqlmodel import col, update
 
+    from chorus_cli.domain import catalogue
     from chorus_cli.mail.templates import weekly_movements
     from chorus_cli.store.models import Account
 
@@ -222,13 +223,19 @@ def weekly(uow: UnitOfWork, dry_run: bool = False) -> list[Summary]:
         structure = summary.structures.setdefault(
             row[7], {"raison_sociale": row[8], "movements": []}
         )
+        details = row[13] or {}
         structure["movements"].append(
             {
                 "action": row[9],
                 "actor": row[10],
                 "target": row[11],
                 "at": row[12],
-                "details": row[13] or {},
+                "details": details,
+                # the portal's name of the profile granted or revoked: the template
+                # prints the label, the catalogue that names it is the domain's
+                "profile": catalogue.profile_label(
+                    details.get("application", ""), details.get("level", "")
+                ),
             }
         )
     if dry_run:

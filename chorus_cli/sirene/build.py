@@ -1,0 +1,577 @@
+"""Building the offline SIRENE index: import (load under new names, then swap).
+
+Built for the national file (~42 million establishments, ~29 million legal units):
+rows stream from the CSV in batches of ``BATCH`` through the raw DBAPI connection
+(``executemany`` on tuples; no ORM objects), the write lock is released every
+``COMMIT_EVERY`` rows so other chorus commands keep working during an import, and the
+full-text index is built after the load. Memory stays flat: one batch at a time.
+Querying the index is ``sirene/index.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.kernel.errors import RuleRefused
+from chorus_cli.sirene import columns
+from chorus_cli.store import sirene_tables as schema
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from chorus_cli.sirene.reader import StockFile
+
+BATCH = 5_000
+COMMIT_EVERY = 100_000
+FTS_CHUNK = 200_000
+KEEP_SKIPPED = 100  # skipped rows described in the summary; all are counted
+PG_LOCK_KEY = 0x5152454E  # advisory lock: one import at a time per PostgreSQL store
+
+
+# (phase, done, total): phase is "units", "establishments" or "search"; done and total
+# are bytes for the first two, rows for the last.
+IndexProgress = Callable[[str, int, int | None], None]
+
+
+def _no_progress(_phase: str, _done: int, _total: int | None) -> None:
+    return None
+
+
+@dataclass
+class Skipped:
+    file: str
+    line: int
+    reason: str  # columns | siret | siren | state | diffusion | csv
+    value: str
+
+
+@dataclass
+class IndexSummary:
+    establishments: int = 0
+    units: int = 0
+    units_kept: bool = False  # no --unites-legales: the previous index's units serve
+    skipped: int = 0
+    duplicates: int = 0  # repeated SIRET/SIREN: the first row is kept
+    seconds: float = 0.0
+    skipped_rows: list[Skipped] = field(default_factory=list)
+
+    def skip(self, file: str, line: int, reason: str, value: str = "") -> None:
+        self.skipped += 1
+        if len(self.skipped_rows) < KEEP_SKIPPED:
+            self.skipped_rows.append(Skipped(file, line, reason, value[:60]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_import(
+    engine: Engine,
+    establishments: StockFile,
+    units: StockFile | None,
+    imported_at: str,
+    progress: IndexProgress | None = None,
+    allow_empty: bool = False,
+) -> IndexSummary:
+    """Build a new index from the stock files and swap it in; on any error the live
+    index is left as it was and the partial one is dropped. A file with no usable row
+    would replace the index with nothing: refused unless ``allow_empty`` (SEC-6)."""
+    started = time.perf_counter()
+    summary = IndexSummary()
+    loader = _Loader(engine, summary, progress or _no_progress)
+    try:
+        with loader.exclusive():
+            loader.drop_leftovers()
+            try:
+                loader.create_staging(with_units=units is not None)
+                if units is not None:
+                    loader.load_units(units)
+                    unit_table = schema.UNIT + schema.STAGING
+                else:
+                    summary.units_kept = True
+                    summary.units = loader.live_unit_count()
+                    unit_table = schema.UNIT if summary.units else None
+                loader.load_establishments(establishments, unit_table)
+                if summary.establishments == 0 and not allow_empty:
+                    from chorus_cli.kernel.errors import BadInput
+
+                    raise BadInput("sec6.sirene_empty", file=establishments.display)
+                loader.build_search()
+                loader.swap(
+                    with_units=units is not None,
+                    imported_at=imported_at,
+                    source=_source(establishments, units),
+                )
+            except BaseException:
+                loader.abandon()
+                raise
+            loader.drop_retired()
+    finally:
+        loader.close()
+    summary.seconds = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def drop_leftovers(engine: Engine) -> int:
+    """Drop the staging tables a killed import left behind (~30 MB for a department);
+    0 when there are none or an import is running now (its tables are in use)."""
+    loader = _Loader(engine, IndexSummary(), _no_progress)
+    try:
+        with loader.exclusive():
+            return loader.drop_leftovers()
+    except RuleRefused:
+        return 0
+    finally:
+        loader.close()
+
+
+def _source(establishments: StockFile, units: StockFile | None) -> str:
+    return establishments.display + (f" + {units.display}" if units else "")
+
+
+class _Loader:
+    """One raw DBAPI connection driving an import, with its own transactions."""
+
+    def __init__(self, engine: Engine, summary: IndexSummary, progress: IndexProgress) -> None:
+        self.engine = engine
+        self.summary = summary
+        self.progress = progress
+        self.sqlite = engine.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+        self.raw = engine.raw_connection()
+        self.cursor = self.raw.cursor()
+        if self.sqlite:
+            # The staging tables are invisible until the swap, which commits with FULL
+            # again: NORMAL (still crash-safe in WAL mode) for the bulk of the writing.
+            self.cursor.execute("PRAGMA synchronous=NORMAL")
+            self.cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB
+            self.cursor.execute("PRAGMA temp_store=MEMORY")
+
+    # transactions: BEGIN IMMEDIATE on SQLite (see store/engine.py), implicit on psycopg
+    def begin(self) -> None:
+        if self.sqlite:
+            self.cursor.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        if self.sqlite:
+            self.cursor.execute("COMMIT")
+        else:
+            self.raw.commit()
+
+    def rollback(self) -> None:
+        # The connection may be gone: close() follows, and the pool discards it.
+        with contextlib.suppress(Exception):
+            self.raw.rollback()
+
+    def close(self) -> None:
+        if self.sqlite:
+            try:
+                self.cursor.execute("PRAGMA synchronous=FULL")
+                self.cursor.execute("PRAGMA cache_size=-2000")
+                self.cursor.execute("PRAGMA temp_store=DEFAULT")
+            except Exception:  # a broken connection: the pool must not keep it
+                self.raw.invalidate()
+        self.cursor.close()
+        self.raw.close()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """One import at a time per store: they would share the staging tables."""
+        if not self.sqlite:
+            self.cursor.execute("SELECT pg_try_advisory_lock(%s)", (PG_LOCK_KEY,))
+            got = self.cursor.fetchone()[0]
+            self.raw.commit()
+            if not got:
+                raise RuleRefused("str2.import_running")
+            try:
+                yield
+            finally:
+                self.rollback()
+                self.cursor.execute("SELECT pg_advisory_unlock(%s)", (PG_LOCK_KEY,))
+                self.raw.commit()
+            return
+        database = self.engine.url.database
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory file locks; imports are rare
+            fcntl = None  # type: ignore[assignment]
+        if fcntl is None or not database or database == ":memory:":
+            yield
+            return
+        import os
+        from pathlib import Path
+
+        from chorus_cli.store import files
+
+        # 0600, never through a link planted at its name (SEC-12), and never truncated:
+        # the lock is the open file, not its content.
+        handle = files.open_private(Path(f"{database}.sirene-import.lock"))
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuleRefused("str2.import_running") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            os.close(handle)
+
+    # --- tables ---------------------------------------------------------------------
+
+    def _tables(self) -> list[str]:
+        if self.sqlite:
+            self.cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        else:
+            self.cursor.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            )
+        names = [row[0] for row in self.cursor.fetchall()]
+        if not self.sqlite:
+            self.raw.commit()
+        return names
+
+    def _drop(self, names: list[str]) -> None:
+        # One transaction per table on SQLite: dropping a big table takes a while, and
+        # other commands wait for the write lock meanwhile.
+        for name in names:
+            self.begin()
+            self.cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            self.commit()
+
+    def drop_leftovers(self) -> int:
+        """Tables an interrupted import left (we hold the lock: nobody is using them)."""
+        suffixes = (schema.STAGING, schema.RETIRED)
+        bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS)
+        wanted = {base + suffix for base in bases for suffix in suffixes}
+        names = [name for name in self._tables() if name in wanted]
+        self._drop(names)
+        return len(names)
+
+    def create_staging(self, with_units: bool) -> None:
+        from sqlalchemy.schema import CreateTable
+
+        dialect = self.engine.dialect
+        tables = [schema.establishment_table(schema.ESTABLISHMENT + schema.STAGING)]
+        if with_units:
+            tables.append(schema.unit_table(schema.UNIT + schema.STAGING))
+        self.begin()
+        for table in tables:
+            self.cursor.execute(str(CreateTable(table).compile(dialect=dialect)))
+        if self.sqlite:
+            self.cursor.execute(schema.fts_ddl(schema.FTS + schema.STAGING))
+        self.commit()
+
+    def abandon(self) -> None:
+        self.rollback()
+        try:
+            self._drop(
+                [
+                    schema.ESTABLISHMENT + schema.STAGING,
+                    schema.UNIT + schema.STAGING,
+                    *([schema.FTS + schema.STAGING] if self.sqlite else []),
+                ]
+            )
+        except Exception:  # the next import drops them (drop_leftovers)
+            self.rollback()
+
+    def live_unit_count(self) -> int:
+        self.cursor.execute(f"SELECT units FROM {schema.META} WHERE id = 1")
+        row = self.cursor.fetchone()
+        if not self.sqlite:
+            self.raw.commit()
+        return int(row[0]) if row else 0
+
+    # --- loading --------------------------------------------------------------------
+
+    def _unreadable(self, stock: StockFile) -> Callable[[int, str], None]:
+        def skip(line: int, error: str) -> None:
+            self.summary.skip(stock.display, line, "csv", error)
+
+        return skip
+
+    def _insert(self, table: str, width: int, batch: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join([self.mark] * width)
+        self.cursor.executemany(
+            f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT DO NOTHING", batch
+        )
+        inserted = self.cursor.rowcount
+        if inserted is not None and 0 <= inserted < len(batch):
+            self.summary.duplicates += len(batch) - inserted
+
+    def load_units(self, stock: StockFile) -> None:
+        table = schema.UNIT + schema.STAGING
+        summary, progress, skip = self.summary, self.progress, self.summary.skip
+        with stock.rows(self._unreadable(stock)) as rows:
+            at = rows.index
+            i_siren, i_status = at("siren"), at("statutDiffusionUniteLegale")
+            i_name, i_surname = at("denominationUniteLegale"), at("nomUniteLegale")
+            i_first, i_category = at("prenom1UniteLegale"), at("categorieJuridiqueUniteLegale")
+            i_usage, i_usual = at("nomUsageUniteLegale"), at("prenomUsuelUniteLegale")
+            width, display = len(rows.header), rows.display
+            unit_name, diffusion = columns.unit_name, columns.DIFFUSION
+            batch: list[tuple[Any, ...]] = []
+            since_commit = 0
+            self.begin()
+            for line, row in rows:
+                if len(row) != width:
+                    skip(display, line, "columns", str(len(row)))
+                    continue
+                siren = row[i_siren]
+                if len(siren) != 9 or not siren.isdigit():
+                    skip(display, line, "siren", siren)
+                    continue
+                status = row[i_status]
+                if status not in diffusion:
+                    skip(display, line, "diffusion", status)
+                    continue
+                name = unit_name(
+                    row[i_name],
+                    row[i_surname],
+                    row[i_first],
+                    row[i_usage] if i_usage is not None else None,
+                    row[i_usual] if i_usual is not None else None,
+                )
+                batch.append((int(siren), name, row[i_category].strip() or None, status != "O"))
+                if len(batch) >= BATCH:
+                    self._insert(table, 4, batch)
+                    summary.units += len(batch)
+                    since_commit += len(batch)
+                    batch.clear()
+                    progress("units", rows.position(), stock.size)
+                    if since_commit >= COMMIT_EVERY:
+                        self.commit()
+                        self.begin()
+                        since_commit = 0
+            if batch:
+                self._insert(table, 4, batch)
+                summary.units += len(batch)
+            self.commit()
+            progress("units", stock.size, stock.size)
+        summary.units -= summary.duplicates
+
+    def _units_of(self, table: str, sirens: set[int]) -> dict[int, tuple[str, str | None, bool]]:
+        if self.sqlite:
+            self.cursor.execute(
+                f"SELECT siren, raison_sociale, categorie_juridique, non_diffusible FROM {table}"
+                " WHERE siren IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(sirens)),),
+            )
+        else:
+            self.cursor.execute(
+                f"SELECT siren, raison_sociale, categorie_juridique, non_diffusible FROM {table}"
+                " WHERE siren = ANY(%s)",
+                (list(sirens),),
+            )
+        return {row[0]: (row[1], row[2], bool(row[3])) for row in self.cursor.fetchall()}
+
+    def load_establishments(self, stock: StockFile, unit_table: str | None) -> None:
+        table = schema.ESTABLISHMENT + schema.STAGING
+        summary, progress, skip = self.summary, self.progress, self.summary.skip
+        duplicates_before = summary.duplicates
+        street_line, address_lines = columns.street_line, columns.address_lines
+        clean, masked = columns.clean, columns.MASKED
+        states, diffusion = columns.ADMINISTRATIVE_STATE, columns.DIFFUSION
+        with stock.rows(self._unreadable(stock)) as rows:
+            at = rows.index
+            i_siret = at("siret")
+            i_status, i_state = (
+                at("statutDiffusionEtablissement"),
+                at("etatAdministratifEtablissement"),
+            )
+            i_number, i_repeat = at("numeroVoieEtablissement"), at("indiceRepetitionEtablissement")
+            i_last, i_type = at("dernierNumeroVoieEtablissement"), at("typeVoieEtablissement")
+            i_street, i_extra = at("libelleVoieEtablissement"), at("complementAdresseEtablissement")
+            i_special, i_postal = (
+                at("distributionSpecialeEtablissement"),
+                at("codePostalEtablissement"),
+            )
+            i_town, i_abroad = (
+                at("libelleCommuneEtablissement"),
+                at("libelleCommuneEtrangerEtablissement"),
+            )
+            i_country, i_head = at("libellePaysEtrangerEtablissement"), at("etablissementSiege")
+            i_sign, i_usual = at("enseigne1Etablissement"), at("denominationUsuelleEtablissement")
+            width, display = len(rows.header), rows.display
+            pending: list[tuple[Any, ...]] = []
+            since_commit = 0
+
+            def flush() -> None:
+                units = {}
+                if unit_table:
+                    units = self._units_of(unit_table, {p[0] // 100_000 for p in pending})
+                batch = []
+                for siret, sign, active, hidden, head, address, postal, town, country in pending:
+                    unit = units.get(siret // 100_000)
+                    if unit is not None:
+                        name, category, unit_hidden = unit
+                        hidden = hidden or unit_hidden
+                    else:  # no legal-unit file: the establishment's own name stands in
+                        name, category = sign or "", None
+                    if hidden:  # STR-3: no postal address is kept
+                        address = postal = town = country = None
+                    batch.append(
+                        (
+                            siret,
+                            name,
+                            sign,
+                            category,
+                            active,
+                            hidden,
+                            head,
+                            address,
+                            postal,
+                            town,
+                            country,
+                        )
+                    )
+                self._insert(table, 11, batch)
+                summary.establishments += len(batch)
+                pending.clear()
+
+            self.begin()
+            for line, row in rows:
+                if len(row) != width:
+                    skip(display, line, "columns", str(len(row)))
+                    continue
+                siret = row[i_siret]
+                if len(siret) != 14 or not siret.isdigit():
+                    skip(display, line, "siret", siret)
+                    continue
+                state, status = row[i_state], row[i_status]
+                if state not in states:
+                    skip(display, line, "state", state)
+                    continue
+                if status not in diffusion:
+                    skip(display, line, "diffusion", status)
+                    continue
+                hidden = status != "O"
+                if hidden:
+                    address = postal = town = country = None
+                else:
+                    street = street_line(
+                        row[i_number],
+                        row[i_repeat],
+                        row[i_last] if i_last is not None else None,
+                        row[i_type],
+                        row[i_street],
+                    )
+                    address = address_lines(row[i_extra], street, row[i_special])
+                    abroad = clean(row[i_abroad])
+                    if abroad:
+                        postal, town, country = None, abroad, clean(row[i_country]) or None
+                    else:
+                        postal = clean(row[i_postal]) or None
+                        town = clean(row[i_town]) or None
+                        country = None
+                sign = (row[i_usual] if i_usual is not None else "") or (
+                    row[i_sign] if i_sign is not None else ""
+                )
+                sign = sign.strip() if sign and sign.strip() != masked else None
+                head = i_head is not None and row[i_head] == "true"
+                pending.append(
+                    (int(siret), sign, state == "A", hidden, head, address, postal, town, country)
+                )
+                if len(pending) >= BATCH:
+                    since_commit += len(pending)
+                    flush()
+                    progress("establishments", rows.position(), stock.size)
+                    if since_commit >= COMMIT_EVERY:
+                        self.commit()
+                        self.begin()
+                        since_commit = 0
+            if pending:
+                flush()
+            self.commit()
+            progress("establishments", stock.size, stock.size)
+        summary.establishments -= summary.duplicates - duplicates_before
+
+    def build_search(self) -> None:
+        """The full-text index, after the load (cheaper than row by row)."""
+        table = schema.ESTABLISHMENT + schema.STAGING
+        total = self.summary.establishments
+        if not self.sqlite:
+            self.progress("search", 0, total)
+            self.cursor.execute(schema.pg_name_index_ddl(table, schema.NAME_INDEX + schema.STAGING))
+            self.cursor.execute(f"ANALYZE {table}")
+            self.raw.commit()
+            self.progress("search", total, total)
+            return
+        fts = schema.FTS + schema.STAGING
+        last, done = -1, 0
+        while True:
+            # In chunks, each its own transaction: other commands get the lock between.
+            self.begin()
+            self.cursor.execute(
+                f"SELECT max(siret), count(*) FROM (SELECT siret FROM {table} WHERE siret > ?"
+                " ORDER BY siret LIMIT ?)",
+                (last, FTS_CHUNK),
+            )
+            upto, count = self.cursor.fetchone()
+            if not count:
+                self.commit()
+                break
+            self.cursor.execute(
+                f"INSERT INTO {fts}(rowid, name, sign)"
+                f" SELECT siret, {schema.NAME_SQL}, {schema.SIGN_SQL} FROM {table}"
+                " WHERE siret > ? AND siret <= ?",
+                (last, upto),
+            )
+            self.commit()
+            last, done = upto, done + count
+            self.progress("search", done, total)
+        self.progress("search", total, total)
+
+    def swap(self, with_units: bool, imported_at: str, source: str) -> None:
+        """The new index replaces the live one in one short transaction."""
+        names = [schema.ESTABLISHMENT] + ([schema.UNIT] if with_units else [])
+        meta = (
+            f"INSERT INTO {schema.META} (id, imported_at, establishments, units, skipped, source)"
+            f" VALUES (1, {self.mark}, {self.mark}, {self.mark}, {self.mark}, {self.mark})"
+        )
+        values = (
+            imported_at,
+            self.summary.establishments,
+            self.summary.units,
+            self.summary.skipped,
+            source,
+        )
+        execute = self.cursor.execute
+        if self.sqlite:
+            execute("PRAGMA synchronous=FULL")  # this commit must survive a power cut
+        self.begin()
+        if self.sqlite:
+            # The old tables are renamed aside and dropped after the commit (slow on a
+            # big index, and nobody needs to wait for it).
+            for name in [*names, schema.FTS]:
+                execute(f"ALTER TABLE {name} RENAME TO {name}{schema.RETIRED}")
+                execute(f"ALTER TABLE {name}{schema.STAGING} RENAME TO {name}")
+        else:
+            # Dropping is cheap on PostgreSQL; index names must follow their tables.
+            for name in names:
+                execute(f"DROP TABLE {name}")
+                execute(f"ALTER TABLE {name}{schema.STAGING} RENAME TO {name}")
+                execute(f"ALTER INDEX {name}{schema.STAGING}_pkey RENAME TO {name}_pkey")
+            execute(
+                f"ALTER INDEX {schema.NAME_INDEX}{schema.STAGING} RENAME TO {schema.NAME_INDEX}"
+            )
+        execute(f"DELETE FROM {schema.META}")
+        execute(meta, values)
+        self.commit()
+
+    def drop_retired(self) -> None:
+        if self.sqlite:
+            # Dropping walks every page of the old tables: through a small cache, or it
+            # would fill the import's 64 MiB with pages nobody will read again.
+            self.cursor.execute("PRAGMA cache_size=-2000")
+            bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS)
+            present = set(self._tables())
+            self._drop(
+                [base + schema.RETIRED for base in bases if base + schema.RETIRED in present]
+            )

@@ -1,0 +1,103 @@
+"""The one place chorus touches Typer's private copy of Click (``typer._click``).
+
+Typer 0.27 (pinned below 0.28 for start-up, PERFORMANCE.md) ships its own Click, which
+is no public API: its exceptions, its stdout wrapper and five methods chorus replaces
+so that help and usage errors speak the user's language (``ui/helptext.py`` says what
+the replacements do). Everything chorus uses of it is named here, with the signature it
+expects; tests/test_vendored_click.py fails when an upgrade of Typer changes any of it,
+or the English sentences helptext.py translates.
+
+Typer imports its Click at start-up anyway: importing this module costs nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import typer.core
+from typer._click import core, exceptions, formatting, utils
+
+# The exceptions `cli.py` maps to exit codes and helptext.py says in the user's language.
+ClickException = exceptions.ClickException
+UsageError = exceptions.UsageError
+MissingParameter = exceptions.MissingParameter
+BadParameter = exceptions.BadParameter
+NoSuchOption = exceptions.NoSuchOption
+NoArgsIsHelpError = exceptions.NoArgsIsHelpError
+Command = core.Command
+Context = core.Context
+HelpFormatter = formatting.HelpFormatter
+
+# The methods replaced by ``patch``, each with the parameters its replacement takes
+# and passes on: (owner, attribute) -> parameter names.
+PATCHED: dict[tuple[type, str], tuple[str, ...]] = {
+    (formatting.HelpFormatter, "write_usage"): ("self", "prog", "args", "prefix"),
+    (formatting.HelpFormatter, "write_heading"): ("self", "heading"),
+    (core.Command, "get_help_option"): ("self", "ctx"),
+    (core.Command, "get_short_help_str"): ("self", "limit"),
+    (core.Command, "get_help"): ("self", "ctx"),
+}
+# What ``patch`` replaced, as Click had it.
+ORIGINALS: dict[tuple[type, str], Callable[..., Any]] = {}
+
+
+def join_param_hints(hint: Any) -> str | None:
+    """Click's way of naming a parameter in an error: ``'--email'``, ``'-f' / '--format'``."""
+    return exceptions._join_param_hints(hint)
+
+
+def output_closed(stream: object) -> bool:
+    """True when Click met a closed pipe on stdout and wrapped the stream (EPIPE)."""
+    return isinstance(stream, utils.PacifyFlushWrapper)
+
+
+def patch(
+    *,
+    gettext: Callable[[str], str],
+    usage_prefix: Callable[[], str],
+    heading: Callable[[str], str],
+    help_option: Callable[[], str],
+    summary_limit: int,
+    before_help: Callable[[Any], None],
+) -> None:
+    """Replace, once per process: Typer's gettext (``Options``, ``default: …``) by
+    ``gettext``; the usage line's ``Usage:`` by ``usage_prefix()``; a heading ``Name:`` by
+    ``heading(name)``; the ``--help`` option's help by ``help_option()``; a command's
+    summary in a list, cut to 45 characters, by its first sentence up to
+    ``summary_limit``; and call ``before_help(command)`` before a command's help is
+    written."""
+    if ORIGINALS:
+        return
+    for (owner, name), _params in PATCHED.items():
+        ORIGINALS[owner, name] = getattr(owner, name)
+    typer.core._ = gettext  # type: ignore[attr-defined]
+    write_usage = ORIGINALS[formatting.HelpFormatter, "write_usage"]
+    get_help_option = ORIGINALS[core.Command, "get_help_option"]
+    get_short_help_str = ORIGINALS[core.Command, "get_short_help_str"]
+    get_help = ORIGINALS[core.Command, "get_help"]
+
+    def new_write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, usage_prefix() if prefix is None else prefix)
+
+    def new_write_heading(self: Any, name: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading(name)}\n")
+
+    def new_get_help_option(self: Any, ctx: Any) -> Any:
+        option = get_help_option(self, ctx)
+        if option is not None:
+            option.help = help_option()
+        return option
+
+    def new_get_short_help_str(self: Any, limit: int = 45) -> str:
+        return get_short_help_str(self, max(limit, summary_limit))
+
+    def new_get_help(self: Any, ctx: Any) -> str:
+        before_help(self)
+        return get_help(self, ctx)
+
+    formatting.HelpFormatter.write_usage = new_write_usage  # type: ignore[method-assign]
+    formatting.HelpFormatter.write_heading = new_write_heading  # type: ignore[method-assign]
+    core.Command.get_help_option = new_get_help_option  # type: ignore[method-assign]
+    core.Command.get_short_help_str = new_get_short_help_str  # type: ignore[method-assign]
+    core.Command.get_help = new_get_help  # type: ignore[method-assign]
