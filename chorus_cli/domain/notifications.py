@@ -38,6 +38,7 @@ ABOUT_A_MEMBER = (
     "attachment.provision",
     "habilitation.grant",
     "habilitation.revoke",
+    "structure.remove_member",
 )
 MOVEMENTS = ON_STRUCTURE + ABOUT_A_MEMBER
 

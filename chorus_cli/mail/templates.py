@@ -73,7 +73,7 @@ def services_phrase(lang: str, codes: list[str]) -> str:
 MOVEMENTS = (
     "attachment.approve", "attachment.reject", "attachment.provision", "attachment.detach",
     "habilitation.grant", "habilitation.revoke", "service.add", "service.update",
-    "service.deactivate", "structure.transfer_primary",
+    "service.deactivate", "structure.transfer_primary", "structure.remove_member",
 )  # fmt: skip
 
 
