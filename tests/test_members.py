@@ -419,3 +419,31 @@ def test_mem2_two_managers_remove_the_same_member_at_once_exactly_one_wins(world
     assert len(audit) == 1 and audit[0]["target"] == TOM
     notices = [m for m in world.cli.mails(TOM) if "rattachement à une structure" in m["subject"]]
     assert len(notices) == 1
+
+
+# --- MEM-6: a public structure's services, for anyone logged in -------------------------
+
+
+def test_mem6_anyone_logged_in_lists_a_public_structures_services(world):
+    added = world(LEA, "structure", "service", "add", COMMUNE, "--code", "ECOLES", "--label",
+                  "Écoles")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    for who in (NOEL, PIERRE, MARIE, PAUL_75):  # attached elsewhere or nowhere
+        shown = world(who, "structure", "service", "list", COMMUNE, "--json")
+        assert shown.exit_code == 0, (who, shown.stderr)
+        assert [(s["code"], s["active"]) for s in shown.json()] == [("ECOLES", True)]
+    # ... so that a requester can choose one (ATT-1).
+    asked = world(NOEL, "attach", "request", "--structure", COMMUNE, "--service", "ECOLES",
+                  "--comment", "Directeur d'école", "--json")  # fmt: skip
+    assert asked.exit_code == 0 and asked.json()["services"] == ["ECOLES"], asked.stderr
+    MemoryKeyring.entries = {}
+    assert world.cli("structure", "service", "list", COMMUNE).exit_code == 5
+
+
+def test_mem6_a_private_structures_services_stay_for_its_members(world, unchanged):
+    with unchanged():
+        for who in (NOEL, CORINNE, LEA):
+            refused = world(who, "structure", "service", "list", BAKERY)
+            assert refused.exit_code == 4 and "HAB-6" in refused.stderr, (who, refused.stderr)
+    for who in (PIERRE, SAM):
+        assert world(who, "structure", "service", "list", BAKERY).exit_code == 0, who

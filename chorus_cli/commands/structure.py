@@ -454,7 +454,8 @@ def service_list(
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
-    """List a structure's services, inactive ones included (members and support, STR-7).
+    """List a structure's services, inactive ones included (members and support, STR-7);
+    a public structure's, for anyone logged in, to choose them in a request (MEM-6).
 
     Example: chorus structure service list 73282932000074 --json
     """

@@ -320,6 +320,15 @@ def require_members_reader(uow: UnitOfWork, actor: Account, structure: Structure
         raise NotAllowed("mem1.not_allowed", structure=structure.identifier)
 
 
+def require_services_reader(uow: UnitOfWork, actor: Account, structure: Structure) -> None:
+    """A structure's services: for its members with «Organisation consultation» and the
+    platform readers (STR-7); an active public structure's, for anyone logged in, so that
+    a requester can choose them (MEM-6, the portal's ``rechercherServicesStructure``)."""
+    if structure.public and structure.status == "active":
+        return
+    require(uow, actor, ORGANISATION, CONSULTATION, structure)
+
+
 def require_member_remover(
     uow: UnitOfWork, actor: Account, structure: Structure, services: list[Service]
 ) -> None:
