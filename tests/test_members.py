@@ -447,3 +447,34 @@ def test_mem6_a_private_structures_services_stay_for_its_members(world, unchange
             assert refused.exit_code == 4 and "HAB-6" in refused.stderr, (who, refused.stderr)
     for who in (PIERRE, SAM):
         assert world(who, "structure", "service", "list", BAKERY).exit_code == 0, who
+
+
+# --- SET-2: a structure's movements go to those who may see its members -----------------
+
+
+def test_set2_the_weekly_summary_goes_only_to_subscribers_who_may_see_the_members(world):
+    for who in (MARIE, ODILE, PIERRE, NINA, LEA):
+        assert world(who, "account", "notifications", "--weekly").exit_code == 0, who
+    assert remove(world, MARIE, BAKERY, TOM, "--yes").exit_code == 0
+    granted = world(MARIE, "habil", "grant", PIERRE, "--structure", BAKERY, "--app",
+                    "engagements", "--level", "consultation")  # fmt: skip
+    assert granted.exit_code == 0, granted.stderr
+    world.cli.clock.advance(hours=1)
+    sent = world.cli("notify", "weekly", "--json")
+    assert sent.exit_code == 0, sent.stderr
+    mailed = {s["login_email"]: s for s in sent.json()["summaries"]}
+    # Pierre and Nina, plain members, no longer read who was removed or granted what.
+    assert sorted(mailed) == sorted([MARIE, ODILE, LEA])
+    assert [s["identifier"] for s in mailed[ODILE]["structures"]] == [BAKERY]
+    for who in (PIERRE, NINA):
+        assert not [m for m in world.cli.mails(who) if "récapitulatif" in m["subject"]]
+    (odile,) = [m for m in world.cli.mails(ODILE) if "récapitulatif" in m["subject"]]
+    assert f"{TOM} retiré de la structure par {MARIE}" in odile["body"]
+    assert f"donnée à {PIERRE}" in odile["body"]
+
+
+def test_mem1_structure_show_help_points_to_the_members_listing(world):
+    shown = world.cli("structure", "show", "--help", "--lang", "en")
+    assert shown.exit_code == 0
+    text = " ".join(shown.stdout.split())
+    assert "chorus structure members" in text and "members and support" not in text
