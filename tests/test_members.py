@@ -478,3 +478,42 @@ def test_mem1_structure_show_help_points_to_the_members_listing(world):
     assert shown.exit_code == 0
     text = " ".join(shown.stdout.split())
     assert "chorus structure members" in text and "members and support" not in text
+
+
+# --- OPS-2: bulk export of one structure or one department ------------------------------
+
+
+def _exported(world: World, who: str, *args: str) -> list[dict]:
+    result = world(who, "bulk", "export", *args, "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_ops2_export_of_one_structure_or_one_department_within_the_scope(world):
+    accounts = _exported(world, ADA, "accounts", "--structure", BAKERY)
+    assert sorted(a["login_email"] for a in accounts) == sorted([MARIE, ODILE, PIERRE, TOM, NINA])
+    links = _exported(world, SAM, "attachments", "--structure", COMMUNE)
+    assert sorted(a["login_email"] for a in links) == sorted([LEA, HUGO])
+    profiles = _exported(world, ADA, "habilitations", "--structure", BAKERY)
+    assert {p["structure"] for p in profiles} == {BAKERY} and len(profiles) == 5 * 9
+    isere = _exported(world, CORINNE, "structures", "--department", "38")
+    assert [s["identifier"] for s in isere] == [COMMUNE]
+    assert [a["login_email"] for a in _exported(world, CORINNE, "accounts", "--department", "38")
+            ] == [LEA, HUGO]  # fmt: skip
+    # A correspondent's scope still holds: Paris is not Corinne's, the bakery not public.
+    assert _exported(world, CORINNE, "accounts", "--department", "75") == []
+    refused = world(CORINNE, "bulk", "export", "accounts", "--structure", BAKERY)
+    assert refused.exit_code == 4 and "PUB-1" in refused.stderr
+    assert world(PAUL_75, "bulk", "export", "accounts", "--structure", COMMUNE).exit_code == 4
+    assert world(PIERRE, "bulk", "export", "accounts", "--structure", BAKERY).exit_code == 4
+
+
+def test_ops2_export_filters_bad_input_and_no_false_hint(world):
+    unknown = world(ADA, "bulk", "export", "accounts", "--structure", "55203253400034")
+    assert unknown.exit_code == 3
+    bad = world(ADA, "bulk", "export", "accounts", "--department", "99")
+    assert bad.exit_code == 2 and "99" in bad.stderr
+    shown = world(ADA, "bulk", "export", "accounts", "--structure", BAKERY)
+    assert shown.exit_code == 0 and "position" not in shown.stderr
