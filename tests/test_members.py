@@ -115,6 +115,9 @@ def test_mem1_filters_by_service_profile_and_status(world):
     assert sorted(r["login_email"] for r in managers) == sorted([MARIE, ODILE])
     assert [r["login_email"] for r in listed(world, LEA, COMMUNE, "--status", "pending")] == [HUGO]
     assert [r["login_email"] for r in listed(world, LEA, COMMUNE, "--status", "active")] == [LEA]
+    page = listed(world, MARIE, BAKERY, "--limit", "2", "--offset", "1")
+    assert [r["login_email"] for r in page] == sorted([MARIE, ODILE, PIERRE, TOM, NINA])[1:3]
+    assert listed(world, MARIE, BAKERY, "--profile", "engagements consultation") == []
     assert members(world, MARIE, BAKERY, "--status", "asleep").exit_code == 2
     assert members(world, MARIE, BAKERY, "--service", "NOPE").exit_code == 3
     assert members(world, MARIE, BAKERY, "--profile", "  ").exit_code == 2

@@ -94,6 +94,7 @@ def listing(
     holders, support, admin and the correspondents of its département when it is
     public (``authz.sees_members``). Filters: attached to service ``service`` (maille
     service), holding a profile matching ``profile``, of status ``status``."""
+    from sqlalchemy import tuple_
     from sqlmodel import and_, col, exists, select
 
     from chorus_cli.store.models import (
@@ -127,6 +128,24 @@ def listing(
                 col(ServiceAttachment.service_id) == wanted.id,
             )
         )
+    if terms:
+        # «Profil recherché» is read against the catalogue (a few profiles), then asked
+        # of the store as the (application, level) pairs it matches.
+        pairs = [
+            (code, level)
+            for code in catalogue.BY_CODE
+            for level in authz.LEVELS
+            if _matches(terms, code, level)
+        ]
+        query = query.where(
+            exists().where(
+                col(Habilitation.account_id) == col(Account.id),
+                col(Habilitation.structure_id) == structure.id,
+                tuple_(col(Habilitation.application), col(Habilitation.level)).in_(
+                    pairs or [("", "")]
+                ),
+            )
+        )
     if status is not None:
         now = uow.clock.now()
         locked = and_(col(Account.locked_until).is_not(None), col(Account.locked_until) > now)
@@ -136,7 +155,8 @@ def listing(
             query = query.where(col(Account.status) == "active", ~locked)
         else:
             query = query.where(col(Account.status) == status)
-    rows = list(uow.session.exec(query.order_by(col(Account.login_email))).all())
+    query = query.order_by(col(Account.login_email)).offset(offset).limit(limit)
+    rows = list(uow.session.exec(query).all())
     ids = [account.id for account, _at in rows]
     # Services and profiles of every member listed: two queries, not two per member.
     codes: dict[int, list[str]] = {i: [] for i in ids}
@@ -170,8 +190,6 @@ def listing(
             held[account.id],
             key=lambda p: (p[2] or "", order.index(p[0]) if p[0] in order else len(order)),
         )
-        if terms and not any(_matches(terms, app, level) for app, level, _s in profiles):
-            continue
         primary = structure.primary_manager_id == account.id
         result.append(
             {
@@ -186,7 +204,7 @@ def listing(
                 "attached_at": iso(attached_at),
             }
         )
-    return result[offset : offset + limit]
+    return result
 
 
 # --- MEM-2: removing a member --------------------------------------------------------
