@@ -344,6 +344,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
     demo.step("notify")
     _weekly(demo, marie)
 
+    demo.step("members")
+    _members(demo)
+
     demo.step("flows")
     _flows(demo)
 
@@ -401,6 +404,16 @@ def _weekly(demo: Demo, email: str) -> None:
     demo.run("notify", "weekly")
     demo.show_mail(email)
     demo.run("notify", "weekly")
+
+
+def _members(demo: Demo) -> None:
+    """MEM-1, MEM-2: Marie lists her bakery's members, removes Pierre (his profiles go
+    with him, one notice), and the list no longer has him."""
+    bakery, pierre = "44123456400017", "pierre.durand@example.fr"
+    demo.run("structure", "members", bakery)
+    demo.run("structure", "remove-member", bakery, pierre, "--yes")
+    demo.show_mail(pierre)
+    demo.run("structure", "members", bakery, "--profile", "organisation modification")
 
 
 def _mon_compte(demo: Demo, folder: Path) -> None:

@@ -64,6 +64,9 @@ AUTHORISATION = {
     (("sirene", "search", "boulangerie"), None): (0, 0, 0, 5),
     (("sirene", "configure-api", "--remove"), None): (4, 0, 0, 5),
     (("sirene", "import", "/nonexistent.csv"), None): (4, 2, 2, 5),
+    # a structure's people (MEM-1): Pierre is a plain member, not a manager (remove-member:
+    # test_habilitations' table, one store per cell, and tests/test_members.py)
+    (("structure", "members", RIDET), None): (4, 0, 0, 5),
     # flows (OPS-1, OPS-2): admin, support, correspondents
     (("bulk", "export", "accounts"), None): (4, 0, 0, 5),
     (("login-address", "status"), None): (0, 0, 0, 5),

@@ -66,6 +66,11 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     # OPS-3, OPS-7: a seeded store and its copy, counts checked.
     assert "Magasin rempli (OPS-3, graine 7) : 500 comptes" in out
     assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 23 tables", out)
+    # MEM-1, MEM-2: Marie lists her bakery's members and removes Pierre, who is mailed.
+    assert "$ chorus structure members 44123456400017" in out
+    assert re.search(r"pierre\.durand@example\.fr +Durand +Pierre +active +member", out)
+    assert "pierre.durand@example.fr est retiré de la structure 44123456400017" in out
+    assert "marie.curie@example.fr vous a retiré de la structure" in out
     # SET-2: the weekly summary mailed once, the second run sends nothing new.
     assert "Récapitulatif hebdomadaire envoyé à 1 abonné " in out
     assert "Récapitulatif hebdomadaire envoyé à 0 abonné " in out

@@ -453,6 +453,9 @@ AUTHORISATION = {
     ("structure", "pending"): (4, 4, 4, 4, 4, 0, 0),
     ("structure", "approve", "C99999"): (4, 4, 4, 4, 4, 0, 0),
     ("structure", "refuse", "C99999", "--reason", "Non"): (4, 4, 4, 4, 4, 0, 0),
+    # a structure's people (MEM-1, MEM-2): its managers, support and admin
+    ("structure", "members", RIDET): (0, 0, 4, 4, 4, 0, 0),
+    ("structure", "remove-member", RIDET, PIERRE, "--yes"): (0, 0, 4, 4, 4, 0, 0),
     # attachments (ATT)
     ("attach", "request", "--structure", NAME, "--comment", "J'y travaille"):
         (1, 1, 1, 0, 0, 0, 0),

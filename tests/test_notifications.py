@@ -229,6 +229,9 @@ def test_set2_pub3_a_public_entitys_summary_comes_from_the_dgfip_sender(world, c
     subscribe(world, MARIE)
     subscribe(world, PIERRE)
     approved(world, PIERRE)
+    granted = world(MARIE, "habil", "grant", PIERRE, "--structure", RIDET, "--app",
+                    "organisation", "--level", "modification")  # fmt: skip
+    assert granted.exit_code == 0, granted.stderr  # a manager: the summary is for him (MEM-1)
     with store_session(cli) as s:  # the bakery turned public entity, as a flow would
         s.exec(text("UPDATE structure SET public = :yes WHERE identifier = :id"),
                params={"yes": True, "id": RIDET})  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -94,15 +95,35 @@ FIELDS = {
 }
 
 
-def _in_scope(db: Db, scope: Scope, alias: str) -> tuple[str, list[Any]]:
-    """A WHERE condition keeping the structures ``alias`` of the scope."""
-    if scope.departments is None:
-        return "1 = 1", []
-    departments = sorted(scope.departments)
-    marks = ", ".join("?" * len(departments))
+@dataclass(frozen=True)
+class Only:
+    """``--structure`` / ``--department``: the rows of one structure, or of the structures
+    whose address is in one department, within the actor's scope as always."""
+
+    structure_id: int | None = None
+    department: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.structure_id is not None or self.department is not None
+
+
+def _in_scope(db: Db, scope: Scope, alias: str, only: Only = Only()) -> tuple[str, list[Any]]:
+    """A WHERE condition keeping the structures ``alias`` of the scope (and of ``only``)."""
+    conditions: list[str] = []
+    params: list[Any] = []
     area = department_sql(alias + ".postal_code")
-    condition = f"{alias}.public = ? AND {area} IN ({marks})"
-    return condition, [db.flag(True), *departments]
+    if scope.departments is not None:
+        departments = sorted(scope.departments)
+        marks = ", ".join("?" * len(departments))
+        conditions.append(f"{alias}.public = ? AND {area} IN ({marks})")
+        params += [db.flag(True), *departments]
+    if only.structure_id is not None:
+        conditions.append(f"{alias}.id = ?")
+        params.append(only.structure_id)
+    if only.department is not None:
+        conditions.append(f"{area} = ?")
+        params.append(only.department)
+    return " AND ".join(conditions) or "1 = 1", params
 
 
 class _Times:
@@ -124,12 +145,14 @@ def iso_sql(db: Db, column: str) -> str:
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 
-def _accounts(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+def _accounts(
+    db: Db, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+) -> Iterator[tuple]:
     """The accounts' rows as ``show`` has them: built by the SQL itself (the export of a
     large store is bound by it), times as text, ``locked`` derived from the lock."""
     where, params = "1 = 1", []
-    if not scope.everywhere:
-        inside, params = _in_scope(db, scope, "s")
+    if not scope.everywhere or only:
+        inside, params = _in_scope(db, scope, "s", only)
         where = (
             "EXISTS (SELECT 1 FROM attachment a JOIN structure s ON s.id = a.structure_id"
             f" WHERE a.account_id = account.id AND {inside})"
@@ -181,9 +204,11 @@ def _merged(
         yield row, mine
 
 
-def _structures(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+def _structures(
+    db: Db, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+) -> Iterator[tuple]:
     time = _Times()
-    where, params = _in_scope(db, scope, "s")
+    where, params = _in_scope(db, scope, "s", only)
     rows_sql = (
         "SELECT s.id, s.id_type, s.identifier, s.raison_sociale, s.label, s.status,"
         " s.non_diffusible, s.address, s.postal_code, s.commune, s.country, m.login_email,"
@@ -223,9 +248,11 @@ def _structures(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[
         )
 
 
-def _attachments(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+def _attachments(
+    db: Db, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+) -> Iterator[tuple]:
     time = _Times()
-    where, params = _in_scope(db, scope, "s")
+    where, params = _in_scope(db, scope, "s", only)
     # One key for the merge: an attachment's (account, structure) as one number.
     key = "(a.account_id * 4294967296 + a.structure_id)"
     rows_sql = (
@@ -246,11 +273,13 @@ def _attachments(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator
         yield (row[1], row[2], codes, row[3], role, scope_, row[6], time(row[7]))
 
 
-def _habilitations(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+def _habilitations(
+    db: Db, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+) -> Iterator[tuple]:
     from chorus_cli.domain import catalogue
 
     time = _Times()
-    where, params = _in_scope(db, scope, "s")
+    where, params = _in_scope(db, scope, "s", only)
     # Only the profiles of attached holders give rights (authz.attached_profiles).
     sql = (
         "SELECT acc.login_email, s.identifier, v.code, h.application, h.level,"
@@ -266,7 +295,7 @@ def _habilitations(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterat
         yield (login, identifier, service, application, level, name, domain, profile, time(granted))
 
 
-READERS: dict[str, Callable[[Db, Scope, datetime, bool], Iterator[tuple]]] = {
+READERS: dict[str, Callable[[Db, Scope, datetime, bool, Only], Iterator[tuple]]] = {
     "accounts": _accounts,
     "structures": _structures,
     "attachments": _attachments,
@@ -288,17 +317,55 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def export(uow: UnitOfWork, actor: Account, kind: str, fmt: str, out: IO[str]) -> int:
-    """OPS-2: write every row the actor may see to ``out``; returns how many. A CSV has
-    its header even with no row."""
+def _only(
+    uow: UnitOfWork,
+    scope: Scope,
+    structure: str | None,
+    department: str | None,
+    id_type: str | None,
+) -> Only:
+    """The ``--structure`` and ``--department`` filters, checked: an unknown structure is
+    exit 3, one outside the actor's scope exit 4 (PUB-1), a malformed department exit 2."""
+    from chorus_cli.domain.departments import DEPARTMENT
+    from chorus_cli.domain.structure_lookup import get
+    from chorus_cli.kernel.errors import NotAllowed
+
+    structure_id = None
+    if structure is not None:
+        found = get(uow, structure, id_type)
+        if not scope.covers(found.public, found.postal_code):
+            raise NotAllowed("pub1.out_of_scope", structure=found.identifier)
+        structure_id = found.id
+    if department is not None:
+        department = department.strip().upper()
+        if not DEPARTMENT.match(department):
+            raise BadInput("role.department_invalid", department=department)
+    return Only(structure_id, department)
+
+
+def export(
+    uow: UnitOfWork,
+    actor: Account,
+    kind: str,
+    fmt: str,
+    out: IO[str],
+    *,
+    structure: str | None = None,
+    department: str | None = None,
+    id_type: str | None = None,
+) -> int:
+    """OPS-2: write every row the actor may see to ``out``, of one structure or of one
+    department's structures when asked; returns how many. A CSV has its header even
+    with no row."""
     if kind not in KINDS:
         raise BadInput("ops2.kind_unknown", kind=kind, kinds=", ".join(KINDS))
     if fmt not in FORMATS:
         raise BadInput("ops2.format_unknown", format=fmt, formats=", ".join(FORMATS))
     scope = authz.oversight_scope(uow, actor)
+    only = _only(uow, scope, structure, department, id_type)
     uow.commit()  # the export reads in a transaction of its own, holding no write lock
     db = Db(uow, read_only=True)
-    rows = READERS[kind](db, scope, uow.clock.now(), fmt == "csv")
+    rows = READERS[kind](db, scope, uow.clock.now(), fmt == "csv", only)
     count = 0
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")

@@ -9,6 +9,7 @@ import typer
 
 from chorus_cli.commands._common import (
     FormatOpt,
+    IdTypeOpt,
     JsonOpt,
     as_account,
     current_account,
@@ -148,18 +149,38 @@ def export(
     fmt: Annotated[
         str, typer.Option("--format", "-f", metavar="FORMAT", help="csv (default) or jsonl.")
     ] = "csv",
+    structure: Annotated[
+        str | None,
+        typer.Option("--structure", metavar="ID", help="Only this structure's rows."),
+    ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option("--department", help="Only structures whose address is there: 75, 2A…"),
+    ] = None,
+    id_type: IdTypeOpt = None,
 ) -> None:
     """Write accounts, structures, attachments or habilitations to stdout, as CSV (with
     its header, even with no row) or JSON Lines, streamed (OPS-2). The fields are those
     of the JSON of `show`, so an export re-imports unchanged. Admin and support see
-    everything; a DGFiP correspondent, their departments.
+    everything; a DGFiP correspondent, their departments. --structure and --department
+    keep the rows of one structure or of one department's structures (the accounts
+    attached there, their attachments and profiles there).
 
-    Example: chorus bulk export accounts --format jsonl > accounts.jsonl
+    Example: chorus bulk export accounts --structure 21389999000013 > agents.csv
     """
     from chorus_cli.bulk import export as exporter
     from chorus_cli.ui.output import say
 
     with as_account() as (uow, actor):
-        count = exporter.export(uow, actor, kind, fmt.lower(), sys.stdout)
+        count = exporter.export(
+            uow,
+            actor,
+            kind,
+            fmt.lower(),
+            sys.stdout,
+            structure=structure,
+            department=department,
+            id_type=id_type,
+        )
     sys.stdout.flush()
     say("done.bulk_exported", count=count, kind=kind)

@@ -181,7 +181,8 @@ def show(
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
-    """Show a structure: members and support (needs «Organisation consultation»).
+    """Show a structure: its data, primary manager and services (for its members with
+    «Organisation consultation», and support). Its people: `chorus structure members`.
 
     Example: chorus structure show 73282932000074 --json
     """
@@ -321,6 +322,105 @@ def transfer_primary(
     _render(result, output_format(fmt, as_json))
 
 
+# --- a structure's people (MEM-1, MEM-2) ---------------------------------------------
+
+MEMBER_TABLE_COLUMNS = ("login_email", "last_name", "first_name", "status", "role", "services")
+
+
+@app.command()
+def members(
+    structure: StructureArg,
+    service: Annotated[
+        str | None, typer.Option("--service", metavar="CODE", help="Attached to this service.")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", metavar="TEXT", help="Holding a matching profile (HAB-5)."),
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending|active|locked|deactivated.")
+    ] = None,
+    id_type: IdTypeOpt = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
+    ] = None,
+    offset: Annotated[int, typer.Option("--offset", help="Skip the first N rows.")] = 0,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """List the accounts attached to a structure: names, status, role, services, profiles,
+    attached since (MEM-1). For holders of «Organisation modification» on it, support,
+    admins, and the DGFiP correspondents of its department when it is public.
+
+    Example: chorus structure members 73282932000074 --profile organisation
+    """
+    from chorus_cli.domain import members as people
+    from chorus_cli.ui.output import emit
+
+    with as_account() as (uow, actor):
+        rows = people.listing(
+            uow,
+            actor,
+            structure,
+            service=service,
+            profile=profile,
+            status=status,
+            id_type=id_type,
+            limit=limit,
+            offset=offset,
+        )
+    fmt = output_format(fmt, as_json)
+    emit(rows, fmt, columns=people.FIELDS, table=MEMBER_TABLE_COLUMNS)
+
+
+@app.command("remove-member")
+def remove_member(
+    structure: StructureArg,
+    email: Annotated[str, typer.Argument(help="Login e-mail of the account to remove.")],
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", metavar="CODE", help="Only from this service (repeatable)."),
+    ] = None,
+    id_type: IdTypeOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove an account from a structure, or from some of its services, with its
+    profiles there; it is mailed a notice and its pending requests there lapse (MEM-2).
+    For holders of «Organisation modification», support and admins; never the primary
+    manager (STR-8) nor the last «Organisation modification» (HAB-5). Asks for
+    confirmation unless --yes (from a script, --yes is required).
+
+    Example: chorus structure remove-member 73282932000074 paul@example.fr --yes
+    """
+    import sys
+
+    from chorus_cli.domain import members as people
+    from chorus_cli.kernel.errors import BadInput
+    from chorus_cli.ui import prompts
+    from chorus_cli.ui.output import emit, say
+
+    with as_account() as (uow, actor):
+        checked = people.check(uow, actor, structure, email, service, id_type)
+        identifier, login = checked.structure.identifier, checked.account.login_email
+        codes = ", ".join(checked.codes)
+    if not yes:
+        # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
+        if not sys.stdin.isatty():
+            raise BadInput("mem2.yes_needed")
+        key = "prompt.remove_member_services" if codes else "prompt.remove_member"
+        if not prompts.confirm(key, email=login, id=identifier, services=codes):
+            say("done.remove_member_cancelled", email=login, id=identifier)
+            raise typer.Exit(1)
+    with as_account() as (uow, actor):
+        done = people.remove(uow, actor, structure, email, service, id_type)
+        result = people.view(done)
+    key = "done.member_removed_services" if done.services else "done.member_removed"
+    say(key, email=login, id=identifier, services=", ".join(done.codes), count=done.profiles)
+    emit(result, output_format(fmt, as_json))
+
+
 # --- services (STR-7) ---------------------------------------------------------------
 
 
@@ -354,7 +454,8 @@ def service_list(
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
-    """List a structure's services, inactive ones included (members and support, STR-7).
+    """List a structure's services, inactive ones included (members and support, STR-7);
+    a public structure's, for anyone logged in, to choose them in a request (MEM-6).
 
     Example: chorus structure service list 73282932000074 --json
     """

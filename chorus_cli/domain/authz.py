@@ -263,6 +263,88 @@ def require_decider(uow: UnitOfWork, actor: Account, structure: Structure) -> No
         raise NotAllowed("str6.own_request", structure=structure.identifier)
 
 
+# --- a structure's people (MEM-1, MEM-2) ---------------------------------------------
+
+
+def sees_members(account_id: Any, structure: Any) -> Any:
+    """MEM-1, the one definition, as a SQL condition: whether the account ``account_id``
+    (a column or a value) may see the members of ``structure`` (the ``Structure`` table,
+    correlated from the enclosing query): a holder of «Organisation modification» on
+    the whole structure (attached: a profile left behind gives no right), support or
+    admin, or a correspondent of its département when it is public. ``members_visible``
+    asks it for one structure; the weekly summary (SET-2) for every subscriber at once."""
+    from sqlalchemy import literal_column
+    from sqlalchemy.orm import aliased
+    from sqlmodel import and_, col, exists, or_
+
+    from chorus_cli.domain.departments import department_sql
+    from chorus_cli.store.models import Attachment, Habilitation, RoleGrant
+
+    # Aliases of their own: an enclosing query's attachment row is not this one.
+    held, link, grant_row = aliased(Habilitation), aliased(Attachment), aliased(RoleGrant)
+    manager = exists().where(
+        held.account_id == account_id,
+        held.structure_id == structure.id,
+        col(held.service_id).is_(None),
+        held.application == ORGANISATION,
+        held.level == MODIFICATION,
+        link.account_id == held.account_id,
+        link.structure_id == held.structure_id,
+    )
+    reader = exists().where(grant_row.account_id == account_id, col(grant_row.role).in_(READERS))
+    area = literal_column(department_sql(f"{structure.__tablename__}.postal_code"))
+    correspondent = and_(
+        col(structure.public).is_(True),
+        exists().where(
+            grant_row.account_id == account_id,
+            grant_row.role == "correspondent",
+            grant_row.department == area,
+        ),
+    )
+    return or_(manager, reader, correspondent)
+
+
+def members_visible(uow: UnitOfWork, actor: Account, structure: Structure) -> bool:
+    """MEM-1: whether the actor may list the structure's members (``sees_members``)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Structure as Table
+
+    query = select(col(Table.id)).where(
+        col(Table.id) == structure.id, sees_members(actor.id, Table)
+    )
+    return uow.session.exec(query).first() is not None
+
+
+def require_members_reader(uow: UnitOfWork, actor: Account, structure: Structure) -> None:
+    """NotAllowed (exit 4) unless the actor may list the structure's members (MEM-1)."""
+    if not members_visible(uow, actor, structure):
+        raise NotAllowed("mem1.not_allowed", structure=structure.identifier)
+
+
+def require_services_reader(uow: UnitOfWork, actor: Account, structure: Structure) -> None:
+    """A structure's services: for its members with «Organisation consultation» and the
+    platform readers (STR-7); an active public structure's, for anyone logged in, so that
+    a requester can choose them (MEM-6, the portal's ``rechercherServicesStructure``)."""
+    if structure.public and structure.status == "active":
+        return
+    require(uow, actor, ORGANISATION, CONSULTATION, structure)
+
+
+def require_member_remover(
+    uow: UnitOfWork, actor: Account, structure: Structure, services: list[Service]
+) -> None:
+    """MEM-2: «Organisation modification» on the structure (on each named service, for a
+    removal from those services only), or support or admin. A correspondent reads the
+    members of a public structure of their département but removes none (HAB-4)."""
+    if has_role(uow, actor, *SUPPORT):
+        return
+    if not services:
+        require_manager(uow, actor, structure)
+    for service in services:
+        require_manager(uow, actor, structure, service)
+
+
 # --- granting (structure creation, attachment approval, `habil grant`) ----------------
 
 

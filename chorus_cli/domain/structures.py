@@ -605,9 +605,10 @@ def add_service(
 def services(
     uow: UnitOfWork, actor: Account, ident: str, id_type: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every service of the structure, inactive ones included (members and support)."""
+    """Every service of the structure, inactive ones included (members and support; an
+    active public structure's, anyone logged in: MEM-6)."""
     structure = get(uow, ident, id_type)
-    authz.require(uow, actor, ORGANISATION, CONSULTATION, structure)
+    authz.require_services_reader(uow, actor, structure)
     return [service_row(uow, s) for s in _services(uow, structure)]
 
 

@@ -4,7 +4,9 @@ An account chooses the applications that may notify it (none by default) and whe
 receives the weekly summary of the movements on its structures. ``chorus notify weekly``
 is a scheduled job: each subscriber gets one mail covering the 7 days before the run,
 from the audit trail (OPS-4), never the same movement twice: the period mailed ends at
-``account.weekly_until`` and the next one starts there.
+``account.weekly_until`` and the next one starts there. A structure's movements go only
+to the subscribers attached to it who may see its members (MEM-1, ``authz.sees_members``:
+«Organisation modification» there, or a platform role that reads them).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import catalogue, notices
+from chorus_cli.domain import authz, catalogue, notices
 from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ ABOUT_A_MEMBER = (
     "attachment.provision",
     "habilitation.grant",
     "habilitation.revoke",
+    "structure.remove_member",
 )
 MOVEMENTS = ON_STRUCTURE + ABOUT_A_MEMBER
 
@@ -199,6 +202,9 @@ def _movements(uow: UnitOfWork, now: datetime) -> list[Any]:
         )
         .where(col(Account.weekly_summary).is_(True))
         .where(col(Account.status) == "active")
+        # A structure's movements name its members and their profiles: they go to the
+        # subscribers who may see its members (MEM-1), no one else.
+        .where(authz.sees_members(col(Account.id), Structure))
         .order_by(col(Account.id), col(Structure.identifier), col(AuditEntry.id))
     )
     return list(uow.session.exec(query).all())
