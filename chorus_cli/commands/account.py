@@ -183,16 +183,68 @@ def reset_password(
 
 
 @app.command()
-def show(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
-    """Show «Mon compte»: names, phone, addresses, biography, status.
+def show(
+    email: Annotated[
+        str | None,
+        typer.Argument(help="Another account's login e-mail (support, admin, scope, manager)."),
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show «Mon compte»: names, phone, addresses, biography, status, last log-in, lock
+    end, second factors (never a secret), login-address change under way, roles and
+    structures.
+
+    With EMAIL, another account, whole (MEM-3): for support and admins, a DGFiP
+    correspondent when the account is within their scope (SEC-11), or a manager
+    («Organisation modification») of a structure the account is attached to.
 
     Example: chorus account show --json
+
+    Example: chorus account show marie@example.fr
     """
-    from chorus_cli.domain import accounts
+    from chorus_cli.domain import support
 
     with as_account() as (uow, account):
-        result = accounts.view(uow, account)
+        result = support.show(uow, account, email)
     _emit_account(result, output_format(fmt, as_json))
+
+
+@app.command()
+def suspend(
+    email: Annotated[str, typer.Argument(help="Login e-mail of the account to suspend.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (audited and mailed).")],
+) -> None:
+    """Suspend an account (MEM-4): it can no longer log in, its sessions end at once, a
+    notice with the reason is mailed; `chorus account restore` gives back the status it
+    had. For support and admins (only an admin suspends an admin), or a DGFiP
+    correspondent for an account within their scope (SEC-11).
+
+    Example: chorus account suspend marie@example.fr --reason "Poste quitté"
+    """
+    from chorus_cli.domain import support
+    from chorus_cli.ui.output import say
+
+    with as_account() as (uow, actor):
+        account = support.suspend(uow, actor, email, reason)
+    say("done.suspended", email=account.login_email, contact=account.contact_email)
+
+
+@app.command()
+def restore(
+    email: Annotated[str, typer.Argument(help="Login e-mail of the suspended account.")],
+) -> None:
+    """Lift a suspension (MEM-4): the account gets back the status it had (pending,
+    active or deactivated) and is mailed. Same rights as `chorus account suspend`.
+
+    Example: chorus account restore marie@example.fr
+    """
+    from chorus_cli.domain import support
+    from chorus_cli.ui.output import say
+
+    with as_account() as (uow, actor):
+        account = support.restore(uow, actor, email)
+    say("done.restored", email=account.login_email, status=account.status)
 
 
 def _emit_account(result: dict, fmt: str) -> None:
@@ -406,7 +458,7 @@ OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.
 @app.command("list")
 def list_(
     status: Annotated[
-        str | None, typer.Option("--status", help="pending|active|locked|deactivated.")
+        str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
     ] = None,
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Members of a structure.")
