@@ -271,3 +271,118 @@ def test_mem4_suspended_in_every_export(world):
     assert exported.exit_code == 0, exported.stderr
     rows = {row["login_email"]: row for row in map(json.loads, exported.stdout.splitlines())}
     assert rows[ULYSSE]["status"] == "suspended"
+
+
+# --- MEM-7: deactivate --successor -------------------------------------------------------
+
+
+def primary(world, identifier: str) -> str | None:
+    return world(ADA, "structure", "show", identifier, "--json").json()["primary_manager"]
+
+
+def test_mem7_the_successor_takes_the_role_and_the_account_is_deactivated(world, cli):
+    result = world(MARIE, "account", "deactivate", "--successor", ULYSSE, "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "MEM-7" in result.stderr and BAKERY in result.stderr
+    assert primary(world, BAKERY) == ULYSSE
+    assert shown(world, SAM, MARIE).json()["status"] == "deactivated"
+    assert world(MARIE, "whoami").exit_code == 5
+    # Both notices of the transfer (STR-8), and the deactivation's (SET-4).
+    assert "gestionnaire principal" in cli.mails(ULYSSE)[0]["subject"]
+    subjects = [m["subject"] for m in cli.mails(MARIE)[:2]]
+    assert subjects[0] == "Chorus Pro : votre compte est désactivé"
+    assert "gestionnaire principal" in subjects[1]
+    actions = [e["action"] for e in world(ADA, "audit", "list", "--actor", MARIE, "--json").json()]
+    assert actions[:2] == ["account.deactivate", "structure.transfer_primary"]
+
+
+@pytest.mark.parametrize(
+    ("who", "successor", "code", "rule"),
+    [
+        (MARIE, LEA, 1, "STR-8"),  # not attached to the bakery
+        (LEA, HUGO, 1, "STR-8"),  # attached but pending
+        (LEA, LEA, 1, "STR-8"),  # already the primary manager
+        (MARIE, NOBODY, 3, ""),
+        (ULYSSE, MARIE, 1, "MEM-7"),  # the primary manager of nothing
+    ],
+    ids=["not-attached", "not-active", "oneself", "unknown", "not-primary"],
+)
+def test_mem7_a_refused_successor_changes_nothing(world, unchanged, who, successor, code, rule):
+    with unchanged():
+        result = world(who, "account", "deactivate", "--successor", successor, "--yes")
+    assert result.exit_code == code, result.stderr
+    assert rule in result.stderr
+    assert world(who, "whoami").exit_code == 0
+
+
+def test_mem7_from_a_pipe_without_yes_nothing_happens(world, unchanged):
+    with unchanged():
+        result = world(MARIE, "account", "deactivate", "--successor", ULYSSE, input="o\n")
+    assert result.exit_code == 2 and "--yes" in result.stderr
+
+
+class Terminal:
+    """A terminal's stdin: ``isatty()``; each line read calls ``typing()`` first (what
+    happens while the person reads the question) and then gives the next answer."""
+
+    def __init__(self, answers: list[str], typing) -> None:
+        self.answers, self.typing, self.prompts = list(answers), typing, 0
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        self.prompts += 1
+        self.typing()
+        return self.answers.pop(0) + "\n"
+
+    def read(self, *_: object) -> str:
+        return ""
+
+
+def write_meanwhile(cli, email: str):
+    """Another process writes the account's own row while the question waits: it would
+    wait on a lock (and fail after 2 s) if a transaction were open (SEC-4)."""
+    from sqlalchemy import create_engine, text
+
+    def typing() -> None:
+        sqlite = cli.url.startswith("sqlite")
+        engine = create_engine(cli.url, connect_args={"timeout": 2} if sqlite else {})
+        try:
+            with engine.begin() as conn:
+                if not sqlite:
+                    conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+                conn.execute(
+                    text("UPDATE account SET biography = 'écrit pendant la question'"
+                         " WHERE login_email = :e"),
+                    {"e": email},
+                )  # fmt: skip
+        finally:
+            engine.dispose()
+
+    return typing
+
+
+@pytest.mark.parametrize("answer", ["o", "n"])
+def test_mem7_one_confirmation_at_a_terminal_with_no_transaction_open(world, cli, answer):
+    from chorus_cli.inprocess import invoke
+    from tests.memory_keyring import MemoryKeyring
+
+    terminal = Terminal([answer], write_meanwhile(cli, MARIE))
+    MemoryKeyring.entries = dict(world.sessions[MARIE])
+    result = invoke(
+        ["account", "deactivate", "--successor", ULYSSE],
+        env=cli.env,
+        clock=cli.clock,
+        stdin=terminal,
+    )
+    assert terminal.prompts == 1
+    assert f"Transmettre le rôle de gestionnaire principal de {BAKERY} à {ULYSSE}" in result.stderr
+    data = shown(world, SAM, MARIE).json()
+    assert data["biography"] == "écrit pendant la question"
+    if answer == "o":
+        assert result.exit_code == 0, result.stderr
+        assert (primary(world, BAKERY), data["status"]) == (ULYSSE, "deactivated")
+    else:
+        assert result.exit_code == 1
+        assert (primary(world, BAKERY), data["status"]) == (MARIE, "active")

@@ -499,34 +499,64 @@ def list_(
 @app.command()
 def deactivate(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    successor: Annotated[
+        str | None,
+        typer.Option(
+            "--successor",
+            metavar="EMAIL",
+            help="Hand your primary-manager roles to this attached, active account first.",
+        ),
+    ] = None,
 ) -> None:
     """Deactivate your account: every session ends, a notice is mailed; log in again with
-    `chorus account reactivate`. A primary manager transfers the role first (SET-4, STR-8).
+    `chorus account reactivate`. A primary manager transfers the role first (SET-4, STR-8),
+    or names a successor: with --successor, each primary-manager role goes to that account
+    and the account is deactivated in one confirmed step, both audited and mailed (MEM-7).
     Asks for confirmation unless --yes (from a script, --yes is required).
 
     Example: chorus account deactivate --yes
+
+    Example: chorus account deactivate --successor paul@example.fr
     """
     import sys
 
-    from chorus_cli.domain import deactivation
+    from chorus_cli.domain import deactivation, handover
     from chorus_cli.domain.errors import BadInput
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
     with as_account() as (uow, account):
-        deactivation.check(uow, account)
+        if successor is None:
+            deactivation.check(uow, account)
+            handed: list[str] = []
+        else:
+            handed = handover.check(uow, account, successor)
     email = account.login_email
     if not yes:
         # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
         if not sys.stdin.isatty():
             raise BadInput("set4.yes_needed")
-        if not prompts.confirm("prompt.deactivate", email=email):
+        if handed:
+            asked = prompts.confirm(
+                "prompt.deactivate_successor",
+                email=email,
+                successor=successor,
+                structures=", ".join(handed),
+            )
+        else:
+            asked = prompts.confirm("prompt.deactivate", email=email)
+        if not asked:
             say("done.deactivate_cancelled", email=email)
             raise typer.Exit(1)
     with as_account() as (uow, account):
-        deactivation.deactivate(uow, account)
+        if successor is None:
+            deactivation.deactivate(uow, account)
+        else:
+            handed = handover.deactivate(uow, account, successor)
     keychain.delete("session", STATE.settings.database_url)
+    if handed:
+        say("done.primary_handed", structures=", ".join(handed), successor=successor)
     say("done.deactivated", email=email, contact=account.contact_email)
 
 
