@@ -392,6 +392,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
     demo.step("s11")
     _deactivation(demo, "paul.martin@nouveau.fr")
 
+    demo.step("support")
+    _support(demo, "pierre.durand@example.fr")
+
     demo.step("smtp")
     _smtp_down(demo)
 
@@ -446,6 +449,33 @@ def _deactivation(demo: Demo, email: str) -> None:
     code = re.search(r"\b\d{6}\b", demo.mail_body(email)).group(0)
     demo.say("code", code=code)
     demo.run("account", "reactivate", email, "--code", code)
+
+
+def _support(demo: Demo, email: str) -> None:
+    """MEM-3, MEM-4: Sam, made support by the admin, looks at Pierre's whole account (last
+    log-in, factors, structures), suspends it with a reason (his sessions end, a log-in
+    is refused with its own sentence, he is mailed), then restores it."""
+    from chorus_cli.store import keychain
+
+    sessions = keychain.backend().entries
+    before = dict(sessions)
+    admin, sam = "admin@example.fr", "sam.support@example.fr"
+    demo.run("account", "create", "--email", sam, "--last-name", "Leroy", "--first-name",
+             "Sam", quiet=True)  # fmt: skip
+    demo.run("account", "activate", _link(demo.mail_body(sam)), "--password-stdin",
+             input=PASSWORD + "\n", shown="LINK", quiet=True)  # fmt: skip
+    sessions.clear()
+    _login(demo, admin, quiet=True)
+    demo.run("admin", "grant-role", sam, "support", quiet=True)
+    sessions.clear()
+    _login(demo, sam, quiet=True)
+    demo.run("account", "show", email)
+    demo.run("account", "suspend", email, "--reason", "Poste quitté, en attente du départ")
+    demo.show_mail(email)
+    demo.run("login", email, "--password-stdin", input=PASSWORD + "\n")
+    demo.run("account", "restore", email)
+    sessions.clear()
+    sessions.update(before)
 
 
 def _smtp_down(demo: Demo) -> None:

@@ -41,6 +41,11 @@ AUTHORISATION = {
     (("account", "unlock", PIERRE), None): (4, 0, 0, 5),
     (("account", "list"), None): (4, 0, 0, 5),
     (("account", "delete", PAUL, "--yes"), None): (4, 4, 0, 5),
+    # support's view of an account and its suspension (MEM-3, MEM-4): Pierre manages no
+    # structure Sam is attached to; support suspends Paul first, so Ada finds it done (1)
+    (("account", "show", SAM), None): (4, 0, 0, 5),
+    (("account", "suspend", PAUL, "--reason", "Départ"), None): (4, 0, 1, 5),
+    (("account", "restore", PAUL), None): (4, 1, 1, 5),  # Paul is not suspended
     (("account", "create", "--email", NEW, "--last-name", "N",
       "--first-name", "N"), None): (0, 0, 0, 0),
     # second factors (MFA): one's own

@@ -56,6 +56,15 @@ def test_ops6_keep_going_runs_the_rest_and_exits_with_the_first_failure(marie):
     assert "4 lignes exécutées, 2 en échec (première : ligne 2)" in result.stderr
 
 
+def test_ops6_keep_going_with_no_failure_says_none_failed(marie):
+    result = batch(marie, created(1) + created(2), "--keep-going")
+    assert result.exit_code == 0, result.stderr
+    assert "2 lignes exécutées, aucune en échec (OPS-6)." in result.stderr
+    assert "première" not in result.stderr and "ligne 0" not in result.stderr
+    one = marie("--lang", "en", "batch", "-", "--keep-going", input="whoami\n")
+    assert "1 line run, none failed (OPS-6)." in one.stderr
+
+
 def test_ops6_atomic_a_failure_at_line_40_of_50_leaves_the_store_as_before(marie, unchanged):
     lines = [created(n) for n in range(1, 51)]
     lines[39] = created(1)  # line 40: the login exists (ACC-2)

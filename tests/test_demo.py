@@ -81,6 +81,13 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "Votre adresse de connexion est désormais paul.martin@nouveau.fr" in out
     assert "Compte paul.martin@nouveau.fr désactivé" in out
     assert "Compte paul.martin@nouveau.fr réactivé." in out
+    # MEM-3, MEM-4: support sees Pierre's whole account, suspends it (a log-in refused
+    # with its own sentence, a notice with the reason), then restores it.
+    assert re.search(r"last_login_at +\d{4}-", out)
+    assert "Compte pierre.durand@example.fr suspendu (MEM-4)" in out
+    assert "Motif : Poste quitté, en attente du départ" in out
+    assert "Connexion refusée (MEM-4, AUTH-4)" in out
+    assert "Compte pierre.durand@example.fr rétabli (MEM-4)" in out
     # SEC-8: an SMTP server that does not answer; the mail waits with its attempt and
     # reason, and the operator discards it.
     assert "seront réessayés à partir de" in out and "ConnectionRefusedError" in out

@@ -189,6 +189,10 @@ def test_la2_the_link_lapses_at_exactly_24_hours(cli, marie, clock):
     clock.advance(hours=24)
     lapsed = cli("login-address", "confirm", link)
     assert lapsed.exit_code == 6
+    # LA-2's own sentence: 24 hours, and the remedy is a new change, not ACC-4's reset.
+    assert "LA-2 : valable 24 heures" in lapsed.stderr
+    assert "chorus login-address change" in lapsed.stderr
+    assert "ACC-4" not in lapsed.stderr and "forgot-password" not in lapsed.stderr
     assert cli.login(MARIE).exit_code == 0
     assert cli("login-address", "status", "--json").json()["status"] == "none"
     assert change(cli).exit_code == 0  # lapsed: a new change may start
@@ -204,7 +208,10 @@ def test_la1_a_link_works_once(cli, marie):
     assert change(cli).exit_code == 0
     link = link_to(cli)
     assert cli("login-address", "confirm", link).exit_code == 0
-    assert cli("login-address", "confirm", link).exit_code == 6
+    again = cli("login-address", "confirm", link)
+    assert again.exit_code == 6
+    assert "LA-1" in again.stderr and "chorus login-address change" in again.stderr
+    assert "forgot-password" not in again.stderr
 
 
 def test_la3_an_address_of_another_account_is_refused(cli, marie, unchanged):

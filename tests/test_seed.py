@@ -141,6 +141,37 @@ def test_ops3_active_accounts_log_in_with_the_one_printed_password(cli):
     assert cli.login(active["login_email"], password).exit_code == 0
 
 
+def printed_password(made) -> str:
+    return re.search(r"\(.*\) : (\S+)$", made.stderr.strip().splitlines()[-1]).group(1)
+
+
+def test_ops3_the_same_seed_prints_the_same_password(cli, tmp_path):
+    """OPS-3: the same --seed gives the same data, the password included (it was drawn
+    from `secrets` at each run)."""
+    first = printed_password(seeded(cli, "--seed", "7"))
+    second = printed_password(seeded(cli, "--seed", "7", db=f"sqlite:///{tmp_path / 'a.db'}"))
+    other = printed_password(seeded(cli, "--seed", "8", db=f"sqlite:///{tmp_path / 'b.db'}"))
+    assert first == second and other != first
+
+
+def test_ops3_password_stdin_chooses_the_password_and_prints_none(cli):
+    chosen = "Choisi-Pour-Les-Tests-2026!"
+    made = cli("seed", *SIZES, "--seed", "3", "--password-stdin", input=chosen + "\n")
+    assert made.exit_code == 0, made.stderr
+    assert chosen not in made.stderr and "affiché une seule fois" not in made.stderr
+    as_admin(cli)
+    active = next(a for a in exported(cli, "accounts") if a["status"] == "active"
+                  and a["login_email"] != ADMIN)  # fmt: skip
+    cli("logout")
+    assert cli.login(active["login_email"], chosen).exit_code == 0
+
+
+def test_ops3_a_weak_password_from_stdin_is_refused_before_anything(cli, unchanged):
+    with unchanged():
+        made = cli("seed", *SIZES, "--password-stdin", input="court\n")
+    assert made.exit_code == 2 and "ACC-5" in made.stderr
+
+
 def test_ops3_pending_accounts_have_their_activation_mail(store):
     cli, made = store
     pending = [a for a in exported(cli, "accounts") if a["status"] == "pending"]

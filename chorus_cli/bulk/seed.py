@@ -16,8 +16,9 @@ habilitations by one ``INSERT ... SELECT``):
 
 Deterministic: every choice comes from ``random.Random(seed)`` drawing from Faker's
 ``fr_FR`` word lists, times count from a fixed date, ids from 1: the same ``--seed`` on an
-empty store gives byte-identical exports with the same Faker release. Secrets (the
-password, the activation tokens) come from ``secrets`` and appear in no export.
+empty store gives byte-identical exports with the same Faker release. The active
+accounts' password is derived from the seed too (or read with ``--password-stdin``);
+the activation tokens come from ``secrets``; neither appears in an export.
 
 Chosen: seed fills an empty store only (no account, no structure yet): adding to real
 data could clash with it and would not be reproducible. It creates no platform role, so
@@ -27,7 +28,6 @@ data could clash with it and would not be reproducible. It creates no platform r
 from __future__ import annotations
 
 import random
-import secrets
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -259,16 +259,37 @@ def check_sizes(accounts: int, structures: int) -> None:
         raise BadInput("ops3.no_structure")
 
 
-def run(uow: UnitOfWork, *, accounts: int, structures: int, seed: int) -> SeedSummary:
+PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def seed_password(seed: int) -> str:
+    """The active accounts' one password, derived from the seed (OPS-3: the same seed,
+    the same data, on any machine): made-up data for developers, as the rest is.
+    ACC-5 holds whatever the draw: long, both cases, a digit and a sign."""
+    draw = random.Random(f"chorus-seed-password-{seed}")
+    middle = "".join(draw.choice(PASSWORD_ALPHABET) for _ in range(12))
+    return f"Seed-{middle}-7a"
+
+
+def run(
+    uow: UnitOfWork, *, accounts: int, structures: int, seed: int, password: str | None = None
+) -> SeedSummary:
     """OPS-3: fill an empty store with ``accounts`` accounts over ``structures``
-    structures, reproducibly from ``seed``; audited as ``system``."""
+    structures, reproducibly from ``seed``; audited as ``system``. ``password``: the
+    active accounts' password (ACC-5's general rules checked), else derived from the
+    seed."""
+    from chorus_cli.domain import passwords
+
     check_sizes(accounts, structures)
+    if password is not None:
+        password = passwords.check(password, login_email="", first_name="", last_name="")
     db = Db(uow)
     held = db.rows("SELECT (SELECT count(*) FROM account) + (SELECT count(*) FROM structure)")
     if held[0][0]:
         raise RuleRefused("ops3.not_empty")
     seeder = Seeder(uow, seed)
-    password = f"Seed-{secrets.token_urlsafe(9)}-7a"  # ACC-5: long, mixed, a digit, a sign
+    if password is None:
+        password = seed_password(seed)
     digest = hash_password(password)  # once, for every active account
     with db.big_cache(8192):  # 8 MiB: faster inserts, memory still flat
         account_ids = db.next_ids("account", accounts)

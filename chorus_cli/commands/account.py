@@ -183,16 +183,68 @@ def reset_password(
 
 
 @app.command()
-def show(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
-    """Show «Mon compte»: names, phone, addresses, biography, status.
+def show(
+    email: Annotated[
+        str | None,
+        typer.Argument(help="Another account's login e-mail (support, admin, scope, manager)."),
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show «Mon compte»: names, phone, addresses, biography, status, last log-in, lock
+    end, second factors (never a secret), login-address change under way, roles and
+    structures.
+
+    With EMAIL, another account, whole (MEM-3): for support and admins, a DGFiP
+    correspondent when the account is within their scope (SEC-11), or a manager
+    («Organisation modification») of a structure the account is attached to.
 
     Example: chorus account show --json
+
+    Example: chorus account show marie@example.fr
     """
-    from chorus_cli.domain import accounts
+    from chorus_cli.domain import support
 
     with as_account() as (uow, account):
-        result = accounts.view(uow, account)
+        result = support.show(uow, account, email)
     _emit_account(result, output_format(fmt, as_json))
+
+
+@app.command()
+def suspend(
+    email: Annotated[str, typer.Argument(help="Login e-mail of the account to suspend.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (audited and mailed).")],
+) -> None:
+    """Suspend an account (MEM-4): it can no longer log in, its sessions end at once, a
+    notice with the reason is mailed; `chorus account restore` gives back the status it
+    had. For support and admins (only an admin suspends an admin), or a DGFiP
+    correspondent for an account within their scope (SEC-11).
+
+    Example: chorus account suspend marie@example.fr --reason "Poste quitté"
+    """
+    from chorus_cli.domain import support
+    from chorus_cli.ui.output import say
+
+    with as_account() as (uow, actor):
+        account = support.suspend(uow, actor, email, reason)
+    say("done.suspended", email=account.login_email, contact=account.contact_email)
+
+
+@app.command()
+def restore(
+    email: Annotated[str, typer.Argument(help="Login e-mail of the suspended account.")],
+) -> None:
+    """Lift a suspension (MEM-4): the account gets back the status it had (pending,
+    active or deactivated) and is mailed. Same rights as `chorus account suspend`.
+
+    Example: chorus account restore marie@example.fr
+    """
+    from chorus_cli.domain import support
+    from chorus_cli.ui.output import say
+
+    with as_account() as (uow, actor):
+        account = support.restore(uow, actor, email)
+    say("done.restored", email=account.login_email, status=account.status)
 
 
 def _emit_account(result: dict, fmt: str) -> None:
@@ -406,7 +458,7 @@ OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.
 @app.command("list")
 def list_(
     status: Annotated[
-        str | None, typer.Option("--status", help="pending|active|locked|deactivated.")
+        str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
     ] = None,
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Members of a structure.")
@@ -447,34 +499,64 @@ def list_(
 @app.command()
 def deactivate(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    successor: Annotated[
+        str | None,
+        typer.Option(
+            "--successor",
+            metavar="EMAIL",
+            help="Hand your primary-manager roles to this attached, active account first.",
+        ),
+    ] = None,
 ) -> None:
     """Deactivate your account: every session ends, a notice is mailed; log in again with
-    `chorus account reactivate`. A primary manager transfers the role first (SET-4, STR-8).
+    `chorus account reactivate`. A primary manager transfers the role first (SET-4, STR-8),
+    or names a successor: with --successor, each primary-manager role goes to that account
+    and the account is deactivated in one confirmed step, both audited and mailed (MEM-7).
     Asks for confirmation unless --yes (from a script, --yes is required).
 
     Example: chorus account deactivate --yes
+
+    Example: chorus account deactivate --successor paul@example.fr
     """
     import sys
 
-    from chorus_cli.domain import deactivation
+    from chorus_cli.domain import deactivation, handover
     from chorus_cli.kernel.errors import BadInput
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
 
     with as_account() as (uow, account):
-        deactivation.check(uow, account)
+        if successor is None:
+            deactivation.check(uow, account)
+            handed: list[str] = []
+        else:
+            handed = handover.check(uow, account, successor)
     email = account.login_email
     if not yes:
         # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
         if not sys.stdin.isatty():
             raise BadInput("set4.yes_needed")
-        if not prompts.confirm("prompt.deactivate", email=email):
+        if handed:
+            asked = prompts.confirm(
+                "prompt.deactivate_successor",
+                email=email,
+                successor=successor,
+                structures=", ".join(handed),
+            )
+        else:
+            asked = prompts.confirm("prompt.deactivate", email=email)
+        if not asked:
             say("done.deactivate_cancelled", email=email)
             raise typer.Exit(1)
     with as_account() as (uow, account):
-        deactivation.deactivate(uow, account)
+        if successor is None:
+            deactivation.deactivate(uow, account)
+        else:
+            handed = handover.deactivate(uow, account, successor)
     keychain.delete("session", STATE.settings.database_url)
+    if handed:
+        say("done.primary_handed", structures=", ".join(handed), successor=successor)
     say("done.deactivated", email=email, contact=account.contact_email)
 
 

@@ -52,7 +52,9 @@ def batch(
                 outcome = batches.run(entry, source, keep_going=keep_going, atomic=atomic)
         except UnicodeDecodeError:
             raise BadInput("ops6.not_utf8", path=str(path)) from None
-    if keep_going:
-        first = outcome.failed[0][0] if outcome.failed else 0
+    if keep_going and outcome.failed:
+        first = outcome.failed[0][0]
         say("ops6.summary", lines=outcome.lines, failed=len(outcome.failed), first=first)
+    elif keep_going:  # no failure: no «first failure» to name
+        say("ops6.summary_ok", lines=outcome.lines)
     raise typer.Exit(outcome.code)

@@ -6,7 +6,13 @@ from typing import Annotated
 
 import typer
 
-from chorus_cli.commands._common import FormatOpt, JsonOpt, output_format, unit_of_work
+from chorus_cli.commands._common import (
+    FormatOpt,
+    JsonOpt,
+    PasswordStdinOpt,
+    output_format,
+    unit_of_work,
+)
 
 
 def seed(
@@ -17,6 +23,7 @@ def seed(
     seed_value: Annotated[
         int, typer.Option("--seed", help="The same seed gives the same data.")
     ] = 1,
+    password_stdin: PasswordStdinOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -24,8 +31,10 @@ def seed(
     SIRETs that `sirene lookup` finds, services, accounts attached with the default
     habilitations, a primary manager for each structure, some accounts pending
     activation, some attachment requests pending. No session needed (audited as
-    system); no platform role is created. The active accounts' one password is printed
-    once, on stderr.
+    system); no platform role is created. The active accounts' one password is derived
+    from the seed (the same seed, the same password) and printed once, on stderr; with
+    --password-stdin it is read from the first stdin line instead (ACC-5 applies) and
+    not printed.
 
     Example: chorus seed --accounts 1000 --structures 50 --seed 7
     """
@@ -34,8 +43,15 @@ def seed(
     from chorus_cli.bulk import seed as seeding
     from chorus_cli.ui.output import emit, say
 
+    chosen = None
+    if password_stdin:
+        from chorus_cli.ui.prompts import new_password
+
+        chosen = new_password(True)  # read before the transaction opens (SEC-4)
     with unit_of_work() as uow:
-        summary = seeding.run(uow, accounts=accounts, structures=structures, seed=seed_value)
+        summary = seeding.run(
+            uow, accounts=accounts, structures=structures, seed=seed_value, password=chosen
+        )
         uow.commit()
     say(
         "done.seeded",
@@ -46,7 +62,7 @@ def seed(
         requests=summary.requests,
         seed=summary.seed,
     )
-    if summary.accounts:
+    if summary.accounts and chosen is None:
         say("done.seed_password", password=summary.password)
     fmt = output_format(fmt, as_json)
     if fmt != "table":

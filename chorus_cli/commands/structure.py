@@ -338,7 +338,7 @@ def members(
         typer.Option("--profile", metavar="TEXT", help="Holding a matching profile (HAB-5)."),
     ] = None,
     status: Annotated[
-        str | None, typer.Option("--status", help="pending|active|locked|deactivated.")
+        str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
     ] = None,
     id_type: IdTypeOpt = None,
     limit: Annotated[

@@ -155,7 +155,8 @@ def get(uow: UnitOfWork, email: str) -> Account:
 
 
 def status(uow: UnitOfWork, account: Account) -> str:
-    """pending|active|locked|deactivated; «locked» is derived from the lockout time."""
+    """pending|active|locked|deactivated|suspended; «locked» is derived from the lockout
+    time."""
     if account.status == "active" and lockout.is_locked(uow, account):
         return "locked"
     return account.status
@@ -289,6 +290,8 @@ def _account_by_link(uow: UnitOfWork, link: str) -> Account:
     account = uow.session.get(Account, token.account_id)
     if account.status == "deactivated":
         raise RuleRefused("acc.deactivated")
+    if account.status == "suspended":
+        raise RuleRefused("mem4.account_suspended", email=account.login_email)
     return account
 
 
@@ -315,7 +318,7 @@ def forgot_password(uow: UnitOfWork, email: str) -> None:
     # about these requests.
     throttle.spend(uow, login, kind="reset")
     account = find(uow, login)
-    if account is None or account.status == "deactivated":
+    if account is None or account.status in ("deactivated", "suspended"):
         return
     link = links.issue(uow, account, "reset")
     notices.notify(uow, account, "reset", to=account.login_email, link=link)
@@ -414,7 +417,7 @@ def unlock(uow: UnitOfWork, actor: Account, email: str) -> Account:
 
 # --- listings (support, admins, correspondents) --------------------------------------
 
-STATUSES = ("pending", "active", "locked", "deactivated")
+STATUSES = ("pending", "active", "locked", "deactivated", "suspended")
 LIST_LIMIT = 100
 LIST_MAX = 10_000
 

@@ -62,7 +62,8 @@ def check_password(
 ) -> Pending:
     """Check the password, then start the second factor (AUTH-1, AUTH-2, AUTH-4).
 
-    Wrong address, wrong password, pending, locked or deactivated account: one answer.
+    Wrong address, wrong password, pending, locked or deactivated account: one answer;
+    a suspended account (MEM-4) is told so once its password is right.
     The factor is ``method``, else the account's strongest (key, TOTP app, mailed code);
     ``typed``: a code is already given, so the default is a factor that takes one.
     ``purpose`` ``reactivate`` (SET-4): the same proof for a deactivated account; once
@@ -78,11 +79,13 @@ def check_password(
     if account is None:
         raise NotAuthenticated("auth2.refused")
     wanted = _expected_status(purpose)
-    if lockout.is_locked(uow, account) or account.status not in (wanted, "active"):
+    if lockout.is_locked(uow, account) or account.status not in (wanted, "active", "suspended"):
         raise NotAuthenticated("auth2.refused")
     if not ok:
         lockout.record_failure(uow, account)
         raise NotAuthenticated("auth2.refused")
+    if account.status == "suspended":  # the password is proven: its owner is told why
+        raise NotAuthenticated("mem4.login_suspended", email=account.login_email)
     if account.status != wanted:
         if purpose == "reactivate":  # the password is proven: saying so reveals nothing
             raise RuleRefused("set4.not_deactivated", email=account.login_email)
@@ -163,6 +166,7 @@ def check_second_factor(
     now = uow.clock.now()
     challenge.completed_at = now
     account.failed_logins = 0
+    account.last_login_at = now  # MEM-3
     uow.add(challenge)
     uow.add(account)
     token = new_token()

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain.catalogue import APPLICATIONS, LEVELS, profile_label
 from chorus_cli.domain.departments import department
-from chorus_cli.kernel.errors import NotAllowed
+from chorus_cli.kernel.errors import NotAllowed, NotFound
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Habilitation, RoleGrant, Service, Structure
@@ -560,6 +560,61 @@ def require_within_scope(uow: UnitOfWork, scope: Scope, account: Account) -> Non
     """NotAllowed (exit 4, SEC-11) unless the account is within the scope."""
     if not within_scope(uow, scope, account):
         raise NotAllowed("sec11.out_of_scope", email=account.login_email)
+
+
+# --- MEM-3, MEM-4: another account, whole ---------------------------------------------
+
+
+def correspondent_scope(uow: UnitOfWork, actor: Account) -> Scope | None:
+    """The departments the actor is a correspondent of, or None (PUB-1)."""
+    mine = frozenset(
+        g.department for g in role_grants(uow, actor) if g.role == "correspondent" and g.department
+    )
+    return Scope(mine) if mine else None
+
+
+def manages_account(uow: UnitOfWork, actor: Account, target: Account) -> bool:
+    """Whether the actor holds «Organisation modification» on a whole structure the
+    target is attached to (MEM-3)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Attachment
+
+    managed = managed_structure_ids(uow, actor)
+    if not managed:
+        return False
+    query = select(Attachment.id).where(
+        col(Attachment.account_id) == target.id, col(Attachment.structure_id).in_(managed)
+    )
+    return uow.session.exec(query).first() is not None
+
+
+def sees_account(uow: UnitOfWork, actor: Account, target: Account) -> bool:
+    """MEM-3: support and admins see every account whole; a correspondent the accounts
+    within her scope (SEC-11); a manager the accounts attached to a structure she
+    manages; everyone their own."""
+    if target.id == actor.id or has_role(uow, actor, *SUPPORT):
+        return True
+    scope = correspondent_scope(uow, actor)
+    if scope is not None and within_scope(uow, scope, target):
+        return True
+    return manages_account(uow, actor, target)
+
+
+def require_suspender(uow: UnitOfWork, actor: Account, target: Account | None, email: str) -> None:
+    """MEM-4: support or admin suspend and restore any account, but only an admin an
+    admin's; a correspondent the accounts within her scope (SEC-11: public-entity
+    accounts holding no role). ``target`` None: no such account, which is said only to
+    support and admins (exit 3); to anyone else it is the same refusal (exit 4)."""
+    if has_role(uow, actor, *SUPPORT):
+        if target is None:
+            raise NotFound("account.not_found", email=email)
+        if has_role(uow, target, "admin") and not has_role(uow, actor, "admin"):
+            raise NotAllowed("mem4.admin_only", email=target.login_email)
+        return
+    scope = correspondent_scope(uow, actor)
+    if scope is None or target is None or not within_scope(uow, scope, target):
+        raise NotAllowed("mem4.not_allowed", email=email.strip().lower())
 
 
 def confirm_scope(uow: UnitOfWork, actor: Account, scope: Scope) -> None:

@@ -77,7 +77,10 @@ def token_from(link: str) -> str:
 
 
 def consume(uow: UnitOfWork, link: str, purposes: tuple[str, ...]) -> LinkToken:
-    """Mark the link used and return it; unknown, used or expired links raise LinkExpired."""
+    """Mark the link used and return it; unknown, used or expired links raise LinkExpired,
+    in the words of the purpose asked for: an activation or reset link names ACC-4's 60
+    minutes and the forgotten-password procedure, a login-address link LA-2's 24 hours
+    and `login-address change`."""
     from sqlmodel import col, select
 
     from chorus_cli.store.models import LinkToken
@@ -87,12 +90,13 @@ def consume(uow: UnitOfWork, link: str, purposes: tuple[str, ...]) -> LinkToken:
         .where(col(LinkToken.token_hash) == token_hash(token_from(link)))
         .with_for_update()
     ).first()
+    address = purposes[0] == "login_address"  # LA-1, LA-2's words, not ACC-4's
     if row is None or row.purpose not in purposes:
-        raise LinkExpired("link.unknown")
+        raise LinkExpired("la2.link_unknown") if address else LinkExpired("link.unknown")
     if row.used_at is not None:
-        raise LinkExpired("link.used")
+        raise LinkExpired("la2.link_used") if address else LinkExpired("link.used")
     if uow.clock.now() >= row.expires_at:
-        raise LinkExpired("link.expired")
+        raise LinkExpired("la2.link_expired") if address else LinkExpired("link.expired")
     row.used_at = uow.clock.now()
     uow.add(row)
     return row

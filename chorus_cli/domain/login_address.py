@@ -84,6 +84,8 @@ def ready(uow: UnitOfWork, actor: Account, account_email: str | None = None) -> 
     account = target(uow, actor, account_email)
     if account.status == "deactivated":
         raise RuleRefused("acc.deactivated")
+    if account.status == "suspended":
+        raise RuleRefused("mem4.account_suspended", email=account.login_email)
     under_way = pending(uow, account)
     if under_way is not None:
         raise RuleRefused("la2.pending", new=under_way.new_email, until=_when(under_way.expires_at))
@@ -143,6 +145,8 @@ def confirm(uow: UnitOfWork, link: str, keep_session: int | None = None) -> Chan
     account = uow.session.get(Account, token.account_id)
     if account.status == "deactivated":
         raise RuleRefused("acc.deactivated")
+    if account.status == "suspended":
+        raise RuleRefused("mem4.account_suspended", email=account.login_email)
     new, old = token.payload or "", account.login_email
     if accounts.find(uow, new) is not None:
         raise RuleRefused("la3.taken", email=new)

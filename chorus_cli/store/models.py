@@ -27,7 +27,10 @@ class Account(SQLModel, table=True):
     language: str = Field(default="fr", max_length=2)
     accessibility: bool = False
     survey_consent: bool = False
-    status: str = Field(default="pending", max_length=12)  # pending|active|deactivated
+    # pending|active|deactivated|suspended (MEM-4; «locked» is derived from locked_until)
+    status: str = Field(default="pending", max_length=12)
+    # MEM-4: the status a suspended account had, given back by `account restore`.
+    suspended_from: str | None = Field(default=None, max_length=12)
     # PUB-2: initialised from MADRHAS data (a flow or a correspondent); the owner is asked
     # to complete «Mon compte» until an `account update`.
     to_complete: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
@@ -39,6 +42,7 @@ class Account(SQLModel, table=True):
     locked_until: datetime | None = None
     created_at: datetime
     activated_at: datetime | None = None
+    last_login_at: datetime | None = None  # MEM-3: set when a session opens
 
 
 class PasswordHistory(SQLModel, table=True):
