@@ -58,24 +58,13 @@ def check(uow: UnitOfWork, account: Account) -> Deactivation:
 def deactivate(uow: UnitOfWork, account: Account) -> Deactivation:
     """Deactivate the account (checked again: a person may have answered slowly): every
     session ends, the links and log-ins under way die, a notice is mailed (SET-3)."""
-    from sqlmodel import col, update
-
-    from chorus_cli.store.models import LoginChallenge
-
     uow.session.refresh(account, with_for_update=True)
     if account.status != "active":
         raise RuleRefused("set4.not_active", email=account.login_email)
     done = check(uow, account)
     account.status = "deactivated"
     uow.add(account)
-    sessions.end_sessions(uow, account)
-    links.void(uow, account, ("activate", "reset", "login_address"))
-    uow.session.exec(
-        update(LoginChallenge)
-        .where(col(LoginChallenge.account_id) == account.id)
-        .where(col(LoginChallenge.completed_at).is_(None))
-        .values(expires_at=uow.clock.now())
-    )
+    close_access(uow, account)
     notices.notify(uow, account, "deactivated")
     uow.audit(account.login_email, "account.deactivate", account.login_email)
     return done
@@ -89,3 +78,20 @@ def reactivated(uow: UnitOfWork, account: Account) -> None:
     uow.add(account)
     notices.notify(uow, account, "reactivated")
     uow.audit(account.login_email, "account.reactivate", account.login_email)
+
+
+def close_access(uow: UnitOfWork, account: Account) -> None:
+    """Shut an account out at once (SET-4 deactivation, MEM-4 suspension): its sessions
+    end, its unused links are void, and a log-in under way can no longer be completed."""
+    from sqlmodel import col, update
+
+    from chorus_cli.store.models import LoginChallenge
+
+    sessions.end_sessions(uow, account)
+    links.void(uow, account, ("activate", "reset", "login_address"))
+    uow.session.exec(
+        update(LoginChallenge)
+        .where(col(LoginChallenge.account_id) == account.id)
+        .where(col(LoginChallenge.completed_at).is_(None))
+        .values(expires_at=uow.clock.now())
+    )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, authz, links, notices, sessions
+from chorus_cli.domain import accounts, authz, deactivation, notices
 from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotAllowed, RuleRefused
@@ -110,10 +110,6 @@ def _reason(reason: str | None) -> str:
 def suspend(uow: UnitOfWork, actor: Account, email: str, reason: str) -> Account:
     """Suspend the account: it cannot log in, its sessions, links and log-ins under way
     end, the status it had is kept for `restore`; mailed and audited with the reason."""
-    from sqlmodel import col, update
-
-    from chorus_cli.store.models import LoginChallenge
-
     reason = _reason(reason)
     target = _keeper(uow, actor, email)
     uow.session.refresh(target, with_for_update=True)
@@ -123,14 +119,7 @@ def suspend(uow: UnitOfWork, actor: Account, email: str, reason: str) -> Account
     target.suspended_from = former
     target.status = SUSPENDED
     uow.add(target)
-    sessions.end_sessions(uow, target)
-    links.void(uow, target, ("activate", "reset", "login_address"))
-    uow.session.exec(
-        update(LoginChallenge)
-        .where(col(LoginChallenge.account_id) == target.id)
-        .where(col(LoginChallenge.completed_at).is_(None))
-        .values(expires_at=uow.clock.now())
-    )
+    deactivation.close_access(uow, target)
     notices.notify(uow, target, "suspended", reason=reason)
     uow.audit(
         actor.login_email, "account.suspend", target.login_email, reason=reason, former=former
