@@ -225,6 +225,53 @@ def test_sec10_a_zip_that_understates_its_size_is_refused(cli, tmp_path):
     still_there(cli)
 
 
+@pytest.mark.parametrize(
+    ("method", "name"), [(zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "LZMA")]
+)
+def test_sec10_a_sirene_zip_in_bzip2_or_lzma_is_refused_before_it_expands(
+    cli, tmp_path, method, name
+):
+    """zipfile expands these a whole block at a time, with no bound on what comes out:
+    only stored and deflate members are read (INSEE publishes deflate)."""
+    sirene_operator(cli)
+    archive = tmp_path / "StockEtablissement_utf8.zip"
+    with zipfile.ZipFile(archive, "w", method) as opened:
+        opened.writestr("StockEtablissement_utf8.csv", (stock_header() + "\n").encode())
+    result = cli("sirene", "import", str(archive))
+    assert result.exit_code == 2, result.stderr
+    assert "SEC-3" in result.stderr and name in result.stderr and archive.name in result.stderr
+    no_internal_error(result)
+    still_there(cli)
+
+
+def open_quote_record(first: str, size: int) -> str:
+    """A CSV record opened by a quote and carried over many short lines, one more field on
+    each (``","b``): past ``size`` bytes in all, though no line is long."""
+    return first + '"a\n' + '","b\n' * (size // 5 + 1)
+
+
+def test_sec10_a_sirene_record_over_1_mib_across_its_lines_is_refused(cli, tmp_path):
+    sirene_operator(cli)
+    stock = tmp_path / "StockEtablissement_utf8.csv"
+    stock.write_text(stock_header() + "\n" + open_quote_record("", MIB), encoding="utf-8")
+    result = cli("sirene", "import", str(stock))
+    assert result.exit_code == 2, result.stderr
+    assert "SEC-10" in result.stderr and "ligne 2 " in result.stderr
+    no_internal_error(result)
+    still_there(cli)
+
+
+def test_sec10_a_flow_record_over_1_mib_across_its_lines_is_refused(admin, tmp_path, unchanged):
+    text = "login_email,last_name,first_name\na@example.fr,A,B\n"
+    path = flow(tmp_path, "quoted.csv", text + open_quote_record("b@example.fr,", MIB))
+    with unchanged():
+        result = imported(admin, path)
+    assert result.exit_code == 2
+    assert "SEC-10" in result.stderr and "ligne 3 " in result.stderr
+    assert "quoted.csv" in result.stderr
+    no_internal_error(result)
+
+
 def test_sec10_a_sirene_line_over_1_mib_is_refused_without_reading_it_whole(cli, tmp_path):
     sirene_operator(cli)
     stock = tmp_path / "StockEtablissement_utf8.csv"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import lzma
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -22,13 +21,24 @@ OnError = Callable[[int, str], None]
 
 # SEC-10: an archive may expand to this many times its own size, no more (INSEE's stock
 # files expand about 4 times); a line of a stock file is a few hundred bytes, one longer
-# than LINE_MAX is refused before it is read whole.
+# than LINE_MAX is refused before it is read whole, and so is a record (a quoted field
+# may hold line breaks) whose lines add up to more.
 EXPANSION_MAX = 100
 LINE_MAX = 1024 * 1024
-# The compression methods zipfile reads (stored, deflate, bzip2, lzma).
-METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
-# Methods it does not read, by the names archivers give them (APPNOTE 4.4.5).
-METHOD_NAMES = {9: "Deflate64", 93: "Zstandard", 95: "XZ", 98: "PPMd", 99: "AES"}
+# The compression methods chorus reads: stored and deflate (INSEE publishes deflate).
+# zipfile expands bzip2 and LZMA a whole block at a time, with no bound on what comes
+# out of it (SEC-10), so those are refused like the methods it does not read at all.
+METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+# Other methods, by the names archivers give them (APPNOTE 4.4.5).
+METHOD_NAMES = {
+    9: "Deflate64",
+    12: "bzip2",
+    14: "LZMA",
+    93: "Zstandard",
+    95: "XZ",
+    98: "PPMd",
+    99: "AES",
+}
 
 KINDS = {
     "establishments": (columns.ETABLISSEMENT_REQUIRED, columns.ETABLISSEMENT_OPTIONAL),
@@ -46,10 +56,12 @@ class Rows:
         self.display = display
         self._on_error = on_error or (lambda _line, _error: None)
         self._nul_lines: set[int] = set()
+        self._record = 0  # characters of the record being read, across its lines (SEC-10)
+        self._record_line = 1  # the line it starts on
         self._reader = csv.reader(self._lines(handle))
         try:
             # INSEE's own layout has had names with a trailing space.
-            self.header = [name.strip() for name in next(self._reader)]
+            self.header = [name.strip() for name in self._next()]
         except StopIteration:
             raise BadInput("str2.empty_file", file=display) from None
         except csv.Error:
@@ -66,12 +78,27 @@ class Rows:
             number += 1
             if len(line) > LINE_MAX and len(line.rstrip("\r\n")) > LINE_MAX:
                 raise BadInput("sec10.sirene_line_too_long", file=self.display, line=number)
+            # csv reads a record's lines one by one and no further than its end, and the
+            # count starts again at each record (``_next``): a quoted field opened and
+            # never closed cannot gather millions of fields.
+            if not self._record:
+                self._record_line = number
+            self._record += len(line)
+            if self._record - (len(line) - len(line.rstrip("\r\n"))) > LINE_MAX:
+                raise BadInput(
+                    "sec10.sirene_record_too_long", file=self.display, line=self._record_line
+                )
             if not line.isascii() and undecodable(line) is not None:
                 raise BadInput("str2.not_utf8", file=self.display, line=number)
             if "\0" in line:
                 self._nul_lines.add(number)
                 line = line.replace("\0", "")
             yield line
+
+    def _next(self) -> list[str]:
+        """The next record, its lines counted from zero."""
+        self._record = 0
+        return next(self._reader)
 
     def index(self, name: str) -> int | None:
         return self.position_of.get(name)
@@ -88,7 +115,7 @@ class Rows:
         last = reader.line_num
         while True:
             try:
-                row = next(reader)
+                row = self._next()
             except StopIteration:
                 return
             except csv.Error as exc:  # a NUL byte, a runaway quoted field...
@@ -172,7 +199,7 @@ class StockFile:
             raise BadInput(
                 "str2.file_unreadable", path=self.display, reason=exc.strerror or str(exc)
             ) from None
-        except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError) as exc:
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
             raise BadInput("str2.bad_zip", path=self.path.name, reason=str(exc)) from None
 
     @contextmanager
