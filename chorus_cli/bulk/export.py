@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from chorus_cli.bulk.store import Db
 from chorus_cli.domain import authz
 from chorus_cli.domain.departments import department_sql
 from chorus_cli.domain.errors import BadInput
 from chorus_cli.domain.text import json_safe, spreadsheet_cell
+from chorus_cli.store.sql import Sql
 
 if TYPE_CHECKING:
     from chorus_cli.domain.authz import Scope
@@ -94,7 +94,7 @@ FIELDS = {
 }
 
 
-def _in_scope(db: Db, scope: Scope, alias: str) -> tuple[str, list[Any]]:
+def _in_scope(db: Sql, scope: Scope, alias: str) -> tuple[str, list[Any]]:
     """A WHERE condition keeping the structures ``alias`` of the scope."""
     if scope.departments is None:
         return "1 = 1", []
@@ -116,7 +116,7 @@ class _Times:
         return f"{value[:10]}T{value[11:19]}Z"  # SQLite: '2026-12-01 18:49:46.000000'
 
 
-def iso_sql(db: Db, column: str) -> str:
+def iso_sql(db: Sql, column: str) -> str:
     """``iso`` in SQL, so the rows of a big export need no conversion in Python (NULL
     stays NULL)."""
     if db.sqlite:  # stored as '2026-12-01 18:49:46.000000', in UTC
@@ -124,7 +124,7 @@ def iso_sql(db: Db, column: str) -> str:
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 
-def _accounts(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+def _accounts(db: Sql, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
     """The accounts' rows as ``show`` has them: built by the SQL itself (the export of a
     large store is bound by it), times as text, ``locked`` derived from the lock."""
     where, params = "1 = 1", []
@@ -165,7 +165,7 @@ def _photo(kind: str | None, size: int, width: int, height: int) -> dict[str, An
 
 
 def _merged(
-    db: Db, rows_sql: str, rows_params: list[Any], children_sql: str, children_params: list[Any]
+    db: Sql, rows_sql: str, rows_params: list[Any], children_sql: str, children_params: list[Any]
 ) -> Iterator[tuple[tuple, list[tuple]]]:
     """Each row with its children, both streams ordered by the same key (first column):
     services of structures, services of attachments, without a query per row."""
@@ -181,7 +181,7 @@ def _merged(
         yield row, mine
 
 
-def _structures(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+def _structures(db: Sql, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
     time = _Times()
     where, params = _in_scope(db, scope, "s")
     rows_sql = (
@@ -223,7 +223,7 @@ def _structures(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[
         )
 
 
-def _attachments(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+def _attachments(db: Sql, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
     time = _Times()
     where, params = _in_scope(db, scope, "s")
     # One key for the merge: an attachment's (account, structure) as one number.
@@ -246,7 +246,7 @@ def _attachments(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator
         yield (row[1], row[2], codes, row[3], role, scope_, row[6], time(row[7]))
 
 
-def _habilitations(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
+def _habilitations(db: Sql, scope: Scope, now: datetime, for_csv: bool) -> Iterator[tuple]:
     from chorus_cli.domain import catalogue
 
     time = _Times()
@@ -266,7 +266,7 @@ def _habilitations(db: Db, scope: Scope, now: datetime, for_csv: bool) -> Iterat
         yield (login, identifier, service, application, level, name, domain, profile, time(granted))
 
 
-READERS: dict[str, Callable[[Db, Scope, datetime, bool], Iterator[tuple]]] = {
+READERS: dict[str, Callable[[Sql, Scope, datetime, bool], Iterator[tuple]]] = {
     "accounts": _accounts,
     "structures": _structures,
     "attachments": _attachments,
@@ -297,7 +297,7 @@ def export(uow: UnitOfWork, actor: Account, kind: str, fmt: str, out: IO[str]) -
         raise BadInput("ops2.format_unknown", format=fmt, formats=", ".join(FORMATS))
     scope = authz.oversight_scope(uow, actor)
     uow.commit()  # the export reads in a transaction of its own, holding no write lock
-    db = Db(uow, read_only=True)
+    db = Sql(uow, read_only=True)
     rows = READERS[kind](db, scope, uow.clock.now(), fmt == "csv")
     count = 0
     if fmt == "csv":

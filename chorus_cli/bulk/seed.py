@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.bulk.store import Db
 from chorus_cli.domain import structures as structure_rules
 from chorus_cli.domain.catalogue import APPLICATIONS
 from chorus_cli.domain.errors import BadInput, RuleRefused
@@ -42,6 +41,7 @@ from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.secrets import hash_password, new_token, token_hash
 from chorus_cli.mail.templates import render
 from chorus_cli.store import sirene_tables as schema
+from chorus_cli.store.sql import Sql
 
 if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
@@ -126,7 +126,7 @@ class Seeder:
         from faker.providers.person.fr_FR import Provider as Person
 
         self.uow = uow
-        self.db = Db(uow)
+        self.db = Sql(uow)
         self.draw = random.Random(seed)
         self.first_names = Person.first_names_female + Person.first_names_male
         self.last_names = Person.last_names
@@ -263,7 +263,7 @@ def run(uow: UnitOfWork, *, accounts: int, structures: int, seed: int) -> SeedSu
     """OPS-3: fill an empty store with ``accounts`` accounts over ``structures``
     structures, reproducibly from ``seed``; audited as ``system``."""
     check_sizes(accounts, structures)
-    db = Db(uow)
+    db = Sql(uow)
     held = db.rows("SELECT (SELECT count(*) FROM account) + (SELECT count(*) FROM structure)")
     if held[0][0]:
         raise RuleRefused("ops3.not_empty")
@@ -289,11 +289,11 @@ def run(uow: UnitOfWork, *, accounts: int, structures: int, seed: int) -> SeedSu
     return SeedSummary(accounts, structures, services, requests, len(pending), seed, password)
 
 
-def _at(db: Db, seconds: int) -> Any:
+def _at(db: Sql, seconds: int) -> Any:
     return db.time(BASE_TIME + timedelta(seconds=seconds))
 
 
-def _write_structures(seeder: Seeder, db: Db, first_id: int, count: int) -> list[SeededStructure]:
+def _write_structures(seeder: Seeder, db: Sql, first_id: int, count: int) -> list[SeededStructure]:
     """The structures (no primary manager yet) and their SIRENE entries."""
     places: list[SeededStructure] = []
     rows, establishments, units = [], [], []
@@ -345,8 +345,8 @@ def _write_structures(seeder: Seeder, db: Db, first_id: int, count: int) -> list
     return places
 
 
-def _flush_structures(db: Db, rows: list, establishments: list, units: list) -> None:
-    from chorus_cli.bulk.load import STRUCTURE_COLUMNS
+def _flush_structures(db: Sql, rows: list, establishments: list, units: list) -> None:
+    from chorus_cli.bulk.load.base import STRUCTURE_COLUMNS
 
     db.insert(
         "structure",
@@ -405,7 +405,7 @@ ACCOUNT_COLUMNS = (
 
 
 def _write_accounts(
-    seeder: Seeder, db: Db, ids: list[int], places: list[SeededStructure], digest: str
+    seeder: Seeder, db: Sql, ids: list[int], places: list[SeededStructure], digest: str
 ) -> list[int]:
     """The accounts, each attached to one structure, chunk by chunk; then the primary
     managers and everyone's default profiles (HAB-3) set-based. Returns the pending ids."""
@@ -481,7 +481,7 @@ def _write_accounts(
     return pending
 
 
-def _flush_accounts(db: Db, rows: list, attached: list, links: list, mails: list) -> None:
+def _flush_accounts(db: Sql, rows: list, attached: list, links: list, mails: list) -> None:
     db.insert("account", ACCOUNT_COLUMNS, rows)
     db.insert("attachment", ("account_id", "structure_id", "created_at"), attached)
     db.insert(
@@ -494,7 +494,7 @@ def _flush_accounts(db: Db, rows: list, attached: list, links: list, mails: list
     )
 
 
-def _write_services(db: Db, places: list[SeededStructure]) -> int:
+def _write_services(db: Sql, places: list[SeededStructure]) -> int:
     rows = [
         (place.id, code, label, db.flag(True), _at(db, place.id))
         for place in places
@@ -506,7 +506,7 @@ def _write_services(db: Db, places: list[SeededStructure]) -> int:
 
 
 def _write_requests(
-    seeder: Seeder, db: Db, ids: list[int], places: list[SeededStructure], pending: list[int]
+    seeder: Seeder, db: Sql, ids: list[int], places: list[SeededStructure], pending: list[int]
 ) -> int:
     """Some active accounts ask to join a second structure; its primary manager is the
     approver (ATT-1, ATT-3)."""

@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, authz, identifiers, notices, text
+from chorus_cli.domain import accounts, authz, granting, identifiers, notices, text
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.clock import iso
 from chorus_cli.domain.departments import DEPARTMENT, department, department_sql
 from chorus_cli.domain.errors import BadInput, NotFound, RuleRefused
 from chorus_cli.domain.finding import find, get
-from chorus_cli.domain.membership import service_attachments
 from chorus_cli.domain.words import content_words, words
 
 if TYPE_CHECKING:
@@ -269,7 +268,7 @@ def create(
     """
     from sqlalchemy.exc import IntegrityError
 
-    from chorus_cli.store.models import Attachment, Structure
+    from chorus_cli.store.models import Structure
 
     id_type = identifiers.normalise_type(id_type)
     identifier = identifiers.normalise(id_type, identifier)
@@ -311,7 +310,7 @@ def create(
         **fields,
         "status": status,
         "helios": helios,
-        "primary_manager_id": actor.id,
+        "primary_manager_id": None,  # the creator, attached below (STR-4)
         "created_by_id": actor.id,
         "created_at": now,
         "decided_at": None,
@@ -323,8 +322,8 @@ def create(
         uow.add(structure)
     except IntegrityError:  # created by another process since ``find``
         raise RuleRefused("str5.exists", id=identifier) from None
-    uow.add(Attachment(account_id=actor.id, structure_id=structure.id, created_at=now))
-    authz.grant_defaults(uow, actor, structure, manager=True)
+    with granting.one(uow, actor.id) as attacher:  # STR-4: primary manager, HAB-3
+        attacher.attach(actor.id, structure)
     if status == "pending":
         _notify(uow, actor, "structure_pending", structure)
     uow.audit(
@@ -523,16 +522,18 @@ def transfer_primary(
     target = accounts.get(uow, email)
     if target.id == structure.primary_manager_id:
         raise RuleRefused("str8.already_primary", email=target.login_email)
-    if not authz.is_member(uow, target, structure):
-        raise RuleRefused("str8.not_attached", email=target.login_email, id=structure.identifier)
-    if service_attachments(uow, target, structure):
-        raise RuleRefused("str8.service_member", email=target.login_email, id=structure.identifier)
-    if target.status != "active":
-        raise RuleRefused("str8.not_active", email=target.login_email)
     former = _account(uow, structure.primary_manager_id)
-    structure.primary_manager_id = target.id
-    uow.add(structure)
-    authz.grant(uow, target, structure, ORGANISATION, MODIFICATION)
+    former_email = former.login_email if former else None
+    with granting.one(uow, target.id) as attacher:  # the rule a structures flow applies
+        granting.check_primary(
+            target.login_email,
+            structure.identifier,
+            state=attacher.state_of(target.id, structure.id),
+            status=target.status,
+            transfer=former is not None,
+            attaching=False,
+        )
+        attacher.make_primary(target.id, structure)
     by = actor.login_email
     _notify(uow, target, "primary_transferred_to", structure, by=by)
     _notify(uow, former, "primary_transferred_from", structure, new=target.login_email, by=by)
@@ -540,7 +541,7 @@ def transfer_primary(
         by,
         "structure.transfer_primary",
         structure.identifier,
-        former=former.login_email if former else None,
+        former=former_email,
         new=target.login_email,
     )
     return structure
