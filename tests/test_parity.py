@@ -156,3 +156,103 @@ def test_ops1_parity_flows_and_single_commands_build_the_same_world(cli, twin, t
         reimport(world, tmp_path)
     assert exported(single) == expected
     assert exported(flowed) == expected
+
+
+# --- the rules where the paths used to differ -------------------------------------------
+
+
+def attached_by_flow(world, tmp_path, email, structure=BAKERY):
+    path = write(tmp_path, f"t-{uuid.uuid4().hex[:6]}.csv", [(email, structure)],
+                 ("Adresse e-mail", "SIRET"))  # fmt: skip
+    return imported(world, ADA, path, "attachments")
+
+
+def test_att2_parity_approving_an_account_attached_meanwhile_keeps_its_lowered_profile(
+    cli, tmp_path
+):
+    """Attaching again changes nothing, whoever does it: the request is approved, the
+    profile a manager lowered stays lowered (ATT-2, HAB-5), as a flow leaves it (OPS-1)."""
+    world = start(cli, tmp_path)
+    asked = world(PAUL, "attach", "request", "--structure", BAKERY, "--comment", COMMENT,
+                  "--json")  # fmt: skip
+    number = str(ok(asked).json()["id"])
+    assert attached_by_flow(world, tmp_path, PAUL)["created"] == 1
+    lower_paul(world)
+    ok(world(MARIE, "attach", "approve", number))
+    assert habilitations(cli, PAUL, BAKERY)["factures_emises"] == "consultation"
+    assert attached_by_flow(world, tmp_path, PAUL)["unchanged"] == 1
+    assert habilitations(cli, PAUL, BAKERY)["factures_emises"] == "consultation"
+
+
+def test_str8_parity_the_role_goes_to_an_active_account_only_by_command_and_by_flow(cli, tmp_path):
+    """STR-8: «another attached, active account». A pending account attached to the
+    bakery is refused the role by `structure transfer-primary` and by a structures flow
+    naming it, and nothing is written."""
+    from tests.test_provisioning import primary_of
+
+    world = start(cli, tmp_path)
+    people = write(tmp_path, "a.csv", [("Roux", "Léa", LEA, BAKERY)],
+                   ("Nom", "Prénom", "Adresse e-mail", "SIRET"))  # fmt: skip
+    assert imported(world, ADA, people, "accounts")["created"] == 1  # pending, attached
+    refused = world(MARIE, "structure", "transfer-primary", BAKERY, "--to", LEA)
+    assert refused.exit_code == 1 and "STR-8" in refused.stderr
+    flow = write(tmp_path, "s.csv", [(BAKERY, LEA)], ("SIRET", "primary_manager"))
+    result = world(ADA, "bulk", "import", str(flow), "--kind", "structures", "--json")
+    assert result.exit_code != 0
+    assert [e["rule"] for e in result.json()["errors"]] == ["STR-8"]
+    assert primary_of(world, BAKERY) == MARIE
+    assert habilitations(cli, LEA, BAKERY)["organisation"] == "consultation"
+
+
+def test_str8_parity_the_new_primary_manager_gets_organisation_modification_only(cli, tmp_path):
+    """STR-8, STR-4: the role brings «Organisation modification»; the member's other
+    profiles stay as a manager set them, by command (by_commands) as by flow."""
+    world = start(cli, tmp_path)
+    assert attached_by_flow(world, tmp_path, PAUL)["created"] == 1
+    lower_paul(world)
+    flow = write(tmp_path, "s.csv", [(BAKERY, PAUL)], ("SIRET", "primary_manager"))
+    assert imported(world, ADA, flow, "structures")["updated"] == 1
+    held = habilitations(cli, PAUL, BAKERY)
+    assert held["organisation"] == "modification" and held["factures_emises"] == "consultation"
+
+
+# --- what `chorus seed` writes (OPS-3) --------------------------------------------------
+
+
+def test_ops3_parity_seeded_attachments_hold_exactly_the_defaults_the_domain_grants(cli, tmp_path):
+    """Every seeded attachment has HAB-3's defaults, the primary manager's for the first
+    account of each structure (STR-4), exactly as ``granting`` grants them; a flow
+    attaching them again changes nothing (OPS-1); each structure is found by `sirene
+    lookup` (STR-2); each pending request waits for the structure's primary manager
+    (ATT-3) from an account not attached there (ATT-1)."""
+    from chorus_cli.domain import granting
+    from tests.test_seed import ADMIN, as_admin
+    from tests.test_seed import exported as seed_export
+
+    ok(cli("seed", "--accounts", "300", "--structures", "30", "--seed", "7", "--json"))
+    as_admin(cli)
+    attachments = seed_export(cli, "attachments")
+    held: dict[tuple[str, str], dict[str, str]] = {}
+    for p in seed_export(cli, "habilitations"):
+        assert p["service"] is None
+        held.setdefault((p["login_email"], p["structure"]), {})[p["application"]] = p["level"]
+    assert len(attachments) == 300
+    for a in attachments:
+        expected = dict(granting.defaults(manager=a["role"] == "primary"))
+        assert held.pop((a["login_email"], a["structure"])) == expected
+    assert held == {}  # no profile without its attachment
+    structures = seed_export(cli, "structures")
+    primary = {s["identifier"]: s["primary_manager"] for s in structures}
+    for s in structures:
+        assert ok(cli("sirene", "lookup", s["identifier"], "--json")).json()["siret"]
+    requests = ok(cli("attach", "pending", "--json")).json()
+    assert requests
+    members = {(a["login_email"], a["structure"]) for a in attachments}
+    for r in requests:
+        assert r["approver"] == primary[r["structure"]]
+        assert (r["requester"], r["structure"]) not in members
+    flow = tmp_path / "attachments.csv"
+    flow.write_text(ok(cli("bulk", "export", "attachments")).stdout, encoding="utf-8")
+    again = ok(cli("bulk", "import", str(flow), "--kind", "attachments", "--json")).json()
+    assert (again["unchanged"], again["created"], again["updated"]) == (300, 0, 0)
+    assert ADMIN not in {a["login_email"] for a in attachments}

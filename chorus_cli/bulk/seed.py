@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chorus_cli.domain import granting
 from chorus_cli.domain import structures as structure_rules
-from chorus_cli.domain.catalogue import APPLICATIONS
 from chorus_cli.domain.errors import BadInput, RuleRefused
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.secrets import hash_password, new_token, token_hash
@@ -467,14 +467,21 @@ def _write_accounts(
         "UPDATE structure SET primary_manager_id = ?, created_by_id = ? WHERE id = ?",
         [(p.manager_id, p.manager_id, p.id) for p in places],
     )
-    apps = ", ".join(f"('{code}')" for code, _name, _domain in APPLICATIONS)
+    # HAB-3's defaults, the primary manager's for the first account (STR-4): the levels
+    # are ``granting``'s, as for a command or a flow; the SQL only picks one of the two.
+    apps = ", ".join(
+        f"('{code}', '{member}', '{manager}')"
+        for (code, member), (_code, manager) in zip(
+            granting.defaults(manager=False), granting.defaults(manager=True), strict=True
+        )
+    )
     db.execute(
-        f"WITH apps(code) AS (VALUES {apps})"
+        f"WITH apps(code, member, manager) AS (VALUES {apps})"
         " INSERT INTO habilitation (account_id, structure_id, service_id, application, level,"
         " granted_at)"
         " SELECT a.account_id, a.structure_id, NULL, apps.code,"
-        " CASE WHEN apps.code = 'organisation' AND s.primary_manager_id <> a.account_id"
-        " THEN 'consultation' ELSE 'modification' END, a.created_at"
+        " CASE WHEN s.primary_manager_id = a.account_id THEN apps.manager ELSE apps.member END,"
+        " a.created_at"
         " FROM attachment a JOIN structure s ON s.id = a.structure_id CROSS JOIN apps"
         " ORDER BY a.account_id"
     )
