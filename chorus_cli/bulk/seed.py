@@ -39,6 +39,7 @@ from chorus_cli.domain import structures as structure_rules
 from chorus_cli.domain.errors import BadInput, RuleRefused
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.secrets import hash_password, new_token, token_hash
+from chorus_cli.domain.structures import STRUCTURE_COLUMNS as COLUMNS
 from chorus_cli.mail.templates import render
 from chorus_cli.store import sirene_tables as schema
 from chorus_cli.store.sql import Sql
@@ -297,31 +298,30 @@ def _write_structures(seeder: Seeder, db: Sql, first_id: int, count: int) -> lis
     """The structures (no primary manager yet) and their SIRENE entries."""
     places: list[SeededStructure] = []
     rows, establishments, units = [], [], []
-    yes, no = db.flag(True), db.flag(False)
+    yes, no, flag = db.flag(True), db.flag(False), db.flag
     for place, extra in seeder.structures(count, first_id):
         places.append(place)
-        rows.append(
-            (
-                place.id,
-                "SIRET",
-                place.siret,
-                place.name,
-                extra["label"],
-                None,
-                None,
-                "active",
-                yes if extra["hidden"] else no,
-                extra["address"],
-                place.postal_code,
-                place.commune,
-                None,
-                yes if place.public else no,
-                yes if extra["helios"] else no,
-                None,  # created_by_id: seeded, by nobody
-                _at(db, place.id),
-                structure_rules.search_key(place.name, extra["label"], place.siret),
-            )
+        row = structure_rules.new_row(  # the columns `structure create` fills
+            id=place.id,
+            id_type="SIRET",
+            identifier=place.siret,
+            data={
+                "raison_sociale": place.name,
+                "public": place.public,
+                "non_diffusible": extra["hidden"],
+                "address": extra["address"],
+                "postal_code": place.postal_code,
+                "commune": place.commune,
+                "country": None,
+            },
+            label=extra["label"],
+            email=None,
+            phone=None,
+            helios=extra["helios"],
+            created_by_id=None,  # seeded, by nobody
+            created_at=_at(db, place.id),
         )
+        rows.append(tuple(flag(v) if isinstance(v, bool) else v for v in map(row.get, COLUMNS)))
         establishments.append(
             (
                 int(place.siret),
@@ -346,13 +346,7 @@ def _write_structures(seeder: Seeder, db: Sql, first_id: int, count: int) -> lis
 
 
 def _flush_structures(db: Sql, rows: list, establishments: list, units: list) -> None:
-    from chorus_cli.bulk.load.base import STRUCTURE_COLUMNS
-
-    db.insert(
-        "structure",
-        STRUCTURE_COLUMNS,
-        rows,
-    )
+    db.insert("structure", COLUMNS, rows)
     db.insert(
         schema.ESTABLISHMENT,
         (

@@ -247,6 +247,74 @@ def mandatory_data(
     }
 
 
+# The columns of a new structure row, in order (``new_row``: a command's, a flow's, the
+# seed's).
+STRUCTURE_COLUMNS = (
+    "id",
+    "id_type",
+    "identifier",
+    "raison_sociale",
+    "label",
+    "email",
+    "phone",
+    "status",
+    "non_diffusible",
+    "address",
+    "postal_code",
+    "commune",
+    "country",
+    "public",
+    "helios",
+    "created_by_id",
+    "created_at",
+    "search_text",
+)
+
+
+def initial_status(public: bool, helios: bool) -> str:
+    """STR-6: a public structure not managed in Hélios waits for support."""
+    return "pending" if public and not helios else "active"
+
+
+def new_row(
+    *,
+    id_type: str,
+    identifier: str,
+    data: dict[str, Any],
+    label: str | None,
+    email: str | None,
+    phone: str | None,
+    helios: bool,
+    created_by_id: int | None,
+    created_at: Any,
+    id: int | None = None,
+) -> dict[str, Any]:
+    """A new structure's columns (``STRUCTURE_COLUMNS``), for ``create``, a structures flow
+    and the seed alike: its mandatory data (``mandatory_data``: STR-1..3), its status
+    (STR-6), its search key (STR-9). No primary manager yet: the creator, or the account
+    a flow names, is attached after (``granting``, STR-4, STR-8)."""
+    return {
+        "id": id,
+        "id_type": id_type,
+        "identifier": identifier,
+        "raison_sociale": data["raison_sociale"],
+        "label": label,
+        "email": email,
+        "phone": phone,
+        "status": initial_status(data["public"], helios),
+        "non_diffusible": data["non_diffusible"],
+        "address": data["address"],
+        "postal_code": data["postal_code"],
+        "commune": data["commune"],
+        "country": data["country"],
+        "public": data["public"],
+        "helios": helios,
+        "created_by_id": created_by_id,
+        "created_at": created_at,
+        "search_text": search_key(data["raison_sociale"], label, identifier),
+    }
+
+
 def create(
     uow: UnitOfWork,
     actor: Account,
@@ -299,25 +367,27 @@ def create(
         fields.update(data)
 
     now = uow.clock.now()
-    status = "pending" if fields["public"] and not helios else "active"
+    row = new_row(
+        id_type=id_type,
+        identifier=identifier,
+        data=fields,
+        label=fields["label"],
+        email=fields["email"],
+        phone=fields["phone"],
+        helios=helios,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    del row["id"]  # the store's, or the refused structure's own
+    status = row["status"]
     structure = existing or Structure(id_type=id_type, identifier=identifier, created_at=now)
     for name, value in {
-        "non_diffusible": False,
-        "address": None,
-        "postal_code": None,
-        "commune": None,
-        "country": None,
-        **fields,
-        "status": status,
-        "helios": helios,
+        **row,
         "primary_manager_id": None,  # the creator, attached below (STR-4)
-        "created_by_id": actor.id,
-        "created_at": now,
         "decided_at": None,
         "refusal_reason": None,
     }.items():
         setattr(structure, name, value)
-    _index(structure)
     try:
         uow.add(structure)
     except IntegrityError:  # created by another process since ``find``

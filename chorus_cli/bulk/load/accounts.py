@@ -15,6 +15,7 @@ from chorus_cli.bulk.load.base import (
     StructureInfo,
 )
 from chorus_cli.bulk.validate import REPORTED_ROWS, Activation, Checked
+from chorus_cli.domain.accounts import NEW_ACCOUNT_COLUMNS, new_row
 from chorus_cli.domain.errors import BadInput, NotAllowed, RuleRefused
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.notices import sender
@@ -39,7 +40,6 @@ class AccountsLoader(Loader):
         self.changed_accounts: list[tuple] = []
 
         self.expires_at = self.db.time(self.now + LINK_TTL)
-        self.flags = (self.db.flag(False), self.db.flag(True))
         self.senders = {public: sender(self.uow, public) for public in (False, True)}
 
     def remember(self, row: Checked) -> None:
@@ -120,24 +120,19 @@ class AccountsLoader(Loader):
         self.created.add(account_id, row.line)
         contact = values.get("contact_email") or login
         language = values.get("language") or "fr"
-        no, yes = self.flags
-        self.new_accounts.append(
-            (
+        self.new_accounts.append(  # the columns `account create` fills
+            new_row(
                 account_id,
                 login,
                 contact,
                 values["first_name"],
                 values["last_name"],
                 values.get("phone"),
+                language,
+                self.at,
+                True,  # PUB-2: to complete at first login
                 values.get("workplace_address"),
                 values.get("biography"),
-                language,
-                no,
-                no,
-                "pending",
-                0,
-                self.at,
-                yes,  # PUB-2: to complete at first login
             )
         )
         digest, subject, body, redacted, details = row.activation  # an ``Activation``
@@ -168,27 +163,7 @@ class AccountsLoader(Loader):
 
     def write(self) -> None:
         db = self.db
-        db.insert(
-            "account",
-            (
-                "id",
-                "login_email",
-                "contact_email",
-                "first_name",
-                "last_name",
-                "phone",
-                "workplace_address",
-                "biography",
-                "language",
-                "accessibility",
-                "survey_consent",
-                "status",
-                "failed_logins",
-                "created_at",
-                "to_complete",
-            ),
-            self.new_accounts,
-        )
+        db.insert("account", NEW_ACCOUNT_COLUMNS, self.new_accounts)
         db.insert(
             "link_token",
             ("token_hash", "purpose", "account_id", "created_at", "expires_at"),

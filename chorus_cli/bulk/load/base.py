@@ -23,27 +23,6 @@ if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
 
 
-# The columns a new structure row fills, in order (a flow's and `chorus seed`'s rows).
-STRUCTURE_COLUMNS = (
-    "id",
-    "id_type",
-    "identifier",
-    "raison_sociale",
-    "label",
-    "email",
-    "phone",
-    "status",
-    "non_diffusible",
-    "address",
-    "postal_code",
-    "commune",
-    "country",
-    "public",
-    "helios",
-    "created_by_id",
-    "created_at",
-    "search_text",
-)
 ACCOUNT_FIELDS = (
     "first_name",
     "last_name",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from chorus_cli.bulk.load.base import (
-    STRUCTURE_COLUMNS,
     AccountInfo,
     Created,
     Loader,
@@ -17,6 +16,7 @@ from chorus_cli.bulk.validate import Checked
 from chorus_cli.domain import structures
 from chorus_cli.domain.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
 from chorus_cli.domain.granting import ABSENT, check_primary
+from chorus_cli.domain.structures import STRUCTURE_COLUMNS
 from chorus_cli.sirene import index
 
 
@@ -134,47 +134,40 @@ class StructuresLoader(Loader):
     def create(self, row: Checked, data: dict[str, Any], manager: AccountInfo | None) -> None:
         values = row.values
         helios = bool(values.get("helios"))
-        status = "pending" if data["public"] and not helios else "active"
+        made = structures.new_row(  # the columns `structure create` fills, STR-1..6
+            id=next(self.fresh),
+            id_type=values["id_type"],
+            identifier=values["identifier"],
+            data=data,
+            label=values.get("label"),
+            email=values.get("email"),
+            phone=values.get("phone"),
+            helios=helios,
+            created_by_id=self.actor.id,
+            created_at=self.at,
+        )
+        status = made["status"]
         info = StructureInfo(
-            next(self.fresh),
-            values["id_type"],
-            values["identifier"],
-            data["raison_sociale"],
-            data["public"],
-            data["postal_code"],
+            made["id"],
+            made["id_type"],
+            made["identifier"],
+            made["raison_sociale"],
+            made["public"],
+            made["postal_code"],
             status,
             None,
-            values.get("label"),
-            values.get("email"),
-            values.get("phone"),
+            made["label"],
+            made["email"],
+            made["phone"],
             helios,
         )
         self.by_id[info.id] = info
         self.created.add(info.id, row.line)
         self.structures[(info.id_type, info.identifier)] = info
         self.services[info.id] = {}
-        db = self.db
+        flag = self.db.flag
         self.new_structures.append(
-            (
-                info.id,
-                info.id_type,
-                info.identifier,
-                info.raison_sociale,
-                info.label,
-                info.email,
-                info.phone,
-                status,
-                db.flag(data["non_diffusible"]),
-                data["address"],
-                data["postal_code"],
-                data["commune"],
-                data["country"],
-                db.flag(info.public),
-                db.flag(helios),
-                self.actor.id,
-                self.at,
-                structures.search_key(info.raison_sociale, info.label, info.identifier),
-            )
+            tuple(flag(v) if isinstance(v, bool) else v for v in map(made.get, STRUCTURE_COLUMNS))
         )
         if manager is not None:
             self.make_primary(info, manager)
