@@ -142,6 +142,16 @@ def reimport(world, tmp_path):
         assert (summary["created"], summary["updated"]) == (0, 0), (kind, summary)
 
 
+def transfer_mails(world) -> list[tuple[str, str, str]]:
+    """The transfer notices of Marie and Paul: (to, sender, subject)."""
+    found = []
+    for who in (MARIE, PAUL):
+        for mail in world.cli.mails(who):
+            if "gestionnaire principal" in mail["subject"].lower():
+                found.append((mail["to"], mail["sender"], mail["subject"]))
+    return sorted(found)
+
+
 def test_ops1_parity_flows_and_single_commands_build_the_same_world(cli, twin, tmp_path):
     single = by_commands(cli, tmp_path)
     flowed = by_flows(twin, tmp_path)
@@ -149,6 +159,8 @@ def test_ops1_parity_flows_and_single_commands_build_the_same_world(cli, twin, t
     assert exported(flowed) == expected
     # Paul: primary manager, «Organisation modification» (STR-8), his lowered profile
     # kept (ATT-2, HAB-5), in both worlds.
+    # STR-8, SET-3: both managers are mailed when the role moves, by command as by flow.
+    assert transfer_mails(single) == transfer_mails(flowed) != []
     for world in (single, flowed):
         held = habilitations(world.cli, PAUL, BAKERY)
         assert held["organisation"] == "modification"

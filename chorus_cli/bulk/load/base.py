@@ -359,11 +359,13 @@ class Loader:
 
     # --- accounts --------------------------------------------------------------------
 
-    def lookup_accounts(self, logins: set[str]) -> dict[str, AccountInfo]:
+    def lookup_accounts(self, logins: set[str], by: str = "login_email") -> dict[Any, AccountInfo]:
+        """The accounts of these logins (``by="id"``: of these ids), by login (by id)."""
         found = {}
+        column = {"login_email": "login_email", "id": "id"}[by]
         for row in self.db.where_in(
             "SELECT id, login_email, contact_email, first_name, last_name, language, status,"
-            " phone, workplace_address, biography FROM account WHERE login_email IN {in}",
+            f" phone, workplace_address, biography FROM account WHERE {column} IN {{in}}",
             logins,
         ):
             info = AccountInfo(*row[:7])
@@ -381,5 +383,5 @@ class Loader:
                     strict=True,
                 )
             )
-            found[info.login_email] = info
+            found[info.id if by == "id" else info.login_email] = info
         return found

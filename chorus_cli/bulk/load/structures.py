@@ -37,6 +37,8 @@ class StructuresLoader(Loader):
         sirets = [r.values["identifier"] for r in rows if r.values["id_type"] == "SIRET"]
         self.register = index.find_many(self.uow, sirets)
         self.lookup_structures({(r.values["id_type"], r.values["identifier"]) for r in rows})
+        formers = {s.primary_manager_id for s in self.by_id.values() if s.primary_manager_id}
+        self.formers = self.lookup_accounts(formers, by="id")  # mailed when the role moves
         managers = {r.values["primary_manager"] for r in rows if r.values.get("primary_manager")}
         self.managers = self.lookup_accounts(managers)
         self.lookup_attachments({a.id for a in self.managers.values()})
@@ -203,6 +205,26 @@ class StructuresLoader(Loader):
         if structure.primary_manager_id != manager.id:
             self.attacher.make_primary(manager.id, structure)
 
+    def transfer(self, structure: StructureInfo, manager: AccountInfo) -> None:
+        """STR-8, as ``structure transfer-primary``: the role moves, both accounts are
+        mailed (SET-3), one audit row."""
+        former = self.formers.get(structure.primary_manager_id)
+        self.make_primary(structure, manager)
+        about = {"identifier": structure.identifier, "raison_sociale": structure.raison_sociale}
+        by = self.actor_email
+        self.notify(manager, "primary_transferred_to", structure.public, by=by, **about)
+        if former is not None:
+            new = manager.login_email
+            self.notify(
+                former, "primary_transferred_from", structure.public, new=new, by=by, **about
+            )
+        self.audit(
+            "structure.transfer_primary",
+            structure.identifier,
+            former=former.login_email if former else None,
+            new=manager.login_email,
+        )
+
     def update(
         self,
         existing: StructureInfo,
@@ -246,8 +268,7 @@ class StructuresLoader(Loader):
             self.audit("structure.update", existing.identifier, fields=sorted(changes))
         moved = manager is not None and manager.id != existing.primary_manager_id
         if moved:
-            self.make_primary(existing, manager)
-            self.audit("structure.transfer_primary", existing.identifier, new=manager.login_email)
+            self.transfer(existing, manager)
         return "updated" if changes or moved else "unchanged"
 
     def write(self) -> None:
