@@ -556,6 +556,22 @@ def _managed(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None) -
     return structure
 
 
+# The columns an update writes (``updated_row``), in order, the structure's id last.
+UPDATED_COLUMNS = ("label", "email", "phone", "public", "helios", "status", "search_text")
+
+
+def updated_row(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """What updating a structure writes (``UPDATED_COLUMNS``), for ``update`` and a
+    structures flow alike: ``current`` with ``changes`` (checked values: label, e-mail,
+    phone, and from a flow public, helios); a pending public structure now managed in
+    Hélios needs no approval (STR-6); the search key follows the label (STR-9)."""
+    row = {name: current[name] for name in UPDATED_COLUMNS[:-1]} | changes
+    if changes.get("helios") and current["status"] == "pending":
+        row["status"] = "active"
+    row["search_text"] = search_key(current["raison_sociale"], row["label"], current["identifier"])
+    return row
+
+
 def update(
     uow: UnitOfWork,
     actor: Account,
@@ -575,9 +591,11 @@ def update(
         "email": lambda v, _f: _email(v),
         "phone": lambda v, _f: _phone(v),
     }
-    for field, value in changes.items():
-        setattr(structure, field, clean[field](value, field))
-    _index(structure)
+    current = {name: getattr(structure, name) for name in (*UPDATED_COLUMNS, "raison_sociale")}
+    current["identifier"] = structure.identifier
+    cleaned = {field: clean[field](value, field) for field, value in changes.items()}
+    for name, value in updated_row(current, cleaned).items():
+        setattr(structure, name, value)
     uow.add(structure)
     uow.audit(actor.login_email, "structure.update", structure.identifier, fields=sorted(changes))
     return structure

@@ -16,7 +16,7 @@ from chorus_cli.bulk.validate import Checked
 from chorus_cli.domain import structures
 from chorus_cli.domain.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
 from chorus_cli.domain.granting import ABSENT, check_primary
-from chorus_cli.domain.structures import STRUCTURE_COLUMNS
+from chorus_cli.domain.structures import STRUCTURE_COLUMNS, UPDATED_COLUMNS
 from chorus_cli.sirene import index
 
 
@@ -232,7 +232,6 @@ class StructuresLoader(Loader):
         data: dict[str, Any],
         manager: AccountInfo | None,
     ) -> str:
-
         changes = {
             name: values[name]
             for name in ("label", "email", "phone")
@@ -243,28 +242,18 @@ class StructuresLoader(Loader):
             changes["public"] = public
         if values.get("helios") and not existing.helios:
             changes["helios"] = True
-        status = existing.status
-        if changes.get("helios") and existing.status == "pending":
-            status = "active"  # STR-6: a structure managed in Hélios needs no approval
         if changes:
-            for name, value in changes.items():
-                setattr(existing, name, value)
-            existing.status = status
-            db = self.db
-            self.changed_structures.append(
-                (
-                    existing.label,
-                    existing.email,
-                    existing.phone,
-                    db.flag(existing.public),
-                    db.flag(existing.helios),
-                    status,
-                    structures.search_key(
-                        existing.raison_sociale, existing.label, existing.identifier
-                    ),
-                    existing.id,
-                )
-            )
+            current = {name: getattr(existing, name) for name in UPDATED_COLUMNS[:-1]}
+            current |= {
+                "raison_sociale": existing.raison_sociale,
+                "identifier": existing.identifier,
+            }
+            row = structures.updated_row(current, changes)  # what `structure update` writes
+            for name in UPDATED_COLUMNS[:-1]:
+                setattr(existing, name, row[name])
+            flag = self.db.flag
+            written = [flag(v) if isinstance(v, bool) else v for v in map(row.get, UPDATED_COLUMNS)]
+            self.changed_structures.append((*written, existing.id))
             self.audit("structure.update", existing.identifier, fields=sorted(changes))
         moved = manager is not None and manager.id != existing.primary_manager_id
         if moved:
@@ -278,8 +267,7 @@ class StructuresLoader(Loader):
             self.new_structures,
         )
         self.db.many(
-            "UPDATE structure SET label = ?, email = ?, phone = ?, public = ?, helios = ?,"
-            " status = ?, search_text = ? WHERE id = ?",
+            f"UPDATE structure SET {', '.join(f'{c} = ?' for c in UPDATED_COLUMNS)} WHERE id = ?",
             self.changed_structures,
         )
         self.new_structures, self.changed_structures = [], []
