@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from chorus_cli.bulk.store import Db
 from chorus_cli.domain import authz
 from chorus_cli.domain.departments import department_sql
 from chorus_cli.kernel.errors import BadInput
 from chorus_cli.kernel.text import json_safe, spreadsheet_cell
+from chorus_cli.store.sql import Sql
 
 if TYPE_CHECKING:
     from chorus_cli.domain.authz import Scope
@@ -107,7 +107,7 @@ class Only:
         return self.structure_id is not None or self.department is not None
 
 
-def _in_scope(db: Db, scope: Scope, alias: str, only: Only = Only()) -> tuple[str, list[Any]]:
+def _in_scope(db: Sql, scope: Scope, alias: str, only: Only = Only()) -> tuple[str, list[Any]]:
     """A WHERE condition keeping the structures ``alias`` of the scope (and of ``only``)."""
     conditions: list[str] = []
     params: list[Any] = []
@@ -137,7 +137,7 @@ class _Times:
         return f"{value[:10]}T{value[11:19]}Z"  # SQLite: '2026-12-01 18:49:46.000000'
 
 
-def iso_sql(db: Db, column: str) -> str:
+def iso_sql(db: Sql, column: str) -> str:
     """``iso`` in SQL, so the rows of a big export need no conversion in Python (NULL
     stays NULL)."""
     if db.sqlite:  # stored as '2026-12-01 18:49:46.000000', in UTC
@@ -146,7 +146,7 @@ def iso_sql(db: Db, column: str) -> str:
 
 
 def _accounts(
-    db: Db, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+    db: Sql, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
 ) -> Iterator[tuple]:
     """The accounts' rows as ``show`` has them: built by the SQL itself (the export of a
     large store is bound by it), times as text, ``locked`` derived from the lock."""
@@ -188,7 +188,7 @@ def _photo(kind: str | None, size: int, width: int, height: int) -> dict[str, An
 
 
 def _merged(
-    db: Db, rows_sql: str, rows_params: list[Any], children_sql: str, children_params: list[Any]
+    db: Sql, rows_sql: str, rows_params: list[Any], children_sql: str, children_params: list[Any]
 ) -> Iterator[tuple[tuple, list[tuple]]]:
     """Each row with its children, both streams ordered by the same key (first column):
     services of structures, services of attachments, without a query per row."""
@@ -205,7 +205,7 @@ def _merged(
 
 
 def _structures(
-    db: Db, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+    db: Sql, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
 ) -> Iterator[tuple]:
     time = _Times()
     where, params = _in_scope(db, scope, "s", only)
@@ -249,7 +249,7 @@ def _structures(
 
 
 def _attachments(
-    db: Db, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+    db: Sql, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
 ) -> Iterator[tuple]:
     time = _Times()
     where, params = _in_scope(db, scope, "s", only)
@@ -274,7 +274,7 @@ def _attachments(
 
 
 def _habilitations(
-    db: Db, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+    db: Sql, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
 ) -> Iterator[tuple]:
     from chorus_cli.domain import catalogue
 
@@ -295,7 +295,7 @@ def _habilitations(
         yield (login, identifier, service, application, level, name, domain, profile, time(granted))
 
 
-READERS: dict[str, Callable[[Db, Scope, datetime, bool, Only], Iterator[tuple]]] = {
+READERS: dict[str, Callable[[Sql, Scope, datetime, bool, Only], Iterator[tuple]]] = {
     "accounts": _accounts,
     "structures": _structures,
     "attachments": _attachments,
@@ -364,7 +364,7 @@ def export(
     scope = authz.oversight_scope(uow, actor)
     only = _only(uow, scope, structure, department, id_type)
     uow.commit()  # the export reads in a transaction of its own, holding no write lock
-    db = Db(uow, read_only=True)
+    db = Sql(uow, read_only=True)
     rows = READERS[kind](db, scope, uow.clock.now(), fmt == "csv", only)
     count = 0
     if fmt == "csv":

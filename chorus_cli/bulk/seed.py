@@ -34,14 +34,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.bulk.store import Db
+from chorus_cli.domain import granting
 from chorus_cli.domain import structures as structure_rules
-from chorus_cli.domain.catalogue import APPLICATIONS
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.secrets import hash_password, new_token, token_hash
+from chorus_cli.domain.structures import STRUCTURE_COLUMNS as COLUMNS
 from chorus_cli.kernel.errors import BadInput, RuleRefused
 from chorus_cli.mail.templates import render
 from chorus_cli.store import sirene_tables as schema
+from chorus_cli.store.sql import Sql
 
 if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
@@ -126,7 +127,7 @@ class Seeder:
         from faker.providers.person.fr_FR import Provider as Person
 
         self.uow = uow
-        self.db = Db(uow)
+        self.db = Sql(uow)
         self.draw = random.Random(seed)
         self.first_names = Person.first_names_female + Person.first_names_male
         self.last_names = Person.last_names
@@ -283,7 +284,7 @@ def run(
     check_sizes(accounts, structures)
     if password is not None:
         password = passwords.check(password, login_email="", first_name="", last_name="")
-    db = Db(uow)
+    db = Sql(uow)
     held = db.rows("SELECT (SELECT count(*) FROM account) + (SELECT count(*) FROM structure)")
     if held[0][0]:
         raise RuleRefused("ops3.not_empty")
@@ -310,39 +311,38 @@ def run(
     return SeedSummary(accounts, structures, services, requests, len(pending), seed, password)
 
 
-def _at(db: Db, seconds: int) -> Any:
+def _at(db: Sql, seconds: int) -> Any:
     return db.time(BASE_TIME + timedelta(seconds=seconds))
 
 
-def _write_structures(seeder: Seeder, db: Db, first_id: int, count: int) -> list[SeededStructure]:
+def _write_structures(seeder: Seeder, db: Sql, first_id: int, count: int) -> list[SeededStructure]:
     """The structures (no primary manager yet) and their SIRENE entries."""
     places: list[SeededStructure] = []
     rows, establishments, units = [], [], []
-    yes, no = db.flag(True), db.flag(False)
+    yes, no, flag = db.flag(True), db.flag(False), db.flag
     for place, extra in seeder.structures(count, first_id):
         places.append(place)
-        rows.append(
-            (
-                place.id,
-                "SIRET",
-                place.siret,
-                place.name,
-                extra["label"],
-                None,
-                None,
-                "active",
-                yes if extra["hidden"] else no,
-                extra["address"],
-                place.postal_code,
-                place.commune,
-                None,
-                yes if place.public else no,
-                yes if extra["helios"] else no,
-                None,  # created_by_id: seeded, by nobody
-                _at(db, place.id),
-                structure_rules.search_key(place.name, extra["label"], place.siret),
-            )
+        row = structure_rules.new_row(  # the columns `structure create` fills
+            id=place.id,
+            id_type="SIRET",
+            identifier=place.siret,
+            data={
+                "raison_sociale": place.name,
+                "public": place.public,
+                "non_diffusible": extra["hidden"],
+                "address": extra["address"],
+                "postal_code": place.postal_code,
+                "commune": place.commune,
+                "country": None,
+            },
+            label=extra["label"],
+            email=None,
+            phone=None,
+            helios=extra["helios"],
+            created_by_id=None,  # seeded, by nobody
+            created_at=_at(db, place.id),
         )
+        rows.append(tuple(flag(v) if isinstance(v, bool) else v for v in map(row.get, COLUMNS)))
         establishments.append(
             (
                 int(place.siret),
@@ -366,14 +366,8 @@ def _write_structures(seeder: Seeder, db: Db, first_id: int, count: int) -> list
     return places
 
 
-def _flush_structures(db: Db, rows: list, establishments: list, units: list) -> None:
-    from chorus_cli.bulk.load import STRUCTURE_COLUMNS
-
-    db.insert(
-        "structure",
-        STRUCTURE_COLUMNS,
-        rows,
-    )
+def _flush_structures(db: Sql, rows: list, establishments: list, units: list) -> None:
+    db.insert("structure", COLUMNS, rows)
     db.insert(
         schema.ESTABLISHMENT,
         (
@@ -426,7 +420,7 @@ ACCOUNT_COLUMNS = (
 
 
 def _write_accounts(
-    seeder: Seeder, db: Db, ids: list[int], places: list[SeededStructure], digest: str
+    seeder: Seeder, db: Sql, ids: list[int], places: list[SeededStructure], digest: str
 ) -> list[int]:
     """The accounts, each attached to one structure, chunk by chunk; then the primary
     managers and everyone's default profiles (HAB-3) set-based. Returns the pending ids."""
@@ -488,21 +482,28 @@ def _write_accounts(
         "UPDATE structure SET primary_manager_id = ?, created_by_id = ? WHERE id = ?",
         [(p.manager_id, p.manager_id, p.id) for p in places],
     )
-    apps = ", ".join(f"('{code}')" for code, _name, _domain in APPLICATIONS)
+    # HAB-3's defaults, the primary manager's for the first account (STR-4): the levels
+    # are ``granting``'s, as for a command or a flow; the SQL only picks one of the two.
+    apps = ", ".join(
+        f"('{code}', '{member}', '{manager}')"
+        for (code, member), (_code, manager) in zip(
+            granting.defaults(manager=False), granting.defaults(manager=True), strict=True
+        )
+    )
     db.execute(
-        f"WITH apps(code) AS (VALUES {apps})"
+        f"WITH apps(code, member, manager) AS (VALUES {apps})"
         " INSERT INTO habilitation (account_id, structure_id, service_id, application, level,"
         " granted_at)"
         " SELECT a.account_id, a.structure_id, NULL, apps.code,"
-        " CASE WHEN apps.code = 'organisation' AND s.primary_manager_id <> a.account_id"
-        " THEN 'consultation' ELSE 'modification' END, a.created_at"
+        " CASE WHEN s.primary_manager_id = a.account_id THEN apps.manager ELSE apps.member END,"
+        " a.created_at"
         " FROM attachment a JOIN structure s ON s.id = a.structure_id CROSS JOIN apps"
         " ORDER BY a.account_id"
     )
     return pending
 
 
-def _flush_accounts(db: Db, rows: list, attached: list, links: list, mails: list) -> None:
+def _flush_accounts(db: Sql, rows: list, attached: list, links: list, mails: list) -> None:
     db.insert("account", ACCOUNT_COLUMNS, rows)
     db.insert("attachment", ("account_id", "structure_id", "created_at"), attached)
     db.insert(
@@ -515,7 +516,7 @@ def _flush_accounts(db: Db, rows: list, attached: list, links: list, mails: list
     )
 
 
-def _write_services(db: Db, places: list[SeededStructure]) -> int:
+def _write_services(db: Sql, places: list[SeededStructure]) -> int:
     rows = [
         (place.id, code, label, db.flag(True), _at(db, place.id))
         for place in places
@@ -527,7 +528,7 @@ def _write_services(db: Db, places: list[SeededStructure]) -> int:
 
 
 def _write_requests(
-    seeder: Seeder, db: Db, ids: list[int], places: list[SeededStructure], pending: list[int]
+    seeder: Seeder, db: Sql, ids: list[int], places: list[SeededStructure], pending: list[int]
 ) -> int:
     """Some active accounts ask to join a second structure; its primary manager is the
     approver (ATT-1, ATT-3)."""

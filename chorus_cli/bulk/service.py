@@ -154,7 +154,7 @@ def work(
 ) -> list[Checked]:
     """What can be done for a chunk without the store: each row's own checks, then what
     a new row will need (activation links, mails: ``load.prepare``)."""
-    from chorus_cli.bulk.load import prepare
+    from chorus_cli.bulk.load.accounts import prepare
 
     return prepare(kind, check_chunk(kind, chunk, names), context)
 
@@ -164,7 +164,7 @@ def _work_elsewhere(
 ) -> list[tuple]:
     """``work`` in a worker process, its rows sent back as plain tuples (pickled about
     four times faster than dataclasses, both ways)."""
-    return [(r.line, r.values, r.errors, r.ready) for r in work(kind, chunk, names, context)]
+    return [(r.line, r.values, r.errors, r.activation) for r in work(kind, chunk, names, context)]
 
 
 def _checked(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from chorus_cli.bulk.columns import MANDATORY, fold
 from chorus_cli.domain import identifiers, structures
@@ -77,15 +77,27 @@ class BadRows:
         return sum(len(errors) for _line, _arrival, errors in self._kept)
 
 
+class Activation(NamedTuple):
+    """What a new account of an accounts flow will need, made where its row is checked
+    (``load.accounts.prepare``, perhaps in a worker process): its activation link's
+    token hash, its activation mail, its ``account.create`` audit details."""
+
+    token_hash: str
+    subject: str
+    body: str
+    body_redacted: str  # the mail as the outbox shows it, the link left out
+    audit_details: str  # JSON
+
+
 @dataclass(slots=True)
 class Checked:
-    """A row after its own checks: the clean values by field, or its errors; ``ready``,
-    what the loader will need if the row is new, made ahead (``load.prepare``)."""
+    """A row after its own checks: the clean values by field, or its errors; for a new
+    account, its ``activation`` made ahead."""
 
     line: int
     values: dict[str, Any]
     errors: list[RowError] = field(default_factory=list)
-    ready: Any = None
+    activation: Activation | None = None
 
     @property
     def ok(self) -> bool:

@@ -198,6 +198,63 @@ def missing_fields(account: Account) -> list[str]:
 # --- creation and activation (ACC-1..4) ---------------------------------------------
 
 
+# The columns of a new account row, in order (``new_row``: a command's and a flow's).
+NEW_ACCOUNT_COLUMNS = (
+    "id",
+    "login_email",
+    "contact_email",
+    "first_name",
+    "last_name",
+    "phone",
+    "workplace_address",
+    "biography",
+    "language",
+    "accessibility",
+    "survey_consent",
+    "status",
+    "failed_logins",
+    "created_at",
+    "to_complete",
+)
+
+
+def new_row(
+    account_id: int | None,
+    login: str,
+    contact_email: str | None,
+    first_name: str,
+    last_name: str,
+    phone: str | None,
+    language: str,
+    created_at: Any,
+    to_complete: bool,
+    workplace_address: str | None = None,
+    biography: str | None = None,
+) -> tuple:
+    """A new account (``NEW_ACCOUNT_COLUMNS``), for ``create`` and an accounts flow alike,
+    from checked values: pending until activated (ACC-3), its contact address its login
+    unless another is given (ACC-1), no accessibility or survey choice yet, marked to
+    complete when initialised for its owner (PUB-2). A plain tuple: a flow makes one per
+    row."""
+    return (
+        account_id,
+        login,
+        contact_email or login,
+        first_name,
+        last_name,
+        phone,
+        workplace_address,
+        biography,
+        language,
+        False,
+        False,
+        "pending",
+        0,
+        created_at,
+        to_complete,
+    )
+
+
 def create(
     uow: UnitOfWork,
     *,
@@ -233,11 +290,18 @@ def create(
         raise RuleRefused("acc2.exists", email=login)
     if rate_limited:
         throttle.spend(uow, login)
-    account = uow.add(
-        Account(
-            **fields, language=language or uow.lang, to_complete=public, created_at=uow.clock.now()
-        )
+    row = new_row(
+        None,
+        login,
+        fields["contact_email"],
+        fields["first_name"],
+        fields["last_name"],
+        fields["phone"],
+        language or uow.lang,
+        uow.clock.now(),
+        to_complete=public,
     )
+    account = uow.add(Account(**dict(zip(NEW_ACCOUNT_COLUMNS[1:], row[1:], strict=True))))
     link = links.issue(uow, account, "activate")
     notices.notify(uow, account, "activation", to=account.login_email, public=public, link=link)
     uow.audit(actor, "account.create", login, phone=bool(fields["phone"]))

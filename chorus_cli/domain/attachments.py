@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import authz, habilitations, identifiers, notices, structures
+from chorus_cli.domain import authz, granting, habilitations, identifiers, notices, structures
 from chorus_cli.domain.membership import service_attachments
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotAllowed, NotFound, RuleRefused
@@ -363,58 +363,26 @@ def _decidable(uow: UnitOfWork, actor: Account, request_ids: list[int]):
     return found
 
 
-def _attach(uow: UnitOfWork, account: Account, structure: Structure, services: list[Service]):
-    """Attach the account (HAB-3's default profiles): to the whole structure, which ends
-    any service-level attachment there, or to the services, with their profiles on them."""
-    from sqlmodel import col, delete, select
-
-    from chorus_cli.store.models import Attachment, ServiceAttachment
-
-    now = uow.clock.now()
-    if not authz.is_member(uow, account, structure):
-        uow.add(Attachment(account_id=account.id, structure_id=structure.id, created_at=now))
-    if not services:
-        uow.session.exec(
-            delete(ServiceAttachment).where(
-                col(ServiceAttachment.account_id) == account.id,
-                col(ServiceAttachment.structure_id) == structure.id,
-            )
-        )
-        authz.grant_defaults(uow, account, structure)
-        return
-    for service in services:
-        known = uow.session.exec(
-            select(ServiceAttachment.id).where(
-                col(ServiceAttachment.account_id) == account.id,
-                col(ServiceAttachment.service_id) == service.id,
-            )
-        ).first()
-        if known is None:
-            uow.add(
-                ServiceAttachment(
-                    account_id=account.id,
-                    structure_id=structure.id,
-                    service_id=service.id,
-                    created_at=now,
-                )
-            )
-        authz.grant_defaults(uow, account, structure, service=service)
+def _attach(
+    uow: UnitOfWork, account: Account, structure: Structure, services: list[Service]
+) -> granting.Attach | None:
+    """Attach the account by ``granting``'s rules (the flows' too): to the whole
+    structure, which ends any service-level attachment there, or to the services, with
+    HAB-3's default profiles where it attaches; the first account attached to the whole
+    of a structure without a primary manager becomes it (STR-8). None: already attached
+    there, nothing changes."""
+    with granting.one(uow, account.id) as attacher:
+        return attacher.attach(account.id, structure, [s.id for s in services])
 
 
 def attach_directly(
     uow: UnitOfWork, account: Account, structure: Structure, services: list[Service] | None = None
 ) -> bool:
     """Attach an account without a request, as a correspondent or a flow does for a
-    public entity (PUB-1, PUB-2), with HAB-3's default profiles. The first account
-    attached to the whole of a structure that has no primary manager becomes it, with
-    «Organisation modification» (STR-8). Returns whether it did."""
-    _attach(uow, account, structure, services or [])
-    if services or structure.primary_manager_id is not None:
-        return False
-    structure.primary_manager_id = account.id
-    uow.add(structure)
-    authz.grant(uow, account, structure, authz.ORGANISATION, authz.MODIFICATION)
-    return True
+    public entity (PUB-1, PUB-2), by ``_attach``. Returns whether it became the
+    structure's primary manager."""
+    decision = _attach(uow, account, structure, services or [])
+    return decision is not None and decision.primary
 
 
 def approve(uow: UnitOfWork, actor: Account, request_ids: list[int]) -> list[AttachmentRequest]:

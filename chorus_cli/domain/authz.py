@@ -34,7 +34,7 @@ from chorus_cli.domain.departments import department
 from chorus_cli.kernel.errors import NotAllowed, NotFound
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, Habilitation, RoleGrant, Service, Structure
+    from chorus_cli.store.models import Account, RoleGrant, Service, Structure
     from chorus_cli.store.uow import UnitOfWork
 
 # Re-exported: the applications and levels a habilitation names, read with the rights
@@ -345,69 +345,7 @@ def require_member_remover(
         require_manager(uow, actor, structure, service)
 
 
-# --- granting (structure creation, attachment approval, `habil grant`) ----------------
-
-
-def grant(
-    uow: UnitOfWork,
-    account: Account,
-    structure: Structure,
-    application: str,
-    level: str,
-    service: Service | None = None,
-) -> Habilitation:
-    """Give a profile on the whole structure (or on ``service``); an existing one is
-    raised, never lowered (``habilitations.set_profile`` sets an exact level)."""
-    from sqlmodel import col, select
-
-    from chorus_cli.store.models import Habilitation
-
-    service_id = service.id if service is not None else None
-    scope = (
-        col(Habilitation.service_id).is_(None)
-        if service_id is None
-        else col(Habilitation.service_id) == service_id
-    )
-    row = uow.session.exec(
-        select(Habilitation).where(
-            col(Habilitation.account_id) == account.id,
-            col(Habilitation.structure_id) == structure.id,
-            scope,
-            col(Habilitation.application) == application,
-        )
-    ).first()
-    if row is None:
-        row = Habilitation(
-            account_id=account.id,
-            structure_id=structure.id,
-            service_id=service_id,
-            application=application,
-            level=level,
-            granted_at=uow.clock.now(),
-        )
-    elif LEVELS.index(level) > LEVELS.index(row.level):
-        row.level = level
-        row.granted_at = uow.clock.now()
-    return uow.add(row)
-
-
-def default_level(application: str, manager: bool = False) -> str:
-    """HAB-3: modification on every application, Organisation in consultation; a manager
-    (the creator, STR-4) gets «Organisation modification» too."""
-    return MODIFICATION if manager or application != ORGANISATION else CONSULTATION
-
-
-def grant_defaults(
-    uow: UnitOfWork,
-    account: Account,
-    structure: Structure,
-    *,
-    manager: bool = False,
-    service: Service | None = None,
-) -> None:
-    """HAB-3's default profiles on the whole structure, or on one service of it."""
-    for application, _name, _domain in APPLICATIONS:
-        grant(uow, account, structure, application, default_level(application, manager), service)
+# --- granting: ``granting`` (attachments, default profiles, the primary manager role) --
 
 
 # --- public-entity provisioning (PUB-1) and bulk flows (OPS-1, OPS-2) -------------------

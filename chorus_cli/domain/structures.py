@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, authz, identifiers, notices
+from chorus_cli.domain import accounts, authz, granting, identifiers, notices
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.departments import DEPARTMENT, department, department_sql
-from chorus_cli.domain.membership import service_attachments
 from chorus_cli.domain.structure_lookup import find, get
 from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
@@ -249,6 +248,74 @@ def mandatory_data(
     }
 
 
+# The columns of a new structure row, in order (``new_row``: a command's, a flow's, the
+# seed's).
+STRUCTURE_COLUMNS = (
+    "id",
+    "id_type",
+    "identifier",
+    "raison_sociale",
+    "label",
+    "email",
+    "phone",
+    "status",
+    "non_diffusible",
+    "address",
+    "postal_code",
+    "commune",
+    "country",
+    "public",
+    "helios",
+    "created_by_id",
+    "created_at",
+    "search_text",
+)
+
+
+def initial_status(public: bool, helios: bool) -> str:
+    """STR-6: a public structure not managed in Hélios waits for support."""
+    return "pending" if public and not helios else "active"
+
+
+def new_row(
+    *,
+    id_type: str,
+    identifier: str,
+    data: dict[str, Any],
+    label: str | None,
+    email: str | None,
+    phone: str | None,
+    helios: bool,
+    created_by_id: int | None,
+    created_at: Any,
+    id: int | None = None,
+) -> dict[str, Any]:
+    """A new structure's columns (``STRUCTURE_COLUMNS``), for ``create``, a structures flow
+    and the seed alike: its mandatory data (``mandatory_data``: STR-1..3), its status
+    (STR-6), its search key (STR-9). No primary manager yet: the creator, or the account
+    a flow names, is attached after (``granting``, STR-4, STR-8)."""
+    return {
+        "id": id,
+        "id_type": id_type,
+        "identifier": identifier,
+        "raison_sociale": data["raison_sociale"],
+        "label": label,
+        "email": email,
+        "phone": phone,
+        "status": initial_status(data["public"], helios),
+        "non_diffusible": data["non_diffusible"],
+        "address": data["address"],
+        "postal_code": data["postal_code"],
+        "commune": data["commune"],
+        "country": data["country"],
+        "public": data["public"],
+        "helios": helios,
+        "created_by_id": created_by_id,
+        "created_at": created_at,
+        "search_text": search_key(data["raison_sociale"], label, identifier),
+    }
+
+
 def create(
     uow: UnitOfWork,
     actor: Account,
@@ -270,7 +337,7 @@ def create(
     """
     from sqlalchemy.exc import IntegrityError
 
-    from chorus_cli.store.models import Attachment, Structure
+    from chorus_cli.store.models import Structure
 
     id_type = identifiers.normalise_type(id_type)
     identifier = identifiers.normalise(id_type, identifier)
@@ -301,31 +368,33 @@ def create(
         fields.update(data)
 
     now = uow.clock.now()
-    status = "pending" if fields["public"] and not helios else "active"
+    row = new_row(
+        id_type=id_type,
+        identifier=identifier,
+        data=fields,
+        label=fields["label"],
+        email=fields["email"],
+        phone=fields["phone"],
+        helios=helios,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    del row["id"]  # the store's, or the refused structure's own
+    status = row["status"]
     structure = existing or Structure(id_type=id_type, identifier=identifier, created_at=now)
     for name, value in {
-        "non_diffusible": False,
-        "address": None,
-        "postal_code": None,
-        "commune": None,
-        "country": None,
-        **fields,
-        "status": status,
-        "helios": helios,
-        "primary_manager_id": actor.id,
-        "created_by_id": actor.id,
-        "created_at": now,
+        **row,
+        "primary_manager_id": None,  # the creator, attached below (STR-4)
         "decided_at": None,
         "refusal_reason": None,
     }.items():
         setattr(structure, name, value)
-    _index(structure)
     try:
         uow.add(structure)
     except IntegrityError:  # created by another process since ``find``
         raise RuleRefused("str5.exists", id=identifier) from None
-    uow.add(Attachment(account_id=actor.id, structure_id=structure.id, created_at=now))
-    authz.grant_defaults(uow, actor, structure, manager=True)
+    with granting.one(uow, actor.id) as attacher:  # STR-4: primary manager, HAB-3
+        attacher.attach(actor.id, structure)
     if status == "pending":
         _notify(uow, actor, "structure_pending", structure)
     uow.audit(
@@ -488,6 +557,22 @@ def _managed(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None) -
     return structure
 
 
+# The columns an update writes (``updated_row``), in order, the structure's id last.
+UPDATED_COLUMNS = ("label", "email", "phone", "public", "helios", "status", "search_text")
+
+
+def updated_row(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """What updating a structure writes (``UPDATED_COLUMNS``), for ``update`` and a
+    structures flow alike: ``current`` with ``changes`` (checked values: label, e-mail,
+    phone, and from a flow public, helios); a pending public structure now managed in
+    Hélios needs no approval (STR-6); the search key follows the label (STR-9)."""
+    row = {name: current[name] for name in UPDATED_COLUMNS[:-1]} | changes
+    if changes.get("helios") and current["status"] == "pending":
+        row["status"] = "active"
+    row["search_text"] = search_key(current["raison_sociale"], row["label"], current["identifier"])
+    return row
+
+
 def update(
     uow: UnitOfWork,
     actor: Account,
@@ -507,9 +592,11 @@ def update(
         "email": lambda v, _f: _email(v),
         "phone": lambda v, _f: _phone(v),
     }
-    for field, value in changes.items():
-        setattr(structure, field, clean[field](value, field))
-    _index(structure)
+    current = {name: getattr(structure, name) for name in (*UPDATED_COLUMNS, "raison_sociale")}
+    current["identifier"] = structure.identifier
+    cleaned = {field: clean[field](value, field) for field, value in changes.items()}
+    for name, value in updated_row(current, cleaned).items():
+        setattr(structure, name, value)
     uow.add(structure)
     uow.audit(actor.login_email, "structure.update", structure.identifier, fields=sorted(changes))
     return structure
@@ -524,16 +611,18 @@ def transfer_primary(
     target = accounts.get(uow, email)
     if target.id == structure.primary_manager_id:
         raise RuleRefused("str8.already_primary", email=target.login_email)
-    if not authz.is_member(uow, target, structure):
-        raise RuleRefused("str8.not_attached", email=target.login_email, id=structure.identifier)
-    if service_attachments(uow, target, structure):
-        raise RuleRefused("str8.service_member", email=target.login_email, id=structure.identifier)
-    if target.status != "active":
-        raise RuleRefused("str8.not_active", email=target.login_email)
     former = _account(uow, structure.primary_manager_id)
-    structure.primary_manager_id = target.id
-    uow.add(structure)
-    authz.grant(uow, target, structure, ORGANISATION, MODIFICATION)
+    former_email = former.login_email if former else None
+    with granting.one(uow, target.id) as attacher:  # the rule a structures flow applies
+        granting.check_primary(
+            target.login_email,
+            structure.identifier,
+            state=attacher.state_of(target.id, structure.id),
+            status=target.status,
+            transfer=former is not None,
+            attaching=False,
+        )
+        attacher.make_primary(target.id, structure)
     by = actor.login_email
     _notify(uow, target, "primary_transferred_to", structure, by=by)
     _notify(uow, former, "primary_transferred_from", structure, new=target.login_email, by=by)
@@ -541,7 +630,7 @@ def transfer_primary(
         by,
         "structure.transfer_primary",
         structure.identifier,
-        former=former.login_email if former else None,
+        former=former_email,
         new=target.login_email,
     )
     return structure

@@ -1,4 +1,6 @@
-"""Raw, set-based access to the store for the bulk paths (OPS-1, OPS-2).
+"""Raw, set-based SQL on the unit of work's connection: the flows (OPS-1, OPS-2), the
+seed (OPS-3), and the rules that write the same rows for one command or a chunk of a
+flow (``domain.granting``).
 
 Through the unit of work's own connection, so an import stays one transaction that a
 refusal rolls back whole; no ORM object and no statement compilation per row: lookups
@@ -21,13 +23,15 @@ def quote(name: str) -> str:
     return f'"{name}"'
 
 
-class Db:
+class Sql:
     """The unit of work's DBAPI connection, with the few operations bulk work needs.
 
-    SQL is written with ``?`` placeholders, turned into ``%s`` for psycopg.
+    SQL is written with ``?`` placeholders, turned into ``%s`` for psycopg. ``bulk``:
+    a flow's transaction (the planner told to use the indexes); a single command's
+    session is flushed before and expired after (``granting.one``).
     """
 
-    def __init__(self, uow: UnitOfWork, read_only: bool = False) -> None:
+    def __init__(self, uow: UnitOfWork, read_only: bool = False, bulk: bool = True) -> None:
         from sqlalchemy import DateTime
 
         connection = uow.reading() if read_only else uow.session.connection()
@@ -35,7 +39,7 @@ class Db:
         self.sqlite = self.dialect.name == "sqlite"
         self.raw = connection.connection.driver_connection
         # Times as SQLAlchemy itself stores them (SQLite: text in its own format).
-        if not self.sqlite and not read_only:
+        if not self.sqlite and not read_only and bulk:
             # The planner's statistics predate the rows this transaction writes: it would
             # scan a table of "one row" that a big import has filled, once per chunk
             # (quadratic). Every lookup here goes by an index: make it use it.
