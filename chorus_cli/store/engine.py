@@ -46,7 +46,8 @@ def get_engine(url: str, migrate: bool = True) -> Engine:
 
 
 # Commits made by the command running (SEC-12): an error met after one of them must not
-# say "nothing was saved". Reset by ``chorus_cli.cli`` as each command starts.
+# say "nothing was saved". Reset by ``chorus_cli.cli`` as each command starts, not as
+# each line of a batch does (OPS-6): what earlier lines saved stays counted.
 _commits = [0]
 
 
