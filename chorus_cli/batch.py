@@ -60,16 +60,37 @@ LINE_MAX = 1024 * 1024
 BOM = "\ufeff"
 
 
-def lines(source: IO[str]) -> Iterator[tuple[int, str | None]]:
+@dataclass(frozen=True)
+class Unreadable:
+    """A line that cannot run and ends the lines: too long (SEC-10), not UTF-8 (SEC-3)."""
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+    saved_key: str | None = None  # the sentence when earlier lines saved something
+
+
+def lines(source: IO[str] | IO[bytes]) -> Iterator[tuple[int, str | Unreadable]]:
     """(number, text) of each line that holds a command; a BOM that an editor put in
     front of the first line is no part of it. A line longer than ``LINE_MAX``
-    characters comes as (number, None), read no further, and ends the lines."""
+    characters (bytes, read from a binary source) comes as (number, Unreadable), read no
+    further, and ends the lines; so does a line of a binary source that is not UTF-8:
+    each line is decoded alone, so the lines before it run and the error names it."""
     number = 0
-    while text := source.readline(LINE_MAX + 2):
+    while raw := source.readline(LINE_MAX + 2):
         number += 1
-        if len(text) > LINE_MAX and len(text.rstrip("\r\n")) > LINE_MAX:
-            yield number, None
+        ends = b"\r\n" if isinstance(raw, bytes) else "\r\n"
+        if len(raw) > LINE_MAX and len(raw.rstrip(ends)) > LINE_MAX:
+            yield number, Unreadable("sec10.batch_line_too_long")
             return
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                where = {"byte": f"0x{raw[exc.start]:02x}", "column": exc.start + 1}
+                yield number, Unreadable("ops6.line_not_utf8", where, "ops6.line_not_utf8.saved")
+                return
+        else:
+            text = raw
         if number == 1:
             text = text.removeprefix(BOM)
         text = text.strip()
@@ -167,12 +188,15 @@ class Batch:
             self.err.write(text)
         return code
 
-    def run(self, source: IO[str]) -> BatchOutcome:
+    def run(self, source: IO[str] | IO[bytes]) -> BatchOutcome:
         for number, text in lines(source):
-            if text is None:
+            if isinstance(text, Unreadable):
                 from chorus_cli.i18n import message
+                from chorus_cli.store.engine import saved_something
 
-                self.fail(number, 2, message("sec10.batch_line_too_long"))
+                # SEC-12: say what the lines before saved, when they did.
+                key = text.saved_key if text.saved_key and saved_something() else text.key
+                self.fail(number, 2, message(key, **text.params))
                 break
             try:
                 argv = shlex.split(text, comments=True)
@@ -201,7 +225,11 @@ class Batch:
 
 
 def run(
-    entry: EntryPoint, source: IO[str], *, keep_going: bool = False, atomic: bool = False
+    entry: EntryPoint,
+    source: IO[str] | IO[bytes],
+    *,
+    keep_going: bool = False,
+    atomic: bool = False,
 ) -> BatchOutcome:
     """OPS-6: run the lines of ``source`` through ``entry`` (``cli.main``, handed over by
     the command); with ``atomic`` in one transaction."""

@@ -171,7 +171,20 @@ def main(argv: list[str] | None = None) -> None:
     """
     from chorus_cli.store.engine import reset_commits
 
-    reset_commits()
+    if not _nesting[0]:  # a batch's lines (OPS-6) add to the batch's count (SEC-12)
+        reset_commits()
+    _nesting[0] += 1
+    try:
+        _main(argv)
+    finally:
+        _nesting[0] -= 1
+
+
+# How many ``main`` calls are running: a batch runs each of its lines through ``main``.
+_nesting = [0]
+
+
+def _main(argv: list[str] | None) -> None:
     _never_fail_on_output()
     args = preparse.hoist_root_options(list(sys.argv[1:] if argv is None else argv))
     as_json = preparse.wants_json(args)

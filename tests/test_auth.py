@@ -445,6 +445,24 @@ def test_auth2_support_unlocks(cli):
     assert cli.login(EMAIL).exit_code == 0
 
 
+def test_auth2_support_may_not_unlock_a_platform_role_holder(cli, unchanged):
+    # Unlocking again and again would let support guess an admin's password (PUB-1).
+    from tests.test_structures import grant_role
+
+    logged_in_support(cli)
+    ada = "ada.admin@example.fr"
+    fail_password(cli, 5, ada)
+    with unchanged():
+        refused = cli("account", "unlock", ada)
+    assert refused.exit_code == 4, refused.stderr
+    assert "AUTH-2" in refused.stderr
+    cli.active_account(EMAIL)
+    grant_role(cli, EMAIL, "admin")
+    assert cli.login(EMAIL).exit_code == 0
+    unlocked = cli("account", "unlock", ada)
+    assert unlocked.exit_code == 0, unlocked.stderr
+
+
 def test_auth2_plain_user_cannot_unlock(cli, unchanged):
     cli.active_account()
     fail_password(cli, 5)

@@ -148,3 +148,62 @@ def test_ops6_sessions_and_language_stay_those_of_the_batch(marie):
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("ligne 1 : No structure")
     assert lines[1].startswith("ligne 2 : Aucune structure")
+
+
+# --- SEC-12: a batch never says "nothing was saved" after its lines saved something ------
+
+NOT_UTF8 = created(1) + "mail list\n" + "whoami \udcff\n" + created(4)
+
+
+def batch_bytes() -> bytes:
+    return NOT_UTF8.encode("utf-8", "surrogateescape")  # the third line holds a bare \xff
+
+
+def test_sec12_a_batch_file_line_that_is_not_utf8_is_named_after_the_lines_before_ran(
+    marie, tmp_path
+):
+    path = tmp_path / "lines.txt"
+    path.write_bytes(batch_bytes())
+    result = marie("batch", str(path))
+    assert result.exit_code == 2, result.stderr
+    assert "ligne 3" in result.stderr and "SEC-3" in result.stderr and "0xff" in result.stderr
+    assert "l'est resté" in result.stderr and "rien n'a été enregistré" not in result.stderr
+    listed = {m["to"] for m in marie.mails()}
+    assert "agent1@example.fr" in listed and "agent4@example.fr" not in listed
+
+
+def test_sec12_a_batch_on_strict_stdin_says_what_its_lines_saved(marie, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_DEBUG")}
+    env.update(marie.env, PYTHONIOENCODING="utf-8:strict")
+    done = subprocess.run(
+        [sys.executable, "-m", "chorus_cli", "batch", "-"],
+        input=batch_bytes(), env=env, capture_output=True, timeout=120,
+    )  # fmt: skip
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 2, stderr
+    assert "ligne 3" in stderr and "SEC-3" in stderr
+    assert "l'est resté" in stderr and "rien n'a été enregistré" not in stderr
+    assert marie("account", "show", "agent1@example.fr", "--json").exit_code == 0
+    assert marie("account", "show", "agent4@example.fr").exit_code == 3
+
+
+def test_sec12_a_line_failing_after_earlier_lines_saved_does_not_say_nothing_was(
+    marie, monkeypatch
+):
+    # An unexpected error on line 2 (injected: no command fails so on purpose), after line
+    # 1 saved an account: the batch's commits are counted across its lines.
+    from chorus_cli.domain import accounts
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(accounts, "unlock", broken)
+    monkeypatch.delenv("CHORUS_DEBUG")
+    result = batch(marie, created(1) + f"account unlock {MARIE}\n")
+    assert result.exit_code == 1, result.stderr
+    assert "ligne 2" in result.stderr and "RuntimeError" in result.stderr
+    assert "l'est resté" in result.stderr and "rien n'a été enregistré" not in result.stderr

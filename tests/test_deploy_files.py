@@ -374,6 +374,18 @@ def test_sec3_a_bad_store_url_parameter_is_bad_input(tmp_path, monkeypatch, url)
     assert "timeout" in refused.stderr
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "00"])
+def test_sec10_a_connect_timeout_of_zero_or_less_is_refused(tmp_path, monkeypatch, value):
+    from tests.test_hardening import run
+
+    monkeypatch.delenv("CHORUS_DEBUG")
+    url = f"postgresql://chorus@127.0.0.1:1/chorus?connect_timeout={value}"
+    refused = run(tmp_path, "mail", "list", url=url)
+    assert refused.exit_code == 2, refused.stderr
+    assert "SEC-10" in refused.stderr and f"connect_timeout={value}" in refused.stderr
+    assert "interne" not in refused.stderr
+
+
 # --- item 13: db copy names the store whose driver is missing ----------------------------
 
 

@@ -426,3 +426,35 @@ def test_sec3_a_reader_that_closes_the_pipe_ends_chorus_quietly(tmp_path, fmt):
         os.close(write)
     assert done.returncode == 0
     assert done.stderr == b""
+
+
+def test_sec3_a_store_link_to_nothing_is_refused_and_nothing_is_created(tmp_path):
+    victim = tmp_path / "x" / "victim.db"
+    link = tmp_path / "link.db"
+    link.symlink_to(victim)
+    result = run(tmp_path, "mail", "list", url=f"sqlite:///{link}")
+    assert result.exit_code == 2, result.stderr
+    assert "SEC-3" in result.stderr and str(victim) in result.stderr
+    assert "interne" not in result.stderr
+    (tmp_path / "x").mkdir()
+    assert run(tmp_path, "mail", "list", url=f"sqlite:///{link}").exit_code == 2
+    assert not victim.exists()
+
+
+def test_sec3_a_store_link_to_a_store_is_followed(tmp_path):
+    assert run(tmp_path, "mail", "list").exit_code == 0
+    link = tmp_path / "link.db"
+    link.symlink_to(tmp_path / "store.db")
+    result = run(tmp_path, "mail", "list", url=f"sqlite:///{link}")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_sec2_an_empty_file_made_a_store_is_the_users_alone(tmp_path):
+    os.umask(0o022)
+    empty = tmp_path / "c.db"
+    empty.touch()
+    assert mode(empty) == 0o644
+    engine_module._warned.clear()
+    result = run(tmp_path, "mail", "list", url=f"sqlite:///{empty}")
+    assert result.exit_code == 0, result.stderr
+    assert mode(empty) == 0o600 and empty.read_bytes().startswith(b"SQLite format 3\x00")

@@ -277,6 +277,39 @@ def test_la4_only_support_and_admins_change_another_account(cli, support, unchan
     assert "support" in refused.stderr
 
 
+ADA = "ada.admin@example.fr"
+
+
+@pytest.mark.parametrize("role", ["admin", "support", "correspondent"])
+def test_la4_support_may_not_take_over_a_platform_role_holders_login(cli, support, unchanged, role):
+    # The take-over: support changes an admin's login to an address of their own, confirms
+    # the link, asks a new password there and logs in as the admin (PUB-1). Refused.
+    support.join(ADA)
+    grant_role(cli, ADA, role, "38" if role == "correspondent" else None)
+    with unchanged():
+        refused = support(
+            SAM, "login-address", "change", NEW, "--account", ADA, input=f"{PASSWORD}\n{NEW}\n"
+        )
+    assert refused.exit_code == 4, refused.stderr
+    assert "LA-4" in refused.stderr and ADA in refused.stderr
+    assert cli.mails(NEW) == []
+    # Reading the change under way is still allowed; cancelling one is not.
+    assert support(SAM, "login-address", "status", "--account", ADA).exit_code == 0
+    with unchanged():
+        assert support(SAM, "login-address", "cancel", "--account", ADA).exit_code == 4
+
+
+def test_la4_an_admin_rescues_any_account(cli, support):
+    support.join(ADA)
+    grant_role(cli, ADA, "admin")
+    asked = support(
+        ADA, "login-address", "change", NEW, "--account", SAM, input=f"{PASSWORD}\n{NEW}\n"
+    )
+    assert asked.exit_code == 0, asked.stderr
+    assert support(SAM, "login-address", "confirm", link_to(cli)).exit_code == 0
+    assert cli.login(NEW).exit_code == 0
+
+
 def test_la4_support_types_their_own_password(cli, support):
     refused = support(
         SAM, "login-address", "change", NEW, "--account", MARIE, input=f"Pas-Le-Bon-1!\n{NEW}\n"

@@ -155,6 +155,7 @@ def test_mem3_last_login_at_is_set_at_login(world, cli):
 SUSPEND = {
     (SAM, ULYSSE): 0, (SAM, LEA): 0, (SAM, MARIE): 0,
     (SAM, ADA): 4,  # support cannot suspend an admin
+    (SAM, CORINNE): 4,  # nor any platform role holder (PUB-1)
     (ADA, SAM): 0, (ADA, ULYSSE): 0,
     (CORINNE, LEA): 0, (CORINNE, HUGO): 0,  # within her scope
     (CORINNE, ULYSSE): 4, (CORINNE, SAM): 4, (CORINNE, NOBODY): 4,

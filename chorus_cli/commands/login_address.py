@@ -114,7 +114,7 @@ def status(account: AccountOpt = None, fmt: FormatOpt = "table", as_json: JsonOp
     from chorus_cli.ui.output import emit, say
 
     with as_account() as (uow, actor):
-        target = login_address.target(uow, actor, account)
+        target = login_address.target(uow, actor, account, reading=True)
         change = login_address.status(uow, actor, account)
     fmt = output_format(fmt, as_json)
     if change is None:

@@ -467,11 +467,13 @@ def change_password(
 
 
 def unlock(uow: UnitOfWork, actor: Account, email: str) -> Account:
-    """Support lifts a lockout (AUTH-2)."""
+    """Support lifts a lockout (AUTH-2); that of a platform role holder, an admin only
+    (PUB-1)."""
     from chorus_cli.domain import authz
 
     authz.require_role(uow, actor, *authz.SUPPORT)
     account = get(uow, email)
+    authz.require_access_keeper(uow, actor, account, "auth2.admin_only")
     account.failed_logins = 0
     account.locked_until = None
     uow.add(account)

@@ -539,16 +539,30 @@ def sees_account(uow: UnitOfWork, actor: Account, target: Account) -> bool:
     return manages_account(uow, actor, target)
 
 
+def require_access_keeper(uow: UnitOfWork, actor: Account, target: Account, refusal: str) -> None:
+    """Who may act on another account's access: suspend or restore it (MEM-4), change its
+    login address (LA-4), lift its lockout (AUTH-2). Support and admins; but an account
+    that holds a platform role (PUB-1), only an admin: support must not take over an
+    admin's or a correspondent's login and with it rights support does not have, nor
+    unlock one again and again to guess its password. Refused: NotAllowed (exit 4) with
+    ``refusal``, a key that names the target's ``email``. An admin may act on anyone's."""
+    require_role(uow, actor, *SUPPORT)
+    if target.id == actor.id:
+        return  # one's own: the use case's rule, not a right
+    if role_grants(uow, target) and not has_role(uow, actor, "admin"):
+        raise NotAllowed(refusal, email=target.login_email)
+
+
 def require_suspender(uow: UnitOfWork, actor: Account, target: Account | None, email: str) -> None:
-    """MEM-4: support or admin suspend and restore any account, but only an admin an
-    admin's; a correspondent the accounts within her scope (SEC-11: public-entity
-    accounts holding no role). ``target`` None: no such account, which is said only to
-    support and admins (exit 3); to anyone else it is the same refusal (exit 4)."""
+    """MEM-4: support or admin suspend and restore any account, but only an admin the
+    account of a platform role holder (``require_access_keeper``); a correspondent the
+    accounts within her scope (SEC-11: public-entity accounts holding no role).
+    ``target`` None: no such account, which is said only to support and admins (exit 3);
+    to anyone else it is the same refusal (exit 4)."""
     if has_role(uow, actor, *SUPPORT):
         if target is None:
             raise NotFound("account.not_found", email=email)
-        if has_role(uow, target, "admin") and not has_role(uow, actor, "admin"):
-            raise NotAllowed("mem4.admin_only", email=target.login_email)
+        require_access_keeper(uow, actor, target, "mem4.admin_only")
         return
     scope = correspondent_scope(uow, actor)
     if scope is None or target is None or not within_scope(uow, scope, target):

@@ -44,15 +44,21 @@ class Change:
         }
 
 
-def target(uow: UnitOfWork, actor: Account, account_email: str | None = None) -> Account:
+def target(
+    uow: UnitOfWork, actor: Account, account_email: str | None = None, *, reading: bool = False
+) -> Account:
     """The account whose address changes: the actor's own, or with ``account_email``
-    another one, for support and admins only (LA-4; anyone else: exit 4)."""
+    another one, for support and admins only (LA-4; anyone else: exit 4); changing (not
+    ``reading``) that of a platform role holder, for admins only (PUB-1)."""
     from chorus_cli.domain import authz
 
     if account_email is None:
         return actor
     authz.require_role(uow, actor, *authz.SUPPORT)
-    return accounts.get(uow, account_email)
+    account = accounts.get(uow, account_email)
+    if not reading:
+        authz.require_access_keeper(uow, actor, account, "la4.admin_only")
+    return account
 
 
 def _pending_row(uow: UnitOfWork, account: Account) -> LinkToken | None:
@@ -185,7 +191,7 @@ def cancel(uow: UnitOfWork, actor: Account, account_email: str | None = None) ->
 
 
 def status(uow: UnitOfWork, actor: Account, account_email: str | None = None) -> Change | None:
-    return pending(uow, target(uow, actor, account_email))
+    return pending(uow, target(uow, actor, account_email, reading=True))
 
 
 def _when(moment: datetime) -> str:

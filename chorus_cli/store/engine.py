@@ -46,7 +46,8 @@ def get_engine(url: str, migrate: bool = True) -> Engine:
 
 
 # Commits made by the command running (SEC-12): an error met after one of them must not
-# say "nothing was saved". Reset by ``chorus_cli.cli`` as each command starts.
+# say "nothing was saved". Reset by ``chorus_cli.cli`` as each command starts, not as
+# each line of a batch does (OPS-6): what earlier lines saved stays counted.
 _commits = [0]
 
 
@@ -162,7 +163,8 @@ def _values(value: object) -> list[str]:
 
 def _check_parameters(url: str, query: object) -> None:
     """URL parameters libpq does not know, or a ``connect_timeout`` that is not a whole
-    number, are bad input (SEC-3), said before connecting."""
+    number, are bad input (SEC-3), said before connecting; so is a ``connect_timeout`` of
+    0 or less, which libpq takes as "wait for ever" (SEC-10)."""
     from psycopg import ProgrammingError
     from psycopg.conninfo import make_conninfo
 
@@ -175,6 +177,8 @@ def _check_parameters(url: str, query: object) -> None:
         except ProgrammingError:
             raise BadInput("sec3.url_parameter_unknown", url=store_id(url), name=name) from None
     for value in _values(query.get("connect_timeout")):  # type: ignore[attr-defined]
+        if value.strip().lstrip("-").isdigit() and int(value) <= 0:  # libpq: 0 waits for ever
+            raise BadInput("sec10.connect_timeout_positive", url=store_id(url), value=value)
         if not value.strip().isdigit():
             raise BadInput(
                 "sec3.url_parameter_number", url=store_id(url), name="connect_timeout", value=value
@@ -206,8 +210,10 @@ _warned: set[Path] = set()
 def _prepare_file(path: Path) -> None:
     """A SQLite store's file: its directory must exist (a mistyped --db is refused, not
     created: only the default store's directory is made, SEC-6); a new store is created
-    0600 before SQLite opens it, and its -wal and -shm follow its mode (SEC-2); an
-    existing one others can read is named once."""
+    0600 before SQLite opens it, and its -wal and -shm follow its mode (SEC-2); so is an
+    empty file chorus is about to make a store of (``touch c.db`` first); an existing
+    store others can read is named once. A symbolic link is followed when it leads to a
+    file, and refused when it leads nowhere (SEC-3): no store is created through a link."""
     import os
     import stat
 
@@ -218,14 +224,33 @@ def _prepare_file(path: Path) -> None:
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077 and path not in _warned and _is_sqlite(path):
+        try:
+            found = path.stat()
+        except FileNotFoundError:  # O_EXCL met a link; stat() follows it, to nothing
+            raise BadInput("sec3.store_link_dangling", path=str(path), target=_link(path)) from None
+        mode = stat.S_IMODE(found.st_mode)
+        if mode & 0o077 and found.st_size == 0 and stat.S_ISREG(found.st_mode):
+            try:
+                os.chmod(path, 0o600)  # not a store yet: it will hold every hash (SEC-2)
+                return
+            except OSError:  # another user's file: said below
+                pass
+        if mode & 0o077 and path not in _warned and (found.st_size == 0 or _is_sqlite(path)):
             from chorus_cli.store import notes
 
             _warned.add(path)
             notes.note("sec2.store_readable", path=str(path), mode=f"{mode:o}")
     else:
         os.close(fd)
+
+
+def _link(path: Path) -> str:
+    import os
+
+    try:
+        return os.readlink(path)
+    except OSError:  # no longer a link: removed meanwhile
+        return "?"
 
 
 def _is_sqlite(path: Path) -> bool:
