@@ -606,6 +606,31 @@ def test_sec8_a_flow_delivers_the_activation_mails_it_queued(cli, tmp_path):
         assert {email for _last, _first, email, _phone in AGENTS} <= delivered
 
 
+def test_sec8_mails_queued_by_a_flow_and_by_the_seed_have_their_message_id_at_once(cli, tmp_path):
+    """SEC-8: one Message-ID from creation, whichever path queued the mail (no SMTP)."""
+    from tests.test_bulk import AGENTS, CORINNE, agents, imported, public_world, write
+
+    world = public_world(cli, tmp_path)
+    done = imported(world, CORINNE, write(tmp_path, "a.csv", agents()))
+    assert done.exit_code == 0, done.stderr
+    flow_mails = [m for m in world(CORINNE, "mail", "list", "--json").json()
+                  if m["to"] in {email for _l, _f, email, _p in AGENTS}]  # fmt: skip
+    assert len(flow_mails) == len(AGENTS)
+    ids = [m["message_id"] for m in flow_mails]
+    assert all(i and i.startswith("<") and i.endswith(">") for i in ids)
+    assert len(set(ids)) == len(ids)
+
+    seeded = tmp_path / "seeded.db"
+    env = {**cli.env, "CHORUS_DATABASE_URL": f"sqlite:///{seeded}"}
+    from chorus_cli.inprocess import invoke
+
+    made = invoke(["seed", "--accounts", "40", "--structures", "5", "--seed", "3"],
+                  env=env, clock=cli.clock)  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    mails = invoke(["mail", "list", "--json"], env=env, clock=cli.clock).json()
+    assert mails and all(m["message_id"] for m in mails)
+
+
 class Greylisting(Inbox):
     """Asks to come back later (451) for every recipient."""
 

@@ -40,6 +40,7 @@ from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.secrets import hash_password, new_token, token_hash
 from chorus_cli.domain.structures import STRUCTURE_COLUMNS as COLUMNS
 from chorus_cli.kernel.errors import BadInput, RuleRefused
+from chorus_cli.mail.outbox import new_message_id
 from chorus_cli.mail.templates import render
 from chorus_cli.store import sirene_tables as schema
 from chorus_cli.store.sql import Sql
@@ -511,8 +512,18 @@ def _flush_accounts(db: Sql, rows: list, attached: list, links: list, mails: lis
     )
     db.insert(
         "mail",
-        ("to", "sender", "subject", "body", "body_redacted", "kind", "created_at", "status"),
-        [(*mail, "pending") for mail in mails],
+        (
+            "to",
+            "sender",
+            "subject",
+            "body",
+            "body_redacted",
+            "kind",
+            "created_at",
+            "status",
+            "message_id",
+        ),
+        [(*mail, "pending", new_message_id(mail[1])) for mail in mails],  # SEC-8: from the start
     )
 
 

@@ -20,6 +20,7 @@ from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.notices import sender
 from chorus_cli.domain.secrets import new_token, token_hash
 from chorus_cli.kernel.errors import BadInput, NotAllowed, RuleRefused
+from chorus_cli.mail.outbox import new_message_id
 from chorus_cli.mail.templates import render
 
 
@@ -140,7 +141,10 @@ class AccountsLoader(Loader):
         self.new_links.append((digest, "activate", account_id, at, self.expires_at))
         public = structure is not None and structure.public
         sent_by = self.senders[public]
-        self.mails.append((login, sent_by, subject, body, redacted, "activation", at, "pending"))
+        self.mails.append(
+            (login, sent_by, subject, body, redacted, "activation", at, "pending",
+             new_message_id(sent_by))
+        )  # fmt: skip
         self.audits.append((at, self.actor_email, "account.create", login, details))
         if structure is not None:
             account = AccountInfo(

@@ -14,6 +14,7 @@ from chorus_cli.domain import authz, identifiers
 from chorus_cli.domain.granting import Attacher
 from chorus_cli.domain.notices import sender
 from chorus_cli.kernel.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
+from chorus_cli.mail.outbox import new_message_id
 from chorus_cli.mail.templates import render
 from chorus_cli.store.sql import Sql
 
@@ -32,7 +33,11 @@ ACCOUNT_FIELDS = (
     "biography",
     "language",
 )
-MAIL_COLUMNS = ("to", "sender", "subject", "body", "body_redacted", "kind", "created_at", "status")
+# Every mail has its one Message-ID from the moment it is queued (SEC-8).
+MAIL_COLUMNS = (
+    "to", "sender", "subject", "body", "body_redacted", "kind", "created_at", "status",
+    "message_id",
+)  # fmt: skip
 AUDIT_COLUMNS = ("at", "actor", "action", "target", "details")
 
 
@@ -140,8 +145,19 @@ class Loader:
 
     def mail(self, kind: str, to: str, lang: str, public: bool, **params: Any) -> None:
         subject, body, redacted = render(kind, lang, **params)
+        sent_by = sender(self.uow, public)
         self.mails.append(
-            (to, sender(self.uow, public), subject, body, redacted, kind, self.at, "pending")
+            (
+                to,
+                sent_by,
+                subject,
+                body,
+                redacted,
+                kind,
+                self.at,
+                "pending",
+                new_message_id(sent_by),
+            )
         )
 
     def notify(self, account: AccountInfo, kind: str, public: bool, **params: Any) -> None:
