@@ -64,7 +64,9 @@ def list_(
         rows = [view(m) for m in list_mail(uow, to, limit)]
     table = MAIL_TABLE
     if any(row["attempts"] for row in rows):
-        table += ("attempts",)
+        # The attempts and the last error take the creation time's place, so the table
+        # still fits 80 columns (the time stays in --json and --format csv).
+        table = tuple(c for c in table if c != "created_at") + ("attempts",)
     if any(row["last_error"] for row in rows):
         table += ("last_error",)
     emit(rows, fmt, columns=MAIL_FIELDS, table=table)
