@@ -52,7 +52,7 @@ def test_ops4_each_change_writes_one_audit_row(cli, clock):
         "actor": "anonymous",  # the public sign-up form
         "action": "account.create",
         "target": MARIE,
-        "details": {"phone": False},
+        "details": {"phone": False, "to_complete": False},  # OPS-4, PUB-2
     }
 
     clock.advance(minutes=2)

@@ -268,3 +268,81 @@ def test_ops3_parity_seeded_attachments_hold_exactly_the_defaults_the_domain_gra
     again = ok(cli("bulk", "import", str(flow), "--kind", "attachments", "--json")).json()
     assert (again["unchanged"], again["created"], again["updated"]) == (300, 0, 0)
     assert ADMIN not in {a["login_email"] for a in attachments}
+
+
+# --- a new account's activation (ACC-3, PUB-3, OPS-4): decided once -------------------
+
+
+PHONE = "04 76 00 00 00"
+
+
+def activation_of(world, email: str) -> dict:
+    """What creating the account wrote for its activation: its link (purpose, validity),
+    its mail (the token masked), its ``account.create`` audit details."""
+    import re
+
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import AuditEntry, LinkToken, Mail
+    from tests.test_structures import account_id, store_session
+
+    with store_session(world.cli) as s:
+        links = s.exec(
+            select(LinkToken).where(col(LinkToken.account_id) == account_id(world.cli, email))
+        ).all()
+        audits = s.exec(
+            select(AuditEntry)
+            .where(col(AuditEntry.action) == "account.create")
+            .where(col(AuditEntry.target) == email)
+        ).all()
+        mails = s.exec(
+            select(Mail).where(col(Mail.to) == email).where(col(Mail.kind) == "activation")
+        ).all()
+    (mail,) = mails
+    (audit,) = audits
+    return {
+        "links": [(t.purpose, t.expires_at - t.created_at, t.used_at) for t in links],
+        "mail": {
+            "to": mail.to,
+            "sender": mail.sender,
+            "subject": mail.subject,
+            "body": re.sub(r"token=\S+", "token=<token>", mail.body),
+            "body_redacted": mail.body_redacted,
+            "status": mail.status,
+        },
+        "message_id": bool(mail.message_id),
+        "actor": audit.actor,
+        "details": dict(audit.details),
+    }
+
+
+def test_ops1_parity_an_account_created_by_command_or_by_flow_gets_the_same_activation(
+    cli, twin, tmp_path
+):
+    from datetime import timedelta
+
+    # Corinne works in English: Léa's mail is still in French, not her creator's
+    # language (the command used to take the CLI's, the flow French).
+    single = build_public_world(cli, tmp_path)
+    args = ("--email", LEA, "--last-name", "Roux", "--first-name", "Léa", "--phone", PHONE)
+    ok(single(CORINNE, "--lang", "en", "account", "create", *args, "--structure", COMMUNE))
+    flowed = build_public_world(twin, tmp_path)
+    header = ("Nom", "Prénom", "Adresse e-mail", "Téléphone", "SIRET")
+    path = write(tmp_path, "lea.csv", [("Roux", "Léa", LEA, PHONE, COMMUNE)], header)
+    result = ok(flowed(CORINNE, "--lang", "en", "bulk", "import", str(path), "--kind",
+                       "accounts", "--json"))  # fmt: skip
+    assert result.json()["created"] == 1
+
+    by_command, by_flow = activation_of(single, LEA), activation_of(flowed, LEA)
+    # The flow's audit rows all name their file (OPS-4); the rest is the same.
+    assert by_flow["details"].pop("source") == "lea.csv"
+    assert by_command == by_flow
+    # ACC-3: one unused activation link of 60 minutes; PUB-3: from the DGFiP's sender;
+    # SEC-8: its Message-ID from the moment it is queued.
+    assert by_command["links"] == [("activate", timedelta(minutes=60), None)]
+    assert by_command["mail"]["sender"] == "noreply@dgfip.finances.gouv.fr"
+    assert by_command["mail"]["to"] == LEA
+    assert "activez votre compte" in by_command["mail"]["subject"]  # French
+    assert by_command["message_id"]
+    # OPS-4, PUB-2: a phone was given, the account is to complete at first login.
+    assert by_command["details"] == {"phone": True, "to_complete": True}

@@ -10,11 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from chorus_cli.bulk.columns import MANDATORY, fold
 from chorus_cli.domain import identifiers, structures
-from chorus_cli.domain.accounts import normalise_email, normalise_name, normalise_phone
+from chorus_cli.domain.accounts import (
+    Activation,
+    normalise_email,
+    normalise_name,
+    normalise_phone,
+)
 from chorus_cli.domain.structures import normalise_code
 from chorus_cli.kernel import text
 from chorus_cli.kernel.errors import BadInput
@@ -77,18 +82,6 @@ class BadRows:
         return sum(len(errors) for _line, _arrival, errors in self._kept)
 
 
-class Activation(NamedTuple):
-    """What a new account of an accounts flow will need, made where its row is checked
-    (``load.accounts.prepare``, perhaps in a worker process): its activation link's
-    token hash, its activation mail, its ``account.create`` audit details."""
-
-    token_hash: str
-    subject: str
-    body: str
-    body_redacted: str  # the mail as the outbox shows it, the link left out
-    audit_details: str  # JSON
-
-
 @dataclass(slots=True)
 class Checked:
     """A row after its own checks: the clean values by field, or its errors; for a new
@@ -97,7 +90,7 @@ class Checked:
     line: int
     values: dict[str, Any]
     errors: list[RowError] = field(default_factory=list)
-    activation: Activation | None = None
+    activation: Activation | None = None  # ``accounts.activation``
 
     @property
     def ok(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chorus_cli.domain import links, lockout, notices, passwords, sessions, throttle
 from chorus_cli.domain.secrets import hash_password, verify_password
@@ -255,6 +255,64 @@ def new_row(
     )
 
 
+DEFAULT_LANGUAGE = "fr"  # SPEC: French unless the person chose otherwise
+
+
+class Activation(NamedTuple):
+    """What a new account's activation writes, decided once (ACC-3, OPS-4) for
+    ``create`` and for an accounts flow alike: its link's token hash (the token itself
+    is only in the mail), its mail in the account's language, its ``account.create``
+    audit details. Plain values: a flow makes one per row, perhaps in a worker process."""
+
+    token_hash: str
+    subject: str
+    body: str
+    body_redacted: str  # the mail as the outbox shows it, the link left out
+    audit_details: dict[str, Any]
+
+
+ACTIVATION_PURPOSE = "activate"
+ACTIVATION_TTL = links.LINK_TTL  # ACC-3, PUB-3: 60 minutes, public entity or not
+
+
+def new_language(given: str | None, own: str | None = None) -> str:
+    """The language of a new account, which its mails are written in: the one given,
+    else the language of the person creating their own account (``own``: the CLI's),
+    else French. An account made for someone else (by a correspondent, by a flow) never
+    takes its creator's language."""
+    return given or own or DEFAULT_LANGUAGE
+
+
+def activation(
+    *,
+    base_url: str,
+    login: str,
+    first_name: str,
+    last_name: str,
+    language: str,
+    phone: bool,
+    to_complete: bool,
+) -> Activation:
+    """A new account's activation link and mail, and its audit details (ACC-3, ACC-8:
+    only the token's hash is kept; OPS-4: whether a phone was given and whether the
+    account is to complete, nothing secret)."""
+    from chorus_cli.domain.secrets import new_token, token_hash
+    from chorus_cli.mail.templates import render
+
+    token = new_token()
+    link = f"{base_url}/{links.PATHS[ACTIVATION_PURPOSE]}?token={token}"
+    subject, body, redacted = render(
+        "activation",
+        language,
+        first_name=text.displayed(first_name),  # SEC-1, as every mail (notices.send)
+        last_name=text.displayed(last_name),
+        login_email=text.displayed(login),
+        link=link,
+    )
+    details = {"phone": phone, "to_complete": to_complete}
+    return Activation(token_hash(token), subject, body, redacted, details)
+
+
 def create(
     uow: UnitOfWork,
     *,
@@ -272,7 +330,7 @@ def create(
 
     ``public``: a public-entity account created for its owner by a correspondent or an
     admin (PUB-1): marked to complete at first login (PUB-2), mailed from the PUB-3
-    sender.
+    sender, in French unless a language is given (not its creator's).
     """
     from chorus_cli.store.models import Account
 
@@ -288,8 +346,10 @@ def create(
     }
     if find(uow, login) is not None:
         raise RuleRefused("acc2.exists", email=login)
+    mail_from = notices.sender(uow, public)  # SEC-8: a bad sender is bad input, first
     if rate_limited:
         throttle.spend(uow, login)
+    lang = new_language(language, None if public else uow.lang)
     row = new_row(
         None,
         login,
@@ -297,14 +357,23 @@ def create(
         fields["first_name"],
         fields["last_name"],
         fields["phone"],
-        language or uow.lang,
+        lang,
         uow.clock.now(),
         to_complete=public,
     )
     account = uow.add(Account(**dict(zip(NEW_ACCOUNT_COLUMNS[1:], row[1:], strict=True))))
-    link = links.issue(uow, account, "activate")
-    notices.notify(uow, account, "activation", to=account.login_email, public=public, link=link)
-    uow.audit(actor, "account.create", login, phone=bool(fields["phone"]))
+    made = activation(
+        base_url=uow.settings.base_url,
+        login=login,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        language=lang,
+        phone=bool(fields["phone"]),
+        to_complete=public,
+    )
+    links.record(uow, account, ACTIVATION_PURPOSE, made.token_hash, ACTIVATION_TTL)
+    notices.queue(uow, "activation", login, mail_from, made.subject, made.body, made.body_redacted)
+    uow.audit(actor, "account.create", login, **made.audit_details)
     return account
 
 

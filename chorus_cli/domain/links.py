@@ -30,14 +30,28 @@ def issue(
 ) -> str:
     """Create a link for the account; earlier unused links of the same purpose die.
     ``payload``: what the link carries (the new address of a login-address change)."""
+    token = new_token()
+    record(uow, account, purpose, token_hash(token), ttl, payload)
+    return f"{uow.settings.base_url}/{PATHS.get(purpose, purpose)}?token={token}"
+
+
+def record(
+    uow: UnitOfWork,
+    account: Account,
+    purpose: str,
+    digest: str,
+    ttl: timedelta = LINK_TTL,
+    payload: str | None = None,
+) -> None:
+    """Store a link by its token's hash (ACC-8), valid ``ttl`` from now; earlier unused
+    links of the same purpose die."""
     from chorus_cli.store.models import LinkToken
 
     now = uow.clock.now()
     void(uow, account, (purpose,))
-    token = new_token()
     uow.add(
         LinkToken(
-            token_hash=token_hash(token),
+            token_hash=digest,
             purpose=purpose,
             account_id=account.id,
             created_at=now,
@@ -45,7 +59,6 @@ def issue(
             payload=payload,
         )
     )
-    return f"{uow.settings.base_url}/{PATHS.get(purpose, purpose)}?token={token}"
 
 
 def void(uow: UnitOfWork, account: Account, purposes: tuple[str, ...]) -> None:

@@ -36,15 +36,24 @@ def send(
 ) -> None:
     """Write a mail to the outbox, in the recipient's language, in the current transaction;
     ``public``: to a public-entity account, from the PUB-3 sender."""
-    from chorus_cli.mail.outbox import new_message_id
     from chorus_cli.mail.templates import render
-    from chorus_cli.store.models import Mail
 
     mail_from = sender(uow, public)
     # Stored text goes into the mail escaped: no control character reaches a mail
     # client or, through `mail show`, a terminal (SEC-1).
     safe = {k: _displayed(v) for k, v in params.items()}
     subject, body, redacted = render(kind, lang, **safe)
+    queue(uow, kind, to, mail_from, subject, body, redacted)
+
+
+def queue(
+    uow: UnitOfWork, kind: str, to: str, mail_from: str, subject: str, body: str, redacted: str
+) -> None:
+    """Write a rendered mail to the outbox, in the current transaction, with its
+    Message-ID from now on (SEC-8)."""
+    from chorus_cli.mail.outbox import new_message_id
+    from chorus_cli.store.models import Mail
+
     uow.add(
         Mail(
             to=to,

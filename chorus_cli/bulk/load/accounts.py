@@ -14,14 +14,18 @@ from chorus_cli.bulk.load.base import (
     RowRefused,
     StructureInfo,
 )
-from chorus_cli.bulk.validate import REPORTED_ROWS, Activation, Checked
-from chorus_cli.domain.accounts import NEW_ACCOUNT_COLUMNS, new_row
-from chorus_cli.domain.links import LINK_TTL, PATHS
+from chorus_cli.bulk.validate import REPORTED_ROWS, Checked
+from chorus_cli.domain.accounts import (
+    ACTIVATION_PURPOSE,
+    ACTIVATION_TTL,
+    NEW_ACCOUNT_COLUMNS,
+    activation,
+    new_language,
+    new_row,
+)
 from chorus_cli.domain.notices import sender
-from chorus_cli.domain.secrets import new_token, token_hash
 from chorus_cli.kernel.errors import BadInput, NotAllowed, RuleRefused
 from chorus_cli.mail.outbox import new_message_id
-from chorus_cli.mail.templates import render
 
 
 class AccountsLoader(Loader):
@@ -40,8 +44,18 @@ class AccountsLoader(Loader):
         self.new_links: list[tuple] = []
         self.changed_accounts: list[tuple] = []
 
-        self.expires_at = self.db.time(self.now + LINK_TTL)
+        self.expires_at = self.db.time(self.now + ACTIVATION_TTL)
+        self.dumped: dict[tuple, str] = {}
         self.senders = {public: sender(self.uow, public) for public in (False, True)}
+
+    def details(self, decided: dict[str, Any]) -> str:
+        """The audit details of ``account.create`` with the flow's source, as every audit
+        row of a flow (OPS-4), as JSON: a few kinds in a flow, each encoded once."""
+        key = tuple(decided.items())
+        found = self.dumped.get(key)
+        if found is None:
+            found = self.dumped[key] = json.dumps({**decided, "source": self.source})
+        return found
 
     def remember(self, row: Checked) -> None:
         login = row.values.get("login_email")
@@ -120,7 +134,7 @@ class AccountsLoader(Loader):
         account_id = next(self.fresh_ids)
         self.created.add(account_id, row.line)
         contact = values.get("contact_email") or login
-        language = values.get("language") or "fr"
+        language = new_language(values.get("language"))  # made for someone else
         self.new_accounts.append(  # the columns `account create` fills
             new_row(
                 account_id,
@@ -136,16 +150,16 @@ class AccountsLoader(Loader):
                 values.get("biography"),
             )
         )
-        digest, subject, body, redacted, details = row.activation  # an ``Activation``
+        digest, subject, body, redacted, decided = row.activation  # ``accounts.activation``
         at = self.at
-        self.new_links.append((digest, "activate", account_id, at, self.expires_at))
+        self.new_links.append((digest, ACTIVATION_PURPOSE, account_id, at, self.expires_at))
         public = structure is not None and structure.public
         sent_by = self.senders[public]
         self.mails.append(
             (login, sent_by, subject, body, redacted, "activation", at, "pending",
              new_message_id(sent_by))
         )  # fmt: skip
-        self.audits.append((at, self.actor_email, "account.create", login, details))
+        self.audits.append((at, self.actor_email, "account.create", login, self.details(decided)))
         if structure is not None:
             account = AccountInfo(
                 account_id,
@@ -180,29 +194,23 @@ class AccountsLoader(Loader):
 
 def prepare(kind: str, rows: list[Checked], context: dict[str, str]) -> list[Checked]:
     """What a new account will need, made where the rows are checked (a worker process
-    for a big flow): its activation token and link, its mail in its language, its audit
-    details. A row that turns out to exist already just drops them."""
+    for a big flow): its ``accounts.activation``, the command's own. A row that turns out to exist
+    already just drops it."""
     if kind != "accounts":
         return rows
-    link = f"{context['base_url']}/{PATHS['activate']}?token="
-    details = {  # the audit details of account.create, by whether a phone was given
-        phone: json.dumps({"phone": phone, "to_complete": True, "source": context["source"]})
-        for phone in (False, True)
-    }
+    base_url = context["base_url"]
     for row in rows:
         if row.errors:
             continue
         values = row.values
-        token = new_token()
-        subject, body, redacted = render(
-            "activation",
-            values.get("language") or "fr",
+        made = activation(
+            base_url=base_url,
+            login=values["login_email"],
             first_name=values["first_name"],
             last_name=values["last_name"],
-            login_email=values["login_email"],
-            link=link + token,
+            language=new_language(values.get("language")),
+            phone=bool(values.get("phone")),
+            to_complete=True,  # PUB-2: a flow's accounts complete their information
         )
-        row.activation = Activation(
-            token_hash(token), subject, body, redacted, details[bool(values.get("phone"))]
-        )
+        row.activation = made
     return rows
