@@ -95,12 +95,12 @@ def test_mem5_request_pending_approve_grants_the_profile_and_history_shows_it(me
     table = members(PIERRE, "account", "history").stdout
     assert "subscription" in table and "Sollicitations modification" in table
     # OPS-4
-    (asked,) = [e for e in audit(members, "attachment.request") if e[3]["type"] == "subscription"]
-    assert asked[:3] == (PIERRE, "attachment.request", RIDET)
+    (asked,) = audit(members, "subscription.request")
+    assert asked[:3] == (PIERRE, "subscription.request", RIDET)
     assert (asked[3]["application"], asked[3]["level"]) == ("sollicitations", "modification")
-    (granted,) = [e for e in audit(members, "attachment.approve") if e[3]["request"] == made["id"]]
-    assert granted[:3] == (MARIE, "attachment.approve", PIERRE)
-    assert granted[3]["profiles"] == "Sollicitations modification"
+    (granted,) = audit(members, "subscription.approve")
+    assert granted[:3] == (MARIE, "subscription.approve", PIERRE)
+    assert (granted[3]["request"], granted[3]["application"]) == (made["id"], "sollicitations")
 
 
 def test_mem5_approval_never_lowers_a_profile(members):
@@ -132,6 +132,8 @@ def test_mem5_reject_with_a_reason_mails_it_and_grants_nothing(members, unchange
     (mail,) = mails_of(members.cli, PIERRE, "abonnement est refusée")
     assert "Pas utile" in mail["body"] and "Sollicitations modification" in mail["body"]
     assert profiles_of(members.cli, PIERRE)["sollicitations"] == "consultation"
+    (entry,) = audit(members, "subscription.reject")
+    assert entry[:3] == (MARIE, "subscription.reject", PIERRE) and entry[3]["reason"] == "Pas utile"
     assert subscribe(members, PIERRE).exit_code == 0  # a refused one blocks no new one
 
 
@@ -214,3 +216,16 @@ def test_mem5_a_request_of_a_member_detached_meanwhile_is_not_approved(members, 
         result = members(MARIE, "attach", "approve", str(number))
     assert result.exit_code == 1 and "MEM-5" in result.stderr
     assert members(MARIE, "attach", "reject", str(number), "--reason", "Parti").exit_code == 0
+
+
+def test_mem5_the_weekly_summary_names_an_approved_subscription_as_such(members, cli):
+    from tests.test_notifications import summaries, weekly
+
+    assert members(MARIE, "account", "notifications", "--weekly").exit_code == 0
+    number = subscribe(members, PIERRE).json()["id"]
+    assert members(MARIE, "attach", "approve", str(number)).exit_code == 0
+    assert weekly(cli)["mailed"] == 1
+    (mail,) = summaries(cli, MARIE)
+    assert (
+        f"abonnement de {PIERRE} au profil « Sollicitations modification » approuvé par {MARIE}"
+    ) in mail["body"]

@@ -406,7 +406,7 @@ def subscribe(
         )
     uow.audit(
         actor.login_email,
-        "attachment.request",
+        "subscription.request",
         structure.identifier,
         request=made.id,
         type=made.type,
@@ -561,12 +561,16 @@ def approve(uow: UnitOfWork, actor: Account, request_ids: list[int]) -> list[Att
         )
         uow.audit(
             actor.login_email,
-            "attachment.approve",
+            "subscription.approve" if subscription else "attachment.approve",
             requester.login_email,
             request=row.id,
             structure=structure.identifier,
             services=codes,
-            profiles=profile if subscription else "HAB-3 defaults",
+            **(
+                {"application": row.application, "level": row.level}
+                if subscription
+                else {"profiles": "HAB-3 defaults"}
+            ),
         )
         decided.append(row)
     return decided
@@ -604,11 +608,12 @@ def reject(
         )
         uow.audit(
             actor.login_email,
-            "attachment.reject",
+            "subscription.reject" if subscription else "attachment.reject",
             requester.login_email,
             request=row.id,
             structure=structure.identifier,
             reason=reason,
+            **({"application": row.application, "level": row.level} if subscription else {}),
         )
         decided.append(row)
     return decided
