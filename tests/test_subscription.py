@@ -229,3 +229,15 @@ def test_mem5_the_weekly_summary_names_an_approved_subscription_as_such(members,
     assert (
         f"abonnement de {PIERRE} au profil « Sollicitations modification » approuvé par {MARIE}"
     ) in mail["body"]
+
+
+def test_mem5_a_pending_attachment_request_and_a_pending_subscription_coexist(bakery):
+    """ATT-1's one pending request per structure counts attachment requests only."""
+    approved(bakery, PIERRE, "ACHATS")
+    more = bakery(PIERRE, "attach", "request", "--structure", RIDET, "--service", "RH",
+                  "--comment", "Aussi les RH", "--json")  # fmt: skip
+    assert more.exit_code == 0, more.stderr
+    asked = subscribe(bakery, PIERRE, "organisation", "modification", "ACHATS")
+    assert asked.exit_code == 0, asked.stderr
+    waiting = bakery(MARIE, "attach", "pending", "--json").json()
+    assert sorted(r["type"] for r in waiting) == ["services", "subscription"]
