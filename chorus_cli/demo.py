@@ -178,7 +178,9 @@ def _structure(demo: Demo) -> None:
 
 def _attachment(demo: Demo, manager: str) -> None:
     """Pierre asks to join the bakery with a comment; Marie approves in her terminal;
-    Pierre lists his default habilitations (ATT-1, ATT-2, HAB-3, HAB-5). Each person
+    Pierre asks for «Organisation modification» too (an «abonnement», MEM-5), Marie
+    approves it; Pierre lists his habilitations and his requests (ATT-1..3, HAB-3,
+    HAB-5). Each person
     keeps their own session, as in two terminals."""
     from chorus_cli.store import keychain
 
@@ -204,6 +206,13 @@ def _attachment(demo: Demo, manager: str) -> None:
     demo.show_mail(manager)
     demo.run("attach", "pending")
     demo.run("attach", "approve", str(asked.json()["id"]))
+    as_("member")  # «Abonnement» (MEM-5): Pierre asks for more than the defaults
+    subscribed = demo.run("habil", "request", "--structure", asked.json()["structure"],
+                          "--application", "organisation", "--level", "modification",
+                          "--comment", "Je gère aussi les rattachements", "--json",
+                          quiet=True)  # fmt: skip
+    as_("manager")
+    demo.run("attach", "approve", str(subscribed.json()["id"]))
     as_("member")
     demo.run("habil", "list")
     demo.run("account", "history")

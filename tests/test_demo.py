@@ -42,6 +42,9 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "BOULANGERIE DUPONT ET FILS · primary" in out
     # ATT-1..3, HAB-3: Pierre's request approved by Marie, his default profiles listed.
     assert "pierre.durand@example.fr" in out and "Factures émises" in out
+    # MEM-5: his «abonnement» to «Organisation modification», approved, in his history.
+    assert "$ chorus habil request --structure" in out
+    assert "1 demande approuvée" in out and re.search(r"\d+ +subscription +", out)
     # MFA-2, MFA-3: a QR code drawn in block characters, then a login with a TOTP code.
     assert "█" in out and "chorus mfa totp confirm" in out
     # The guidance first, then the QR code, then the key right after its label.
@@ -68,7 +71,7 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 23 tables", out)
     # MEM-1, MEM-2: Marie lists her bakery's members and removes Pierre, who is mailed.
     assert "$ chorus structure members 44123456400017" in out
-    assert re.search(r"pierre\.durand@example\.fr +Durand +Pierre +active +member", out)
+    assert re.search(r"pierre\.durand@example\.fr +Durand +Pierre +active +manager", out)  # MEM-5
     assert "pierre.durand@example.fr est retiré de la structure 44123456400017" in out
     assert "marie.curie@example.fr vous a retiré de la structure" in out
     # SET-2: the weekly summary mailed once, the second run sends nothing new.

@@ -478,6 +478,9 @@ AUTHORISATION = {
         (0, 0, 0, 4, 4, 4, 4),
     ("habil", "revoke", ME, "--structure", RIDET, "--app", "engagements"):
         (0, 0, 0, 3, 3, 3, 3),
+    # «Abonnement» (MEM-5): a member of the structure asks; the others are refused (1)
+    ("habil", "request", "--structure", RIDET, "--application", "engagements",
+     "--level", "consultation", "--comment", "Pour suivre"): (0, 0, 0, 1, 1, 1, 1),
 }  # fmt: skip
 
 

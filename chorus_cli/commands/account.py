@@ -445,6 +445,8 @@ def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     from chorus_cli.commands.attach import REQUEST_FIELDS
 
     shown = ("id", "type", "structure", "services", "status", "approver", "created_at")
+    if any(row["type"] == "subscription" for row in rows):  # what it asks (MEM-5)
+        shown = (*shown[:4], "profile", *shown[4:])
     emit(rows, output_format(fmt, as_json), columns=REQUEST_FIELDS, table=shown)
 
 

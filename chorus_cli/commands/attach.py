@@ -38,7 +38,8 @@ DECIDED_COLUMNS = ("id", "requester", "structure", "services", "status", "decide
 # Every field of a request, the header of an empty CSV (account history's too).
 REQUEST_FIELDS = (
     "id", "type", "structure", "services", "status", "comment", "approver", "raison_sociale",
-    "requester", "created_at", "decided_by", "decided_at", "reason",
+    "requester", "created_at", "decided_by", "decided_at", "reason", "application", "level",
+    "profile",
 )  # fmt: skip
 ATTACHMENT_FIELDS = (
     "structure", "raison_sociale", "role", "scope", "services", "status", "attached_at",
@@ -46,8 +47,11 @@ ATTACHMENT_FIELDS = (
 
 
 def _emit(rows: list[dict], fmt: str, columns: tuple[str, ...]) -> None:
+    """A table shows the profile asked for when a subscription (MEM-5) is among them."""
     from chorus_cli.ui.output import emit
 
+    if any(row["type"] == "subscription" for row in rows):
+        columns = (*columns[:4], "profile", *columns[4:])
     emit(rows, fmt, columns=REQUEST_FIELDS, table=columns)
 
 

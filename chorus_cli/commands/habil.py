@@ -152,3 +152,55 @@ def revoke(
         id=result["structure"],
     )
     emit(result, output_format(fmt, as_json))
+
+
+@app.command("request")
+def request_(
+    structure: StructureOpt,
+    application: Annotated[
+        str,
+        typer.Option(
+            "--application",
+            metavar="APP",
+            help="Application code or name (chorus habil catalogue).",
+        ),
+    ],
+    level: Annotated[
+        str, typer.Option("--level", metavar="LEVEL", help="consultation or modification.")
+    ],
+    comment: Annotated[
+        str, typer.Option("--comment", help="Why you ask (mandatory, shown to the managers).")
+    ],
+    services: Annotated[
+        list[str] | None,
+        typer.Option("--service", metavar="CODE", help="A service code; repeat for several."),
+    ] = None,
+    id_type: IdTypeOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """«Abonnement»: ask for a profile on a structure you are attached to, or on some of
+    its services (MEM-5).
+
+    A manager of the structure approves or refuses it (chorus attach approve|reject); you
+    are mailed the decision, and chorus account history shows the request.
+
+    Example: chorus habil request --structure C12345 --application engagements
+    --level modification --comment Suivi
+    """
+    from chorus_cli.domain import attachments
+    from chorus_cli.ui.output import emit, say
+
+    with as_account() as (uow, actor):
+        made = attachments.subscribe(
+            uow, actor, structure, application, level, comment, services, id_type
+        )
+        result = attachments.view(uow, made)
+    say(
+        "done.subscription_requested",
+        request=result["id"],
+        profile=result["profile"],
+        id=result["structure"],
+        approver=result["approver"] or "-",
+    )
+    emit(result, output_format(fmt, as_json))

@@ -8,9 +8,10 @@ there by a request that a holder of «Organisation modification» on the structu
 approves (ATT-2); the structure's creator is attached at once (STR-4).
 
 Request types (``AttachmentRequest.type``): ``structure`` (the whole structure),
-``services`` (maille service), ``subscription`` (a subscription to a structure's
-functions: the history shows it; no command creates one yet, and approving one records
-the decision only). Statuses: ``pending``, ``approved``, ``refused``, ``lapsed``.
+``services`` (maille service), ``subscription`` (an «abonnement», MEM-5: a member asks
+for a profile, an application and a level, on the structure or on some of its
+services; approving it grants the profile by ``granting``'s rules, raising a lower one,
+never lowering one). Statuses: ``pending``, ``approved``, ``refused``, ``lapsed``.
 
 Chosen: a pending request *lapses* when it can no longer be approved as made: today,
 when a service it names is deactivated (STR-7); its requester is mailed and may ask
@@ -22,7 +23,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import authz, granting, habilitations, identifiers, notices, structures
+from chorus_cli.domain import (
+    authz,
+    catalogue,
+    granting,
+    habilitations,
+    identifiers,
+    notices,
+    structures,
+)
 from chorus_cli.domain.membership import service_attachments
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotAllowed, NotFound, RuleRefused
@@ -195,6 +204,13 @@ def view(uow: UnitOfWork, request: AttachmentRequest) -> dict[str, Any]:
         "decided_by": _email(uow, request.decided_by_id),
         "decided_at": iso(request.decided_at),
         "reason": request.reason,
+        "application": request.application,
+        "level": request.level,
+        "profile": (
+            catalogue.profile_label(request.application, request.level)
+            if request.application and request.level
+            else None
+        ),
     }
 
 
@@ -208,6 +224,7 @@ def _pending_of(uow: UnitOfWork, account: Account, structure: Structure):
             col(AttachmentRequest.account_id) == account.id,
             col(AttachmentRequest.structure_id) == structure.id,
             col(AttachmentRequest.status) == "pending",
+            col(AttachmentRequest.type) != "subscription",
         )
     ).first()
 
@@ -292,6 +309,135 @@ def request(
         services=codes,
     )
     return made
+
+
+def subscribe(
+    uow: UnitOfWork,
+    actor: Account,
+    structure_text: str,
+    app: str,
+    level: str,
+    comment: str,
+    service_codes: list[str] | None = None,
+    id_type: str | None = None,
+) -> AttachmentRequest:
+    """MEM-5, «Abonnement»: a member asks for a profile (an application and a level of
+    the catalogue) on the structure, or on some of its services; a request of type
+    ``subscription`` (ATT-3) that the structure's managers decide (ATT-2). One pending
+    per account, structure and application. The primary manager is mailed, as for an
+    attachment request."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import AttachmentRequest, AttachmentRequestService
+
+    application = catalogue.application(app)
+    level = catalogue.level(level)
+    comment = _text(comment, "att1.comment_required", "comment", COMMENT_MAX)
+    structure = structures.get(uow, structure_text, id_type)
+    if not authz.is_member(uow, actor, structure):
+        raise RuleRefused("mem5.not_attached", id=structure.identifier)
+    if structure.status != "active":
+        raise RuleRefused("att1.structure_not_active", id=structure.identifier)
+    services = _services(uow, structure, service_codes)
+    inactive = [s.code for s in services if not s.active]
+    if inactive:
+        raise RuleRefused(
+            "att1.service_inactive",
+            codes=", ".join(inactive),
+            id=structure.identifier,
+            count=len(inactive),
+        )
+    mine = service_attachments(uow, actor, structure)
+    if mine:  # a service-level member holds profiles on its services only (HAB-2)
+        foreign = [s.code for s in services if s.id not in {m.id for m in mine}]
+        if not services or foreign:
+            raise RuleRefused(
+                "mem5.service_member",
+                id=structure.identifier,
+                codes=", ".join(m.code for m in mine),
+            )
+    waiting = uow.session.exec(
+        select(AttachmentRequest).where(
+            col(AttachmentRequest.account_id) == actor.id,
+            col(AttachmentRequest.structure_id) == structure.id,
+            col(AttachmentRequest.type) == "subscription",
+            col(AttachmentRequest.application) == application,
+            col(AttachmentRequest.status) == "pending",
+        )
+    ).first()
+    profile = catalogue.name(application)
+    if waiting is not None:
+        raise RuleRefused(
+            "mem5.pending_exists", request=waiting.id, id=structure.identifier, app=profile
+        )
+    made = AttachmentRequest(
+        account_id=actor.id,
+        structure_id=structure.id,
+        type="subscription",
+        comment=comment,
+        approver_id=structure.primary_manager_id,
+        created_at=uow.clock.now(),
+        application=application,
+        level=level,
+    )
+    try:
+        uow.add(made)
+    except IntegrityError:  # made by another process since the check
+        raise RuleRefused(
+            "mem5.pending_exists", request="?", id=structure.identifier, app=profile
+        ) from None
+    for service in services:
+        uow.add(AttachmentRequestService(request_id=made.id, service_id=service.id))
+    codes = [s.code for s in services]
+    approver = _account(uow, structure.primary_manager_id)
+    if approver is not None:
+        notices.notify(
+            uow,
+            approver,
+            "subscription_requested",
+            requester=f"{actor.first_name} {actor.last_name} ({actor.login_email})",
+            identifier=structure.identifier,
+            raison_sociale=structure.raison_sociale,
+            services=codes,
+            profile=catalogue.profile_label(application, level),
+            comment=comment,
+            request=str(made.id),
+        )
+    uow.audit(
+        actor.login_email,
+        "subscription.request",
+        structure.identifier,
+        request=made.id,
+        type=made.type,
+        services=codes,
+        application=application,
+        level=level,
+    )
+    return made
+
+
+def _grant_subscription(
+    uow: UnitOfWork, row: AttachmentRequest, requester: Account, structure: Structure
+) -> list[Service]:
+    """MEM-5: the profile a subscription asks for, on the structure or on its services,
+    by ``granting`` (raised if held lower, never lowered). The requester is still a
+    member there, on those services (ATT-5 may have detached it meanwhile)."""
+    services = request_services(uow, row)
+    mine = {s.id for s in service_attachments(uow, requester, structure)}
+    if not authz.is_member(uow, requester, structure) or (
+        mine and (not services or any(s.id not in mine for s in services))
+    ):
+        raise RuleRefused(
+            "mem5.no_longer_attached",
+            request=row.id,
+            email=requester.login_email,
+            id=structure.identifier,
+        )
+    with granting.one(uow, requester.id) as attacher:
+        for service_id in [s.id for s in services] or [None]:
+            attacher.grant(requester.id, structure.id, service_id, [(row.application, row.level)])
+    return services
 
 
 def history(uow: UnitOfWork, actor: Account) -> list[dict[str, Any]]:
@@ -391,31 +537,40 @@ def approve(uow: UnitOfWork, actor: Account, request_ids: list[int]) -> list[Att
     decided = []
     for row, structure in _decidable(uow, actor, request_ids):
         requester = _account(uow, row.account_id)
-        services = request_services(uow, row)
-        if row.type != "subscription":
+        subscription = row.type == "subscription"
+        if subscription:
+            services = _grant_subscription(uow, row, requester, structure)
+        else:
+            services = request_services(uow, row)
             _attach(uow, requester, structure, services)
         row.status = "approved"
         row.decided_by_id = actor.id
         row.decided_at = uow.clock.now()
         uow.add(row)
         codes = [s.code for s in services]
+        profile = catalogue.profile_label(row.application, row.level) if subscription else ""
         notices.notify(
             uow,
             requester,
-            "attachment_approved",
+            "subscription_approved" if subscription else "attachment_approved",
             identifier=structure.identifier,
             raison_sociale=structure.raison_sociale,
             services=codes,
             by=actor.login_email,
+            **({"profile": profile} if subscription else {}),
         )
         uow.audit(
             actor.login_email,
-            "attachment.approve",
+            "subscription.approve" if subscription else "attachment.approve",
             requester.login_email,
             request=row.id,
             structure=structure.identifier,
             services=codes,
-            profiles="HAB-3 defaults",
+            **(
+                {"application": row.application, "level": row.level}
+                if subscription
+                else {"profiles": "HAB-3 defaults"}
+            ),
         )
         decided.append(row)
     return decided
@@ -435,23 +590,30 @@ def reject(
         row.decided_at = uow.clock.now()
         uow.add(row)
         codes = [s.code for s in request_services(uow, row)]
+        subscription = row.type == "subscription"
         notices.notify(
             uow,
             requester,
-            "attachment_refused",
+            "subscription_refused" if subscription else "attachment_refused",
             identifier=structure.identifier,
             raison_sociale=structure.raison_sociale,
             services=codes,
             by=actor.login_email,
             reason=reason,
+            **(
+                {"profile": catalogue.profile_label(row.application, row.level)}
+                if subscription
+                else {}
+            ),
         )
         uow.audit(
             actor.login_email,
-            "attachment.reject",
+            "subscription.reject" if subscription else "attachment.reject",
             requester.login_email,
             request=row.id,
             structure=structure.identifier,
             reason=reason,
+            **({"application": row.application, "level": row.level} if subscription else {}),
         )
         decided.append(row)
     return decided

@@ -41,6 +41,8 @@ ABOUT_A_MEMBER = (
     "habilitation.grant",
     "habilitation.revoke",
     "structure.remove_member",
+    "subscription.approve",
+    "subscription.reject",
 )
 MOVEMENTS = ON_STRUCTURE + ABOUT_A_MEMBER
 

@@ -81,8 +81,8 @@ class AttachmentRequest(SQLModel, table=True):
     its services (ATT-1..3; «Historique de mes demandes», guide 1.7.5).
 
     ``type``: ``structure`` | ``services`` (maille service: the services are in
-    ``attachment_request_service``) | ``subscription`` (a subscription to a structure's
-    functions: the history shows it, no command creates one yet).
+    ``attachment_request_service``) | ``subscription`` (an «abonnement»: the profile
+    ``application``/``level`` on the structure, or on the services named, MEM-5).
     ``status``: pending | approved | refused | lapsed.
     ``approver_id``: the structure's primary manager when the request was made (ATT-3);
     ``decided_by_id``: who approved or refused it.
@@ -100,16 +100,29 @@ class AttachmentRequest(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     created_at: datetime
     decided_at: datetime | None = None
+    application: str | None = Field(default=None, max_length=40)  # a subscription's (MEM-5)
+    level: str | None = Field(default=None, max_length=20)
 
 
-# One pending request per account and structure (ATT-1), even between two processes.
+_requests = AttachmentRequest.__table__.c
+# One pending attachment request per account and structure (ATT-1), and one pending
+# subscription per account, structure and application (MEM-5), even between processes.
 Index(
     "uq_attachment_request_one_pending",
-    AttachmentRequest.__table__.c.account_id,
-    AttachmentRequest.__table__.c.structure_id,
+    _requests.account_id,
+    _requests.structure_id,
     unique=True,
-    sqlite_where=AttachmentRequest.__table__.c.status == "pending",
-    postgresql_where=AttachmentRequest.__table__.c.status == "pending",
+    sqlite_where=(_requests.status == "pending") & (_requests.type != "subscription"),
+    postgresql_where=(_requests.status == "pending") & (_requests.type != "subscription"),
+)
+Index(
+    "uq_subscription_request_one_pending",
+    _requests.account_id,
+    _requests.structure_id,
+    _requests.application,
+    unique=True,
+    sqlite_where=(_requests.status == "pending") & (_requests.type == "subscription"),
+    postgresql_where=(_requests.status == "pending") & (_requests.type == "subscription"),
 )
 
 
