@@ -229,23 +229,10 @@ def _pending_of(uow: UnitOfWork, account: Account, structure: Structure):
     ).first()
 
 
-def request(
-    uow: UnitOfWork,
-    actor: Account,
-    structure_text: str,
-    comment: str,
-    service_codes: list[str] | None = None,
-    id_type: str | None = None,
-) -> AttachmentRequest:
-    """ATT-1: ask to be attached to a structure, or to some of its services, with a
-    mandatory comment; one pending request per account and structure. The structure's
-    primary manager (the approver, ATT-3) is mailed."""
-    from sqlalchemy.exc import IntegrityError
-
-    from chorus_cli.store.models import AttachmentRequest, AttachmentRequestService
-
-    comment = _text(comment, "att1.comment_required", "comment", COMMENT_MAX)
-    structure = find_structure(uow, actor, structure_text, id_type)
+def _open_services(
+    uow: UnitOfWork, structure: Structure, service_codes: list[str] | None
+) -> list[Service]:
+    """ATT-1: a request names an active structure, and only its active services."""
     if structure.status != "active":
         raise RuleRefused("att1.structure_not_active", id=structure.identifier)
     services = _services(uow, structure, service_codes)
@@ -257,6 +244,78 @@ def request(
             id=structure.identifier,
             count=len(inactive),
         )
+    return services
+
+
+def _file(
+    uow: UnitOfWork,
+    actor: Account,
+    structure: Structure,
+    made: AttachmentRequest,
+    services: list[Service],
+    taken: RuleRefused,
+    kind: str,
+    notice: dict[str, Any] | None = None,
+    audit: dict[str, Any] | None = None,
+) -> AttachmentRequest:
+    """A request (``kind``: attachment or subscription, ATT-3) stored with its services;
+    its approver, the primary manager, mailed; audited. ``taken``: what to say when
+    another process filed the same pending request since the checks (the store's unique
+    index)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from chorus_cli.store.models import AttachmentRequestService
+
+    try:
+        uow.add(made)
+    except IntegrityError:
+        raise taken from None
+    for service in services:
+        uow.add(AttachmentRequestService(request_id=made.id, service_id=service.id))
+    codes = [s.code for s in services]
+    approver = _account(uow, structure.primary_manager_id)
+    if approver is not None:
+        notices.notify(
+            uow,
+            approver,
+            f"{kind}_requested",
+            requester=f"{actor.first_name} {actor.last_name} ({actor.login_email})",
+            identifier=structure.identifier,
+            raison_sociale=structure.raison_sociale,
+            services=codes,
+            comment=made.comment,
+            request=str(made.id),
+            **(notice or {}),
+        )
+    uow.audit(
+        actor.login_email,
+        f"{kind}.request",
+        structure.identifier,
+        request=made.id,
+        type=made.type,
+        services=codes,
+        **(audit or {}),
+    )
+    return made
+
+
+def request(
+    uow: UnitOfWork,
+    actor: Account,
+    structure_text: str,
+    comment: str,
+    service_codes: list[str] | None = None,
+    id_type: str | None = None,
+) -> AttachmentRequest:
+    """ATT-1: ask to be attached to a structure, or to some of its services, with a
+    mandatory comment; one pending request per account and structure. The structure's
+    primary manager (the approver, ATT-3) is mailed."""
+
+    from chorus_cli.store.models import AttachmentRequest
+
+    comment = _text(comment, "att1.comment_required", "comment", COMMENT_MAX)
+    structure = find_structure(uow, actor, structure_text, id_type)
+    services = _open_services(uow, structure, service_codes)
     mine = {s.id: s for s in service_attachments(uow, actor, structure)}
     if authz.is_member(uow, actor, structure):
         if not mine:
@@ -280,35 +339,8 @@ def request(
         approver_id=structure.primary_manager_id,
         created_at=uow.clock.now(),
     )
-    try:
-        uow.add(made)
-    except IntegrityError:  # made by another process since the check
-        raise RuleRefused("att1.pending_exists", request="?", id=structure.identifier) from None
-    for service in services:
-        uow.add(AttachmentRequestService(request_id=made.id, service_id=service.id))
-    codes = [s.code for s in services]
-    approver = _account(uow, structure.primary_manager_id)
-    if approver is not None:
-        notices.notify(
-            uow,
-            approver,
-            "attachment_requested",
-            requester=f"{actor.first_name} {actor.last_name} ({actor.login_email})",
-            identifier=structure.identifier,
-            raison_sociale=structure.raison_sociale,
-            services=codes,
-            comment=comment,
-            request=str(made.id),
-        )
-    uow.audit(
-        actor.login_email,
-        "attachment.request",
-        structure.identifier,
-        request=made.id,
-        type=made.type,
-        services=codes,
-    )
-    return made
+    taken = RuleRefused("att1.pending_exists", request="?", id=structure.identifier)
+    return _file(uow, actor, structure, made, services, taken, "attachment")
 
 
 def subscribe(
@@ -326,10 +358,9 @@ def subscribe(
     ``subscription`` (ATT-3) that the structure's managers decide (ATT-2). One pending
     per account, structure and application. The primary manager is mailed, as for an
     attachment request."""
-    from sqlalchemy.exc import IntegrityError
     from sqlmodel import col, select
 
-    from chorus_cli.store.models import AttachmentRequest, AttachmentRequestService
+    from chorus_cli.store.models import AttachmentRequest
 
     application = catalogue.application(app)
     level = catalogue.level(level)
@@ -337,17 +368,7 @@ def subscribe(
     structure = structures.get(uow, structure_text, id_type)
     if not authz.is_member(uow, actor, structure):
         raise RuleRefused("mem5.not_attached", id=structure.identifier)
-    if structure.status != "active":
-        raise RuleRefused("att1.structure_not_active", id=structure.identifier)
-    services = _services(uow, structure, service_codes)
-    inactive = [s.code for s in services if not s.active]
-    if inactive:
-        raise RuleRefused(
-            "att1.service_inactive",
-            codes=", ".join(inactive),
-            id=structure.identifier,
-            count=len(inactive),
-        )
+    services = _open_services(uow, structure, service_codes)
     mine = service_attachments(uow, actor, structure)
     if mine:  # a service-level member holds profiles on its services only (HAB-2)
         foreign = [s.code for s in services if s.id not in {m.id for m in mine}]
@@ -381,40 +402,18 @@ def subscribe(
         application=application,
         level=level,
     )
-    try:
-        uow.add(made)
-    except IntegrityError:  # made by another process since the check
-        raise RuleRefused(
-            "mem5.pending_exists", request="?", id=structure.identifier, app=profile
-        ) from None
-    for service in services:
-        uow.add(AttachmentRequestService(request_id=made.id, service_id=service.id))
-    codes = [s.code for s in services]
-    approver = _account(uow, structure.primary_manager_id)
-    if approver is not None:
-        notices.notify(
-            uow,
-            approver,
-            "subscription_requested",
-            requester=f"{actor.first_name} {actor.last_name} ({actor.login_email})",
-            identifier=structure.identifier,
-            raison_sociale=structure.raison_sociale,
-            services=codes,
-            profile=catalogue.profile_label(application, level),
-            comment=comment,
-            request=str(made.id),
-        )
-    uow.audit(
-        actor.login_email,
-        "subscription.request",
-        structure.identifier,
-        request=made.id,
-        type=made.type,
-        services=codes,
-        application=application,
-        level=level,
+    taken = RuleRefused("mem5.pending_exists", request="?", id=structure.identifier, app=profile)
+    return _file(
+        uow,
+        actor,
+        structure,
+        made,
+        services,
+        taken,
+        "subscription",
+        notice={"profile": catalogue.profile_label(application, level)},
+        audit={"application": application, "level": level},
     )
-    return made
 
 
 def _grant_subscription(
