@@ -219,8 +219,11 @@ def test_sec10_a_zip_that_understates_its_size_is_refused(cli, tmp_path):
     assert raw.count(declared) == 2  # the local header's and the central directory's
     archive.write_bytes(raw.replace(declared, (1000).to_bytes(4, "little")))
     result = cli("sirene", "import", str(archive))
+    # zipfile expands no more than the declared size and then finds the CRC wrong: a
+    # guard (it passed before SEC-10) that an understated archive is refused whole,
+    # never imported as its first 1000 bytes; counting is tested just above.
     assert result.exit_code == 2, result.stderr
-    assert archive.name in result.stderr
+    assert archive.name in result.stderr and "CRC" in result.stderr
     no_internal_error(result)
     still_there(cli)
 

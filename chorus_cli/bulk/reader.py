@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.lines import LINE_MAX, RecordBound
 from chorus_cli.kernel.text import unquoted
 
 SNIFF_BYTES = 64 * 1024
@@ -30,10 +31,6 @@ BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 DELIMITERS = (";", ",", "\t")
-# A longer line is refused before it is read whole (SEC-10): no record of a flow comes
-# near it, and memory stays that of one line whatever the file. A CSV record (a quoted
-# field may hold line breaks) whose lines add up to more is refused as well.
-LINE_MAX = 1024 * 1024
 
 
 # (first line, the record's values, why the line is no record)
@@ -77,8 +74,7 @@ class FlowFile:
     _handle: IO[bytes] | None = None
     _decoder: _Decoder | None = None
     number: int = 0  # the line read last
-    _record: int = 0  # bytes of the CSV record being read, across its lines (SEC-10)
-    _record_line: int = 0  # the line it starts on
+    _bound: RecordBound[bytes] | None = None  # lines and CSV records (SEC-10)
 
     @property
     def display(self) -> str:
@@ -117,31 +113,24 @@ class FlowFile:
         decode = self._decoder
         number = 1 if self.format == "csv" else 0
         handle = self._handle
+        bound = self._bounds()
+        csv_record = self.format == "csv"
         while data := handle.readline(LINE_MAX + 2):
             number += 1
             self.number = number
-            if len(data) > LINE_MAX and len(data.rstrip(b"\r\n")) > LINE_MAX:
-                # Refused before the rest is read: memory stays that of one line.
-                raise BadInput("sec10.flow_line_too_long", file=self.display, line=number)
-            if self.format == "csv":
-                self._count_record(data, number)
+            bound.line(data, number, record=csv_record)
             if number == 1 and data.startswith(BOM):
                 data = data[len(BOM) :]
             if b"\0" in data:
                 raise BadInput("ops1.binary", file=self.display, line=number)
             yield decode(data, number)
 
-    def _count_record(self, data: bytes, number: int) -> None:
-        """Add a physical line to the CSV record being read; BadInput (exit 2), naming
-        the line the record starts on, past ``LINE_MAX`` bytes. csv reads a record's
-        lines one by one and no further than its end, and ``_csv_records`` starts the
-        count again at each record: a quoted field opened and never closed cannot
-        gather millions of fields."""
-        if not self._record:
-            self._record_line = number
-        self._record += len(data)
-        if self._record - (len(data) - len(data.rstrip(b"\r\n"))) > LINE_MAX:
-            raise BadInput("sec10.flow_record_too_long", file=self.display, line=self._record_line)
+    def _bounds(self) -> RecordBound[bytes]:
+        if self._bound is None:
+            self._bound = RecordBound(
+                self.display, "sec10.flow_line_too_long", "sec10.flow_record_too_long"
+            )
+        return self._bound
 
     def records(self) -> Iterator[Record]:
         """(line, values, error) for each record, blank lines skipped, in file order.
@@ -176,8 +165,9 @@ class FlowFile:
         reader = csv.reader(self._lines(), delimiter=self.delimiter)
         width = len(self.header)
         last = 1  # the header's line
+        bound = self._bounds()
         while True:
-            self._record = 0
+            bound.next_record()
             try:
                 record = next(reader)
             except StopIteration:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.lines import LINE_MAX, RecordBound
 from chorus_cli.kernel.text import undecodable
 from chorus_cli.sirene import columns
 
@@ -22,9 +23,8 @@ OnError = Callable[[int, str], None]
 # SEC-10: an archive may expand to this many times its own size, no more (INSEE's stock
 # files expand about 4 times); a line of a stock file is a few hundred bytes, one longer
 # than LINE_MAX is refused before it is read whole, and so is a record (a quoted field
-# may hold line breaks) whose lines add up to more.
+# may hold line breaks) whose lines add up to more (``RecordBound``).
 EXPANSION_MAX = 100
-LINE_MAX = 1024 * 1024
 # The compression methods chorus reads: stored and deflate (INSEE publishes deflate).
 # zipfile expands bzip2 and LZMA a whole block at a time, with no bound on what comes
 # out of it (SEC-10), so those are refused like the methods it does not read at all.
@@ -56,8 +56,9 @@ class Rows:
         self.display = display
         self._on_error = on_error or (lambda _line, _error: None)
         self._nul_lines: set[int] = set()
-        self._record = 0  # characters of the record being read, across its lines (SEC-10)
-        self._record_line = 1  # the line it starts on
+        self._bound: RecordBound[str] = RecordBound(
+            display, "sec10.sirene_line_too_long", "sec10.sirene_record_too_long"
+        )
         self._reader = csv.reader(self._lines(handle))
         try:
             # INSEE's own layout has had names with a trailing space.
@@ -76,18 +77,7 @@ class Rows:
         number = 0
         while line := handle.readline(LINE_MAX + 2):
             number += 1
-            if len(line) > LINE_MAX and len(line.rstrip("\r\n")) > LINE_MAX:
-                raise BadInput("sec10.sirene_line_too_long", file=self.display, line=number)
-            # csv reads a record's lines one by one and no further than its end, and the
-            # count starts again at each record (``_next``): a quoted field opened and
-            # never closed cannot gather millions of fields.
-            if not self._record:
-                self._record_line = number
-            self._record += len(line)
-            if self._record - (len(line) - len(line.rstrip("\r\n"))) > LINE_MAX:
-                raise BadInput(
-                    "sec10.sirene_record_too_long", file=self.display, line=self._record_line
-                )
+            self._bound.line(line, number)
             if not line.isascii() and undecodable(line) is not None:
                 raise BadInput("str2.not_utf8", file=self.display, line=number)
             if "\0" in line:
@@ -97,7 +87,7 @@ class Rows:
 
     def _next(self) -> list[str]:
         """The next record, its lines counted from zero."""
-        self._record = 0
+        self._bound.next_record()
         return next(self._reader)
 
     def index(self, name: str) -> int | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.errors import BadInput, RuleRefused
+from chorus_cli.store.sql import copy_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -175,14 +176,7 @@ def _write(writing: Connection, table: Table, rows: list[tuple]) -> None:
             tuple(json.dumps(v) if i in as_json and v is not None else v for i, v in enumerate(r))
             for r in rows
         ]
-    quoted = ", ".join(f'"{name}"' for name in names)
-    cursor = writing.connection.driver_connection.cursor()
-    try:
-        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-    finally:
-        cursor.close()
+    copy_rows(writing.connection.driver_connection, table.name, names, rows)
 
 
 def _after(writing: Connection, every: list[Table]) -> None:

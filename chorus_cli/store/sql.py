@@ -23,6 +23,19 @@ def quote(name: str) -> str:
     return f'"{name}"'
 
 
+def copy_rows(raw: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Append rows with PostgreSQL's ``COPY ... FROM STDIN`` on a psycopg connection
+    (the flows' inserts and ``store copy``)."""
+    names = ", ".join(quote(c) for c in columns)
+    cursor = raw.cursor()
+    try:
+        with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
 class Sql:
     """The unit of work's DBAPI connection, with the few operations bulk work needs.
 
@@ -116,19 +129,13 @@ class Sql:
         """Append rows: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
         if not rows:
             return
-        names = ", ".join(quote(c) for c in columns)
         if self.sqlite:
+            names = ", ".join(quote(c) for c in columns)
             self.many(
                 f"INSERT INTO {quote(table)} ({names}) VALUES ({self.marks(len(columns))})", rows
             )
             return
-        cursor = self.raw.cursor()
-        try:
-            with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        finally:
-            cursor.close()
+        copy_rows(self.raw, table, columns, rows)
 
     def next_ids(self, table: str, count: int) -> Sequence[int]:
         """``count`` fresh primary keys for ``table``, taken before the rows are written

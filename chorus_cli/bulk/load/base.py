@@ -19,6 +19,8 @@ from chorus_cli.mail.templates import render
 from chorus_cli.store.sql import Sql
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from chorus_cli.domain.authz import Scope
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
@@ -65,6 +67,17 @@ class StructureInfo:
     email: str | None = None
     phone: str | None = None
     helios: bool = False
+
+    # What ``of_row`` reads, in its order.
+    SELECT = (
+        "SELECT id, id_type, identifier, raison_sociale, public, postal_code, status,"
+        " primary_manager_id, label, email, phone, helios FROM structure"
+    )
+
+    @classmethod
+    def of_row(cls, row: Sequence[Any]) -> StructureInfo:
+        """A row of ``SELECT`` (SQLite gives its flags as 0 and 1)."""
+        return cls(*row[:4], bool(row[4]), *row[5:11], bool(row[11]))
 
 
 @dataclass
@@ -255,13 +268,8 @@ class Loader:
         }
         idents = {ident for pairs in wanted.values() for _type, ident in pairs}
         found: dict[tuple[str, str], StructureInfo] = {}
-        for row in self.db.where_in(
-            "SELECT id, id_type, identifier, raison_sociale, public, postal_code, status,"
-            " primary_manager_id, label, email, phone, helios FROM structure"
-            " WHERE identifier IN {in}",
-            idents,
-        ):
-            info = StructureInfo(*row[:4], bool(row[4]), *row[5:11], bool(row[11]))
+        for row in self.db.where_in(StructureInfo.SELECT + " WHERE identifier IN {in}", idents):
+            info = StructureInfo.of_row(row)
             found[(info.id_type, info.identifier)] = self.by_id.setdefault(info.id, info)
         for ref, pairs in wanted.items():
             matches = [found[p] for p in pairs if p in found]
@@ -340,12 +348,8 @@ class Loader:
         the structures they are attached to."""
         structure_ids = self.attacher.read(account_ids)
         missing = structure_ids - set(self.by_id)
-        for row in self.db.where_in(
-            "SELECT id, id_type, identifier, raison_sociale, public, postal_code, status,"
-            " primary_manager_id, label, email, phone, helios FROM structure WHERE id IN {in}",
-            missing,
-        ):
-            self.by_id[row[0]] = StructureInfo(*row[:4], bool(row[4]), *row[5:11], bool(row[11]))
+        for row in self.db.where_in(StructureInfo.SELECT + " WHERE id IN {in}", missing):
+            self.by_id[row[0]] = StructureInfo.of_row(row)
 
     def attach(self, account: AccountInfo, structure: StructureInfo, service_ids: set[int]) -> bool:
         """Attach by ``granting``'s rules, those of ``attachments._attach`` (HAB-3
