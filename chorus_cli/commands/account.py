@@ -11,6 +11,8 @@ from chorus_cli.commands._common import (
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     PasswordStdinOpt,
     as_account,
     current_account,
@@ -451,10 +453,6 @@ def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
 
 
 LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")
-LimitOpt = Annotated[
-    int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
-]
-OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.")]
 
 
 @app.command("list")

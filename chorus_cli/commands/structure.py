@@ -14,6 +14,8 @@ from chorus_cli.commands._common import (
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     as_account,
     new_group,
     output_format,
@@ -145,10 +147,8 @@ def list_(
     department: Annotated[
         str | None, typer.Option("--department", help="Of the address: 75, 2A, 974…")
     ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
-    ] = None,
-    offset: Annotated[int, typer.Option("--offset", help="Skip the first N rows.")] = 0,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -341,10 +341,8 @@ def members(
         str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
     ] = None,
     id_type: IdTypeOpt = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
-    ] = None,
-    offset: Annotated[int, typer.Option("--offset", help="Skip the first N rows.")] = 0,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
