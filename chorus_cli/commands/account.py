@@ -518,10 +518,7 @@ def deactivate(
 
     Example: chorus account deactivate --successor paul@example.fr
     """
-    import sys
-
     from chorus_cli.domain import deactivation, handover
-    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
@@ -533,22 +530,13 @@ def deactivate(
         else:
             handed = handover.check(uow, account, successor)
     email = account.login_email
-    if not yes:
-        # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
-        if not sys.stdin.isatty():
-            raise BadInput("set4.yes_needed")
-        if handed:
-            asked = prompts.confirm(
-                "prompt.deactivate_successor",
-                email=email,
-                successor=successor,
-                structures=", ".join(handed),
-            )
-        else:
-            asked = prompts.confirm("prompt.deactivate", email=email)
-        if not asked:
-            say("done.deactivate_cancelled", email=email)
-            raise typer.Exit(1)
+    # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
+    key = "prompt.deactivate_successor" if handed else "prompt.deactivate"
+    if not yes and not prompts.confirm_at_terminal(
+        "set4.yes_needed", key, email=email, successor=successor, structures=", ".join(handed)
+    ):
+        say("done.deactivate_cancelled", email=email)
+        raise typer.Exit(1)
     with as_account() as (uow, account):
         if successor is None:
             deactivation.deactivate(uow, account)

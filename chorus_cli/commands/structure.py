@@ -392,10 +392,7 @@ def remove_member(
 
     Example: chorus structure remove-member 73282932000074 paul@example.fr --yes
     """
-    import sys
-
     from chorus_cli.domain import members as people
-    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import emit, say
 
@@ -403,14 +400,13 @@ def remove_member(
         checked = people.check(uow, actor, structure, email, service, id_type)
         identifier, login = checked.structure.identifier, checked.account.login_email
         codes = ", ".join(checked.codes)
-    if not yes:
-        # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
-        if not sys.stdin.isatty():
-            raise BadInput("mem2.yes_needed")
-        key = "prompt.remove_member_services" if codes else "prompt.remove_member"
-        if not prompts.confirm(key, email=login, id=identifier, services=codes):
-            say("done.remove_member_cancelled", email=login, id=identifier)
-            raise typer.Exit(1)
+    # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
+    key = "prompt.remove_member_services" if codes else "prompt.remove_member"
+    if not yes and not prompts.confirm_at_terminal(
+        "mem2.yes_needed", key, email=login, id=identifier, services=codes
+    ):
+        say("done.remove_member_cancelled", email=login, id=identifier)
+        raise typer.Exit(1)
     with as_account() as (uow, actor):
         done = people.remove(uow, actor, structure, email, service, id_type)
         result = people.view(done)
