@@ -76,12 +76,6 @@ def _phone(value: str | None) -> str | None:
         raise BadInput("str2.phone_invalid", value=value) from None
 
 
-def _index(structure: Structure) -> None:
-    structure.search_text = search_key(
-        structure.raison_sociale, structure.label, structure.identifier
-    )
-
-
 # --- finding ------------------------------------------------------------------------
 # ``find`` and ``get`` (imported above) live in ``structure_lookup``, below accounts,
 # which need them too; ``structures.get`` stays their usual name.
