@@ -83,6 +83,10 @@ LimitOpt = Annotated[
     int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
 ]
 OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.")]
+# An account's status as a listing's filter (account list, structure members).
+AccountStatusOpt = Annotated[
+    str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
+]
 PasswordStdinOpt = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first stdin line.")
 ]

@@ -8,6 +8,7 @@ import typer
 
 from chorus_cli.commands._common import (
     STATE,
+    AccountStatusOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
@@ -457,9 +458,7 @@ LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")
 
 @app.command("list")
 def list_(
-    status: Annotated[
-        str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
-    ] = None,
+    status: AccountStatusOpt = None,
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Members of a structure.")
     ] = None,

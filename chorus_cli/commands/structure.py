@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from chorus_cli.commands._common import (
+    AccountStatusOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
@@ -337,9 +338,7 @@ def members(
         str | None,
         typer.Option("--profile", metavar="TEXT", help="Holding a matching profile (HAB-5)."),
     ] = None,
-    status: Annotated[
-        str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
-    ] = None,
+    status: AccountStatusOpt = None,
     id_type: IdTypeOpt = None,
     limit: LimitOpt = None,
     offset: OffsetOpt = 0,
