@@ -183,10 +183,12 @@ def test_mem1_a_profile_left_behind_by_a_detachment_gives_no_right(world):
     from chorus_cli.store.models import Attachment
     from tests.test_structures import account_id, store_session
 
+    assert members(world, ODILE, BAKERY).exit_code == 0  # attached, she sees them
     with store_session(world.cli) as s:  # Odile's attachment gone, her profiles left
         s.exec(delete(Attachment).where(col(Attachment.account_id) == account_id(world.cli, ODILE)))
         s.commit()
-    assert members(world, ODILE, BAKERY).exit_code == 4
+    refused = members(world, ODILE, BAKERY)
+    assert refused.exit_code == 4 and "MEM-1" in refused.stderr, refused.stderr
 
 
 # --- MEM-2: removing someone who left ------------------------------------------------

@@ -78,6 +78,15 @@ IdTypeOpt = Annotated[
     str | None,
     typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
 ]
+# Every listing pages the same way (the domain caps the limit).
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
+]
+OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.")]
+# An account's status as a listing's filter (account list, structure members).
+AccountStatusOpt = Annotated[
+    str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
+]
 PasswordStdinOpt = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first stdin line.")
 ]

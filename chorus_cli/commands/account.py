@@ -8,9 +8,12 @@ import typer
 
 from chorus_cli.commands._common import (
     STATE,
+    AccountStatusOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     PasswordStdinOpt,
     as_account,
     current_account,
@@ -451,17 +454,11 @@ def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
 
 
 LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")
-LimitOpt = Annotated[
-    int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
-]
-OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.")]
 
 
 @app.command("list")
 def list_(
-    status: Annotated[
-        str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
-    ] = None,
+    status: AccountStatusOpt = None,
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Members of a structure.")
     ] = None,
@@ -520,10 +517,7 @@ def deactivate(
 
     Example: chorus account deactivate --successor paul@example.fr
     """
-    import sys
-
     from chorus_cli.domain import deactivation, handover
-    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.store import keychain
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import say
@@ -535,22 +529,13 @@ def deactivate(
         else:
             handed = handover.check(uow, account, successor)
     email = account.login_email
-    if not yes:
-        # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
-        if not sys.stdin.isatty():
-            raise BadInput("set4.yes_needed")
-        if handed:
-            asked = prompts.confirm(
-                "prompt.deactivate_successor",
-                email=email,
-                successor=successor,
-                structures=", ".join(handed),
-            )
-        else:
-            asked = prompts.confirm("prompt.deactivate", email=email)
-        if not asked:
-            say("done.deactivate_cancelled", email=email)
-            raise typer.Exit(1)
+    # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
+    key = "prompt.deactivate_successor" if handed else "prompt.deactivate"
+    if not yes and not prompts.confirm_at_terminal(
+        "set4.yes_needed", key, email=email, successor=successor, structures=", ".join(handed)
+    ):
+        say("done.deactivate_cancelled", email=email)
+        raise typer.Exit(1)
     with as_account() as (uow, account):
         if successor is None:
             deactivation.deactivate(uow, account)

@@ -11,9 +11,12 @@ from typing import Annotated, Any
 import typer
 
 from chorus_cli.commands._common import (
+    AccountStatusOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     as_account,
     new_group,
     output_format,
@@ -145,10 +148,8 @@ def list_(
     department: Annotated[
         str | None, typer.Option("--department", help="Of the address: 75, 2A, 974…")
     ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
-    ] = None,
-    offset: Annotated[int, typer.Option("--offset", help="Skip the first N rows.")] = 0,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -337,14 +338,10 @@ def members(
         str | None,
         typer.Option("--profile", metavar="TEXT", help="Holding a matching profile (HAB-5)."),
     ] = None,
-    status: Annotated[
-        str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
-    ] = None,
+    status: AccountStatusOpt = None,
     id_type: IdTypeOpt = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
-    ] = None,
-    offset: Annotated[int, typer.Option("--offset", help="Skip the first N rows.")] = 0,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -394,10 +391,7 @@ def remove_member(
 
     Example: chorus structure remove-member 73282932000074 paul@example.fr --yes
     """
-    import sys
-
     from chorus_cli.domain import members as people
-    from chorus_cli.kernel.errors import BadInput
     from chorus_cli.ui import prompts
     from chorus_cli.ui.output import emit, say
 
@@ -405,14 +399,13 @@ def remove_member(
         checked = people.check(uow, actor, structure, email, service, id_type)
         identifier, login = checked.structure.identifier, checked.account.login_email
         codes = ", ".join(checked.codes)
-    if not yes:
-        # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
-        if not sys.stdin.isatty():
-            raise BadInput("mem2.yes_needed")
-        key = "prompt.remove_member_services" if codes else "prompt.remove_member"
-        if not prompts.confirm(key, email=login, id=identifier, services=codes):
-            say("done.remove_member_cancelled", email=login, id=identifier)
-            raise typer.Exit(1)
+    # No transaction is open while the person decides (SEC-4); a pipe must say --yes.
+    key = "prompt.remove_member_services" if codes else "prompt.remove_member"
+    if not yes and not prompts.confirm_at_terminal(
+        "mem2.yes_needed", key, email=login, id=identifier, services=codes
+    ):
+        say("done.remove_member_cancelled", email=login, id=identifier)
+        raise typer.Exit(1)
     with as_account() as (uow, actor):
         done = people.remove(uow, actor, structure, email, service, id_type)
         result = people.view(done)

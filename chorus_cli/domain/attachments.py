@@ -125,7 +125,7 @@ def _services(uow: UnitOfWork, structure: Structure, codes: list[str] | None) ->
     """The named services of the structure, each once; exit 3 for an unknown code."""
     found: dict[int, Service] = {}
     for code in codes or []:
-        service = structures._existing_service(uow, structure, code)
+        service = structures.existing_service(uow, structure, code)
         found.setdefault(service.id, service)
     return sorted(found.values(), key=lambda s: s.code)
 

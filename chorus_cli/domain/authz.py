@@ -345,12 +345,8 @@ def require_member_remover(
         require_manager(uow, actor, structure, service)
 
 
-# --- granting: ``granting`` (attachments, default profiles, the primary manager role) --
-
-
 # --- public-entity provisioning (PUB-1) and bulk flows (OPS-1, OPS-2) -------------------
 
-PROVISIONERS = ("admin", "correspondent")
 FLOW_OPERATORS = ("admin", "support")
 
 

@@ -199,7 +199,7 @@ def _require_attached(
 
 def _where(uow: UnitOfWork, structure_text: str, service_code: str | None, id_type: str | None):
     structure = structures.get(uow, structure_text, id_type)
-    service = structures._existing_service(uow, structure, service_code) if service_code else None
+    service = structures.existing_service(uow, structure, service_code) if service_code else None
     return structure, service
 
 

@@ -121,7 +121,7 @@ def listing(
         .where(col(Attachment.structure_id) == structure.id)
     )
     if service is not None:
-        wanted = structures._existing_service(uow, structure, service)
+        wanted = structures.existing_service(uow, structure, service)
         query = query.where(
             exists().where(
                 col(ServiceAttachment.account_id) == col(Account.id),
@@ -253,7 +253,7 @@ def check(
     structure = structures.get(uow, ident, id_type)
     found = {}
     for code in service_codes or []:  # each once; an unknown code is exit 3
-        service = structures._existing_service(uow, structure, code)
+        service = structures.existing_service(uow, structure, code)
         found.setdefault(service.id, service)
     services = sorted(found.values(), key=lambda s: s.code)
     authz.require_member_remover(uow, actor, structure, services)

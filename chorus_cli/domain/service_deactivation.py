@@ -21,6 +21,6 @@ def deactivate_service(
 ) -> Service:
     """Deactivate a service; it stays listed, its code stays taken (STR-7); the requests
     naming it lapse (ATT-1)."""
-    service = structures.deactivate_service(uow, actor, ident, code, id_type)
+    service = structures._deactivate_service(uow, actor, ident, code, id_type)
     attachments.lapse_for_service(uow, actor, service)
     return service

@@ -76,12 +76,6 @@ def _phone(value: str | None) -> str | None:
         raise BadInput("str2.phone_invalid", value=value) from None
 
 
-def _index(structure: Structure) -> None:
-    structure.search_text = search_key(
-        structure.raison_sociale, structure.label, structure.identifier
-    )
-
-
 # --- finding ------------------------------------------------------------------------
 # ``find`` and ``get`` (imported above) live in ``structure_lookup``, below accounts,
 # which need them too; ``structures.get`` stays their usual name.
@@ -656,7 +650,8 @@ def _service(uow: UnitOfWork, structure: Structure, code: str) -> Service | None
     ).first()
 
 
-def _existing_service(uow: UnitOfWork, structure: Structure, code: str) -> Service:
+def existing_service(uow: UnitOfWork, structure: Structure, code: str) -> Service:
+    """The structure's service with this code, active or not; exit 3 if none (STR-7)."""
     service = _service(uow, structure, normalise_code(code))
     if service is None:
         raise NotFound("str7.not_found", code=code, id=structure.identifier)
@@ -711,7 +706,7 @@ def update_service(
 ) -> Service:
     """Rename a service (STR-7)."""
     structure = _managed(uow, actor, ident, id_type)
-    service = _existing_service(uow, structure, code)
+    service = existing_service(uow, structure, code)
     if label is None:
         raise BadInput("str7.nothing_to_update")
     service.label = _text(label, "label", required=True)
@@ -720,14 +715,14 @@ def update_service(
     return service
 
 
-def deactivate_service(
+def _deactivate_service(
     uow: UnitOfWork, actor: Account, ident: str, code: str, id_type: str | None = None
 ) -> Service:
     """Deactivate a service; it stays listed, its code stays taken (STR-7). The requests
-    naming it are lapsed (ATT-1) by ``service_deactivation.deactivate_service``, the use
-    case that calls this."""
+    naming it are lapsed (ATT-1) by ``service_deactivation.deactivate_service``, the only
+    caller: call that, never this."""
     structure = _managed(uow, actor, ident, id_type)
-    service = _existing_service(uow, structure, code)
+    service = existing_service(uow, structure, code)
     if not service.active:
         raise RuleRefused("str7.already_inactive", code=service.code, id=structure.identifier)
     service.active = False

@@ -96,3 +96,11 @@ def confirm(key: str, **params: object) -> bool:
         if answer == "":
             raise BadInput("input.missing_answer", prompt=question)
     return answer.strip().lower() in YES
+
+
+def confirm_at_terminal(needed: str, key: str, **params: object) -> bool:
+    """``confirm`` for a step only a person may confirm: from a pipe it is refused with
+    ``needed`` (the message saying --yes is required) before anything is read."""
+    if not sys.stdin.isatty():
+        raise BadInput(needed)
+    return confirm(key, **params)
