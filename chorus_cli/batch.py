@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
+from chorus_cli.kernel.lines import LINE_MAX  # SEC-10: the bound of every line read
+
 if TYPE_CHECKING:
     from chorus_cli.commands._common import EntryPoint
 
@@ -54,9 +56,6 @@ class BatchOutcome:
         return self.failed[0][1] if self.failed else 0
 
 
-# A longer line is refused before it is read whole (SEC-10): memory stays that of one
-# line, whatever the file.
-LINE_MAX = 1024 * 1024
 BOM = "\ufeff"
 
 
