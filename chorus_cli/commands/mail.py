@@ -128,8 +128,8 @@ def retry(
 
     Example: chorus mail retry --all-failed
     """
+    from chorus_cli.domain.outbox import retry as make_due
     from chorus_cli.kernel.errors import BadInput
-    from chorus_cli.mail.outbox import retry as make_due
     from chorus_cli.mail.outbox import target
     from chorus_cli.ui.output import say
 
@@ -156,7 +156,7 @@ def discard(
 
     Example: chorus mail discard 12
     """
-    from chorus_cli.mail.outbox import discard as drop
+    from chorus_cli.domain.outbox import discard as drop
     from chorus_cli.ui.output import say
 
     with unit_of_work() as uow:
