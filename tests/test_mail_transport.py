@@ -590,13 +590,14 @@ def test_sec8_mail_password_on_a_headless_machine_uses_the_0600_file(cli, ca, ca
 
 
 def test_sec8_mail_password_needs_a_url_with_a_user(cli):
-    assert cli("mail", "password", "--password-stdin", input="x\n").exit_code == 2
+    no_url = cli("mail", "password", "--password-stdin", input="x\n")
+    assert no_url.exit_code == 2 and "CHORUS_SMTP_URL" in no_url.stderr
     no_user = cli("mail", "password", "--url", "smtps://relay.example.fr", "--password-stdin",
                   input="x\n")  # fmt: skip
     assert no_user.exit_code == 2 and "utilisateur" in no_user.stderr
     empty = cli("mail", "password", "--url", "smtps://u@relay.example.fr", "--password-stdin",
                 input="\n")  # fmt: skip
-    assert empty.exit_code == 2
+    assert empty.exit_code == 2 and "vide" in empty.stderr
     clear = cli("mail", "password", "--url", "smtp://u@relay.example.fr", "--password-stdin",
                 input="x\n")  # fmt: skip
     assert clear.exit_code == 2 and "starttls=1" in clear.stderr
