@@ -210,8 +210,8 @@ def _operator(uow: UnitOfWork) -> str:
     """Who acts on the outbox, for the audit log: the logged-in account if there is one,
     else ``system`` (SPEC's trust boundary: the outbox needs no session)."""
     from chorus_cli.commands._common import current_account
+    from chorus_cli.domain.accounts import SYSTEM
     from chorus_cli.kernel.errors import NotAuthenticated
-    from chorus_cli.mail.outbox import SYSTEM
 
     try:
         return current_account(uow).login_email

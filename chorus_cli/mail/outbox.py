@@ -42,7 +42,6 @@ BACKOFF_LAST = timedelta(hours=6)
 # URL parameters, each with its accepted values (SEC-8: read strictly).
 PARAMETERS = {"starttls": "0 | 1", "timeout": "1..300"}
 TIMEOUT_MAX = 300
-SYSTEM = "system"
 
 
 def view(mail: Mail) -> dict[str, Any]:
