@@ -4,7 +4,9 @@ passwords in a store URL are never shown."""
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import stat
 
 import pytest
@@ -442,11 +444,23 @@ def test_sec3_a_store_link_to_nothing_is_refused_and_nothing_is_created(tmp_path
 
 
 def test_sec3_a_store_link_to_a_store_is_followed(tmp_path):
+    """A guard (it passes before SEC-3's link check too): refusing links to nothing must
+    not refuse a link to a real store, and the store read is the one linked to."""
     assert run(tmp_path, "mail", "list").exit_code == 0
     link = tmp_path / "link.db"
     link.symlink_to(tmp_path / "store.db")
-    result = run(tmp_path, "mail", "list", url=f"sqlite:///{link}")
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        db.execute(
+            'INSERT INTO mail ("to", sender, subject, body, body_redacted, kind, created_at,'
+            " status, attempts) VALUES ('marie@example.fr', 'chorus@example.fr', 'Bonjour',"
+            " 'b', 'b', 'test', '2026-01-01 00:00:00', 'pending', 0)"
+        )
+    db.close()
+    result = run(tmp_path, "mail", "list", "--json", url=f"sqlite:///{link}")
     assert result.exit_code == 0, result.stderr
+    # The store the link names is the one read, and the link stays a link.
+    assert [m["to"] for m in json.loads(result.stdout)] == ["marie@example.fr"]
+    assert link.is_symlink()
 
 
 def test_sec2_an_empty_file_made_a_store_is_the_users_alone(tmp_path):

@@ -590,13 +590,14 @@ def test_sec8_mail_password_on_a_headless_machine_uses_the_0600_file(cli, ca, ca
 
 
 def test_sec8_mail_password_needs_a_url_with_a_user(cli):
-    assert cli("mail", "password", "--password-stdin", input="x\n").exit_code == 2
+    no_url = cli("mail", "password", "--password-stdin", input="x\n")
+    assert no_url.exit_code == 2 and "CHORUS_SMTP_URL" in no_url.stderr
     no_user = cli("mail", "password", "--url", "smtps://relay.example.fr", "--password-stdin",
                   input="x\n")  # fmt: skip
     assert no_user.exit_code == 2 and "utilisateur" in no_user.stderr
     empty = cli("mail", "password", "--url", "smtps://u@relay.example.fr", "--password-stdin",
                 input="\n")  # fmt: skip
-    assert empty.exit_code == 2
+    assert empty.exit_code == 2 and "vide" in empty.stderr
     clear = cli("mail", "password", "--url", "smtp://u@relay.example.fr", "--password-stdin",
                 input="x\n")  # fmt: skip
     assert clear.exit_code == 2 and "starttls=1" in clear.stderr
@@ -663,7 +664,7 @@ def test_sec8_a_4xx_reply_is_temporary_the_mail_stays_pending(cli, clock):
         assert mail["next_attempt_at"] is not None
 
 
-def test_sec8_a_silent_server_costs_one_timeout_and_every_mail_stays_pending(cli):
+def test_sec8_sec10_a_silent_server_costs_one_timeout_and_every_mail_stays_pending(cli):
     """A server that accepts the connection and never answers (SEC-10: the SMTP timeout,
     here ?timeout=1): the run gives up once, and each due mail waits for its next try."""
     for who in (MARIE, PAUL, "jeanne@example.fr"):
@@ -679,6 +680,14 @@ def test_sec8_a_silent_server_costs_one_timeout_and_every_mail_stays_pending(cli
     assert {m["status"] for m in mails} == {"pending"}
     assert {m["attempts"] for m in mails} == {1}
     assert all("timed out" in m["last_error"] for m in mails)
+
+
+def test_sec10_every_smtp_connection_has_a_15_second_timeout_unless_the_url_says():
+    from chorus_cli.mail.outbox import SmtpTarget
+
+    assert SmtpTarget.parse("smtps://relay.example.fr").timeout == 15
+    assert SmtpTarget.parse("smtp://relay.example.fr:587?starttls=1").timeout == 15
+    assert SmtpTarget.parse("smtp://relay.example.fr?timeout=40").timeout == 40
 
 
 def test_sec8_an_atomic_batch_delivers_its_mails_once_committed(cli):

@@ -128,8 +128,8 @@ def retry(
 
     Example: chorus mail retry --all-failed
     """
+    from chorus_cli.domain.outbox import retry as make_due
     from chorus_cli.kernel.errors import BadInput
-    from chorus_cli.mail.outbox import retry as make_due
     from chorus_cli.mail.outbox import target
     from chorus_cli.ui.output import say
 
@@ -156,7 +156,7 @@ def discard(
 
     Example: chorus mail discard 12
     """
-    from chorus_cli.mail.outbox import discard as drop
+    from chorus_cli.domain.outbox import discard as drop
     from chorus_cli.ui.output import say
 
     with unit_of_work() as uow:
@@ -210,8 +210,8 @@ def _operator(uow: UnitOfWork) -> str:
     """Who acts on the outbox, for the audit log: the logged-in account if there is one,
     else ``system`` (SPEC's trust boundary: the outbox needs no session)."""
     from chorus_cli.commands._common import current_account
+    from chorus_cli.domain.accounts import SYSTEM
     from chorus_cli.kernel.errors import NotAuthenticated
-    from chorus_cli.mail.outbox import SYSTEM
 
     try:
         return current_account(uow).login_email

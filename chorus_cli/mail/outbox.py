@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.clock import iso
-from chorus_cli.kernel.errors import BadInput, RuleRefused
+from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
     import smtplib
@@ -42,7 +42,6 @@ BACKOFF_LAST = timedelta(hours=6)
 # URL parameters, each with its accepted values (SEC-8: read strictly).
 PARAMETERS = {"starttls": "0 | 1", "timeout": "1..300"}
 TIMEOUT_MAX = 300
-SYSTEM = "system"
 
 
 def view(mail: Mail) -> dict[str, Any]:
@@ -449,20 +448,13 @@ def _reason(exc: BaseException) -> str:
 def _due(uow: UnitOfWork, done: Delivery) -> list[int]:
     """The ids of the mails to try now, oldest first; counts those waiting for later.
     Read in a transaction that takes no write lock, ended at once."""
-    from sqlmodel import and_, col, func, or_, select
+    from sqlmodel import col, func, select
 
     from chorus_cli.store.models import Mail
 
     now = uow.clock.now()
     uow.reading()
-    due = or_(
-        and_(
-            col(Mail.status) == "pending",
-            or_(col(Mail.next_attempt_at).is_(None), col(Mail.next_attempt_at) <= now),
-        ),
-        and_(col(Mail.status) == "sending", col(Mail.claimed_at) <= now - CLAIM_TIMEOUT),
-    )
-    ids = list(uow.session.exec(select(Mail.id).where(due).order_by(col(Mail.id))).all())
+    ids = list(uow.session.exec(select(Mail.id).where(_is_due(now)).order_by(col(Mail.id))).all())
     later = uow.session.exec(
         select(func.count(), func.min(Mail.next_attempt_at)).where(
             col(Mail.status) == "pending", col(Mail.next_attempt_at) > now
@@ -473,26 +465,33 @@ def _due(uow: UnitOfWork, done: Delivery) -> list[int]:
     return [i for i in ids if i is not None]
 
 
+def _is_due(now: datetime) -> Any:
+    """The mails to try now: pending and past their back-off, or claimed by a process
+    that has not answered for CLAIM_TIMEOUT (SEC-8). One clause for listing and claiming."""
+    from sqlmodel import and_, col, or_
+
+    from chorus_cli.store.models import Mail
+
+    return or_(
+        and_(
+            col(Mail.status) == "pending",
+            or_(col(Mail.next_attempt_at).is_(None), col(Mail.next_attempt_at) <= now),
+        ),
+        and_(col(Mail.status) == "sending", col(Mail.claimed_at) <= now - CLAIM_TIMEOUT),
+    )
+
+
 def _claim(uow: UnitOfWork, mail_id: int) -> _Claimed | None:
     """Take one due mail for this process (status ``sending``, one more attempt), in a
     transaction of its own, committed before the server is reached."""
-    from sqlmodel import and_, col, or_, select, update
+    from sqlmodel import col, select, update
 
     from chorus_cli.store.models import Mail
 
     now = uow.clock.now()
     taken = uow.session.exec(
         update(Mail)
-        .where(
-            col(Mail.id) == mail_id,
-            or_(
-                and_(
-                    col(Mail.status) == "pending",
-                    or_(col(Mail.next_attempt_at).is_(None), col(Mail.next_attempt_at) <= now),
-                ),
-                and_(col(Mail.status) == "sending", col(Mail.claimed_at) <= now - CLAIM_TIMEOUT),
-            ),
-        )
+        .where(col(Mail.id) == mail_id, _is_due(now))
         .values(status="sending", claimed_at=now, attempts=col(Mail.attempts) + 1)
         .execution_options(synchronize_session=False)
     )
@@ -570,56 +569,3 @@ def _failed(
     _outcome(uow, mail, status="pending", error=reason, next_attempt_at=when)
     done.retrying.append((mail.id, reason))
     done.next_at = when if done.next_at is None else min(done.next_at, when)
-
-
-# --- an operator's hand on the outbox (SEC-8) ------------------------------------------
-
-
-def retry(
-    uow: UnitOfWork, actor: str, mail_id: int | None = None, all_failed: bool = False
-) -> list[int]:
-    """Make a pending or failed mail due now (or every failed one); audited. Returns the
-    ids made due. A sent or discarded mail, or one being delivered, is refused (exit 1)."""
-    from sqlmodel import col, select
-
-    from chorus_cli.store.models import Mail
-
-    if all_failed:
-        mails = list(uow.session.exec(select(Mail).where(col(Mail.status) == "failed")).all())
-    else:
-        mails = [_actionable(uow, mail_id, "sec8.mail_not_retryable")]
-    for mail in mails:
-        mail.status = "pending"
-        mail.next_attempt_at = None
-        mail.claimed_at = None
-        uow.add(mail)
-    ids = [m.id for m in mails if m.id is not None]
-    if ids:
-        target = f"mail {ids[0]}" if not all_failed else "mail"
-        uow.audit(actor, "mail.retry", target, ids=ids[:100], count=len(ids))
-    return ids
-
-
-def discard(uow: UnitOfWork, actor: str, mail_id: int) -> Mail:
-    """Take a pending or failed mail out of delivery for good (status ``discarded``);
-    audited. Its body stays readable in the outbox (`mail show`)."""
-    mail = _actionable(uow, mail_id, "sec8.mail_not_discardable")
-    previous = mail.status
-    mail.status = "discarded"
-    mail.next_attempt_at = None
-    mail.claimed_at = None
-    uow.add(mail)
-    uow.audit(actor, "mail.discard", f"mail {mail.id}", to=mail.to, status=previous)
-    return mail
-
-
-def _actionable(uow: UnitOfWork, mail_id: int | None, refusal: str) -> Mail:
-    mail = get(uow, mail_id or 0)
-    stale = (
-        mail.status == "sending"
-        and mail.claimed_at is not None
-        and mail.claimed_at <= uow.clock.now() - CLAIM_TIMEOUT
-    )
-    if mail.status not in ("pending", "failed") and not stale:
-        raise RuleRefused(refusal, id=mail.id, status=mail.status)
-    return mail
