@@ -262,7 +262,7 @@ def test_set5_a_wrapping_column_keeps_its_words_whole_when_the_table_can(store_u
     whole and the other gives way, rather than both shrinking alike and the word folding
     into "d'authentificatio" / "n"; when even the longest words cannot fit, it folds,
     the identifiers still whole."""
-    from chorus_cli.ui.output import _widths
+    from chorus_cli.ui.tables import _widths
 
     keys = ["id", "subject", "comment", "created_at"]
     subject = "Chorus Pro : votre code d'authentification"
