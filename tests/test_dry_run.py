@@ -349,3 +349,52 @@ def test_out5_bulk_import_dry_run_keeps_its_own_report(table_world, tmp_path):
         assert snapshot(url) == table_world.rows
     finally:
         table_world.drop(url)
+
+
+def test_out5_a_dry_line_of_an_atomic_batch_is_rolled_back_alone(table_world, tmp_path):
+    """Before OUT-5 a `bulk import --dry-run` line of an --atomic batch was committed
+    with the batch; now each dry line runs in a savepoint that is rolled back."""
+    url = table_world.clone()
+    try:
+        path = tmp_path / "agents.csv"
+        path.write_text("login_email,last_name,first_name\nneuf@example.fr,Neuf,Ana\n")
+        lines = f"bulk import {path} --kind accounts --dry-run\n"
+        imported = _as(table_world, url, ADA, ("batch", "-", "--atomic"), lines)
+        assert imported.exit_code == 0, imported.stderr
+        assert snapshot(url) == table_world.rows
+        lines = (
+            f"structure update {RIDET} --label Siège --dry-run\n"
+            f"structure service add {RIDET} --code COMPTA --label Compta\n"
+        )
+        both = _as(table_world, url, MARIE, ("batch", "-", "--atomic"), lines)
+        assert both.exit_code == 0, both.stderr
+        assert "Simulation (OUT-5)" in both.stderr
+        shown = _as(table_world, url, MARIE, ("structure", "show", RIDET, "--json"), None)
+        assert shown.json()["label"] != "Siège"  # the dry line: rolled back
+        services = _as(table_world, url, MARIE, ("structure", "service", "list", RIDET), None)
+        assert "COMPTA" in services.stdout  # the other line: committed with the batch
+    finally:
+        table_world.drop(url)
+
+
+def test_out5_seed_dry_run_on_an_empty_store_counts_and_keeps_nothing(cli, unchanged):
+    with unchanged():
+        result = cli("seed", "--accounts", "5", "--structures", "2", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Simulation (OUT-5) : rien n'a été enregistré.\n  changerait : seed store" in result.stderr
+    )
+    assert cli("seed", "--accounts", "5", "--structures", "2").exit_code == 0  # still empty
+
+
+def test_out5_totp_add_dry_run_keeps_no_seed_key_in_the_keyring(table_world):
+    url = table_world.clone()
+    try:
+        args = ("mfa", "totp", "add", "--password-stdin", "--json", "--dry-run")
+        result = _as(table_world, url, PIERRE, args, PW)
+        assert result.exit_code == 0, result.stderr
+        assert "secret" in result.stdout or result.json()
+        assert MemoryKeyring.entries == _as.keyring  # no new seed key
+        assert snapshot(url) == table_world.rows
+    finally:
+        table_world.drop(url)

@@ -138,7 +138,12 @@ def _rehearse(path: str, command: Callable[..., Any], args: Any, kwargs: Any) ->
     try:
         with rehearse() as rehearsal:
             try:
-                return command(*args, **kwargs)
+                if STATE.shared is None:
+                    return command(*args, **kwargs)
+                # A line of an --atomic batch: its work in a savepoint of the batch's
+                # unit of work, rolled back (OPS-6's batch commits the other lines).
+                with STATE.shared.rehearsed_step(rehearsal):
+                    return command(*args, **kwargs)
             finally:
                 if path not in OWN_REPORT:
                     report(rehearsal)

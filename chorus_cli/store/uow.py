@@ -9,6 +9,8 @@ outbox mails added) in the :class:`Rehearsal`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.store.rehearsal import Rehearsal, rehearse, rehearsing
@@ -113,6 +115,23 @@ class UnitOfWork:
         self.session.rollback()
         self._noted = None
         self.session.begin()
+
+    @contextmanager
+    def rehearsed_step(self, rehearsal: Rehearsal) -> Iterator[None]:
+        """A dry line of an atomic batch (OUT-5): its work in a savepoint of this unit
+        of work, noted in ``rehearsal``, then rolled back whatever happens."""
+        connection = self.session.connection()
+        kept, noted = self.rehearsal, self._noted
+        self._noted = _last_ids(connection)
+        step = self.session.begin_nested()
+        try:
+            yield
+            self.session.flush()
+            self.rehearsal = rehearsal
+            self._note(connection)
+        finally:
+            self.rehearsal, self._noted = kept, noted
+            step.rollback()
 
     def _first_ids(self, _session: object, _transaction: object, connection: Connection) -> None:
         """The highest audit and outbox ids as a dry run's transaction begins."""
