@@ -11,7 +11,11 @@ what the real run prints, and the exit code is the real run's.
 
 `bulk import` and `notify weekly` had their own ``--dry-run`` first: they read
 ``STATE.dry_run`` and say what they would do themselves (``OWN_REPORT``). A dry `batch`
-runs all its lines in one unit of work (as ``--atomic``), rolled back at the end.
+runs all its lines in one unit of work (as ``--atomic``), rolled back at the end; a dry
+line of an ``--atomic`` batch runs in a savepoint of the batch's, rolled back alone.
+Refused (exit 2, ``NOT_SIMULATED``): the commands whose changes are not made in a unit
+of work. In a dry run at a terminal, a prompt after a step the real run would have
+committed is refused (SEC-4: the dry run's transaction is still open).
 """
 
 from __future__ import annotations
@@ -127,13 +131,13 @@ def _with_option(command: Callable[..., Any], path: str) -> Callable[..., Any]:
 def _rehearse(path: str, command: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     from chorus_cli.store.rehearsal import rehearse, rehearsing
 
-    if rehearsing() is not None:  # a line of a dry batch: the batch reports
-        return command(*args, **kwargs)
     if path in NOT_SIMULATED:
         from chorus_cli.i18n import message
         from chorus_cli.kernel.errors import BadInput
 
         raise BadInput("out5.not_simulated", command=path, reason=message(NOT_SIMULATED[path]))
+    if rehearsing() is not None:  # a line of a dry batch: the batch reports
+        return command(*args, **kwargs)
     STATE.dry_run = True
     try:
         with rehearse() as rehearsal:

@@ -94,7 +94,7 @@ class UnitOfWork:
         steps (release the step's savepoint), and open the next step's."""
         assert self.rehearsal is not None
         self.session.flush()
-        if self._step is not None:
+        if self._step is not None and self._step.is_active:
             self._step.commit()
         self._note(self.session.connection())
         self.rehearsal.committed = True
@@ -108,7 +108,7 @@ class UnitOfWork:
         if self.deferred:  # a batch line never waits for a person (OPS-6)
             return
         self.queued_mail = 0
-        if self._step is not None:
+        if self._step is not None and self._step.is_active:
             self._step.rollback()
             self._step = self.session.begin_nested()
             return
