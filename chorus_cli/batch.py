@@ -235,12 +235,15 @@ def run(
     from chorus_cli.commands._common import STATE, deliver_mail
     from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.kernel.errors import BadInput
-    from chorus_cli.store.uow import UnitOfWork
+    from chorus_cli.store.uow import UnitOfWork, rehearsing
 
     if atomic and keep_going:
         raise BadInput("ops6.atomic_keep_going")
-    batch = Batch(entry, keep_going, atomic, sys.stdout, sys.stderr)
-    if not atomic:
+    # A dry run (OUT-5) runs every line in the one unit of work, as --atomic, and rolls
+    # it back: each line sees what the lines before it would have done.
+    dry = rehearsing() is not None
+    batch = Batch(entry, keep_going, atomic or dry, sys.stdout, sys.stderr)
+    if not (atomic or dry):
         return batch.run(source)
     settings = STATE.settings
     with UnitOfWork(settings, STATE.clock or SystemClock(), deferred=True) as shared:
@@ -252,6 +255,6 @@ def run(
         if outcome.failed:
             batch.say("ops6.rolled_back", line=outcome.failed[0][0])
             return outcome  # leaving the block rolls everything back
-        shared.session.commit()
+        shared.finish()  # in a dry run (OUT-5), notes what it would save
     deliver_mail(settings, shared.queued_mail)
     return outcome

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from chorus_cli import preparse
+from chorus_cli.commands import _dry_run as dry_run
 from chorus_cli.commands._common import STATE, AppContext, new_group
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ def make_app(only: str | None = None) -> typer.Typer:
     for name, where in GROUPS.items():
         if only in (None, name):
             made.add_typer(_load(where))
+    dry_run.offer(made)  # OUT-5: --dry-run on every command that may change the store
     return made
 
 

@@ -26,6 +26,8 @@ class AppContext:
     _settings: Settings | None = field(default=None, repr=False)
     # `chorus batch --atomic`: the one unit of work every line of the batch shares.
     shared: UnitOfWork | None = field(default=None, repr=False)
+    # OUT-5: the command runs with --dry-run (commands/_dry_run.py): nothing is kept.
+    dry_run: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -121,7 +123,7 @@ def deliver_mail(settings: Settings, queued: int) -> None:
     its own mails, and the others whose next attempt is due (SEC-8). A command that
     queued none delivers nothing. The command is committed by now: whatever happens
     here is said as a warning that names what was saved (SEC-12), never as a failure."""
-    if not settings.smtp_url or not queued:
+    if not settings.smtp_url or not queued or STATE.dry_run:
         return
     import sys
 

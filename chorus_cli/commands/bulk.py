@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chorus_cli.commands._common import (
+    STATE,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
@@ -36,10 +37,6 @@ def import_(
             "--kind", metavar="KIND", help="What the file holds: accounts|structures|attachments."
         ),
     ],
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Check every row and say what would change; write nothing."),
-    ] = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -70,7 +67,9 @@ def import_(
         def progress(done: int, total: int) -> None:
             bars("rows", done, total)
 
-        summary = service.import_file(uow, actor, file, kind, dry_run=dry_run, progress=progress)
+        summary = service.import_file(
+            uow, actor, file, kind, dry_run=STATE.dry_run, progress=progress
+        )
         if summary.written:
             uow.commit()
     _report(summary)

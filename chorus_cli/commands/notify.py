@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from chorus_cli.commands._common import FormatOpt, JsonOpt, new_group, output_format, unit_of_work
+from chorus_cli.commands._common import (
+    STATE,
+    FormatOpt,
+    JsonOpt,
+    new_group,
+    output_format,
+    unit_of_work,
+)
 
 app = new_group("notify", "Scheduled notices: the weekly summary (SET-2).")
 
 
 @app.command()
 def weekly(
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show who would get what; send nothing.")
-    ] = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -28,6 +28,8 @@ def weekly(
     """
     from chorus_cli.domain import subscriptions
     from chorus_cli.ui.output import emit, say
+
+    dry_run = STATE.dry_run  # the tree's one --dry-run (OUT-5, commands/_dry_run.py)
 
     with unit_of_work() as uow:
         summaries = subscriptions.weekly(uow, dry_run)

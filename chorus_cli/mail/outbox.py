@@ -347,6 +347,9 @@ def deliver(uow: UnitOfWork, smtp: SmtpTarget, only: Collection[int] | None = No
         ordered = [i for i in ordered if i in only]
     if not ordered:
         return done
+    if uow.rehearsal is not None:  # a dry run names what would go, sends nothing (OUT-5)
+        _rehearsed(uow, ordered)
+        return done
     password: str | None = None
     broken: str | None = None  # why no connection can be had in this run
     if smtp.user:
@@ -463,6 +466,18 @@ def _due(uow: UnitOfWork, done: Delivery) -> list[int]:
     done.waiting, done.next_at = later[0], later[1]
     uow.release()
     return [i for i in ids if i is not None]
+
+
+def _rehearsed(uow: UnitOfWork, ids: list[int]) -> None:
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Mail
+
+    assert uow.rehearsal is not None
+    rows = uow.session.exec(
+        select(Mail.to, Mail.subject).where(col(Mail.id).in_(ids)).order_by(col(Mail.id))
+    )
+    uow.rehearsal.delivered.extend((to, subject) for to, subject in rows)
 
 
 def _is_due(now: datetime) -> Any:

@@ -299,6 +299,12 @@ def get(kind: str, database_url: str) -> str | None:
     return get_entry(_entry(kind, database_url))
 
 
+def rehearsing() -> bool:
+    from chorus_cli.store.rehearsal import rehearsing as dry
+
+    return dry() is not None
+
+
 def put(kind: str, database_url: str, value: str) -> None:
     put_entry(_entry(kind, database_url), value)
 
@@ -321,10 +327,14 @@ def get_entry(entry: str) -> str | None:
 
 
 def put_entry(entry: str, value: str) -> None:
+    if rehearsing():  # a dry run keeps nothing, here as in the store (OUT-5)
+        return
     backend().set_password(SERVICE, entry, value)
 
 
 def delete_entry(entry: str) -> None:
+    if rehearsing():  # a dry run removes nothing either (OUT-5)
+        return
     chosen = backend()
     if isinstance(chosen, FileKeyring):
         chosen.delete_password(SERVICE, entry)

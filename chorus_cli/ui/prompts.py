@@ -21,6 +21,17 @@ def forbid(line: int | None) -> None:
 def _refuse_in_batch() -> None:
     if _batch_line is not None:
         raise BadInput("ops6.prompt", line=_batch_line)
+    _refuse_in_dry_run()
+
+
+def _refuse_in_dry_run() -> None:
+    """A dry run (OUT-5) holds its one transaction to the end: past a step the real run
+    would have committed, it may not wait for a person at a terminal (SEC-4)."""
+    from chorus_cli.store.rehearsal import rehearsing
+
+    rehearsal = rehearsing()
+    if rehearsal is not None and rehearsal.committed and sys.stdin.isatty():
+        raise BadInput("out5.prompt")
 
 
 def _line(label: str) -> str:
