@@ -122,6 +122,9 @@ def make_app(only: str | None = None) -> typer.Typer:
     for name, where in GROUPS.items():
         if only in (None, name):
             made.add_typer(_load(where))
+    from chorus_cli.commands._shaping import add_shaping
+
+    add_shaping(made)  # --fields and --excel wherever --format is (OUT-3, OUT-4)
     return made
 
 

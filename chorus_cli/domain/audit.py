@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput
+from chorus_cli.store.listing import WINDOW, Page, Window, mapped, stream
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, AuditEntry
@@ -42,6 +43,35 @@ def entries(
     Support and admins read the whole log; any other account, the entries where it is
     the actor or the target («its own activity»). ``viewer=None`` is the store itself.
     """
+    query = _query(uow, viewer, actor, target, action, since)
+    if limit:
+        query = query.limit(limit)
+    return list(uow.session.exec(query).all())
+
+
+def listing(
+    uow: UnitOfWork,
+    viewer: Account | None,
+    *,
+    actor: str | None = None,
+    target: str | None = None,
+    action: str | None = None,
+    since: str | None = None,
+    shown: Window = WINDOW,
+) -> Page:
+    """``entries`` as ``chorus audit list`` shows them, the rows of ``shown`` (OUT-2);
+    with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open."""
+    return mapped(stream(uow, _query(uow, viewer, actor, target, action, since), shown), view)
+
+
+def _query(
+    uow: UnitOfWork,
+    viewer: Account | None,
+    actor: str | None,
+    target: str | None,
+    action: str | None,
+    since: str | None,
+) -> Any:
     from sqlmodel import col, func, or_, select
 
     from chorus_cli.domain import authz
@@ -66,9 +96,7 @@ def entries(
         )
     if since:
         query = query.where(col(AuditEntry.at) >= parse_since(since))
-    if limit:
-        query = query.limit(limit)
-    return list(uow.session.exec(query).all())
+    return query
 
 
 def view(entry: AuditEntry) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput
+from chorus_cli.store.listing import WINDOW, Page, Window, mapped, stream
 
 if TYPE_CHECKING:
     import smtplib
@@ -62,6 +63,19 @@ def view(mail: Mail) -> dict[str, Any]:
 
 def list_mail(uow: UnitOfWork, to: str | None = None, limit: int | None = None) -> list[Mail]:
     """Newest first, optionally for one address (case-insensitive)."""
+    query = _query(to)
+    if limit:
+        query = query.limit(limit)
+    return list(uow.session.exec(query).all())
+
+
+def listing(uow: UnitOfWork, to: str | None = None, shown: Window = WINDOW) -> Page:
+    """``list_mail`` as ``chorus mail list`` shows it, the rows of ``shown`` (OUT-2);
+    with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open."""
+    return mapped(stream(uow, _query(to), shown), view)
+
+
+def _query(to: str | None) -> Any:
     from sqlmodel import col, func, select
 
     from chorus_cli.store.models import Mail
@@ -69,9 +83,7 @@ def list_mail(uow: UnitOfWork, to: str | None = None, limit: int | None = None) 
     query = select(Mail).order_by(col(Mail.id).desc())
     if to:
         query = query.where(func.lower(col(Mail.to)) == to.strip().lower())
-    if limit:
-        query = query.limit(limit)
-    return list(uow.session.exec(query).all())
+    return query
 
 
 def get(uow: UnitOfWork, mail_id: int) -> Mail:
