@@ -82,9 +82,10 @@ IdTypeOpt = Annotated[
 ]
 # Every listing pages the same way (OUT-2): ``listing_window`` reads the three.
 LimitOpt = Annotated[
-    int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
+    int | None,
+    typer.Option("--limit", min=1, max=10_000, help="At most N rows (default 100, up to 10,000)."),
 ]
-OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.")]
+OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip the first N rows.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every row, however many (OUT-2).")]
 # An account's status as a listing's filter (account list, structure members).
 AccountStatusOpt = Annotated[

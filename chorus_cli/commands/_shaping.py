@@ -66,6 +66,16 @@ def fields_of(text: str | None) -> list[str] | None:
     return names
 
 
+def _options(hints: dict[str, Any]) -> set[str]:
+    """The option names a command's parameters declare."""
+    return {
+        name
+        for hint in hints.values()
+        for meta in getattr(hint, "__metadata__", ())
+        for name in getattr(meta, "param_decls", None) or ()
+    }
+
+
 def _shaped(callback: Callable[..., Any]) -> Callable[..., Any]:
     signature = inspect.signature(callback, eval_str=True)
     hints = get_type_hints(callback, include_extras=True)
@@ -81,16 +91,18 @@ def _shaped(callback: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             set_shaping(None, False)
 
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    taken = _options(hints)  # a command's own --excel (or --fields) stays its own
     extra = [
-        inspect.Parameter(
-            FIELDS, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FieldsOpt
-        ),
-        inspect.Parameter(
-            EXCEL, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=ExcelOpt
-        ),
+        inspect.Parameter(name, keyword, default=default, annotation=option)
+        for name, default, option, flag in (
+            (FIELDS, None, FieldsOpt, "--fields"),
+            (EXCEL, False, ExcelOpt, "--excel"),
+        )
+        if flag not in taken
     ]
     params = list(signature.parameters.values())
     shaped.__signature__ = signature.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
-    shaped.__annotations__ = {**hints, FIELDS: FieldsOpt, EXCEL: ExcelOpt}
+    shaped.__annotations__ = {**hints, **{p.name: p.annotation for p in extra}}
     shaped.__shaped__ = True  # type: ignore[attr-defined]
     return shaped

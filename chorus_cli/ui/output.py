@@ -118,7 +118,11 @@ def number(n: int) -> str:
 def _check_fields(fields: list[str], known: list[str]) -> None:
     unknown = [f for f in fields if f not in known]
     if unknown:
-        raise BadInput("out3.unknown_field", name=unknown[0], valid=", ".join(known))
+        from chorus_cli.store.engine import saved_something
+
+        # After a command that saved its change, the sentence says so (SEC-12).
+        key = "out3.unknown_field.after_commit" if saved_something() else "out3.unknown_field"
+        raise BadInput(key, name=unknown[0], valid=", ".join(known))
 
 
 def _kept(row: dict[str, Any]) -> dict[str, Any]:
