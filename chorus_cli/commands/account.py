@@ -618,7 +618,7 @@ def notifications(
     if changing:
         say("done.notifications_saved", email=account.login_email)
     fmt = output_format(fmt, as_json)
-    if fmt == "json":
+    if fmt in ("json", "jsonl"):
         emit(shown, fmt)
         return
     rows = [{**row, "notify": "on" if row["notify"] else "off"} for row in shown["applications"]]

@@ -82,8 +82,8 @@ def import_(
         )
         uow.commit()
     _report(summary)
-    if fmt == "json":
-        emit(summary.as_dict(), "json")
+    if fmt in ("json", "jsonl"):
+        emit(summary.as_dict(), fmt)
     elif fmt == "csv":
         emit({k: v for k, v in summary.as_dict().items() if k != "skipped_rows"}, "csv")
 
