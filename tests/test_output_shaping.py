@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -70,19 +71,16 @@ def test_out2_a_listing_of_150_rows_shows_100_and_says_so_on_stderr(cli):
     shown = cli("mail", "list")
     assert shown.exit_code == 0, shown.stderr
     assert "100 sur 150 affichés ; --all pour tout" in shown.stderr
-    assert "Sujet 149" in shown.stdout and "Sujet 50 " in shown.stdout + " "
-    assert "Sujet 49 " not in shown.stdout + " " and "Sujet 49\n" not in shown.stdout
+    subjects = {int(n) for n in re.findall(r"Sujet (\d+)", shown.stdout)}
+    assert subjects == set(range(50, 150))  # newest first: the last 100
     english = cli("--lang", "en", "mail", "list")
     assert "100 of 150 shown; --all for all" in english.stderr
     every = cli("mail", "list", "--all", "--json")
     assert every.exit_code == 0, every.stderr
     assert len(every.json()) == 150 and every.stderr == ""
     table = cli("mail", "list", "--all")
-    assert (
-        "sur" not in table.stderr
-        and "Sujet 0\n" in table.stdout + "\n"
-        or "Sujet 0 " in (table.stdout)
-    )
+    assert table.stderr == ""
+    assert {int(n) for n in re.findall(r"Sujet (\d+)", table.stdout)} == set(range(150))
 
 
 def test_out2_json_csv_and_jsonl_stdout_hold_the_rows_alone(cli):
@@ -266,8 +264,7 @@ def test_out3_fields_keep_those_fields_in_that_order_in_every_format(cli):
     assert as_csv.stdout.splitlines()[0] == "subject,id,status"
     table = cli("mail", "list", "--fields", "body,to")  # body is not in the default table
     assert table.exit_code == 0, table.stderr
-    header = table.stdout.splitlines()[0] if "│" not in table.stdout else table.stdout
-    assert "Corps 2" in table.stdout and "Sujet" not in table.stdout, header
+    assert "Corps 2" in table.stdout and "Sujet" not in table.stdout, table.stdout
     assert table.stdout.index("Corps 2") < table.stdout.index("p00002@example.fr")
 
 
