@@ -61,7 +61,8 @@ def listing(
 ) -> Page:
     """``entries`` as ``chorus audit list`` shows them, the rows of ``shown`` (OUT-2);
     with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open."""
-    return mapped(stream(uow, _query(uow, viewer, actor, target, action, since), shown), view)
+    query = _query(uow, viewer, actor, target, action, since, as_rows=True)
+    return mapped(stream(uow, query, shown), view)
 
 
 def _query(
@@ -71,13 +72,18 @@ def _query(
     target: str | None,
     action: str | None,
     since: str | None,
+    as_rows: bool = False,
 ) -> Any:
+    """The entries asked for, newest first: as ``AuditEntry`` objects, or ``as_rows``
+    (read by attribute alike, lighter)."""
     from sqlmodel import col, func, or_, select
 
     from chorus_cli.domain import authz
+    from chorus_cli.store.listing import columns
     from chorus_cli.store.models import AuditEntry
 
-    query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
+    query = columns(AuditEntry) if as_rows else select(AuditEntry)
+    query = query.order_by(col(AuditEntry.id).desc())
     if viewer is not None and not authz.reads_whole_audit(uow, viewer):
         me = viewer.login_email
         query = query.where(or_(col(AuditEntry.actor) == me, col(AuditEntry.target) == me))

@@ -72,15 +72,18 @@ def list_mail(uow: UnitOfWork, to: str | None = None, limit: int | None = None) 
 def listing(uow: UnitOfWork, to: str | None = None, shown: Window = WINDOW) -> Page:
     """``list_mail`` as ``chorus mail list`` shows it, the rows of ``shown`` (OUT-2);
     with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open."""
-    return mapped(stream(uow, _query(to), shown), view)
+    return mapped(stream(uow, _query(to, as_rows=True), shown), view)
 
 
-def _query(to: str | None) -> Any:
+def _query(to: str | None, as_rows: bool = False) -> Any:
+    """The outbox, newest first: as ``Mail`` objects, or ``as_rows`` (read by attribute
+    alike, lighter)."""
     from sqlmodel import col, func, select
 
+    from chorus_cli.store.listing import columns
     from chorus_cli.store.models import Mail
 
-    query = select(Mail).order_by(col(Mail.id).desc())
+    query = (columns(Mail) if as_rows else select(Mail)).order_by(col(Mail.id).desc())
     if to:
         query = query.where(func.lower(col(Mail.to)) == to.strip().lower())
     return query

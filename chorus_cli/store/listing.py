@@ -98,6 +98,14 @@ def _chunks(uow: UnitOfWork, query: Any) -> Iterator[Any]:
     result.close()
 
 
+def columns(model: Any) -> Any:
+    """``select(Model)`` as the model's table columns: rows read by attribute as the
+    model's objects are, without building an object per row (a listing reads them once)."""
+    from sqlmodel import select
+
+    return select(*model.__table__.columns)
+
+
 def mapped(page: Page, function: Any) -> Page:
     """The same page, each row through ``function`` (lazily, when the rows stream)."""
     rows: Iterable[Any] = page.rows
