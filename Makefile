@@ -29,6 +29,7 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/sirene.py
 	$(BIN)/python benchmarks/bulk.py
 	$(BIN)/python benchmarks/scripting.py
+	$(BIN)/python benchmarks/listings.py
 
 # SET-5: extract the message keys and help texts, update each language's .po (new
 # entries empty, to fill), compile the .mo files the package ships (Babel, dev only).

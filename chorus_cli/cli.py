@@ -124,6 +124,9 @@ def make_app(only: str | None = None) -> typer.Typer:
         if only in (None, name):
             made.add_typer(_load(where))
     dry_run.offer(made)  # OUT-5: --dry-run on every command that may change the store
+    from chorus_cli.commands._shaping import add_shaping
+
+    add_shaping(made)  # --fields and --excel wherever --format is (OUT-3, OUT-4)
     return made
 
 

@@ -106,7 +106,7 @@ def test_sec3_a_store_whose_driver_is_missing_names_the_module(tmp_path, monkeyp
 @pytest.mark.parametrize(
     "args",
     [
-        ("mail", "list", "--limit", "99999999999999999999"),
+        ("mail", "list", "--offset", "99999999999999999999"),
         ("mail", "show", "99999999999999999999"),
     ],
 )

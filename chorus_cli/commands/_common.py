@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chorus_cli.config import Settings
     from chorus_cli.kernel.clock import Clock
     from chorus_cli.mail.outbox import Delivery
+    from chorus_cli.store.listing import Window
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -71,6 +72,7 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    jsonl = "jsonl"  # one JSON object a line (OUT-3)
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -80,11 +82,13 @@ IdTypeOpt = Annotated[
     str | None,
     typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
 ]
-# Every listing pages the same way (the domain caps the limit).
+# Every listing pages the same way (OUT-2): ``listing_window`` reads the three.
 LimitOpt = Annotated[
-    int | None, typer.Option("--limit", help="At most N rows (default 100, up to 10,000).")
+    int | None,
+    typer.Option("--limit", min=1, max=10_000, help="At most N rows (default 100, up to 10,000)."),
 ]
-OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip the first N rows.")]
+OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip the first N rows.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every row, however many (OUT-2).")]
 # An account's status as a listing's filter (account list, structure members).
 AccountStatusOpt = Annotated[
     str | None, typer.Option("--status", help="pending|active|locked|deactivated|suspended.")
@@ -96,6 +100,13 @@ PasswordStdinOpt = Annotated[
 
 def output_format(fmt: Format | str, as_json: bool) -> str:
     return "json" if as_json else Format(fmt).value
+
+
+def listing_window(limit: int | None, offset: int, every: bool) -> Window:
+    """The rows ``--limit/--offset/--all`` ask a listing for (OUT-2)."""
+    from chorus_cli.store.listing import window
+
+    return window(limit, offset, every)
 
 
 @contextmanager

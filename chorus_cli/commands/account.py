@@ -9,6 +9,7 @@ import typer
 from chorus_cli.commands._common import (
     STATE,
     AccountStatusOpt,
+    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
@@ -17,6 +18,7 @@ from chorus_cli.commands._common import (
     PasswordStdinOpt,
     as_account,
     current_account,
+    listing_window,
     new_group,
     output_format,
     unit_of_work,
@@ -434,23 +436,31 @@ def unlock(
 
 
 @app.command()
-def history(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+def history(
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
     """«Historique de mes demandes»: every request you made, its status and its approver,
     the structure's primary manager when you asked (ATT-3).
 
     Example: chorus account history --json
     """
     from chorus_cli.domain import attachments
+    from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, account):
-        rows = attachments.history(uow, account)
+        page = cut(attachments.history(uow, account), window)
     from chorus_cli.commands.attach import REQUEST_FIELDS
 
     shown = ("id", "type", "structure", "services", "status", "approver", "created_at")
-    if any(row["type"] == "subscription" for row in rows):  # what it asks (MEM-5)
+    if any(row["type"] == "subscription" for row in page.rows):  # what it asks (MEM-5)
         shown = (*shown[:4], "profile", *shown[4:])
-    emit(rows, output_format(fmt, as_json), columns=REQUEST_FIELDS, table=shown)
+    emit(page, output_format(fmt, as_json), columns=REQUEST_FIELDS, table=shown)
 
 
 LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")
@@ -468,6 +478,7 @@ def list_(
     ] = None,
     limit: LimitOpt = None,
     offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -479,6 +490,7 @@ def list_(
     from chorus_cli.domain import accounts
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = accounts.listing(
             uow,
@@ -487,8 +499,7 @@ def list_(
             structure=structure,
             id_type=id_type,
             search=search,
-            limit=limit,
-            offset=offset,
+            shown=window,
         )
     from chorus_cli.bulk.export import ACCOUNT_FIELDS  # `show`'s fields, as exported
 
@@ -607,7 +618,7 @@ def notifications(
     if changing:
         say("done.notifications_saved", email=account.login_email)
     fmt = output_format(fmt, as_json)
-    if fmt == "json":
+    if fmt in ("json", "jsonl"):
         emit(shown, fmt)
         return
     rows = [{**row, "notify": "on" if row["notify"] else "off"} for row in shown["applications"]]

@@ -8,9 +8,13 @@ from typing import Annotated
 import typer
 
 from chorus_cli.commands._common import (
+    AllOpt,
     FormatOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     as_account,
+    listing_window,
     new_group,
     output_format,
     unit_of_work,
@@ -89,6 +93,9 @@ def revoke_role(
 @app.command()
 def roles(
     role: Annotated[Role | None, typer.Option("--role", help="Only this role.")] = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -97,10 +104,12 @@ def roles(
     Example: chorus admin roles --role correspondent
     """
     from chorus_cli.domain import roles as platform_roles
+    from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
-        rows = platform_roles.listing(uow, actor, role.value if role else None)
+        rows = cut(platform_roles.listing(uow, actor, role.value if role else None), window)
     emit(rows, output_format(fmt, as_json), columns=ROLE_COLUMNS)
 
 

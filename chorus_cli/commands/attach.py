@@ -7,18 +7,25 @@ identifier.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands._common import (
+    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     as_account,
+    listing_window,
     new_group,
     output_format,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Page
 
 app = new_group("attach", "Attachments (rattachements) to structures and services: ATT-1..5.")
 
@@ -46,11 +53,13 @@ ATTACHMENT_FIELDS = (
 )  # fmt: skip
 
 
-def _emit(rows: list[dict], fmt: str, columns: tuple[str, ...]) -> None:
+def _emit(rows: list[dict] | Page, fmt: str, columns: tuple[str, ...]) -> None:
     """A table shows the profile asked for when a subscription (MEM-5) is among them."""
+    from chorus_cli.store.listing import Page
     from chorus_cli.ui.output import emit
 
-    if any(row["type"] == "subscription" for row in rows):
+    shown = rows.rows if isinstance(rows, Page) else rows
+    if any(row["type"] == "subscription" for row in shown):
         columns = (*columns[:4], "profile", *columns[4:])
     emit(rows, fmt, columns=REQUEST_FIELDS, table=columns)
 
@@ -100,6 +109,9 @@ def pending(
         typer.Option("--structure", metavar="ID", help="Only this structure's requests."),
     ] = None,
     id_type: IdTypeOpt = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -110,9 +122,11 @@ def pending(
     Example: chorus attach pending --structure 73282932000074 --json
     """
     from chorus_cli.domain import attachments
+    from chorus_cli.store.listing import cut
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
-        rows = attachments.pending(uow, actor, structure, id_type)
+        rows = cut(attachments.pending(uow, actor, structure, id_type), window)
     _emit(rows, output_format(fmt, as_json), PENDING_COLUMNS)
 
 
@@ -156,17 +170,25 @@ def reject(
 
 
 @app.command("list")
-def list_(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+def list_(
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
     """«Mes rattachements»: your structures, whole or by service (ATT-4).
 
     Example: chorus attach list --json
     """
     from chorus_cli.domain import attachments
+    from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit, say
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
-        rows = attachments.attachments(uow, actor)
-    if not rows:
+        rows = cut(attachments.attachments(uow, actor), window)
+    if not rows.rows and not window.offset:
         say("hint.no_structure")
     emit(rows, output_format(fmt, as_json), columns=ATTACHMENT_FIELDS)
 

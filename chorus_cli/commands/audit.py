@@ -7,9 +7,13 @@ from typing import Annotated
 import typer
 
 from chorus_cli.commands._common import (
+    AllOpt,
     FormatOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     as_account,
+    listing_window,
     new_group,
     output_format,
 )
@@ -29,7 +33,9 @@ def list_(
         str | None, typer.Option("--action", help="Action or its prefix (account, login…).")
     ] = None,
     since: Annotated[str | None, typer.Option("--since", help="ISO 8601 time.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -41,9 +47,10 @@ def list_(
     from chorus_cli.domain import audit
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, viewer):
-        rows = audit.entries(
-            uow, viewer, actor=actor, target=target, action=action, since=since, limit=limit
+        page = audit.listing(
+            uow, viewer, actor=actor, target=target, action=action, since=since, shown=window
         )
-        data = [audit.view(e) for e in rows]
-    emit(data, output_format(fmt, as_json), columns=AUDIT_FIELDS)
+        # Written while the store is read: with --all, JSON, JSONL and CSV stream (OUT-2).
+        emit(page, output_format(fmt, as_json), columns=AUDIT_FIELDS)

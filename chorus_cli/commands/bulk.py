@@ -74,7 +74,7 @@ def import_(
             uow.commit()
     _report(summary)
     if fmt != "table":
-        emit(_summary_data(summary), fmt if fmt == "json" else "csv")
+        emit(_summary_data(summary), fmt if fmt in ("json", "jsonl") else "csv")
     if not summary.ok:
         from chorus_cli.kernel.errors import BadInput, NotAllowed
 

@@ -7,10 +7,14 @@ from typing import Annotated
 import typer
 
 from chorus_cli.commands._common import (
+    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     as_account,
+    listing_window,
     new_group,
     output_format,
 )
@@ -38,20 +42,28 @@ ServiceOpt = Annotated[
 
 
 @app.command()
-def catalogue(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+def catalogue(
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
     """The domains, applications and profiles of Chorus Pro (HAB-1, HAB-2).
 
     Example: chorus habil catalogue --json
     """
     from chorus_cli.domain import habilitations
+    from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account():  # like every portal page, for a logged-in account (SPEC)
         pass
-    rows, fmt = habilitations.catalogue_rows(), output_format(fmt, as_json)
-    if fmt == "table":  # the profiles are the application's name and each level
-        rows = [{k: v for k, v in row.items() if k != "profiles"} for row in rows]
-    emit(rows, fmt)
+    rows, fmt = cut(habilitations.catalogue_rows(), window), output_format(fmt, as_json)
+    fields = list(rows.rows[0]) if rows.rows else None
+    # The profiles are the application's name and each level.
+    emit(rows, fmt, columns=fields, table=[f for f in fields or () if f != "profiles"])
 
 
 @app.command("list")
@@ -74,6 +86,9 @@ def list_(
         ),
     ] = None,
     id_type: IdTypeOpt = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -85,12 +100,15 @@ def list_(
     Example: chorus habil list --structure 73282932000074 --profile "factures modif"
     """
     from chorus_cli.domain import habilitations
+    from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
-        rows = habilitations.listing(
+        found = habilitations.listing(
             uow, actor, structure, profile=profile, email=account, id_type=id_type
         )
+    rows = cut(found, window)
     shown = ("structure", "raison_sociale", "service", "domain", "profile")
     emit(rows, output_format(fmt, as_json), columns=HABILITATION_FIELDS, table=shown)
 

@@ -8,9 +8,13 @@ import typer
 
 from chorus_cli.commands._common import (
     STATE,
+    AllOpt,
     FormatOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     PasswordStdinOpt,
+    listing_window,
     new_group,
     output_format,
     report_delivery,
@@ -45,7 +49,9 @@ app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
 @app.command("list")
 def list_(
     to: Annotated[str | None, typer.Option("--to", help="Only mails to this address.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N mails.")] = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -56,12 +62,18 @@ def list_(
 
     Example: chorus mail list --to marie@example.fr --json
     """
-    from chorus_cli.mail.outbox import list_mail, view
+    from chorus_cli.mail.outbox import listing
+    from chorus_cli.store.listing import Page
     from chorus_cli.ui.output import emit
 
     fmt = output_format(fmt, as_json)
+    window = listing_window(limit, offset, every)
     with unit_of_work() as uow:
-        rows = [view(m) for m in list_mail(uow, to, limit)]
+        page = listing(uow, to, window)
+        if fmt != "table":  # JSON, JSONL and CSV stream their rows (OUT-2)
+            emit(page, fmt, columns=MAIL_FIELDS)
+            return
+        rows = list(page.rows)
     table = MAIL_TABLE
     if any(row["attempts"] for row in rows):
         # The attempts and the last error take the creation time's place, so the table
@@ -69,7 +81,7 @@ def list_(
         table = tuple(c for c in table if c != "created_at") + ("attempts",)
     if any(row["last_error"] for row in rows):
         table += ("last_error",)
-    emit(rows, fmt, columns=MAIL_FIELDS, table=table)
+    emit(Page(rows, page.total), fmt, columns=MAIL_FIELDS, table=table)
 
 
 @app.command()

@@ -7,16 +7,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chorus_cli.commands._common import (
+    AllOpt,
     FormatOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     PasswordStdinOpt,
     as_account,
+    listing_window,
     new_group,
     output_format,
 )
 
 if TYPE_CHECKING:
     from chorus_cli.domain.factors.totp import Enrolment
+    from chorus_cli.store.listing import Page
 
 app = new_group("mfa", "Second factors: a TOTP app, FIDO2 security keys (MFA-2..5).")
 totp_app = new_group("totp", "TOTP app: add it by scanning a QR code, confirm, remove (MFA-2).")
@@ -38,10 +43,10 @@ InvertOpt = Annotated[
 FACTOR_FIELDS = ("id", "type", "name", "created_at", "last_used_at")  # an empty CSV's header
 
 
-def _emit_rows(rows: list[dict], fmt: str, empty: str = "hint.no_factor") -> None:
+def _emit_rows(rows: Page, fmt: str, empty: str = "hint.no_factor") -> None:
     from chorus_cli.ui.output import emit, say
 
-    if not rows:
+    if not rows.rows:
         say(empty)
         if fmt == "table":
             return
@@ -49,7 +54,13 @@ def _emit_rows(rows: list[dict], fmt: str, empty: str = "hint.no_factor") -> Non
 
 
 @app.command("list")
-def list_factors(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+def list_factors(
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
     """List your TOTP app and security keys: type, name, added, last used (MFA-5).
 
     No secret is ever shown. Login asks for them in this order (AUTH-1); the code mailed
@@ -58,9 +69,11 @@ def list_factors(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     Example: chorus mfa list --json
     """
     from chorus_cli.domain.factors import common
+    from chorus_cli.store.listing import cut
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, account):
-        rows = common.listing(uow, account)
+        rows = cut(common.listing(uow, account), window)
     _emit_rows(rows, output_format(fmt, as_json))
 
 
@@ -204,15 +217,23 @@ def key_add(
 
 
 @key_app.command("list")
-def key_list(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+def key_list(
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
     """List your security keys: number, name, added, last used (MFA-4, MFA-5).
 
     Example: chorus mfa key list
     """
     from chorus_cli.domain.factors import common, security_key
+    from chorus_cli.store.listing import cut
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, account):
-        rows = [common.view(row) for row in security_key.keys(uow, account)]
+        rows = cut([common.view(row) for row in security_key.keys(uow, account)], window)
     _emit_rows(rows, output_format(fmt, as_json), "hint.no_key")
 
 

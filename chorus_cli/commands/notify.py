@@ -37,7 +37,7 @@ def weekly(
             uow.commit()
     fmt = output_format(fmt, as_json)
     say("done.weekly_dry_run" if dry_run else "done.weekly_sent", count=len(summaries))
-    if fmt == "json":
+    if fmt in ("json", "jsonl"):
         emit(
             {
                 "dry_run": dry_run,

@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chorus_cli.commands._common import (
+    AllOpt,
     FormatOpt,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     as_account,
     current_account,
+    listing_window,
     new_group,
     output_format,
     unit_of_work,
@@ -78,8 +82,8 @@ def import_(
         )
         uow.commit()
     _report(summary)
-    if fmt == "json":
-        emit(summary.as_dict(), "json")
+    if fmt in ("json", "jsonl"):
+        emit(summary.as_dict(), fmt)
     elif fmt == "csv":
         emit({k: v for k, v in summary.as_dict().items() if k != "skipped_rows"}, "csv")
 
@@ -137,9 +141,9 @@ def lookup(
 @app.command()
 def search(
     text: Annotated[list[str], typer.Argument(help="Words of the name, or a SIREN.")],
-    limit: Annotated[
-        int, typer.Option("--limit", min=1, max=1000, help="At most N establishments.")
-    ] = 20,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -157,11 +161,12 @@ def search(
     from chorus_cli.ui.output import emit, say
 
     fmt = output_format(fmt, as_json)
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, _):
-        rows, truncated = sirene.search(uow, " ".join(text), limit)
+        rows, truncated = sirene.search_page(uow, " ".join(text), window)
     if truncated:
         say("sirene.search_truncated", cap=SEARCH_CANDIDATES)
-    if fmt == "table" and not rows:
+    if fmt == "table" and not rows.rows:
         say("sirene.search_none")
         return
     shown = ("siret", "raison_sociale", "enseigne", "postal_code", "commune", "active", "siege")

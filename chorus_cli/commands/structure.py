@@ -12,12 +12,14 @@ import typer
 
 from chorus_cli.commands._common import (
     AccountStatusOpt,
+    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
     LimitOpt,
     OffsetOpt,
     as_account,
+    listing_window,
     new_group,
     output_format,
 )
@@ -150,6 +152,7 @@ def list_(
     ] = None,
     limit: LimitOpt = None,
     offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -168,8 +171,7 @@ def list_(
             status=status,
             public=public,
             in_department=department,
-            limit=limit,
-            offset=offset,
+            shown=listing_window(limit, offset, every),
         )
     fmt = output_format(fmt, as_json)
     emit(rows, fmt, columns=STRUCTURE_LIST_COLUMNS, table=STRUCTURE_TABLE_COLUMNS)
@@ -197,7 +199,9 @@ def show(
 @app.command()
 def search(
     text: Annotated[str, typer.Argument(help="Identifier, or words of the name or label.")],
-    limit: Annotated[int, typer.Option("--limit", help="At most this many results.")] = 50,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -209,8 +213,9 @@ def search(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
-        rows = structures.search(uow, actor, text, limit)
+        rows = structures.search_page(uow, actor, text, window)
     emit(rows, output_format(fmt, as_json), columns=SUMMARY_FIELDS)
 
 
@@ -241,16 +246,24 @@ def update(
 
 
 @app.command()
-def pending(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
+def pending(
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
     """Support: public structures awaiting approval, oldest first (STR-6).
 
     Example: chorus structure pending --json
     """
     from chorus_cli.domain import structures
+    from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
-        rows = structures.pending(uow, actor)
+        rows = cut(structures.pending(uow, actor), window)
     emit(rows, output_format(fmt, as_json), columns=PENDING_FIELDS)
 
 
@@ -342,6 +355,7 @@ def members(
     id_type: IdTypeOpt = None,
     limit: LimitOpt = None,
     offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -363,8 +377,7 @@ def members(
             profile=profile,
             status=status,
             id_type=id_type,
-            limit=limit,
-            offset=offset,
+            shown=listing_window(limit, offset, every),
         )
     fmt = output_format(fmt, as_json)
     emit(rows, fmt, columns=people.FIELDS, table=MEMBER_TABLE_COLUMNS)
@@ -444,6 +457,9 @@ def service_add(
 def service_list(
     structure: StructureArg,
     id_type: IdTypeOpt = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
+    every: AllOpt = False,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -453,10 +469,12 @@ def service_list(
     Example: chorus structure service list 73282932000074 --json
     """
     from chorus_cli.domain import structures
+    from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
+    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
-        rows = structures.services(uow, actor, structure, id_type)
+        rows = cut(structures.services(uow, actor, structure, id_type), window)
     emit(rows, output_format(fmt, as_json), columns=SERVICE_FIELDS)
 
 

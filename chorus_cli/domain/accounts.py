@@ -10,6 +10,7 @@ from chorus_cli.domain.secrets import hash_password, verify_password
 from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
+from chorus_cli.store.listing import WINDOW, Page, Window, fetch, mapped
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -553,18 +554,6 @@ def unlock(uow: UnitOfWork, actor: Account, email: str) -> Account:
 # --- listings (support, admins, correspondents) --------------------------------------
 
 STATUSES = ("pending", "active", "locked", "deactivated", "suspended")
-LIST_LIMIT = 100
-LIST_MAX = 10_000
-
-
-def page(limit: int | None, offset: int) -> tuple[int, int]:
-    """A listing's page: ``limit`` rows (default 100, at most 10,000) from ``offset``."""
-    limit = LIST_LIMIT if limit is None else limit
-    if not 1 <= limit <= LIST_MAX:
-        raise BadInput("list.limit", max=LIST_MAX)
-    if offset < 0:
-        raise BadInput("list.offset")
-    return limit, offset
 
 
 def listing(
@@ -575,11 +564,11 @@ def listing(
     structure: str | None = None,
     id_type: str | None = None,
     search: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Accounts by login, for support and admins (all) and correspondents (the accounts
-    attached to public structures of their departments); anyone else: exit 4.
+    shown: Window = WINDOW,
+) -> Page:
+    """Accounts by login (the rows of ``shown``, OUT-2), for support and admins (all)
+    and correspondents (the accounts attached to public structures of their
+    departments); anyone else: exit 4.
 
     ``status`` is one of SPEC's (``locked`` derived from the lock time); ``structure``
     keeps its members; ``search``: every word found in the login, first or last name."""
@@ -592,7 +581,6 @@ def listing(
     from chorus_cli.store.models import Account, Attachment, Structure
 
     scope = authz.oversight_scope(uow, actor)
-    limit, offset = page(limit, offset)
     if status is not None and status not in STATUSES:
         raise BadInput("list.status", status=status, statuses=", ".join(STATUSES))
     # The photos stay in the store: their sizes are enough (SET-1).
@@ -634,6 +622,5 @@ def listing(
         query = query.where(
             or_(*(func.lower(column).contains(word, autoescape=True) for column in searched))
         )
-    query = query.order_by(col(Account.login_email)).offset(offset).limit(limit)
-    rows = uow.session.exec(query).all()
-    return [view(uow, account, photo_size) for account, photo_size in rows]
+    query = query.order_by(col(Account.login_email))
+    return mapped(fetch(uow, query, shown), lambda row: view(uow, *row))

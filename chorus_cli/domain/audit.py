@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput
+from chorus_cli.store.listing import WINDOW, Page, Window, mapped, stream
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, AuditEntry
@@ -42,12 +43,47 @@ def entries(
     Support and admins read the whole log; any other account, the entries where it is
     the actor or the target («its own activity»). ``viewer=None`` is the store itself.
     """
+    query = _query(uow, viewer, actor, target, action, since)
+    if limit:
+        query = query.limit(limit)
+    return list(uow.session.exec(query).all())
+
+
+def listing(
+    uow: UnitOfWork,
+    viewer: Account | None,
+    *,
+    actor: str | None = None,
+    target: str | None = None,
+    action: str | None = None,
+    since: str | None = None,
+    shown: Window = WINDOW,
+) -> Page:
+    """``entries`` as ``chorus audit list`` shows them, the rows of ``shown`` (OUT-2);
+    with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open."""
+    query = _query(uow, viewer, actor, target, action, since, as_rows=True)
+    return mapped(stream(uow, query, shown), view)
+
+
+def _query(
+    uow: UnitOfWork,
+    viewer: Account | None,
+    actor: str | None,
+    target: str | None,
+    action: str | None,
+    since: str | None,
+    as_rows: bool = False,
+) -> Any:
+    """The entries asked for, newest first: as ``AuditEntry`` objects, or ``as_rows``
+    (read by attribute alike, lighter)."""
     from sqlmodel import col, func, or_, select
 
     from chorus_cli.domain import authz
+    from chorus_cli.store.listing import columns
     from chorus_cli.store.models import AuditEntry
 
-    query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
+    query = columns(AuditEntry) if as_rows else select(AuditEntry)
+    query = query.order_by(col(AuditEntry.id).desc())
     if viewer is not None and not authz.reads_whole_audit(uow, viewer):
         me = viewer.login_email
         query = query.where(or_(col(AuditEntry.actor) == me, col(AuditEntry.target) == me))
@@ -66,9 +102,7 @@ def entries(
         )
     if since:
         query = query.where(col(AuditEntry.at) >= parse_since(since))
-    if limit:
-        query = query.limit(limit)
-    return list(uow.session.exec(query).all())
+    return query
 
 
 def view(entry: AuditEntry) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from chorus_cli.domain.membership import service_attachments
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, RuleRefused
 from chorus_cli.kernel.words import words
+from chorus_cli.store.listing import WINDOW, Page, Window, fetch
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Service, Structure
@@ -86,9 +87,8 @@ def listing(
     profile: str | None = None,
     status: str | None = None,
     id_type: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
+    shown: Window = WINDOW,
+) -> Page:
     """MEM-1: the accounts attached to the structure, by login: names, status, role,
     services, profiles there, attached since. For its «Organisation modification»
     holders, support, admin and the correspondents of its département when it is
@@ -107,7 +107,6 @@ def listing(
 
     structure = structures.get(uow, ident, id_type)
     authz.require_members_reader(uow, actor, structure)
-    limit, offset = accounts.page(limit, offset)
     terms: list[str] = []
     if profile is not None:
         terms = words(profile)
@@ -155,8 +154,8 @@ def listing(
             query = query.where(col(Account.status) == "active", ~locked)
         else:
             query = query.where(col(Account.status) == status)
-    query = query.order_by(col(Account.login_email)).offset(offset).limit(limit)
-    rows = list(uow.session.exec(query).all())
+    page = fetch(uow, query.order_by(col(Account.login_email)), shown)
+    rows = page.rows
     ids = [account.id for account, _at in rows]
     # Services and profiles of every member listed: two queries, not two per member.
     codes: dict[int, list[str]] = {i: [] for i in ids}
@@ -204,7 +203,7 @@ def listing(
                 "attached_at": iso(attached_at),
             }
         )
-    return result
+    return Page(result, page.total)
 
 
 # --- MEM-2: removing a member --------------------------------------------------------

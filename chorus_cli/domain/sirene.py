@@ -16,6 +16,7 @@ from chorus_cli.domain import authz
 from chorus_cli.domain.identifiers import validate_siret
 from chorus_cli.kernel.errors import BadInput, NotFound
 from chorus_cli.kernel.words import content_words, words
+from chorus_cli.store.listing import Page, Window, cut
 
 if TYPE_CHECKING:
     from chorus_cli.sirene import Establishment
@@ -120,6 +121,22 @@ def search(uow: UnitOfWork, text: str, limit: int) -> tuple[list[dict[str, Any]]
     if not terms:
         raise BadInput("str2.search_empty")
     return index.search(uow, terms, limit)
+
+
+def search_page(uow: UnitOfWork, text: str, shown: Window) -> tuple[Page, bool]:
+    """``search``, the rows of ``shown`` (OUT-2): one more row than shown is asked for,
+    and all of them (at most the ranked candidates) only when it came, to count them."""
+    if shown.limit is None:
+        rows, truncated = search(uow, text, EVERY)
+        return cut(rows, shown), truncated
+    rows, truncated = search(uow, text, shown.offset + shown.limit + 1)
+    if len(rows) > shown.offset + shown.limit:
+        rows, truncated = search(uow, text, EVERY)
+    return cut(rows, shown), truncated
+
+
+# A bound no search reaches: the ranked candidates are fewer (``index.SEARCH_CANDIDATES``).
+EVERY = 1_000_000
 
 
 def terms_of(text: str) -> list[str]:

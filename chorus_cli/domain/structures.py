@@ -22,6 +22,7 @@ from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotFound, RuleRefused
 from chorus_cli.kernel.words import content_words, words
+from chorus_cli.store.listing import WINDOW, Page, Window, fetch, mapped
 
 if TYPE_CHECKING:
     from chorus_cli.sirene import Establishment
@@ -507,16 +508,29 @@ def search(
     Anyone logged in searches (to request an attachment, ATT-1) among active
     structures; pending and refused ones only show to their members and support.
     """
-    from sqlmodel import and_, case, col, exists, or_, select
-
-    from chorus_cli.store.models import Attachment, Structure
-
     # Small words name nothing alone: "mairie de lyon" finds «Mairie Lyon» too.
     terms = content_words(words(text))
     if not terms:
         raise BadInput("str9.empty")
     if not 1 <= limit <= 1000:
         raise BadInput("str9.limit", max=1000)
+    query = _search_query(uow, actor, terms, text).limit(limit)
+    return [summary(s) for s in uow.session.exec(query).all()]
+
+
+def search_page(uow: UnitOfWork, actor: Account, text: str, shown: Window = WINDOW) -> Page:
+    """``search``, the rows of ``shown`` (OUT-2): ``structure search``."""
+    terms = content_words(words(text))
+    if not terms:
+        raise BadInput("str9.empty")
+    return mapped(fetch(uow, _search_query(uow, actor, terms, text), shown), summary)
+
+
+def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:
+    from sqlmodel import and_, case, col, exists, or_, select
+
+    from chorus_cli.store.models import Attachment, Structure
+
     column = col(Structure.search_text)
     matched = and_(*(column.contains(f" {term}") for term in terms))
     whole = "".join(terms)
@@ -535,8 +549,7 @@ def search(
         (column.startswith(f" {terms[0]}"), 1),
         else_=2,
     )
-    query = query.order_by(rank, col(Structure.raison_sociale), col(Structure.identifier))
-    return [summary(s) for s in uow.session.exec(query.limit(limit)).all()]
+    return query.order_by(rank, col(Structure.raison_sociale), col(Structure.identifier))
 
 
 def _managed(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None) -> Structure:
@@ -743,19 +756,17 @@ def listing(
     status: str | None = None,
     public: bool | None = None,
     in_department: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Structures by identifier, for support and admins (all) and correspondents (the
-    public structures of their departments); anyone else: exit 4. ``in_department``:
-    of the postal address (``75``, ``2A``, ``974``)."""
+    shown: Window = WINDOW,
+) -> Page:
+    """Structures by identifier (the rows of ``shown``, OUT-2), for support and admins
+    (all) and correspondents (the public structures of their departments); anyone else:
+    exit 4. ``in_department``: of the postal address (``75``, ``2A``, ``974``)."""
     from sqlalchemy import bindparam
     from sqlmodel import col, select, text
 
     from chorus_cli.store.models import Account, Structure
 
     scope = authz.oversight_scope(uow, actor)
-    limit, offset = accounts.page(limit, offset)
     if status is not None and status not in STATUSES:
         raise BadInput("list.status", status=status, statuses=", ".join(STATUSES))
     area = department_sql("structure.postal_code")
@@ -777,15 +788,16 @@ def listing(
     if public is not None:
         query = query.where(col(Structure.public).is_(public))
     query = query.order_by(col(Structure.identifier), col(Structure.id_type))
-    rows = uow.session.exec(query.offset(offset).limit(limit)).all()
-    return [
-        {
-            **summary(s),
-            "public": s.public,
-            "helios": s.helios,
-            "department": department(s.postal_code),
-            "primary_manager": manager,
-            "created_at": iso(s.created_at),
-        }
-        for s, manager in rows
-    ]
+    return mapped(fetch(uow, query, shown), _listed)
+
+
+def _listed(row: tuple[Any, str | None]) -> dict[str, Any]:
+    s, manager = row
+    return {
+        **summary(s),
+        "public": s.public,
+        "helios": s.helios,
+        "department": department(s.postal_code),
+        "primary_manager": manager,
+        "created_at": iso(s.created_at),
+    }

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput
+from chorus_cli.store.listing import WINDOW, Page, Window, mapped, stream
 
 if TYPE_CHECKING:
     import smtplib
@@ -62,16 +63,30 @@ def view(mail: Mail) -> dict[str, Any]:
 
 def list_mail(uow: UnitOfWork, to: str | None = None, limit: int | None = None) -> list[Mail]:
     """Newest first, optionally for one address (case-insensitive)."""
-    from sqlmodel import col, func, select
-
-    from chorus_cli.store.models import Mail
-
-    query = select(Mail).order_by(col(Mail.id).desc())
-    if to:
-        query = query.where(func.lower(col(Mail.to)) == to.strip().lower())
+    query = _query(to)
     if limit:
         query = query.limit(limit)
     return list(uow.session.exec(query).all())
+
+
+def listing(uow: UnitOfWork, to: str | None = None, shown: Window = WINDOW) -> Page:
+    """``list_mail`` as ``chorus mail list`` shows it, the rows of ``shown`` (OUT-2);
+    with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open."""
+    return mapped(stream(uow, _query(to, as_rows=True), shown), view)
+
+
+def _query(to: str | None, as_rows: bool = False) -> Any:
+    """The outbox, newest first: as ``Mail`` objects, or ``as_rows`` (read by attribute
+    alike, lighter)."""
+    from sqlmodel import col, func, select
+
+    from chorus_cli.store.listing import columns
+    from chorus_cli.store.models import Mail
+
+    query = (columns(Mail) if as_rows else select(Mail)).order_by(col(Mail.id).desc())
+    if to:
+        query = query.where(func.lower(col(Mail.to)) == to.strip().lower())
+    return query
 
 
 def get(uow: UnitOfWork, mail_id: int) -> Mail:

@@ -1,0 +1,323 @@
+"""Output at human scale (issue 20): bounded listings (OUT-2), ``--fields`` and
+``--format jsonl`` (OUT-3), ``--excel`` on CSV output (OUT-4). Listings are found by
+walking the command tree over the authorisation tables' world, so a new listing, or a
+new command that shows data, cannot skip them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import Runner
+from tests.memory_keyring import MemoryKeyring
+from tests.test_habilitations import table_world as table_world  # the shared world
+
+NNBSP = "\u202f"  # French thousands separator
+
+
+def add_mails(cli, count: int) -> None:
+    """``count`` mails in the outbox, as chorus writes them (one statement)."""
+    from chorus_cli.store.models import Mail
+    from tests.test_structures import store_session
+
+    now = cli.clock.now()
+    rows = [
+        {
+            "to": f"p{n:05d}@example.fr",
+            "sender": "chorus@example.fr",
+            "subject": f"Sujet {n}",
+            "body": f"Corps {n}",
+            "body_redacted": f"Corps {n}",
+            "kind": "notice",
+            "created_at": now + timedelta(seconds=n),
+            "status": "sent",
+            "attempts": 0,
+        }
+        for n in range(count)
+    ]
+    with store_session(cli) as session:
+        session.execute(Mail.__table__.insert(), rows)
+        session.commit()
+
+
+def add_audit(cli, actor: str, count: int) -> None:
+    from chorus_cli.store.models import AuditEntry
+    from tests.test_structures import store_session
+
+    now = cli.clock.now()
+    rows = [
+        {"at": now, "actor": actor, "action": "bench.row", "target": f"t{n}", "details": "{}"}
+        for n in range(count)
+    ]
+    with store_session(cli) as session:
+        session.execute(AuditEntry.__table__.insert(), rows)
+        session.commit()
+
+
+def csv_rows(text: str, delimiter: str = ",") -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+
+
+# --- OUT-2: bounded listings ---------------------------------------------------------
+
+
+def test_out2_a_listing_of_150_rows_shows_100_and_says_so_on_stderr(cli):
+    add_mails(cli, 150)
+    shown = cli("mail", "list")
+    assert shown.exit_code == 0, shown.stderr
+    assert "100 sur 150 affichés ; --all pour tout" in shown.stderr
+    subjects = {int(n) for n in re.findall(r"Sujet (\d+)", shown.stdout)}
+    assert subjects == set(range(50, 150))  # newest first: the last 100
+    english = cli("--lang", "en", "mail", "list")
+    assert "100 of 150 shown; --all for all" in english.stderr
+    every = cli("mail", "list", "--all", "--json")
+    assert every.exit_code == 0, every.stderr
+    assert len(every.json()) == 150 and every.stderr == ""
+    table = cli("mail", "list", "--all")
+    assert table.stderr == ""
+    assert {int(n) for n in re.findall(r"Sujet (\d+)", table.stdout)} == set(range(150))
+
+
+def test_out2_json_csv_and_jsonl_stdout_hold_the_rows_alone(cli):
+    add_mails(cli, 150)
+    as_json = cli("mail", "list", "--json")
+    assert [m["subject"] for m in as_json.json()] == [f"Sujet {n}" for n in range(149, 49, -1)]
+    as_csv = cli("mail", "list", "--format", "csv")
+    assert len(csv_rows(as_csv.stdout)) == 100
+    as_jsonl = cli("mail", "list", "--format", "jsonl")
+    lines = as_jsonl.stdout.splitlines()
+    assert len(lines) == 100 and json.loads(lines[0])["subject"] == "Sujet 149"
+    for result in (as_json, as_csv, as_jsonl):
+        assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_out2_offset_and_limit_choose_the_rows_shown(cli):
+    add_mails(cli, 150)
+    page = cli("mail", "list", "--json", "--limit", "10", "--offset", "20")
+    assert [m["subject"] for m in page.json()] == [f"Sujet {n}" for n in range(129, 119, -1)]
+    tail = cli("mail", "list", "--offset", "140")
+    assert tail.exit_code == 0 and "affichés" not in tail.stderr  # nothing more to show
+    assert "Sujet 0" in tail.stdout
+    short = cli("mail", "list", "--limit", "10")
+    assert "10 sur 150 affichés" in short.stderr
+    assert len(cli("mail", "list", "--json", "--all", "--offset", "100").json()) == 50
+
+
+def test_out2_numbers_in_the_notice_follow_the_language(cli):
+    add_mails(cli, 2002)
+    assert f"100 sur 2{NNBSP}002 affichés" in cli("mail", "list").stderr
+    assert "100 of 2,002 shown" in cli("--lang", "en", "mail", "list").stderr
+
+
+def test_out2_bad_bounds_are_bad_input(cli):
+    for args in (("--limit", "0"), ("--limit", "10001"), ("--offset", "-1"),
+                 ("--limit", "5", "--all")):  # fmt: skip
+        result = cli("mail", "list", *args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert result.stdout == ""
+    assert "OUT-2" in cli("mail", "list", "--limit", "5", "--all").stderr
+
+
+def test_out2_audit_list_is_bounded_and_streams_with_all(cli):
+    me = cli.logged_in()
+    add_audit(cli, me, 150)
+    shown = cli("audit", "list")
+    assert shown.exit_code == 0, shown.stderr
+    assert "sur" in shown.stderr and "--all pour tout" in shown.stderr
+    lines = cli("audit", "list", "--all", "--format", "jsonl").stdout.splitlines()
+    assert len(lines) > 150
+    assert len([json.loads(line) for line in lines if "bench.row" in line]) == 150
+
+
+def test_out2_account_list_counts_only_past_the_page(cli):
+    """`account list` of 151 accounts: 100 shown, the count of all of them said."""
+    from chorus_cli.store.models import Account
+    from tests.test_structures import grant_role, store_session
+
+    admin = cli.logged_in("ada.admin@example.fr")
+    grant_role(cli, admin, "admin")
+    with store_session(cli) as session:
+        session.add_all(
+            Account(login_email=f"a{n:03d}@example.fr", contact_email=f"a{n:03d}@example.fr",
+                    first_name="A", last_name="B", created_at=cli.clock.now())
+            for n in range(150)
+        )  # fmt: skip
+        session.commit()
+    listed = cli("account", "list")
+    assert listed.exit_code == 0, listed.stderr
+    assert "100 sur 151 affichés ; --all pour tout" in listed.stderr
+    assert "a099@example.fr" in listed.stdout and "a100@example.fr" not in listed.stdout
+    assert len(cli("account", "list", "--all", "--json").json()) == 151
+    assert cli("account", "list", "--json", "--offset", "150").json()[0]["login_email"] == admin
+
+
+# --- the tree walk: every listing is bounded, every data command takes --fields -----
+
+
+def _options(command) -> set[str]:
+    return {opt for param in command.params for opt in getattr(param, "opts", [])}
+
+
+def _commands():
+    import typer
+
+    from chorus_cli.cli import app
+
+    def walk(group, prefix=()):
+        for name, command in getattr(group, "commands", {}).items():
+            if hasattr(command, "commands"):
+                yield from walk(command, (*prefix, name))
+            else:
+                yield " ".join((*prefix, name)), command
+
+    return dict(walk(typer.main.get_command(app)))
+
+
+# Commands with a --format of their own, and why they keep their columns.
+OWN_FORMAT = {"bulk export": "the flow's file (OPS-2), columns fixed for its re-import"}
+
+
+def test_out3_every_command_with_format_takes_fields_and_excel_and_jsonl():
+    with_format = {
+        p: c for p, c in _commands().items() if "--format" in _options(c) and p not in OWN_FORMAT
+    }
+    assert {"account list", "mail show", "audit list", "whoami"} <= set(with_format)
+    for path, command in with_format.items():
+        assert {"--fields", "--excel"} <= _options(command), path
+        chosen = next(p for p in command.params if "--format" in p.opts)
+        if "table" in getattr(chosen.type, "choices", ()):
+            assert "jsonl" in chosen.type.choices, path
+
+
+# Commands whose --json output is a list but is no listing: what they just did.
+NOT_LISTINGS = {
+    "attach approve": "the requests just decided, as many as were named",
+    "attach reject": "the requests just decided, as many as were named",
+}
+
+
+@pytest.mark.parametrize("table_world", ["sqlite"], indirect=True)
+def test_out2_every_listing_takes_limit_offset_and_all(table_world):
+    """Every command that shows data runs once on the authorisation tables' world, as an
+    actor the table lets through, with --json: each whose output is a list of rows is
+    a listing and must take --limit, --offset and --all."""
+    from tests.test_authz_table import ACTORS as ACCOUNT_ACTORS
+    from tests.test_authz_table import AUTHORISATION as ACCOUNT_TABLE
+    from tests.test_authz_table import NEW
+    from tests.test_habilitations import ACTORS, ME, REQUEST
+    from tests.test_habilitations import AUTHORISATION as PROFILE_TABLE
+
+    commands = _commands()
+    entries: list[tuple[tuple[str, ...], str | None]] = []
+    for (args, stdin), codes in ACCOUNT_TABLE.items():
+        if stdin is None and 0 in codes:
+            entries.append((args, list(ACCOUNT_ACTORS.values())[codes.index(0)]))
+    for args, codes in PROFILE_TABLE.items():
+        if 0 in codes:
+            entries.append((args, list(ACTORS.values())[codes.index(0)]))
+    listings, run = set(), set()
+    for args, who in entries:
+        path = next((p for p in commands if args[: len(p.split())] == tuple(p.split())), None)
+        if path is None or path in run or "--json" not in _options(commands[path]):
+            continue
+        run.add(path)
+        typed = [
+            a.replace(ME, who or "")
+            .replace(REQUEST, str(table_world.request))
+            .replace(NEW, "new.walk@example.fr")
+            for a in args
+        ]
+        url = table_world.clone()
+        try:
+            if who is None:
+                MemoryKeyring.entries = {}
+                result = Runner(url, table_world.home, table_world.clock)(*typed, "--json")
+            else:
+                result = table_world.run(who, url, *typed, "--json")
+        finally:
+            table_world.drop(url)
+        assert result.exit_code == 0, (path, result.stderr)
+        if isinstance(result.json(), list) and path not in NOT_LISTINGS:
+            listings.add(path)
+    assert {"account list", "mail list", "audit list", "structure members", "habil list",
+            "attach pending", "mfa list", "admin roles", "account history"} <= listings  # fmt: skip
+    for path in listings:
+        assert {"--limit", "--offset", "--all"} <= _options(commands[path]), path
+
+
+# --- OUT-3: --fields and --format jsonl --------------------------------------------
+
+
+def test_out3_fields_keep_those_fields_in_that_order_in_every_format(cli):
+    add_mails(cli, 3)
+    wanted = ["subject", "id", "status"]
+    as_json = cli("mail", "list", "--json", "--fields", "subject,id,status")
+    assert [list(row) for row in as_json.json()] == [wanted] * 3
+    as_jsonl = cli("mail", "list", "--format", "jsonl", "--fields", "subject, id,status")
+    assert [list(json.loads(line)) for line in as_jsonl.stdout.splitlines()] == [wanted] * 3
+    as_csv = cli("mail", "list", "--format", "csv", "--fields", "subject,id,status")
+    assert as_csv.stdout.splitlines()[0] == "subject,id,status"
+    table = cli("mail", "list", "--fields", "body,to")  # body is not in the default table
+    assert table.exit_code == 0, table.stderr
+    assert "Corps 2" in table.stdout and "Sujet" not in table.stdout, table.stdout
+    assert table.stdout.index("Corps 2") < table.stdout.index("p00002@example.fr")
+
+
+def test_out3_fields_on_a_single_record(cli):
+    add_mails(cli, 1)
+    mail_id = str(cli("mail", "list", "--json").json()[0]["id"])
+    shown = cli("mail", "show", mail_id, "--json", "--fields", "to,subject")
+    assert shown.json() == {"to": "p00000@example.fr", "subject": "Sujet 0"}
+    line = cli("mail", "show", mail_id, "--format", "jsonl", "--fields", "subject")
+    assert line.stdout == '{"subject": "Sujet 0"}\n'
+    table = cli("mail", "show", mail_id, "--fields", "subject")
+    assert "Sujet 0" in table.stdout and "p00000" not in table.stdout
+
+
+def test_out3_an_unknown_field_is_bad_input_naming_the_valid_ones(cli):
+    add_mails(cli, 2)
+    for args in (("mail", "list"), ("mail", "list", "--json"), ("mail", "list", "--all")):
+        result = cli(*args, "--fields", "id,colour")
+        assert result.exit_code == 2, (args, result.stderr)
+        assert result.stdout == ""
+        assert "colour" in result.stderr and "OUT-3" in result.stderr
+        assert "subject" in result.stderr and "next_attempt_at" in result.stderr
+    empty = cli("mail", "list", "--fields", " , ")
+    assert empty.exit_code == 2 and "OUT-3" in empty.stderr
+    # with no row to show, the listing's fields still say which are known
+    none = cli("mail", "list", "--to", "nobody@example.fr", "--json", "--fields", "colour")
+    assert none.exit_code == 2 and "subject" in none.stderr
+
+
+def test_out3_listings_take_format_jsonl(cli):
+    add_mails(cli, 3)
+    result = cli("mail", "list", "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["subject"] for r in rows] == ["Sujet 2", "Sujet 1", "Sujet 0"]
+    assert cli("mail", "list", "--format", "jsonl", "--to", "x@example.fr").stdout == ""
+
+
+# --- OUT-4: --excel on CSV output ----------------------------------------------------
+
+
+def test_out4_excel_writes_csv_french_excel_opens(cli):
+    add_mails(cli, 3)
+    result = cli("mail", "list", "--format", "csv", "--excel", "--fields", "id,subject")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("\ufeffid;subject\r\n")
+    assert result.stdout.count("\r\n") == 4 and "\n" not in result.stdout.replace("\r\n", "")
+    rows = csv_rows(result.stdout.removeprefix("\ufeff"), ";")
+    assert [r["subject"] for r in rows] == ["Sujet 2", "Sujet 1", "Sujet 0"]
+    # --excel alone is CSV for Excel; it does not go with JSON
+    assert (
+        cli("mail", "list", "--excel").stdout
+        == cli("mail", "list", "--format", "csv", "--excel").stdout
+    )
+    refused = cli("mail", "list", "--json", "--excel")
+    assert refused.exit_code == 2 and "OUT-4" in refused.stderr and refused.stdout == ""
