@@ -6,14 +6,14 @@ only, so on SQLite alone, with test_listings' cast."""
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import re
 
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.test_habilitations import table_world  # noqa: F401  (the fixture)
+from tests.test_habilitations import table_world as table_world  # the OUT-1 walk's
 from tests.test_listings import HUGO, LEA, world  # noqa: F401  (the fixture)
 from tests.test_provisioning import ADA, BAKERY, COMMUNE, CORINNE, MARIE, PAUL, SAM
 
@@ -317,49 +317,49 @@ def _identifiers(data: object) -> set[str]:
     return set(EMAIL.findall(text)) | set(SIRET.findall(text))
 
 
-def _as(world, url: str, who: str, *args: str, env: dict | None = None, input=None):  # noqa: A002, ANN001
+def _as(built, url: str, who: str, *args: str, env: dict | None = None, input=None):  # noqa: A002, ANN001
     """``chorus ARGS`` as ``who`` on the clone at ``url`` (their session moved there)."""
     from chorus_cli.store.keychain import store_id
     from tests.conftest import Runner
     from tests.memory_keyring import MemoryKeyring
 
-    old, new = store_id(world.url), store_id(url)
+    old, new = store_id(built.url), store_id(url)
     MemoryKeyring.entries = {
         (service, user.replace(old, new)): secret
-        for (service, user), secret in world.sessions[who].items()
+        for (service, user), secret in built.sessions[who].items()
     }
-    runner = Runner(url, world.home, world.clock)
+    runner = Runner(url, built.home, built.clock)
     runner.env.update(env or {})
     return runner(*args, input=input)
 
 
-def _sirene_index(world, url: str, who: str) -> None:  # noqa: ANN001
+def _sirene_index(built, url: str, who: str) -> None:  # noqa: ANN001
     """The bundled SIRENE sample, for `sirene search` to find rows."""
     from chorus_cli.sirene import sample_files
 
     establishments, units = sample_files()
-    imported = _as(world, url, who, "sirene", "import", str(establishments),
+    imported = _as(built, url, who, "sirene", "import", str(establishments),
                    "--unites-legales", str(units))  # fmt: skip
     assert imported.exit_code == 0, imported.stderr
 
 
-def _a_totp_app(world, url: str, who: str) -> None:  # noqa: ANN001
+def _a_totp_app(built, url: str, who: str) -> None:  # noqa: ANN001
     """An authentication app, for `mfa list` to show a row."""
     import pyotp
 
     from tests.test_seed_key import new_key
 
     env = {"CHORUS_SEED_KEY": new_key()}
-    added = _as(world, url, who, "mfa", "totp", "add", "--json", env=env, input=PASSWORD + "\n")
-    code = pyotp.TOTP(added.json()["secret"]).at(world.clock.now())
-    assert _as(world, url, who, "mfa", "totp", "confirm", code, env=env).exit_code == 0
+    added = _as(built, url, who, "mfa", "totp", "add", "--json", env=env, input=PASSWORD + "\n")
+    code = pyotp.TOTP(added.json()["secret"]).at(built.clock.now())
+    assert _as(built, url, who, "mfa", "totp", "confirm", code, env=env).exit_code == 0
 
 
-# What a listing needs in the world before it has rows to show.
+# What a listing needs in the built before it has rows to show.
 PREPARE = {"sirene search": _sirene_index, "mfa list": _a_totp_app}
 
 
-def _tree_runs(world) -> dict[str, list[tuple[tuple[str, ...], list[str]]]]:  # noqa: ANN001
+def _tree_runs(built) -> dict[str, list[tuple[tuple[str, ...], list[str]]]]:  # noqa: ANN001
     """Every command of the tree that takes --json, with the argument lists the
     authorisation tables (and OPEN_LISTINGS) run it with, each with the actors who may
     run it there, admin first."""
@@ -378,8 +378,12 @@ def _tree_runs(world) -> dict[str, list[tuple[tuple[str, ...], list[str]]]]:  # 
                 yield " ".join((*path, name)), command
 
     def who(actors: dict, codes: tuple) -> list[str]:
-        allowed = [actors[kind] or profiles.ADA for kind, code in zip(actors, codes) if code == 0]
-        return sorted(set(allowed) & set(world.sessions), key=lambda e: e != profiles.ADA)
+        allowed = [
+            actors[kind] or profiles.ADA
+            for kind, code in zip(actors, codes, strict=True)
+            if code == 0
+        ]
+        return sorted(set(allowed) & set(built.sessions), key=lambda e: e != profiles.ADA)
 
     commands = dict(leaves(typer.main.get_command(app)))
     candidates = [
@@ -403,7 +407,7 @@ def _tree_runs(world) -> dict[str, list[tuple[tuple[str, ...], list[str]]]]:  # 
         if path in runs:
             typed = tuple(
                 a.replace(authz.NEW, "new.out1@example.fr").replace(
-                    profiles.REQUEST, str(world.request))
+                    profiles.REQUEST, str(built.request))
                 for a in args
             )  # fmt: skip
             runs[path].append((typed, actors))
@@ -426,20 +430,20 @@ def test_out1_every_listing_of_the_tree_fits_60_80_and_120_columns_in_french_and
     from tests.conftest import snapshot
     from tests.test_habilitations import ME
 
-    world = table_world
+    built = table_world
     listings: dict[str, int] = {}
     unclassified, failures = [], []
-    for path, runs in _tree_runs(world).items():
+    for path, runs in _tree_runs(built).items():
         ran = False
         for args, actors in runs:
             for who in actors:
-                url = world.clone()
+                url = built.clone()
                 try:
                     mine = tuple(a.replace(ME, who) for a in args)
                     if path in PREPARE:
-                        PREPARE[path](world, url, who)
+                        PREPARE[path](built, url, who)
                     before = snapshot(url)
-                    result = _as(world, url, who, *mine, "--json")
+                    result = _as(built, url, who, *mine, "--json")
                     if result.exit_code != 0:
                         continue
                     ran = True
@@ -450,10 +454,10 @@ def test_out1_every_listing_of_the_tree_fits_60_80_and_120_columns_in_french_and
                             continue
                     # Records too (`show`, `whoami`, notify's rows): none wider either.
                     fresh = path in PREPARE or snapshot(url) != before
-                    failures += _drawn_at_every_width(world, url, who, path, mine, data, fresh)
+                    failures += _drawn_at_every_width(built, url, who, path, mine, data, fresh)
                     break
                 finally:
-                    world.drop(url)
+                    built.drop(url)
             if listings.get(path) or (ran and path not in listings):
                 break
         if not ran and path not in NOT_LISTINGS:
@@ -468,20 +472,20 @@ def test_out1_every_listing_of_the_tree_fits_60_80_and_120_columns_in_french_and
     assert {"audit list", "mail list", "attach pending", "structure list"} <= set(listings)
 
 
-def _drawn_at_every_width(world, url, who, path, args, data, fresh) -> list:  # noqa: ANN001
+def _drawn_at_every_width(built, url, who, path, args, data, fresh) -> list:  # noqa: ANN001
     """``chorus ARGS`` drawn at 60, 80 and 120 columns in French and English, on a fresh
     clone each time when the command changes the store: what is wrong with each."""
 
     def draw(lang: str, width: int):  # noqa: ANN202
         if not fresh:
-            return _as(world, url, who, "--lang", lang, *args, env={"COLUMNS": str(width)})
-        clone = world.clone()  # the world as it was before the command
+            return _as(built, url, who, "--lang", lang, *args, env={"COLUMNS": str(width)})
+        clone = built.clone()  # the built as it was before the command
         try:
             if path in PREPARE:
-                PREPARE[path](world, clone, who)
-            return _as(world, clone, who, "--lang", lang, *args, env={"COLUMNS": str(width)})
+                PREPARE[path](built, clone, who)
+            return _as(built, clone, who, "--lang", lang, *args, env={"COLUMNS": str(width)})
         finally:
-            world.drop(clone)
+            built.drop(clone)
 
     # The identifiers the table shows: all whole at a width nothing folds at.
     wanted = {i for i in _identifiers(data) if i in draw("fr", 1000).stdout}

@@ -66,7 +66,7 @@ def print_table(rows: list[dict[str, Any]], title: str | None = None) -> None:
     table = Table(
         box=None if bare else box.SIMPLE_HEAD, title=title, show_edge=False, pad_edge=False
     )
-    for key, name, width in zip(keys, headings, widths, strict=True):
+    for name, width in zip(headings, widths, strict=True):
         # A heading too long for its column wraps at its spaces, never inside a word.
         shown = "\n".join(textwrap.wrap(name, width)) if len(name) > width else name
         table.add_column(shown, width=width, no_wrap=True, overflow="ignore")
