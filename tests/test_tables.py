@@ -499,3 +499,27 @@ def _drawn_at_every_width(built, url, who, path, args, data, fresh) -> list:  # 
             if drawn.exit_code or wide or cut or (isinstance(data, list) and not lines):
                 failures.append((args, lang, width, drawn.exit_code, wide, cut, drawn.stderr))
     return failures
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_out1_whoami_shows_the_photo_as_account_show_does(cli, tmp_path, lang):
+    """`whoami` printed the photo as a JSON object; it reads it as `account show` does,
+    one phrase (SET-1), and its JSON keeps the object."""
+    from tests.test_mon_compte_prefs import image
+
+    cli.logged_in(MARIE)
+    image(tmp_path / "portrait.png", "PNG", (200, 120))
+    assert cli("account", "photo", str(tmp_path / "portrait.png")).exit_code == 0
+    cli.env["CHORUS_LANG"] = lang
+    shown = re.search(r"^photo +(.+)$", run_as(cli, "account", "show"), re.MULTILINE)
+    assert shown and "200×120" in shown.group(1), shown
+    whoami = run_as(cli, "whoami")
+    assert re.search(rf"^photo +{re.escape(shown.group(1))}$", whoami, re.MULTILINE), whoami
+    assert "{" not in whoami
+    assert cli("whoami", "--json").json()["photo"]["width"] == 200
+
+
+def run_as(cli, *args: str) -> str:
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
