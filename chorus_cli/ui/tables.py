@@ -60,7 +60,7 @@ def print_table(rows: list[dict[str, Any]], title: str | None = None) -> None:
     frame = (2 if bare else 3) * (len(keys) - 1)
     widths = _widths(keys, cells, console.width - frame, headings)
     if widths is None:
-        _print_records(console.width, keys, headings, cells, title)
+        _print_records(console, keys, headings, cells, title)
         return
     # No margin at the edges: at the terminal's width every character goes to the cells.
     table = Table(
@@ -85,33 +85,41 @@ def print_record(data: dict[str, Any], title: str | None = None) -> None:
     under its column (OUT-1)."""
     keys = list(data)
     lines = _record_lines(keys, keys, [_cell(v) for v in data.values()], terminal_width())
-    print("\n".join(([title] if title else []) + lines))
+    print("\n".join(([title] if title else []) + [name + rest for name, rest in lines]))
 
 
 def _print_records(
-    width: int, keys: list[str], headings: list[str], cells: list[list[str]], title: str | None
+    console: Any, keys: list[str], headings: list[str], cells: list[list[str]], title: str | None
 ) -> None:
     """Rows too wide for a table: one block per row, each under a ``-[ RECORD n ]-``
-    line, the field names as the table's headings (OUT-1)."""
+    line, the field names as the table's headings, bold as they are (OUT-1)."""
+    from rich.text import Text
+
     from chorus_cli.i18n import message
 
+    line = "-" if plain() else "─"  # no box drawing in plain output (SET-5)
+    width = console.width
     blocks = [_record_lines(keys, headings, row, width) for row in cells]
-    longest = min(width, max((len(line) for block in blocks for line in block), default=0))
-    out: list[str] = [title] if title else []
+    longest = max((len(name + rest) for block in blocks for name, rest in block), default=0)
+    if title:
+        console.print(Text(title), soft_wrap=True)
     for number, block in enumerate(blocks, start=1):
-        label = f"-[ {message('out1.record', n=number)} ]"
-        out.append(label + "-" * max(0, longest - len(label)))
-        out.extend(block)
-    print("\n".join(out))
+        label = f"{line}[ {message('out1.record', n=number)} ]"
+        console.print(Text(label + line * max(0, min(width, longest) - len(label))))
+        for name, rest in block:
+            # soft_wrap: never folded again (an identifier wider than the terminal).
+            console.print(Text.assemble((name, "bold"), rest), soft_wrap=True)
 
 
-def _record_lines(keys: list[str], names: list[str], values: list[str], width: int) -> list[str]:
-    """``name  value`` lines: the names aligned, each value wrapped at its words under
-    its column; an identifier or a word too long for that column goes on the next
-    lines, from the margin, whole."""
+def _record_lines(
+    keys: list[str], names: list[str], values: list[str], width: int
+) -> list[tuple[str, str]]:
+    """``name  value`` lines, as (name, the rest): the names aligned, each value wrapped
+    at its words under its column; an identifier or a word too long for that column
+    goes on the next lines, from the margin, whole."""
     column = min(max((len(name) for name in names), default=0), NAME_COLUMN)
     room = width - column - 2
-    lines: list[str] = []
+    lines: list[tuple[str, str]] = []
     for key, name, value in zip(keys, names, values, strict=True):
         texts = value.split("\n")
         if room >= NARROWEST_VALUE and _unbroken(key, texts) <= room:
@@ -121,8 +129,8 @@ def _record_lines(keys: list[str], names: list[str], values: list[str], width: i
             shown = [""] + [line for text in texts for line in _wrapped_or_whole(key, text, width)]
             indent = ""
         first, *more = shown
-        lines.append(f"{name.ljust(column)}  {first}".rstrip())
-        lines.extend((indent + line).rstrip() if line else "" for line in more)
+        lines.append((name, f"{' ' * (column - len(name))}  {first}".rstrip()))
+        lines.extend(("", (indent + line).rstrip() if line else "") for line in more)
     return lines
 
 
