@@ -523,3 +523,43 @@ def run_as(cli, *args: str) -> str:
     result = cli(*args)
     assert result.exit_code == 0, result.stderr
     return result.stdout
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_out1_too_wide_rows_print_as_records_with_values_wrapped_at_words(narrow, lang):
+    """At 60 columns Paul's request cannot be a table without cutting an e-mail or a
+    word: it prints as a record (``psql \\x auto``), headings translated, the comment
+    wrapped at its words under its column; the audit details stay key=value pairs."""
+    narrow.cli.env.update({"COLUMNS": "60", "CHORUS_LANG": lang})
+    pending = run(narrow, MARIE, "attach", "pending")
+    fits(pending, 60)
+    lines = pending.splitlines()
+    record = "ENREGISTREMENT 1" if lang == "fr" else "RECORD 1"
+    assert lines[0].startswith(f"─[ {record} ]─"), pending
+    name = "commentaire" if lang == "fr" else "comment"
+    at = next(i for i, line in enumerate(lines) if line.startswith(name + " "))
+    column = lines[at].index("Je tiens")
+    block = [lines[at][column:]]
+    for line in lines[at + 1 :]:
+        if line[:column].strip():  # the next field
+            break
+        block.append(line[column:])
+    assert len(block) > 1 and " ".join(block) == COMMENT, block  # whole words, in order
+    whole_on_one_line(pending, PAUL, BAKERY, *ISO_TIME.findall(pending))
+    audit = run(narrow, ADA, "audit", "list", "--limit", "3")
+    fits(audit, 60)
+    assert f"request={narrow.request}" in audit and "{" not in audit
+    whole_on_one_line(audit, *ISO_TIME.findall(audit))
+
+
+def test_out1_plain_records_draw_no_line_and_identifiers_wider_than_the_terminal_stay_whole(
+    narrow,
+):
+    """Plain output (SET-5) draws its records with ASCII separators; an e-mail longer
+    than the record's value column goes whole on its own line."""
+    narrow.cli.env.update({"COLUMNS": "60", "NO_COLOR": "1"})
+    pending = run(narrow, MARIE, "attach", "pending")
+    assert pending.startswith("-[ ENREGISTREMENT 1 ]-") and "─" not in pending
+    narrow.cli.env["COLUMNS"] = "30"  # narrower than OUT-1 asks: still never cut
+    tight = run(narrow, MARIE, "attach", "pending")
+    assert PAUL in tight.splitlines()
