@@ -280,8 +280,8 @@ def test_set5_a_wrapping_column_keeps_its_words_whole_when_the_table_can(store_u
 
 # --- OUT-1: every listing of the tree fits, in both languages ---------------------------
 
-# The commands outside the authorisation tables that print rows, with arguments.
-OPEN_LISTINGS = [("notify", "weekly", "--dry-run"), ("mail", "show", "1")]
+# Commands outside the authorisation tables that show data, with arguments to run them.
+OPEN_RUNS = [("notify", "weekly", "--dry-run"), ("mail", "show", "1")]
 # Commands that take --json and that the walk does not run here, each with why it is
 # not a listing; a command the walk can neither run nor find here is reported.
 NOT_LISTINGS = {
@@ -361,7 +361,7 @@ PREPARE = {"sirene search": _sirene_index, "mfa list": _a_totp_app}
 
 def _tree_runs(built) -> dict[str, list[tuple[tuple[str, ...], list[str]]]]:  # noqa: ANN001
     """Every command of the tree that takes --json, with the argument lists the
-    authorisation tables (and OPEN_LISTINGS) run it with, each with the actors who may
+    authorisation tables (and OPEN_RUNS) run it with, each with the actors who may
     run it there, admin first."""
     import typer
 
@@ -393,7 +393,7 @@ def _tree_runs(built) -> dict[str, list[tuple[tuple[str, ...], list[str]]]]:  # 
             (("structure", *a), who(structures.ACTORS, c))
             for a, c in structures.AUTHORISATION.items()
         ),
-        *((a, [profiles.ADA]) for a in OPEN_LISTINGS),
+        *((a, [profiles.ADA]) for a in OPEN_RUNS),
     ]
     runs: dict[str, list] = {
         path: [] for path, command in commands.items()
@@ -465,9 +465,7 @@ def test_out1_every_listing_of_the_tree_fits_60_80_and_120_columns_in_french_and
         if not ran and path not in NOT_LISTINGS:
             unclassified.append(path)
     assert failures == [], failures
-    assert unclassified == [], (
-        f"run them (OPEN_LISTINGS) or say why in NOT_LISTINGS: {unclassified}"
-    )
+    assert unclassified == [], f"run them (OPEN_RUNS) or say why in NOT_LISTINGS: {unclassified}"
     empty = {path for path, rows in listings.items() if not rows}
     assert empty == set(EMPTY_HERE), listings
     # The walk saw the listings issue 20 names.
