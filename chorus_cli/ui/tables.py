@@ -2,8 +2,8 @@
 
 A listing is drawn as a table whose columns fit the terminal (``COLUMNS``, else the
 terminal's width, else 80): identifiers whole, the other columns wrapped at their
-words. When the identifiers cannot fit whole side by side, the rows are printed as
-records instead, one ``field  value`` block per row, as ``psql``'s ``\\x auto`` does.
+words, never inside one. When that cannot fit, the rows are printed as records
+instead, one ``field  value`` block per row, as ``psql``'s ``\\x auto`` does.
 """
 
 from __future__ import annotations
