@@ -36,7 +36,7 @@ def terminal_width() -> int:
 
 def print_table(rows: list[dict[str, Any]], title: str | None = None) -> None:
     """Rows (dicts with the same keys) as a table on stdout, fitted to the terminal;
-    as records when the identifiers cannot fit whole side by side (OUT-1)."""
+    as records when identifiers and words cannot all fit whole side by side (OUT-1)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
