@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -42,7 +41,12 @@ def narration(key: str, lang: str) -> str:
 class Demo:
     def __init__(self, entry: EntryPoint, folder: Path, lang: str, plain: bool) -> None:
         self.entry = entry  # runs one command line: ``cli.main``
-        self.console = Console(stderr=False, no_color=plain, highlight=False)
+        from chorus_cli.ui.tables import terminal_width
+
+        # The commands draw their tables for this width (OUT-1); the demo never folds
+        # their output again: what they print on stdout is data, shown as it is.
+        width = terminal_width()
+        self.console = Console(stderr=False, no_color=plain, highlight=False, width=width)
         self.plain = plain
         self.clock = FrozenClock()
         self.lang = lang
@@ -52,7 +56,7 @@ class Demo:
             "CHORUS_DATA_DIR": str(folder),
             "CHORUS_LANG": lang,
             # Tables are captured, then shown here: draw them for this terminal's width.
-            "COLUMNS": str(shutil.get_terminal_size().columns),
+            "COLUMNS": str(width),
         }
 
     def say(self, key: str, **params: str) -> None:
@@ -61,22 +65,26 @@ class Demo:
     def step(self, key: str) -> None:
         self.steps += 1
         title = f"{self.steps}. {narration(key, self.lang)}"
+        line = "-" if self.plain else "─"
         self.console.print()
-        self.console.print(Rule(title, style="cyan", characters="-" if self.plain else "─"))
+        if len(title) + 6 > self.console.width:  # a rule would cut it: above its own line
+            self.console.print(Text(title, style="cyan"))
+            self.console.print(Rule(style="cyan", characters=line))
+        else:
+            self.console.print(Rule(title, style="cyan", characters=line))
 
     def run(
         self, *args: str, input: str | None = None, shown: str | None = None, quiet: bool = False
     ) -> Outcome:
         """Run ``chorus ARGS``; a link argument is printed as ``shown`` (LINK)."""
-        printed = " ".join(
-            shown if shown and "token=" in a else shlex.quote(_short(a)) for a in args
-        )
+        words = [shown if shown and "token=" in a else shlex.quote(_short(a)) for a in args]
         lines = input.strip().splitlines() if input else []
         if len(lines) > 1:  # one answer a line, as a pipe gives them
-            pipe = "printf '%s\\n' " + " ".join(shlex.quote(line) for line in lines) + " | "
+            pipe = ["printf", "'%s\\n'", *(shlex.quote(line) for line in lines), "|"]
         else:
-            pipe = f"echo {shlex.quote(lines[0])} | " if lines else ""
-        self.console.print(Text(f"$ {pipe}chorus {printed}", style="bold green"))
+            pipe = ["echo", shlex.quote(lines[0]), "|"] if lines else []
+        for line in _shell_lines([*pipe, "chorus", *words], self.console.width):
+            self.console.print(Text(line, style="bold green"), soft_wrap=True)
         outcome = invoke(list(args), env=self.env, clock=self.clock, input=input, entry=self.entry)
         # The exit code only when it is not 0, as a shell prompt that shows failures.
         failed = Text(f"exit {outcome.exit_code}", style="dim") if outcome.exit_code else None
@@ -86,15 +94,20 @@ class Demo:
             return outcome
         # Both streams in the order they were written, as a terminal shows them: the
         # TOTP step's guidance (stderr) before the QR code and the key (stdout).
-        body = Text()
-        for stream, text in outcome.written:
-            body.append(text, style="yellow" if stream == "stderr" else "")
-        body.rstrip()
+        written = [[stream, text] for stream, text in outcome.written if text]
+        while written and not written[-1][1].rstrip():
+            written.pop()
+        if written:
+            written[-1][1] = written[-1][1].rstrip()
+        for stream, text in written:
+            if stream == "stderr":  # sentences: wrapped at their words
+                self.console.print(Text(text, style="yellow"), end="")
+            else:  # data (tables fitted by the command, CSV, a QR code): as it is
+                self.console.print(Text(text), end="", soft_wrap=True)
+        if written:
+            self.console.print()
         if failed:
-            body.append("\n" if body else "")
-            body.append_text(failed)
-        if body:
-            self.console.print(body)
+            self.console.print(failed)
         return outcome
 
     def last_mail(self, to: str) -> dict:
@@ -108,7 +121,7 @@ class Demo:
 
     def show_file(self, path: Path) -> None:
         self.console.print(Text(f"$ cat {path.name}", style="bold green"))
-        self.console.print(Text(path.read_text(encoding="utf-8").rstrip()))
+        self.console.print(Text(path.read_text(encoding="utf-8").rstrip()), soft_wrap=True)
 
     def show_mail(self, to: str) -> str:
         mail = self.last_mail(to)
@@ -134,6 +147,30 @@ def run(entry: EntryPoint, lang: str = "fr", plain: bool = False) -> None:
     Console(highlight=False).print(
         "\n" + narration("done", lang).format(seconds=time.perf_counter() - started)
     )
+
+
+def _shell_lines(words: list[str], width: int) -> list[str]:
+    """``$ WORDS`` on lines of at most ``width`` characters, cut between words with a
+    shell continuation (`` \\``), an option kept with its value: still one command to
+    copy and paste. A word longer than the width stays whole on its own line."""
+    units: list[str] = []
+    for word in words:
+        if (
+            units
+            and units[-1].startswith("-")
+            and " " not in units[-1]
+            and not word.startswith("-")
+        ):
+            units[-1] += " " + word  # --option value
+        else:
+            units.append(word)
+    lines = ["$"]
+    for unit in units:
+        if len(lines[-1]) + 1 + len(unit) + 2 > width and lines[-1].strip() != "$":
+            lines[-1] += " \\"
+            lines.append("   ")
+        lines[-1] += " " + unit
+    return lines
 
 
 def _short(arg: str) -> str:

@@ -105,3 +105,41 @@ def test_demo_speaks_english_with_lang_en(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Password refused (ACC-5)" in result.stdout
     assert "Logged in as marie.curie@example.fr" in result.stdout
+
+
+def _csv_blocks(out: str, after: str, rows: int) -> tuple[list[list[str]], set[int]]:
+    """The CSV printed after the line ``after``: its header and ``rows`` records, and
+    the numbers of the lines they take."""
+    import csv
+    import io
+
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(after))
+    start = next(i for i in range(start, len(lines)) if lines[i].startswith("login_email,"))
+    reader = csv.reader(io.StringIO("\n".join(lines[start:]) + "\n"))
+    records = [next(reader) for _ in range(rows + 1)]
+    return records, set(range(start, start + reader.line_num))
+
+
+def test_out1_the_demo_fits_80_columns_and_keeps_its_csv_and_commands_whole(tmp_path):
+    """At 80 columns the demo folded its CSV and its long command lines into noise: no
+    line is wider now, but for the CSV, which is data and parses as written; a long
+    command is cut between its words with a shell continuation."""
+    result = run_demo(tmp_path, env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    exported, export_lines = _csv_blocks(out, "$ chorus bulk export accounts", 4)
+    assert all(len(row) == len(exported[0]) == 13 for row in exported), exported
+    assert exported[1][0] == "elise.durand@mairie-valdebriane.fr"
+    whoami, whoami_lines = _csv_blocks(out, "$ chorus batch lignes.txt", 1)
+    assert len(whoami[1]) == len(whoami[0]) and whoami[1][0] == "marie.curie@example.fr"
+    lines = out.splitlines()
+    wide = [
+        line
+        for n, line in enumerate(lines)
+        if len(line) > 80 and n not in export_lines | whoami_lines
+    ]
+    assert wide == []
+    # A command wider than the terminal goes on the next line after a shell continuation.
+    at = lines.index("$ chorus sirene import StockEtablissement_sample.csv \\")
+    assert lines[at + 1].split() == ["--unites-legales", "StockUniteLegale_sample.csv"]

@@ -254,33 +254,10 @@ def restore(
 
 def _emit_account(result: dict, fmt: str) -> None:
     """One account as `show` prints it; a table reads the photo as one phrase (SET-1)."""
+    from chorus_cli.ui.cells import photo_read
     from chorus_cli.ui.output import emit
 
-    if fmt == "table" and result.get("photo"):
-        result = {**result, "photo": photo_summary(result["photo"])}
-    emit(result, fmt)
-
-
-def photo_summary(photo: dict) -> str:
-    """``image/png, 12.3 kB, 200×200``, in the message language's units (SET-1)."""
-    from chorus_cli.i18n import current, message
-
-    size = photo["size"]
-    if size < 1000:
-        amount = message("set1.bytes", n=size)
-    else:
-        megabytes = size >= 999_950  # else 999.96 kB would read "1000.0 kB"
-        figure = f"{size / (1_000_000 if megabytes else 1000):.1f}"
-        if current() == "fr":
-            figure = figure.replace(".", ",")
-        amount = message("set1.megabytes" if megabytes else "set1.kilobytes", n=figure)
-    return message(
-        "set1.photo_summary",
-        type=photo["type"],
-        size=amount,
-        width=photo["width"],
-        height=photo["height"],
-    )
+    emit(photo_read(result) if fmt == "table" else result, fmt)
 
 
 @app.command()
@@ -338,6 +315,7 @@ def photo(
 
     from chorus_cli.domain import accounts
     from chorus_cli.domain import photo as photos
+    from chorus_cli.ui.cells import photo_summary
     from chorus_cli.ui.output import say
 
     with as_account() as (uow, account):

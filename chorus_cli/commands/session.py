@@ -174,12 +174,15 @@ def whoami(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     Example: chorus whoami --json
     """
     from chorus_cli.domain import auth
+    from chorus_cli.ui.cells import photo_read
     from chorus_cli.ui.output import emit
 
     with as_account() as (uow, account):
         summary = auth.whoami(uow, account)
     _hints(account, summary)
-    emit(summary, output_format(fmt, as_json))
+    fmt = output_format(fmt, as_json)
+    # The photo as `account show` reads it (SET-1, OUT-1); JSON and CSV keep the object.
+    emit(photo_read(summary) if fmt == "table" else summary, fmt)
 
 
 def _hints(account, summary: dict) -> None:  # type: ignore[no-untyped-def]

@@ -41,6 +41,36 @@ def _cell(value: Any) -> str:
     return displayed(str(value))
 
 
+def photo_read(account: dict[str, Any]) -> dict[str, Any]:
+    """An account (``account show``, ``whoami``) as a table or a record shows it: its
+    photo as one phrase, ``image/png, 590 o, 200×200`` (SET-1)."""
+    if not account.get("photo"):
+        return account
+    return {**account, "photo": photo_summary(account["photo"])}
+
+
+def photo_summary(photo: dict[str, Any]) -> str:
+    """``image/png, 12.3 kB, 200×200``, in the message language's units (SET-1)."""
+    from chorus_cli.i18n import current, message
+
+    size = photo["size"]
+    if size < 1000:
+        amount = message("set1.bytes", n=size)
+    else:
+        megabytes = size >= 999_950  # else 999.96 kB would read "1000.0 kB"
+        figure = f"{size / (1_000_000 if megabytes else 1000):.1f}"
+        if current() == "fr":
+            figure = figure.replace(".", ",")
+        amount = message("set1.megabytes" if megabytes else "set1.kilobytes", n=figure)
+    return message(
+        "set1.photo_summary",
+        type=photo["type"],
+        size=amount,
+        width=photo["width"],
+        height=photo["height"],
+    )
+
+
 def _csv_cell(value: Any) -> Any:
     """A CSV cell (SEC-9): a number stays a number; text is escaped as a table cell is,
     and a cell a spreadsheet would read as a formula gets a ``'`` in front."""

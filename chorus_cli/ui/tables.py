@@ -1,4 +1,10 @@
-"""Terminal tables (OUT-1): columns sized to the terminal, identifiers never cut."""
+"""Terminal tables (OUT-1): never wider than the terminal, identifiers never cut.
+
+A listing is drawn as a table whose columns fit the terminal (``COLUMNS``, else the
+terminal's width, else 80): identifiers whole, the other columns wrapped at their
+words, never inside one. When that cannot fit, the rows are printed as records
+instead, one ``field  value`` block per row, as ``psql``'s ``\\x auto`` does.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,30 @@ from typing import Any
 
 from chorus_cli.ui.cells import _cell, _json, _pipe_closed, plain
 
+# The width a record's field names take at most (a longer one pushes its value right).
+NAME_COLUMN = 30
+# Below this, a record's value goes on the lines under its field name.
+NARROWEST_VALUE = 20
+
+
+def terminal_width() -> int:
+    """The width output is fitted to: ``COLUMNS``, else the terminal's, else 80 (OUT-1)."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for descriptor in (1, 2, 0):  # stdout piped: the terminal the user reads stderr on
+        try:
+            return os.get_terminal_size(descriptor).columns or 80
+        except OSError:
+            continue
+    return 80
+
 
 def print_table(rows: list[dict[str, Any]], title: str | None = None) -> None:
-    """Rows (dicts with the same keys) as a table on stdout, fitted to the terminal."""
+    """Rows (dicts with the same keys) as a table on stdout, fitted to the terminal;
+    as records when identifiers and words cannot all fit whole side by side (OUT-1)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -19,42 +46,115 @@ def print_table(rows: list[dict[str, Any]], title: str | None = None) -> None:
     bare = plain()
     # markup=False: a stored "[red]" is text, not a style (SEC-1).
     console = Console(
-        color_system=None if bare else "auto", highlight=False, soft_wrap=False, markup=False
+        color_system=None if bare else "auto",
+        highlight=False,
+        soft_wrap=False,
+        markup=False,
+        width=terminal_width(),
     )
     console.on_broken_pipe = _pipe_closed  # type: ignore[method-assign]
-    # No margin at the edges: at 80 columns every character goes to the cells.
-    table = Table(
-        box=None if bare else box.SIMPLE_HEAD, title=title, show_edge=False, pad_edge=False
-    )
-    cells = [[_table_cell(v) for v in row.values()] for row in rows]
     keys = list(rows[0])
+    cells = [[_table_cell(v) for v in row.values()] for row in rows]
     headings = [heading(key) for key in keys]
     # Between two columns: a space each side, and the column line (a space) when boxed.
     frame = (2 if bare else 3) * (len(keys) - 1)
     widths = _widths(keys, cells, console.width - frame, headings)
-    if sum(widths) + frame > console.width:
-        # Too narrow for the identifiers whole: the lines run longer than the terminal
-        # (it wraps them) rather than an e-mail or a SIRET being cut.
-        console.width = sum(widths) + frame
-    for key, name, width in zip(keys, headings, widths, strict=True):
+    if widths is None:
+        _print_records(console, keys, headings, cells, title)
+        return
+    # No margin at the edges: at the terminal's width every character goes to the cells.
+    table = Table(
+        box=None if bare else box.SIMPLE_HEAD, title=title, show_edge=False, pad_edge=False
+    )
+    for name, width in zip(headings, widths, strict=True):
         # A heading too long for its column wraps at its spaces, never inside a word.
         shown = "\n".join(textwrap.wrap(name, width)) if len(name) > width else name
-        table.add_column(shown, width=width, no_wrap=whole(key), overflow="fold")
+        table.add_column(shown, width=width, no_wrap=True, overflow="ignore")
     for row in cells:
-        table.add_row(*row)
+        table.add_row(
+            *(
+                text if whole(key) else "\n".join(wrapped(text, width))
+                for key, text, width in zip(keys, row, widths, strict=True)
+            )
+        )
     console.print(table)
 
 
 def print_record(data: dict[str, Any], title: str | None = None) -> None:
-    """One record as aligned ``field  value`` lines, which need no table library."""
-    width = max((len(k) for k in data), default=0)
+    """One record as aligned ``field  value`` lines, a long value wrapped at its words
+    under its column (OUT-1)."""
+    keys = list(data)
+    lines = _record_lines(keys, keys, [_cell(v) for v in data.values()], terminal_width())
+    print("\n".join(([title] if title else []) + [name + rest for name, rest in lines]))
+
+
+def _print_records(
+    console: Any, keys: list[str], headings: list[str], cells: list[list[str]], title: str | None
+) -> None:
+    """Rows too wide for a table: one block per row, each under a ``-[ RECORD n ]-``
+    line, the field names as the table's headings, bold as they are (OUT-1)."""
+    from rich.text import Text
+
+    from chorus_cli.i18n import message
+
+    line = "-" if plain() else "─"  # no box drawing in plain output (SET-5)
+    width = console.width
+    blocks = [_record_lines(keys, headings, row, width) for row in cells]
+    longest = max((len(name + rest) for block in blocks for name, rest in block), default=0)
     if title:
-        print(title)
-    for key, value in data.items():
-        first, *more = _cell(value).split("\n")
-        print(f"{key.ljust(width)}  {first}".rstrip())
-        for line in more:
-            print(" " * (width + 2) + line)
+        console.print(Text(title), soft_wrap=True)
+    for number, block in enumerate(blocks, start=1):
+        label = f"{line}[ {message('out1.record', n=number)} ]"
+        console.print(Text(label + line * max(0, min(width, longest) - len(label))))
+        for name, rest in block:
+            # soft_wrap: never folded again (an identifier wider than the terminal).
+            console.print(Text.assemble((name, "bold"), rest), soft_wrap=True)
+
+
+def _record_lines(
+    keys: list[str], names: list[str], values: list[str], width: int
+) -> list[tuple[str, str]]:
+    """``name  value`` lines, as (name, the rest): the names aligned, each value wrapped
+    at its words under its column; an identifier or a word too long for that column
+    goes on the next lines, from the margin, whole."""
+    column = min(max((len(name) for name in names), default=0), NAME_COLUMN)
+    room = width - column - 2
+    lines: list[tuple[str, str]] = []
+    for key, name, value in zip(keys, names, values, strict=True):
+        texts = value.split("\n")
+        if room >= NARROWEST_VALUE and _unbroken(key, texts) <= room:
+            shown = [line for text in texts for line in _wrapped_or_whole(key, text, room)]
+            indent = " " * (column + 2)
+        else:  # under the name, from the margin: an e-mail of any length stays whole
+            shown = [""] + [line for text in texts for line in _wrapped_or_whole(key, text, width)]
+            indent = ""
+        first, *more = shown
+        lines.append((name, f"{' ' * (column - len(name))}  {first}".rstrip()))
+        lines.extend(("", (indent + line).rstrip() if line else "") for line in more)
+    return lines
+
+
+def _unbroken(key: str, texts: list[str]) -> int:
+    """The longest run of a value that must not be cut: an identifier's lines, or
+    another value's longest word."""
+    if whole(key):
+        return max(len(text) for text in texts)
+    return max((len(word) for text in texts for word in text.split()), default=0)
+
+
+def _wrapped_or_whole(key: str, text: str, width: int) -> list[str]:
+    return [text] if whole(key) else wrapped(text, width)
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    """``text`` on lines of at most ``width`` characters, cut at its spaces; a word
+    longer than the width (a link) is folded. Its own line breaks are kept."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        lines.extend(
+            textwrap.wrap(line, max(width, 1), break_on_hyphens=False, drop_whitespace=True) or [""]
+        )
+    return lines
 
 
 def heading(key: str) -> str:
@@ -68,12 +168,12 @@ def heading(key: str) -> str:
 
 def _widths(
     keys: list[str], cells: list[list[str]], room: int, headings: list[str] | None = None
-) -> list[int]:
-    """Column widths: an identifier or a time as wide as its longest value, never cut;
-    while the table is wider than ``room``, the widest column that can give way loses
-    one character: an identifier's heading down to its longest word (it wraps at its
-    spaces), another column down to 6 characters or its heading's longest word (its
-    values wrap, or fold). When even that is too wide, see WRAPPED."""
+) -> list[int] | None:
+    """Column widths that fit in ``room``, or None when they cannot (OUT-1): an
+    identifier or a time as wide as its longest value, never cut; another column no
+    narrower than its longest word nor than its heading's longest word (values and
+    headings wrap at their spaces, never inside a word). While the table is wider than ``room``, the
+    widest column that can give way loses one character."""
     headings = headings or keys
 
     def longest(i: int) -> int:
@@ -85,30 +185,19 @@ def _widths(
     values = [longest(i) for i in range(len(keys))]
     word = [max(map(len, name.split()), default=0) for name in headings]
     widths = [max(values[i], len(headings[i])) for i in range(len(keys))]
-    # A column that wraps keeps its longest word whole ("d'authentification") when the
-    # table can afford it; else it goes down to 6 characters, folding words.
-    for narrowest in (longest_word, lambda i: min(values[i], 6)):
-        least = [
-            max(values[i] if whole(key) else narrowest(i), word[i]) for i, key in enumerate(keys)
-        ]
-        if sum(least) <= room:
-            break
+    least = [
+        max(values[i] if whole(key) else longest_word(i), word[i], 1) for i, key in enumerate(keys)
+    ]
     if sum(least) > room:
-        # The identifiers alone are wider than the terminal: the lines will run longer
-        # anyway, so the other columns keep a readable width (up to WRAPPED).
-        return [
-            least[i] if whole(key) else max(least[i], min(widths[i], WRAPPED))
-            for i, key in enumerate(keys)
-        ]
-    while sum(widths) > room:
+        return None
+    excess = sum(widths) - room
+    while excess > 0:
         shrinkable = [i for i in range(len(keys)) if widths[i] > least[i]]
         # A heading wider than its values wraps first; then the widest values give way.
         widest = max(shrinkable, key=lambda i: (widths[i] > values[i], widths[i]))
         widths[widest] -= 1
+        excess -= 1
     return widths
-
-
-WRAPPED = 30
 
 
 def _table_cell(value: Any) -> str:
