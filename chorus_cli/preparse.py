@@ -68,6 +68,14 @@ def invoked(args: list[str], names: Container[str]) -> str | None:
     return name if name is not None and name in names else None
 
 
+def completing() -> bool:
+    """Whether the shell asks for completions, not for a command to run (OUT-6): Typer's
+    completion scripts set ``_CHORUS_COMPLETE`` (``ui/completion.py`` answers)."""
+    import os
+
+    return bool(os.environ.get("_CHORUS_COMPLETE"))
+
+
 def lang_option(args: list[str]) -> str | None:
     """The value of ``--lang`` on the line (hoisted), whatever it is; None without it."""
     return _root_options(args)[0].get("--lang")

@@ -507,9 +507,9 @@ def search(
     Anyone logged in searches (to request an attachment, ATT-1) among active
     structures; pending and refused ones only show to their members and support.
     """
-    from sqlmodel import and_, case, col, exists, or_, select
+    from sqlmodel import and_, case, col, or_, select
 
-    from chorus_cli.store.models import Attachment, Structure
+    from chorus_cli.store.models import Structure
 
     # Small words name nothing alone: "mairie de lyon" finds «Mairie Lyon» too.
     terms = content_words(words(text))
@@ -522,13 +522,7 @@ def search(
     whole = "".join(terms)
     if len(terms) > 1:  # "732 829 320" is the start of one identifier
         matched = or_(matched, column.contains(f" {whole}"))
-    query = select(Structure).where(matched)
-    if not authz.is_reader(uow, actor):
-        mine = exists().where(
-            col(Attachment.structure_id) == col(Structure.id),
-            col(Attachment.account_id) == actor.id,
-        )
-        query = query.where(or_(col(Structure.status) == "active", mine))
+    query = select(Structure).where(matched, authz.findable_structures(uow, actor))
     exact = [identifier for _type, identifier in identifiers.candidates(text)]
     rank = case(
         (col(Structure.identifier).in_(exact or [""]), 0),
