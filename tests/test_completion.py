@@ -10,6 +10,7 @@ Tom are plain members of it, Noël is attached nowhere, Léa manages the commune
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -108,7 +109,8 @@ def _domain_values() -> dict[str, tuple[str, ...]]:
     apps = tuple(app.code for app in catalogue.CATALOGUE)
     return {
         "--id-type": identifiers.TYPES,
-        "--status": accounts.STATUSES,
+        "account list --status": accounts.STATUSES,
+        "structure members --status": accounts.STATUSES,
         "structure list --status": structures.STATUSES,
         "--level": catalogue.LEVELS,
         "--app": apps,
@@ -277,16 +279,11 @@ def test_out6_a_locked_store_completes_nothing_and_says_nothing(world):
     assert complete_as(world, SAM, "chorus account show sam") == [SAM]
 
 
-def test_out6_a_missing_store_completes_nothing_creates_nothing_says_nothing(cli, tmp_path):
-    """The console script in a subprocess, with a session in the keyring's 0600 file for
-    a store that is not there: no value, no error, no store file made, and the file
-    keyring's one-time warning kept for the next command."""
-    data = tmp_path / "data"
-    data.mkdir(mode=0o700)
-    missing = tmp_path / "gone.db"
-    url = f"sqlite:///{missing}"
+def _console_script(line: str, url: str, data: Path, token: str) -> tuple[str, str]:
+    """Tab at the end of ``line``, pressed in a shell: the console script in a process
+    of its own, its session in the keyring's 0600 file (a headless machine's)."""
     keyring_file = data / "session-keyring.json"
-    keyring_file.write_text(f'{{"session:{store_id(url)}": "a-token"}}')
+    keyring_file.write_text(json.dumps({f"session:{store_id(url)}": token}))
     keyring_file.chmod(0o600)
     env = {
         key: value
@@ -294,18 +291,64 @@ def test_out6_a_missing_store_completes_nothing_creates_nothing_says_nothing(cli
         if key not in ("CHORUS_DEBUG", "DBUS_SESSION_BUS_ADDRESS", "CHORUS_LANG")
     }
     env.update(
-        completion_env("chorus account show "),
+        completion_env(line),
         CHORUS_DATABASE_URL=url,
         CHORUS_DATA_DIR=str(data),
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
     )
     chorus = Path(sys.executable).parent / "chorus"
+    done = subprocess.run([str(chorus)], env=env, capture_output=True, text=True, check=False)
+    return done.stdout, done.stderr
+
+
+def test_out6_the_console_script_offers_the_login_of_the_session_it_finds(cli, tmp_path):
+    marie = cli.logged_in(MARIE)
+    [token] = MemoryKeyring.entries.values()
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    assert _console_script("chorus account show ma", cli.url, data, token) == (marie + "\n", "")
+    assert _console_script("chorus account show zz", cli.url, data, token) == ("\n", "")
+    assert _console_script("chorus account show ma", cli.url, data, "stale") == ("\n", "")
+
+
+def test_out6_a_missing_store_completes_nothing_creates_nothing_says_nothing(tmp_path):
+    """A session in the keyring's file for a store that is not there: no value, no
+    error, no store file made, and the file keyring's one-time warning kept for the
+    next command."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    missing = tmp_path / "gone.db"
+    url = f"sqlite:///{missing}"
     for line in ("chorus account show ", "chorus structure show 2"):
-        env.update(completion_env(line))
-        done = subprocess.run([str(chorus)], env=env, capture_output=True, text=True, check=False)
-        assert (done.stdout.strip(), done.stderr) == ("", ""), line
+        assert _console_script(line, url, data, "a-token") == ("\n", ""), line
     assert not missing.exists()
     assert not (data / ".keyring-warning-shown").exists()
+
+
+def test_out6_bash_completes_through_the_script_typer_installs(tmp_path):
+    """The script ``chorus --install-completion`` writes for bash (Typer prints it for
+    ``_CHORUS_COMPLETE=source_bash``), sourced by a real bash, Tab's function called as
+    bash calls it."""
+    chorus = Path(sys.executable).parent / "chorus"
+    env = {**os.environ, "CHORUS_DATA_DIR": str(tmp_path), "PATH": f"{chorus.parent}:/usr/bin:/bin"}
+    env.pop("CHORUS_DEBUG", None)
+    script = subprocess.run(
+        [str(chorus)], env={**env, "_CHORUS_COMPLETE": "source_bash"},
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "complete -o default -F _chorus_completion chorus" in script
+    press = (
+        f"{script}\n"
+        "COMP_WORDS=(chorus bulk export accounts --format ''); COMP_CWORD=5\n"
+        "_chorus_completion chorus; printf '%s\\n' \"${COMPREPLY[@]}\"\n"
+    )
+    done = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", press], env=env, capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    from chorus_cli.bulk.export import FORMATS
+
+    assert (done.stdout.split(), done.stderr) == (list(FORMATS), "")
 
 
 def test_out6_completion_builds_only_the_tree_of_the_command_on_the_line(tmp_path):

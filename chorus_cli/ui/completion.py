@@ -206,7 +206,6 @@ STRUCTURES = stored(_structures)
 # name), in every command that has it.
 FIXED: dict[str, Completer] = {
     "--id-type": fixed(_id_types),
-    "--status": fixed(_account_statuses),
     "--level": fixed(_levels),
     "--app": fixed(_applications),
     "--application": fixed(_applications),
@@ -229,6 +228,9 @@ STORE: dict[str, Completer] = {
 }
 # Where one command gives a name another meaning: (command path, name).
 BY_COMMAND: dict[tuple[str, str], Completer] = {
+    # Statuses differ by listing: a new listing's --status must say its own.
+    ("account list", "--status"): fixed(_account_statuses),
+    ("structure members", "--status"): fixed(_account_statuses),
     ("structure list", "--status"): fixed(_structure_statuses),
     ("bulk export", "kind"): fixed(_export_kinds),
     ("bulk export", "--format"): fixed(_export_formats),
@@ -294,8 +296,11 @@ def install(command: Any) -> None:
 
 
 def words() -> list[str]:
-    """The words of the line before the one being completed, the program's left out."""
-    _instruction, _sep, shell = os.environ.get(COMPLETE_VAR, "").partition("_")
+    """The words of the line before the one being completed, the program's left out;
+    none when the shell asks for something else (``source_bash``: the script)."""
+    instruction, _sep, shell = os.environ.get(COMPLETE_VAR, "").partition("_")
+    if instruction != "complete":
+        return []
     return vendored_click.completion_args(shell, COMPLETE_VAR) or []
 
 
