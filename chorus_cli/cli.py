@@ -192,8 +192,9 @@ _nesting = [0]
 
 def _main(argv: list[str] | None) -> None:
     _never_fail_on_output()
-    if preparse.completing():
-        _complete()
+    instruction = preparse.completion()
+    if instruction is not None:
+        _complete(instruction)
         return
     args = preparse.hoist_root_options(list(sys.argv[1:] if argv is None else argv))
     as_json = preparse.wants_json(args)
@@ -210,7 +211,7 @@ def _main(argv: list[str] | None) -> None:
         _say_store_notes()
 
 
-def _complete() -> None:
+def _complete(instruction: str) -> None:
     """Shell completion (OUT-6): Click answers from the tree of the command on the line
     (``make_app(only=…)``), its values given by ``ui/completion.py``; nothing is said on
     stderr, whatever happens."""
@@ -219,7 +220,7 @@ def _complete() -> None:
     with completion.quietly():
         from chorus_cli.i18n import LANGS, set_lang
 
-        words = preparse.hoist_root_options(completion.words())
+        words = preparse.hoist_root_options(completion.words(instruction, preparse.COMPLETE_VAR))
         chosen = preparse.lang_option(words)  # the help zsh and fish show, in its language
         set_lang(chosen if chosen in LANGS else preparse.env_lang())
         named = preparse.invoked(words, GROUPS.keys() | COMMANDS.keys())

@@ -68,12 +68,17 @@ def invoked(args: list[str], names: Container[str]) -> str | None:
     return name if name is not None and name in names else None
 
 
-def completing() -> bool:
-    """Whether the shell asks for completions, not for a command to run (OUT-6): Typer's
-    completion scripts set ``_CHORUS_COMPLETE`` (``ui/completion.py`` answers)."""
+# Click's variable for a program named chorus (``_{PROG}_COMPLETE``): Typer's completion
+# scripts set it to ``complete_bash``, ``complete_zsh``… when Tab is pressed (OUT-6).
+COMPLETE_VAR = "_CHORUS_COMPLETE"
+
+
+def completion() -> str | None:
+    """What the shell asks for (``complete_bash``…) when it asks for completions, not
+    for a command to run (``ui/completion.py`` answers); None otherwise."""
     import os
 
-    return bool(os.environ.get("_CHORUS_COMPLETE"))
+    return os.environ.get(COMPLETE_VAR) or None
 
 
 def lang_option(args: list[str]) -> str | None:

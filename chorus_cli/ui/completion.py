@@ -1,14 +1,14 @@
 """Shell completion of option and argument values (OUT-6).
 
 Click answers the shell (Typer's scripts: ``chorus --install-completion``) from the
-command tree, with the environment variable ``_CHORUS_COMPLETE`` set; ``cli.py`` then
-builds the tree of the command on the line only, and ``install`` gives its parameters
-their values here, in one place:
+command tree, the environment variable ``_CHORUS_COMPLETE`` set (``preparse``);
+``cli.py`` then builds the tree of the command on the line only, and ``install`` gives
+its parameters their values here, in one place:
 
 - a parameter typed as a choice (an Enum: ``--format``, ``--lang``, roles) completes
   its choices through Click, from its own type: a value added there appears by itself;
 - a parameter of fixed values typed as plain text completes them from where the domain
-  defines them (``FIXED``): statuses, kinds, levels, applications, id types, factors,
+  defines them (``FIXED``, ``BY_COMMAND``): statuses, kinds, levels, applications, id types, factors,
   on|off, languages; the domain's sentence still refuses a wrong one (exit 2, rule ID);
 - a login or a structure identifier completes from the store (``STORE``): those the
   logged-in account may see (``domain/suggestions.py``, rights in ``authz``), by
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from chorus_cli.kernel.clock import Clock
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
-
-COMPLETE_VAR = "_CHORUS_COMPLETE"
 
 # A value and the help zsh and fish show beside it ("" for none).
 Values = Iterable[tuple[str, str]]
@@ -295,13 +293,14 @@ def install(command: Any) -> None:
 # --- running a completion ---------------------------------------------------------------
 
 
-def words() -> list[str]:
-    """The words of the line before the one being completed, the program's left out;
+def words(instruction: str, complete_var: str) -> list[str]:
+    """The words of the line before the one being completed, the program's left out,
+    as the shell of ``instruction`` (``complete_bash``…) gives them in the environment;
     none when the shell asks for something else (``source_bash``: the script)."""
-    instruction, _sep, shell = os.environ.get(COMPLETE_VAR, "").partition("_")
-    if instruction != "complete":
+    asked, _sep, shell = instruction.partition("_")
+    if asked != "complete":
         return []
-    return vendored_click.completion_args(shell, COMPLETE_VAR) or []
+    return vendored_click.completion_args(shell, complete_var) or []
 
 
 @contextmanager
