@@ -8,8 +8,9 @@ its parameters their values here, in one place:
 - a parameter typed as a choice (an Enum: ``--format``, ``--lang``, roles) completes
   its choices through Click, from its own type: a value added there appears by itself;
 - a parameter of fixed values typed as plain text completes them from where the domain
-  defines them (``FIXED``, ``BY_COMMAND``): statuses, kinds, levels, applications, id types, factors,
-  on|off, languages; the domain's sentence still refuses a wrong one (exit 2, rule ID);
+  defines them (``FIXED``, ``BY_COMMAND``): statuses, kinds, levels, applications, id
+  types, factors, on|off, languages; the domain's sentence still refuses a wrong one
+  (exit 2, rule ID);
 - a login or a structure identifier completes from the store (``STORE``): those the
   logged-in account may see (``domain/suggestions.py``, rights in ``authz``), by
   prefix, at most 50; anonymous, nothing;
