@@ -224,7 +224,7 @@ def _complete(instruction: str) -> None:
         chosen = preparse.lang_option(words)  # the help zsh and fish show, in its language
         set_lang(chosen if chosen in LANGS else preparse.env_lang())
         named = preparse.invoked(words, GROUPS.keys() | COMMANDS.keys())
-        completion.run(_command(named, True), STATE.clock)
+        completion.run(_command(named, True), STATE.clock, preparse.db_option(words))
 
 
 def _never_fail_on_output() -> None:

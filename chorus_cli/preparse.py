@@ -81,6 +81,11 @@ def completion() -> str | None:
     return os.environ.get(COMPLETE_VAR) or None
 
 
+def db_option(args: list[str]) -> str | None:
+    """The value of ``--db`` on the line (hoisted); None without it."""
+    return _root_options(args)[0].get("--db")
+
+
 def lang_option(args: list[str]) -> str | None:
     """The value of ``--lang`` on the line (hoisted), whatever it is; None without it."""
     return _root_options(args)[0].get("--lang")

@@ -279,7 +279,9 @@ def test_out6_a_locked_store_completes_nothing_and_says_nothing(world):
     assert complete_as(world, SAM, "chorus account show sam") == [SAM]
 
 
-def _console_script(line: str, url: str, data: Path, token: str) -> tuple[str, str]:
+def _console_script(
+    line: str, url: str, data: Path, token: str, env_url: str | None = None
+) -> tuple[str, str]:
     """Tab at the end of ``line``, pressed in a shell: the console script in a process
     of its own, its session in the keyring's 0600 file (a headless machine's)."""
     keyring_file = data / "session-keyring.json"
@@ -292,7 +294,7 @@ def _console_script(line: str, url: str, data: Path, token: str) -> tuple[str, s
     }
     env.update(
         completion_env(line),
-        CHORUS_DATABASE_URL=url,
+        CHORUS_DATABASE_URL=env_url or url,
         CHORUS_DATA_DIR=str(data),
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
     )
@@ -309,6 +311,10 @@ def test_out6_the_console_script_offers_the_login_of_the_session_it_finds(cli, t
     assert _console_script("chorus account show ma", cli.url, data, token) == (marie + "\n", "")
     assert _console_script("chorus account show zz", cli.url, data, token) == ("\n", "")
     assert _console_script("chorus account show ma", cli.url, data, "stale") == ("\n", "")
+    # The store named on the line, as the command would use it.
+    elsewhere = f"sqlite:///{tmp_path / 'other.db'}"
+    line = f"chorus --db {cli.url} account show ma"
+    assert _console_script(line, cli.url, data, token, env_url=elsewhere) == (marie + "\n", "")
 
 
 def test_out6_a_missing_store_completes_nothing_creates_nothing_says_nothing(tmp_path):

@@ -141,8 +141,8 @@ def fixed(values: Callable[[], Values]) -> Completer:
 
 # --- values from the store, as the logged-in account sees them ------------------------
 
-# The clock of the command line being completed (tests and the demo inject one).
-_clock: list[Clock | None] = [None]
+# The line being completed: its clock (tests and the demo inject one), its --db.
+_line: dict[str, Any] = {}
 
 
 def _logins(uow: UnitOfWork, actor: Account, typed: str) -> list[str]:
@@ -158,14 +158,15 @@ def _structures(uow: UnitOfWork, actor: Account, typed: str) -> list[str]:
 
 
 def stored(ask: Callable[[UnitOfWork, Account, str], list[str]]) -> Completer:
-    """``ask``'s values for the account logged in to the store of the line (``--db``,
-    else CHORUS_DATABASE_URL, else the default store); none without a session."""
+    """``ask``'s values for the account logged in to the store of the line (``--db``
+    anywhere on it, else CHORUS_DATABASE_URL, else the default store); none without a
+    session."""
 
     def complete(ctx: Any, param: Any, incomplete: str) -> list[Any]:
         from chorus_cli.config import Settings
         from chorus_cli.store import keychain
 
-        settings = Settings.from_env(ctx.find_root().params.get("db_url"))
+        settings = Settings.from_env(_line.get("db"))
         token = keychain.peek("session", settings.database_url)
         if not token:
             return []  # anonymous: nothing from the store
@@ -174,7 +175,7 @@ def stored(ask: Callable[[UnitOfWork, Account, str], list[str]]) -> Completer:
         from chorus_cli.store.glance import Glance
 
         try:
-            with Glance(settings, _clock[0] or SystemClock()) as uow:
+            with Glance(settings, _line.get("clock") or SystemClock()) as uow:
                 actor, _session = auth.signed_in(uow, token)
                 found = ask(uow, actor, incomplete)
         except Exception as exc:  # no store, locked, expired session: nothing, said nowhere
@@ -323,10 +324,11 @@ def quietly() -> Iterator[None]:
         notes.drain()  # what the store noted is for a command to say
 
 
-def run(command: Any, clock: Clock | None) -> None:
-    """Answer the shell from ``command``'s tree (``install``-ed); exits."""
-    _clock[0] = clock
+def run(command: Any, clock: Clock | None, db: str | None) -> None:
+    """Answer the shell from ``command``'s tree (``install``-ed), for the line's clock
+    and ``--db``; exits."""
+    _line.update(clock=clock, db=db)
     try:
         command.main(args=[], prog_name="chorus", standalone_mode=False)
     finally:
-        _clock[0] = None
+        _line.clear()
