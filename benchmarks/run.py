@@ -71,6 +71,25 @@ def cases(logged_in: bool) -> list[Case]:
         Case("chorus account --help", [CHORUS, "account", "--help"], CLI_FLOOR, 1.5),
         Case("chorus mail list --json", [CHORUS, "mail", "list", "--json"], STORE_FLOOR, 1.3),
         Case(whoami, [CHORUS, "whoami"], STORE_FLOOR, 1.3, (0,) if logged_in else (5,)),
+        *completion_cases(whoami),
+    ]
+
+
+def completion_cases(store_command: str) -> list[Case]:
+    """OUT-6: pressing Tab costs no more than a store command's start-up (goal 1.0x of
+    ``store_command``, the case named so): a login from the store, as the logged-in
+    user sees it (its session read, the store glanced at), and a fixed choice. Each is
+    Typer's bash script's call: the line in COMP_WORDS, the word's index in COMP_CWORD."""
+
+    def tab(line: str) -> list[str]:
+        index = len(line.split(" ")) - 1
+        return ["env", "_CHORUS_COMPLETE=complete_bash", f"COMP_WORDS={line}",
+                f"COMP_CWORD={index}", CHORUS]  # fmt: skip
+
+    store, fixed = "chorus account show b", "chorus account list --status "
+    return [
+        Case(f"Tab: {store[7:]} (store)", tab(store), store_command, 1.0),
+        Case(f"Tab: {fixed[7:]}(fixed)", tab(fixed), store_command, 1.0),
     ]
 
 

@@ -158,13 +158,19 @@ def report(code: int, kind: str, text: str, as_json: bool) -> None:
 
 
 @cache
-def _command(only: str | None) -> click_command:
+def _command(only: str | None, completing: bool = False) -> click_command:
     """The Click command tree, built once per process (~10 ms for the whole of it); its
-    help is put in the current language when shown (SET-5, ``ui/helptext.py``)."""
+    help is put in the current language when shown (SET-5, ``ui/helptext.py``); for
+    shell completion, its parameters complete their values (OUT-6)."""
     from chorus_cli.ui import helptext
 
     helptext.install()
-    return typer.main.get_command(_whole_app() if only is None else make_app(only))
+    command = typer.main.get_command(_whole_app() if only is None else make_app(only))
+    if completing:
+        from chorus_cli.ui import completion
+
+        completion.install(command)
+    return command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -191,6 +197,10 @@ _nesting = [0]
 
 def _main(argv: list[str] | None) -> None:
     _never_fail_on_output()
+    instruction = preparse.completion()
+    if instruction is not None:
+        _complete(instruction)
+        return
     args = preparse.hoist_root_options(list(sys.argv[1:] if argv is None else argv))
     as_json = preparse.wants_json(args)
     _early_lang(args, as_json)
@@ -204,6 +214,22 @@ def _main(argv: list[str] | None) -> None:
         raise
     finally:
         _say_store_notes()
+
+
+def _complete(instruction: str) -> None:
+    """Shell completion (OUT-6): Click answers from the tree of the command on the line
+    (``make_app(only=…)``), its values given by ``ui/completion.py``; nothing is said on
+    stderr, whatever happens."""
+    from chorus_cli.ui import completion
+
+    with completion.quietly():
+        from chorus_cli.i18n import LANGS, set_lang
+
+        words = preparse.hoist_root_options(completion.words(instruction, preparse.COMPLETE_VAR))
+        chosen = preparse.lang_option(words)  # the help zsh and fish show, in its language
+        set_lang(chosen if chosen in LANGS else preparse.env_lang())
+        named = preparse.invoked(words, GROUPS.keys() | COMMANDS.keys())
+        completion.run(_command(named, True), STATE.clock, preparse.db_option(words))
 
 
 def _never_fail_on_output() -> None:

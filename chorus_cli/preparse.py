@@ -68,6 +68,24 @@ def invoked(args: list[str], names: Container[str]) -> str | None:
     return name if name is not None and name in names else None
 
 
+# Click's variable for a program named chorus (``_{PROG}_COMPLETE``): Typer's completion
+# scripts set it to ``complete_bash``, ``complete_zsh``… when Tab is pressed (OUT-6).
+COMPLETE_VAR = "_CHORUS_COMPLETE"
+
+
+def completion() -> str | None:
+    """What the shell asks for (``complete_bash``…) when it asks for completions, not
+    for a command to run (``ui/completion.py`` answers); None otherwise."""
+    import os
+
+    return os.environ.get(COMPLETE_VAR) or None
+
+
+def db_option(args: list[str]) -> str | None:
+    """The value of ``--db`` on the line (hoisted); None without it."""
+    return _root_options(args)[0].get("--db")
+
+
 def lang_option(args: list[str]) -> str | None:
     """The value of ``--lang`` on the line (hoisted), whatever it is; None without it."""
     return _root_options(args)[0].get("--lang")

@@ -22,7 +22,7 @@ from chorus_cli.domain.secrets import (
 from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, LoginChallenge
+    from chorus_cli.store.models import Account, AuthSession, LoginChallenge
     from chorus_cli.store.uow import UnitOfWork
 
 CODE_TTL = timedelta(minutes=10)
@@ -184,8 +184,11 @@ def check_second_factor(
     return Opened(token, account)
 
 
-def authenticate(uow: UnitOfWork, token: str | None) -> Account:
-    """The account behind a session token; idle 30 min, absolute 10 h (AUTH-3, AUTH-4)."""
+def signed_in(uow: UnitOfWork, token: str | None) -> tuple[Account, AuthSession]:
+    """The account behind a session token and its session, read only: NotAuthenticated
+    when there is none, or it is revoked, idle 30 min, 10 h old (AUTH-3, AUTH-4). Shell
+    completion (OUT-6) asks this, so that pressing Tab neither writes nor keeps a session
+    alive; a command asks ``authenticate``."""
     from sqlalchemy.orm import defer
     from sqlmodel import col, select
 
@@ -205,9 +208,15 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Account:
     account = uow.session.get(Account, session.account_id, options=[defer(Account.photo)])
     # A lockout stops new log-ins only (AUTH-4): else five wrong passwords typed by
     # anyone who knows the address would end the owner's open sessions.
-    if account.status != "active":
+    if account is None or account.status != "active":
         raise NotAuthenticated("auth3.expired")
-    session.last_seen_at = now
+    return account, session
+
+
+def authenticate(uow: UnitOfWork, token: str | None) -> Account:
+    """The account behind a session token; idle 30 min, absolute 10 h (AUTH-3, AUTH-4)."""
+    account, session = signed_in(uow, token)
+    session.last_seen_at = uow.clock.now()
     uow.add(session)
     uow.session_id = session.id
     if uow.settings.lang is None:

@@ -507,32 +507,66 @@ def correspondent_scope(uow: UnitOfWork, actor: Account) -> Scope | None:
     return Scope(mine) if mine else None
 
 
-def manages_account(uow: UnitOfWork, actor: Account, target: Account) -> bool:
-    """Whether the actor holds «Organisation modification» on a whole structure the
-    target is attached to (MEM-3)."""
-    from sqlmodel import col, select
+def seen_accounts(uow: UnitOfWork, actor: Account) -> Any:
+    """MEM-3, the one definition, as a SQL condition on ``account``: the accounts the
+    actor sees whole. Support and admins see every account; a correspondent the accounts
+    within her scope (SEC-11, ``outside_scope``); a manager the accounts attached to a
+    structure she manages (``managed_structure_ids``); everyone their own.
+    ``sees_account`` asks it for one account; shell completion (OUT-6) for the logins
+    that begin with what was typed."""
+    from sqlalchemy import true
+    from sqlmodel import col, exists, or_
 
+    from chorus_cli.store.models import Account as Table
     from chorus_cli.store.models import Attachment
 
+    if has_role(uow, actor, *SUPPORT):
+        return true()
+    account = col(Table.id)
+    seen = [account == actor.id]
+    scope = correspondent_scope(uow, actor)
+    if scope is not None:
+        seen.append(~outside_scope(scope))
     managed = managed_structure_ids(uow, actor)
-    if not managed:
-        return False
-    query = select(Attachment.id).where(
-        col(Attachment.account_id) == target.id, col(Attachment.structure_id).in_(managed)
-    )
-    return uow.session.exec(query).first() is not None
+    if managed:
+        seen.append(
+            exists().where(
+                col(Attachment.account_id) == account,
+                col(Attachment.structure_id).in_(managed),
+            )
+        )
+    return or_(*seen)
 
 
 def sees_account(uow: UnitOfWork, actor: Account, target: Account) -> bool:
-    """MEM-3: support and admins see every account whole; a correspondent the accounts
-    within her scope (SEC-11); a manager the accounts attached to a structure she
-    manages; everyone their own."""
-    if target.id == actor.id or has_role(uow, actor, *SUPPORT):
+    """MEM-3: whether the actor sees the target account whole (``seen_accounts``)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Account as Table
+
+    if target.id == actor.id:
         return True
-    scope = correspondent_scope(uow, actor)
-    if scope is not None and within_scope(uow, scope, target):
-        return True
-    return manages_account(uow, actor, target)
+    query = select(col(Table.id)).where(col(Table.id) == target.id, seen_accounts(uow, actor))
+    return uow.session.exec(query).first() is not None
+
+
+def findable_structures(uow: UnitOfWork, actor: Account) -> Any:
+    """STR-9, the one definition, as a SQL condition on ``structure``: the structures
+    the actor finds by searching (and completes, OUT-6). Platform readers (``is_reader``)
+    find every one; anyone else logged in the active ones (to request an attachment,
+    ATT-1), and the pending or refused ones they are attached to."""
+    from sqlalchemy import true
+    from sqlmodel import col, exists, or_
+
+    from chorus_cli.store.models import Attachment, Structure
+
+    if is_reader(uow, actor):
+        return true()
+    mine = exists().where(
+        col(Attachment.structure_id) == col(Structure.id),
+        col(Attachment.account_id) == actor.id,
+    )
+    return or_(col(Structure.status) == "active", mine)
 
 
 def require_access_keeper(uow: UnitOfWork, actor: Account, target: Account, refusal: str) -> None:

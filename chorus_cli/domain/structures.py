@@ -527,22 +527,16 @@ def search_page(uow: UnitOfWork, actor: Account, text: str, shown: Window = WIND
 
 
 def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:
-    from sqlmodel import and_, case, col, exists, or_, select
+    from sqlmodel import and_, case, col, or_, select
 
-    from chorus_cli.store.models import Attachment, Structure
+    from chorus_cli.store.models import Structure
 
     column = col(Structure.search_text)
     matched = and_(*(column.contains(f" {term}") for term in terms))
     whole = "".join(terms)
     if len(terms) > 1:  # "732 829 320" is the start of one identifier
         matched = or_(matched, column.contains(f" {whole}"))
-    query = select(Structure).where(matched)
-    if not authz.is_reader(uow, actor):
-        mine = exists().where(
-            col(Attachment.structure_id) == col(Structure.id),
-            col(Attachment.account_id) == actor.id,
-        )
-        query = query.where(or_(col(Structure.status) == "active", mine))
+    query = select(Structure).where(matched, authz.findable_structures(uow, actor))
     exact = [identifier for _type, identifier in identifiers.candidates(text)]
     rank = case(
         (col(Structure.identifier).in_(exact or [""]), 0),

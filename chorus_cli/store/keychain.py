@@ -82,7 +82,7 @@ def _system_backend() -> KeyringBackend | FileKeyring | Guarded:
     return chosen if isinstance(chosen, FileKeyring) else Guarded(chosen)
 
 
-def _chosen_backend() -> KeyringBackend | FileKeyring:
+def _chosen_backend(warn: bool = True) -> KeyringBackend | FileKeyring:
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         from keyring.backends import fail
         from keyring.core import load_env
@@ -92,16 +92,16 @@ def _chosen_backend() -> KeyringBackend | FileKeyring:
         # unless it is "no keyring at all": then the 0600 file, as when none is found
         # (SEC-3: else the login code goes out and the session has nowhere to go).
         chosen = load_env()
-        return _file_backend() if isinstance(chosen, fail.Keyring) else chosen
+        return _file_backend(warn) if isinstance(chosen, fail.Keyring) else chosen
     if _headless_linux():
-        return _file_backend()
+        return _file_backend(warn)
     import keyring
     from keyring.backends import fail
 
     chosen = keyring.get_keyring()
     priority = getattr(chosen, "priority", 0)
     if isinstance(chosen, fail.Keyring) or priority < 1:
-        return _file_backend()
+        return _file_backend(warn)
     return chosen
 
 
@@ -303,6 +303,20 @@ def rehearsing() -> bool:
     from chorus_cli.store.rehearsal import rehearsing as dry
 
     return dry() is not None
+
+
+def peek(kind: str, database_url: str) -> str | None:
+    """``get`` for shell completion (OUT-6), which must say nothing and change nothing:
+    no fallback warning said or marked as said (the next command says it), a damaged
+    file left where it is, and None from a keyring that fails."""
+    entry = _entry(kind, database_url)
+    try:
+        chosen = _override[0] if _override else _chosen_backend(warn=False)
+        if isinstance(chosen, FileKeyring):
+            return (_parse(chosen._file(entry)) or {}).get(entry)
+        return chosen.get_password(SERVICE, entry)
+    except Exception:  # noqa: BLE001 - completion offers nothing rather than fail
+        return None
 
 
 def put(kind: str, database_url: str, value: str) -> None:

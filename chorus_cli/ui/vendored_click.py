@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer.core
-from typer._click import core, exceptions, formatting, utils
+from typer._click import core, exceptions, formatting, shell_completion, utils
 
 # The exceptions `cli.py` maps to exit codes and helptext.py says in the user's language.
 ClickException = exceptions.ClickException
@@ -101,3 +101,29 @@ def patch(
     core.Command.get_help_option = new_get_help_option  # type: ignore[method-assign]
     core.Command.get_short_help_str = new_get_short_help_str  # type: ignore[method-assign]
     core.Command.get_help = new_get_help  # type: ignore[method-assign]
+
+
+# --- shell completion (OUT-6, ``ui/completion.py``) -----------------------------------
+# A value Click offers the shell, with the help zsh and fish show beside it.
+CompletionItem = shell_completion.CompletionItem
+
+
+def set_completer(param: core.Parameter, completer: Callable[..., list[Any]]) -> None:
+    """Have Click ask ``completer(ctx, param, incomplete)`` for the parameter's values:
+    what Click's ``shell_complete=`` keeps, and asks before the parameter's type."""
+    param._custom_shell_complete = completer  # type: ignore[attr-defined]
+
+
+def completion_args(shell: str, complete_var: str) -> list[str] | None:
+    """The words before the one being completed, as Typer's class for ``shell`` reads
+    them from the environment (bash's COMP_WORDS and COMP_CWORD, the others'
+    _TYPER_COMPLETE_ARGS), the program's name left out; None for a shell Typer does not
+    complete."""
+    from typer._completion_classes import completion_init
+
+    completion_init()
+    found = shell_completion.get_completion_class(shell)
+    if found is None:
+        return None
+    args, _incomplete = found(None, {}, "chorus", complete_var).get_completion_args()  # type: ignore[arg-type]
+    return list(args)

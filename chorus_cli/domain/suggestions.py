@@ -1,0 +1,67 @@
+"""What shell completion offers from the store (OUT-6): the logins and the structure
+identifiers that begin with what was typed, among those the actor may see, in order, at
+most ``LIMIT``. Who sees what is ``authz``'s (``seen_accounts``: MEM-3 and SEC-11;
+``findable_structures``: STR-9); nothing here decides it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain import authz
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Account
+    from chorus_cli.store.uow import UnitOfWork
+
+LIMIT = 50
+# Above every character: ``typed <= value < typed + TOP`` holds for the values that
+# begin with ``typed`` (SQLite compares bytes: an index serves the range, PERFORMANCE.md).
+TOP = "\U0010ffff"
+
+
+def _begins(uow: UnitOfWork, column: Any, typed: str) -> Any:
+    """``column`` begins with ``typed``: LIKE (its % and _ escaped), and on SQLite the
+    range an index answers (its LIKE ignores case and no index)."""
+    from sqlmodel import and_
+
+    begins = column.startswith(typed, autoescape=True)
+    if uow.session.get_bind().dialect.name == "sqlite":
+        return and_(column >= typed, column < typed + TOP, begins)
+    return begins
+
+
+def logins(uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None) -> list[str]:
+    """The login addresses beginning with ``typed`` (any case) of the accounts the actor
+    sees whole (MEM-3); ``LIMIT`` unless ``limit``."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Account as Table
+
+    column = col(Table.login_email)
+    query = (
+        select(column)
+        .where(_begins(uow, column, typed.strip().lower()), authz.seen_accounts(uow, actor))
+        .order_by(column)
+        .limit(limit or LIMIT)
+    )
+    return list(uow.session.exec(query).all())
+
+
+def structure_identifiers(
+    uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None
+) -> list[str]:
+    """The identifiers beginning with ``typed`` (any case) of the structures the actor
+    finds (STR-9), each once (two types may share one, STR-1)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Structure
+
+    column = col(Structure.identifier)
+    query = (
+        select(column)
+        .where(_begins(uow, column, typed.strip().upper()), authz.findable_structures(uow, actor))
+        .distinct()
+        .order_by(column)
+        .limit(limit or LIMIT)
+    )
+    return list(uow.session.exec(query).all())
