@@ -28,6 +28,7 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sirene.py
 	$(BIN)/python benchmarks/bulk.py
+	$(BIN)/python benchmarks/sheets.py
 	$(BIN)/python benchmarks/scripting.py
 
 # SET-5: extract the message keys and help texts, update each language's .po (new

@@ -365,17 +365,20 @@ def test_out4_a_siret_that_lost_its_zeros_is_restored_with_a_warning(world, tmp_
     assert ZEROS_SIRET in str(shown)
 
 
-def test_out4_a_short_siret_is_refused_in_one_sentence_by_every_kind(world, tmp_path, unchanged):
-    """13 digits or fewer that are no SIRET even padded: the same sentence, STR-1, for a
-    structures flow and an accounts flow."""
-    bad = "552013500013"
+def test_out4_a_siret_without_its_zeros_reads_alike_in_every_kind(world, tmp_path, unchanged):
+    """Before, a structures flow said «14 digits» and an attachments flow «no structure
+    552013500012»: now both read 00552013500012, say so for line 2, and refuse it for
+    what it is (not in the register; no such structure)."""
+    bare = ZEROS_SIRET.lstrip("0")
     with unchanged():
-        one = imported(world, ADA, write(tmp_path, "s.csv", [(bad,)], ("SIRET",)), "structures")
-        two = imported(world, ADA, write(tmp_path, "a.csv",
-                                         [("Roux", "Léa", "lea@x.fr", "", bad)]))  # fmt: skip
-    first, second = one.json()["errors"], two.json()["errors"]
-    assert [e["rule"] for e in first] == [e["rule"] for e in second] == ["STR-1"]
-    assert first[0]["message"] == second[0]["message"]
+        one = imported(world, ADA, write(tmp_path, "s.csv", [(bare,)], ("SIRET",)), "structures")
+        two = imported(world, ADA, write(tmp_path, "t.csv", [(ADA, bare)],
+                                         ("login_email", "structure")), "attachments")  # fmt: skip
+    assert one.exit_code == 2 and two.exit_code == 2
+    warned = [(s.json()["warnings"], s.json()["errors"]) for s in (one, two)]
+    assert [w[0]["message"] for w, _e in warned] == [warned[0][0][0]["message"]] * 2
+    assert [w[0]["line"] for w, _e in warned] == [2, 2]
+    assert all(ZEROS_SIRET in e[0]["message"] for _w, e in warned)
 
 
 @pytest.mark.parametrize(
