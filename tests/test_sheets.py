@@ -256,6 +256,22 @@ def test_out4_a_bad_workbook_is_one_sentence_exit_2(world, tmp_path, unchanged, 
     assert ("SEC-10" if case == "bomb" else "OUT-4") in said
 
 
+def test_out4_a_workbook_too_big_to_hold_is_refused_for_csv(world, tmp_path, unchanged):
+    """SEC-10: calamine holds the sheet, so a workbook expanding past EXPANDED_MAX (256 MiB;
+    1 KiB here) is refused, naming CSV, which is streamed."""
+    from chorus_cli.bulk import sheets
+
+    path = tmp_path / "big.xlsx"
+    export_xlsx(world, "accounts", path)
+    previous, sheets.EXPANDED_MAX = sheets.EXPANDED_MAX, 1024
+    try:
+        with unchanged():
+            result = imported(world, ADA, path)
+    finally:
+        sheets.EXPANDED_MAX = previous
+    assert result.exit_code == 2 and "SEC-10" in result.stderr and "CSV" in result.stderr
+
+
 def test_out4_calamine_is_not_imported_by_help_or_a_store_command(world):
     """Start-up stays lazy: the spreadsheet code is imported by a workbook's import or
     export only (a store command here runs as far as its session check, exit 5)."""
