@@ -231,10 +231,12 @@ def test_out4_sheet_picks_a_sheet_and_an_unknown_one_names_them(world, tmp_path,
     assert result.json()["created"] == 1
 
 
-@pytest.mark.parametrize("case", ["not_a_zip", "zip_not_workbook", "bomb", "truncated"])
+@pytest.mark.parametrize("case", ["not_a_zip", "zip_not_workbook", "bomb", "truncated", "xls"])
 def test_out4_a_bad_workbook_is_one_sentence_exit_2(world, tmp_path, unchanged, case):
     path = tmp_path / "bad.xlsx"
-    if case == "not_a_zip":
+    if case == "xls":  # Excel 97-2003's binary format: the sentence says to save as .xlsx
+        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    elif case == "not_a_zip":
         path.write_bytes(b"Nom;Prenom\r\n\x00\x01binary")
     elif case == "zip_not_workbook":
         with zipfile.ZipFile(path, "w") as archive:
@@ -254,6 +256,7 @@ def test_out4_a_bad_workbook_is_one_sentence_exit_2(world, tmp_path, unchanged, 
     said = result.stderr.strip()
     assert said.count("\n") == 0 and "bad.xlsx" in said and "Traceback" not in said
     assert ("SEC-10" if case == "bomb" else "OUT-4") in said
+    assert case != "xls" or ".xlsx" in said
 
 
 def test_out4_a_workbook_too_big_to_hold_is_refused_for_csv(world, tmp_path, unchanged):

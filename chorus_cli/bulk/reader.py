@@ -214,6 +214,8 @@ def open_flow(path: str | Path, sheet: str | None = None) -> FlowFile | SheetFlo
         handle.seek(0)
         from chorus_cli.bulk import sheets
 
+        if sample.startswith(sheets.OLE_MAGIC):
+            raise BadInput("out4.old_workbook", file=path.name)  # Excel 97-2003
         if sheets.is_workbook(path, sample):
             handle.close()
             return sheets.SheetFlow(path, sheet)

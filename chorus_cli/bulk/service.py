@@ -40,7 +40,7 @@ KEYS_MAX = 1_000  # the distinct keys of a JSON Lines flow remembered (SEC-10)
 # (bytes read, bytes in all)
 Progress = Callable[[int, int], None]
 
-_RULE = re.compile(r"^(acc|auth|str|att|hab|mfa|la|set|pub|ops|sec)(\d+)\.")
+_RULE = re.compile(r"^(acc|auth|str|att|hab|mfa|la|set|pub|ops|sec|out)(\d+)\.")
 
 
 def rule_of(key: str) -> str:

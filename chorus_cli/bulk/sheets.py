@@ -31,6 +31,7 @@ from chorus_cli.kernel.lines import LINE_MAX
 from chorus_cli.kernel.text import unquoted
 
 SUFFIXES = (".xlsx", ".xlsm", ".ods")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (Excel 97-2003): not read
 EXPANSION_MAX = 100  # times the file's size, as for a SIRENE archive (SEC-10)
 EXPANDED_MAX = 256 * 1024**2  # bytes of XML in all, whatever the file's size
 CHUNK = 1024 * 1024

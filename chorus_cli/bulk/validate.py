@@ -195,11 +195,11 @@ def _structure_ref(value: Any) -> str | None:
     value = _str(value, numbers=True)
     if value is None:
         return None
-    try:  # digits too few for a SIRET: one that lost its zeros, whatever the column?
+    try:  # too few digits for a SIRET: one that lost its zeros, whatever the column?
         siret = _siret(value) if value.isdigit() and len(value) < 14 else None
     except BadInput:
-        siret = None
-    if isinstance(siret, Warned):  # a SIRET that lost its zeros, whatever the column
+        siret = None  # no: another type's identifier perhaps (RIDET…), found as such
+    if isinstance(siret, Warned):
         siret.also["structure_type"] = "SIRET"
         return siret
     if not identifiers.candidates(value):

@@ -120,7 +120,7 @@ def _summary_data(summary: ImportSummary) -> dict:
         {
             "line": w.line,
             "column": w.column,
-            "rule": "OUT-4",
+            "rule": rule_of(w.key),
             "message": message(w.key, **w.params),
         }
         for w in summary.warnings
