@@ -28,6 +28,7 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sirene.py
 	$(BIN)/python benchmarks/bulk.py
+	$(BIN)/python benchmarks/sheets.py
 	$(BIN)/python benchmarks/scripting.py
 	$(BIN)/python benchmarks/listings.py
 
@@ -74,6 +75,11 @@ system-deps:
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools oathtool jq; \
 	fi
+	@# OUT-4: the spreadsheet round trip tests save exports with LibreOffice, headless.
+	@command -v soffice >/dev/null || { \
+	  echo "soffice not found: installing libreoffice-calc-nogui"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libreoffice-calc-nogui; }
 
 # The benchmarks' floors use SQLite's own shell (sqlite3 .import, sqlite3 -csv).
 bench-deps:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
 
 KINDS = ("accounts", "structures", "attachments", "habilitations")
-FORMATS = ("csv", "jsonl")
+FORMATS = ("csv", "jsonl", "xlsx")
 
 ACCOUNT_FIELDS = (
     "login_email",
@@ -343,32 +344,98 @@ def _only(
     return Only(structure_id, department)
 
 
+@contextmanager
+def output_file(path: str, binary: bool) -> Iterator[IO[Any]]:
+    """``--output FILE``: written to a new file beside it, then renamed over ``FILE`` when
+    the export is done, so ``FILE`` is never half-written and a symbolic link there is
+    replaced, never written through. The user's file: the umask's mode, as any file
+    they make. BadInput (exit 2) naming it when its folder cannot take it."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    target = Path(path).expanduser()
+    folder = target.parent
+    try:
+        descriptor, partial = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise BadInput("out4.output_unwritable", path=str(target), reason=exc.strerror) from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(descriptor, 0o666 & ~umask)
+        mode = "wb" if binary else "w"
+        options = {} if binary else {"encoding": "utf-8", "newline": ""}
+        with os.fdopen(descriptor, mode, **options) as handle:
+            yield handle
+        try:
+            os.replace(partial, target)
+        except OSError as exc:
+            reason = exc.strerror
+            raise BadInput("out4.output_unwritable", path=str(target), reason=reason) from None
+    except BaseException:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+def check_format(kind: str, fmt: str, excel: bool, output: str | None) -> None:
+    """BadInput (exit 2) for an unknown kind or format, a workbook with no ``--output``
+    (OUT-4: a workbook is no text for a terminal or a pipe), ``--excel`` but on CSV."""
+    if kind not in KINDS:
+        raise BadInput("ops2.kind_unknown", kind=kind, kinds=", ".join(KINDS))
+    if fmt not in FORMATS:
+        raise BadInput("ops2.format_unknown", format=fmt, formats=", ".join(FORMATS))
+    if fmt == "xlsx" and output is None:
+        raise BadInput("out4.xlsx_needs_output")
+    if excel and fmt != "csv":
+        raise BadInput("out4.excel_csv_only", format=fmt)
+
+
 def export(
     uow: UnitOfWork,
     actor: Account,
     kind: str,
     fmt: str,
-    out: IO[str],
+    out: IO[Any],
     *,
     structure: str | None = None,
     department: str | None = None,
     id_type: str | None = None,
+    excel: bool = False,
 ) -> int:
     """OPS-2: write every row the actor may see to ``out``, of one structure or of one
     department's structures when asked; returns how many. A CSV has its header even
-    with no row."""
-    if kind not in KINDS:
-        raise BadInput("ops2.kind_unknown", kind=kind, kinds=", ".join(KINDS))
-    if fmt not in FORMATS:
-        raise BadInput("ops2.format_unknown", format=fmt, formats=", ".join(FORMATS))
+    with no row; with ``excel``, it is French Excel's (``;``, BOM, CRLF: OUT-4). For
+    ``xlsx``, ``out`` is binary: a workbook of one sheet named after the kind, its text
+    in text cells (OUT-4)."""
+    check_format(kind, fmt, excel, "" if fmt == "xlsx" else None)
     scope = authz.oversight_scope(uow, actor)
     only = _only(uow, scope, structure, department, id_type)
     uow.commit()  # the export reads in a transaction of its own, holding no write lock
     db = Sql(uow, read_only=True)
-    rows = READERS[kind](db, scope, uow.clock.now(), fmt == "csv", only)
+    rows = READERS[kind](db, scope, uow.clock.now(), fmt != "jsonl", only)
     count = 0
+    if fmt == "xlsx":
+        from chorus_cli.bulk import xlsx
+
+        plain = kind == "accounts"  # its rows come ready from the SQL
+        cells = (
+            [
+                spreadsheet_cell(v) if isinstance(v, str) else v
+                for v in (row if plain else map(_csv_cell, row))
+            ]
+            for row in rows
+        )
+        return xlsx.write(out, kind, FIELDS[kind], cells)
     if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        from chorus_cli.kernel.excel import BOM, csv_dialect
+
+        if excel:
+            out.write(BOM)
+        writer = csv.writer(out, **csv_dialect(excel))
         writer.writerow(FIELDS[kind])
         plain = kind == "accounts"  # its rows come ready from the SQL
         for row in rows:

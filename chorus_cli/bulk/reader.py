@@ -6,6 +6,8 @@
   holding a non-ASCII byte decides. A later line that does not decode names its number.
 - JSON Lines (``.jsonl``/``.ndjson``, or a file whose first character is ``{``): one
   object per line.
+- A workbook (``.xlsx``, ``.ods``; OUT-4): one sheet, read by ``sheets.SheetFlow`` as a
+  CSV is, rows numbered as the spreadsheet numbers them.
 
 The file is read line by line in binary and decoded one line at a time, so a 1 GB flow
 costs the memory of one line (a line longer than ``LINE_MAX`` is refused, SEC-10);
@@ -20,11 +22,14 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from chorus_cli.kernel.errors import BadInput
 from chorus_cli.kernel.lines import LINE_MAX, RecordBound
 from chorus_cli.kernel.text import unquoted
+
+if TYPE_CHECKING:
+    from chorus_cli.bulk.sheets import SheetFlow
 
 SNIFF_BYTES = 64 * 1024
 BOM = b"\xef\xbb\xbf"
@@ -189,11 +194,13 @@ class FlowFile:
             yield line, [unquoted(f) if f[:1] == "'" else f for f in record], None
 
 
-def open_flow(path: str | Path) -> FlowFile:
-    """Open a flow file and find its format (and for CSV, delimiter and header).
+def open_flow(path: str | Path, sheet: str | None = None) -> FlowFile | SheetFlow:
+    """Open a flow file and find its format (and for CSV, delimiter and header); a
+    workbook's sheet (the first, or ``sheet``) reads as a CSV (OUT-4).
 
     BadInput (exit 2), naming the file, when it is missing, empty, binary, UTF-16, a JSON
-    array, or has no header line.
+    array, or has no header line; when it is no workbook but ``sheet`` names one, or is a
+    workbook without that sheet.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -203,16 +210,25 @@ def open_flow(path: str | Path) -> FlowFile:
     except OSError as exc:
         raise BadInput("ops1.file_unreadable", path=str(path), reason=exc.strerror) from None
     try:
-        return _sniff(path, handle)
+        sample = handle.read(SNIFF_BYTES)
+        handle.seek(0)
+        from chorus_cli.bulk import sheets
+
+        if sample.startswith(sheets.OLE_MAGIC):
+            raise BadInput("out4.old_workbook", file=path.name)  # Excel 97-2003
+        if sheets.is_workbook(path, sample):
+            handle.close()
+            return sheets.SheetFlow(path, sheet)
+        if sheet is not None:
+            raise BadInput("out4.sheet_not_workbook", file=path.name, sheet=sheet)
+        return _sniff(path, handle, sample)
     except BaseException:
         handle.close()
         raise
 
 
-def _sniff(path: Path, handle: IO[bytes]) -> FlowFile:
+def _sniff(path: Path, handle: IO[bytes], sample: bytes) -> FlowFile:
     display = path.name
-    sample = handle.read(SNIFF_BYTES)
-    handle.seek(0)
     if sample.startswith(UTF16_BOMS):
         raise BadInput("ops1.utf16", file=display)
     if b"\0" in sample:

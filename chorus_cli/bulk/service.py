@@ -26,6 +26,7 @@ from chorus_cli.domain import authz
 from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
+    from chorus_cli.bulk.sheets import SheetFlow
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -39,7 +40,7 @@ KEYS_MAX = 1_000  # the distinct keys of a JSON Lines flow remembered (SEC-10)
 # (bytes read, bytes in all)
 Progress = Callable[[int, int], None]
 
-_RULE = re.compile(r"^(acc|auth|str|att|hab|mfa|la|set|pub|ops|sec)(\d+)\.")
+_RULE = re.compile(r"^(acc|auth|str|att|hab|mfa|la|set|pub|ops|sec|out)(\d+)\.")
 
 
 def rule_of(key: str) -> str:
@@ -65,6 +66,10 @@ class ImportSummary:
     errors: list[RowError] = field(default_factory=list)
     # Bad rows counted in ``failed`` but not in ``errors``: past the first 1,000 (SEC-10).
     unlisted: int = 0
+    # Cells read otherwise than written (OUT-4: a SIRET's zeros, a phone's +), by line:
+    # the first 1,000 rows' (SEC-10), the others counted in ``unlisted_warnings``.
+    warnings: list[RowError] = field(default_factory=list)
+    unlisted_warnings: int = 0
     seconds: float = 0.0
 
     @property
@@ -78,16 +83,18 @@ class ImportSummary:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("errors")
+        data.pop("warnings")
         data["written"] = self.written
         return data
 
 
 def _raw_values(
-    kind: str, flow: FlowFile, names: dict[str, str], unknown: dict[str, None]
+    kind: str, flow: FlowFile | SheetFlow, names: dict[str, str], unknown: dict[str, None]
 ) -> Iterator[tuple[int, dict[str, Any], RowError | None]]:
-    """The file's records as (line, values by field, error): CSV through its header's
-    columns; JSON Lines key by key (an unknown key is collected, once)."""
-    if flow.format == "csv":
+    """The file's records as (line, values by field, error): CSV and a workbook's sheet
+    through its header's columns; JSON Lines key by key (an unknown key is collected,
+    once)."""
+    if flow.format != "jsonl":
         mapping = columns_module.resolve(kind, flow.header, flow.display)
         names.update({f: c for c, f in mapping.fields.items()})
         unknown.update(dict.fromkeys(mapping.unknown))
@@ -164,7 +171,10 @@ def _work_elsewhere(
 ) -> list[tuple]:
     """``work`` in a worker process, its rows sent back as plain tuples (pickled about
     four times faster than dataclasses, both ways)."""
-    return [(r.line, r.values, r.errors, r.activation) for r in work(kind, chunk, names, context)]
+    return [
+        (r.line, r.values, r.errors, r.activation, r.warnings)
+        for r in work(kind, chunk, names, context)
+    ]
 
 
 def _checked(
@@ -204,6 +214,7 @@ def import_file(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    sheet: str | None = None,
 ) -> ImportSummary:
     """OPS-1: load a flow of accounts, structures or attachments.
 
@@ -220,7 +231,7 @@ def import_file(
     scope = authz.oversight_scope(uow, actor)
     if kind not in columns_module.KINDS:
         raise BadInput("ops1.kind_unknown", kind=kind, kinds=", ".join(columns_module.KINDS))
-    with open_flow(path) as flow:
+    with open_flow(path, sheet) as flow:
         names: dict[str, str] = {}
         unknown: dict[str, None] = {}
         rows = _raw_values(kind, flow, names, unknown)
@@ -259,6 +270,8 @@ def import_file(
     summary.denied = counts.denied
     summary.errors = list(counts.errors)  # in line order
     summary.unlisted = counts.errors.unlisted
+    summary.warnings = list(counts.warnings)
+    summary.unlisted_warnings = counts.warnings.unlisted
     summary.unknown_columns = list(unknown)
     summary.seconds = round(time.perf_counter() - started, 2)
     uow.audit(

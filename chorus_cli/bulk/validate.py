@@ -18,7 +18,7 @@ from chorus_cli.domain.accounts import (
     Activation,
     normalise_email,
     normalise_name,
-    normalise_phone,
+    phone_from_sheet,
 )
 from chorus_cli.domain.structures import normalise_code
 from chorus_cli.kernel import text
@@ -91,6 +91,8 @@ class Checked:
     values: dict[str, Any]
     errors: list[RowError] = field(default_factory=list)
     activation: Activation | None = None  # ``accounts.activation``
+    # What was read otherwise than written, and said (OUT-4): zeros put back in a SIRET…
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -98,6 +100,38 @@ class Checked:
 
 
 # --- values ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Warned:
+    """A value read otherwise than the cell wrote it (OUT-4), with the warning that says
+    so (a message key and its parameters) and any other field it settles."""
+
+    value: Any
+    key: str
+    params: dict[str, Any]
+    also: dict[str, Any] = field(default_factory=dict)
+
+
+def _phone(value: Any, read: Any = phone_from_sheet) -> Any:
+    """A phone (E.164); one that a spreadsheet stripped of its ``+`` comes back with a
+    warning (OUT-4)."""
+    text = _str(value, numbers=True)
+    phone, restored = read(text)
+    if restored:
+        said = BadInput("out4.phone_plus_restored", value=text, phone=phone)
+        return Warned(phone, said.key, said.params)
+    return phone
+
+
+def _siret(value: str) -> Any:
+    """A SIRET (STR-1); one that a spreadsheet stripped of its leading zeros comes back
+    padded, with a warning (OUT-4)."""
+    siret, restored = identifiers.siret_from_sheet(value)
+    if restored:
+        said = BadInput("out4.siret_zeros_restored", value=value, siret=siret)
+        return Warned(siret, said.key, said.params)
+    return siret
 
 
 def _str(value: Any, numbers: bool = False) -> str | None:
@@ -161,6 +195,13 @@ def _structure_ref(value: Any) -> str | None:
     value = _str(value, numbers=True)
     if value is None:
         return None
+    try:  # too few digits for a SIRET: one that lost its zeros, whatever the column?
+        siret = _siret(value) if value.isdigit() and len(value) < 14 else None
+    except BadInput:
+        siret = None  # no: another type's identifier perhaps (RIDET…), found as such
+    if isinstance(siret, Warned):
+        siret.also["structure_type"] = "SIRET"
+        return siret
     if not identifiers.candidates(value):
         raise BadInput("ops1.structure_invalid", value=value)
     return value
@@ -175,7 +216,7 @@ def _account_fields() -> dict[str, Any]:
         "login_email": lambda v: _email(v, "login_email"),
         "last_name": lambda v: normalise_name(_str(v), "last_name"),
         "first_name": lambda v: normalise_name(_str(v), "first_name"),
-        "phone": lambda v: normalise_phone(_str(v, numbers=True)),
+        "phone": _phone,
         "contact_email": lambda v: _email(v, "contact_email"),
         "workplace_address": lambda v: _text(v, "workplace_address", ADDRESS_MAX, True),
         "biography": lambda v: _text(v, "biography", BIOGRAPHY_MAX, True),
@@ -199,8 +240,8 @@ def _structure_fields() -> dict[str, Any]:
         "identifier": lambda v: _str(v, numbers=True),  # checked with its type, below
         "raison_sociale": lambda v: _text(v, "raison_sociale", structures.TEXT_MAX),
         "label": lambda v: _text(v, "label", structures.TEXT_MAX),
-        "email": lambda v: structures._email(_str(v)),
-        "phone": lambda v: structures._phone(_str(v, numbers=True)),
+        "email": lambda v: structures.normalise_email(_str(v)),
+        "phone": lambda v: _phone(v, structures.phone_from_sheet),
         "public": boolean,
         "helios": boolean,
         "primary_manager": lambda v: _email(v, "primary_manager"),
@@ -240,21 +281,37 @@ def check_row(kind: str, line: int, values: dict[str, Any], names: dict[str, str
     checks = fields_of(kind)
     clean: dict[str, Any] = {}
     errors: list[RowError] = []
+    warnings: list[RowError] = []
     for name, value in values.items():
         try:
-            clean[name] = checks[name](value)
+            result = checks[name](value)
         except BadInput as exc:
             errors.append(RowError(line, names.get(name, name), exc.key, exc.params))
+            continue
+        if isinstance(result, Warned):
+            warnings.append(RowError(line, names.get(name, name), result.key, result.params))
+            clean.update(result.also)
+            result = result.value
+        clean[name] = result
     for name in MANDATORY[kind]:  # a JSON line may lack a key a CSV header must have
         if clean.get(name) is None and not any(e.column == names.get(name, name) for e in errors):
             errors.append(RowError(line, names.get(name, name), "ops1.value_missing"))
     if kind == "structures":
         clean["id_type"] = clean.get("id_type") or "SIRET"
         if clean.get("identifier") and not errors:
+            column = names.get("identifier", "identifier")
             try:
-                clean["identifier"] = identifiers.normalise(clean["id_type"], clean["identifier"])
+                if clean["id_type"] == "SIRET":
+                    found = _siret(clean["identifier"])
+                    if isinstance(found, Warned):
+                        warnings.append(RowError(line, column, found.key, found.params))
+                        found = found.value
+                    clean["identifier"] = found
+                else:
+                    clean["identifier"] = identifiers.normalise(
+                        clean["id_type"], clean["identifier"]
+                    )
             except BadInput as exc:
-                column = names.get("identifier", "identifier")
                 errors.append(RowError(line, column, exc.key, exc.params))
     if clean.get("structure") and fold(names.get("structure", "")) == "siret":
         # A column headed «SIRET» holds SIRETs: checked as such (STR-1), found as such.
@@ -265,7 +322,7 @@ def check_row(kind: str, line: int, values: dict[str, Any], names: dict[str, str
             errors.append(RowError(line, names["structure"], exc.key, exc.params))
     if clean.get("services") and not clean.get("structure") and kind == "accounts":
         errors.append(RowError(line, names.get("services", "services"), "ops1.services_alone"))
-    return Checked(line, clean, errors)
+    return Checked(line, clean, errors, warnings=warnings)
 
 
 def check_chunk(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,20 +30,30 @@ app = new_group(
 
 @app.command("import")
 def import_(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="A CSV or JSON Lines file.")],
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A CSV, JSON Lines, .xlsx or .ods file."),
+    ],
     kind: Annotated[
         str,
         typer.Option(
             "--kind", metavar="KIND", help="What the file holds: accounts|structures|attachments."
         ),
     ],
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", metavar="NAME", help="The workbook's sheet to read (the first)."),
+    ] = None,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
     """Load a flow of accounts, structures or attachments (OPS-1, PUB-1, PUB-2).
 
     CSV with , or ; between fields (found from the header), UTF-8 with or without BOM or
-    cp1252 (Excel), or JSON Lines (.jsonl, .ndjson). Columns are found by name: the JSON
+    cp1252 (Excel), JSON Lines (.jsonl, .ndjson), or a workbook (.xlsx, .ods: its first
+    sheet, or --sheet NAME, row numbers as the spreadsheet shows them; OUT-4). A SIRET
+    that a spreadsheet stripped of its leading zeros, a phone of its +, is read back
+    with a warning naming the line. Columns are found by name: the JSON
     field names (login_email, last_name...) or French labels («Adresse e-mail», «Nom»,
     «Prénom», «Téléphone», «SIRET»...). Every bad row is reported with its line, column
     and rule (exit 2), and then nothing is written; a re-run of the same file changes
@@ -68,7 +78,7 @@ def import_(
             bars("rows", done, total)
 
         summary = service.import_file(
-            uow, actor, file, kind, dry_run=STATE.dry_run, progress=progress
+            uow, actor, file, kind, dry_run=STATE.dry_run, progress=progress, sheet=sheet
         )
         if summary.written:
             uow.commit()
@@ -103,6 +113,15 @@ def _summary_data(summary: ImportSummary) -> dict:
         }
         for e in summary.errors
     ]
+    data["warnings"] = [
+        {
+            "line": w.line,
+            "column": w.column,
+            "rule": rule_of(w.key),
+            "message": message(w.key, **w.params),
+        }
+        for w in summary.warnings
+    ]
     return data
 
 
@@ -119,6 +138,11 @@ def _report(summary: ImportSummary) -> None:
             say("ops1.bad_row", line=error.line, column=error.column, error=text)
         else:
             say("ops1.bad_line", line=error.line, error=text, rule=rule_of(error.key))
+    for warning in summary.warnings:
+        text = message(warning.key, **warning.params)
+        say("out4.row_warning", line=warning.line, column=warning.column, warning=text)
+    if summary.unlisted_warnings:
+        say("out4.warnings_unlisted", count=summary.unlisted_warnings)
     if summary.unlisted:
         say(
             "sec10.bad_rows_unlisted",
@@ -146,8 +170,19 @@ def export(
         typer.Argument(metavar="KIND", help="accounts|structures|attachments|habilitations."),
     ],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="FORMAT", help="csv (default) or jsonl.")
+        str,
+        typer.Option("--format", "-f", metavar="FORMAT", help="csv (default), jsonl or xlsx."),
     ] = "csv",
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to FILE, not stdout (xlsx needs it)."
+        ),
+    ] = None,
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help="CSV as French Excel opens it: ';', UTF-8 with BOM, CRLF."),
+    ] = False,
     structure: Annotated[
         str | None,
         typer.Option("--structure", metavar="ID", help="Only this structure's rows."),
@@ -165,21 +200,46 @@ def export(
     keep the rows of one structure or of one department's structures (the accounts
     attached there, their attachments and profiles there).
 
+    Spreadsheets (OUT-4): --format xlsx --output FILE writes a workbook whose text cells
+    keep a SIRET's leading zeros and a phone's +; --excel writes a CSV that French Excel
+    opens directly (';', UTF-8 with BOM, CRLF). Both import back as they are. --output
+    FILE appears whole when the export is done (never half-written) and replaces a file
+    there, never writing through a symbolic link.
+
     Example: chorus bulk export accounts --structure 21389999000013 > agents.csv
     """
     from chorus_cli.bulk import export as exporter
     from chorus_cli.ui.output import say
 
+    fmt = fmt.lower()
+    exporter.check_format(kind, fmt, excel, output)
     with as_account() as (uow, actor):
-        count = exporter.export(
-            uow,
-            actor,
-            kind,
-            fmt.lower(),
-            sys.stdout,
-            structure=structure,
-            department=department,
-            id_type=id_type,
-        )
+        if output is None:
+            out: IO[Any] = sys.stdout
+            count = exporter.export(
+                uow,
+                actor,
+                kind,
+                fmt,
+                out,
+                structure=structure,
+                department=department,
+                id_type=id_type,
+                excel=excel,
+            )
+            out.flush()
+        else:
+            with exporter.output_file(output, binary=fmt == "xlsx") as out:
+                count = exporter.export(
+                    uow,
+                    actor,
+                    kind,
+                    fmt,
+                    out,
+                    structure=structure,
+                    department=department,
+                    id_type=id_type,
+                    excel=excel,
+                )
     sys.stdout.flush()
     say("done.bulk_exported", count=count, kind=kind)

@@ -126,6 +126,32 @@ def normalise_phone(value: str | None) -> str | None:
     raise BadInput("acc1.phone_invalid", value=value)
 
 
+def phone_from_sheet(value: str | None) -> tuple[str | None, bool]:
+    """A phone as a spreadsheet may have kept it (OUT-4): ``normalise_phone``'s E.164, or,
+    when that refuses digits alone that a spreadsheet stored as a number and so lost
+    their ``+`` (``33612345678``, ``4915112345678``), the international number they are
+    once the ``+`` is put back, if that is a valid E.164 number. The flag says the ``+``
+    was put back (the caller warns); BadInput (ACC-1) as ``normalise_phone`` otherwise."""
+    digits = (value or "").strip()
+    bare = digits.isascii() and digits.isdigit() and digits[:1] != "0"
+    try:
+        phone = normalise_phone(value)
+    except BadInput:
+        if not bare or len(digits) > 15:  # E.164: at most 15 digits
+            raise
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse("+" + digits, None)
+        except phonenumbers.NumberParseException:
+            raise BadInput("acc1.phone_invalid", value=value) from None
+        if not phonenumbers.is_valid_number(number):
+            raise
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True
+    # 33612345678 read in France is +33 6 12 34 56 78 already: its + was lost too.
+    return phone, bare and phone == "+" + digits
+
+
 def normalise_name(value: str | None, field: str) -> str:
     value = " ".join(text.check(value or "", field).split())
     if not value:

@@ -186,6 +186,31 @@ def validate_siret(value: str) -> str:
         raise BadInput("str1.siret_checksum", value=value) from None
 
 
+SHEET_SIRET_DIGITS = 13  # a SIRET stored as a number loses 1 zero at least, so 13 digits
+
+
+def siret_from_sheet(value: str) -> tuple[str, bool]:
+    """A SIRET as a spreadsheet may have kept it (OUT-4): ``validate_siret``'s 14 digits,
+    or, for 13 digits or fewer that are a valid SIRET once padded with zeros to 14 (a
+    spreadsheet that stored ``00552013500012`` as a number keeps ``552013500012``), the
+    padded SIRET. The flag says zeros were put back (the caller warns); BadInput (STR-1)
+    as ``validate_siret`` otherwise: one sentence for every kind of flow."""
+    restored = _zeros_restored(value)
+    if restored is not None:
+        return restored, True
+    return validate_siret(value), False
+
+
+def _zeros_restored(value: str) -> str | None:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= SHEET_SIRET_DIGITS):
+        return None
+    try:
+        return validate_siret(text.zfill(14))
+    except BadInput:
+        return None
+
+
 def candidates(value: str) -> list[tuple[str, str]]:
     """Every (type, identifier) that ``value`` can be: a command line names a structure by
     its identifier alone, and ``--id-type`` only when two types read it alike."""

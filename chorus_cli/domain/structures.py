@@ -61,7 +61,8 @@ def _text(value: str | None, field: str, required: bool = False, limit: int = TE
     return value
 
 
-def _email(value: str | None) -> str | None:
+def normalise_email(value: str | None) -> str | None:
+    """A structure's e-mail address, normalised; None when empty; BadInput (STR-2)."""
     if value is None or not value.strip():
         return None
     try:
@@ -70,9 +71,18 @@ def _email(value: str | None) -> str | None:
         raise BadInput("str2.email_invalid", value=value) from None
 
 
-def _phone(value: str | None) -> str | None:
+def normalise_phone(value: str | None) -> str | None:
+    """A structure's phone in E.164 (``accounts.normalise_phone``); BadInput (STR-2)."""
     try:
         return accounts.normalise_phone(value)
+    except BadInput:
+        raise BadInput("str2.phone_invalid", value=value) from None
+
+
+def phone_from_sheet(value: str | None) -> tuple[str | None, bool]:
+    """``accounts.phone_from_sheet`` for a structure's phone (OUT-4); BadInput (STR-2)."""
+    try:
+        return accounts.phone_from_sheet(value)
     except BadInput:
         raise BadInput("str2.phone_invalid", value=value) from None
 
@@ -338,8 +348,8 @@ def create(
     identifier = identifiers.normalise(id_type, identifier)
     fields: dict[str, Any] = {
         "label": _text(label, "label"),
-        "email": _email(email),
-        "phone": _phone(phone),
+        "email": normalise_email(email),
+        "phone": normalise_phone(phone),
     }
     if id_type == "SIRET" and public:
         raise BadInput("str6.public_from_sirene")
@@ -590,8 +600,8 @@ def update(
         raise BadInput("str.nothing_to_update")
     clean = {
         "label": _text,
-        "email": lambda v, _f: _email(v),
-        "phone": lambda v, _f: _phone(v),
+        "email": lambda v, _f: normalise_email(v),
+        "phone": lambda v, _f: normalise_phone(v),
     }
     current = {name: getattr(structure, name) for name in (*UPDATED_COLUMNS, "raison_sociale")}
     current["identifier"] = structure.identifier

@@ -50,6 +50,7 @@ class Counts:
     unchanged: int = 0
     failed: int = 0
     errors: BadRows = field(default_factory=BadRows)  # the first 1,000 bad rows' (SEC-10)
+    warnings: BadRows = field(default_factory=BadRows)  # OUT-4: cells read otherwise
     denied: bool = False  # a row outside the actor's scope (PUB-1, SEC-11): exit 4, not 2
 
 
@@ -204,6 +205,7 @@ class Loader:
         """Decide and write one chunk of checked rows."""
         good = []
         for row in chunk:
+            self.counts.warnings.extend(row.warnings)
             if row.ok:
                 good.append(row)
             else:
