@@ -249,7 +249,8 @@ FREE = frozenset(
         "--fields",  # field names, comma-separated: the command says the valid ones
         "new_email", "text", "siret", "code", "link",
         # files
-        "file", "path", "establishments", "--unites-legales",
+        "file", "path", "establishments", "--unites-legales", "--output",
+        "--sheet",  # a workbook's sheet name: the file is not read to complete it
     }
 )  # fmt: skip
 
