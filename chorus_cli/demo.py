@@ -41,6 +41,7 @@ def narration(key: str, lang: str) -> str:
 class Demo:
     def __init__(self, entry: EntryPoint, folder: Path, lang: str, plain: bool) -> None:
         self.entry = entry  # runs one command line: ``cli.main``
+        self.folder = folder
         from chorus_cli.ui.tables import terminal_width
 
         # The commands draw their tables for this width (OUT-1); the demo never folds
@@ -178,7 +179,9 @@ def _short(arg: str) -> str:
     URL by its file's name."""
     if arg.startswith("sqlite:///"):
         return "sqlite:///" + Path(arg[len("sqlite:///") :]).name
-    return Path(arg).name if arg.startswith("/") and Path(arg).is_file() else arg
+    path = Path(arg)
+    mine = path.parent.name.startswith("chorus-demo-")  # the demo's folder (a file to write)
+    return path.name if arg.startswith("/") and (path.is_file() or mine) else arg
 
 
 def _login(demo: Demo, email: str, quiet: bool = False) -> None:
@@ -284,10 +287,16 @@ def _flows(demo: Demo) -> None:
     demo.run("structure", "show", "21389999000013")
     demo.step("flows_export")
     demo.run("bulk", "export", "accounts")
+    # The same as a workbook, identifiers as text cells; read back, it changes nothing (OUT-4)
+    workbook = demo.folder / "comptes.xlsx"
+    demo.run("bulk", "export", "accounts", "--format", "xlsx", "--output", str(workbook))
+    demo.run("bulk", "import", str(workbook), "--kind", "accounts")
     lea = "lea.roux@regie-valdebriane.fr"
     demo.run("account", "create", "--structure", "25389999100017", "--email", lea,
              "--last-name", "Roux", "--first-name", "Léa")  # fmt: skip
-    demo.run("account", "delete", "noe.lefevre@mairie-valdebriane.fr", "--yes")
+    noe = "noe.lefevre@mairie-valdebriane.fr"
+    demo.run("account", "delete", noe, "--yes", "--dry-run")  # OUT-5: what would change
+    demo.run("account", "delete", noe, "--yes")
     sessions.clear()
     sessions.update(before)  # Marie's terminal again
 
@@ -323,6 +332,14 @@ def _seed(demo: Demo, folder: Path) -> None:
     copied = f"sqlite:///{folder / 'copie.db'}"
     demo.run("seed", "--accounts", "500", "--structures", "25", "--seed", "7", "--db", seeded)
     demo.run("db", "copy", "--to", copied, "--db", seeded)
+
+
+def _output(demo: Demo) -> None:
+    """Marie picks her columns and her rows (OUT-2, OUT-3): the last five lines of her
+    own activity, then her structure's people as JSON lines for a script."""
+    demo.run("audit", "list", "--fields", "at,action,target", "--limit", "5")
+    demo.run("structure", "members", "44123456400017", "--fields", "login_email,status",
+             "--format", "jsonl")  # fmt: skip
 
 
 def flow_files() -> tuple[Path, Path]:
@@ -401,6 +418,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
 
     demo.step("seed")
     _seed(demo, folder)
+
+    demo.step("output")
+    _output(demo)
 
     demo.step("s7")
     app = _totp(demo, marie)

@@ -137,7 +137,7 @@ def environment(home: Path) -> dict[str, str]:
         "CHORUS_DATA_DIR": str(home / "data"),
         "CHORUS_DATABASE_URL": f"sqlite:///{home / 'chorus.db'}",
         "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "COLUMNS": "90",
+        "COLUMNS": "80",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
