@@ -50,12 +50,21 @@ class Rows:
     """The rows of one open stock file, with the physical line each starts on."""
 
     def __init__(
-        self, handle: IO[str], raw: IO[bytes], display: str, on_error: OnError | None = None
+        self,
+        handle: IO[str],
+        raw: IO[bytes],
+        display: str,
+        on_error: OnError | None = None,
+        keep_line: Callable[[str], bool] | None = None,
     ) -> None:
         self._raw = raw
         self.display = display
         self._on_error = on_error or (lambda _line, _error: None)
         self._nul_lines: set[int] = set()
+        self._keep: Callable[[str], bool] | None = None  # set once the header is read
+        self.passed_over = 0  # lines ``keep_line`` refused: never parsed
+        self._number = 0  # the physical line last read
+        self._start: int | None = None  # the physical line the current record starts on
         self._bound: RecordBound[str] = RecordBound(
             display, "sec10.sirene_line_too_long", "sec10.sirene_record_too_long"
         )
@@ -68,27 +77,47 @@ class Rows:
         except csv.Error:
             raise BadInput("str2.not_utf8", file=display, line=1) from None
         self.position_of = {name: i for i, name in enumerate(self.header)}
+        self._keep = keep_line
 
     def _lines(self, handle: IO[str]) -> Iterator[str]:
         # csv reads NUL bytes as text since Python 3.11, and PostgreSQL refuses them:
         # a line holding one is noted here, and its row skipped as malformed.
         # Bytes that are not UTF-8 arrive as U+DCxx (surrogateescape), so the line that
         # holds one is named; a strict decoder fails a whole 8 KB chunk ahead of it.
+        # ``keep_line`` (``--departments``) passes over a line it refuses before the CSV
+        # parser sees it, unless the line continues a quoted field (a record over several
+        # lines is parsed whole): quotes are counted to know.
         number = 0
+        inside = False
         while line := handle.readline(LINE_MAX + 2):
             number += 1
+            self._number = number
             self._bound.line(line, number)
             if not line.isascii() and undecodable(line) is not None:
                 raise BadInput("str2.not_utf8", file=self.display, line=number)
+            keep = self._keep
+            if keep is not None:
+                quoted = '"' in line and line.count('"') % 2 == 1
+                if not inside and not quoted and not keep(line):
+                    self.passed_over += 1
+                    continue
+                inside ^= quoted
             if "\0" in line:
                 self._nul_lines.add(number)
                 line = line.replace("\0", "")
+            if self._start is None:
+                self._start = number
             yield line
 
     def _next(self) -> list[str]:
         """The next record, its lines counted from zero."""
         self._bound.next_record()
+        self._start = None
         return next(self._reader)
+
+    def pass_over(self, keep_line: Callable[[str], bool]) -> None:
+        """From the next line on, pass over the lines ``keep_line`` refuses, unparsed."""
+        self._keep = keep_line
 
     def index(self, name: str) -> int | None:
         return self.position_of.get(name)
@@ -111,12 +140,13 @@ class Rows:
             except csv.Error as exc:  # a NUL byte, a runaway quoted field...
                 if reader.line_num == last:  # the reader cannot move on: stop here
                     return
-                self._on_error(last + 1, str(exc))
+                self._on_error(self._start or self._number, str(exc))
                 last = reader.line_num
                 continue
-            start, last = last + 1, reader.line_num
-            if self._nul_lines and any(n in self._nul_lines for n in range(start, last + 1)):
-                self._nul_lines.difference_update(range(start, last + 1))
+            last = reader.line_num
+            start, end = self._start or self._number, self._number  # physical lines
+            if self._nul_lines and any(n in self._nul_lines for n in range(start, end + 1)):
+                self._nul_lines.difference_update(range(start, end + 1))
                 self._on_error(start, "NUL")
                 continue
             if row:  # a blank line is no row at all
@@ -176,15 +206,18 @@ class StockFile:
         return stock
 
     @contextmanager
-    def rows(self, on_error: OnError | None = None) -> Iterator[Rows]:
-        """The rows; ``on_error(line, error)`` hears of each unreadable CSV line."""
+    def rows(
+        self, on_error: OnError | None = None, keep_line: Callable[[str], bool] | None = None
+    ) -> Iterator[Rows]:
+        """The rows; ``on_error(line, error)`` hears of each unreadable CSV line, and a
+        line ``keep_line`` refuses is passed over unparsed (counted in ``passed_over``)."""
         try:
             with self._binary() as raw:
                 # utf-8-sig: a BOM, if any, is not part of the first column's name.
                 handle = io.TextIOWrapper(
                     raw, encoding="utf-8-sig", errors="surrogateescape", newline=""
                 )
-                yield Rows(handle, raw, self.display, on_error)
+                yield Rows(handle, raw, self.display, on_error, keep_line)
         except OSError as exc:
             raise BadInput(
                 "str2.file_unreadable", path=self.display, reason=exc.strerror or str(exc)
