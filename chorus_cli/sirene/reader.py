@@ -65,6 +65,7 @@ class Rows:
         self.passed_over = 0  # lines ``keep_line`` refused: never parsed
         self._number = 0  # the physical line last read
         self._start: int | None = None  # the physical line the current record starts on
+        self._ended = True  # the last line read ended with a line break
         self._bound: RecordBound[str] = RecordBound(
             display, "sec10.sirene_line_too_long", "sec10.sirene_record_too_long"
         )
@@ -92,6 +93,7 @@ class Rows:
         while line := handle.readline(LINE_MAX + 2):
             number += 1
             self._number = number
+            self._ended = line.endswith(("\n", "\r"))
             self._bound.line(line, number)
             if not line.isascii() and undecodable(line) is not None:
                 raise BadInput("str2.not_utf8", file=self.display, line=number)
@@ -130,19 +132,30 @@ class Rows:
             return 0
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        """The records, with the line each starts on. A file whose last line is cut (no
+        line break, and too few fields: a download that stopped) is BadInput (exit 2)
+        once read: the import that read it is abandoned, the index left as it was."""
         reader = self._reader
         last = reader.line_num
+        width = len(self.header)
+        whole = True  # the last record had as many fields as the header
         while True:
             try:
                 row = self._next()
             except StopIteration:
+                if not whole and not self._ended:
+                    raise BadInput(
+                        "str2.file_truncated", file=self.display, line=self._number
+                    ) from None
                 return
             except csv.Error as exc:  # a NUL byte, a runaway quoted field...
                 if reader.line_num == last:  # the reader cannot move on: stop here
                     return
                 self._on_error(self._start or self._number, str(exc))
                 last = reader.line_num
+                whole = False
                 continue
+            whole = len(row) == width
             last = reader.line_num
             start, end = self._start or self._number, self._number  # physical lines
             if self._nul_lines and any(n in self._nul_lines for n in range(start, end + 1)):
