@@ -219,6 +219,18 @@ def test_str2_update_twice_asks_from_the_last_run_and_rewrites_search_rows(ops, 
     assert sirets(ops("sirene", "search", "ancien", "nom", "--json")) == []
 
 
+def test_str2_update_a_renamed_unit_renames_its_other_establishments_in_search(ops, api):
+    company = SAMPLE_SIRETS["company"]  # CHORUS DEMO SERVICES: three establishments
+    api.pages = [[changed(company, name="NOUVELLE RAISON SAS", commune="69383")]]
+
+    updated(ops)
+
+    renamed = sirets(ops("sirene", "search", "nouvelle", "raison", "--json"))
+    assert len(renamed) == 3 and all(s.startswith(company[:9]) for s in renamed)
+    assert sirets(ops("sirene", "search", "chorus", "demo", "services", "--json")) == []
+    assert look(ops, company[:9] + "00026")["raison_sociale"] == "NOUVELLE RAISON SAS"
+
+
 def test_str2_update_since_asks_from_that_day(ops, api):
     api.pages = [[]]
 

@@ -280,9 +280,13 @@ def _apply(
         kept.append(r)
     if not kept:
         return
-    units = {int(r["siret"][:9]): r for r in kept}  # the page's last word on each unit
-    # A SIREN's establishments are one range of the key.
-    ranges = [{"low": siren * 100_000, "high": (siren + 1) * 100_000} for siren in units]
+    # The page's last word on each legal unit it names (an answer without the unit's
+    # name leaves the unit and its other establishments as they are).
+    units = {int(r["siret"][:9]): r for r in kept if r["name"]}
+    # A SIREN's establishments are one range of the key: their search rows are rewritten
+    # (the page's own, and those of its units' other establishments).
+    sirens = {int(r["siret"][:9]) for r in kept}
+    ranges = [{"low": siren * 100_000, "high": (siren + 1) * 100_000} for siren in sirens]
     within = "siret >= :low AND siret < :high"
     if sqlite:  # a contentless FTS table forgets a row given the text it was given
         forget = schema.fts_insert_sql(schema.FTS, schema.ESTABLISHMENT, within, delete=True)
@@ -293,18 +297,6 @@ def _apply(
         " raison_sociale = excluded.raison_sociale,"
         " categorie_juridique = excluded.categorie_juridique,"
         " non_diffusible = excluded.non_diffusible"
-    )
-    connection.execute(
-        unit_sql,
-        [
-            {
-                "siren": siren,
-                "name": r["name"],
-                "category": r["category"],
-                "hidden": r["unit_hidden"],
-            }
-            for siren, r in units.items()
-        ],
     )
     # The unit's other establishments carry its name too (and lose their address when
     # it is no longer diffusible: STR-3).
@@ -318,19 +310,32 @@ def _apply(
         " country = CASE WHEN :hidden THEN NULL ELSE country END"
         " WHERE siret >= :low AND siret < :high"
     )
-    connection.execute(
-        follow,
-        [
-            {
-                "name": r["name"] or r["sign"] or "",
-                "category": r["category"],
-                "hidden": r["unit_hidden"],
-                "low": siren * 100_000,
-                "high": (siren + 1) * 100_000,
-            }
-            for siren, r in units.items()
-        ],
-    )
+    if units:
+        connection.execute(
+            unit_sql,
+            [
+                {
+                    "siren": siren,
+                    "name": r["name"],
+                    "category": r["category"],
+                    "hidden": r["unit_hidden"],
+                }
+                for siren, r in units.items()
+            ],
+        )
+        connection.execute(
+            follow,
+            [
+                {
+                    "name": r["name"],
+                    "category": r["category"],
+                    "hidden": r["unit_hidden"],
+                    "low": siren * 100_000,
+                    "high": (siren + 1) * 100_000,
+                }
+                for siren, r in units.items()
+            ],
+        )
     names = ", ".join(ESTABLISHMENT_COLUMNS)
     marks = ", ".join(f":{name}" for name in ESTABLISHMENT_COLUMNS)
     changes = ", ".join(f"{name} = excluded.{name}" for name in ESTABLISHMENT_COLUMNS[1:])
