@@ -283,6 +283,8 @@ def test_str2_update_a_cut_connection_keeps_the_pages_applied_and_resumes_there(
     assert look(ops, BAKERY)["active"] is False  # page 1 stays
     assert in_index(ops, NEW_SIRET) == 0  # page 2 was not
     assert meta(ops)["cursor"] == "c1"
+    trail = ops("audit", "list", "--action", "sirene.update", "--json").json()
+    assert len(trail) == 1 and "stopped" in json.dumps(trail[0])
     api.requests.clear()
 
     resumed = updated(ops)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
 from chorus_cli.domain.identifiers import validate_siret
-from chorus_cli.kernel.errors import BadInput, NotFound
+from chorus_cli.kernel.errors import BadInput, ChorusError, NotFound
 from chorus_cli.kernel.words import content_words, words
 from chorus_cli.store.listing import Page, Window, cut
 
@@ -127,13 +127,26 @@ def update_index(uow: UnitOfWork, actor: Account, since: str | None = None) -> U
     now = uow.clock.now()
     # Each page is its own transaction, after its answer came: hold no lock meanwhile.
     uow.commit()
-    summary = update.run_update(
-        engine,
-        key,
-        today=now.date().isoformat(),
-        now=now.isoformat(timespec="seconds"),
-        since=since,
-    )
+    try:
+        summary = update.run_update(
+            engine,
+            key,
+            today=now.date().isoformat(),
+            now=now.isoformat(timespec="seconds"),
+            since=since,
+        )
+    except ChorusError as exc:
+        if exc.key == "str2.update_stopped":  # pages were applied: the trail says so
+            uow.audit(
+                actor.login_email,
+                "sirene.update",
+                exc.params["since"],
+                pages=exc.params["pages"],
+                establishments=exc.params["establishments"],
+                stopped=True,
+            )
+            uow.commit()
+        raise
     uow.audit(
         actor.login_email,
         "sirene.update",

@@ -55,17 +55,18 @@ class Rows:
         raw: IO[bytes],
         display: str,
         on_error: OnError | None = None,
-        keep_line: Callable[[str], bool] | None = None,
+        keep_line: Callable[[str], object] | None = None,
     ) -> None:
         self._raw = raw
         self.display = display
         self._on_error = on_error or (lambda _line, _error: None)
         self._nul_lines: set[int] = set()
-        self._keep: Callable[[str], bool] | None = None  # set once the header is read
-        self.passed_over = 0  # lines ``keep_line`` refused: never parsed
-        self._number = 0  # the physical line last read
-        self._start: int | None = None  # the physical line the current record starts on
-        self._ended = True  # the last line read ended with a line break
+        self._keep: Callable[[str], object] | None = None  # set once the header is read
+        # Lines ``keep_line`` refused, never parsed: always between two records, so a
+        # record's physical line is the CSV reader's count plus those.
+        self.passed_over = 0
+        self._lines_read = 0  # physical lines, once the file is read to its end
+        self._ended = True  # the last line of the file ended with a line break
         self._bound: RecordBound[str] = RecordBound(
             display, "sec10.sirene_line_too_long", "sec10.sirene_record_too_long"
         )
@@ -86,38 +87,42 @@ class Rows:
         # Bytes that are not UTF-8 arrive as U+DCxx (surrogateescape), so the line that
         # holds one is named; a strict decoder fails a whole 8 KB chunk ahead of it.
         # ``keep_line`` (``--departments``) passes over a line it refuses before the CSV
-        # parser sees it, unless the line continues a quoted field (a record over several
-        # lines is parsed whole): quotes are counted to know.
+        # parser sees it; a line with quotes is always parsed, and so is one inside a
+        # quoted field (a record over several lines is parsed whole).
         number = 0
         inside = False
+        tail = "\n"
         while line := handle.readline(LINE_MAX + 2):
             number += 1
-            self._number = number
-            self._ended = line.endswith(("\n", "\r"))
+            keep = self._keep
+            if keep is not None:
+                if '"' in line:  # parsed: quotes are counted to know where records end
+                    inside ^= line.count('"') % 2 == 1
+                elif (
+                    not inside
+                    and not keep(line)
+                    and len(line) <= LINE_MAX
+                    and (line.isascii() or undecodable(line) is None)
+                ):  # the cheap path: passed over; else read as usual, or refused below
+                    self.passed_over += 1
+                    continue
             self._bound.line(line, number)
             if not line.isascii() and undecodable(line) is not None:
                 raise BadInput("str2.not_utf8", file=self.display, line=number)
-            keep = self._keep
-            if keep is not None:
-                quoted = '"' in line and line.count('"') % 2 == 1
-                if not inside and not quoted and not keep(line):
-                    self.passed_over += 1
-                    continue
-                inside ^= quoted
             if "\0" in line:
                 self._nul_lines.add(number)
                 line = line.replace("\0", "")
-            if self._start is None:
-                self._start = number
+            tail = line
             yield line
+        self._lines_read = number
+        self._ended = tail.endswith(("\n", "\r"))
 
     def _next(self) -> list[str]:
         """The next record, its lines counted from zero."""
         self._bound.next_record()
-        self._start = None
         return next(self._reader)
 
-    def pass_over(self, keep_line: Callable[[str], bool]) -> None:
+    def pass_over(self, keep_line: Callable[[str], object]) -> None:
         """From the next line on, pass over the lines ``keep_line`` refuses, unparsed."""
         self._keep = keep_line
 
@@ -145,19 +150,20 @@ class Rows:
             except StopIteration:
                 if not whole and not self._ended:
                     raise BadInput(
-                        "str2.file_truncated", file=self.display, line=self._number
+                        "str2.file_truncated", file=self.display, line=self._lines_read
                     ) from None
                 return
             except csv.Error as exc:  # a NUL byte, a runaway quoted field...
                 if reader.line_num == last:  # the reader cannot move on: stop here
                     return
-                self._on_error(self._start or self._number, str(exc))
+                self._on_error(last + 1 + self.passed_over, str(exc))
                 last = reader.line_num
                 whole = False
                 continue
             whole = len(row) == width
-            last = reader.line_num
-            start, end = self._start or self._number, self._number  # physical lines
+            # physical lines: the reader's count, plus the lines passed over before
+            start, last = last + 1 + self.passed_over, reader.line_num
+            end = last + self.passed_over
             if self._nul_lines and any(n in self._nul_lines for n in range(start, end + 1)):
                 self._nul_lines.difference_update(range(start, end + 1))
                 self._on_error(start, "NUL")
@@ -220,7 +226,7 @@ class StockFile:
 
     @contextmanager
     def rows(
-        self, on_error: OnError | None = None, keep_line: Callable[[str], bool] | None = None
+        self, on_error: OnError | None = None, keep_line: Callable[[str], object] | None = None
     ) -> Iterator[Rows]:
         """The rows; ``on_error(line, error)`` hears of each unreadable CSV line, and a
         line ``keep_line`` refuses is passed over unparsed (counted in ``passed_over``)."""

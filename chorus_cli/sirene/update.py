@@ -151,6 +151,7 @@ def _stopped(exc: ChorusError, summary: UpdateSummary) -> ChorusError:
         reason=message(exc.key, **exc.params),
         pages=summary.pages,
         establishments=summary.added + summary.changed,
+        since=summary.since,
     )
     return stopped
 
