@@ -401,8 +401,8 @@ def test_str2_import_departments_corsica_and_overseas(cli, tmp_path):
 
 
 def test_str2_import_departments_lines_passed_over_keep_line_numbers(cli, tmp_path):
-    """Lines of other départements are passed over unparsed; a record over two lines is
-    still read whole, and a bad line is still named by its number."""
+    """Lines of other départements are passed over unparsed; a record over three lines
+    is still read whole, and a bad line is still named by its number."""
     operator(cli)
     text = io.StringIO()
     import csv
@@ -410,12 +410,14 @@ def test_str2_import_departments_lines_passed_over_keep_line_numbers(cli, tmp_pa
     writer = csv.DictWriter(text, fieldnames=ETABLISSEMENT_HEADER, restval="", lineterminator="\n")
     writer.writeheader()  # line 1
     writer.writerow(establishment("82345678500018", "A"))  # 2: Paris, passed over
-    writer.writerow(  # 3-4: Isère, over two lines
-        establishment("51234567900017", "B", complementAdresseEtablissement="BAT C\nESC 2",
+    writer.writerow(  # 3-5: Isère, over three lines (the middle one without a quote)
+        establishment("51234567900017", "B", complementAdresseEtablissement="BAT C\nESC 2\nPTE 3",
                       codeCommuneEtablissement="38185", codePostalEtablissement="38000")
     )  # fmt: skip
-    writer.writerow(establishment("44123456400017", "C"))  # 5: Paris, passed over
-    writer.writerow(  # 6: Isère, not a SIRET
+    writer.writerow(  # 6: Paris at number 38: parsed (",38"), then left out
+        establishment("44123456400017", "C", numeroVoieEtablissement="38")
+    )
+    writer.writerow(  # 7: Isère, not a SIRET
         establishment("1234", "D", codeCommuneEtablissement="38185")
     )
     path = tmp_path / "StockEtablissement.csv"
@@ -424,8 +426,8 @@ def test_str2_import_departments_lines_passed_over_keep_line_numbers(cli, tmp_pa
     summary = imported(cli, str(path), "--departments", "38")
 
     assert summary["establishments"] == 1 and summary["outside"] == 2
-    assert [(r["line"], r["reason"]) for r in summary["skipped_rows"]] == [(6, "siret")]
-    assert look(cli, "51234567900017")["address"] == "BAT C\nESC 2\n1 RUE DE LA PAIX"
+    assert [(r["line"], r["reason"]) for r in summary["skipped_rows"]] == [(7, "siret")]
+    assert look(cli, "51234567900017")["address"] == "BAT C\nESC 2\nPTE 3\n1 RUE DE LA PAIX"
 
 
 @pytest.mark.parametrize("value", ["20", "99", "38,ISERE", "975", ","])
