@@ -452,10 +452,14 @@ def departments_figures(
 ) -> list[dict]:
     """``chorus sirene import --departments`` of the generated file, with and without the
     legal units, beside three floors measured in the same run: reading the file's lines
-    in Python (what passing over a line cannot beat), ``sqlite3 .import`` of the file,
+    as text in Python (what passing over a line cannot beat), ``sqlite3 .import`` of it,
     and the same import without ``--departments``. Each run in a fresh process."""
     sqlite3 = shutil.which("sqlite3") or "sqlite3"
-    read = [sys.executable, "-c", f"sum(1 for _ in open({str(establishments)!r}, 'rb'))"]
+    read = [
+        sys.executable,
+        "-c",
+        f"sum(1 for _ in open({str(establishments)!r}, encoding='utf-8', newline=''))",
+    ]
     read_s, _, _ = run_measured(read, env)
     floor_s = floor_import(sqlite3, folder, [establishments])
     (folder / "floor.db").unlink(missing_ok=True)
