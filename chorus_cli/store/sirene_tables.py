@@ -1,9 +1,12 @@
 """The offline SIRENE index: its tables, and the names an import builds and swaps.
 
-The index is rebuilt whole by each import (``chorus sirene import``), never edited row
-by row: a new generation is loaded under ``*_new`` names, then renamed over the live
-tables in one short transaction, so a reader sees the old index or the new one, never
-a half-built one. Migration 0003 creates the live tables empty with the same shape.
+The index is rebuilt whole by each import (``chorus sirene import``): a new generation
+is loaded under ``*_new`` names, then renamed over the live tables in one short
+transaction, so a reader sees the old index or the new one, never a half-built one.
+Between imports, ``chorus sirene update`` edits the live tables a page of the INSEE API
+at a time, each page one transaction (``chorus_cli.sirene.update``). Migration 0003
+creates the live tables empty with the same shape; 0012 adds the update's columns to
+``sirene_meta``.
 
 - ``sirene_establishment``: one row per SIRET (the integer is the key: on SQLite the
   rowid itself, no separate index), denormalised with its legal unit's name and
