@@ -240,6 +240,21 @@ def test_str2_update_since_asks_from_that_day(ops, api):
     assert api.requests[0]["q"] == "dateDernierTraitementEtablissement:[2026-11-02 TO *]"
 
 
+def test_str2_update_spaces_its_requests_within_30_a_minute(monkeypatch):
+    from chorus_cli.sirene import update
+
+    monkeypatch.delenv("CHORUS_INSEE_API_INTERVAL", raising=False)
+    pauses: list[float] = []
+    pacer = update._Pacer(update.interval(), pauses.append)
+
+    for _ in range(3):
+        pacer.wait()
+
+    assert update.interval() == 2.0  # 60 s / 30 requests
+    assert len(pauses) == 2 and all(1.0 < pause <= 2.0 for pause in pauses)
+    assert update._retry_after("7") == 7.0 and update._retry_after(None) == 60.0
+
+
 def test_str2_update_waits_after_a_429_as_retry_after_says_then_goes_on(ops, api):
     api.pages = [[changed(NEW_SIRET)]]
     api.faults = [(429, {"header": {"statut": 429}}, {"Retry-After": "1"})]
