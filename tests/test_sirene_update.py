@@ -311,6 +311,20 @@ def test_str2_update_a_cut_connection_keeps_the_pages_applied_and_resumes_there(
     assert meta(ops)["cursor"] is None
 
 
+def test_str2_update_a_cut_run_asked_since_a_date_resumes_with_that_date(ops, api):
+    api.pages = [[changed(BAKERY, state="F", name="BOULANGERIE DUPONT")], [changed(NEW_SIRET)]]
+    api.faults = [(200, api.answer("*"), {})] + ["cut"] * 3
+
+    cut = ops("sirene", "update", "--since", "2026-11-02")
+    api.requests.clear()
+    resumed = updated(ops)
+
+    assert cut.exit_code == 1 and resumed["resumed"] is True
+    assert [(r["q"], r["curseur"]) for r in api.requests] == [
+        ("dateDernierTraitementEtablissement:[2026-11-02 TO *]", "c1")
+    ]
+
+
 def test_str2_update_an_answer_that_is_not_json_is_one_sentence(ops, api, unchanged):
     api.pages = [[changed(NEW_SIRET)]]
     api.faults = ["garbage"]

@@ -130,9 +130,9 @@ def run_update(
             with engine.begin() as connection:
                 _apply(connection, found, departments, summary)
                 if last:
-                    _record(connection, cursor=None, started=None, since=run_started, now=now)
-                else:
-                    _record(connection, cursor=following, started=run_started)
+                    _finish(connection, since=run_started, now=now)
+                else:  # the query's date with its cursor: a resumed run asks the same
+                    _record(connection, cursor=following, started=run_started, since=since)
             summary.pages += 1
             if last:
                 break
@@ -384,26 +384,26 @@ def _ids(numbers: list[int]) -> str:
     return ", ".join(str(int(n)) for n in numbers) or "NULL"
 
 
-def _record(
-    connection: Connection,
-    cursor: str | None,
-    started: str | None,
-    since: str | None = None,
-    now: str | None = None,
-) -> None:
-    """Where the next run starts, in the page's transaction: the next cursor (a cut
-    run resumes there), or, at the end, the day this run started."""
+def _record(connection: Connection, cursor: str, started: str, since: str) -> None:
+    """Where a cut run resumes, in the page's transaction: the next cursor, with the
+    date its query asks from (``--since`` may have changed it) and the day the run
+    started (the next date asked from, once it ends)."""
     from sqlalchemy import text
 
-    if since is None:
-        connection.execute(
-            text(
-                f"UPDATE {schema.META} SET update_cursor = :cursor, update_started = :started"
-                " WHERE id = 1"
-            ),
-            {"cursor": cursor, "started": started},
-        )
-        return
+    connection.execute(
+        text(
+            f"UPDATE {schema.META} SET update_cursor = :cursor, update_started = :started,"
+            " update_since = :since WHERE id = 1"
+        ),
+        {"cursor": cursor, "started": started, "since": since},
+    )
+
+
+def _finish(connection: Connection, since: str, now: str) -> None:
+    """The run ended, in its last page's transaction: the next one asks from ``since``,
+    the day this one started."""
+    from sqlalchemy import text
+
     connection.execute(
         text(
             f"UPDATE {schema.META} SET update_cursor = NULL, update_started = NULL,"
