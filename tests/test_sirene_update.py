@@ -325,9 +325,19 @@ def test_str2_update_a_cut_run_asked_since_a_date_resumes_with_that_date(ops, ap
     ]
 
 
-def test_str2_update_an_answer_that_is_not_json_is_one_sentence(ops, api, unchanged):
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "garbage",  # an HTML maintenance page
+        (200, {"header": {"statut": 200, "curseur": "*", "curseurSuivant": "*"},
+               "etablissements": [{"siret": "pas-un-siret"}]}, {}),
+        (200, {"etablissements": []}, {}),  # no header
+    ],
+    ids=["html", "bad-siret", "no-header"],
+)  # fmt: skip
+def test_str2_update_an_answer_that_is_not_json_is_one_sentence(ops, api, unchanged, fault):
     api.pages = [[changed(NEW_SIRET)]]
-    api.faults = ["garbage"]
+    api.faults = [fault]
 
     with unchanged():
         result = ops("sirene", "update")

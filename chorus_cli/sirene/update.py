@@ -120,15 +120,17 @@ def run_update(
     with httpx.Client(timeout=httpx.Timeout(api._timeout()), headers=headers) as client:
         while True:
             try:
-                page = _fetch(client, url, {"q": query, "curseur": cursor, "nombre": PAGE}, pacer)
+                found, following = _fetch(
+                    client, url, {"q": query, "curseur": cursor, "nombre": PAGE}, pacer
+                )
+                records = _records(found)
             except ChorusError as exc:
                 if summary.pages:
                     raise _stopped(exc, summary) from None
                 raise
-            found, following = page
             last = not found or not following or following == cursor
             with engine.begin() as connection:
-                _apply(connection, found, departments, summary)
+                _apply(connection, records, departments, summary)
                 if last:
                     _finish(connection, since=run_started, now=now)
                 else:  # the query's date with its cursor: a resumed run asks the same
@@ -248,9 +250,18 @@ ESTABLISHMENT_COLUMNS = (
 )  # fmt: skip
 
 
+def _records(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What chorus keeps of a page's establishments (``api.record``); an establishment
+    INSEE would never send (no SIRET, not an object) makes the page unreadable."""
+    try:
+        return [api.record(item) for item in found]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise api.Unavailable("str2.api_not_json", status=200) from None
+
+
 def _apply(
     connection: Connection,
-    found: list[dict[str, Any]],
+    records: list[dict[str, Any]],
     departments: frozenset[str] | None,
     summary: UpdateSummary,
 ) -> None:
@@ -261,10 +272,6 @@ def _apply(
 
     from chorus_cli.sirene import departments as places
 
-    try:
-        records = [api.record(item) for item in found]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise api.Unavailable("str2.api_not_json", status=200) from None
     if not records:
         return
     sqlite = connection.dialect.name == "sqlite"
