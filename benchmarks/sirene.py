@@ -28,6 +28,7 @@ import csv
 import os
 import platform
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -443,5 +444,101 @@ def main() -> int:
     return report(options.out, over, results)
 
 
+# --- import --departments (issue 21, item 2): a correspondent's départements only --------
+
+
+def departments_figures(
+    folder: Path, establishments: Path, units: Path, env: dict[str, str], codes: str, rows: int
+) -> list[dict]:
+    """``chorus sirene import --departments`` of the generated file, with and without the
+    legal units, beside three floors measured in the same run: reading the file's lines
+    as text in Python (what passing over a line cannot beat), ``sqlite3 .import`` of it,
+    and the same import without ``--departments``. Each run in a fresh process."""
+    sqlite3 = shutil.which("sqlite3") or "sqlite3"
+    read = [
+        sys.executable,
+        "-c",
+        f"sum(1 for _ in open({str(establishments)!r}, encoding='utf-8', newline=''))",
+    ]
+    read_s, _, _ = run_measured(read, env)
+    floor_s = floor_import(sqlite3, folder, [establishments])
+    (folder / "floor.db").unlink(missing_ok=True)
+    figures = []
+    for label, extra in (
+        ("establishments", []),
+        ("with --unites-legales", ["--unites-legales", str(units)]),
+    ):
+        argv = [CHORUS, "sirene", "import", str(establishments), "--departments", codes, *extra]
+        wall, peak, err = run_measured(argv, env)
+        kept = re.search(r"([\d\s,.\u202f]+?) (?:establishments kept|établissements gardés)", err)
+        figures.append(
+            {
+                "name": f"import --departments {codes} ({label})",
+                "seconds": round(wall, 2),
+                "kept": int(re.sub(r"\D", "", kept.group(1))) if kept else None,
+                "rows_per_s": round(rows / wall),
+                "peak_rss_mb": round(peak / 1024, 1),
+                "read_lines_s": round(read_s, 2),
+                "ratio_to_reading": round(wall / read_s, 2),
+                "sqlite3_import_s": round(floor_s, 2),
+                "ratio_to_sqlite3_import": round(wall / floor_s, 2),
+            }
+        )
+    # Last: an import replaces the previous index and drops it, which a full one would
+    # make the --departments runs pay for.
+    full_s, full_peak, _ = run_measured([CHORUS, "sirene", "import", str(establishments)], env)
+    for row in figures:
+        row.update(
+            full_import_s=round(full_s, 2),
+            ratio_to_full_import=round(row["seconds"] / full_s, 2),
+            full_import_peak_mb=round(full_peak / 1024, 1),
+        )
+    return figures
+
+
+def departments_main() -> int:
+    """``benchmarks/sirene.py --departments 38,73 [--rows N] [--folder DIR]``: only the
+    ``--departments`` figures (opt-in; 1M rows take about two minutes)."""
+    parser = argparse.ArgumentParser(description=departments_main.__doc__)
+    parser.add_argument("--departments", default="38,73")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--folder", type=Path, default=None, help="Where the files go.")
+    parser.add_argument("--out", type=Path, default=HERE / "results-sirene-departments.json")
+    options = parser.parse_args()
+    if options.folder is not None:
+        options.folder.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="chorus-sirene-departments-", dir=options.folder))
+    try:
+        establishments, units, _ = generate(tmp, options.rows, options.seed)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("CHORUS_", "PYTHON_KEYRING", "DBUS_SESSION"))
+        }
+        store = tmp / "store" / "chorus.db"
+        store.parent.mkdir(parents=True, exist_ok=True)
+        env.update(
+            CHORUS_DATABASE_URL=f"sqlite:///{store}",
+            CHORUS_DATA_DIR=str(tmp / "home"),
+            XDG_DATA_HOME=str(tmp / "xdg"),
+            CHORUS_LANG="en",
+        )
+        operator_session(env, ADMIN)
+        figures = departments_figures(
+            tmp, establishments, units, env, options.departments, options.rows
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for row in figures:
+        print(
+            f"{row['name']:<52} {row['seconds']:>7.2f} s  kept {row['kept']}  "
+            f"{row['ratio_to_reading']:.2f}x reading the lines, "
+            f"{row['ratio_to_sqlite3_import']:.2f}x sqlite3 .import, "
+            f"{row['ratio_to_full_import']:.2f}x the full import  peak {row['peak_rss_mb']} MB"
+        )
+    return report(options.out, [], {"rows": options.rows, "departments": figures})
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(departments_main() if "--departments" in sys.argv[1:] else main())

@@ -69,6 +69,7 @@ AUTHORISATION = {
     (("sirene", "search", "boulangerie"), None): (0, 0, 0, 5),
     (("sirene", "configure-api", "--remove"), None): (4, 0, 0, 5),
     (("sirene", "import", "/nonexistent.csv"), None): (4, 2, 2, 5),
+    (("sirene", "update", "--since", "not-a-date"), None): (4, 2, 2, 5),
     # a structure's people (MEM-1): Pierre is a plain member, not a manager (remove-member:
     # test_habilitations' table, one store per cell, and tests/test_members.py)
     (("structure", "members", RIDET), None): (4, 0, 0, 5),

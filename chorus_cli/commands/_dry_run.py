@@ -77,6 +77,7 @@ NOT_SIMULATED = {
     "db upgrade": "out5.reason.migrations",
     "db copy": "out5.reason.other_store",
     "sirene import": "out5.reason.sirene_index",
+    "sirene update": "out5.reason.sirene_update",
 }
 # Commands that say themselves what a dry run would do (their --dry-run came first).
 OWN_REPORT = frozenset({"bulk import", "notify weekly"})

@@ -56,6 +56,15 @@ def import_(
         bool,
         typer.Option("--allow-empty", help="Accept a file with no row: the index becomes empty."),
     ] = False,
+    departments: Annotated[
+        str | None,
+        typer.Option(
+            "--departments",
+            metavar="CODES",
+            help="Keep only the establishments of these départements (comma-separated:"
+            " 38,73; 2A, 2B, 971..976) and their legal units.",
+        ),
+    ] = None,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -78,14 +87,22 @@ def import_(
     with unit_of_work() as uow, ProgressBars("sirene_") as bar:
         actor = current_account(uow)
         summary = sirene.import_index(
-            uow, actor, establishments, units, progress=bar, allow_empty=allow_empty
+            uow,
+            actor,
+            establishments,
+            units,
+            progress=bar,
+            allow_empty=allow_empty,
+            departments=departments,
         )
         uow.commit()
     _report(summary)
     if fmt in ("json", "jsonl"):
         emit(summary.as_dict(), fmt)
     elif fmt == "csv":
-        emit({k: v for k, v in summary.as_dict().items() if k != "skipped_rows"}, "csv")
+        flat = summary.as_dict()
+        flat["departments"] = ",".join(flat["departments"] or [])
+        emit({k: v for k, v in flat.items() if k != "skipped_rows"}, "csv")
 
 
 def _report(summary: IndexSummary) -> None:
@@ -101,6 +118,13 @@ def _report(summary: IndexSummary) -> None:
     )
     if summary.units_kept:
         say("done.sirene_units_kept", units=summary.units)
+    if summary.departments:
+        say(
+            "done.sirene_departments",
+            departments=", ".join(summary.departments),
+            kept=summary.establishments,
+            outside=summary.outside,
+        )
     if summary.duplicates:
         say("done.sirene_duplicates", count=summary.duplicates)
     for row in summary.skipped_rows:
@@ -108,6 +132,53 @@ def _report(summary: IndexSummary) -> None:
         say("done.sirene_skipped_line", file=row.file, line=row.line, reason=reason)
     if summary.skipped > len(summary.skipped_rows):
         say("done.sirene_more_skipped", count=summary.skipped - len(summary.skipped_rows))
+
+
+@app.command()
+def update(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="DATE",
+            help="Ask for the changes from this day (YYYY-MM-DD) instead of from the last"
+            " import or update.",
+        ),
+    ] = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply to the offline index what INSEE changed since the last import or update,
+    from the INSEE Sirene API (STR-2).
+
+    An operator task: needs a session with the admin or support role, and the API key
+    (chorus sirene configure-api). Asks for the establishments changed since then, page
+    by page within the API's rate limit (30 requests a minute), and applies each page
+    in its own transaction: a closed establishment becomes closed, a new one appears,
+    search sees both. A run cut in the middle keeps what it applied; the next one
+    resumes after it. The summary goes to stderr; --format json also prints it.
+
+    Example: chorus sirene update --since 2026-11-01
+    """
+    from chorus_cli.domain import sirene
+    from chorus_cli.ui.output import emit, say
+
+    fmt = output_format(fmt, as_json)
+    with as_account() as (uow, actor):
+        summary = sirene.update_index(uow, actor, since)
+    say(
+        "done.sirene_updated",
+        since=summary.since,
+        pages=summary.pages,
+        added=summary.added,
+        changed=summary.changed,
+        closed=summary.closed,
+        seconds=summary.seconds,
+    )
+    if summary.outside:
+        say("done.sirene_update_outside", count=summary.outside)
+    if fmt in ("json", "jsonl", "csv"):
+        emit(summary.as_dict(), fmt)
 
 
 @app.command()

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
 from chorus_cli.domain.identifiers import validate_siret
-from chorus_cli.kernel.errors import BadInput, NotFound
+from chorus_cli.kernel.errors import BadInput, ChorusError, NotFound
 from chorus_cli.kernel.words import content_words, words
 from chorus_cli.store.listing import Page, Window, cut
 
 if TYPE_CHECKING:
     from chorus_cli.sirene import Establishment
     from chorus_cli.sirene.build import IndexProgress, IndexSummary
+    from chorus_cli.sirene.update import UpdateSummary
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -54,17 +55,22 @@ def import_index(
     units: str | Path | None = None,
     progress: IndexProgress | None = None,
     allow_empty: bool = False,
+    departments: str | None = None,
 ) -> IndexSummary:
     """Replace the offline index with INSEE's stock files (STR-2).
 
     Both headers are checked before anything is written: a missing required column
     refuses the import and leaves the index as it was. The new index is swapped in
     whole at the end; a malformed row is skipped and reported with its line number.
+    ``departments`` (``"38,73"``): only the establishments of those départements, and
+    their legal units, are kept; a value that is no département is BadInput (exit 2).
     """
     from chorus_cli.sirene import build
+    from chorus_cli.sirene import departments as places
     from chorus_cli.sirene.reader import StockFile
 
     authz.require_role(uow, actor, *authz.OPERATORS)
+    kept = places.parse(departments) if departments is not None else None
     establishment_file = StockFile.check(establishments, "establishments")
     unit_file = StockFile.check(units, "units") if units is not None else None
     engine = uow.session.get_bind()
@@ -77,6 +83,7 @@ def import_index(
         uow.clock.now().isoformat(timespec="seconds"),
         progress,
         allow_empty,
+        kept,
     )
     uow.audit(
         actor.login_email,
@@ -88,6 +95,68 @@ def import_index(
         units_kept=summary.units_kept,
         skipped=summary.skipped,
         duplicates=summary.duplicates,
+        departments=",".join(summary.departments) if summary.departments else None,
+        outside=summary.outside if summary.departments else None,
+    )
+    return summary
+
+
+def update_index(uow: UnitOfWork, actor: Account, since: str | None = None) -> UpdateSummary:
+    """Apply to the offline index what INSEE changed since the last import or update,
+    from the Sirene API (STR-2): one transaction per page of the API's answer; a run cut
+    in the middle keeps what it applied and the next one resumes after it.
+
+    An operator task, like the import. ``since`` (``YYYY-MM-DD``) asks from that day
+    instead. Needs an API key (``chorus sirene configure-api``: BadInput, exit 2,
+    without one or when INSEE refuses it) and an imported index (NotFound, exit 3).
+    """
+    from datetime import date
+
+    from chorus_cli.sirene import api, update
+
+    authz.require_role(uow, actor, *authz.OPERATORS)
+    if since is not None:
+        try:
+            since = date.fromisoformat(since.strip()).isoformat()
+        except ValueError:
+            raise BadInput("str2.update_since_invalid", value=since) from None
+    key = api.get_key()
+    if key is None:
+        raise BadInput("str2.update_no_key")
+    engine = uow.session.get_bind()
+    now = uow.clock.now()
+    # Each page is its own transaction, after its answer came: hold no lock meanwhile.
+    uow.commit()
+    try:
+        summary = update.run_update(
+            engine,
+            key,
+            today=now.date().isoformat(),
+            now=now.isoformat(timespec="seconds"),
+            since=since,
+        )
+    except ChorusError as exc:
+        if exc.key == "str2.update_stopped":  # pages were applied: the trail says so
+            uow.audit(
+                actor.login_email,
+                "sirene.update",
+                exc.params["since"],
+                pages=exc.params["pages"],
+                establishments=exc.params["establishments"],
+                stopped=True,
+            )
+            uow.commit()
+        raise
+    uow.audit(
+        actor.login_email,
+        "sirene.update",
+        summary.since,
+        pages=summary.pages,
+        added=summary.added,
+        changed=summary.changed,
+        closed=summary.closed,
+        outside=summary.outside,
+        resumed=summary.resumed,
     )
     return summary
 

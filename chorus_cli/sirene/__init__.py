@@ -9,7 +9,9 @@ establishment by SIRET, with what a structure keeps of it (STR-2, STR-3).
 - ``build``: the offline index's import (load under new names, then swap; its tables:
   ``chorus_cli.store.sirene_tables``);
 - ``index``: the offline index's reads (lookup by SIRET, search by name, status);
-- ``api``: the INSEE Sirene API 3.11 and its key (keyring service ``chorus-insee``).
+- ``api``: the INSEE Sirene API 3.11 and its key (keyring service ``chorus-insee``);
+- ``update``: the index brought up to date from the API, a page per transaction;
+- ``departments``: départements, for an import that keeps only some (pure).
 """
 
 from __future__ import annotations

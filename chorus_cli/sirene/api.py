@@ -129,7 +129,29 @@ def _reason(exc: Exception) -> str:
 
 def from_json(data: dict[str, Any]) -> Establishment:
     """An establishment from the API's answer (``{"header": ..., "etablissement": ...}``)."""
-    found = data["etablissement"]
+    found = record(data["etablissement"])
+    siret = found["siret"]
+    return Establishment(
+        siret=siret,
+        siren=siret[:9],
+        nic=siret[9:],
+        raison_sociale=found["name"] or found["sign"] or "",
+        active=found["active"],
+        non_diffusible=found["hidden"],
+        public=columns.is_public(found["category"]),
+        categorie_juridique=found["category"],
+        address=found["address"],
+        postal_code=found["postal_code"],
+        commune=found["commune"],
+        country=found["country"],
+        source="api",
+    )
+
+
+def record(found: dict[str, Any]) -> dict[str, Any]:
+    """What chorus keeps of one establishment of an API answer (``etablissement``, or
+    one of ``etablissements``), its legal unit's fields included: the lookup and
+    ``sirene update`` read answers alike. KeyError/TypeError on a malformed one."""
     unit = found.get("uniteLegale") or {}
     place = found.get("adresseEtablissement") or {}
     periods = found.get("periodesEtablissement") or []
@@ -139,9 +161,12 @@ def from_json(data: dict[str, Any]) -> Establishment:
         "etatAdministratifEtablissement"
     )
     siret = str(found["siret"])
-    hidden = (found.get("statutDiffusionEtablissement") or "O") in columns.NON_DIFFUSIBLE or (
-        unit.get("statutDiffusionUniteLegale") or "O"
-    ) in columns.NON_DIFFUSIBLE
+    if len(siret) != 14 or not siret.isdigit():
+        raise ValueError(siret)
+    unit_hidden = (unit.get("statutDiffusionUniteLegale") or "O") in columns.NON_DIFFUSIBLE
+    hidden = (
+        found.get("statutDiffusionEtablissement") or "O"
+    ) in columns.NON_DIFFUSIBLE or unit_hidden
     category = columns.clean(unit.get("categorieJuridiqueUniteLegale")) or None
     sign = columns.clean(current.get("denominationUsuelleEtablissement")) or columns.clean(
         current.get("enseigne1Etablissement")
@@ -172,18 +197,21 @@ def from_json(data: dict[str, Any]) -> Establishment:
         else:
             postal = columns.clean(get("codePostalEtablissement")) or None
             town = columns.clean(get("libelleCommuneEtablissement")) or None
-    return Establishment(
-        siret=siret,
-        siren=siret[:9],
-        nic=siret[9:],
-        raison_sociale=name or sign,
-        active=state == "A",
-        non_diffusible=hidden,
-        public=columns.is_public(category),
-        categorie_juridique=category,
-        address=address,
-        postal_code=postal,
-        commune=town,
-        country=country,
-        source="api",
-    )
+    return {
+        "siret": siret,
+        "name": name,
+        "sign": sign or None,
+        "category": category,
+        "active": state == "A",
+        "hidden": hidden,
+        "unit_hidden": unit_hidden,
+        "head": found.get("etablissementSiege") in (True, "true"),
+        "address": address,
+        "postal_code": postal,
+        "commune": town,
+        "country": country,
+        # for the départements an import kept (not kept themselves)
+        "commune_code": columns.clean(place.get("codeCommuneEtablissement")) or None,
+        "any_postal_code": columns.clean(place.get("codePostalEtablissement")) or None,
+        "treated": str(found.get("dateDernierTraitementEtablissement") or ""),
+    }

@@ -60,6 +60,13 @@ class IndexSummary:
     duplicates: int = 0  # repeated SIRET/SIREN: the first row is kept
     seconds: float = 0.0
     skipped_rows: list[Skipped] = field(default_factory=list)
+    # --departments: the départements kept, and the rows of the others passed over
+    departments: list[str] | None = None
+    outside: int = 0  # establishments of other départements (or abroad)
+    units_outside: int = 0  # legal units with no establishment kept
+    # The newest dateDernierTraitementEtablissement of the file: ``sirene update`` asks
+    # for what changed from that day on.
+    data_date: str | None = None
 
     def skip(self, file: str, line: int, reason: str, value: str = "") -> None:
         self.skipped += 1
@@ -77,20 +84,28 @@ def run_import(
     imported_at: str,
     progress: IndexProgress | None = None,
     allow_empty: bool = False,
+    departments: frozenset[str] | None = None,
 ) -> IndexSummary:
     """Build a new index from the stock files and swap it in; on any error the live
     index is left as it was and the partial one is dropped. A file with no usable row
-    would replace the index with nothing: refused unless ``allow_empty`` (SEC-6)."""
+    would replace the index with nothing: refused unless ``allow_empty`` (SEC-6).
+    ``departments``: only the establishments of these départements are kept, and the
+    legal units of those (a first pass over the establishments names them)."""
     started = time.perf_counter()
     summary = IndexSummary()
-    loader = _Loader(engine, summary, progress or _no_progress)
+    if departments is not None:
+        summary.departments = sorted(departments)
+    loader = _Loader(engine, summary, progress or _no_progress, departments)
     try:
         with loader.exclusive():
             loader.drop_leftovers()
             try:
                 loader.create_staging(with_units=units is not None)
                 if units is not None:
-                    loader.load_units(units)
+                    sirens = None
+                    if departments is not None:
+                        sirens = loader.sirens_of_departments(establishments)
+                    loader.load_units(units, sirens)
                     unit_table = schema.UNIT + schema.STAGING
                 else:
                     summary.units_kept = True
@@ -137,7 +152,14 @@ def _source(establishments: StockFile, units: StockFile | None) -> str:
 class _Loader:
     """One raw DBAPI connection driving an import, with its own transactions."""
 
-    def __init__(self, engine: Engine, summary: IndexSummary, progress: IndexProgress) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        summary: IndexSummary,
+        progress: IndexProgress,
+        departments: frozenset[str] | None = None,
+    ) -> None:
+        self.departments = departments
         self.engine = engine
         self.summary = summary
         self.progress = progress
@@ -305,10 +327,47 @@ class _Loader:
         if inserted is not None and 0 <= inserted < len(batch):
             self.summary.duplicates += len(batch) - inserted
 
-    def load_units(self, stock: StockFile) -> None:
+    def sirens_of_departments(self, stock: StockFile) -> set[int]:
+        """The SIRENs of the establishments of ``self.departments`` (a first, cheap pass:
+        the lines of other départements are passed over unparsed)."""
+        from chorus_cli.sirene import departments as places
+
+        assert self.departments is not None
+        keep, department_of = self.departments, places.of
+        found: set[int] = set()
+        with stock.rows(keep_line=places.line_filter(keep)) as rows:
+            at = rows.index
+            i_siret, i_postal, i_commune = (
+                at("siret"),
+                at("codePostalEtablissement"),
+                at("codeCommuneEtablissement"),
+            )
+            width = len(rows.header)
+            for _line, row in rows:
+                if len(row) != width:
+                    continue
+                commune = row[i_commune] if i_commune is not None else None
+                siret = row[i_siret]
+                if department_of(commune, row[i_postal]) in keep and siret[:9].isdigit():
+                    found.add(int(siret[:9]))
+        return found
+
+    def load_units(self, stock: StockFile, sirens: set[int] | None = None) -> None:
+        """The legal units; only those of ``sirens`` when given (``--departments``)."""
         table = schema.UNIT + schema.STAGING
         summary, progress, skip = self.summary, self.progress, self.summary.skip
+        keep_line = None
+        if sirens is not None:
+            # INSEE's layout starts with the SIREN: a line of another unit is passed
+            # over unparsed (with the columns in another order, every line is parsed).
+            texts = {f"{siren:09d}" for siren in sirens}
+
+            def keep_line(line: str) -> bool:
+                return line[:9] in texts or line.startswith('"')
+
         with stock.rows(self._unreadable(stock)) as rows:
+            if keep_line is not None and rows.index("siren") == 0:
+                rows.pass_over(keep_line)
             at = rows.index
             i_siren, i_status = at("siren"), at("statutDiffusionUniteLegale")
             i_name, i_surname = at("denominationUniteLegale"), at("nomUniteLegale")
@@ -326,6 +385,9 @@ class _Loader:
                 siren = row[i_siren]
                 if len(siren) != 9 or not siren.isdigit():
                     skip(display, line, "siren", siren)
+                    continue
+                if sirens is not None and int(siren) not in sirens:
+                    summary.units_outside += 1
                     continue
                 status = row[i_status]
                 if status not in diffusion:
@@ -354,6 +416,7 @@ class _Loader:
                 summary.units += len(batch)
             self.commit()
             progress("units", stock.size, stock.size)
+            summary.units_outside += rows.passed_over
         summary.units -= summary.duplicates
 
     def _units_of(self, table: str, sirens: set[int]) -> dict[int, tuple[str, str | None, bool]]:
@@ -378,7 +441,15 @@ class _Loader:
         street_line, address_lines = columns.street_line, columns.address_lines
         clean, masked = columns.clean, columns.MASKED
         states, diffusion = columns.ADMINISTRATIVE_STATE, columns.DIFFUSION
-        with stock.rows(self._unreadable(stock)) as rows:
+        keep = self.departments
+        keep_line = department_of = None
+        if keep is not None:
+            from chorus_cli.sirene import departments as places
+
+            keep_line, department_of = places.line_filter(keep), places.of
+        outside = 0
+        newest = ""
+        with stock.rows(self._unreadable(stock), keep_line) as rows:
             at = rows.index
             i_siret = at("siret")
             i_status, i_state = (
@@ -398,6 +469,10 @@ class _Loader:
             )
             i_country, i_head = at("libellePaysEtrangerEtablissement"), at("etablissementSiege")
             i_sign, i_usual = at("enseigne1Etablissement"), at("denominationUsuelleEtablissement")
+            i_commune, i_treated = (
+                at("codeCommuneEtablissement"),
+                at("dateDernierTraitementEtablissement"),
+            )
             width, display = len(rows.header), rows.display
             pending: list[tuple[Any, ...]] = []
             since_commit = 0
@@ -440,10 +515,18 @@ class _Loader:
                 if len(row) != width:
                     skip(display, line, "columns", str(len(row)))
                     continue
+                if department_of is not None and (
+                    department_of(row[i_commune] if i_commune is not None else None, row[i_postal])
+                    not in keep
+                ):
+                    outside += 1
+                    continue
                 siret = row[i_siret]
                 if len(siret) != 14 or not siret.isdigit():
                     skip(display, line, "siret", siret)
                     continue
+                if i_treated is not None and row[i_treated] > newest:
+                    newest = row[i_treated]
                 state, status = row[i_state], row[i_status]
                 if state not in states:
                     skip(display, line, "state", state)
@@ -490,7 +573,9 @@ class _Loader:
                 flush()
             self.commit()
             progress("establishments", stock.size, stock.size)
+            summary.outside = outside + rows.passed_over
         summary.establishments -= summary.duplicates - duplicates_before
+        summary.data_date = newest[:10] or None
 
     def build_search(self) -> None:
         """The full-text index, after the load (cheaper than row by row)."""
@@ -518,10 +603,7 @@ class _Loader:
                 self.commit()
                 break
             self.cursor.execute(
-                f"INSERT INTO {fts}(rowid, name, sign)"
-                f" SELECT siret, {schema.NAME_SQL}, {schema.SIGN_SQL} FROM {table}"
-                " WHERE siret > ? AND siret <= ?",
-                (last, upto),
+                schema.fts_insert_sql(fts, table, "siret > ? AND siret <= ?"), (last, upto)
             )
             self.commit()
             last, done = upto, done + count
@@ -532,15 +614,20 @@ class _Loader:
         """The new index replaces the live one in one short transaction."""
         names = [schema.ESTABLISHMENT] + ([schema.UNIT] if with_units else [])
         meta = (
-            f"INSERT INTO {schema.META} (id, imported_at, establishments, units, skipped, source)"
-            f" VALUES (1, {self.mark}, {self.mark}, {self.mark}, {self.mark}, {self.mark})"
+            f"INSERT INTO {schema.META} (id, imported_at, establishments, units, skipped, source,"
+            " update_since, departments)"
+            f" VALUES (1, {', '.join([self.mark] * 7)})"
         )
+        departments = self.summary.departments
         values = (
             imported_at,
             self.summary.establishments,
             self.summary.units,
             self.summary.skipped,
             source,
+            # ``sirene update`` asks from the file's newest change, else from the import
+            self.summary.data_date or imported_at[:10],
+            ",".join(departments) if departments is not None else None,
         )
         execute = self.cursor.execute
         if self.sqlite:

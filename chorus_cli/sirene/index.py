@@ -77,7 +77,10 @@ def status(uow: UnitOfWork) -> dict[str, Any] | None:
     row = (
         uow.session.connection()
         .execute(
-            text(f"SELECT imported_at, establishments, units, skipped, source FROM {schema.META}")
+            text(
+                "SELECT imported_at, establishments, units, skipped, source, update_since,"
+                f" updated_at, departments FROM {schema.META}"
+            )
         )
         .first()
     )

@@ -50,12 +50,23 @@ class Rows:
     """The rows of one open stock file, with the physical line each starts on."""
 
     def __init__(
-        self, handle: IO[str], raw: IO[bytes], display: str, on_error: OnError | None = None
+        self,
+        handle: IO[str],
+        raw: IO[bytes],
+        display: str,
+        on_error: OnError | None = None,
+        keep_line: Callable[[str], object] | None = None,
     ) -> None:
         self._raw = raw
         self.display = display
         self._on_error = on_error or (lambda _line, _error: None)
         self._nul_lines: set[int] = set()
+        self._keep: Callable[[str], object] | None = None  # set once the header is read
+        # Lines ``keep_line`` refused, never parsed: always between two records, so a
+        # record's physical line is the CSV reader's count plus those.
+        self.passed_over = 0
+        self._lines_read = 0  # physical lines, once the file is read to its end
+        self._ended = True  # the last line of the file ended with a line break
         self._bound: RecordBound[str] = RecordBound(
             display, "sec10.sirene_line_too_long", "sec10.sirene_record_too_long"
         )
@@ -68,27 +79,52 @@ class Rows:
         except csv.Error:
             raise BadInput("str2.not_utf8", file=display, line=1) from None
         self.position_of = {name: i for i, name in enumerate(self.header)}
+        self._keep = keep_line
 
     def _lines(self, handle: IO[str]) -> Iterator[str]:
         # csv reads NUL bytes as text since Python 3.11, and PostgreSQL refuses them:
         # a line holding one is noted here, and its row skipped as malformed.
         # Bytes that are not UTF-8 arrive as U+DCxx (surrogateescape), so the line that
         # holds one is named; a strict decoder fails a whole 8 KB chunk ahead of it.
+        # ``keep_line`` (``--departments``) passes over a line it refuses before the CSV
+        # parser sees it; a line with quotes is always parsed, and so is one inside a
+        # quoted field (a record over several lines is parsed whole).
         number = 0
+        inside = False
+        tail = "\n"
         while line := handle.readline(LINE_MAX + 2):
             number += 1
+            keep = self._keep
+            if keep is not None:
+                if '"' in line:  # parsed: quotes are counted to know where records end
+                    inside ^= line.count('"') % 2 == 1
+                elif (
+                    not inside
+                    and not keep(line)
+                    and len(line) <= LINE_MAX
+                    and (line.isascii() or undecodable(line) is None)
+                ):  # the cheap path: passed over; else read as usual, or refused below
+                    self.passed_over += 1
+                    continue
             self._bound.line(line, number)
             if not line.isascii() and undecodable(line) is not None:
                 raise BadInput("str2.not_utf8", file=self.display, line=number)
             if "\0" in line:
                 self._nul_lines.add(number)
                 line = line.replace("\0", "")
+            tail = line
             yield line
+        self._lines_read = number
+        self._ended = tail.endswith(("\n", "\r"))
 
     def _next(self) -> list[str]:
         """The next record, its lines counted from zero."""
         self._bound.next_record()
         return next(self._reader)
+
+    def pass_over(self, keep_line: Callable[[str], object]) -> None:
+        """From the next line on, pass over the lines ``keep_line`` refuses, unparsed."""
+        self._keep = keep_line
 
     def index(self, name: str) -> int | None:
         return self.position_of.get(name)
@@ -101,22 +137,35 @@ class Rows:
             return 0
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        """The records, with the line each starts on. A file whose last line is cut (no
+        line break, and too few fields: a download that stopped) is BadInput (exit 2)
+        once read: the import that read it is abandoned, the index left as it was."""
         reader = self._reader
         last = reader.line_num
+        width = len(self.header)
+        whole = True  # the last record had as many fields as the header
         while True:
             try:
                 row = self._next()
             except StopIteration:
+                if not whole and not self._ended:
+                    raise BadInput(
+                        "str2.file_truncated", file=self.display, line=self._lines_read
+                    ) from None
                 return
             except csv.Error as exc:  # a NUL byte, a runaway quoted field...
                 if reader.line_num == last:  # the reader cannot move on: stop here
                     return
-                self._on_error(last + 1, str(exc))
+                self._on_error(last + 1 + self.passed_over, str(exc))
                 last = reader.line_num
+                whole = False
                 continue
-            start, last = last + 1, reader.line_num
-            if self._nul_lines and any(n in self._nul_lines for n in range(start, last + 1)):
-                self._nul_lines.difference_update(range(start, last + 1))
+            whole = len(row) == width
+            # physical lines: the reader's count, plus the lines passed over before
+            start, last = last + 1 + self.passed_over, reader.line_num
+            end = last + self.passed_over
+            if self._nul_lines and any(n in self._nul_lines for n in range(start, end + 1)):
+                self._nul_lines.difference_update(range(start, end + 1))
                 self._on_error(start, "NUL")
                 continue
             if row:  # a blank line is no row at all
@@ -176,15 +225,18 @@ class StockFile:
         return stock
 
     @contextmanager
-    def rows(self, on_error: OnError | None = None) -> Iterator[Rows]:
-        """The rows; ``on_error(line, error)`` hears of each unreadable CSV line."""
+    def rows(
+        self, on_error: OnError | None = None, keep_line: Callable[[str], object] | None = None
+    ) -> Iterator[Rows]:
+        """The rows; ``on_error(line, error)`` hears of each unreadable CSV line, and a
+        line ``keep_line`` refuses is passed over unparsed (counted in ``passed_over``)."""
         try:
             with self._binary() as raw:
                 # utf-8-sig: a BOM, if any, is not part of the first column's name.
                 handle = io.TextIOWrapper(
                     raw, encoding="utf-8-sig", errors="surrogateescape", newline=""
                 )
-                yield Rows(handle, raw, self.display, on_error)
+                yield Rows(handle, raw, self.display, on_error, keep_line)
         except OSError as exc:
             raise BadInput(
                 "str2.file_unreadable", path=self.display, reason=exc.strerror or str(exc)

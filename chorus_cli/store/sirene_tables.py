@@ -1,9 +1,12 @@
 """The offline SIRENE index: its tables, and the names an import builds and swaps.
 
-The index is rebuilt whole by each import (``chorus sirene import``), never edited row
-by row: a new generation is loaded under ``*_new`` names, then renamed over the live
-tables in one short transaction, so a reader sees the old index or the new one, never
-a half-built one. Migration 0003 creates the live tables empty with the same shape.
+The index is rebuilt whole by each import (``chorus sirene import``): a new generation
+is loaded under ``*_new`` names, then renamed over the live tables in one short
+transaction, so a reader sees the old index or the new one, never a half-built one.
+Between imports, ``chorus sirene update`` edits the live tables a page of the INSEE API
+at a time, each page one transaction (``chorus_cli.sirene.update``). Migration 0003
+creates the live tables empty with the same shape; 0012 adds the update's columns to
+``sirene_meta``.
 
 - ``sirene_establishment``: one row per SIRET (the integer is the key: on SQLite the
   rowid itself, no separate index), denormalised with its legal unit's name and
@@ -114,6 +117,30 @@ def meta_table(metadata: MetaData | None = None) -> Table:
         sa.Column("units", sa.BigInteger(), nullable=False),
         sa.Column("skipped", sa.BigInteger(), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
+        # ``chorus sirene update`` (migration 0012): the date the next update asks from,
+        # the cursor of a cut run and when it started, when the last run ended; the
+        # départements the import kept (comma-separated; NULL: all).
+        sa.Column("update_since", sa.String(32), nullable=True),
+        sa.Column("update_cursor", sa.Text(), nullable=True),
+        sa.Column("update_started", sa.String(32), nullable=True),
+        sa.Column("updated_at", sa.String(32), nullable=True),
+        sa.Column("departments", sa.Text(), nullable=True),
+    )
+
+
+def fts_insert_sql(fts: str, table: str, where: str, delete: bool = False) -> str:
+    """The search rows of ``table``'s establishments matching ``where`` (SQLite), put
+    into the FTS table ``fts``, or taken out of it (``delete``: a contentless table
+    forgets a row given the very text it was given): the one definition of an
+    establishment's search text, for the import and for ``sirene update``."""
+    if delete:
+        return (
+            f"INSERT INTO {fts}({fts}, rowid, name, sign)"
+            f" SELECT 'delete', siret, {NAME_SQL}, {SIGN_SQL} FROM {table} WHERE {where}"
+        )
+    return (
+        f"INSERT INTO {fts}(rowid, name, sign)"
+        f" SELECT siret, {NAME_SQL}, {SIGN_SQL} FROM {table} WHERE {where}"
     )
 
 

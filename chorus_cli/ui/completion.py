@@ -246,6 +246,7 @@ FREE = frozenset(
         "--workplace-address", "--biography", "--reason", "--comment", "--label",
         "--raison-sociale", "--id", "--name", "--search", "--profile", "--action",
         "--since", "--department", "--service", "--code", "--url", "--to", "--db",
+        "--departments",  # département codes, comma-separated
         "--fields",  # field names, comma-separated: the command says the valid ones
         "new_email", "text", "siret", "code", "link",
         # files
