@@ -164,7 +164,8 @@ def test_tech1_technical_account_has_the_primary_managers_rights_on_its_structur
     made = create(world).json()
     with uow_of(world.cli) as uow:
         account = technical.authenticate(uow, made["login"], made["password"])
-        bakery = uow.session.exec(select(Structure).where(col(Structure.identifier) == BAKERY)).one()
+        named = select(Structure).where(col(Structure.identifier) == BAKERY)
+        bakery = uow.session.exec(named).one()
         other = uow.session.exec(select(Structure).where(col(Structure.id) != bakery.id)).first()
         assert authz.technical_allowed(uow, account, "organisation", "modification", bakery)
         with pytest.raises(NotAllowed):

@@ -157,7 +157,9 @@ def find(uow: UnitOfWork, name_or_id: str) -> ApiClient | None:
     ]
     if text.isdigit() and len(text) < 10:
         matches.append(col(ApiClient.id) == int(text))
-    return uow.session.exec(select(ApiClient).where(or_(*matches)).order_by(col(ApiClient.id))).first()
+    return uow.session.exec(
+        select(ApiClient).where(or_(*matches)).order_by(col(ApiClient.id))
+    ).first()
 
 
 def remove(uow: UnitOfWork, actor: Account, name_or_id: str) -> ApiClient:
@@ -206,7 +208,9 @@ def issue_token(uow: UnitOfWork, client: ApiClient) -> Token:
 
     now = uow.clock.now()
     uow.session.exec(  # type: ignore[call-overload]
-        delete(ApiToken).where(col(ApiToken.client_id) == client.id, col(ApiToken.expires_at) <= now)
+        delete(ApiToken).where(
+            col(ApiToken.client_id) == client.id, col(ApiToken.expires_at) <= now
+        )
     )
     token = new_token()
     expires_at = now + timedelta(seconds=EXPIRES_IN)

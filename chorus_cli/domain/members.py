@@ -158,8 +158,8 @@ def listing(
     rows = page.rows
     # TECH-1: the structure's technical accounts follow its people (role ``technical``),
     # unless a filter about people (a service, a profile, a status) is given.
-    robots = [] if terms or service is not None or status is not None else _technical(
-        uow, structure
+    robots = (
+        [] if terms or service is not None or status is not None else _technical(uow, structure)
     )
     ids = [account.id for account, _at in rows]
     # Services and profiles of every member listed: two queries, not two per member.
@@ -247,10 +247,8 @@ def _with_technical(
         return Page(people, page.total)
     if page.total is not None:  # more people than shown: the technical rows come later
         return Page(people, page.total + len(robots))
-    if people or shown.offset == 0:
-        humans = shown.offset + len(people)
-    else:
-        humans = count(uow, query)
+    # How many people the listing has: known from the page unless it is empty.
+    humans = shown.offset + len(people) if people or not shown.offset else count(uow, query)
     start = max(0, shown.offset - humans)
     room = None if shown.limit is None else shown.limit - len(people)
     kept = robots[start:] if room is None else robots[start : start + room]

@@ -175,9 +175,7 @@ def create(
 
     from chorus_cli.store.models import TechnicalAccount
 
-    structure = (
-        ident if not isinstance(ident, str) else structure_lookup.get(uow, ident, id_type)
-    )
+    structure = ident if not isinstance(ident, str) else structure_lookup.get(uow, ident, id_type)
     if actor is not None:
         authz.require_technical_keeper(uow, actor, structure)
     if structure.status != "active":
