@@ -224,7 +224,7 @@ def issue_token(uow: UnitOfWork, client: ApiClient) -> Token:
     )
     client.last_used_at = now
     uow.session.add(client)
-    uow.audit(client.name, "api.token", client.client_id)
+    uow.audit(f"api-client:{client.name}", "api.token", client.client_id)
     return Token(token, expires_at)
 
 
