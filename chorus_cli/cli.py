@@ -88,6 +88,7 @@ GROUPS = {
     "bulk": ("bulk", "app"),
     "login-address": ("login_address", "app"),
     "notify": ("notify", "app"),
+    "api": ("api", "app"),
 }
 COMMANDS = {
     "login": ("session", "login"),

@@ -213,6 +213,8 @@ def _structure(demo: Demo) -> None:
     siret = "44123456400017"
     demo.run("structure", "create", "--id-type", "SIRET", "--id", siret, "--label", "Siège")
     demo.run("structure", "service", "add", siret, "--code", "ACHATS", "--label", "Achats")
+    # TECH-1: her invoicing software's technical account, its password shown once
+    demo.run("account", "technical", "create", "--structure", siret)
     demo.run("whoami")
 
 

@@ -79,6 +79,17 @@ AUTHORISATION = {
     (("login-address", "change", "nouveau@example.fr", "--account", RIDET), None):
         (4, 3, 3, 5),
     (("db", "rotate-key"), None): (4, 4, 0, 5),
+    # technical accounts (TECH-1, TECH-2): the primary manager or an admin; none exists
+    # yet to reset or delete (3); the listing shows what one may see
+    (("account", "technical", "create", "--structure", RIDET), None): (4, 4, 0, 5),
+    (("account", "technical", "list"), None): (0, 0, 0, 5),
+    (("account", "technical", "reset-password", f"TECH_1_{RIDET}@cpro.fr"), None): (3, 3, 3, 5),
+    (("account", "technical", "delete", f"TECH_1_{RIDET}@cpro.fr", "--yes"), None):
+        (3, 3, 3, 5),
+    # API clients (API-2): admins
+    (("api", "client", "add", "ERP"), None): (4, 4, 0, 5),
+    (("api", "client", "list"), None): (4, 4, 0, 5),
+    (("api", "client", "remove", "ERP"), None): (4, 4, 3, 5),
 }  # fmt: skip
 # Commands with no right to check, each with why: run before any session exists, by
 # the operator of the store's machine, or a link from a mail is the proof.

@@ -141,6 +141,8 @@ def test_out6_every_plain_text_option_of_fixed_values_completes_the_domains_valu
             continue
         key = completion.name(param)
         found = completion.completer(path, param)
+        if found is completion.TECHNICAL_LOGINS:
+            continue  # from the store, as LOGINS (test_out6_technical_logins_complete…)
         if found is None:
             if key not in completion.FREE:
                 unclassified.append(f"{path} {key}")
@@ -217,6 +219,18 @@ def test_out6_logins_by_prefix_in_every_option_that_names_an_account(world):
         "chorus audit list --actor ma",
     ):
         assert complete_as(world, SAM, line) == ma, line
+
+
+def test_out6_tech2_technical_logins_complete_for_those_who_see_them(world):
+    made = world(MARIE, "account", "technical", "create", "--structure", "44123456400017",
+                 "--json")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    login = made.json()["login"]
+    for command in ("reset-password", "delete"):
+        line = f"chorus account technical {command} tech"
+        assert complete_as(world, MARIE, line) == [login]
+        assert complete_as(world, SAM, line) == [login]
+        assert complete_as(world, PIERRE, line) == []
 
 
 def test_out6_anonymous_gets_nothing_from_the_store(world):
@@ -379,4 +393,5 @@ def test_out6_completion_builds_only_the_tree_of_the_command_on_the_line(tmp_pat
     # and the one group on the line
     modules = ast.literal_eval(done.stderr.strip())
     loaded = [m for m in modules if not m.startswith("chorus_cli.commands._")]
-    assert loaded == ["chorus_cli.commands.account"]
+    # (`account technical` is a subgroup of account, in a module of its own)
+    assert loaded == ["chorus_cli.commands.account", "chorus_cli.commands.technical"]

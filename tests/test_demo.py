@@ -63,12 +63,14 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert re.search(r"primary_manager +elise\.durand@mairie-valdebriane\.fr", out)
     assert "login_email,contact_email,first_name" in out
     assert "Compte noe.lefevre@mairie-valdebriane.fr supprimé" in out
+    # TECH-1: Marie's technical account, its password shown once.
+    assert "Compte technique TECH_1_44123456400017@cpro.fr créé" in out
     # OPS-6: a batch in one process; an --atomic one rolled back at its failing line.
     assert "$ chorus batch lignes.txt" in out
     assert "Lot annulé à la ligne 3 (OPS-6, --atomic)" in out
     # OPS-3, OPS-7: a seeded store and its copy, counts checked.
     assert "Magasin rempli (OPS-3, graine 7) : 500 comptes" in out
-    assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 23 tables", out)
+    assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 26 tables", out)
     # MEM-1, MEM-2: Marie lists her bakery's members and removes Pierre, who is mailed.
     assert "$ chorus structure members 44123456400017" in out
     assert re.search(r"pierre\.durand@example\.fr +Durand +Pierre +active +manager", out)  # MEM-5

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
-KINDS = ("accounts", "structures", "attachments", "habilitations")
+KINDS = ("accounts", "structures", "attachments", "habilitations", "technical")
 FORMATS = ("csv", "jsonl", "xlsx")
 
 ACCOUNT_FIELDS = (
@@ -88,7 +88,20 @@ HABILITATION_FIELDS = (
     "profile",
     "granted_at",
 )
+# TECH-1: a structure's technical accounts, a kind of their own (they are not people:
+# no names, contact, profiles); never their password or its hash. Not importable.
+TECHNICAL_FIELDS = (
+    "login",
+    "structure",
+    "raison_sociale",
+    "created_at",
+    "created_by",
+    "password_set_at",
+    "expires_at",
+    "last_used_at",
+)
 FIELDS = {
+    "technical": TECHNICAL_FIELDS,
     "accounts": ACCOUNT_FIELDS,
     "structures": STRUCTURE_FIELDS,
     "attachments": ATTACHMENT_FIELDS,
@@ -296,7 +309,22 @@ def _habilitations(
         yield (login, identifier, service, application, level, name, domain, profile, time(granted))
 
 
+def _technical(
+    db: Sql, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
+) -> Iterator[tuple]:
+    time = _Times()
+    where, params = _in_scope(db, scope, "s", only)
+    sql = (
+        "SELECT t.login, s.identifier, s.raison_sociale, t.created_at, t.created_by,"
+        " t.password_set_at, t.expires_at, t.last_used_at FROM technical_account t"
+        f" JOIN structure s ON s.id = t.structure_id WHERE {where} ORDER BY t.login_key"
+    )
+    for login, identifier, name, created, by, set_at, expires, used in db.stream(sql, params):
+        yield (login, identifier, name, time(created), by, time(set_at), time(expires), time(used))
+
+
 READERS: dict[str, Callable[[Sql, Scope, datetime, bool, Only], Iterator[tuple]]] = {
+    "technical": _technical,
     "accounts": _accounts,
     "structures": _structures,
     "attachments": _attachments,

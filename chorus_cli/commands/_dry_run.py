@@ -49,6 +49,8 @@ READ_ONLY = frozenset(
         "account show",
         "account history",
         "account list",
+        "account technical list",
+        "api client list",
         "mfa list",
         "mfa key list",
         "admin roles",

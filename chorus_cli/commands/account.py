@@ -23,8 +23,10 @@ from chorus_cli.commands._common import (
     output_format,
     unit_of_work,
 )
+from chorus_cli.commands.technical import app as technical_app
 
 app = new_group("account", "Accounts: create, activate, passwords, «Mon compte».")
+app.add_typer(technical_app)  # account technical … (TECH-1, TECH-2)
 
 
 @app.command()

@@ -167,7 +167,9 @@ def _report(summary: ImportSummary) -> None:
 def export(
     kind: Annotated[
         str,
-        typer.Argument(metavar="KIND", help="accounts|structures|attachments|habilitations."),
+        typer.Argument(
+            metavar="KIND", help="accounts|structures|attachments|habilitations|technical."
+        ),
     ],
     fmt: Annotated[
         str,
@@ -199,6 +201,9 @@ def export(
     everything; a DGFiP correspondent, their departments. --structure and --department
     keep the rows of one structure or of one department's structures (the accounts
     attached there, their attachments and profiles there).
+
+    technical: the structures' technical accounts (TECH-1): login, structure, expiry,
+    last use; never a password or its hash. Exported, not imported.
 
     Spreadsheets (OUT-4): --format xlsx --output FILE writes a workbook whose text cells
     keep a SIRET's leading zeros and a phone's +; --excel writes a CSV that French Excel

@@ -363,6 +363,9 @@ def members(
     attached since (MEM-1). For holders of «Organisation modification» on it, support,
     admins, and the DGFiP correspondents of its department when it is public.
 
+    The structure's technical accounts (TECH-1) follow its people, with the role
+    technical, unless --service, --profile or --status is given.
+
     Example: chorus structure members 73282932000074 --profile organisation
     """
     from chorus_cli.domain import members as people

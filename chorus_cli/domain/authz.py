@@ -34,7 +34,13 @@ from chorus_cli.domain.departments import department
 from chorus_cli.kernel.errors import NotAllowed, NotFound
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, RoleGrant, Service, Structure
+    from chorus_cli.store.models import (
+        Account,
+        RoleGrant,
+        Service,
+        Structure,
+        TechnicalAccount,
+    )
     from chorus_cli.store.uow import UnitOfWork
 
 # Re-exported: the applications and levels a habilitation names, read with the rights
@@ -619,3 +625,76 @@ def confirm_scope(uow: UnitOfWork, actor: Account, scope: Scope) -> None:
         kept = now.departments if now is not None and now.departments else frozenset()
         lost = ", ".join(f"correspondent {d}" for d in sorted(scope.departments - kept))
     raise NotAllowed("sec11.rights_changed", roles=lost)
+
+
+# --- technical accounts (TECH-1, TECH-2) ------------------------------------------------
+
+
+def require_technical_keeper(uow: UnitOfWork, actor: Account, structure: Structure) -> None:
+    """TECH-1, TECH-2: a structure's technical accounts are created, reset and deleted by
+    its primary manager (STR-8) or an admin; NotAllowed (exit 4) for anyone else."""
+    if structure.primary_manager_id == actor.id and is_member(uow, actor, structure):
+        return
+    if has_role(uow, actor, *ADMIN):
+        return
+    raise NotAllowed("tech1.keeper_required", structure=structure.identifier)
+
+
+def technical_visible_structures(uow: UnitOfWork, actor: Account) -> list[int] | None:
+    """The structures whose technical accounts ``account technical list`` shows the
+    actor without ``--structure``: every one (None) for support and admins, else those
+    whose members they see (MEM-1)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Structure as Table
+
+    if has_role(uow, actor, *READERS):
+        return None
+    return list(uow.session.exec(select(col(Table.id)).where(sees_members(actor.id, Table))).all())
+
+
+def technical_acts_as(
+    uow: UnitOfWork, technical: TechnicalAccount, structure: Structure
+) -> Account | None:
+    """TECH-1: a technical account has the rights of its structure's primary manager on
+    that structure, and none elsewhere: the account whose profiles count for it on
+    ``structure`` (None outside its structure, or with no primary manager)."""
+    from chorus_cli.store.models import Account
+
+    if technical.structure_id != structure.id or structure.primary_manager_id is None:
+        return None
+    return uow.session.get(Account, structure.primary_manager_id)
+
+
+def technical_allowed(
+    uow: UnitOfWork,
+    technical: TechnicalAccount,
+    application: str,
+    level: str,
+    structure: Structure,
+    service: Service | None = None,
+) -> bool:
+    """Whether the technical account may act with this profile on the structure (or its
+    ``service``): its primary manager holds it there (``holds``). Platform roles never
+    pass to it, nor any other structure."""
+    manager = technical_acts_as(uow, technical, structure)
+    return manager is not None and holds(uow, manager, application, level, structure, service)
+
+
+def require_technical(
+    uow: UnitOfWork,
+    technical: TechnicalAccount,
+    application: str,
+    level: str,
+    structure: Structure,
+    service: Service | None = None,
+) -> None:
+    """``technical_allowed`` or NotAllowed (exit 4; the API's 403) naming the profile."""
+    if technical_allowed(uow, technical, application, level, structure, service):
+        return
+    raise NotAllowed(
+        "tech1.outside_rights",
+        login=technical.login,
+        profile=profile_label(application, level),
+        structure=structure.identifier,
+    )

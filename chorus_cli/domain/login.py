@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import auth
-from chorus_cli.kernel.errors import BadInput, LinkExpired, WrongCode
+from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAllowed, WrongCode
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
@@ -85,6 +85,10 @@ def begin(
     is read (SEC-7). ``purpose`` ``reactivate``: `account reactivate` (SET-4).
     """
     email = email.strip().lower()
+    from chorus_cli.domain import technical
+
+    if technical.is_login(email):  # TECH-1: never interactively; no password is read
+        raise NotAllowed("tech1.no_interactive_login", login=email)
     if method == "key" and code:
         raise BadInput("mfa4.code_not_for_key")
     if code and not fresh:

@@ -25,7 +25,7 @@ from chorus_cli.domain.membership import service_attachments
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, RuleRefused
 from chorus_cli.kernel.words import words
-from chorus_cli.store.listing import WINDOW, Page, Window, fetch
+from chorus_cli.store.listing import WINDOW, Page, Window, count, fetch
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Service, Structure
@@ -156,6 +156,11 @@ def listing(
             query = query.where(col(Account.status) == status)
     page = fetch(uow, query.order_by(col(Account.login_email)), shown)
     rows = page.rows
+    # TECH-1: the structure's technical accounts follow its people (role ``technical``),
+    # unless a filter about people (a service, a profile, a status) is given.
+    robots = (
+        [] if terms or service is not None or status is not None else _technical(uow, structure)
+    )
     ids = [account.id for account, _at in rows]
     # Services and profiles of every member listed: two queries, not two per member.
     codes: dict[int, list[str]] = {i: [] for i in ids}
@@ -203,7 +208,53 @@ def listing(
                 "attached_at": iso(attached_at),
             }
         )
-    return Page(result, page.total)
+    return _with_technical(uow, query, page, result, robots, shown)
+
+
+def _technical(uow: UnitOfWork, structure: Structure) -> list[dict[str, Any]]:
+    """The structure's technical accounts as member rows (TECH-1): role ``technical``,
+    status ``active`` or ``expired`` (TECH-2), no names, services or profiles of their
+    own (they borrow the primary manager's rights)."""
+    from chorus_cli.domain import technical
+
+    now = uow.clock.now()
+    return [
+        {
+            "login_email": t.login,
+            "first_name": "",
+            "last_name": "",
+            "status": technical.status(t, now),
+            "role": "technical",
+            "primary_manager": False,
+            "services": [],
+            "profiles": [],
+            "attached_at": iso(t.created_at),
+        }
+        for t in technical.of_structure(uow, structure)
+    ]
+
+
+def _with_technical(
+    uow: UnitOfWork,
+    query: Any,
+    page: Page,
+    people: list[dict[str, Any]],
+    robots: list[dict[str, Any]],
+    shown: Window,
+) -> Page:
+    """The window ``shown`` of the people then the technical accounts (OUT-2)."""
+    if not robots:
+        return Page(people, page.total)
+    if page.total is not None:  # more people than shown: the technical rows come later
+        return Page(people, page.total + len(robots))
+    # How many people the listing has: known from the page unless it is empty.
+    humans = shown.offset + len(people) if people or not shown.offset else count(uow, query)
+    start = max(0, shown.offset - humans)
+    room = None if shown.limit is None else shown.limit - len(people)
+    kept = robots[start:] if room is None else robots[start : start + room]
+    total = humans + len(robots)
+    shown_end = shown.offset + len(people) + len(kept)
+    return Page(people + kept, total if shown_end < total else None)
 
 
 # --- MEM-2: removing a member --------------------------------------------------------

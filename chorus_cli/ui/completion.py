@@ -157,6 +157,17 @@ def _structures(uow: UnitOfWork, actor: Account, typed: str) -> list[str]:
     return suggestions.structure_identifiers(uow, actor, typed)
 
 
+def _technical_logins(uow: UnitOfWork, actor: Account, typed: str) -> list[str]:
+    """The technical logins ``account technical list`` shows the actor (TECH-2)."""
+    from chorus_cli.domain import suggestions, technical
+    from chorus_cli.store.listing import Window
+
+    folded = typed.casefold()
+    rows = technical.listing(uow, actor, shown=Window(None, 0)).rows
+    found = [r["login"] for r in rows if r["login"].casefold().startswith(folded)]
+    return found[: suggestions.LIMIT]
+
+
 def stored(ask: Callable[[UnitOfWork, Account, str], list[str]]) -> Completer:
     """``ask``'s values for the account logged in to the store of the line (``--db``
     anywhere on it, else CHORUS_DATABASE_URL, else the default store); none without a
@@ -201,6 +212,7 @@ def _expected(exc: Exception) -> bool:
 
 LOGINS = stored(_logins)
 STRUCTURES = stored(_structures)
+TECHNICAL_LOGINS = stored(_technical_logins)
 
 # By the parameter's name on the command line (an option's longest name, an argument's
 # name), in every command that has it.
@@ -236,6 +248,8 @@ BY_COMMAND: dict[tuple[str, str], Completer] = {
     ("bulk export", "--format"): fixed(_export_formats),
     ("mail list", "--to"): LOGINS,
     ("structure transfer-primary", "--to"): LOGINS,
+    ("account technical reset-password", "login"): TECHNICAL_LOGINS,
+    ("account technical delete", "login"): TECHNICAL_LOGINS,
 }
 # Plain-text parameters with nothing to offer: free text, a new value, a secret, a
 # code, a date, a number, a URL, or a file (which the shell completes).
@@ -249,6 +263,7 @@ FREE = frozenset(
         "--departments",  # département codes, comma-separated
         "--fields",  # field names, comma-separated: the command says the valid ones
         "new_email", "text", "siret", "code", "link",
+        "name", "client",  # an API client's new name; one to remove (admins: api client list)
         # files
         "file", "path", "establishments", "--unites-legales", "--output",
         "--sheet",  # a workbook's sheet name: the file is not read to complete it

@@ -1,0 +1,246 @@
+"""API clients and their bearer tokens (API-2): what ``POST /api/oauth/token`` and every
+API call of ``chorus serve`` check, without HTTP.
+
+A client is registered by an admin (`chorus api client add NAME`): a public
+``client_id`` and a ``client_secret`` of 256 random bits, printed once. The secret is
+stored as its SHA-256, not an Argon2 hash: Argon2 protects *guessable* secrets
+(passwords people choose) by making each guess slow; a 256-bit random secret cannot be
+guessed, so its hash only has to be one-way, and the token endpoint, called by every
+integration, does not pay 35 ms and 19 MiB of Argon2 per request (a cheap way to tie up
+the server). Comparisons are constant-time (``secrets.same``), and an unknown
+``client_id`` is compared against a dummy hash so that it costs the same.
+
+Tokens: :func:`issue_token` gives a random 256-bit bearer token valid ``EXPIRES_IN``
+seconds (3600, as PISTE), stored as its SHA-256 with its expiry; :func:`check_token`
+finds the client of a token still valid (a lookup by the hash of a high-entropy token
+reveals nothing about other tokens). Removing a client revokes its tokens.
+"""
+
+from __future__ import annotations
+
+import secrets as random
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain import authz
+from chorus_cli.domain.secrets import new_token, same, token_hash
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
+from chorus_cli.store.listing import WINDOW, Page, Window, fetch
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Account, ApiClient
+    from chorus_cli.store.uow import UnitOfWork
+
+EXPIRES_IN = 3600  # seconds a bearer token lives (API-2, as PISTE's)
+SCOPE = "openid"
+NAME_MAX = 100
+# Compared against when the client id is unknown: the same work as a known one.
+_DUMMY = token_hash("chorus: no such client")
+
+FIELDS = ("id", "name", "client_id", "created_at", "created_by", "last_used_at")
+
+
+class ClientRefused(NotAuthenticated):
+    """Unknown client id or wrong secret: one error for both. Exit 5 (the API's 401)."""
+
+    def __init__(self) -> None:
+        super().__init__("api2.client_refused")
+
+
+class TokenRefused(NotAuthenticated):
+    """A bearer token unknown, expired or of a removed client. Exit 5 (the API's 401)."""
+
+    def __init__(self) -> None:
+        super().__init__("api2.token_refused")
+
+
+@dataclass
+class Registered:
+    """A client just registered, with its secret: shown once, never stored."""
+
+    client: ApiClient
+    secret: str
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.client.id,
+            "name": self.client.name,
+            "client_id": self.client.client_id,
+            "client_secret": self.secret,
+        }
+
+
+@dataclass
+class Token:
+    """A bearer token just issued, as ``POST /api/oauth/token`` answers it."""
+
+    access_token: str
+    expires_at: datetime
+    expires_in: int = EXPIRES_IN
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": SCOPE,
+        }
+
+
+def _name(name: str) -> str:
+    name = unicodedata.normalize("NFKC", name).strip()
+    if not name or len(name) > NAME_MAX or any(unicodedata.category(c)[0] == "C" for c in name):
+        raise BadInput("api2.client_name", max=NAME_MAX)
+    return name
+
+
+def view(client: ApiClient) -> dict[str, Any]:
+    return {
+        "id": client.id,
+        "name": client.name,
+        "client_id": client.client_id,
+        "created_at": iso(client.created_at),
+        "created_by": client.created_by,
+        "last_used_at": iso(client.last_used_at) if client.last_used_at else None,
+    }
+
+
+def add(uow: UnitOfWork, actor: Account, name: str) -> Registered:
+    """API-2: register a client (admins); its secret is returned once."""
+    from sqlmodel import col, func, select
+
+    from chorus_cli.store.models import ApiClient
+
+    authz.require_role(uow, actor, *authz.ADMIN)
+    name = _name(name)
+    taken = select(ApiClient.id).where(func.lower(col(ApiClient.name)) == name.lower())
+    if uow.session.exec(taken).first() is not None:
+        raise RuleRefused("api2.client_exists", name=name)
+    secret = new_token()
+    client = ApiClient(
+        name=name,
+        client_id=random.token_hex(16),
+        secret_hash=token_hash(secret),
+        created_at=uow.clock.now(),
+        created_by=actor.login_email,
+    )
+    uow.session.add(client)
+    uow.session.flush()
+    uow.audit(actor.login_email, "api.client_add", name, client_id=client.client_id)
+    return Registered(client, secret)
+
+
+def listing(uow: UnitOfWork, actor: Account, *, shown: Window = WINDOW) -> Page:
+    """API-2: the registered clients, by name (admins)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import ApiClient
+
+    authz.require_role(uow, actor, *authz.ADMIN)
+    page = fetch(uow, select(ApiClient).order_by(col(ApiClient.name)), shown)
+    return Page([view(c) for c in page.rows], page.total)
+
+
+def find(uow: UnitOfWork, name_or_id: str) -> ApiClient | None:
+    """The client named so (any case), or with this number or ``client_id``."""
+    from sqlmodel import col, func, or_, select
+
+    from chorus_cli.store.models import ApiClient
+
+    text = name_or_id.strip()
+    matches = [
+        func.lower(col(ApiClient.name)) == text.lower(),
+        col(ApiClient.client_id) == text,
+    ]
+    if text.isdigit() and len(text) < 10:
+        matches.append(col(ApiClient.id) == int(text))
+    return uow.session.exec(
+        select(ApiClient).where(or_(*matches)).order_by(col(ApiClient.id))
+    ).first()
+
+
+def remove(uow: UnitOfWork, actor: Account, name_or_id: str) -> ApiClient:
+    """API-2: remove a client (admins); its tokens stop working at once."""
+    from sqlmodel import col, delete
+
+    from chorus_cli.store.models import ApiToken
+
+    authz.require_role(uow, actor, *authz.ADMIN)
+    client = find(uow, name_or_id)
+    if client is None:
+        raise NotFound("api2.client_not_found", client=name_or_id.strip())
+    uow.session.exec(delete(ApiToken).where(col(ApiToken.client_id) == client.id))  # type: ignore[call-overload]
+    uow.session.delete(client)
+    uow.audit(actor.login_email, "api.client_remove", client.name, client_id=client.client_id)
+    return client
+
+
+# --- for the API server --------------------------------------------------------------
+
+
+def verify(uow: UnitOfWork, client_id: str, secret: str) -> ApiClient:
+    """The client whose credentials these are, or :class:`ClientRefused` (the same for
+    an unknown id and a wrong secret, after the same work; constant-time compare)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import ApiClient
+
+    client = None
+    if client_id and len(client_id) <= 64:
+        client = uow.session.exec(
+            select(ApiClient).where(col(ApiClient.client_id) == client_id)
+        ).first()
+    ok = same(client.secret_hash if client else _DUMMY, token_hash(secret or ""))
+    if client is None or not ok or not secret:
+        raise ClientRefused()
+    return client
+
+
+def issue_token(uow: UnitOfWork, client: ApiClient) -> Token:
+    """A new bearer token for the client (``grant_type=client_credentials``), valid
+    ``EXPIRES_IN`` seconds; the client's expired tokens are purged on the way."""
+    from sqlmodel import col, delete
+
+    from chorus_cli.store.models import ApiToken
+
+    now = uow.clock.now()
+    uow.session.exec(  # type: ignore[call-overload]
+        delete(ApiToken).where(
+            col(ApiToken.client_id) == client.id, col(ApiToken.expires_at) <= now
+        )
+    )
+    token = new_token()
+    expires_at = now + timedelta(seconds=EXPIRES_IN)
+    uow.session.add(
+        ApiToken(
+            client_id=client.id,  # type: ignore[arg-type]
+            token_hash=token_hash(token),
+            issued_at=now,
+            expires_at=expires_at,
+        )
+    )
+    client.last_used_at = now
+    uow.session.add(client)
+    uow.audit(f"api-client:{client.name}", "api.token", client.client_id)
+    return Token(token, expires_at)
+
+
+def check_token(uow: UnitOfWork, token: str) -> ApiClient:
+    """The client of a bearer token still valid, or :class:`TokenRefused`."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import ApiClient, ApiToken
+
+    if not token or len(token) > 200:
+        raise TokenRefused()
+    row = uow.session.exec(
+        select(ApiToken, ApiClient)
+        .join(ApiClient, col(ApiClient.id) == col(ApiToken.client_id))
+        .where(col(ApiToken.token_hash) == token_hash(token))
+    ).first()
+    if row is None or row[0].expires_at <= uow.clock.now():
+        raise TokenRefused()
+    return row[1]
