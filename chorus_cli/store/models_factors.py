@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 import chorus_cli.store.models  # noqa: F401  (the tables these reference come first)
+import chorus_cli.store.models_auth  # noqa: F401
 
 
 class Authenticator(SQLModel, table=True):
