@@ -1,14 +1,14 @@
 """SQLModel tables. The store keeps data; the rules live in ``chorus_cli.domain``.
 
-Here the tables every command that reads a session needs (the account, its session, its
-roles); the others in modules of their own, loaded on first use (``_LAZY``), each named
+Here the tables every command that reads a session needs (the account, its session); the
+others in modules of their own, loaded on first use (``_LAZY``), each named
 from here all the same: ``from chorus_cli.store.models import Mail``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint, false
+from sqlalchemy import Column, LargeBinary, false
 from sqlmodel import Field, SQLModel
 
 
@@ -49,18 +49,6 @@ class Account(SQLModel, table=True):
     last_login_at: datetime | None = None  # MEM-3: set when a session opens
 
 
-class RoleGrant(SQLModel, table=True):
-    """Platform role: admin, support or correspondent (scoped to a department)."""
-
-    __tablename__ = "role_grant"
-    __table_args__ = (UniqueConstraint("account_id", "role", "department"),)
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    role: str = Field(max_length=20)
-    department: str | None = Field(default=None, max_length=3)
-    granted_at: datetime
-
-
 class AuthSession(SQLModel, table=True):
     """A CLI session; the token itself is only in the user's keyring."""
 
@@ -80,6 +68,7 @@ class AuthSession(SQLModel, table=True):
 _LAZY = {
     **dict.fromkeys(("LinkToken", "LoginChallenge"), "chorus_cli.store.models_auth"),
     **dict.fromkeys(("PasswordHistory", "ThrottleEvent"), "chorus_cli.store.models_guards"),
+    "RoleGrant": "chorus_cli.store.models_roles",
     "Mail": "chorus_cli.store.models_mail",
     "AuditEntry": "chorus_cli.store.models_audit",
     **dict.fromkeys(
