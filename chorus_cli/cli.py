@@ -114,8 +114,12 @@ SUMMARIES = {
 }
 
 
-def make_app(only: str | None = None) -> typer.Typer:
-    """The chorus app; with ``only``, just that command or group (a cheaper tree to build)."""
+def make_app(only: str | None = None, within: tuple[str, ...] | None = ()) -> typer.Typer:
+    """The chorus app; with ``only``, just that command or group (a cheaper tree to build).
+
+    ``within`` trims the groups further (``_trimmed``): the subcommands named on the
+    line, e.g. ``("show",)`` for ``chorus account show``; ``None``: no subcommands at all,
+    the groups with only what ``chorus --help`` lists of them (their summaries)."""
     made = new_group("chorus", HELP)
     made.callback()(root)
     for name, where in COMMANDS.items():
@@ -123,12 +127,64 @@ def make_app(only: str | None = None) -> typer.Typer:
             made.command(name, short_help=SUMMARIES.get(name))(_load(where))
     for name, where in GROUPS.items():
         if only in (None, name):
-            made.add_typer(_load(where))
+            made.add_typer(_trimmed(_load(where), within))
     dry_run.offer(made)  # OUT-5: --dry-run on every command that may change the store
     from chorus_cli.commands._shaping import add_shaping
 
     add_shaping(made)  # --fields and --excel wherever --format is (OUT-3, OUT-4)
     return made
+
+
+def _trimmed(group: typer.Typer, within: tuple[str, ...] | None) -> typer.Typer:
+    """``group`` holding only the path ``within`` of its subcommands (a copy: the
+    group's module keeps its own); whole for ``()``; empty for ``None``.
+
+    Typer builds every command of a group it builds (their parameters, from their
+    signatures: about 1 ms a command); a command line needs only the command it names,
+    and ``chorus --help`` only the groups' own texts. What the line shows or runs is the
+    same as with the whole tree: a word that names no subcommand keeps the group whole
+    (``_path``), for Click's "No such command" and its suggestion."""
+    if within == ():
+        return group
+    import copy
+
+    trimmed = copy.copy(group)
+    trimmed.registered_commands, trimmed.registered_groups = [], []
+    if within is None:
+        return trimmed
+    first, rest = within[0], within[1:]
+    for info in group.registered_commands:
+        if (info.name or dry_run.command_name(info.callback)) == first:
+            trimmed.registered_commands = [info]
+    for info in group.registered_groups:
+        if info.typer_instance is not None and _group_name(info) == first:
+            sub = copy.copy(info)
+            sub.typer_instance = _trimmed(info.typer_instance, rest)
+            trimmed.registered_groups = [sub]
+    return trimmed
+
+
+def _group_name(info: Any) -> str:
+    return info.name or info.typer_instance.info.name or ""
+
+
+def _path(group: str, args: list[str]) -> tuple[str, ...]:
+    """The subcommands of ``group`` named on the line after it (``args``, root options
+    hoisted): ``("show",)`` for ``account show x@y.fr``, ``("service", "list")`` for
+    ``structure service list 1``; ``()`` (the whole group) when the word after a group
+    is no subcommand of it (an option, ``--help``, a typo)."""
+    node = _load(GROUPS[group])
+    path: list[str] = []
+    for word in args[preparse.command_index(args) + 1 :]:
+        commands = {i.name or dry_run.command_name(i.callback) for i in node.registered_commands}
+        groups = {_group_name(i): i.typer_instance for i in node.registered_groups}
+        if word in commands:
+            return (*path, word)
+        if word not in groups:
+            break
+        path.append(word)
+        node = groups[word]
+    return tuple(path)
 
 
 @cache
@@ -159,19 +215,35 @@ def report(code: int, kind: str, text: str, as_json: bool) -> None:
 
 
 @cache
-def _command(only: str | None, completing: bool = False) -> click_command:
+def _command(
+    only: str | None, completing: bool = False, within: tuple[str, ...] | None = ()
+) -> click_command:
     """The Click command tree, built once per process (~10 ms for the whole of it); its
     help is put in the current language when shown (SET-5, ``ui/helptext.py``); for
-    shell completion, its parameters complete their values (OUT-6)."""
+    shell completion, its parameters complete their values (OUT-6). ``within`` as
+    ``make_app``'s."""
     from chorus_cli.ui import helptext
 
     helptext.install()
-    command = typer.main.get_command(_whole_app() if only is None else make_app(only))
+    whole = only is None and within == ()
+    command = typer.main.get_command(_whole_app() if whole else make_app(only, within))
     if completing:
         from chorus_cli.ui import completion
 
         completion.install(command)
     return command
+
+
+def _tree(args: list[str]) -> click_command:
+    """The tree a command line needs (start-up, PERFORMANCE.md): the command or group it
+    names, trimmed to the subcommands it names; the root with the groups' texts alone
+    when it names none (``chorus --help``, ``chorus``, a mistyped name)."""
+    names = GROUPS.keys() | COMMANDS.keys()
+    named = preparse.invoked(args, names)
+    if named is None:
+        # A name further on (``chorus --help account``) is Click's to read: the whole tree.
+        return _command(None, within=() if any(a in names for a in args) else None)
+    return _command(named, within=_path(named, args) if named in GROUPS else ())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -206,7 +278,7 @@ def _main(argv: list[str] | None) -> None:
     as_json = preparse.wants_json(args)
     _early_lang(args, as_json)
     _refuse_undecodable(args, as_json)
-    command = _command(preparse.invoked(args, GROUPS.keys() | COMMANDS.keys()))
+    command = _tree(args)
     try:
         _run(command, args, as_json)
     except SystemExit:

@@ -68,6 +68,11 @@ def invoked(args: list[str], names: Container[str]) -> str | None:
     return name if name is not None and name in names else None
 
 
+def command_index(args: list[str]) -> int:
+    """Where the command named on the line is (``invoked``): after the root options."""
+    return _root_options(args)[1]
+
+
 # Click's variable for a program named chorus (``_{PROG}_COMPLETE``): Typer's completion
 # scripts set it to ``complete_bash``, ``complete_zsh``… when Tab is pressed (OUT-6).
 COMPLETE_VAR = "_CHORUS_COMPLETE"

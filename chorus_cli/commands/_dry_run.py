@@ -90,7 +90,7 @@ SHOWN = 20
 def offer(app: typer.Typer, path: tuple[str, ...] = ()) -> None:
     """Give every command of ``app`` that may change the store the ``--dry-run`` option."""
     for info in app.registered_commands:
-        name = info.name or _command_name(info.callback)
+        name = info.name or command_name(info.callback)
         full = " ".join((*path, name))
         if full not in READ_ONLY and info.callback is not None:
             info.callback = _with_option(info.callback, full)
@@ -100,7 +100,7 @@ def offer(app: typer.Typer, path: tuple[str, ...] = ()) -> None:
             offer(sub, (*path, group.name or sub.info.name or ""))
 
 
-def _command_name(callback: Callable[..., Any] | None) -> str:
+def command_name(callback: Callable[..., Any] | None) -> str:
     """The name Typer gives a command registered without one."""
     return (callback.__name__ if callback else "").lower().replace("_", "-")
 

@@ -34,13 +34,7 @@ from chorus_cli.domain.departments import department
 from chorus_cli.kernel.errors import NotAllowed, NotFound
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import (
-        Account,
-        RoleGrant,
-        Service,
-        Structure,
-        TechnicalAccount,
-    )
+    from chorus_cli.store.models import Account, Service, Structure, TechnicalAccount
     from chorus_cli.store.uow import UnitOfWork
 
 # Re-exported: the applications and levels a habilitation names, read with the rights
@@ -60,21 +54,25 @@ ADMIN = ("admin",)  # platform roles, the seed key
 # --- platform roles (PUB-1) -------------------------------------------------------------
 
 
-def role_grants(uow: UnitOfWork, account: Account, *, lock: bool = False) -> list[RoleGrant]:
-    """The platform roles the account holds, by role then department; ``lock``: read
-    ``FOR SHARE`` (PostgreSQL), so that none is revoked before this transaction ends."""
-    from sqlmodel import col, select
+def role_grants(uow: UnitOfWork, account: Account, *, lock: bool = False) -> list[Any]:
+    """The platform roles the account holds (rows with ``role`` and ``department``), by
+    role then department; ``lock``: read ``FOR SHARE`` (PostgreSQL), so that none is
+    revoked before this transaction ends.
 
-    from chorus_cli.store.models import RoleGrant
+    A plain SQL read, as ``membership.memberships``: every command that checks a right
+    asks it, and defining the grant table's class would cost it more than the query
+    itself. What the session has not written yet is flushed first, as the ORM's own
+    query would."""
+    from sqlalchemy import text
 
-    query = (
-        select(RoleGrant)
-        .where(col(RoleGrant.account_id) == account.id)
-        .order_by(col(RoleGrant.role), col(RoleGrant.department))
+    uow.session.flush()
+    sql = (
+        "SELECT role, department FROM role_grant WHERE account_id = :account"
+        " ORDER BY role, department"
     )
-    if lock:
-        query = query.with_for_update(read=True)
-    return list(uow.session.exec(query).all())
+    if lock and uow.session.connection().dialect.name == "postgresql":
+        sql += " FOR SHARE"
+    return list(uow.session.connection().execute(text(sql), {"account": account.id}).all())
 
 
 def has_role(uow: UnitOfWork, account: Account, *role_names: str) -> bool:

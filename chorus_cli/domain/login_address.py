@@ -17,7 +17,7 @@ from chorus_cli.domain import accounts, links, notices, sessions, throttle
 from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, LinkToken
+    from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
 PURPOSE = "login_address"
@@ -61,19 +61,27 @@ def target(
     return account
 
 
-def _pending_row(uow: UnitOfWork, account: Account) -> LinkToken | None:
-    from sqlmodel import col, select
+def _pending_row(uow: UnitOfWork, account: Account) -> Any:
+    """The newest unused, unexpired link of a change (its payload, created_at,
+    expires_at), or None.
 
-    from chorus_cli.store.models import LinkToken
+    A plain SQL read, as ``membership.memberships``: ``account show`` asks it every time,
+    and defining the link table's class would cost it more than the query itself. What
+    the session has not written yet is flushed first, as the ORM's own query would."""
+    from sqlalchemy import DateTime, String, bindparam, text
 
-    return uow.session.exec(
-        select(LinkToken)
-        .where(col(LinkToken.account_id) == account.id)
-        .where(col(LinkToken.purpose) == PURPOSE)
-        .where(col(LinkToken.used_at).is_(None))
-        .where(col(LinkToken.expires_at) > uow.clock.now())
-        .order_by(col(LinkToken.id).desc())
-    ).first()
+    uow.session.flush()
+    query = (
+        text(
+            "SELECT payload, created_at, expires_at FROM link_token"
+            " WHERE account_id = :account AND purpose = :purpose AND used_at IS NULL"
+            " AND expires_at > :now ORDER BY id DESC LIMIT 1"
+        )
+        .bindparams(bindparam("now", type_=DateTime()))
+        .columns(payload=String(), created_at=DateTime(), expires_at=DateTime())
+    )
+    params = {"account": account.id, "purpose": PURPOSE, "now": uow.clock.now()}
+    return uow.session.connection().execute(query, params).first()
 
 
 def pending(uow: UnitOfWork, account: Account) -> Change | None:

@@ -1,10 +1,14 @@
-"""SQLModel tables. The store keeps data; the rules live in ``chorus_cli.domain``."""
+"""SQLModel tables. The store keeps data; the rules live in ``chorus_cli.domain``.
+
+Here the tables every command that reads a session needs (the account, its session); the
+others in modules of their own, loaded on first use (``_LAZY``), each named
+from here all the same: ``from chorus_cli.store.models import Mail``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, false
+from sqlalchemy import Column, LargeBinary, false
 from sqlmodel import Field, SQLModel
 
 
@@ -45,61 +49,6 @@ class Account(SQLModel, table=True):
     last_login_at: datetime | None = None  # MEM-3: set when a session opens
 
 
-class PasswordHistory(SQLModel, table=True):
-    """Former password hashes, so the last five are not reused (ACC-5)."""
-
-    __tablename__ = "password_history"
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    password_hash: str = Field(max_length=200)
-    created_at: datetime
-
-
-class RoleGrant(SQLModel, table=True):
-    """Platform role: admin, support or correspondent (scoped to a department)."""
-
-    __tablename__ = "role_grant"
-    __table_args__ = (UniqueConstraint("account_id", "role", "department"),)
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    role: str = Field(max_length=20)
-    department: str | None = Field(default=None, max_length=3)
-    granted_at: datetime
-
-
-class LinkToken(SQLModel, table=True):
-    """A mailed single-use link (activation, reset, ...), stored as a SHA-256 hash."""
-
-    __tablename__ = "link_token"
-    id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(max_length=64, unique=True)
-    purpose: str = Field(max_length=20)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    created_at: datetime
-    expires_at: datetime
-    used_at: datetime | None = None
-    payload: str | None = Field(default=None, max_length=254)
-
-
-class LoginChallenge(SQLModel, table=True):
-    """A login attempt that passed the password and awaits its second factor."""
-
-    __tablename__ = "login_challenge"
-    id: int | None = Field(default=None, primary_key=True)
-    attempt_hash: str = Field(max_length=64, unique=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    method: str = Field(max_length=10)
-    # login | reactivate (SET-4): what a proven second factor opens.
-    purpose: str = Field(
-        default="login", max_length=12, sa_column_kwargs={"server_default": "login"}
-    )
-    code_hash: str | None = Field(default=None, max_length=64)
-    tries: int = 0
-    created_at: datetime
-    expires_at: datetime
-    completed_at: datetime | None = None
-
-
 class AuthSession(SQLModel, table=True):
     """A CLI session; the token itself is only in the user's keyring."""
 
@@ -113,58 +62,15 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
-class Mail(SQLModel, table=True):
-    """Outbox: every mail is written here, then delivered by SMTP when configured."""
-
-    # SEC-8: what delivery looks for after a command (the mails due now).
-    __table_args__ = (Index("ix_mail_status_next_attempt_at", "status", "next_attempt_at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    to: str = Field(max_length=254, index=True)
-    sender: str = Field(max_length=254)
-    subject: str = Field(max_length=300)
-    body: str
-    # The same body with links and codes blanked; replaces ``body`` once delivered.
-    body_redacted: str
-    kind: str = Field(max_length=40)
-    created_at: datetime
-    # pending (to send, at next_attempt_at) | sending (claimed by a delivery) | sent |
-    # failed (refused for good: 5xx, or a mail that cannot be written) | discarded
-    status: str = Field(default="pending", max_length=10)
-    sent_at: datetime | None = None
-    error: str | None = Field(default=None, max_length=500)  # the last failure's reason
-    # SEC-8: one Message-ID from the mail's creation, so a resend is recognisable.
-    message_id: str | None = Field(default=None, max_length=300)
-    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    next_attempt_at: datetime | None = None  # None: due at once
-    claimed_at: datetime | None = None  # when a delivery took it (status sending)
-
-
-class AuditEntry(SQLModel, table=True):
-    """One change: who (an e-mail or ``system``), what, on what, when (OPS-4)."""
-
-    __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_at", "at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime
-    actor: str = Field(max_length=254, index=True)
-    action: str = Field(max_length=60, index=True)
-    target: str = Field(max_length=254, index=True)
-    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class ThrottleEvent(SQLModel, table=True):
-    """A rate-limited request (ACC-7), recorded whether or not the address exists."""
-
-    __tablename__ = "throttle_event"
-    __table_args__ = (Index("ix_throttle_event_key_at", "key", "at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=300)
-    at: datetime
-
-
-# Tables of later areas live in their own modules and load on first use: each SQLModel
-# table costs ~3.5 ms to define, and `mail list` or `whoami` need few of them.
+# The other tables live in their own modules and load on first use: each SQLModel table
+# costs ~3.5 ms to define (pydantic's model, then SQLAlchemy's mapping), about 1 % of a
+# store command's start-up, and `mail list` or `whoami` need few of them.
 _LAZY = {
+    **dict.fromkeys(("LinkToken", "LoginChallenge"), "chorus_cli.store.models_auth"),
+    **dict.fromkeys(("PasswordHistory", "ThrottleEvent"), "chorus_cli.store.models_guards"),
+    "RoleGrant": "chorus_cli.store.models_roles",
+    "Mail": "chorus_cli.store.models_mail",
+    "AuditEntry": "chorus_cli.store.models_audit",
     **dict.fromkeys(
         (
             "Structure",
@@ -194,8 +100,16 @@ def __getattr__(name: str) -> object:
 
 
 def load_all() -> None:
-    """Define every table (migrations and schema checks need the whole metadata)."""
+    """Define every table and index (migrations and schema checks need the whole metadata).
+
+    The partial unique indexes (``sqlite_where``, ``postgresql_where``) are put on the
+    metadata here, not where their tables are defined: SQLAlchemy checks a dialect's
+    arguments by importing that dialect, and its PostgreSQL one costs a command ~25 ms
+    (more than the table) on a SQLite store; only DDL reads an index, and the migrations
+    make these with their own statements."""
     import importlib
 
-    for module in set(_LAZY.values()):
-        importlib.import_module(module)
+    for module in sorted(set(_LAZY.values())):
+        partial_indexes = getattr(importlib.import_module(module), "partial_indexes", None)
+        if partial_indexes is not None:
+            partial_indexes()

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 import chorus_cli.store.models  # noqa: F401  (the tables these reference come first)
+import chorus_cli.store.models_auth  # noqa: F401
 
 
 class Authenticator(SQLModel, table=True):
@@ -29,14 +30,19 @@ class Authenticator(SQLModel, table=True):
     last_used_at: datetime | None = None
 
 
-# One TOTP app per account (MFA-2); keys are many.
-Index(
-    "uq_authenticator_one_totp",
-    Authenticator.__table__.c.account_id,
-    unique=True,
-    sqlite_where=Authenticator.__table__.c.type == "totp",
-    postgresql_where=Authenticator.__table__.c.type == "totp",
-)
+def partial_indexes() -> None:
+    """One TOTP app per account (MFA-2); keys are many: a partial unique index, made by
+    migration 0004, put on the metadata by ``models.load_all`` (see there)."""
+    table = Authenticator.__table__
+    if "uq_authenticator_one_totp" in {index.name for index in table.indexes}:
+        return
+    Index(
+        "uq_authenticator_one_totp",
+        table.c.account_id,
+        unique=True,
+        sqlite_where=table.c.type == "totp",
+        postgresql_where=table.c.type == "totp",
+    )
 
 
 class FactorState(SQLModel, table=True):

@@ -104,26 +104,32 @@ class AttachmentRequest(SQLModel, table=True):
     level: str | None = Field(default=None, max_length=20)
 
 
-_requests = AttachmentRequest.__table__.c
-# One pending attachment request per account and structure (ATT-1), and one pending
-# subscription per account, structure and application (MEM-5), even between processes.
-Index(
-    "uq_attachment_request_one_pending",
-    _requests.account_id,
-    _requests.structure_id,
-    unique=True,
-    sqlite_where=(_requests.status == "pending") & (_requests.type != "subscription"),
-    postgresql_where=(_requests.status == "pending") & (_requests.type != "subscription"),
-)
-Index(
-    "uq_subscription_request_one_pending",
-    _requests.account_id,
-    _requests.structure_id,
-    _requests.application,
-    unique=True,
-    sqlite_where=(_requests.status == "pending") & (_requests.type == "subscription"),
-    postgresql_where=(_requests.status == "pending") & (_requests.type == "subscription"),
-)
+def partial_indexes() -> None:
+    """One pending attachment request per account and structure (ATT-1), and one pending
+    subscription per account, structure and application (MEM-5), even between processes:
+    partial unique indexes, made by migrations 0005 and 0011, put on the metadata by
+    ``models.load_all`` (see there)."""
+    table = AttachmentRequest.__table__
+    if "uq_attachment_request_one_pending" in {index.name for index in table.indexes}:
+        return
+    requests = table.c
+    Index(
+        "uq_attachment_request_one_pending",
+        requests.account_id,
+        requests.structure_id,
+        unique=True,
+        sqlite_where=(requests.status == "pending") & (requests.type != "subscription"),
+        postgresql_where=(requests.status == "pending") & (requests.type != "subscription"),
+    )
+    Index(
+        "uq_subscription_request_one_pending",
+        requests.account_id,
+        requests.structure_id,
+        requests.application,
+        unique=True,
+        sqlite_where=(requests.status == "pending") & (requests.type == "subscription"),
+        postgresql_where=(requests.status == "pending") & (requests.type == "subscription"),
+    )
 
 
 class AttachmentRequestService(SQLModel, table=True):

@@ -1,0 +1,189 @@
+"""Start-up (issue 21, PERFORMANCE.md): `chorus --help` within 1.3x of importing Typer and
+Rich, a store command within 1.2x of importing SQLModel. Speed is measured by `make bench`
+(benchmarks/run.py), never here; these tests guard what makes it, without timing anything:
+what a fresh process imports, and how much of the command tree it builds.
+
+Each command line runs in a fresh Python process (an import made by an earlier test would
+hide one), on a SQLite store with a logged-in account, as a headless user runs it (no
+session bus: the session token is in the 0600 file, SECURITY.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+# Modules no start-up shown here needs: each costs from 10 ms (argon2) to 720 ms (alembic)
+# to import (PERFORMANCE.md), and is imported by the commands that use it, when they do.
+HEAVY = (
+    "alembic",
+    "keyring",
+    "rich",
+    "httpx",
+    "babel",
+    "phonenumbers",
+    "email_validator",
+    "stdnum",
+    "argon2",
+    "fido2",
+    "qrcode",
+    "PIL",
+    "python_calamine",
+    "openpyxl",
+    "psycopg",
+    "sqlalchemy.dialects.postgresql",  # loaded by a `postgresql_where` on a SQLite store
+)
+# What reading the store costs: not for `chorus --help`.
+STORE = ("sqlalchemy", "sqlmodel", "pydantic")
+
+# Run in the child: chorus' entry point with the line given, then what it imported and
+# which commands Typer built (each one costs its parameters' signatures), on stderr.
+PROBE = """
+import json, sys
+import typer.main
+
+built = []
+build = typer.main.get_command_from_info
+
+
+def counted(command_info, **kwargs):
+    name = command_info.name or command_info.callback.__name__.lower().replace("_", "-")
+    built.append(name)
+    return build(command_info, **kwargs)
+
+
+typer.main.get_command_from_info = counted
+from chorus_cli.cli import main
+
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"code": code, "modules": sorted(sys.modules), "built": built}), file=sys.stderr)
+"""
+
+
+def headless(tmp_path: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CHORUS_", "PYTHON_KEYRING", "DBUS_SESSION", "PYTHONPROFILEIMPORT"))
+    }
+    env.update(
+        CHORUS_DATABASE_URL=f"sqlite:///{tmp_path / 'store.db'}",
+        CHORUS_DATA_DIR=str(tmp_path / "home"),
+        XDG_DATA_HOME=str(tmp_path / "xdg"),
+    )
+    return env
+
+
+def chorus(env: dict[str, str], *args: str, input: str | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "chorus_cli", *args],
+        env=env, input=input, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, (args, done.stderr)
+    return done.stdout
+
+
+def probe(env: dict[str, str], *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], env=env, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    found = json.loads(done.stderr.strip().splitlines()[-1])
+    assert found["code"] == 0, done.stderr
+    return found
+
+
+@pytest.fixture(scope="module")
+def logged_in(tmp_path_factory) -> dict[str, str]:
+    """A headless user's environment: a migrated SQLite store, an account logged in."""
+    env = headless(tmp_path_factory.mktemp("startup"))
+    email = "ada.lovelace@example.fr"
+    chorus(env, "db", "upgrade")
+    chorus(env, "account", "create", "--email", email, "--last-name", "Lovelace",
+           "--first-name", "Ada")  # fmt: skip
+
+    def last_mail() -> str:
+        return json.loads(chorus(env, "mail", "list", "--json", "--to", email))[0]["body"]
+
+    link = re.search(r"https?://\S+token=\S+", last_mail()).group(0)
+    chorus(env, "account", "activate", link, "--password-stdin", input=PASSWORD + "\n")
+    chorus(env, "login", email, "--password-stdin", input=PASSWORD + "\n")
+    chorus(env, "login", email, "--code", re.search(r"\b\d{6}\b", last_mail()).group(0))
+    return env
+
+
+def heavy(modules: list[str], more: tuple[str, ...] = ()) -> list[str]:
+    return [m for m in modules if m.startswith(tuple(f"{h}." for h in HEAVY + more))
+            or m in HEAVY + more]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_startup_help_imports_typer_alone_and_builds_no_group(tmp_path, lang):
+    """`chorus --help` lists the groups from their own texts: no store module, no heavy
+    one, and no command of any group built (the regression of issue 21: the whole tree,
+    with its --dry-run and --fields walks, was built to list thirteen summaries)."""
+    from chorus_cli.cli import COMMANDS, GROUPS
+
+    found = probe(headless(tmp_path), "--help", "--lang", lang)
+    assert heavy(found["modules"], STORE) == []
+    # The top-level commands (login, whoami…) are built, being listed; no group's command.
+    assert sorted(found["built"]) == sorted(COMMANDS)
+    groups = [m for m in found["modules"] if m.startswith("chorus_cli.commands.")]
+    assert {m.rsplit(".", 1)[1] for m in groups} >= {module for module, _ in GROUPS.values()}
+
+
+@pytest.mark.parametrize(
+    "line, tables",
+    [
+        (["whoami"], []),
+        (["whoami", "--lang", "en"], []),
+        (["whoami", "--json"], []),
+        (["mail", "list", "--json"], ["models_mail"]),
+        (["mail", "list", "--json", "--lang", "en"], ["models_mail"]),
+        (["account", "show", "--json"], []),
+        (["account", "show", "--json", "--lang", "en"], []),
+    ],
+)
+def test_startup_store_command_imports_and_builds_only_what_it_runs(logged_in, line, tables):
+    """A store command (whoami, mail list, account show) imports no heavy module (no Rich
+    for JSON or a record, no Alembic for the schema check, no keyring on a headless
+    machine, no PostgreSQL dialect on a SQLite store), defines only the tables it reads
+    (besides the account's, its session's and its roles'), and builds only its command."""
+    found = probe(logged_in, *line)
+    assert heavy(found["modules"]) == []
+    models = [
+        m.rsplit(".", 1)[1] for m in found["modules"] if m.startswith("chorus_cli.store.models_")
+    ]
+    assert models == tables
+    assert found["built"] == [line[1] if line[0] in ("mail", "account") else line[0]]
+
+
+def test_startup_help_of_a_group_still_lists_every_command(tmp_path):
+    """Trimming the tree never trims what is shown: a group's help, or a word that is no
+    command of it (Click's suggestion needs the names), builds the whole group."""
+    env = headless(tmp_path)
+    shown = probe(env, "account", "--help")
+    import typer
+
+    from chorus_cli.cli import make_app
+
+    whole = typer.main.get_command(make_app("account")).commands["account"].commands
+    assert sorted(shown["built"]) == sorted(whole)
+    done = subprocess.run(
+        [sys.executable, "-m", "chorus_cli", "account", "shw", "--lang", "en"], env=env,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "No such command 'shw'" in done.stderr and "show" in done.stderr
