@@ -145,6 +145,7 @@ class _Loader:
         self.mark = "?" if self.sqlite else "%s"
         self.raw = engine.raw_connection()
         self.cursor = self.raw.cursor()
+        self.scratch: set[str] = set()  # PostgreSQL: the temporary tables COPY fills
         if self.sqlite:
             # The staging tables are invisible until the swap, which commits with FULL
             # again: NORMAL (still crash-safe in WAL mode) for the bulk of the writing.
@@ -167,6 +168,10 @@ class _Loader:
         # The connection may be gone: close() follows, and the pool discards it.
         with contextlib.suppress(Exception):
             self.raw.rollback()
+            for scratch in self.scratch:  # PostgreSQL: not left on the pooled connection
+                self.cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
+            self.raw.commit()
+        self.scratch.clear()
 
     def close(self) -> None:
         if self.sqlite:
@@ -248,7 +253,7 @@ class _Loader:
     def drop_leftovers(self) -> int:
         """Tables an interrupted import left (we hold the lock: nobody is using them)."""
         suffixes = (schema.STAGING, schema.RETIRED)
-        bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS)
+        bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS, schema.TERM)
         wanted = {base + suffix for base in bases for suffix in suffixes}
         names = [name for name in self._tables() if name in wanted]
         self._drop(names)
@@ -275,7 +280,11 @@ class _Loader:
                 [
                     schema.ESTABLISHMENT + schema.STAGING,
                     schema.UNIT + schema.STAGING,
-                    *([schema.FTS + schema.STAGING] if self.sqlite else []),
+                    *(
+                        [schema.FTS + schema.STAGING, schema.TERM + schema.STAGING]
+                        if self.sqlite
+                        else []
+                    ),
                 ]
             )
         except Exception:  # the next import drops them (drop_leftovers)
@@ -297,13 +306,30 @@ class _Loader:
         return skip
 
     def _insert(self, table: str, width: int, batch: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join([self.mark] * width)
-        self.cursor.executemany(
-            f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT DO NOTHING", batch
-        )
+        if self.sqlite:
+            marks = ", ".join([self.mark] * width)
+            self.cursor.executemany(
+                f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT DO NOTHING", batch
+            )
+        else:
+            self._copy(table, batch)
         inserted = self.cursor.rowcount
         if inserted is not None and 0 <= inserted < len(batch):
             self.summary.duplicates += len(batch) - inserted
+
+    def _copy(self, table: str, batch: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL: the batch COPYed into a temporary table, then moved in one INSERT
+        (COPY cannot skip a repeated key: the first row stays, as on SQLite)."""
+        scratch = f"{table}_batch"
+        if scratch not in self.scratch:
+            self.cursor.execute(f"CREATE TEMPORARY TABLE {scratch} (LIKE {table})")
+            self.scratch.add(scratch)
+        else:
+            self.cursor.execute(f"TRUNCATE {scratch}")
+        with self.cursor.copy(f"COPY {scratch} FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row(row)
+        self.cursor.execute(f"INSERT INTO {table} SELECT * FROM {scratch} ON CONFLICT DO NOTHING")
 
     def load_units(self, stock: StockFile) -> None:
         table = schema.UNIT + schema.STAGING
@@ -526,6 +552,19 @@ class _Loader:
             self.commit()
             last, done = upto, done + count
             self.progress("search", done, total)
+        # The vocabulary (each word, how many names hold it): search reads a prefix as
+        # the words it starts. One pass over the FTS5 index, in term order.
+        self.begin()
+        self.cursor.execute(schema.term_ddl(schema.TERM + schema.STAGING))
+        self.cursor.execute(
+            f"CREATE VIRTUAL TABLE temp.sirene_vocabulary USING fts5vocab(main, '{fts}', 'row')"
+        )
+        self.cursor.execute(
+            f"INSERT INTO {schema.TERM}{schema.STAGING}"
+            " SELECT term, doc FROM temp.sirene_vocabulary"
+        )
+        self.cursor.execute("DROP TABLE temp.sirene_vocabulary")
+        self.commit()
         self.progress("search", total, total)
 
     def swap(self, with_units: bool, imported_at: str, source: str) -> None:
@@ -549,8 +588,10 @@ class _Loader:
         if self.sqlite:
             # The old tables are renamed aside and dropped after the commit (slow on a
             # big index, and nobody needs to wait for it).
-            for name in [*names, schema.FTS]:
-                execute(f"ALTER TABLE {name} RENAME TO {name}{schema.RETIRED}")
+            live = set(self._tables())  # no vocabulary before the first import
+            for name in [*names, schema.FTS, schema.TERM]:
+                if name in live:
+                    execute(f"ALTER TABLE {name} RENAME TO {name}{schema.RETIRED}")
                 execute(f"ALTER TABLE {name}{schema.STAGING} RENAME TO {name}")
         else:
             # Dropping is cheap on PostgreSQL; index names must follow their tables.
@@ -570,7 +611,7 @@ class _Loader:
             # Dropping walks every page of the old tables: through a small cache, or it
             # would fill the import's 64 MiB with pages nobody will read again.
             self.cursor.execute("PRAGMA cache_size=-2000")
-            bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS)
+            bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS, schema.TERM)
             present = set(self._tables())
             self._drop(
                 [base + schema.RETIRED for base in bases if base + schema.RETIRED in present]
