@@ -171,10 +171,12 @@ def _sqlite_candidates(connection: Any, words: list[str]) -> tuple[list[tuple[in
 
 
 def _pg_queries(words: list[str]) -> dict[str, str]:
-    """The match (every word, whole or prefix) and the two ranking queries: any word
-    whole, any word as a prefix (ts_rank gives no bonus to a whole word otherwise)."""
+    """The match (every word, whole or prefix), every word whole (ranked first), and
+    the two ranking queries: any word whole, any word as a prefix (ts_rank gives no
+    bonus to a whole word otherwise)."""
     return {
         "query": " & ".join(f"({w} | {w}:*)" if len(w) > 1 else w for w in words),
+        "every": " & ".join(words),
         "whole": " | ".join(words),
         "prefix": " | ".join(f"{w}:*" if len(w) > 1 else w for w in words),
     }
@@ -246,7 +248,9 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
         "WITH m AS MATERIALIZED ("
         f" SELECT * FROM {schema.ESTABLISHMENT}"
         f" WHERE {schema.PG_VECTOR_SQL} @@ to_tsquery('simple', :query) LIMIT :cap),"
-        f" s AS (SELECT m.*, m.siret / 100000 AS siren, {_pg_score()} AS score"
+        # Every word whole first (as the SQLite tiers), then ts_rank.
+        " s AS (SELECT m.*, m.siret / 100000 AS siren, CASE WHEN v.nv || coalesce(v.sv, ''::tsvector)"
+        f" @@ to_tsquery('simple', :every) THEN 0 ELSE -100 END + {_pg_score()} AS score"
         f" FROM m, LATERAL (SELECT {names}) AS v),"
         " g AS (SELECT siren, max(score) AS best FROM s GROUP BY siren"
         " ORDER BY best DESC, siren LIMIT :limit)"
