@@ -714,6 +714,40 @@ def test_str2_a_prefix_of_many_words_is_searched_as_the_most_frequent(cli, tmp_p
         assert len(sirets(result)) == 3 and "préciser" not in result.stderr
 
 
+def test_str2_words_added_outside_an_import_are_found_by_their_prefix(cli, tmp_path):
+    """A name added to the index between imports (as ``sirene update`` does) has its
+    words noted in the vocabulary: a prefix finds it beside the imported ones."""
+    from sqlalchemy import text
+
+    from chorus_cli.config import Settings
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.sirene import index
+    from chorus_cli.store import sirene_tables as schema
+    from chorus_cli.store.uow import UnitOfWork
+
+    operator(cli)
+    rows = [establishment("44123456400017", "ZYGOMAR")]
+    imported(cli, write_csv(tmp_path / "z.csv", ETABLISSEMENT_HEADER, rows))
+    with UnitOfWork(Settings(database_url=cli.url), SystemClock()) as uow:
+        connection = uow.session.connection()
+        connection.execute(
+            text(
+                f"INSERT INTO {schema.ESTABLISHMENT} (siret, raison_sociale, active,"
+                " non_diffusible, siege) VALUES (82345678500018, 'ZYGOTEC', true, false, true)"
+            )
+        )
+        if connection.dialect.name == "sqlite":
+            connection.execute(
+                text(f"INSERT INTO {schema.FTS} (rowid, name) VALUES (82345678500018, 'ZYGOTEC')")
+            )
+        index.note_words(uow, ["ZYGOTEC"])
+        uow.commit()
+
+    found = sirets(cli("sirene", "search", "zygo", "--json"))
+
+    assert sorted(found) == ["44123456400017", "82345678500018"]
+
+
 # --- who may: sessions and roles -------------------------------------------------------
 
 

@@ -2,9 +2,10 @@
 
 Built for the national file (~42 million establishments, ~29 million legal units):
 rows stream from the CSV in batches of ``BATCH`` through the raw DBAPI connection
-(``executemany`` on tuples; no ORM objects), the write lock is released every
-``COMMIT_EVERY`` rows so other chorus commands keep working during an import, and the
-full-text index is built after the load. Memory stays flat: one batch at a time.
+(``executemany`` on tuples on SQLite, COPY on PostgreSQL; no ORM objects), the write
+lock is released every ``COMMIT_EVERY`` rows so other chorus commands keep working
+during an import, and the full-text index (and on SQLite its vocabulary) is built after
+the load. Memory stays flat: one batch at a time.
 Querying the index is ``sirene/index.py``.
 """
 
@@ -168,9 +169,10 @@ class _Loader:
         # The connection may be gone: close() follows, and the pool discards it.
         with contextlib.suppress(Exception):
             self.raw.rollback()
-            for scratch in self.scratch:  # PostgreSQL: not left on the pooled connection
-                self.cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
-            self.raw.commit()
+            if self.scratch:  # PostgreSQL's COPY tables: not left on the pooled connection
+                for scratch in self.scratch:
+                    self.cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
+                self.raw.commit()
         self.scratch.clear()
 
     def close(self) -> None:

@@ -138,6 +138,35 @@ def _vocabulary(connection: Any, word: str) -> list[tuple[str, int]] | None:
     return [(row[0], row[1]) for row in rows] or None
 
 
+def note_words(uow: UnitOfWork, names: list[str]) -> None:
+    """Add the words of ``names`` to the SQLite vocabulary (``sirene_term``) when rows
+    are added to the index outside an import (``sirene update``): a prefix is searched
+    as the vocabulary's words, and would miss a word it has never seen. Counts are
+    approximate until the next import rebuilds them. Nothing to do on PostgreSQL, or
+    before the first import built a vocabulary."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from chorus_cli.kernel.words import words
+
+    connection = uow.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    terms = sorted({w for name in names for w in words(name, ligatures=False)})
+    if not terms:
+        return
+    try:
+        connection.execute(
+            text(
+                f"INSERT INTO {schema.TERM} (term, docs) VALUES (:term, 1)"
+                " ON CONFLICT (term) DO UPDATE SET docs = docs + 1"
+            ),
+            [{"term": term} for term in terms],
+        )
+    except OperationalError:  # no vocabulary yet: search reads prefixes as FTS5 does
+        return
+
+
 def _sqlite_candidates(connection: Any, words: list[str]) -> tuple[list[tuple[int, int]], bool]:
     """The matches to rank, best tier first: (SIRET, tier) pairs, at most
     ``SEARCH_CANDIDATES``. Tier 0: every word whole; tier 1: every word whole or as a
@@ -249,7 +278,8 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
         f" SELECT * FROM {schema.ESTABLISHMENT}"
         f" WHERE {schema.PG_VECTOR_SQL} @@ to_tsquery('simple', :query) LIMIT :cap),"
         # Every word whole first (as the SQLite tiers), then ts_rank.
-        " s AS (SELECT m.*, m.siret / 100000 AS siren, CASE WHEN v.nv || coalesce(v.sv, ''::tsvector)"
+        " s AS (SELECT m.*, m.siret / 100000 AS siren,"
+        " CASE WHEN v.nv || coalesce(v.sv, ''::tsvector)"
         f" @@ to_tsquery('simple', :every) THEN 0 ELSE -100 END + {_pg_score()} AS score"
         f" FROM m, LATERAL (SELECT {names}) AS v),"
         " g AS (SELECT siren, max(score) AS best FROM s GROUP BY siren"
