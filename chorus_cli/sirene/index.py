@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # rows spill it and cost ~10 ms.
 SEARCH_CANDIDATES = 300
 PREFIX_TERMS = 24  # words of the index a prefix stands for, the most frequent first
-TERM_SCAN = 2_000  # vocabulary rows read per word of a search, at most
+TERM_SCAN = 10_000  # vocabulary rows read per word of a search, at most (a few ms)
 
 _table = None
 _find = None
@@ -110,28 +110,32 @@ class _Word:
             # FTS5 prefix query reads every row of every such word before the first
             # match comes out (~100 ms for a common word at 10 million rows); named
             # words are read lazily, as far as the candidates go.
-            self.whole = any(term == word for term, _ in vocabulary)
-            longer = sorted((t for t in vocabulary if t[0] != word), key=lambda t: -t[1])
+            self.whole = vocabulary[0][0] == word
+            longer = [term for term, _ in vocabulary if term != word]
             self.cut = len(longer) > PREFIX_TERMS
             terms = [word] if self.whole else []
-            terms += [term for term, _ in longer[:PREFIX_TERMS]]
+            terms += longer[:PREFIX_TERMS]
             self.either = f"({' OR '.join(_quoted(t) for t in terms)})"
 
 
 def _vocabulary(connection: Any, word: str) -> list[tuple[str, int]] | None:
-    """The index's words starting with ``word`` and how many names hold each; None when
-    the vocabulary does not know it (an index imported before it had one, or a name
-    added since: the word is then searched as FTS5 reads it)."""
+    """The index's words starting with ``word`` and how many names hold each: the word
+    itself first, then the ``PREFIX_TERMS + 1`` most frequent (among the first
+    ``TERM_SCAN`` in alphabetical order: a prefix of two letters may start a hundred
+    thousand words of the national index). None when the vocabulary does not know it
+    (an index imported before it had one, or a name added since: the word is then
+    searched as FTS5 reads it)."""
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
     try:
         rows = connection.execute(
             text(
-                f"SELECT term, docs FROM {schema.TERM} WHERE term >= :low AND term < :high"
-                " LIMIT :scan"
+                "SELECT term, docs FROM (SELECT term, docs FROM"
+                f" {schema.TERM} WHERE term >= :low AND term < :high LIMIT :scan)"
+                " ORDER BY term = :low DESC, docs DESC, term LIMIT :keep"
             ),
-            {"low": word, "high": word + "\U0010ffff", "scan": TERM_SCAN},
+            {"low": word, "high": word + "\U0010ffff", "scan": TERM_SCAN, "keep": PREFIX_TERMS + 2},
         ).all()
     except OperationalError:  # no vocabulary table: imported by an older chorus
         return None
