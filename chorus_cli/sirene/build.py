@@ -526,6 +526,9 @@ class _Loader:
         total = self.summary.establishments
         if not self.sqlite:
             self.progress("search", 0, total)
+            # GIN builds in memory up to maintenance_work_mem (64 MB by default), then
+            # merges runs from disk: more for this one statement (server memory).
+            self.cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             self.cursor.execute(schema.pg_name_index_ddl(table, schema.NAME_INDEX + schema.STAGING))
             self.cursor.execute(f"ANALYZE {table}")
             self.raw.commit()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # to rank them: 300 stay within SQLite's default page cache (2 MiB); 1,000 at 10 million
 # rows spill it and cost ~10 ms.
 SEARCH_CANDIDATES = 300
-PREFIX_TERMS = 24  # words of the index a prefix stands for, the most frequent first
+PREFIX_TERMS = 16  # words of the index a prefix stands for, the most frequent first
 TERM_SCAN = 10_000  # vocabulary rows read per word of a search, at most (a few ms)
 
 _table = None
