@@ -1,13 +1,18 @@
 """SIRENE benchmark: import rate on a generated 1,000,000-row stock file, and lookup /
-search latency on the index it builds (STR-2).
+search latency on the index it builds (STR-2); and the opt-in scale run.
 
     .venv/bin/python benchmarks/sirene.py [--rows 1000000] [--seed 7] [--calls 200]
                                           [--out benchmarks/results-sirene.json]
+    .venv/bin/python benchmarks/sirene.py --scale 10000000 --dir /big/disk/folder
+                                          [--pg-rows 1000000] [--no-postgresql]
+    (or: make bench-sirene-scale [SCALE_ROWS=40000000] [SCALE_DIR=/big/disk/folder])
 
 - Generates StockEtablissement.csv (``--rows`` establishments) and StockUniteLegale.csv
   (about 0.7 unit per establishment, as in the national files) in INSEE's layout,
-  deterministically: French-looking names over a few thousand surnames, a skewed
-  distribution (common names are common), 45 % closed establishments, 2 % non-diffusible.
+  deterministically and streamed to disk (~1 million rows in 10 s): French-looking names,
+  words drawn with a Zipf-like skew (BOULANGERIE, SAVOIE, MARTIN, MAIRIE are common, tens
+  of thousands of surnames make a rare tail), one word in five with its accents, 45 %
+  closed establishments, 2 % non-diffusible.
 - Floor, in the same run: `sqlite3`'s own `.import --csv` of the same file into a plain
   table (WAL, like the store). Goal: `chorus sirene import` within 2x of it. The chorus
   figure is the whole command in a fresh process, as a user runs it: start-up, session
@@ -17,6 +22,13 @@ search latency on the index it builds (STR-2).
 - Latency: `chorus_cli.domain.sirene.find` and the search behind `chorus sirene search`,
   called in this process on the 1M-row index; medians (and p95) over ``--calls`` calls.
   Goal: < 10 ms each.
+- ``--scale N``: the 1-million-row run and the N-row run, each with both files: import
+  within 1.5x of `sqlite3 .import` of both files, peak memory within 1.3x of the 1M run,
+  at N rows `sirene lookup` p95 < 1 ms and `sirene search` p95 < 10 ms (``--calls``
+  queries: two common words, a word and a prefix, a prefix, accents, one common word,
+  rare names), the index's size on disk; the same import on PostgreSQL at
+  ``--pg-rows`` (a throwaway cluster, as the tests start) within 2x of SQLite's.
+  Written to results-sirene-scale.json.
 
 Exits 0 even when a figure is over its goal: this is a report.
 """
@@ -24,7 +36,6 @@ Exits 0 even when a figure is over its goal: this is a report.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import random
@@ -35,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from bisect import bisect
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,12 +64,38 @@ def words(text: str) -> list[str]:
     return text.split()
 
 
+# Each list is in order of frequency: the n-th word is drawn with weight 1 / (n + 2)
+# (Zipf-like), so BOULANGERIE, SAVOIE or MARTIN are common and the tail is rare.
 ACTIVITIES = words(
-    "BOULANGERIE PATISSERIE BOUCHERIE CHARCUTERIE PHARMACIE GARAGE CARROSSERIE TRANSPORTS"
-    " TAXI AMBULANCES PLOMBERIE ELECTRICITE MENUISERIE MACONNERIE PEINTURE COIFFURE"
-    " INSTITUT CABINET AGENCE IMMOBILIER HOTEL RESTAURANT BRASSERIE CAFE TABAC LIBRAIRIE"
-    " IMPRIMERIE FLEURS OPTIQUE CONSEIL INFORMATIQUE SERVICES NETTOYAGE JARDINS PAYSAGES"
-    " CONSTRUCTION RENOVATION AUTO CYCLES SPORTS"
+    "BOULANGERIE TRANSPORTS GARAGE RESTAURANT BOUCHERIE PHARMACIE COIFFURE CAFE"
+    " IMMOBILIER CONSEIL PATISSERIE BOULANGERIE-PATISSERIE MACONNERIE PLOMBERIE"
+    " ELECTRICITE MENUISERIE PEINTURE CHARCUTERIE TAXI AMBULANCES CARROSSERIE INSTITUT"
+    " CABINET AGENCE HOTEL BRASSERIE TABAC LIBRAIRIE IMPRIMERIE FLEURS OPTIQUE"
+    " INFORMATIQUE SERVICES NETTOYAGE JARDINS PAYSAGES CONSTRUCTION RENOVATION AUTO"
+    " CYCLES SPORTS EPICERIE FROMAGERIE CREPERIE PIZZERIA ARCHITECTURE"
+)
+# How INSEE's files write some of them now and then: with their accents.
+ACCENTED = {
+    "CAFE": "CAFÉ",
+    "PATISSERIE": "PÂTISSERIE",
+    "BOULANGERIE-PATISSERIE": "BOULANGERIE-PÂTISSERIE",
+    "ELECTRICITE": "ÉLECTRICITÉ",
+    "MACONNERIE": "MAÇONNERIE",
+    "HOTEL": "HÔTEL",
+    "RENOVATION": "RÉNOVATION",
+    "EPICERIE": "ÉPICERIE",
+    "CREPERIE": "CRÊPERIE",
+    "ISERE": "ISÈRE",
+    "DAUPHINE": "DAUPHINÉ",
+    "VENDEE": "VENDÉE",
+    "CHAMBERY": "CHAMBÉRY",
+    "ARIEGE": "ARIÈGE",
+}
+PLACES = words(
+    "SAVOIE ALPES PROVENCE BRETAGNE HAUTE-SAVOIE NORMANDIE ISERE ATLANTIQUE DAUPHINE"
+    " ALSACE LORRAINE AQUITAINE OCCITANIE BOURGOGNE CHAMPAGNE PICARDIE AUVERGNE VENDEE"
+    " LIMOUSIN CORSE SOLOGNE BEAUJOLAIS CHAMBERY ANNECY GRENOBLE LYON PARIS MARSEILLE"
+    " ARIEGE VERCORS CHARTREUSE MAURIENNE TARENTAISE CHABLAIS BAUGES"
 )
 SURNAMES = words(
     "MARTIN BERNARD THOMAS PETIT ROBERT RICHARD DURAND DUBOIS MOREAU LAURENT SIMON MICHEL"
@@ -73,7 +111,7 @@ SURNAMES = words(
 )
 SYLLABLES = words(
     "BA BE BO BRI CA CHA CO DA DE DU FA FO GA GE LA LE LO MA ME MO NA NE NI PA PE RA RE RO SA"
-    " SE TA TE VA VI"
+    " SE TA TE VA VI ZU KE TRI"
 )
 FIRST_NAMES = words(
     "MARIE JEAN PIERRE MICHEL ANNE PHILIPPE NATHALIE ISABELLE ALAIN CATHERINE NICOLAS"
@@ -87,17 +125,20 @@ TOWNS = [
     ("21000", "DIJON"), ("49000", "ANGERS"), ("30000", "NIMES"), ("63000", "CLERMONT-FERRAND"),
     ("72000", "LE MANS"), ("29200", "BREST"), ("37000", "TOURS"), ("80000", "AMIENS"),
     ("87000", "LIMOGES"), ("74000", "ANNECY"), ("66000", "PERPIGNAN"), ("57000", "METZ"),
+    ("73000", "CHAMBERY"), ("73100", "AIX-LES-BAINS"), ("38100", "GRENOBLE"),
 ]  # fmt: skip
 STREET_TYPES = ["RUE", "AV", "BD", "PL", "CHE", "ALL", "IMP", "RTE", "QUAI"]
+SIGN_PLACES = ["DU CENTRE", "DU PORT", "DU MARCHE", "DU PARC", "DU LAC", "DE LA GARE"]
 
 
-def surnames(count: int = 3000) -> list[str]:
-    """Common surnames first, then made-up ones: a few thousand, like a real register."""
+def surnames(count: int = 20_000) -> list[str]:
+    """Common surnames first, then made-up ones: tens of thousands, like a register,
+    whose tail is rare (a handful of names each at 10 million rows)."""
     rng = random.Random(1)
     made = set(SURNAMES)
     names = list(SURNAMES)
     while len(names) < count:
-        name = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3, 3, 4))))
+        name = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3, 3, 4, 4))))
         if name not in made:
             made.add(name)
             names.append(name)
@@ -114,30 +155,123 @@ def luhn_digit(body: str) -> str:
     return str(-total % 10)
 
 
+# The Luhn sum of every 4 digits whose last digit is doubled: a body's sum is that of
+# its 4-digit groups from the right (each ends on a doubled digit).
+_LUHN4 = [0] * 10_000
+for _n in range(10_000):
+    _LUHN4[_n] = -int(luhn_digit(f"{_n:04d}")) % 10
+
+
+def _check(body: int) -> int:
+    total = 0
+    while body:
+        total += _LUHN4[body % 10_000]
+        body //= 10_000
+    return -total % 10
+
+
+class Zipf:
+    """Draws from ``items``, the n-th with weight 1 / (n + 2)."""
+
+    def __init__(self, items: list[str], rng: random.Random) -> None:
+        self.items = items
+        self.cumulative: list[float] = []
+        total = 0.0
+        for rank in range(len(items)):
+            total += 1 / (rank + 2)
+            self.cumulative.append(total)
+        self.total = total
+        self.random = rng.random
+
+    def __call__(self) -> str:
+        return self.items[
+            min(bisect(self.cumulative, self.random() * self.total), len(self.items) - 1)
+        ]
+
+
+def _template(header: tuple[str, ...], filled: list[str], constant: dict[str, str]) -> str:
+    """A %-format line of ``header``: ``%s`` in the ``filled`` columns (in order), the
+    ``constant`` ones written in."""
+    fields = [constant.get(name, "") for name in header]
+    positions = [header.index(name) for name in filled]
+    assert positions == sorted(positions), "fill the columns in the header's order"
+    for position in positions:
+        fields[position] = "%s"
+    return ",".join(fields) + "\n"
+
+
+UNIT_COLUMNS = [
+    "siren",
+    "statutDiffusionUniteLegale",
+    "dateCreationUniteLegale",
+    "prenom1UniteLegale",
+    "etatAdministratifUniteLegale",
+    "nomUniteLegale",
+    "denominationUniteLegale",
+    "categorieJuridiqueUniteLegale",
+]
+ESTABLISHMENT_COLUMNS = [
+    "siren",
+    "nic",
+    "siret",
+    "statutDiffusionEtablissement",
+    "dateCreationEtablissement",
+    "etablissementSiege",
+    "numeroVoieEtablissement",
+    "typeVoieEtablissement",
+    "libelleVoieEtablissement",
+    "codePostalEtablissement",
+    "libelleCommuneEtablissement",
+    "codeCommuneEtablissement",
+    "coordonneeLambertAbscisseEtablissement",
+    "coordonneeLambertOrdonneeEtablissement",
+    "etatAdministratifEtablissement",
+    "denominationUsuelleEtablissement",
+]
+# The columns chorus does not read, as INSEE fills them (the rows have their real size).
+UNIT_CONSTANT = {
+    "trancheEffectifsUniteLegale": "NN",
+    "dateDernierTraitementUniteLegale": "2025-03-14T10:12:45",
+    "nombrePeriodesUniteLegale": "1",
+    "categorieEntreprise": "PME",
+    "anneeCategorieEntreprise": "2022",
+    "dateDebut": "2020-01-01",
+    "activitePrincipaleUniteLegale": "47.11B",
+    "nomenclatureActivitePrincipaleUniteLegale": "NAFRev2",
+    "nicSiegeUniteLegale": "00017",
+    "economieSocialeSolidaireUniteLegale": "N",
+    "caractereEmployeurUniteLegale": "N",
+    "activitePrincipaleNAF25UniteLegale": "47.11Y",
+}
+ESTABLISHMENT_CONSTANT = {
+    "trancheEffectifsEtablissement": "NN",
+    "dateDernierTraitementEtablissement": "2025-03-14T10:12:45",
+    "nombrePeriodesEtablissement": "1",
+    "dateDebut": "2020-01-01",
+    "activitePrincipaleEtablissement": "47.11B",
+    "nomenclatureActivitePrincipaleEtablissement": "NAFRev2",
+    "caractereEmployeurEtablissement": "N",
+    "activitePrincipaleNAF25Etablissement": "47.11Y",
+}
+
+
 def generate(folder: Path, rows: int, seed: int) -> tuple[Path, Path, list[str]]:
-    """The two files; returns their paths and a sample of SIRETs (for lookups)."""
+    """The two files, streamed to disk (about 1 million rows each 10 s); returns their
+    paths and a sample of SIRETs (for lookups). Deterministic for a seed and a size."""
     from chorus_cli.sirene.columns import ETABLISSEMENT_HEADER, UNITE_LEGALE_HEADER
 
     rng = random.Random(seed)
-    names = surnames()
-    weights = [1 / (rank + 10) for rank in range(len(names))]  # Zipf-like
-    cumulative = [0.0]
-    for w in weights:
-        cumulative.append(cumulative[-1] + w)
+    rand, randint, choice = rng.random, rng.randrange, rng.choice
+    surname = Zipf(surnames(), rng)
+    activity = Zipf(ACTIVITIES, rng)
+    place = Zipf(PLACES, rng)
+    first_name = Zipf(FIRST_NAMES, rng)
 
-    def surname() -> str:
-        x = rng.random() * cumulative[-1]
-        lo, hi = 0, len(names)
-        while lo < hi:  # bisect by hand: no import in the hot loop
-            mid = (lo + hi) // 2
-            if cumulative[mid + 1] < x:
-                lo = mid + 1
-            else:
-                hi = mid
-        return names[min(lo, len(names) - 1)]
+    def accents(word: str) -> str:  # one time in five, as INSEE now writes some names
+        return ACCENTED.get(word, word) if rand() < 0.2 else word
 
-    e_at = {name: i for i, name in enumerate(ETABLISSEMENT_HEADER)}
-    u_at = {name: i for i, name in enumerate(UNITE_LEGALE_HEADER)}
+    u_line = _template(UNITE_LEGALE_HEADER, UNIT_COLUMNS, UNIT_CONSTANT)
+    e_line = _template(ETABLISSEMENT_HEADER, ESTABLISHMENT_COLUMNS, ESTABLISHMENT_CONSTANT)
     establishments = folder / "StockEtablissement_utf8.csv"
     units = folder / "StockUniteLegale_utf8.csv"
     sample: list[str] = []
@@ -147,103 +281,122 @@ def generate(folder: Path, rows: int, seed: int) -> tuple[Path, Path, list[str]]
         open(establishments, "w", newline="", encoding="utf-8") as e_file,
         open(units, "w", newline="", encoding="utf-8") as u_file,
     ):
-        e_out = csv.writer(e_file, lineterminator="\n")
-        u_out = csv.writer(u_file, lineterminator="\n")
-        e_out.writerow(ETABLISSEMENT_HEADER)
-        u_out.writerow(UNITE_LEGALE_HEADER)
-        blank_e = [""] * len(ETABLISSEMENT_HEADER)
-        blank_u = [""] * len(UNITE_LEGALE_HEADER)
+        e_file.write(",".join(ETABLISSEMENT_HEADER) + "\n")
+        u_file.write(",".join(UNITE_LEGALE_HEADER) + "\n")
+        e_lines: list[str] = []
+        u_lines: list[str] = []
         while written < rows:
             unit_number += 1
-            body = f"{10_000_000 + unit_number * 7:08d}"
-            siren = body + luhn_digit(body)
-            kind = rng.random()
-            u = blank_u[:]
-            u[u_at["siren"]] = siren
-            u[u_at["statutDiffusionUniteLegale"]] = "P" if rng.random() < 0.02 else "O"
-            u[u_at["dateCreationUniteLegale"]] = (
-                f"{rng.randint(1970, 2024)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
-            )
-            u[u_at["etatAdministratifUniteLegale"]] = "A"
+            body = 10_000_000 + unit_number * 3  # 8 digits up to 30 million units
+            siren = f"{body}{_check(body)}"
+            status = "P" if rand() < 0.02 else "O"
+            created = f"{1970 + randint(55)}-0{1 + randint(9)}-1{randint(10)}"
+            kind = rand()
+            first = last = name = sign = ""
+            commune = False
             if kind < 0.25:  # an entrepreneur individuel
-                u[u_at["nomUniteLegale"]] = surname()
-                u[u_at["prenom1UniteLegale"]] = rng.choice(FIRST_NAMES)
-                u[u_at["categorieJuridiqueUniteLegale"]] = "1000"
+                last, first, category = surname(), first_name(), "1000"
             elif kind < 0.30:
-                u[u_at["denominationUniteLegale"]] = (
-                    f"ASSOCIATION {rng.choice(ACTIVITIES)} {rng.choice(TOWNS)[1]}"
-                )
-                u[u_at["categorieJuridiqueUniteLegale"]] = "9220"
+                name = f"ASSOCIATION {accents(activity())} {accents(place())}"
+                category = "9220"
             elif kind < 0.31:
-                u[u_at["denominationUniteLegale"]] = f"COMMUNE DE {surname()}-SUR-{surname()}"
-                u[u_at["categorieJuridiqueUniteLegale"]] = "7210"
+                name = f"COMMUNE DE {surname()}-SUR-{surname()}"
+                category = "7210"
+                commune = True
             else:
-                pattern = rng.random()
-                if pattern < 0.5:
-                    name = f"{rng.choice(ACTIVITIES)} {surname()}"
+                pattern = rand()
+                if pattern < 0.30:
+                    name = f"{accents(activity())} {surname()}"
+                elif pattern < 0.45:
+                    name = f"{surname()} ET FILS" if rand() < 0.6 else f"ETS {surname()}"
+                elif pattern < 0.60:
+                    name = f"SCI {surname()}" if rand() < 0.7 else f"SCI {accents(place())}"
                 elif pattern < 0.75:
-                    name = f"{surname()} ET FILS"
+                    name = f"{accents(activity())} DE {accents(place())}"
+                elif pattern < 0.85:
+                    name = f"{surname()} {accents(activity())} {surname()}"
                 else:
-                    name = f"{surname()} {rng.choice(ACTIVITIES)} {surname()}"
-                u[u_at["denominationUniteLegale"]] = name
-                u[u_at["categorieJuridiqueUniteLegale"]] = rng.choice(("5499", "5710", "5720"))
-            u_out.writerow(u)
-            count = 1 if rng.random() < 0.8 else rng.choice((2, 2, 3, 4, 6, 12))
+                    name = f"{accents(activity())} {accents(place())} {surname()}"
+                category = choice(("5499", "5710", "5720", "6540"))
+            u_lines.append(u_line % (siren, status, created, first, "A", last, name, category))
+            count = 1 if rand() < 0.8 else choice((2, 2, 3, 4, 6, 12))
+            if commune:
+                count = 2 + randint(6)
             for nic_number in range(1, count + 1):
                 if written >= rows:
                     break
-                nic_body = f"{nic_number:04d}"
-                siret = siren + nic_body + luhn_digit(siren + nic_body)
-                e = blank_e[:]
-                postal, town = rng.choice(TOWNS)
-                e[e_at["siren"]], e[e_at["nic"]], e[e_at["siret"]] = siren, siret[9:], siret
-                e[e_at["statutDiffusionEtablissement"]] = u[u_at["statutDiffusionUniteLegale"]]
-                e[e_at["dateCreationEtablissement"]] = u[u_at["dateCreationUniteLegale"]]
-                e[e_at["trancheEffectifsEtablissement"]] = "NN"
-                e[e_at["etablissementSiege"]] = "true" if nic_number == 1 else "false"
-                e[e_at["nombrePeriodesEtablissement"]] = "1"
-                e[e_at["numeroVoieEtablissement"]] = str(rng.randint(1, 240))
-                e[e_at["typeVoieEtablissement"]] = rng.choice(STREET_TYPES)
-                e[e_at["libelleVoieEtablissement"]] = f"DE LA {surname()}"
-                e[e_at["codePostalEtablissement"]] = postal
-                e[e_at["libelleCommuneEtablissement"]] = town
-                e[e_at["codeCommuneEtablissement"]] = postal
-                e[e_at["coordonneeLambertAbscisseEtablissement"]] = (
-                    f"{rng.randint(100000, 1200000)}.0"
+                nic = f"{nic_number:04d}"
+                siret_body = body * 100_000 + _check(body) * 10_000 + nic_number
+                siret = f"{siren}{nic}{_check(siret_body)}"
+                postal, town = choice(TOWNS)
+                if commune:
+                    sign = "MAIRIE" if nic_number == 1 else f"ECOLE {surname()}"
+                elif rand() < 0.15:
+                    sign = f"{accents(activity())} {choice(SIGN_PLACES)}"
+                else:
+                    sign = ""
+                e_lines.append(
+                    e_line
+                    % (
+                        siren,
+                        nic + siret[-1],
+                        siret,
+                        status,
+                        created,
+                        "true" if nic_number == 1 else "false",
+                        1 + randint(240),
+                        choice(STREET_TYPES),
+                        f"DE LA {surname()}",
+                        postal,
+                        town,
+                        postal,
+                        f"{100000 + randint(1100000)}.0",
+                        f"{6000000 + randint(1100000)}.0",
+                        "F" if rand() < 0.45 else "A",
+                        sign,
+                    )
                 )
-                e[e_at["coordonneeLambertOrdonneeEtablissement"]] = (
-                    f"{rng.randint(6000000, 7100000)}.0"
-                )
-                e[e_at["dateDebut"]] = "2020-01-01"
-                e[e_at["etatAdministratifEtablissement"]] = "F" if rng.random() < 0.45 else "A"
-                if rng.random() < 0.15:
-                    place = rng.choice(("CENTRE", "PORT", "MARCHE", "PARC"))
-                    e[e_at["enseigne1Etablissement"]] = f"{rng.choice(ACTIVITIES)} DU {place}"
-                e[e_at["activitePrincipaleEtablissement"]] = "47.11B"
-                e[e_at["nomenclatureActivitePrincipaleEtablissement"]] = "NAFRev2"
-                e[e_at["caractereEmployeurEtablissement"]] = "N"
-                e_out.writerow(e)
                 written += 1
                 if written % 4999 == 0:
                     sample.append(siret)
+            if len(e_lines) >= 20_000:
+                e_file.writelines(e_lines)
+                u_file.writelines(u_lines)
+                e_lines.clear()
+                u_lines.clear()
+        e_file.writelines(e_lines)
+        u_file.writelines(u_lines)
     return establishments, units, sample
 
 
 def search_queries(count: int, seed: int) -> list[tuple[str, str]]:
-    """(kind, text): what people type to find a structure."""
+    """(kind, text): what people type to find a structure. Two common words
+    (« boulangerie savoie »), a word and a prefix, a prefix alone, accents typed or
+    not, one common word, and rare names (the tail of the surnames)."""
     rng = random.Random(seed + 1)
     names = surnames()
+    common_activity = ACTIVITIES[:12]
+    common_place = PLACES[:10]
     queries = []
-    kinds = ("name", "word+prefix", "prefix")
+    kinds = ("two common", "word+prefix", "prefix", "accents", "one common", "rare")
     for i in range(count):
-        kind = kinds[i % 3]
-        last = rng.choice(names)
-        if kind == "name":
-            text = f"{rng.choice(ACTIVITIES)} {last}"
+        kind = kinds[i % len(kinds)]
+        if kind == "two common":
+            text = f"{rng.choice(common_activity)} {rng.choice(common_place)}".lower()
         elif kind == "word+prefix":
-            text = f"{rng.choice(ACTIVITIES)} {last[:3]}"
+            text = f"{rng.choice(ACTIVITIES)} {rng.choice(names[:500])[:3]}".lower()
+        elif kind == "prefix":
+            text = rng.choice((rng.choice(names[:2000]), rng.choice(ACTIVITIES)))[:4].lower()
+        elif kind == "accents":
+            word = rng.choice([w for w in ACCENTED if ACCENTED[w] != w])
+            other = rng.choice(PLACES if word in ACTIVITIES else ACTIVITIES)
+            text = f"{ACCENTED[word].lower()} {other.capitalize()}"
+        elif kind == "one common":
+            text = rng.choice(("mairie", "boulangerie", "sci", "transports", "savoie", "martin"))
         else:
-            text = last[:4]
+            text = rng.choice(names[10_000:]).lower()
+            if rng.random() < 0.5:
+                text = f"{rng.choice(ACTIVITIES).lower()} {text}"
         queries.append((kind, text))
     return queries
 
@@ -263,21 +416,32 @@ def floor_import(sqlite3: str, folder: Path, files: list[Path]) -> float:
 
 
 def latencies(store_url: str, sirets: list[str], queries: list[tuple[str, str]]) -> dict:
-    """Median and p95 milliseconds of lookup and search, called in this process."""
+    """Median and p95 milliseconds of lookup and search, called in this process: wall
+    time, and this thread's CPU time (``*_cpu_ms``: what holds on a shared machine,
+    where the wall time measures the neighbours too)."""
     from chorus_cli.config import Settings
     from chorus_cli.domain import sirene as service
     from chorus_cli.domain.sirene import find as lookup
     from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store.uow import UnitOfWork
 
-    def summary(values: list[float]) -> dict:
-        values = sorted(values)
+    def summary(values: list[tuple[float, float]]) -> dict:
+        walls = sorted(wall for wall, _ in values)
+        cpus = sorted(cpu for _, cpu in values)
+        at = int(len(values) * 0.95) - 1
         return {
-            "median_ms": round(statistics.median(values) * 1000, 3),
-            "p95_ms": round(values[int(len(values) * 0.95) - 1] * 1000, 3),
-            "max_ms": round(values[-1] * 1000, 3),
+            "median_ms": round(statistics.median(walls) * 1000, 3),
+            "p95_ms": round(walls[at] * 1000, 3),
+            "max_ms": round(walls[-1] * 1000, 3),
+            "median_cpu_ms": round(statistics.median(cpus) * 1000, 3),
+            "p95_cpu_ms": round(cpus[at] * 1000, 3),
             "calls": len(values),
         }
+
+    def timed(call):  # type: ignore[no-untyped-def]
+        wall, cpu = time.perf_counter(), time.thread_time()
+        result = call()
+        return result, (time.perf_counter() - wall, time.thread_time() - cpu)
 
     results: dict = {}
     with UnitOfWork(Settings(database_url=store_url), SystemClock()) as uow:
@@ -285,24 +449,20 @@ def latencies(store_url: str, sirets: list[str], queries: list[tuple[str, str]])
         service.search(uow, "warm up", 20)
         hits, misses = [], []
         for siret in sirets:
-            start = time.perf_counter()
-            found = lookup(uow, siret)
-            hits.append(time.perf_counter() - start)
+            found, spent = timed(lambda s=siret: lookup(uow, s))
+            hits.append(spent)
             assert found is not None, siret
         for siret in sirets:  # same SIRENs, a NIC no establishment has
             absent = siret[:9] + "9999"
             absent += luhn_digit(absent)
-            start = time.perf_counter()
-            lookup(uow, absent)
-            misses.append(time.perf_counter() - start)
+            misses.append(timed(lambda s=absent: lookup(uow, s))[1])
         results["lookup (found)"] = summary(hits)
         results["lookup (absent, no API key)"] = summary(misses)
-        by_kind: dict[str, list[float]] = {}
+        by_kind: dict[str, list[tuple[float, float]]] = {}
         counts: dict[str, list[int]] = {}
         for kind, text in queries:
-            start = time.perf_counter()
-            rows, _truncated = service.search(uow, text, 20)
-            by_kind.setdefault(kind, []).append(time.perf_counter() - start)
+            (rows, _truncated), spent = timed(lambda t=text: service.search(uow, t, 20))
+            by_kind.setdefault(kind, []).append(spent)
             counts.setdefault(kind, []).append(len(rows))
         everything = [t for values in by_kind.values() for t in values]
         results["search (all)"] = summary(everything)
@@ -311,6 +471,288 @@ def latencies(store_url: str, sirets: list[str], queries: list[tuple[str, str]])
                 "median_results": statistics.median(counts[kind])
             }
     return results
+
+
+def store_sirets(store: Path, count: int) -> list[str]:
+    """``count`` SIRETs spread over a store's index (for ``--latency-store``)."""
+    import sqlite3
+
+    first = "SELECT min(siret) FROM sirene_establishment WHERE siret >= ?"
+    with sqlite3.connect(store) as db:
+        low, high = db.execute("SELECT min(siret), max(siret) FROM sirene_establishment").fetchone()
+        step = (high - low) // count
+        return [f"{db.execute(first, (low + i * step,)).fetchone()[0]:014d}" for i in range(count)]
+
+
+# --- the scale run (opt-in: make bench-sirene-scale) ------------------------------------
+
+
+def measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system, its children included) and peak MiB of
+    one command. CPU time is the figure that holds on a shared machine: wall time
+    there measures the neighbours too."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    err = process.stderr.read() if process.stderr else b""
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{' '.join(argv[:4])}...: {err.decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def store_env(folder: Path, url: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CHORUS_", "PYTHON_KEYRING", "DBUS_SESSION"))
+    }
+    env.update(
+        CHORUS_DATABASE_URL=url,
+        CHORUS_DATA_DIR=str(folder / "home"),
+        XDG_DATA_HOME=str(folder / "xdg"),
+    )
+    return env
+
+
+def sqlite_sizes(store: Path) -> dict[str, float]:
+    """Megabytes on disk: the store file, and the index's parts in it (dbstat when
+    SQLite has it, else the FTS5 blocks' length)."""
+    import sqlite3
+
+    sizes = {"store_mb": round(store.stat().st_size / 1e6, 1)}
+    with sqlite3.connect(store) as db:
+        try:
+            for name, size in db.execute(
+                "SELECT name, sum(pgsize) FROM dbstat WHERE name LIKE 'sirene%' GROUP BY name"
+            ):
+                sizes[f"{name}_mb"] = round(size / 1e6, 1)
+        except sqlite3.OperationalError:
+            (blocks,) = db.execute("SELECT sum(length(block)) FROM sirene_name_fts_data").fetchone()
+            sizes["sirene_name_fts_data_mb"] = round((blocks or 0) / 1e6, 1)
+        (terms,) = db.execute("SELECT count(*) FROM sirene_term").fetchone()
+        sizes["terms"] = terms
+    return sizes
+
+
+def scale_import(sqlite3: str, folder: Path, rows: int, seed: int) -> dict:
+    """One size of the scale run: the files, the floor, chorus's import of both files
+    (FTS index and vocabulary included) on SQLite; returns figures and the store."""
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    establishments, units, sirets = generate(folder, rows, seed)
+    generated = time.perf_counter() - started
+    sizes = {p.name: p.stat().st_size for p in (establishments, units)}
+    print(f"{rows:,} rows generated in {generated:.0f} s: {sizes}", flush=True)
+    store = folder / "store" / "chorus.db"
+    store.parent.mkdir(parents=True, exist_ok=True)
+    env = store_env(folder, f"sqlite:///{store}")
+    operator_session(env, ADMIN)
+    database = folder / "floor.db"
+    floor_argv = [sqlite3, "-cmd", "PRAGMA journal_mode=WAL", str(database)]
+    floor_argv += [f".import --csv {path} t{i}" for i, path in enumerate((establishments, units))]
+    argv = [CHORUS, "sirene", "import", str(establishments), "--unites-legales", str(units)]
+    # Side by side, twice (the second import replaces the first index, as a monthly
+    # re-import does): the better of each.
+    walls, cpus, peaks, floor_walls, floor_cpus = [], [], [], [], []
+    for _ in range(2):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        wall, cpu, _ = measured(floor_argv, env)
+        floor_walls.append(wall)
+        floor_cpus.append(cpu)
+        wall, cpu, peak = measured(argv, env)
+        walls.append(wall)
+        cpus.append(cpu)
+        peaks.append(peak)
+        print(
+            f"{rows:,} rows: chorus {wall:.0f} s, sqlite3 .import {floor_walls[-1]:.0f} s",
+            flush=True,
+        )
+    database.unlink(missing_ok=True)
+    wall, floor, cpu, floor_cpu = min(walls), min(floor_walls), min(cpus), min(floor_cpus)
+    return {
+        "rows": rows,
+        "generate_s": round(generated, 1),
+        "files_bytes": sizes,
+        "import_s": round(wall, 1),
+        "floor_s": round(floor, 1),
+        "ratio": round(wall / floor, 2),
+        "import_cpu_s": round(cpu, 1),
+        "floor_cpu_s": round(floor_cpu, 1),
+        "cpu_ratio": round(cpu / floor_cpu, 2),
+        "peak_rss_mb": round(max(peaks), 1),
+        "sizes": sqlite_sizes(store),
+        "store": store,
+        "sirets": sirets,
+        "files": (establishments, units),
+    }
+
+
+def pg_import(folder: Path, files: tuple[Path, Path]) -> dict:
+    """The same import on PostgreSQL (a throwaway cluster, as the tests start one)."""
+    from tests.pg import Cluster
+
+    cluster = Cluster()
+    try:
+        url = cluster.start() + "/postgres"
+        env = store_env(folder / "pg", url)
+        (folder / "pg").mkdir(exist_ok=True)
+        operator_session(env, ADMIN)
+        establishments, units = files
+        argv = [CHORUS, "sirene", "import", str(establishments), "--unites-legales", str(units)]
+        wall, cpu, peak = measured(argv, env)
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            size = conn.execute(
+                text(
+                    "SELECT pg_total_relation_size('sirene_establishment'),"
+                    " pg_relation_size('ix_sirene_establishment_name')"
+                )
+            ).one()
+        engine.dispose()
+    finally:
+        cluster.stop()
+    return {
+        "import_s": round(wall, 1),
+        "import_cpu_s": round(cpu, 1),  # chorus's own: the server's is not counted
+        "peak_rss_mb": round(peak, 1),
+        "table_and_indexes_mb": round(size[0] / 1e6, 1),
+        "gin_index_mb": round(size[1] / 1e6, 1),
+    }
+
+
+def latency_lines(lat: dict, n: str, line) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Each latency's p95, wall then CPU time, against its goal (lookup < 1 ms, search
+    < 10 ms)."""
+    figures = []
+    for name, values in lat.items():
+        goal = 1.0 if name.startswith("lookup") else 10.0
+        values["goal_p95_ms"] = goal
+        for key, what in (("p95_ms", ""), ("p95_cpu_ms", ", CPU")):
+            figures.append(
+                line(f"{name} p95{what} at {n} rows", values[key], "ms", goal, values[key] < goal)
+            )
+    return figures
+
+
+def latency_main(options: argparse.Namespace) -> int:
+    """``--latency-store``: the latencies alone, on a store a scale run kept (to measure
+    them again on a quiet machine)."""
+    store = options.latency_store
+    folder = store.parent.parent
+    os.environ.update(CHORUS_DATA_DIR=str(folder / "home"), XDG_DATA_HOME=str(folder / "xdg"))
+    os.environ.pop("PYTHON_KEYRING_BACKEND", None)
+    queries = search_queries(options.calls, options.seed)
+    lat = latencies(f"sqlite:///{store}", store_sirets(store, options.calls), queries)
+    over: list[str] = []
+
+    def line(name: str, value: float, unit: str, goal: float, ok: bool) -> dict:
+        print(f"{name:<58} {value:>9.2f} {unit:<3} goal {goal:g}{unit:<3} {'ok' if ok else 'OVER'}")
+        if not ok:
+            over.append(name)
+        return {"name": name, "value": value, "goal": goal, "ok": ok}
+
+    import sqlite3
+
+    with sqlite3.connect(store) as db:
+        (rows,) = db.execute("SELECT establishments FROM sirene_meta").fetchone()
+    figures = latency_lines(lat, f"{rows:,}", line)
+    return report(options.out, over, {"store": str(store), "latency": lat, "figures": figures})
+
+
+def scale_main(options: argparse.Namespace, sqlite3: str) -> int:
+    """The national stock at ``--scale`` rows beside the 1-million-row run: import
+    against its floor, memory against the 1M run, lookup and search latencies at
+    scale, the index's size; PostgreSQL's import at ``--pg-rows``."""
+    base = options.dir or Path(tempfile.mkdtemp(prefix="chorus-sirene-scale-"))
+    base.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    sizes = sorted({1_000_000, options.scale, options.pg_rows})
+    runs: dict[int, dict] = {}
+    pg: dict[int, dict] = {}
+    lat: dict = {}
+    try:
+        for rows in sizes:
+            folder = base / f"rows-{rows}"
+            runs[rows] = run = scale_import(sqlite3, folder, rows, options.seed)
+            if rows == options.pg_rows and options.postgresql:
+                pg[rows] = pg_import(folder, run["files"])
+                print(f"{rows:,} rows on PostgreSQL: {pg[rows]}", flush=True)
+            if rows == options.scale:
+                os.environ.update(
+                    CHORUS_DATA_DIR=str(folder / "home"), XDG_DATA_HOME=str(folder / "xdg")
+                )
+                os.environ.pop("PYTHON_KEYRING_BACKEND", None)
+                queries = search_queries(options.calls, options.seed)
+                lat = latencies(
+                    f"sqlite:///{run['store']}", run["sirets"][: options.calls], queries
+                )
+            for path in run.pop("files"):
+                if not options.keep:
+                    path.unlink()
+            run.pop("sirets")
+            run["store"] = str(run["store"])
+    finally:
+        if not options.keep and not options.dir:
+            shutil.rmtree(base, ignore_errors=True)
+    total = time.perf_counter() - started
+
+    big, one = runs[options.scale], runs[1_000_000]
+    over: list[str] = []
+
+    def line(name: str, value: float, unit: str, goal: float, ok: bool) -> dict:
+        print(f"{name:<58} {value:>9.2f} {unit:<3} goal {goal:g}{unit:<3} {'ok' if ok else 'OVER'}")
+        if not ok:
+            over.append(name)
+        return {"name": name, "value": value, "goal": goal, "ok": ok}
+
+    print()
+    n = f"{options.scale:,}"
+    figures = [
+        line(f"import {n} rows / sqlite3 .import", big["ratio"], "x", 1.5, big["ratio"] <= 1.5),
+        line(
+            f"import {n} rows / sqlite3 .import, CPU time",
+            big["cpu_ratio"],
+            "x",
+            1.5,
+            big["cpu_ratio"] <= 1.5,
+        ),
+        line(
+            f"peak memory {n} rows / 1,000,000 rows",
+            round(big["peak_rss_mb"] / one["peak_rss_mb"], 2),
+            "x",
+            1.3,
+            big["peak_rss_mb"] / one["peak_rss_mb"] <= 1.3,
+        ),
+    ]
+    for rows, figures_pg in pg.items():
+        ratio = round(figures_pg["import_s"] / runs[rows]["import_s"], 2)
+        figures_pg["ratio_to_sqlite"] = ratio
+        figures.append(line(f"import {rows:,} rows PostgreSQL / SQLite", ratio, "x", 2, ratio <= 2))
+    figures += latency_lines(lat, n, line)
+    print()
+    for rows, run in runs.items():
+        print(
+            f"{rows:>11,} rows: import {run['import_s']} s (floor {run['floor_s']} s,"
+            f" {run['ratio']}x), peak {run['peak_rss_mb']} MB, index {run['sizes']}"
+        )
+    print(f"scale run: {total / 60:.1f} min")
+    results = {
+        "scale": options.scale,
+        "seed": options.seed,
+        "sqlite": __import__("sqlite3").sqlite_version,
+        "minutes": round(total / 60, 1),
+        "runs": {str(k): v for k, v in runs.items()},
+        "postgresql": {str(k): v for k, v in pg.items()},
+        "latency": lat,
+        "figures": figures,
+    }
+    return report(options.out, over, results)
 
 
 # --- report -------------------------------------------------------------------------------
@@ -323,6 +765,15 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--out", type=Path, default=HERE / "results-sirene.json")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
+    parser.add_argument(
+        "--scale", type=int, help="The scale run at this many rows (e.g. 10000000), opt-in."
+    )
+    parser.add_argument("--pg-rows", type=int, default=1_000_000, help="Scale run on PostgreSQL.")
+    parser.add_argument("--no-postgresql", dest="postgresql", action="store_false")
+    parser.add_argument("--dir", type=Path, help="Scale run: where the files go (big).")
+    parser.add_argument(
+        "--latency-store", type=Path, help="Only the latencies, on a store a scale run kept."
+    )
     options = parser.parse_args()
 
     sqlite3 = shutil.which("sqlite3")
@@ -332,6 +783,14 @@ def main() -> int:
         )
     if not Path(CHORUS).exists():
         raise SystemExit(f"{CHORUS} not found: run `make bench` (it installs chorus first)")
+    if options.latency_store:
+        if options.out == HERE / "results-sirene.json":
+            options.out = HERE / "results-sirene-scale-latency.json"
+        return latency_main(options)
+    if options.scale:
+        if options.out == HERE / "results-sirene.json":
+            options.out = HERE / "results-sirene-scale.json"
+        return scale_main(options, sqlite3)
 
     tmp = Path(tempfile.mkdtemp(prefix="chorus-sirene-bench-"))
     try:

@@ -640,6 +640,114 @@ def test_str2_a_broad_search_says_it_ranked_only_the_first_matches(sample, monke
     assert "3" in result.stderr and "préciser" in result.stderr
 
 
+def test_str2_search_ranks_a_name_holding_every_word_whole_first(cli, tmp_path):
+    """Whole words before prefixes, however short the prefix-only name (bm25 and
+    ts_rank let a short name that only starts with the words come first)."""
+    operator(cli)
+    rows = [
+        establishment("44123456400017", "BOULANGERIES SAVOIES"),  # prefixes only
+        establishment(
+            "82345678500018", "SOCIETE COOPERATIVE DE LA BOULANGERIE ARTISANALE DE SAVOIE"
+        ),
+    ]
+    imported(cli, write_csv(tmp_path / "b.csv", ETABLISSEMENT_HEADER, rows))
+
+    found = sirets(cli("sirene", "search", "boulangerie", "savoie", "--json"))
+
+    assert found == ["82345678500018", "44123456400017"]
+
+
+def test_str2_search_prefixes_are_the_words_of_the_latest_import(cli, tmp_path):
+    """A prefix is searched as the index's words it starts: the words of the index
+    swapped in, not of the one before."""
+    operator(cli)
+    first = [establishment("44123456400017", "ZYGOMAR")]
+    second = [establishment("82345678500018", "ZYGOTEC"), *first]
+    imported(cli, write_csv(tmp_path / "1.csv", ETABLISSEMENT_HEADER, first))
+    imported(cli, write_csv(tmp_path / "2.csv", ETABLISSEMENT_HEADER, second))
+
+    found = sirets(cli("sirene", "search", "zygo", "--json"))
+
+    assert sorted(found) == ["44123456400017", "82345678500018"]
+
+
+def test_str2_search_works_on_an_index_imported_before_the_vocabulary(sample):
+    """An index imported by an older chorus has no vocabulary: search reads the
+    prefixes as the full-text index does until the next import."""
+    if sample.url.startswith("sqlite"):
+        from sqlalchemy import text
+
+        from chorus_cli.store.engine import get_engine
+
+        with get_engine(sample.url).begin() as conn:
+            conn.execute(text("DROP TABLE sirene_term"))
+
+    found = sirets(sample("sirene", "search", "boul", "dup", "--json"))
+
+    assert found == [
+        SAMPLE_SIRETS["bakery_other"],
+        SAMPLE_SIRETS["bakery"],
+        SAMPLE_SIRETS["bakery_closed"],
+    ]
+
+
+def test_str2_a_prefix_of_many_words_is_searched_as_the_most_frequent(cli, tmp_path, monkeypatch):
+    """On SQLite a prefix stands for its ``PREFIX_TERMS`` most frequent words, and the
+    search says it was narrowed; PostgreSQL reads every word of the prefix."""
+    from chorus_cli.sirene import index
+
+    monkeypatch.setattr(index, "PREFIX_TERMS", 1)
+    operator(cli)
+    rows = [
+        establishment("44123456400017", "MARTINEZ"),
+        establishment("82345678500018", "TRANSPORTS MARTINET"),
+        establishment("51234567900017", "GARAGE MARTINET"),
+    ]
+    imported(cli, write_csv(tmp_path / "m.csv", ETABLISSEMENT_HEADER, rows))
+
+    result = cli("sirene", "search", "mart", "--json")
+
+    if cli.url.startswith("sqlite"):
+        assert sorted(sirets(result)) == ["51234567900017", "82345678500018"]
+        assert "préciser" in result.stderr
+    else:
+        assert len(sirets(result)) == 3 and "préciser" not in result.stderr
+
+
+def test_str2_words_added_outside_an_import_are_found_by_their_prefix(cli, tmp_path):
+    """A name added to the index between imports (as ``sirene update`` does) has its
+    words noted in the vocabulary: a prefix finds it beside the imported ones."""
+    from sqlalchemy import text
+
+    from chorus_cli.config import Settings
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.sirene import index
+    from chorus_cli.store import sirene_tables as schema
+    from chorus_cli.store.uow import UnitOfWork
+
+    operator(cli)
+    rows = [establishment("44123456400017", "ZYGOMAR")]
+    imported(cli, write_csv(tmp_path / "z.csv", ETABLISSEMENT_HEADER, rows))
+    with UnitOfWork(Settings(database_url=cli.url), SystemClock()) as uow:
+        connection = uow.session.connection()
+        connection.execute(
+            text(
+                f"INSERT INTO {schema.ESTABLISHMENT} (siret, raison_sociale, active,"
+                " non_diffusible, siege) VALUES (82345678500018, 'ZYGOTEC', true, false, true)"
+            )
+        )
+        if connection.dialect.name == "sqlite":
+            connection.execute(
+                text(f"INSERT INTO {schema.FTS} (rowid, name) VALUES (82345678500018, 'ZYGOTEC')")
+            )
+        index.note_words(uow.session.connection(), ["ZYGOTEC"])
+        uow.commit()
+
+    found = sirets(cli("sirene", "search", "zygo", "--json"))
+
+    assert sorted(found) == ["44123456400017", "82345678500018"]
+
+
 # --- who may: sessions and roles -------------------------------------------------------
 
 

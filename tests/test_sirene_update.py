@@ -205,6 +205,17 @@ def test_str2_update_closes_adds_and_search_sees_both(ops, api):
     assert audit and audit[0]["actor"] == SIRENE_OPERATOR
 
 
+def test_str2_update_new_words_are_found_by_a_prefix_the_index_knew(ops, api):
+    """A prefix is searched as the words the index knows (sirene_term on SQLite): a word
+    an update brings (BOULANGEX) is found by a prefix older words share (« boulange »)."""
+    api.pages = [[changed(NEW_SIRET, name="BOULANGEX SAS")]]
+
+    updated(ops)
+
+    found = sirets(ops("sirene", "search", "boulange", "--json"))
+    assert NEW_SIRET in found and BAKERY in found
+
+
 def test_str2_update_twice_asks_from_the_last_run_and_rewrites_search_rows(ops, api):
     api.pages = [[changed(NEW_SIRET, name="ANCIEN NOM")]]
     updated(ops)

@@ -2,9 +2,10 @@
 
 Built for the national file (~42 million establishments, ~29 million legal units):
 rows stream from the CSV in batches of ``BATCH`` through the raw DBAPI connection
-(``executemany`` on tuples; no ORM objects), the write lock is released every
-``COMMIT_EVERY`` rows so other chorus commands keep working during an import, and the
-full-text index is built after the load. Memory stays flat: one batch at a time.
+(``executemany`` on tuples on SQLite, COPY on PostgreSQL; no ORM objects), the write
+lock is released every ``COMMIT_EVERY`` rows so other chorus commands keep working
+during an import, and the full-text index (and on SQLite its vocabulary) is built after
+the load. Memory stays flat: one batch at a time.
 Querying the index is ``sirene/index.py``.
 """
 
@@ -167,6 +168,7 @@ class _Loader:
         self.mark = "?" if self.sqlite else "%s"
         self.raw = engine.raw_connection()
         self.cursor = self.raw.cursor()
+        self.scratch: set[str] = set()  # PostgreSQL: the temporary tables COPY fills
         if self.sqlite:
             # The staging tables are invisible until the swap, which commits with FULL
             # again: NORMAL (still crash-safe in WAL mode) for the bulk of the writing.
@@ -189,6 +191,11 @@ class _Loader:
         # The connection may be gone: close() follows, and the pool discards it.
         with contextlib.suppress(Exception):
             self.raw.rollback()
+            if self.scratch:  # PostgreSQL's COPY tables: not left on the pooled connection
+                for scratch in self.scratch:
+                    self.cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
+                self.raw.commit()
+        self.scratch.clear()
 
     def close(self) -> None:
         if self.sqlite:
@@ -261,16 +268,24 @@ class _Loader:
 
     def _drop(self, names: list[str]) -> None:
         # One transaction per table on SQLite: dropping a big table takes a while, and
-        # other commands wait for the write lock meanwhile.
+        # other commands wait for the write lock meanwhile. In autocommit, not inside
+        # BEGIN, and with the temporary files on disk: SQLite keeps a statement journal
+        # of the pages a DROP frees (all of them inside BEGIN, ~820 MB for the table of
+        # a 10-million-row index; the FTS5 table's even in autocommit), in memory under
+        # temp_store=MEMORY: the memory of an import would grow with the index.
+        if self.sqlite:
+            self.cursor.execute("PRAGMA temp_store=FILE")
         for name in names:
-            self.begin()
             self.cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            self.commit()
+            if not self.sqlite:
+                self.commit()
+        if self.sqlite:
+            self.cursor.execute("PRAGMA temp_store=MEMORY")
 
     def drop_leftovers(self) -> int:
         """Tables an interrupted import left (we hold the lock: nobody is using them)."""
         suffixes = (schema.STAGING, schema.RETIRED)
-        bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS)
+        bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS, schema.TERM)
         wanted = {base + suffix for base in bases for suffix in suffixes}
         names = [name for name in self._tables() if name in wanted]
         self._drop(names)
@@ -297,7 +312,11 @@ class _Loader:
                 [
                     schema.ESTABLISHMENT + schema.STAGING,
                     schema.UNIT + schema.STAGING,
-                    *([schema.FTS + schema.STAGING] if self.sqlite else []),
+                    *(
+                        [schema.FTS + schema.STAGING, schema.TERM + schema.STAGING]
+                        if self.sqlite
+                        else []
+                    ),
                 ]
             )
         except Exception:  # the next import drops them (drop_leftovers)
@@ -319,10 +338,13 @@ class _Loader:
         return skip
 
     def _insert(self, table: str, width: int, batch: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join([self.mark] * width)
-        self.cursor.executemany(
-            f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT DO NOTHING", batch
-        )
+        if self.sqlite:
+            marks = ", ".join([self.mark] * width)
+            self.cursor.executemany(
+                f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT DO NOTHING", batch
+            )
+        else:
+            self._copy(table, batch)
         inserted = self.cursor.rowcount
         if inserted is not None and 0 <= inserted < len(batch):
             self.summary.duplicates += len(batch) - inserted
@@ -351,6 +373,20 @@ class _Loader:
                 if department_of(commune, row[i_postal]) in keep and siret[:9].isdigit():
                     found.add(int(siret[:9]))
         return found
+
+    def _copy(self, table: str, batch: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL: the batch COPYed into a temporary table, then moved in one INSERT
+        (COPY cannot skip a repeated key: the first row stays, as on SQLite)."""
+        scratch = f"{table}_batch"
+        if scratch not in self.scratch:
+            self.cursor.execute(f"CREATE TEMPORARY TABLE {scratch} (LIKE {table})")
+            self.scratch.add(scratch)
+        else:
+            self.cursor.execute(f"TRUNCATE {scratch}")
+        with self.cursor.copy(f"COPY {scratch} FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row(row)
+        self.cursor.execute(f"INSERT INTO {table} SELECT * FROM {scratch} ON CONFLICT DO NOTHING")
 
     def load_units(self, stock: StockFile, sirens: set[int] | None = None) -> None:
         """The legal units; only those of ``sirens`` when given (``--departments``)."""
@@ -583,6 +619,9 @@ class _Loader:
         total = self.summary.establishments
         if not self.sqlite:
             self.progress("search", 0, total)
+            # GIN builds in memory up to maintenance_work_mem (64 MB by default), then
+            # merges runs from disk: more for this one statement (server memory).
+            self.cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             self.cursor.execute(schema.pg_name_index_ddl(table, schema.NAME_INDEX + schema.STAGING))
             self.cursor.execute(f"ANALYZE {table}")
             self.raw.commit()
@@ -608,6 +647,19 @@ class _Loader:
             self.commit()
             last, done = upto, done + count
             self.progress("search", done, total)
+        # The vocabulary (each word, how many names hold it): search reads a prefix as
+        # the words it starts. One pass over the FTS5 index, in term order.
+        self.begin()
+        self.cursor.execute(schema.term_ddl(schema.TERM + schema.STAGING))
+        self.cursor.execute(
+            f"CREATE VIRTUAL TABLE temp.sirene_vocabulary USING fts5vocab(main, '{fts}', 'row')"
+        )
+        self.cursor.execute(
+            f"INSERT INTO {schema.TERM}{schema.STAGING}"
+            " SELECT term, doc FROM temp.sirene_vocabulary"
+        )
+        self.cursor.execute("DROP TABLE temp.sirene_vocabulary")
+        self.commit()
         self.progress("search", total, total)
 
     def swap(self, with_units: bool, imported_at: str, source: str) -> None:
@@ -636,8 +688,10 @@ class _Loader:
         if self.sqlite:
             # The old tables are renamed aside and dropped after the commit (slow on a
             # big index, and nobody needs to wait for it).
-            for name in [*names, schema.FTS]:
-                execute(f"ALTER TABLE {name} RENAME TO {name}{schema.RETIRED}")
+            live = set(self._tables())  # no vocabulary before the first import
+            for name in [*names, schema.FTS, schema.TERM]:
+                if name in live:
+                    execute(f"ALTER TABLE {name} RENAME TO {name}{schema.RETIRED}")
                 execute(f"ALTER TABLE {name}{schema.STAGING} RENAME TO {name}")
         else:
             # Dropping is cheap on PostgreSQL; index names must follow their tables.
@@ -657,7 +711,7 @@ class _Loader:
             # Dropping walks every page of the old tables: through a small cache, or it
             # would fill the import's 64 MiB with pages nobody will read again.
             self.cursor.execute("PRAGMA cache_size=-2000")
-            bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS)
+            bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS, schema.TERM)
             present = set(self._tables())
             self._drop(
                 [base + schema.RETIRED for base in bases if base + schema.RETIRED in present]

@@ -11,9 +11,16 @@ from chorus_cli.sirene import Establishment, columns
 from chorus_cli.store import sirene_tables as schema
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from chorus_cli.store.uow import UnitOfWork
 
-SEARCH_CANDIDATES = 3_000  # matches ranked per search, in SIRET order (see ``search``)
+# Matches ranked per search, the best tier first (see ``search``). Their rows are read
+# to rank them: 300 stay within SQLite's default page cache (2 MiB); 1,000 at 10 million
+# rows spill it and cost ~10 ms.
+SEARCH_CANDIDATES = 300
+PREFIX_TERMS = 16  # words of the index a prefix stands for, the most frequent first
+TERM_SCAN = 10_000  # vocabulary rows read per word of a search, at most (a few ms)
 
 _table = None
 _find = None
@@ -87,18 +94,126 @@ def status(uow: UnitOfWork) -> dict[str, Any] | None:
     return dict(row._mapping) if row is not None else None
 
 
-def _fts_query(words: list[str]) -> str:
-    # Each word as a whole word OR as a prefix: a name holding the whole word matches
-    # both and ranks above one that only starts with it. One letter: whole word only.
-    parts = [f'("{w}" OR "{w}"*)' if len(w) > 1 else f'"{w}"' for w in words]
-    return " AND ".join(parts)
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+class _Word:
+    """One word of a search as the SQLite index knows it: whether it is a word of the
+    index (``whole``), and the FTS5 expression matching it whole or as a prefix."""
+
+    def __init__(self, word: str, vocabulary: list[tuple[str, int]] | None) -> None:
+        self.word = word
+        self.cut = False
+        if len(word) < 2:  # one letter: the whole word only
+            self.whole, self.either = True, f"({_quoted(word)})"
+        elif vocabulary is None:  # no vocabulary (a word newer than the import)
+            self.whole = True
+            self.either = f"({_quoted(word)} OR {_quoted(word)}*)"
+        else:
+            # The words of the index that start with it, the most frequent first: an
+            # FTS5 prefix query reads every row of every such word before the first
+            # match comes out (~100 ms for a common word at 10 million rows); named
+            # words are read lazily, as far as the candidates go.
+            self.whole = vocabulary[0][0] == word
+            longer = [term for term, _ in vocabulary if term != word]
+            self.cut = len(longer) > PREFIX_TERMS
+            terms = [word] if self.whole else []
+            terms += longer[:PREFIX_TERMS]
+            self.either = f"({' OR '.join(_quoted(t) for t in terms)})"
+
+
+def _vocabulary(connection: Any, word: str) -> list[tuple[str, int]] | None:
+    """The index's words starting with ``word`` and how many names hold each: the word
+    itself first, then the ``PREFIX_TERMS + 1`` most frequent (among the first
+    ``TERM_SCAN`` in alphabetical order: a prefix of two letters may start a hundred
+    thousand words of the national index). None when the vocabulary does not know it
+    (an index imported before it had one, or a name added since: the word is then
+    searched as FTS5 reads it)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        rows = connection.execute(
+            text(
+                "SELECT term, docs FROM (SELECT term, docs FROM"
+                f" {schema.TERM} WHERE term >= :low AND term < :high LIMIT :scan)"
+                " ORDER BY term = :low DESC, docs DESC, term LIMIT :keep"
+            ),
+            {"low": word, "high": word + "\U0010ffff", "scan": TERM_SCAN, "keep": PREFIX_TERMS + 2},
+        ).all()
+    except OperationalError:  # no vocabulary table: imported by an older chorus
+        return None
+    return [(row[0], row[1]) for row in rows] or None
+
+
+def note_words(connection: Connection, names: list[str]) -> None:
+    """Add the words of ``names`` to the SQLite vocabulary (``sirene_term``) when rows
+    are added to the index outside an import (``sirene update``): a prefix is searched
+    as the vocabulary's words, and would miss a word it has never seen. Counts are
+    approximate until the next import rebuilds them. Nothing to do on PostgreSQL, or
+    before the first import built a vocabulary."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from chorus_cli.kernel.words import words
+
+    if connection.dialect.name != "sqlite":
+        return
+    terms = sorted({w for name in names for w in words(name, ligatures=False)})
+    if not terms:
+        return
+    try:
+        connection.execute(
+            text(
+                f"INSERT INTO {schema.TERM} (term, docs) VALUES (:term, 1)"
+                " ON CONFLICT (term) DO UPDATE SET docs = docs + 1"
+            ),
+            [{"term": term} for term in terms],
+        )
+    except OperationalError:  # no vocabulary yet: search reads prefixes as FTS5 does
+        return
+
+
+def _sqlite_candidates(connection: Any, words: list[str]) -> tuple[list[tuple[int, int]], bool]:
+    """The matches to rank, best tier first: (SIRET, tier) pairs, at most
+    ``SEARCH_CANDIDATES``. Tier 0: every word whole; tier 1: every word whole or as a
+    prefix. Each tier is one FTS5 query read in SIRET order and stopped at the cap
+    (never sorted whole: the cost is what is read, not what matches). Returns
+    (candidates, cut): ``cut`` when a prefix stood for only its ``PREFIX_TERMS`` most
+    frequent words."""
+    from sqlalchemy import text
+
+    parts = [_Word(w, _vocabulary(connection, w)) for w in words]
+    whole = " AND ".join(_quoted(p.word) for p in parts)
+    either = " AND ".join(p.either for p in parts)
+    queries = []
+    if all(p.whole for p in parts):
+        queries.append((0, whole))
+    if either != " AND ".join(f"({_quoted(p.word)})" for p in parts):  # some prefix adds
+        queries.append((1, either))
+    sql = text(f"SELECT rowid FROM {schema.FTS} WHERE {schema.FTS} MATCH :query LIMIT :cap")
+    seen: set[int] = set()
+    found: list[tuple[int, int]] = []
+    cut = any(p.cut for p in parts)
+    for tier, query in queries:
+        rows = connection.execute(sql, {"query": query, "cap": SEARCH_CANDIDATES}).scalars()
+        for siret in rows:
+            if siret not in seen:
+                seen.add(siret)
+                found.append((siret, tier))
+                if len(found) >= SEARCH_CANDIDATES:
+                    return found, cut
+    return found, cut
 
 
 def _pg_queries(words: list[str]) -> dict[str, str]:
-    """The match (every word, whole or prefix) and the two ranking queries: any word
-    whole, any word as a prefix (ts_rank gives no bonus to a whole word otherwise)."""
+    """The match (every word, whole or prefix), every word whole (ranked first), and
+    the two ranking queries: any word whole, any word as a prefix (ts_rank gives no
+    bonus to a whole word otherwise)."""
     return {
         "query": " & ".join(f"({w} | {w}:*)" if len(w) > 1 else w for w in words),
+        "every": " & ".join(words),
         "whole": " | ".join(words),
         "prefix": " | ".join(f"{w}:*" if len(w) > 1 else w for w in words),
     }
@@ -128,50 +243,61 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
     """Establishments whose names hold every word (whole, or as a prefix), best first.
     Returns (rows, truncated).
 
-    Ranking: legal units by their best establishment's score (bm25 on SQLite, ts_rank
-    on PostgreSQL: whole words over prefixes, short names over long, the enseigne at
-    half the weight of the raison sociale); within a unit, active establishments
-    first, then the head office. At most ``SEARCH_CANDIDATES`` matches are ranked,
-    taken in SIRET order: a word found in a hundred thousand names would otherwise
-    cost a second per search; past that many, ``truncated`` says to add a word.
+    Ranking: legal units by their best establishment's score; within a unit, active
+    establishments first, then the head office. On SQLite the score is the tier (every
+    word whole in the raison sociale, then whole in the enseigne too, then whole or as
+    a prefix: ``_sqlite_candidates``), then the shorter raison sociale; on PostgreSQL
+    ts_rank (whole words over prefixes, short names over long, the enseigne at half
+    the weight). At most ``SEARCH_CANDIDATES`` matches are ranked, the best tier
+    first and each in SIRET order: a word found in a million names would otherwise
+    cost a second per search; past that many, ``truncated`` says to add a word (and
+    so does a prefix standing for more than ``PREFIX_TERMS`` words).
     """
+    import json
+
     from sqlalchemy import text
 
     connection = uow.session.connection()
     if connection.dialect.name == "sqlite":
-        # The candidates, their units ranked by best score, then only the establishments
-        # of the top units are read: a broad word costs FTS work, not table reads.
+        candidates, cut = _sqlite_candidates(connection, words)
+        if not candidates:
+            return [], False
+        # Their rows read once, each scored by its tier then the length of the text
+        # searched (raison sociale and enseigne: shorter names first, as bm25 did);
+        # units ranked by their best establishment.
         sql = text(
-            "WITH c AS MATERIALIZED ("
-            f" SELECT rowid AS id, rowid / 100000 AS siren, bm25({schema.FTS}, 1.0, 0.5) AS score"
-            f" FROM {schema.FTS} WHERE {schema.FTS} MATCH :query LIMIT :cap),"
-            " g AS (SELECT siren, min(score) AS best FROM c GROUP BY siren"
+            "WITH c AS (SELECT value ->> 0 AS id, value ->> 1 AS tier FROM json_each(:found)),"
+            f" s AS MATERIALIZED (SELECT {SEARCH_COLUMNS}, e.siret / 100000 AS siren,"
+            " c.tier * 100000 + length(e.raison_sociale) + coalesce(length(e.enseigne), 0)"
+            " AS score"
+            f" FROM c JOIN {schema.ESTABLISHMENT} AS e ON e.siret = c.id),"
+            " g AS (SELECT siren, min(score) AS best FROM s GROUP BY siren"
             " ORDER BY best, siren LIMIT :limit)"
-            f" SELECT {SEARCH_COLUMNS}, (SELECT count(*) FROM c) AS matches"
-            f" FROM g JOIN c ON c.siren = g.siren"
-            f" JOIN {schema.ESTABLISHMENT} AS e ON e.siret = c.id"
-            " ORDER BY g.best, g.siren, e.active DESC, e.siege DESC, c.score, e.siret"
+            " SELECT s.* FROM g JOIN s ON s.siren = g.siren"
+            " ORDER BY g.best, g.siren, s.active DESC, s.siege DESC, s.score, s.siret"
             " LIMIT :limit"
         )
-        params = {"query": _fts_query(words)}
-    else:
-        names = (
-            f"{schema.pg_vector(schema.NAME_SQL)} AS nv, {schema.pg_vector(schema.SIGN_SQL)} AS sv"
-        )
-        sql = text(
-            "WITH m AS MATERIALIZED ("
-            f" SELECT * FROM {schema.ESTABLISHMENT}"
-            f" WHERE {schema.PG_VECTOR_SQL} @@ to_tsquery('simple', :query) LIMIT :cap),"
-            f" s AS (SELECT m.*, m.siret / 100000 AS siren, {_pg_score()} AS score"
-            f" FROM m, LATERAL (SELECT {names}) AS v),"
-            " g AS (SELECT siren, max(score) AS best FROM s GROUP BY siren"
-            " ORDER BY best DESC, siren LIMIT :limit)"
-            f" SELECT {SEARCH_COLUMNS}, (SELECT count(*) FROM m) AS matches"
-            " FROM g JOIN s AS e ON e.siren = g.siren"
-            " ORDER BY g.best DESC, g.siren, e.active DESC, e.siege DESC, e.score DESC, e.siret"
-            " LIMIT :limit"
-        )
-        params = _pg_queries(words)
+        found = json.dumps(candidates, separators=(",", ":"))
+        rows = [_found(r) for r in connection.execute(sql, {"found": found, "limit": limit})]
+        return rows, cut or len(candidates) >= SEARCH_CANDIDATES
+    names = f"{schema.pg_vector(schema.NAME_SQL)} AS nv, {schema.pg_vector(schema.SIGN_SQL)} AS sv"
+    sql = text(
+        "WITH m AS MATERIALIZED ("
+        f" SELECT * FROM {schema.ESTABLISHMENT}"
+        f" WHERE {schema.PG_VECTOR_SQL} @@ to_tsquery('simple', :query) LIMIT :cap),"
+        # Every word whole first (as the SQLite tiers), then ts_rank.
+        " s AS (SELECT m.*, m.siret / 100000 AS siren,"
+        " CASE WHEN v.nv || coalesce(v.sv, ''::tsvector)"
+        f" @@ to_tsquery('simple', :every) THEN 0 ELSE -100 END + {_pg_score()} AS score"
+        f" FROM m, LATERAL (SELECT {names}) AS v),"
+        " g AS (SELECT siren, max(score) AS best FROM s GROUP BY siren"
+        " ORDER BY best DESC, siren LIMIT :limit)"
+        f" SELECT {SEARCH_COLUMNS}, (SELECT count(*) FROM m) AS matches"
+        " FROM g JOIN s AS e ON e.siren = g.siren"
+        " ORDER BY g.best DESC, g.siren, e.active DESC, e.siege DESC, e.score DESC, e.siret"
+        " LIMIT :limit"
+    )
+    params = _pg_queries(words)
     result = connection.execute(sql, {**params, "cap": SEARCH_CANDIDATES, "limit": limit})
     rows, matches = [], 0
     for row in result:

@@ -378,6 +378,10 @@ def _apply(
     if sqlite:
         index = schema.fts_insert_sql(schema.FTS, schema.ESTABLISHMENT, within)
         connection.execute(text(index), ranges)
+        # A prefix is searched as the vocabulary's words: it must know the new ones.
+        from chorus_cli.sirene.index import note_words
+
+        note_words(connection, [t for r in rows for t in (r["raison_sociale"], r["enseigne"]) if t])
     added = sum(1 for r in kept if int(r["siret"]) not in known)
     if added:
         connection.execute(

@@ -15,7 +15,11 @@ creates the live tables empty with the same shape; 0012 adds the update's column
   without ``--unites-legales``;
 - ``sirene_meta``: one row describing the live index;
 - search: an FTS5 table on SQLite (columns ``name`` and ``sign``), a GIN full-text
-  index on PostgreSQL, over ``raison_sociale`` and ``enseigne``.
+  index on PostgreSQL, over ``raison_sociale`` and ``enseigne``;
+- ``sirene_term`` (SQLite): the FTS5 table's vocabulary, each word and how many names
+  hold it, so that a prefix is searched as the words it starts (``sirene/index.py``).
+  Built by the import only: a store imported by an older chorus has none until its
+  next import, and search then reads prefixes as FTS5 does.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ ESTABLISHMENT = "sirene_establishment"
 UNIT = "sirene_unit"
 META = "sirene_meta"
 FTS = "sirene_name_fts"  # SQLite only
+TERM = "sirene_term"  # SQLite only: the full-text index's words, built by each import
 NAME_INDEX = "ix_sirene_establishment_name"  # PostgreSQL only
 STAGING = "_new"
 RETIRED = "_old"
@@ -146,6 +151,10 @@ def fts_insert_sql(fts: str, table: str, where: str, delete: bool = False) -> st
 
 def fts_ddl(name: str = FTS) -> str:
     return f"CREATE VIRTUAL TABLE {name} USING fts5(name, sign, {FTS_OPTIONS})"
+
+
+def term_ddl(name: str = TERM) -> str:
+    return f"CREATE TABLE {name} (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
 
 
 def pg_name_index_ddl(table: str = ESTABLISHMENT, index: str = NAME_INDEX) -> str:
