@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
 
 PAGE_DEFAULT = 10
+ID_MAX = 2**31 - 1  # the store's keys are 32-bit integers: a larger id names nothing
 PAGE_MAX = 1000
 # The contract's type enumeration has AUTRE where chorus names the case.
 TYPE_OUT = {"EN_COURS_IMMATRICULATION": "AUTRE"}
@@ -68,7 +69,7 @@ def _text(body: dict[str, Any], field: str) -> str | None:
     value = body.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > 200:
+    if not isinstance(value, str) or len(value) > 200 or not value.isprintable():
         raise BadInput("api1.field", field=field)
     return value.strip() or None
 
@@ -153,7 +154,7 @@ def structure_found(structure: Structure) -> dict[str, Any]:
         "idStructureCPP": structure.id,
         "identifiantStructure": structure.identifier,
         "typeIdentifiantStructure": id_type_out(structure.id_type),
-        "designationStructure": structure.label or structure.raison_sociale,
+        "designationStructure": structure.raison_sociale,
         "statut": "ACTIVE" if structure.status == "active" else "INACTIVE",
     }
 
@@ -192,7 +193,7 @@ def _service_shown(service: Service) -> dict[str, Any]:
 def _structure(uow: UnitOfWork, structure_id: int) -> Structure:
     from chorus_cli.store.models import Structure
 
-    structure = uow.session.get(Structure, structure_id)
+    structure = uow.session.get(Structure, structure_id) if structure_id <= ID_MAX else None
     if structure is None:
         raise NotFound("api1.structure_not_found", id=structure_id)
     return structure
@@ -314,7 +315,7 @@ def show_service(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[s
     structure = _structure(uow, _integer(wanted, "idStructure", required=True))  # type: ignore[arg-type]
     authz.require_technical_reader(uow, caller, structure)
     service_id = _integer(wanted, "idService", required=True)
-    service = uow.session.get(Service, service_id)
+    service = uow.session.get(Service, service_id) if service_id <= ID_MAX else None  # type: ignore[operator]
     if service is None or service.structure_id != structure.id:
         raise NotFound("api1.service_not_found", id=service_id, structure=structure.id)
     technical.record_use(
@@ -366,7 +367,7 @@ def user_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> di
         if user_id is not None
         else who.where(func.lower(col(Account.login_email)) == (email or "").lower())
     )
-    user = uow.session.exec(who).first()
+    user = uow.session.exec(who).first() if (user_id or 0) <= ID_MAX else None
     attachment = (
         uow.session.exec(
             select(Attachment).where(
@@ -397,7 +398,7 @@ def user_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> di
     return {
         "idStructure": structure.id,
         "identifiantStructure": structure.identifier,
-        "designationStructure": structure.label or structure.raison_sociale,
+        "designationStructure": structure.raison_sociale,
         "listeServices": [
             {
                 "idRattachement": attachment.id,
@@ -424,7 +425,7 @@ def own_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dic
                 "idStructure": structure.id,
                 "identifiantStructure": structure.identifier,
                 "typeIdentifiantStructure": id_type_out(structure.id_type),
-                "designationStructure": structure.label or structure.raison_sociale,
+                "designationStructure": structure.raison_sociale,
                 "statutRattachement": "VALIDEE",
             }
         ],
