@@ -60,6 +60,7 @@ def seed_store(url: str, home: Path) -> None:
     from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store.models import ApiClient
     from chorus_cli.store.uow import UnitOfWork
+    from sqlmodel import text
 
     with UnitOfWork(Settings.from_env(url), SystemClock()) as uow:
         uow.session.add(
@@ -71,6 +72,8 @@ def seed_store(url: str, home: Path) -> None:
                 created_by="test",
             )
         )
+        # A private structure among them (a supplier): seed's few are all public.
+        uow.session.exec(text("UPDATE structure SET public = false WHERE id = 12"))
         uow.commit()
 
 
@@ -351,7 +354,7 @@ def test_tech2_every_call_is_audited_with_the_technical_account_as_actor(served)
     with served.client() as client:
         assert client.post(f"{STRUCTURES}/consulter", headers=headers,
                            json={"idStructureCPP": 2}).status_code == 200  # fmt: skip
-    audit = rows(served.store, f"SELECT action FROM audit_event WHERE actor = '{login}'")
+    audit = rows(served.store, f"SELECT action FROM audit_entry WHERE actor = '{login}'")
     assert ("api.consulter_structure",) in audit
     (used,) = rows(served.store, f"SELECT last_used_at FROM technical_account WHERE login='{login}'")[0]
     assert used is not None

@@ -61,7 +61,11 @@ def serve(
     if not is_loopback(host) and tls_cert is None and not behind_proxy:
         raise BadInput("api3.loopback_only", host=host)
     import asyncio
+    import contextlib
+    import signal
     import sys
+    import threading
+    from collections.abc import Iterator
 
     import uvicorn
 
@@ -85,6 +89,20 @@ def serve(
     scheme = "https" if tls_cert else "http"
 
     class Announced(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # Ctrl-C (or SIGTERM) stops the server cleanly: exit 0, not re-raised.
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            stops = (signal.SIGINT, signal.SIGTERM)
+            before = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+            try:
+                yield
+            finally:
+                for sig, handler in before.items():
+                    signal.signal(sig, handler)
+
         async def startup(self, sockets: list | None = None) -> None:
             await super().startup(sockets)
             if self.should_exit:
