@@ -89,7 +89,7 @@ def _choice(body: dict[str, Any], field: str, choices: Any) -> str | None:
     value = body.get(field)
     if value is None:
         return None
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise BadInput("api1.field", field=field)
     return value
 
