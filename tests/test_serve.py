@@ -55,12 +55,13 @@ def seed_store(url: str, home: Path) -> None:
     seeded = runner("seed", "--accounts", "40", "--structures", "12", "--technical-accounts",
                     "--technical-password-stdin", input=TECH_PASSWORD + "\n")  # fmt: skip
     assert seeded.exit_code == 0, seeded.stderr
+    from sqlmodel import text
+
     from chorus_cli.config import Settings
     from chorus_cli.domain.secrets import token_hash
     from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.store.models import ApiClient
     from chorus_cli.store.uow import UnitOfWork
-    from sqlmodel import text
 
     with UnitOfWork(Settings.from_env(url), SystemClock()) as uow:
         uow.session.add(
@@ -153,7 +154,9 @@ def token(client: httpx.Client) -> str:
 
 def headers_of(served: Served, structure_id: int = 1) -> dict[str, str]:
     """A bearer token and the cpro-account of the technical account of the structure."""
-    (identifier,) = rows(served.store, f"SELECT identifier FROM structure WHERE id={structure_id}")[0]
+    (identifier,) = rows(served.store, f"SELECT identifier FROM structure WHERE id={structure_id}")[
+        0
+    ]
     with served.client() as client:
         bearer = token(client)
     return {
@@ -223,7 +226,8 @@ def test_api1_an_erp_finds_a_recipient_reads_its_settings_and_lists_its_services
         "nbResultatsParPage": 10, "pageCourante": 1, "pages": 1, "total": 1}  # fmt: skip
     # Stable integer ids: the store's own.
     ((sid, name),) = rows(
-        served.store, f"SELECT id, raison_sociale FROM structure WHERE identifier='{result['siret']}'"
+        served.store,
+        f"SELECT id, raison_sociale FROM structure WHERE identifier='{result['siret']}'",
     )
     assert structure["idStructureCPP"] == sid
     assert shown["codeRetour"] == 0 and shown["libelle"]
@@ -232,14 +236,19 @@ def test_api1_an_erp_finds_a_recipient_reads_its_settings_and_lists_its_services
     assert general["structurePriveePublique"] == "PUBLIQUE"
     assert shown["parametres"]["codeServiceDoitEtreRenseigne"] is False
     assert shown["parametres"]["numeroEJDoitEtreRenseigne"] is False
-    stored = rows(served.store, f"SELECT id, code FROM service WHERE structure_id={sid} ORDER BY code")
+    stored = rows(
+        served.store, f"SELECT id, code FROM service WHERE structure_id={sid} ORDER BY code"
+    )
     assert [(s["idService"], s["codeService"]) for s in services["listeServices"]] == stored
     assert services["parametresRetour"]["total"] == len(stored)
 
 
 def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
     headers = headers_of(served)
-    every = rows(served.store, "SELECT id, identifier FROM structure WHERE status='active' ORDER BY identifier DESC")
+    every = rows(
+        served.store,
+        "SELECT id, identifier FROM structure WHERE status='active' ORDER BY identifier DESC",
+    )
     with served.client() as client:
 
         def search(body):
@@ -247,9 +256,12 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
             assert answer.status_code == 200, answer.text
             return answer.json()
 
-        first = search({"parametres": {"nbResultatsParPage": 5, "pageResultatDemandee": 2,
-                                       "triColonne": "IdentifiantStructure", "triSens": "Descendant"}})  # fmt: skip
-        assert [s["idStructureCPP"] for s in first["listeStructures"]] == [i for i, _ in every[5:10]]
+        wanted = {"nbResultatsParPage": 5, "pageResultatDemandee": 2,
+                  "triColonne": "IdentifiantStructure", "triSens": "Descendant"}  # fmt: skip
+        first = search({"parametres": wanted})
+        assert [s["idStructureCPP"] for s in first["listeStructures"]] == [
+            i for i, _ in every[5:10]
+        ]
         assert first["parametresRetour"] == {
             "nbResultatsParPage": 5, "pageCourante": 2, "pages": -(-len(every) // 5),
             "total": len(every)}  # fmt: skip
@@ -261,7 +273,9 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
         word = name.split()[-1]
         by_name = search({"structure": {"raisonSocialeStructure": word.lower()}})
         assert sid in [s["idStructureCPP"] for s in by_name["listeStructures"]]
-        by_postal = search({"structure": {"adresseCodePostal": postal, "typeStructure": "PUBLIQUE"}})
+        by_postal = search(
+            {"structure": {"adresseCodePostal": postal, "typeStructure": "PUBLIQUE"}}
+        )
         assert sid in [s["idStructureCPP"] for s in by_postal["listeStructures"]]
         assert search({"structure": {"statutStructure": "INACTIF"}})["listeStructures"] == []
         private = search({"structure": {"typeStructure": "PRIVEE"}})["parametresRetour"]["total"]
@@ -276,7 +290,9 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
 def test_api1_own_attachments_user_attachments_and_health_check(served):
     headers = headers_of(served, 1)
     with served.client() as client:
-        mine = client.post("/cpro/utilisateurs/v1/monCompte/recuperer/rattachements", headers=headers)
+        mine = client.post(
+            "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements", headers=headers
+        )
         assert mine.status_code == 200
         assert [r["idStructure"] for r in mine.json()["listeRattachements"]] == [1]
         for method in ("GET", "POST"):
@@ -288,19 +304,24 @@ def test_api1_own_attachments_user_attachments_and_health_check(served):
             "WHERE t.structure_id = 1 ORDER BY a.id LIMIT 1",
         )
         listed = client.post(f"{STRUCTURES}/lister/rattachementsutilisateur", headers=headers,
-                             json={"idStructure": 1, "adresseEmailConnexionUtilisateur": email})  # fmt: skip
+                             json={"idStructure": 1,
+                                   "adresseEmailConnexionUtilisateur": email})  # fmt: skip
         assert listed.status_code == 200, listed.text
         assert listed.json()["idStructure"] == 1
         services = rows(served.store, "SELECT id FROM service WHERE structure_id = 1")
         assert {s["idService"] for s in listed.json()["listeServices"]} <= {i for (i,) in services}
-        missing = client.post(f"{STRUCTURES}/consulter", headers=headers, json={"idStructureCPP": 999999})
+        missing = client.post(
+            f"{STRUCTURES}/consulter", headers=headers, json={"idStructureCPP": 999999}
+        )
         assert missing.status_code == 404 and missing.json()["codeRetour"] == 404
 
 
 # --- TECH-1, API-2: who may call, with which rights ----------------------------------------
 
 
-def test_api2_bearer_and_cpro_account_both_required_same_401_for_unknown_login_and_wrong_password(served):
+def test_api2_bearer_and_cpro_account_both_required_same_401_for_unknown_login_and_wrong_password(
+    served,
+):
     headers = headers_of(served)
     path = f"{STRUCTURES}/rechercher"
     with served.client() as client:
@@ -309,17 +330,17 @@ def test_api2_bearer_and_cpro_account_both_required_same_401_for_unknown_login_a
         no_account = client.post(path, headers={"Authorization": headers["Authorization"]})
         bad_bearer = client.post(path, headers={**headers, "Authorization": "Bearer forged"})
         (identifier,) = rows(served.store, "SELECT identifier FROM structure WHERE id=1")[0]
-        wrong = client.post(path, headers={
-            **headers, "cpro-account": account_header(f"TECH_1_{identifier}@cpro.fr", "Wrong-1a")})  # fmt: skip
-        unknown = client.post(path, headers={
-            **headers, "cpro-account": account_header("TECH_9_00000000000000@cpro.fr", "Wrong-1a")})  # fmt: skip
+        known_login = account_header(f"TECH_1_{identifier}@cpro.fr", "Wrong-1a")
+        unknown_login = account_header("TECH_9_00000000000000@cpro.fr", "Wrong-1a")
+        wrong = client.post(path, headers={**headers, "cpro-account": known_login})
+        unknown = client.post(path, headers={**headers, "cpro-account": unknown_login})
         garbled = client.post(path, headers={**headers, "cpro-account": "%%%not base64"})
         for answer in (no_bearer, no_account, bad_bearer, wrong, unknown, garbled):
             assert answer.status_code == 401, answer.text
             assert answer.json()["codeRetour"] == 401 and answer.json()["libelle"]
         assert wrong.json() == unknown.json()  # nothing says whether the login exists
-        refused = client.post("/api/oauth/token", data={
-            "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": "no"})  # fmt: skip
+        form = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": "no"}
+        refused = client.post("/api/oauth/token", data=form)
         assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
         grant = client.post("/api/oauth/token", data={"grant_type": "password"})
         assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
@@ -333,10 +354,14 @@ def test_tech1_technical_account_reads_public_structures_and_its_own_403_elsewhe
     (own,) = public[0]
     headers = headers_of(served, own)
     with served.client() as client:
-        refused = client.post(f"{STRUCTURES}/consulter", headers=headers, json={"idStructureCPP": other})
+        refused = client.post(
+            f"{STRUCTURES}/consulter", headers=headers, json={"idStructureCPP": other}
+        )
         assert refused.status_code == 403 and refused.json()["codeRetour"] == 403
         assert "TECH-1" in refused.json()["libelle"]
-        services = client.post(f"{STRUCTURES}/rechercher/services", headers=headers, json={"idStructure": other})
+        services = client.post(
+            f"{STRUCTURES}/rechercher/services", headers=headers, json={"idStructure": other}
+        )
         assert services.status_code == 403
         members = client.post(f"{STRUCTURES}/lister/rattachementsutilisateur", headers=headers,
                               json={"idStructure": other, "idUtilisateur": 1})  # fmt: skip
@@ -356,7 +381,9 @@ def test_tech2_every_call_is_audited_with_the_technical_account_as_actor(served)
                            json={"idStructureCPP": 2}).status_code == 200  # fmt: skip
     audit = rows(served.store, f"SELECT action FROM audit_entry WHERE actor = '{login}'")
     assert ("api.consulter_structure",) in audit
-    (used,) = rows(served.store, f"SELECT last_used_at FROM technical_account WHERE login='{login}'")[0]
+    (used,) = rows(
+        served.store, f"SELECT last_used_at FROM technical_account WHERE login='{login}'"
+    )[0]
     assert used is not None
 
 
@@ -401,7 +428,9 @@ def test_api3_over_the_rate_a_client_gets_429(store):
     server = start(url, home, "--rate", "5")
     try:
         with server.client() as client:
-            statuses = [client.get("/cpro/transverses/v1/health-check").status_code for _ in range(30)]
+            statuses = [
+                client.get("/cpro/transverses/v1/health-check").status_code for _ in range(30)
+            ]
         assert 429 in statuses and statuses[0] == 401
         assert statuses.count(429) >= 30 - 5 * 2  # at most two one-second windows
     finally:
@@ -432,7 +461,9 @@ def test_api3_a_failing_store_answers_500_envelope_without_trace_or_sql(tmp_path
             conn.execute(text("ALTER TABLE service RENAME TO service_gone"))
         engine.dispose()
         with server.client() as client:
-            answer = client.post(f"{STRUCTURES}/rechercher/services", headers=headers, json={"idStructure": 1})
+            answer = client.post(
+                f"{STRUCTURES}/rechercher/services", headers=headers, json={"idStructure": 1}
+            )
         assert answer.status_code == 500
         body = answer.json()
         assert body["codeRetour"] == 500 and set(body) == {"codeRetour", "libelle"}
@@ -468,7 +499,9 @@ def test_api3_each_request_is_a_short_unit_of_work_the_store_stays_writable(serv
     headers = headers_of(served)
     with served.client() as client:
         for _ in range(5):
-            assert client.post(f"{STRUCTURES}/rechercher", headers=headers, json={}).status_code == 200
+            assert (
+                client.post(f"{STRUCTURES}/rechercher", headers=headers, json={}).status_code == 200
+            )
         from sqlalchemy import create_engine, text
 
         engine = create_engine(served.store, connect_args={"timeout": 0})
@@ -486,7 +519,11 @@ def test_api1_the_web_stack_is_imported_by_chorus_serve_only():
             text=True,
             env={**os.environ, "CHORUS_DATABASE_URL": "sqlite:////nonexistent/x.db"},
         )
-        imported = {line.split("|")[-1].strip().split(".")[0] for line in ran.stderr.splitlines() if "|" in line}
+        imported = {
+            line.split("|")[-1].strip().split(".")[0]
+            for line in ran.stderr.splitlines()
+            if "|" in line
+        }
         assert not imported & {"starlette", "uvicorn", "anyio", "h11"}, argv
 
 

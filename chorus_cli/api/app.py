@@ -264,9 +264,7 @@ class Server:
                 code = "unsupported_grant_type"
             return self._oauth_error(refused.status, code, refused.key, refused.params)
         except ChorusError as error:
-            return self._oauth_error(
-                status_of(error), "invalid_client", error.key, error.params
-            )
+            return self._oauth_error(status_of(error), "invalid_client", error.key, error.params)
         return JSONResponse(shown, headers={"Cache-Control": "no-store"})
 
     def _oauth_error(self, status: int, code: str, key: str, params: dict) -> JSONResponse:

@@ -207,9 +207,7 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
     from chorus_cli.store.models import Structure
 
     wanted = _object(body, "structure")
-    shown, column, descending = _paging(
-        _object(body, "parametres"), STRUCTURE_SORTS
-    )
+    shown, column, descending = _paging(_object(body, "parametres"), STRUCTURE_SORTS)
     query = select(Structure).where(col(Structure.status) == "active")
     if _choice(wanted, "statutStructure", ("ACTIF", "INACTIF")) == "INACTIF":
         query = query.where(col(Structure.id).is_(None))
@@ -393,7 +391,11 @@ def user_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> di
     query = _ordered(query, Service, column and ATTACHMENT_SORTS[column], descending, "code")
     rows, paging = _paged(uow, query, shown)
     technical.record_use(
-        uow, caller, "api.lister_rattachements", structure.identifier, user=user.login_email  # type: ignore[union-attr]
+        uow,
+        caller,
+        "api.lister_rattachements",
+        structure.identifier,
+        user=user.login_email,  # type: ignore[union-attr]
     )
     return {
         "idStructure": structure.id,
