@@ -298,6 +298,7 @@ def test_api1_own_attachments_user_attachments_and_health_check(served):
         for method in ("GET", "POST"):
             health = client.request(method, "/cpro/transverses/v1/health-check", headers=headers)
             assert health.status_code == 200 and health.json()["codeRetour"] == 0
+            assert health.json()["statusCodeValue"] == 200  # as PISTE (published clients read it)
         ((email,),) = rows(
             served.store,
             "SELECT a.login_email FROM account a JOIN attachment t ON t.account_id = a.id "
