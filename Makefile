@@ -31,6 +31,7 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/sheets.py
 	$(BIN)/python benchmarks/scripting.py
 	$(BIN)/python benchmarks/listings.py
+	$(BIN)/python benchmarks/serve.py
 
 # SET-5: extract the message keys and help texts, update each language's .po (new
 # entries empty, to fill), compile the .mo files the package ships (Babel, dev only).

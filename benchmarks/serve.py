@@ -111,12 +111,17 @@ def main() -> int:
         env, url = prepare(tmp, args.structures)
         began = time.perf_counter()
         server = subprocess.Popen(
-            [CHORUS, "serve", "--port", "0", "--rate", "1000000"],
+            [CHORUS, "serve", "--port", "0", "--rate", "100000"],
             env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         )  # fmt: skip
-        line = server.stderr.readline()
+        seen = ""
+        while not (found := re.search(r"https?://\S+:\d+", seen)):
+            line = server.stderr.readline()
+            if not line:
+                raise SystemExit("chorus serve did not start: " + seen)
+            seen += line
         startup = time.perf_counter() - began
-        base = re.search(r"https?://\S+:\d+", line).group(0)
+        base = found.group(0)
         subprocess.Popen(["cat"], stdin=server.stderr, stdout=subprocess.DEVNULL)  # drain
         try:
             grant = httpx.post(
@@ -135,7 +140,9 @@ def main() -> int:
                 "concurrency": CONCURRENCY,
                 "startup_s": round(startup, 2),
                 "by_siret": asyncio.run(
-                    load(base, headers, {"structure": {"identifiantStructure": ident}}, args.seconds)
+                    load(
+                        base, headers, {"structure": {"identifiantStructure": ident}}, args.seconds
+                    )
                 ),
                 "by_name": asyncio.run(
                     load(
