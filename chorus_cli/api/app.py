@@ -52,6 +52,7 @@ from chorus_cli.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from chorus_cli.config import Settings
+    from chorus_cli.kernel.clock import Clock
 
 MAX_BODY = 1024 * 1024  # API-3
 RATE = 50  # API-3: requests a second per client (chosen)
@@ -150,8 +151,9 @@ class Server:
     """The application and what it keeps between requests: the rate counters and the
     short cache of verified technical accounts (nothing of the store)."""
 
-    def __init__(self, settings: Settings, rate: int = RATE) -> None:
+    def __init__(self, settings: Settings, rate: int = RATE, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or SystemClock()  # the demo's moves with its story
         self.lang = settings.lang or "fr"
         self.rate = Rate(rate)
         self.callers = Callers()
@@ -166,7 +168,7 @@ class Server:
         body: Any,
         seen: dict[str, str],
     ) -> dict[str, Any]:
-        with UnitOfWork(self.settings, SystemClock()) as uow:
+        with UnitOfWork(self.settings, self.clock) as uow:
             client = api_clients.check_token(uow, token)
             seen["client"] = client.name
             login, password = _credentials(account_header)
@@ -192,7 +194,7 @@ class Server:
                 client_id, _, secret = base64.b64decode(basic).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise Refused(401, "api2.client_refused") from None
-        with UnitOfWork(self.settings, SystemClock()) as uow:
+        with UnitOfWork(self.settings, self.clock) as uow:
             client = api_clients.verify(uow, client_id, secret)
             seen["client"] = client.name
             issued = api_clients.issue_token(uow, client)
@@ -282,7 +284,8 @@ class Server:
         text = files("chorus_cli.api").joinpath("openapi.json").read_text(encoding="utf-8")
         return Response(text, media_type="application/json")
 
-    def app(self) -> Starlette:
+    def app(self, log: bool = True) -> Starlette:
+        """The ASGI application; ``log``: one line per request on stderr."""
         structures = "/cpro/structures/v1"
 
         def health(uow: UnitOfWork, caller: Any, body: Any) -> dict[str, Any]:
@@ -341,7 +344,7 @@ class Server:
             routes=routes,
             exception_handlers={HTTPException: http_error, Exception: server_error},
         )
-        return Logged(app)  # type: ignore[return-value]
+        return Logged(app, log)  # type: ignore[return-value]
 
 
 class Logged:
@@ -349,8 +352,9 @@ class Logged:
     unexpected failure becomes the 500 envelope (its type named in the log, not its
     text, which may hold data)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, log: bool = True) -> None:
         self.app = app
+        self.log = log
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -370,6 +374,8 @@ class Logged:
             await self.app(scope, receive, sending)
         except Exception as error:  # already answered by the 500 handler
             failure = f" ({type(error).__name__})"
+        if not self.log:
+            return
         ms = (time.perf_counter() - start) * 1000
         seen = scope["state"].get("seen") or {}
         client = seen.get("client", "-")
