@@ -31,6 +31,7 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/sheets.py
 	$(BIN)/python benchmarks/scripting.py
 	$(BIN)/python benchmarks/listings.py
+	$(BIN)/python benchmarks/serve.py
 
 # STR-2, opt-in (not in `make bench`): the national stock at SCALE_ROWS establishments
 # beside the 1-million-row run, and PostgreSQL's import at 1 million; the generated files

@@ -97,6 +97,7 @@ COMMANDS = {
     "demo": ("demo", "demo"),
     "seed": ("seed", "seed"),
     "batch": ("batch", "batch"),
+    "serve": ("serve", "serve"),
 }
 
 

@@ -7,6 +7,7 @@ demo can move forward; nothing touches your store or keyring.
 
 from __future__ import annotations
 
+import base64
 import re
 import shlex
 import tempfile
@@ -209,13 +210,92 @@ def _sirene(demo: Demo) -> None:
     demo.run("logout", quiet=True)
 
 
-def _structure(demo: Demo) -> None:
+def _structure(demo: Demo) -> str:
+    """Marie's bakery, a service, and its technical account; returns the account's
+    password (shown once) for the integrator's step."""
     siret = "44123456400017"
     demo.run("structure", "create", "--id-type", "SIRET", "--id", siret, "--label", "Siège")
     demo.run("structure", "service", "add", siret, "--code", "ACHATS", "--label", "Achats")
     # TECH-1: her invoicing software's technical account, its password shown once
-    demo.run("account", "technical", "create", "--structure", siret)
+    made = demo.run("account", "technical", "create", "--structure", siret)
     demo.run("whoami")
+    found = re.search(r"password\s+(\S+)", made.stdout)
+    return found.group(1) if found else ""
+
+
+def _integrator(demo: Demo, technical_password: str) -> None:
+    """API-1, API-2: the admin registers the bakery's ERP as an API client; `chorus
+    serve` answers on a free loopback port (here in a thread of the demo); the ERP's
+    calls, as curl would make them, and the answers."""
+    import json
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from chorus_cli.api.app import Server
+    from chorus_cli.config import Settings
+
+    siret = "44123456400017"
+    login = f"TECH_1_{siret}@cpro.fr"
+    _login(demo, "admin@example.fr", quiet=True)
+    registered = demo.run("api", "client", "add", "ERP Boulangerie", "--format", "json").json()
+    settings = Settings.from_env(db=demo.env["CHORUS_DATABASE_URL"], lang=demo.lang)
+    app = Server(settings, clock=demo.clock).app(log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    demo.say("api_listening", url=base)
+    account = base64.b64encode(f"{login}:{technical_password}".encode()).decode()
+
+    def show(command: str, answer: httpx.Response) -> dict:
+        for line in _shell_lines(command.split(" "), demo.console.width):
+            demo.console.print(Text(line, style="bold green"), soft_wrap=True)
+        body = answer.json()
+        demo.console.print(Text(json.dumps(body, indent=1, ensure_ascii=False)))
+        return body
+
+    try:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": registered["client_id"],
+                "client_secret": registered["client_secret"],
+                "scope": "openid",
+            }
+            grant = http.post("/api/oauth/token", data=form)
+            token = show(
+                "curl -d grant_type=client_credentials -d client_id=$CLIENT_ID"
+                " -d client_secret=$CLIENT_SECRET -d scope=openid $BASE/api/oauth/token",
+                grant,
+            )["access_token"]
+            headers = {"Authorization": f"Bearer {token}", "cpro-account": account}
+            auth = '-H "Authorization: Bearer $TOKEN" -H "cpro-account: $CPRO_ACCOUNT"'
+            calls = (
+                ("rechercher", {"structure": {"identifiantStructure": siret}}),
+                ("consulter", None),
+                ("rechercher/services", None),
+            )
+            structure_id = None
+            for path, body in calls:
+                if body is None:
+                    key = "idStructureCPP" if path == "consulter" else "idStructure"
+                    body = {key: structure_id}
+                answer = http.post(f"/cpro/structures/v1/{path}", json=body, headers=headers)
+                data = json.dumps(body, separators=(",", ":"))
+                shown = show(f"curl {auth} -d '{data}' $BASE/cpro/structures/v1/{path}", answer)
+                if path == "rechercher":
+                    structure_id = shown["listeStructures"][0]["idStructureCPP"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _attachment(demo: Demo, manager: str) -> None:
@@ -401,7 +481,7 @@ def _scenario(demo: Demo, folder: Path) -> None:
     _mon_compte(demo, folder)
 
     demo.step("structure")
-    _structure(demo)
+    technical_password = _structure(demo)
 
     demo.step("attach")
     _attachment(demo, marie)
@@ -465,6 +545,9 @@ def _scenario(demo: Demo, folder: Path) -> None:
 
     demo.step("smtp")
     _smtp_down(demo)
+
+    demo.step("api")
+    _integrator(demo, technical_password)
 
 
 def _weekly(demo: Demo, email: str) -> None:

@@ -113,6 +113,8 @@ OPEN = {
     "db backup": "the store's operator (a file copy)",
     "db copy": "the store's operator (into another store)",
     "seed": "the store's operator fills an empty store with made-up data",
+    "serve": "the store's operator serves it; each request has its technical account's rights "
+    "(API-2, TECH-1: tests/test_serve.py)",
     "demo": "runs in its own temporary store",
     "batch": "runs the real commands, each checked as in these tables",
     "bulk import": "as bulk export: oversight_scope, tests/test_bulk.py",

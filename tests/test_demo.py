@@ -98,6 +98,13 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "seront réessayés à partir de" in out and "ConnectionRefusedError" in out
     assert re.search(r"jeanne\.barret@example\.fr +Chorus Pro .* pending +1 ", out)
     assert "à jeanne.barret@example.fr abandonné" in out
+    # API-1, API-2: chorus serve answers the bakery's ERP: token, search by SIRET,
+    # the structure's settings, its services.
+    assert '"token_type": "Bearer"' in out
+    assert "$BASE/cpro/structures/v1/rechercher" in out
+    assert '"designationStructure": "BOULANGERIE DUPONT ET FILS"' in out
+    assert '"codeServiceDoitEtreRenseigne": false' in out
+    assert '"codeService": "ACHATS"' in out
     # The user's own store (the data dir) was never created.
     assert not (tmp_path / "data" / "chorus.db").exists()
 

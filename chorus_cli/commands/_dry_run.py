@@ -80,6 +80,7 @@ NOT_SIMULATED = {
     "db copy": "out5.reason.other_store",
     "sirene import": "out5.reason.sirene_index",
     "sirene update": "out5.reason.sirene_update",
+    "serve": "out5.reason.serve",
 }
 # Commands that say themselves what a dry run would do (their --dry-run came first).
 OWN_REPORT = frozenset({"bulk import", "notify weekly"})

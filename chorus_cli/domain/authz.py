@@ -696,3 +696,15 @@ def require_technical(
         profile=profile_label(application, level),
         structure=structure.identifier,
     )
+
+
+def require_technical_reader(
+    uow: UnitOfWork, technical: TechnicalAccount, structure: Structure
+) -> None:
+    """API-1: what ``consulterStructure`` and the services calls show a technical
+    account: an active public structure (a recipient any integration looks up, as
+    MEM-6 lets anyone logged in), or its own structure with «Organisation
+    consultation» (its primary manager's); NotAllowed (403) elsewhere."""
+    if structure.public and structure.status == "active":
+        return
+    require_technical(uow, technical, ORGANISATION, CONSULTATION, structure)

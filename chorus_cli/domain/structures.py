@@ -536,8 +536,15 @@ def search_page(uow: UnitOfWork, actor: Account, text: str, shown: Window = WIND
     return mapped(fetch(uow, _search_query(uow, actor, terms, text), shown), summary)
 
 
-def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:
-    from sqlmodel import and_, case, col, or_, select
+def search_terms(text: str) -> list[str]:
+    """STR-9: the words of a search that name something (small words dropped)."""
+    return content_words(words(text))
+
+
+def words_match(terms: list[str]) -> Any:
+    """STR-9: every term starts a word of the structure's name, label or identifier
+    (or, several terms, they start the identifier in one piece)."""
+    from sqlmodel import and_, col, or_
 
     from chorus_cli.store.models import Structure
 
@@ -546,7 +553,16 @@ def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) 
     whole = "".join(terms)
     if len(terms) > 1:  # "732 829 320" is the start of one identifier
         matched = or_(matched, column.contains(f" {whole}"))
-    query = select(Structure).where(matched, authz.findable_structures(uow, actor))
+    return matched
+
+
+def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:
+    from sqlmodel import case, col, select
+
+    from chorus_cli.store.models import Structure
+
+    column = col(Structure.search_text)
+    query = select(Structure).where(words_match(terms), authz.findable_structures(uow, actor))
     exact = [identifier for _type, identifier in identifiers.candidates(text)]
     rank = case(
         (col(Structure.identifier).in_(exact or [""]), 0),

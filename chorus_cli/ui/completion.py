@@ -267,6 +267,8 @@ FREE = frozenset(
         # files
         "file", "path", "establishments", "--unites-legales", "--output",
         "--sheet",  # a workbook's sheet name: the file is not read to complete it
+        # chorus serve: an address, numbers, PEM files
+        "--host", "--port", "--rate", "--tls-cert", "--tls-key",
     }
 )  # fmt: skip
 

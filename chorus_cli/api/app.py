@@ -1,0 +1,383 @@
+"""The ASGI application of `chorus serve` (API-1..3).
+
+Security (API-2, API-3), in the order a request meets it:
+
+- a body over ``MAX_BODY`` (1 MiB): 413, before it is read whole;
+- more than ``rate`` requests in a second from one client (its bearer token, else its
+  address): 429;
+- the bearer token (``api_clients.check_token``) and the ``cpro-account`` header,
+  ``base64(login:password)`` of a technical account (``technical.authenticate``):
+  missing or wrong, 401 with the same envelope for an unknown login and a wrong
+  password. A verified header is remembered ``CACHE_SECONDS`` by the SHA-256 of the
+  header (never the password), with the account's password date, so a request does not
+  pay Argon2 and a reset password stops working at once;
+- the technical account's rights (``authz``): 403;
+- any other failure: 500 with the envelope; never a trace or SQL in an answer.
+
+Each request is logged in one line on stderr: method, path, status, milliseconds and
+the client's name; never a header's value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from chorus_cli import i18n
+from chorus_cli.domain import api_clients, integration, technical
+from chorus_cli.kernel.clock import SystemClock, iso
+from chorus_cli.kernel.errors import (
+    BadInput,
+    ChorusError,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+)
+from chorus_cli.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from chorus_cli.config import Settings
+    from chorus_cli.kernel.clock import Clock
+
+MAX_BODY = 1024 * 1024  # API-3
+RATE = 50  # API-3: requests a second per client (chosen)
+CACHE_SECONDS = 60
+CACHE_MAX = 10_000
+OK = "GCU_MSG_01_000"  # the libelle of a successful answer, as Chorus Pro's
+
+STATUS = ((NotAuthenticated, 401), (NotAllowed, 403), (NotFound, 404), (BadInput, 400))
+
+
+class Refused(Exception):
+    """An answer decided before any use case: its status and message key."""
+
+    def __init__(self, status: int, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.status = status
+        self.key = key
+        self.params = params
+
+
+class Callers:
+    """Verified ``cpro-account`` headers for a short while: SHA-256 of the header →
+    (account id, its password's date, until when)."""
+
+    def __init__(self, seconds: float = CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self._known: dict[str, tuple[int, str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[int, str] | None:
+        with self._lock:
+            found = self._known.get(key)
+        if found is None or found[2] < time.monotonic():
+            return None
+        return found[0], found[1]
+
+    def put(self, key: str, account_id: int, password_set_at: str) -> None:
+        with self._lock:
+            if len(self._known) >= CACHE_MAX:
+                self._known.clear()
+            self._known[key] = (account_id, password_set_at, time.monotonic() + self.seconds)
+
+
+class Rate:
+    """At most ``per_second`` requests in each second per client key (API-3)."""
+
+    def __init__(self, per_second: int) -> None:
+        self.per_second = per_second
+        self._second = 0
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = int(time.monotonic())
+        with self._lock:
+            if now != self._second:
+                self._second, self._counts = now, {}
+            seen = self._counts.get(key, 0) + 1
+            self._counts[key] = seen
+        return seen <= self.per_second
+
+
+def envelope(lang: str, status: int, key: str, **params: Any) -> JSONResponse:
+    """The API's error answer: ``codeRetour`` (the HTTP status) and ``libelle``."""
+    headers = {"Retry-After": "1"} if status == 429 else None
+    body = {"codeRetour": status, "libelle": i18n.message(key, lang, **params)}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_of(error: ChorusError) -> int:
+    return next((code for kind, code in STATUS if isinstance(error, kind)), 400)
+
+
+def _credentials(header: str | None) -> tuple[str, str]:
+    """``cpro-account``: base64 of ``login:password``."""
+    if not header or len(header) > 1000:
+        raise Refused(401, "api2.cpro_account")
+    try:
+        text = base64.b64decode(header.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Refused(401, "api2.cpro_account") from None
+    login, colon, password = text.partition(":")
+    if not colon or not login or not password:
+        raise Refused(401, "api2.cpro_account")
+    return login, password
+
+
+def _bearer(header: str | None) -> str:
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Refused(401, "api2.bearer_missing")
+    return token.strip()
+
+
+class Server:
+    """The application and what it keeps between requests: the rate counters and the
+    short cache of verified technical accounts (nothing of the store)."""
+
+    def __init__(self, settings: Settings, rate: int = RATE, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()  # the demo's moves with its story
+        self.lang = settings.lang or "fr"
+        self.rate = Rate(rate)
+        self.callers = Callers()
+
+    # --- one unit of work per request ---------------------------------------------------
+
+    def _call(
+        self,
+        use_case: Callable[..., dict[str, Any]],
+        token: str,
+        account_header: str,
+        body: Any,
+        seen: dict[str, str],
+    ) -> dict[str, Any]:
+        with UnitOfWork(self.settings, self.clock) as uow:
+            client = api_clients.check_token(uow, token)
+            seen["client"] = client.name
+            login, password = _credentials(account_header)
+            key = hashlib.sha256(account_header.encode()).hexdigest()
+            known = self.callers.get(key)
+            if known is not None:
+                caller = integration.caller_by_id(uow, *known)
+            else:
+                caller = technical.authenticate(uow, login, password)
+                self.callers.put(key, caller.id, iso(caller.password_set_at))  # type: ignore[arg-type]
+            answer = use_case(uow, caller, body)
+            uow.commit()
+        return answer
+
+    def _token(self, body: bytes, authorization: str | None, seen: dict[str, str]) -> Any:
+        form = {k: v[0] for k, v in parse_qs(body.decode("latin-1")).items()}
+        if form.get("grant_type") != "client_credentials":
+            raise Refused(400, "api2.grant_type")
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        scheme, _, basic = (authorization or "").partition(" ")
+        if scheme.lower() == "basic" and not client_id:
+            try:
+                client_id, _, secret = base64.b64decode(basic).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                raise Refused(401, "api2.client_refused") from None
+        with UnitOfWork(self.settings, self.clock) as uow:
+            client = api_clients.verify(uow, client_id, secret)
+            seen["client"] = client.name
+            issued = api_clients.issue_token(uow, client)
+            uow.commit()
+        return issued.view()
+
+    # --- the endpoints --------------------------------------------------------------------
+
+    async def _body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            raise Refused(413, "api3.too_large", max=MAX_BODY)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise Refused(413, "api3.too_large", max=MAX_BODY)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _limit(self, request: Request) -> None:
+        auth = request.headers.get("authorization")
+        who = (
+            hashlib.sha256(auth.encode()).hexdigest()
+            if auth
+            else (request.client.host if request.client else "?")
+        )
+        if not self.rate.allow(who):
+            raise Refused(429, "api3.too_many", rate=self.rate.per_second)
+
+    def endpoint(self, use_case: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
+        async def answer(request: Request) -> Response:
+            seen: dict[str, str] = {}
+            request.state.seen = seen
+            try:
+                self._limit(request)
+                raw = await self._body(request)
+                body: Any = {}
+                if raw.strip():
+                    try:
+                        body = json.loads(raw)
+                    except (ValueError, UnicodeDecodeError):
+                        raise Refused(400, "api1.json") from None
+                token = _bearer(request.headers.get("authorization"))
+                header = request.headers.get("cpro-account")
+                if not header:
+                    raise Refused(401, "api2.cpro_account")
+                shown = await run_in_threadpool(self._call, use_case, token, header, body, seen)
+            except Refused as refused:
+                return envelope(self.lang, refused.status, refused.key, **refused.params)
+            except ChorusError as error:
+                return envelope(self.lang, status_of(error), error.key, **error.params)
+            return JSONResponse({"codeRetour": 0, "libelle": OK, **shown})
+
+        return answer
+
+    async def token(self, request: Request) -> Response:
+        seen: dict[str, str] = {}
+        request.state.seen = seen
+        try:
+            self._limit(request)
+            raw = await self._body(request)
+            shown = await run_in_threadpool(
+                self._token, raw, request.headers.get("authorization"), seen
+            )
+        except Refused as refused:
+            code = "invalid_client" if refused.status == 401 else "invalid_request"
+            if refused.key == "api2.grant_type":
+                code = "unsupported_grant_type"
+            return self._oauth_error(refused.status, code, refused.key, refused.params)
+        except ChorusError as error:
+            return self._oauth_error(status_of(error), "invalid_client", error.key, error.params)
+        return JSONResponse(shown, headers={"Cache-Control": "no-store"})
+
+    def _oauth_error(self, status: int, code: str, key: str, params: dict) -> JSONResponse:
+        text = i18n.message(key, self.lang, **params)
+        headers = {"Cache-Control": "no-store"}
+        if status == 429:
+            headers["Retry-After"] = "1"
+        return JSONResponse(
+            {"error": code, "error_description": text}, status_code=status, headers=headers
+        )
+
+    async def description(self, request: Request) -> Response:
+        from importlib.resources import files
+
+        text = files("chorus_cli.api").joinpath("openapi.json").read_text(encoding="utf-8")
+        return Response(text, media_type="application/json")
+
+    def app(self, log: bool = True) -> Starlette:
+        """The ASGI application; ``log``: one line per request on stderr."""
+        structures = "/cpro/structures/v1"
+
+        def health(uow: UnitOfWork, caller: Any, body: Any) -> dict[str, Any]:
+            return integration.health(uow, caller)
+
+        routes = [
+            Route("/api/oauth/token", self.token, methods=["POST"]),
+            Route("/openapi.json", self.description, methods=["GET"]),
+            Route(
+                f"{structures}/rechercher",
+                self.endpoint(integration.search_structures),
+                methods=["POST"],
+            ),
+            Route(
+                f"{structures}/consulter",
+                self.endpoint(integration.show_structure),
+                methods=["POST"],
+            ),
+            Route(
+                f"{structures}/rechercher/services",
+                self.endpoint(integration.search_services),
+                methods=["POST"],
+            ),
+            Route(
+                f"{structures}/consulter/service",
+                self.endpoint(integration.show_service),
+                methods=["POST"],
+            ),
+            Route(
+                f"{structures}/lister/rattachementsutilisateur",
+                self.endpoint(integration.user_attachments),
+                methods=["POST"],
+            ),
+            Route(
+                "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements",
+                self.endpoint(integration.own_attachments),
+                methods=["POST"],
+            ),
+            Route(
+                "/cpro/transverses/v1/health-check",
+                self.endpoint(health),
+                methods=["GET", "POST"],
+            ),
+        ]
+        lang = self.lang
+
+        async def http_error(request: Request, exc: Exception) -> Response:
+            status = exc.status_code if isinstance(exc, HTTPException) else 500
+            key = {404: "api1.no_such_path", 405: "api1.method"}.get(status, "api1.internal")
+            return envelope(lang, status, key)
+
+        async def server_error(request: Request, exc: Exception) -> Response:
+            return envelope(lang, 500, "api1.internal")
+
+        app = Starlette(
+            routes=routes,
+            exception_handlers={HTTPException: http_error, Exception: server_error},
+        )
+        return Logged(app, log)  # type: ignore[return-value]
+
+
+class Logged:
+    """One line on stderr per request: method, path, status, ms, client (API-1); an
+    unexpected failure becomes the 500 envelope (its type named in the log, not its
+    text, which may hold data)."""
+
+    def __init__(self, app: Any, log: bool = True) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [500]
+        scope.setdefault("state", {})
+
+        async def sending(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        failure = ""
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:  # already answered by the 500 handler
+            failure = f" ({type(error).__name__})"
+        if not self.log:
+            return
+        ms = (time.perf_counter() - start) * 1000
+        seen = scope["state"].get("seen") or {}
+        client = seen.get("client", "-")
+        line = f"{scope['method']} {scope['path']} {status[0]} {ms:.0f} ms {client}{failure}"
+        print(line, file=sys.stderr, flush=True)

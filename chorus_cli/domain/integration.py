@@ -1,0 +1,458 @@
+"""The integrators' API (API-1): what `chorus serve` answers, without HTTP.
+
+Each use case takes the technical account the call is made with (TECH-1: the rights of
+its structure's primary manager on that structure), the request's body as the
+published contract names it (AIFE's Swagger of the «Structures» API: ``structure``,
+``parametres``, ``idStructureCPP``…), and returns the answer's fields in the contract's
+names, without the envelope (``codeRetour``, ``libelle``), which the HTTP layer adds.
+Every use is audited with the technical account as actor (TECH-2, ``record_use``).
+
+Ids: ``idStructureCPP``, ``idService``, ``idUtilisateur``, ``idRattachement`` are the
+store's own integer keys, stable for the life of a row.
+
+Searching (``rechercherStructure``): among active structures, as STR-9's search for
+anyone logged in; the raison sociale matches as STR-9's words do (one rule, in
+``structures.words_match``); the identifier matches exactly (any spelling its type
+accepts). Chorus has no «inactive» structure a third party may see: ``statutStructure``
+``INACTIF`` finds none.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import TYPE_CHECKING, Any
+
+from chorus_cli.domain import authz, identifiers, structures, technical
+from chorus_cli.kernel.clock import iso
+from chorus_cli.kernel.errors import BadInput, NotFound
+from chorus_cli.store.listing import Window, count, fetch
+
+if TYPE_CHECKING:
+    from chorus_cli.store.models import Service, Structure, TechnicalAccount
+    from chorus_cli.store.uow import UnitOfWork
+
+PAGE_DEFAULT = 10
+ID_MAX = 2**31 - 1  # the store's keys are 32-bit integers: a larger id names nothing
+PAGE_MAX = 1000
+# The contract's type enumeration has AUTRE where chorus names the case.
+TYPE_OUT = {"EN_COURS_IMMATRICULATION": "AUTRE"}
+TYPE_IN = {"AUTRE": "EN_COURS_IMMATRICULATION"}
+STRUCTURE_SORTS = {
+    "IdentifiantStructure": "identifier",
+    "DesignationStructure": "raison_sociale",
+    "TypeIdentifiantStructure": "id_type",
+    "Statut": "status",
+}
+SERVICE_SORTS = {
+    "CodeService": "code",
+    "LibelleService": "label",
+    "DateDbtService": "created_at",
+    "DateFinService": "created_at",
+    "EstActif": "active",
+}
+ATTACHMENT_SORTS = {"CodeService": "code", "NomService": "label", "StatutRattachement": "code"}
+
+
+# --- reading a request's fields ---------------------------------------------------------
+
+
+def _object(body: Any, field: str) -> dict[str, Any]:
+    value = body.get(field) if isinstance(body, dict) else None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadInput("api1.field", field=field)
+    return value
+
+
+def _text(body: dict[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 200 or not value.isprintable():
+        raise BadInput("api1.field", field=field)
+    return value.strip() or None
+
+
+def _integer(body: dict[str, Any], field: str, required: bool = False) -> int | None:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise BadInput("api1.missing", field=field)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise BadInput("api1.field", field=field)
+    return value
+
+
+def _choice(body: dict[str, Any], field: str, choices: Any) -> str | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in choices:
+        raise BadInput("api1.field", field=field)
+    return value
+
+
+def _flag(body: dict[str, Any], field: str) -> bool:
+    value = body.get(field)
+    if value is not None and not isinstance(value, bool):
+        raise BadInput("api1.field", field=field)
+    return bool(value)
+
+
+def _paging(params: dict[str, Any], sorts: dict[str, str]) -> tuple[Window, str | None, bool]:
+    """``nbResultatsParPage`` (10 unless given, at most 1,000), ``pageResultatDemandee``
+    (from 1), ``triColonne`` and ``triSens``."""
+    size = _integer(params, "nbResultatsParPage") or PAGE_DEFAULT
+    if size > PAGE_MAX:
+        raise BadInput("api1.page_size", max=PAGE_MAX)
+    page = _integer(params, "pageResultatDemandee") or 1
+    if page > 10**9:
+        raise BadInput("api1.field", field="pageResultatDemandee")
+    column = _choice(params, "triColonne", sorts)
+    descending = _choice(params, "triSens", ("Ascendant", "Descendant")) == "Descendant"
+    return Window(size, (page - 1) * size), column, descending
+
+
+def _paged(uow: UnitOfWork, query: Any, shown: Window) -> tuple[list[Any], dict[str, int]]:
+    """The rows of a page and the contract's ``parametresRetour``."""
+    page = fetch(uow, query, shown)
+    rows = list(page.rows)
+    if page.total is not None:
+        total = page.total
+    elif rows or shown.offset == 0:
+        total = shown.offset + len(rows)
+    else:  # past the last page
+        total = count(uow, query)
+    size = shown.limit or PAGE_DEFAULT
+    return rows, {
+        "nbResultatsParPage": size,
+        "pageCourante": shown.offset // size + 1,
+        "pages": ceil(total / size),
+        "total": total,
+    }
+
+
+def _ordered(query: Any, model: Any, column: str | None, descending: bool, default: str) -> Any:
+    from sqlmodel import col
+
+    first = col(getattr(model, column or default))
+    return query.order_by(first.desc() if descending else first.asc(), col(model.id))
+
+
+# --- what the answers show ---------------------------------------------------------------
+
+
+def id_type_out(id_type: str) -> str:
+    return TYPE_OUT.get(id_type, id_type)
+
+
+def structure_found(structure: Structure) -> dict[str, Any]:
+    """``StructureAAfficher``: one search result."""
+    return {
+        "idStructureCPP": structure.id,
+        "identifiantStructure": structure.identifier,
+        "typeIdentifiantStructure": id_type_out(structure.id_type),
+        "designationStructure": structure.raison_sociale,
+        "statut": "ACTIVE" if structure.status == "active" else "INACTIVE",
+    }
+
+
+def _address(structure: Structure) -> dict[str, Any] | None:
+    """``AdressePostale``; none for a non-diffusible structure (STR-3)."""
+    if structure.non_diffusible or not (structure.address or structure.postal_code):
+        return None
+    lines = structure.address.split("\n") if structure.address else []
+    shown = {
+        "adresse": lines[0] if lines else None,
+        "complementAdresse1": lines[1] if len(lines) > 1 else None,
+        "complementAdresse2": " ".join(lines[2:]) or None,
+        "codePostal": structure.postal_code,
+        "ville": structure.commune,
+        "pays": structure.country,
+        "telephone": structure.phone,
+    }
+    return {k: v for k, v in shown.items() if v is not None}
+
+
+def _service_shown(service: Service) -> dict[str, Any]:
+    """``ServiceExpose``."""
+    return {
+        "idService": service.id,
+        "codeService": service.code,
+        "libelleService": service.label,
+        "estActif": service.active,
+        "statutService": "ACTIF" if service.active else "INACTIF",
+    }
+
+
+# --- the use cases ------------------------------------------------------------------------
+
+
+def _structure(uow: UnitOfWork, structure_id: int) -> Structure:
+    from chorus_cli.store.models import Structure
+
+    structure = uow.session.get(Structure, structure_id) if structure_id <= ID_MAX else None
+    if structure is None:
+        raise NotFound("api1.structure_not_found", id=structure_id)
+    return structure
+
+
+def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
+    """``rechercherStructure``: active structures by identifier, raison sociale (STR-9's
+    words), type, postal code, identifier type; a page of them (API-1)."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Structure
+
+    wanted = _object(body, "structure")
+    shown, column, descending = _paging(_object(body, "parametres"), STRUCTURE_SORTS)
+    query = select(Structure).where(col(Structure.status) == "active")
+    if _choice(wanted, "statutStructure", ("ACTIF", "INACTIF")) == "INACTIF":
+        query = query.where(col(Structure.id).is_(None))
+    id_type = _choice(wanted, "typeIdentifiantStructure", (*identifiers.TYPES, "AUTRE"))
+    if id_type is not None:
+        query = query.where(col(Structure.id_type) == TYPE_IN.get(id_type, id_type))
+    ident = _text(wanted, "identifiantStructure")
+    if ident is not None:
+        pairs = identifiers.candidates(ident) or [("", ident)]
+        query = query.where(col(Structure.identifier).in_([i for _t, i in pairs]))
+    for field in ("raisonSocialeStructure", "libelleStructure", "nomStructure"):
+        name = _text(wanted, field)
+        if name is not None:
+            terms = structures.search_terms(name)
+            if not terms:
+                raise BadInput("api1.field", field=field)
+            query = query.where(structures.words_match(terms))
+    kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
+    if kind is not None:
+        query = query.where(col(Structure.public).is_(kind == "PUBLIQUE"))
+    if _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees"):
+        query = query.where(col(Structure.public).is_(True))
+    postal = _text(wanted, "adresseCodePostal")
+    if postal is not None:
+        query = query.where(
+            col(Structure.postal_code) == postal, col(Structure.non_diffusible).is_(False)
+        )
+    city = _text(wanted, "adresseVille")
+    if city is not None:
+        query = query.where(
+            col(Structure.commune) == city.upper(), col(Structure.non_diffusible).is_(False)
+        )
+    query = _ordered(query, Structure, column and STRUCTURE_SORTS[column], descending, "identifier")
+    rows, paging = _paged(uow, query, shown)
+    technical.record_use(uow, caller, "api.rechercher_structure", "structures", found=len(rows))
+    return {"listeStructures": [structure_found(s) for s in rows], "parametresRetour": paging}
+
+
+def show_structure(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
+    """``consulterStructure``: an active public structure, or the technical account's own
+    (API-1, TECH-1); what its invoices must carry (``parametres``)."""
+    wanted = body if isinstance(body, dict) else {}
+    structure = _structure(uow, _integer(wanted, "idStructureCPP", required=True))  # type: ignore[arg-type]
+    authz.require_technical_reader(uow, caller, structure)
+    general = {
+        "idStructureCPP": structure.id,
+        "identifiantStructure": structure.identifier,
+        "typeIdentifiantStructure": id_type_out(structure.id_type),
+        "raisonSocialeStructure": structure.raison_sociale,
+        "libelleStructure": structure.label,
+        "emailStructure": structure.email,
+        "structurePriveePublique": "PUBLIQUE" if structure.public else "PRIVEE",
+        "estValideurDeleguee": False,
+    }
+    answer: dict[str, Any] = {
+        "informationGenerales": {k: v for k, v in general.items() if v is not None},
+        "parametres": {
+            # No such settings in the store yet: nothing required on invoices.
+            "codeServiceDoitEtreRenseigne": False,
+            "numeroEJDoitEtreRenseigne": False,
+            "gestionNumeroEJOuCodeService": False,
+            "nonDiffusibleInsee": structure.non_diffusible,
+            "connexionEDI": False,
+            "recevoirDonneesViaEDI": False,
+            "estMoaUniquement": False,
+            "getaMoa": False,
+            "estValideurDelegue": False,
+            "statutMiseEnPaiementNestPasRemonte": False,
+        },
+    }
+    address = _address(structure)
+    if address:
+        answer["adressePostaleDuSiege"] = address
+    technical.record_use(uow, caller, "api.consulter_structure", structure.identifier)
+    return answer
+
+
+def search_services(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
+    """``rechercherServicesStructure``: the services of an active public structure or of
+    the technical account's own (API-1), inactive ones included."""
+    from sqlmodel import col, select
+
+    from chorus_cli.store.models import Service
+
+    wanted = body if isinstance(body, dict) else {}
+    structure = _structure(uow, _integer(wanted, "idStructure", required=True))  # type: ignore[arg-type]
+    authz.require_technical_reader(uow, caller, structure)
+    shown, column, descending = _paging(
+        _object(wanted, "parametresRechercherServicesStructure"), SERVICE_SORTS
+    )
+    query = select(Service).where(col(Service.structure_id) == structure.id)
+    query = _ordered(query, Service, column and SERVICE_SORTS[column], descending, "code")
+    rows, paging = _paged(uow, query, shown)
+    technical.record_use(uow, caller, "api.rechercher_services", structure.identifier)
+    return {"listeServices": [_service_shown(s) for s in rows], "parametresRetour": paging}
+
+
+def show_service(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
+    """``consulterServiceStructure``: one service of a structure the caller may read."""
+    from chorus_cli.store.models import Service
+
+    wanted = body if isinstance(body, dict) else {}
+    structure = _structure(uow, _integer(wanted, "idStructure", required=True))  # type: ignore[arg-type]
+    authz.require_technical_reader(uow, caller, structure)
+    service_id = _integer(wanted, "idService", required=True)
+    service = uow.session.get(Service, service_id) if service_id <= ID_MAX else None  # type: ignore[operator]
+    if service is None or service.structure_id != structure.id:
+        raise NotFound("api1.service_not_found", id=service_id, structure=structure.id)
+    technical.record_use(
+        uow, caller, "api.consulter_service", structure.identifier, code=service.code
+    )
+    return {
+        "informationsGenerales": {"codeService": service.code, "nomService": service.label},
+        "parametres": {
+            "dateCreation": iso(service.created_at),
+            "dateDebutValidite": iso(service.created_at),
+            "numeroEngagement": False,
+            "miseEnPaiement": False,
+        },
+    }
+
+
+def _named_structure(uow: UnitOfWork, wanted: dict[str, Any]) -> Structure:
+    structure_id = _integer(wanted, "idStructure")
+    if structure_id is not None:
+        return _structure(uow, structure_id)
+    ident = _text(wanted, "identifiantStructure")
+    if ident is None:
+        raise BadInput("api1.missing", field="idStructure")
+    id_type = _choice(wanted, "typeIdentifiantStructure", (*identifiers.TYPES, "AUTRE"))
+    try:
+        return structures.get(uow, ident, TYPE_IN.get(id_type or "", id_type))
+    except NotFound:
+        raise NotFound("api1.structure_not_found", id=ident) from None
+
+
+def user_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
+    """``listerRattachementsStructureUtilisateur``: the services a user of the technical
+    account's own structure acts for there (all of them when attached to the whole
+    structure, ATT-4), for its primary manager's «Organisation consultation»."""
+    from sqlmodel import col, func, select
+
+    from chorus_cli.store.models import Account, Attachment, Service, ServiceAttachment
+
+    wanted = body if isinstance(body, dict) else {}
+    structure = _named_structure(uow, wanted)
+    authz.require_technical(uow, caller, authz.ORGANISATION, authz.CONSULTATION, structure)
+    user_id = _integer(wanted, "idUtilisateur")
+    email = _text(wanted, "adresseEmailConnexionUtilisateur")
+    if user_id is None and email is None:
+        raise BadInput("api1.missing", field="adresseEmailConnexionUtilisateur")
+    who = select(Account)
+    who = (
+        who.where(col(Account.id) == user_id)
+        if user_id is not None
+        else who.where(func.lower(col(Account.login_email)) == (email or "").lower())
+    )
+    user = uow.session.exec(who).first() if (user_id or 0) <= ID_MAX else None
+    attachment = (
+        uow.session.exec(
+            select(Attachment).where(
+                col(Attachment.account_id) == user.id,
+                col(Attachment.structure_id) == structure.id,
+            )
+        ).first()
+        if user is not None
+        else None
+    )
+    if attachment is None:
+        raise NotFound("api1.user_not_attached", structure=structure.identifier)
+    shown, column, descending = _paging(
+        _object(wanted, "parametresListerRattachementsStructureUtilisateur"), ATTACHMENT_SORTS
+    )
+    limited = select(ServiceAttachment.service_id).where(
+        col(ServiceAttachment.account_id) == user.id,  # type: ignore[union-attr]
+        col(ServiceAttachment.structure_id) == structure.id,
+    )
+    query = select(Service).where(col(Service.structure_id) == structure.id)
+    if uow.session.exec(limited.limit(1)).first() is not None:
+        query = query.where(col(Service.id).in_(limited))
+    query = _ordered(query, Service, column and ATTACHMENT_SORTS[column], descending, "code")
+    rows, paging = _paged(uow, query, shown)
+    technical.record_use(
+        uow,
+        caller,
+        "api.lister_rattachements",
+        structure.identifier,
+        user=user.login_email,  # type: ignore[union-attr]
+    )
+    return {
+        "idStructure": structure.id,
+        "identifiantStructure": structure.identifier,
+        "designationStructure": structure.raison_sociale,
+        "listeServices": [
+            {
+                "idRattachement": attachment.id,
+                "idService": s.id,
+                "codeService": s.code,
+                "nomService": s.label,
+                "statutRattachement": "VALIDEE" if s.active else "DESACTIVEE",
+                "dateDebut": iso(attachment.created_at),
+            }
+            for s in rows
+        ],
+        "parametresRetour": paging,
+    }
+
+
+def own_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
+    """``recupererRattachementsMonCompte``: the technical account's own attachment, to
+    its structure (TECH-1)."""
+    structure = technical.structure_of(uow, caller)
+    technical.record_use(uow, caller, "api.mon_compte_rattachements", structure.identifier)
+    return {
+        "listeRattachements": [
+            {
+                "idStructure": structure.id,
+                "identifiantStructure": structure.identifier,
+                "typeIdentifiantStructure": id_type_out(structure.id_type),
+                "designationStructure": structure.raison_sociale,
+                "statutRattachement": "VALIDEE",
+            }
+        ],
+        "parametresRetour": {"nbResultatsParPage": 1, "pageCourante": 1, "pages": 1, "total": 1},
+    }
+
+
+def health(uow: UnitOfWork, caller: TechnicalAccount) -> dict[str, Any]:
+    """``health-check``: the store answers."""
+    from sqlmodel import text
+
+    uow.session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    # As PISTE's answers it (a Spring ResponseEntity), which published clients read.
+    return {"body": "OK", "statusCode": "OK", "statusCodeValue": 200}
+
+
+def caller_by_id(uow: UnitOfWork, account_id: int, password_set_at: str) -> TechnicalAccount:
+    """A technical account verified a moment ago (the server's short cache): still
+    there, with the same password, not expired; else :class:`technical.TechnicalRefused`
+    or :class:`technical.PasswordExpired`."""
+    from chorus_cli.store.models import TechnicalAccount
+
+    account = uow.session.get(TechnicalAccount, account_id)
+    if account is None or iso(account.password_set_at) != password_set_at:
+        raise technical.TechnicalRefused()
+    if account.expires_at <= uow.clock.now():
+        raise technical.PasswordExpired(account.login, account.expires_at)
+    return account

@@ -1,0 +1,573 @@
+"""API-1, API-2, API-3, TECH-1: `chorus serve`, a real server on a loopback port.
+
+Each server is the real command (``python -m chorus_cli serve --port 0``) in a
+subprocess, over a SQLite store seeded with `chorus seed --technical-accounts` (and one
+scenario on PostgreSQL); the client is httpx, as a third-party integration is: it
+changes only the base URL. The domain rules behind the answers (technical accounts'
+rights, tokens) are tested on both stores in tests/test_technical.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chorus_cli.kernel.clock import FrozenClock
+from tests.conftest import Runner, copy_store, drop_store, template_store
+
+TECH_PASSWORD = "Techn1que-Seed-Pass!"
+CLIENT_ID, CLIENT_SECRET = "erp-client-0001", "a-secret-of-the-erp-0123456789abcdef"
+STRUCTURES = "/cpro/structures/v1"
+
+
+@dataclass
+class Served:
+    """A running `chorus serve` and what a test needs to call it."""
+
+    process: subprocess.Popen
+    url: str
+    store: str
+    log: list[str] = field(default_factory=list)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+
+def seed_store(url: str, home: Path) -> None:
+    """Seeded structures, one technical account each (TECH-1), one API client (API-2)."""
+    runner = Runner(url, home, FrozenClock())
+    seeded = runner("seed", "--accounts", "40", "--structures", "12", "--technical-accounts",
+                    "--technical-password-stdin", input=TECH_PASSWORD + "\n")  # fmt: skip
+    assert seeded.exit_code == 0, seeded.stderr
+    from sqlmodel import text
+
+    from chorus_cli.config import Settings
+    from chorus_cli.domain.secrets import token_hash
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.models import ApiClient
+    from chorus_cli.store.uow import UnitOfWork
+
+    with UnitOfWork(Settings.from_env(url), SystemClock()) as uow:
+        uow.session.add(
+            ApiClient(
+                name="ERP Test",
+                client_id=CLIENT_ID,
+                secret_hash=token_hash(CLIENT_SECRET),
+                created_at=uow.clock.now(),
+                created_by="test",
+            )
+        )
+        # A private structure among them (a supplier): seed's few are all public.
+        uow.session.exec(text("UPDATE structure SET public = false WHERE id = 12"))
+        uow.commit()
+
+
+def start(url: str, home: Path, *args: str) -> Served:
+    env = {
+        **os.environ,
+        "CHORUS_DATABASE_URL": url,
+        "CHORUS_DATA_DIR": str(home),
+        "CHORUS_LANG": "en",
+        "PYTHON_KEYRING_BACKEND": "tests.memory_keyring.MemoryKeyring",
+    }
+    env.pop("CHORUS_DEBUG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chorus_cli", "serve", "--port", "0", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = process.stderr.readline()
+    found = re.search(r"https?://\S+:\d+", first)
+    assert found, first + process.stderr.read()
+    served = Served(process, found.group(0), url, [first])
+
+    def drain() -> None:
+        for line in process.stderr:
+            served.log.append(line)
+
+    threading.Thread(target=drain, daemon=True).start()
+    return served
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, request):
+    home = tmp_path_factory.mktemp("served")
+    template, _ = template_store(request, "sqlite")
+    url = copy_store(template, None, path=home / "chorus.db")
+    seed_store(url, home)
+    return url, home
+
+
+@pytest.fixture(scope="module")
+def served(store):
+    url, home = store
+    server = start(url, home, "--rate", "100000")
+    yield server
+    server.stop()
+
+
+def rows(url: str, sql: str) -> list[tuple]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = [tuple(r) for r in conn.execute(text(sql))]
+    engine.dispose()
+    return found
+
+
+def account_header(login: str, password: str = TECH_PASSWORD) -> str:
+    return base64.b64encode(f"{login}:{password}".encode()).decode()
+
+
+def token(client: httpx.Client) -> str:
+    answer = client.post(
+        "/api/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "scope": "openid",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def headers_of(served: Served, structure_id: int = 1) -> dict[str, str]:
+    """A bearer token and the cpro-account of the technical account of the structure."""
+    (identifier,) = rows(served.store, f"SELECT identifier FROM structure WHERE id={structure_id}")[
+        0
+    ]
+    with served.client() as client:
+        bearer = token(client)
+    return {
+        "Authorization": f"Bearer {bearer}",
+        "cpro-account": account_header(f"TECH_1_{identifier}@cpro.fr"),
+    }
+
+
+# --- API-1: the paths, as a third-party client calls them ----------------------------------
+
+
+def erp_scenario(base_url: str, store: str) -> dict:
+    """What an ERP does, written as its code would be, with only the base URL ours:
+    token → rechercherStructure by SIRET → consulterStructure → rechercherServicesStructure."""
+    own, public_siret = rows(
+        store,
+        "SELECT (SELECT identifier FROM structure ORDER BY id LIMIT 1), identifier "
+        "FROM structure WHERE public AND id IN (SELECT structure_id FROM service) "
+        "ORDER BY id DESC LIMIT 1",
+    )[0]
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        oauth = http.post(
+            "/api/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                  "client_secret": CLIENT_SECRET, "scope": "openid"},
+        )  # fmt: skip
+        assert oauth.status_code == 200
+        grant = oauth.json()
+        assert grant["token_type"] == "Bearer" and grant["scope"] == "openid"
+        assert grant["expires_in"] == 3600
+        headers = {
+            "Authorization": f"Bearer {grant['access_token']}",
+            "cpro-account": account_header(f"TECH_1_{own}@cpro.fr"),
+            "Content-Type": "application/json;charset=utf-8",
+            "Accept": "application/json",
+        }
+        found = http.post(
+            f"{STRUCTURES}/rechercher",
+            headers=headers,
+            json={"structure": {"identifiantStructure": public_siret,
+                                "typeIdentifiantStructure": "SIRET"},
+                  "parametres": {"nbResultatsParPage": 10, "pageResultatDemandee": 1}},
+        ).json()  # fmt: skip
+        assert found["codeRetour"] == 0, found
+        (structure,) = found["listeStructures"]
+        shown = http.post(
+            f"{STRUCTURES}/consulter",
+            headers=headers,
+            json={"idStructureCPP": structure["idStructureCPP"], "codeLangue": "fr"},
+        ).json()
+        services = http.post(
+            f"{STRUCTURES}/rechercher/services",
+            headers=headers,
+            json={"idStructure": structure["idStructureCPP"],
+                  "parametresRechercherServicesStructure": {"nbResultatsParPage": 50}},
+        ).json()  # fmt: skip
+    return {"found": found, "structure": structure, "shown": shown, "services": services,
+            "siret": public_siret}  # fmt: skip
+
+
+def test_api1_an_erp_finds_a_recipient_reads_its_settings_and_lists_its_services(served):
+    result = erp_scenario(served.url, served.store)
+    structure, shown, services = result["structure"], result["shown"], result["services"]
+    assert structure["identifiantStructure"] == result["siret"]
+    assert structure["typeIdentifiantStructure"] == "SIRET" and structure["statut"] == "ACTIVE"
+    assert result["found"]["parametresRetour"] == {
+        "nbResultatsParPage": 10, "pageCourante": 1, "pages": 1, "total": 1}  # fmt: skip
+    # Stable integer ids: the store's own.
+    ((sid, name),) = rows(
+        served.store,
+        f"SELECT id, raison_sociale FROM structure WHERE identifier='{result['siret']}'",
+    )
+    assert structure["idStructureCPP"] == sid
+    assert shown["codeRetour"] == 0 and shown["libelle"]
+    general = shown["informationGenerales"]
+    assert general["idStructureCPP"] == sid and general["raisonSocialeStructure"] == name
+    assert general["structurePriveePublique"] == "PUBLIQUE"
+    assert shown["parametres"]["codeServiceDoitEtreRenseigne"] is False
+    assert shown["parametres"]["numeroEJDoitEtreRenseigne"] is False
+    stored = rows(
+        served.store, f"SELECT id, code FROM service WHERE structure_id={sid} ORDER BY code"
+    )
+    assert [(s["idService"], s["codeService"]) for s in services["listeServices"]] == stored
+    assert services["parametresRetour"]["total"] == len(stored)
+
+
+def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
+    headers = headers_of(served)
+    every = rows(
+        served.store,
+        "SELECT id, identifier FROM structure WHERE status='active' ORDER BY identifier DESC",
+    )
+    with served.client() as client:
+
+        def search(body):
+            answer = client.post(f"{STRUCTURES}/rechercher", headers=headers, json=body)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        wanted = {"nbResultatsParPage": 5, "pageResultatDemandee": 2,
+                  "triColonne": "IdentifiantStructure", "triSens": "Descendant"}  # fmt: skip
+        first = search({"parametres": wanted})
+        assert [s["idStructureCPP"] for s in first["listeStructures"]] == [
+            i for i, _ in every[5:10]
+        ]
+        assert first["parametresRetour"] == {
+            "nbResultatsParPage": 5, "pageCourante": 2, "pages": -(-len(every) // 5),
+            "total": len(every)}  # fmt: skip
+        ((sid, name, postal),) = rows(
+            served.store,
+            "SELECT id, raison_sociale, postal_code FROM structure "
+            "WHERE postal_code IS NOT NULL AND NOT non_diffusible ORDER BY id LIMIT 1",
+        )
+        word = name.split()[-1]
+        by_name = search({"structure": {"raisonSocialeStructure": word.lower()}})
+        assert sid in [s["idStructureCPP"] for s in by_name["listeStructures"]]
+        by_postal = search(
+            {"structure": {"adresseCodePostal": postal, "typeStructure": "PUBLIQUE"}}
+        )
+        assert sid in [s["idStructureCPP"] for s in by_postal["listeStructures"]]
+        assert search({"structure": {"statutStructure": "INACTIF"}})["listeStructures"] == []
+        private = search({"structure": {"typeStructure": "PRIVEE"}})["parametresRetour"]["total"]
+        public = search({"structure": {"typeStructure": "PUBLIQUE"}})["parametresRetour"]["total"]
+        assert private + public == len(every)
+        bad = client.post(f"{STRUCTURES}/rechercher", headers=headers,
+                          json={"parametres": {"nbResultatsParPage": 5000}})  # fmt: skip
+        assert bad.status_code == 400 and bad.json()["codeRetour"] == 400
+        assert "API-1" in bad.json()["libelle"]
+
+
+def test_api1_own_attachments_user_attachments_and_health_check(served):
+    headers = headers_of(served, 1)
+    with served.client() as client:
+        mine = client.post(
+            "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements", headers=headers
+        )
+        assert mine.status_code == 200
+        assert [r["idStructure"] for r in mine.json()["listeRattachements"]] == [1]
+        for method in ("GET", "POST"):
+            health = client.request(method, "/cpro/transverses/v1/health-check", headers=headers)
+            assert health.status_code == 200 and health.json()["codeRetour"] == 0
+            assert health.json()["statusCodeValue"] == 200  # as PISTE (published clients read it)
+        ((email,),) = rows(
+            served.store,
+            "SELECT a.login_email FROM account a JOIN attachment t ON t.account_id = a.id "
+            "WHERE t.structure_id = 1 ORDER BY a.id LIMIT 1",
+        )
+        listed = client.post(f"{STRUCTURES}/lister/rattachementsutilisateur", headers=headers,
+                             json={"idStructure": 1,
+                                   "adresseEmailConnexionUtilisateur": email})  # fmt: skip
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["idStructure"] == 1
+        services = rows(served.store, "SELECT id FROM service WHERE structure_id = 1")
+        assert {s["idService"] for s in listed.json()["listeServices"]} <= {i for (i,) in services}
+        missing = client.post(
+            f"{STRUCTURES}/consulter", headers=headers, json={"idStructureCPP": 999999}
+        )
+        assert missing.status_code == 404 and missing.json()["codeRetour"] == 404
+
+
+# --- TECH-1, API-2: who may call, with which rights ----------------------------------------
+
+
+def test_api2_bearer_and_cpro_account_both_required_same_401_for_unknown_login_and_wrong_password(
+    served,
+):
+    headers = headers_of(served)
+    path = f"{STRUCTURES}/rechercher"
+    with served.client() as client:
+        assert client.post(path, headers=headers, json={}).status_code == 200
+        no_bearer = client.post(path, headers={"cpro-account": headers["cpro-account"]})
+        no_account = client.post(path, headers={"Authorization": headers["Authorization"]})
+        bad_bearer = client.post(path, headers={**headers, "Authorization": "Bearer forged"})
+        (identifier,) = rows(served.store, "SELECT identifier FROM structure WHERE id=1")[0]
+        known_login = account_header(f"TECH_1_{identifier}@cpro.fr", "Wrong-1a")
+        unknown_login = account_header("TECH_9_00000000000000@cpro.fr", "Wrong-1a")
+        wrong = client.post(path, headers={**headers, "cpro-account": known_login})
+        unknown = client.post(path, headers={**headers, "cpro-account": unknown_login})
+        garbled = client.post(path, headers={**headers, "cpro-account": "%%%not base64"})
+        for answer in (no_bearer, no_account, bad_bearer, wrong, unknown, garbled):
+            assert answer.status_code == 401, answer.text
+            assert answer.json()["codeRetour"] == 401 and answer.json()["libelle"]
+        assert wrong.json() == unknown.json()  # nothing says whether the login exists
+        form = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": "no"}
+        refused = client.post("/api/oauth/token", data=form)
+        assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+        grant = client.post("/api/oauth/token", data={"grant_type": "password"})
+        assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
+
+
+def test_tech1_technical_account_reads_public_structures_and_its_own_403_elsewhere(served):
+    private = rows(served.store, "SELECT id FROM structure WHERE NOT public ORDER BY id LIMIT 2")
+    assert private, "the seeded store has private structures"
+    (other,) = private[-1]
+    public = rows(served.store, f"SELECT id FROM structure WHERE public AND id != {other} LIMIT 1")
+    (own,) = public[0]
+    headers = headers_of(served, own)
+    with served.client() as client:
+        refused = client.post(
+            f"{STRUCTURES}/consulter", headers=headers, json={"idStructureCPP": other}
+        )
+        assert refused.status_code == 403 and refused.json()["codeRetour"] == 403
+        assert "TECH-1" in refused.json()["libelle"]
+        services = client.post(
+            f"{STRUCTURES}/rechercher/services", headers=headers, json={"idStructure": other}
+        )
+        assert services.status_code == 403
+        members = client.post(f"{STRUCTURES}/lister/rattachementsutilisateur", headers=headers,
+                              json={"idStructure": other, "idUtilisateur": 1})  # fmt: skip
+        assert members.status_code == 403
+        # Its own private structure, it reads (its primary manager's rights).
+        mine = headers_of(served, other)
+        assert client.post(f"{STRUCTURES}/consulter", headers=mine,
+                           json={"idStructureCPP": other}).status_code == 200  # fmt: skip
+
+
+def test_tech2_every_call_is_audited_with_the_technical_account_as_actor(served):
+    headers = headers_of(served, 2)
+    (identifier,) = rows(served.store, "SELECT identifier FROM structure WHERE id=2")[0]
+    login = f"TECH_1_{identifier}@cpro.fr"
+    with served.client() as client:
+        assert client.post(f"{STRUCTURES}/consulter", headers=headers,
+                           json={"idStructureCPP": 2}).status_code == 200  # fmt: skip
+    audit = rows(served.store, f"SELECT action FROM audit_entry WHERE actor = '{login}'")
+    assert ("api.consulter_structure",) in audit
+    (used,) = rows(
+        served.store, f"SELECT last_used_at FROM technical_account WHERE login='{login}'"
+    )[0]
+    assert used is not None
+
+
+def test_api2_a_reset_password_stops_working_at_once_despite_the_cache(served):
+    headers = headers_of(served, 3)
+    path = "/cpro/transverses/v1/health-check"
+    with served.client() as client:
+        assert client.get(path, headers=headers).status_code == 200  # now cached
+        from chorus_cli.config import Settings
+        from chorus_cli.domain import technical
+        from chorus_cli.kernel.clock import SystemClock
+        from chorus_cli.store.uow import UnitOfWork
+
+        (identifier,) = rows(served.store, "SELECT identifier FROM structure WHERE id=3")[0]
+        with UnitOfWork(Settings.from_env(served.store), SystemClock()) as uow:
+            account = technical.find(uow, f"TECH_1_{identifier}@cpro.fr")
+            technical._set_password(uow, account, "Another-Passw0rd-For-It")
+            uow.commit()
+        assert client.get(path, headers=headers).status_code == 401
+
+
+# --- API-3: limits, binding, failures, logs ---------------------------------------------------
+
+
+def test_api3_body_over_one_mebibyte_is_refused_with_413(served):
+    headers = headers_of(served)
+    big = b'{"structure": {"raisonSocialeStructure": "' + b"x" * (1024 * 1024) + b'"}}'
+    with served.client() as client:
+        declared = client.post(f"{STRUCTURES}/rechercher", headers=headers, content=big)
+        assert declared.status_code == 413 and declared.json()["codeRetour"] == 413
+
+        def chunks():
+            for start in range(0, len(big), 65536):
+                yield big[start : start + 65536]
+
+        streamed = client.post(f"{STRUCTURES}/rechercher", headers=headers, content=chunks())
+        assert streamed.status_code == 413
+
+
+def test_api3_over_the_rate_a_client_gets_429(store):
+    url, home = store
+    server = start(url, home, "--rate", "5")
+    try:
+        with server.client() as client:
+            statuses = [
+                client.get("/cpro/transverses/v1/health-check").status_code for _ in range(30)
+            ]
+        assert 429 in statuses and statuses[0] == 401
+        assert statuses.count(429) >= 30 - 5 * 2  # at most two one-second windows
+    finally:
+        server.stop()
+
+
+def test_api3_binding_outside_loopback_without_tls_is_refused(tmp_path):
+    runner = Runner("sqlite:///" + str(tmp_path / "none.db"), tmp_path, FrozenClock())
+    refused = runner("serve", "--host", "0.0.0.0", "--port", "0")
+    assert refused.exit_code == 2
+    assert "API-3" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    half = runner("serve", "--tls-cert", str(tmp_path / "c.pem"))
+    assert half.exit_code == 2 and "API-3" in half.stderr
+
+
+def test_api3_a_failing_store_answers_500_envelope_without_trace_or_sql(tmp_path, request):
+    template, _ = template_store(request, "sqlite")
+    url = copy_store(template, None, path=tmp_path / "chorus.db")
+    seed_store(url, tmp_path)
+    server = start(url, tmp_path)
+    try:
+        headers = headers_of(server)
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE service_attachment"))
+            conn.execute(text("ALTER TABLE service RENAME TO service_gone"))
+        engine.dispose()
+        with server.client() as client:
+            answer = client.post(
+                f"{STRUCTURES}/rechercher/services", headers=headers, json={"idStructure": 1}
+            )
+        assert answer.status_code == 500
+        body = answer.json()
+        assert body["codeRetour"] == 500 and set(body) == {"codeRetour", "libelle"}
+        for leak in ("Traceback", "SELECT", "sqlite", "service_gone", "File "):
+            assert leak not in answer.text
+    finally:
+        server.stop()
+        drop_store(url)
+
+
+def test_api1_logs_one_line_per_request_without_secrets_and_stops_cleanly_on_ctrl_c(store):
+    url, home = store
+    server = start(url, home)
+    headers = headers_of(server)
+    with server.client() as client:
+        client.post(f"{STRUCTURES}/rechercher", headers=headers, json={})
+        client.post(f"{STRUCTURES}/rechercher", headers={"cpro-account": headers["cpro-account"]})
+    assert server.stop() == 0
+    out = server.process.stdout.read()
+    log = "".join(server.log)
+    assert re.search(r"listening on http://127\.0\.0\.1:\d+", server.log[0])
+    assert re.search(rf"POST {STRUCTURES}/rechercher 200 \d+ ms ERP Test", log)
+    assert re.search(rf"POST {STRUCTURES}/rechercher 401 \d+ ms", log)
+    assert re.search(r"POST /api/oauth/token 200 \d+ ms ERP Test", log)
+    for secret in (TECH_PASSWORD, CLIENT_SECRET, headers["cpro-account"],
+                   headers["Authorization"].split()[1]):  # fmt: skip
+        assert secret not in log + out
+    assert "Traceback" not in log and log.strip().endswith("chorus serve stopped.")
+
+
+def test_api3_each_request_is_a_short_unit_of_work_the_store_stays_writable(served):
+    """No lock held across answers: between requests, another process writes at once."""
+    headers = headers_of(served)
+    with served.client() as client:
+        for _ in range(5):
+            assert (
+                client.post(f"{STRUCTURES}/rechercher", headers=headers, json={}).status_code == 200
+            )
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(served.store, connect_args={"timeout": 0})
+        with engine.begin() as conn:  # fails at once if the server held a write lock
+            conn.execute(text("UPDATE structure SET label = label WHERE id = 1"))
+        engine.dispose()
+        assert client.post(f"{STRUCTURES}/rechercher", headers=headers, json={}).status_code == 200
+
+
+def test_api1_the_web_stack_is_imported_by_chorus_serve_only():
+    for argv in (["--help"], ["whoami"]):
+        ran = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "chorus_cli", *argv],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CHORUS_DATABASE_URL": "sqlite:////nonexistent/x.db"},
+        )
+        imported = {
+            line.split("|")[-1].strip().split(".")[0]
+            for line in ran.stderr.splitlines()
+            if "|" in line
+        }
+        assert not imported & {"starlette", "uvicorn", "anyio", "h11"}, argv
+
+
+# --- PostgreSQL: the scenario on the other store ---------------------------------------------
+
+
+def test_api1_erp_scenario_on_postgresql(tmp_path, request):
+    template, admin = template_store(request, "postgresql")
+    url = copy_store(template, admin)
+    try:
+        seed_store(url, tmp_path)
+        from chorus_cli.store import engine as engine_module
+
+        engine_module.dispose_all()
+        server = start(url, tmp_path)
+        try:
+            result = erp_scenario(server.url, url)
+            assert result["structure"]["identifiantStructure"] == result["siret"]
+            assert result["shown"]["codeRetour"] == 0 and result["services"]["listeServices"]
+        finally:
+            server.stop()
+    finally:
+        drop_store(url, admin)
+
+
+# --- API-1: the OpenAPI description, checked by schemathesis -----------------------------------
+
+
+def test_api1_schemathesis_finds_no_server_error_and_every_response_conforms(served, tmp_path):
+    headers = headers_of(served)
+    description = httpx.get(served.url + "/openapi.json").json()
+    assert description["openapi"].startswith("3.")
+    ran = subprocess.run(
+        [sys.executable, "-m", "schemathesis.cli", "run", served.url + "/openapi.json",
+         "--url", served.url,
+         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
+                     "response_schema_conformance",
+         "--max-examples", "25", "--seed", "1",
+         "-H", f"Authorization: {headers['Authorization']}",
+         "-H", f"cpro-account: {headers['cpro-account']}",
+         "--exclude-path", "/api/oauth/token"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,  # its cache goes there
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
+    assert "passed" in ran.stdout.lower() or "no issues" in ran.stdout.lower(), ran.stdout[-2000:]
+    json.dumps(description)
