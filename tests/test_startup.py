@@ -37,6 +37,8 @@ HEAVY = (
     "PIL",
     "python_calamine",
     "openpyxl",
+    "starlette",  # the web stack: `chorus serve` alone
+    "uvicorn",
     "psycopg",
     "sqlalchemy.dialects.postgresql",  # loaded by a `postgresql_where` on a SQLite store
 )
