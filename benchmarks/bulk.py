@@ -201,6 +201,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=None, help="3 (the scale run: 2)")
     parser.add_argument("--scale", type=int, default=0, help="the scale run: this many rows")
     parser.add_argument("--no-postgresql", dest="postgresql", action="store_false")
+    parser.add_argument("--no-sqlite", dest="sqlite", action="store_false",
+                        help="the scale run on PostgreSQL alone")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None)
     options = parser.parse_args()
     if options.scale:
@@ -401,7 +403,8 @@ def scale(options: argparse.Namespace) -> int:
         small_flow = generate(tmp / "small.csv", rows, phones=False)
         big_flow = generate(tmp / "big.csv", big_rows, phones=False)
         one_flow = generate(tmp / "one.csv", 1, phones=False)
-        engines["SQLite"] = (Store(tmp, "sqlite-small"), Store(tmp, "sqlite-big"))
+        if options.sqlite:
+            engines["SQLite"] = (Store(tmp, "sqlite-small"), Store(tmp, "sqlite-big"))
         if options.postgresql:
             from sqlalchemy import create_engine
 
