@@ -33,9 +33,9 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/listings.py
 
 # Opt-in, not in `make bench` (issue 21): the flows at 1,000,000 rows against 100,000,
-# per row and in memory, SQLite and PostgreSQL (bulk.py, ~25 min on 2 shared cores), and
-# `chorus seed --accounts 1000000` against a raw insert of as many rows (scripting.py,
-# ~10 min). Their files (a few GB with the PostgreSQL cluster) go to BENCH_TMPDIR.
+# per row and in memory, SQLite and PostgreSQL (bulk.py, 2 rounds: 8 to 35 min on 2
+# shared cores, quiet to loaded), and `chorus seed --accounts 1000000` against a raw
+# insert of as many rows (scripting.py, 2 rounds: ~15 min). Their files (a few GB with the PostgreSQL cluster) go to BENCH_TMPDIR.
 BENCH_TMPDIR ?= $${TMPDIR:-/tmp}
 bench-million: system-deps bench-deps $(VENV)/.installed
 	TMPDIR=$(BENCH_TMPDIR) $(BIN)/python benchmarks/bulk.py --scale 1000000

@@ -21,7 +21,8 @@ and `chorus bulk export` of them, each a ratio to a floor measured in the same r
 - The same import on PostgreSQL (a throwaway cluster, as the tests start one), within 2x
   of its SQLite figure, run for run.
 
-The scale run (opt-in, `make bench-million`, about 15 minutes on 2 shared cores):
+The scale run (opt-in, `make bench-million`; at --runs 1, 4 to 18 minutes on 2 shared
+cores, from quiet to loaded; --runs 2 doubles it):
 
     .venv/bin/python benchmarks/bulk.py --scale 1000000 [--rows 100000] [--runs 2]
 

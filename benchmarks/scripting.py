@@ -15,7 +15,8 @@ floor measured in the same run.
 - `chorus db copy` of that seeded store to PostgreSQL (a throwaway cluster): at least
   20,000 rows/s over all tables, peak memory within 1.3x of the tenth-size copy.
 
-The scale run (opt-in, `make bench-million`, about 10 minutes on 2 shared cores) is the
+The scale run (opt-in, `make bench-million`, about 15 minutes at --runs 2 on 2 loaded
+cores) is the
 seed figure alone at ``--scale`` accounts (a tenth as many structures, at most 100,000),
 against its floor and, in memory, against a tenth of that size:
 
