@@ -21,6 +21,19 @@ and `chorus bulk export` of them, each a ratio to a floor measured in the same r
 - The same import on PostgreSQL (a throwaway cluster, as the tests start one), within 2x
   of its SQLite figure, run for run.
 
+The scale run (opt-in, `make bench-million`; at --runs 1, 4 to 18 minutes on 2 shared
+cores, from quiet to loaded; --runs 2 doubles it):
+
+    .venv/bin/python benchmarks/bulk.py --scale 1000000 [--rows 100000] [--runs 2]
+
+imports ``--scale`` accounts and ``--rows`` accounts, side by side in each round, on
+SQLite and on PostgreSQL, then exports both stores. Goals: the cost per row of the big
+import within 1.15x of the small one's, its peak memory within 1.3x; the same for the
+export. Per row also net of the command's fixed cost (an import of one row, an export of
+the store holding one account), which favours neither size. Written to
+benchmarks/results-bulk-million.json. Big files go to $TMPDIR (a disk, not /dev/shm:
+the PostgreSQL cluster of the run holds a few GB).
+
 Every chorus figure is a whole command in a fresh process, as a user runs it, against a
 store restored before each run (an admin logged in). Runs are interleaved, medians kept.
 Exits 0 even when a figure is over its goal: this is a report.
@@ -186,10 +199,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=None, help="3 (the scale run: 2)")
+    parser.add_argument("--scale", type=int, default=0, help="the scale run: this many rows")
     parser.add_argument("--no-postgresql", dest="postgresql", action="store_false")
-    parser.add_argument("--out", type=Path, default=HERE / "results-bulk.json")
+    parser.add_argument("--no-sqlite", dest="sqlite", action="store_false",
+                        help="the scale run on PostgreSQL alone")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None)
     options = parser.parse_args()
+    if options.scale:
+        options.runs = options.runs or 2
+        return scale(options)
+    options.runs = options.runs or 3
+    options.out = options.out or HERE / "results-bulk.json"
     sqlite3 = shutil.which("sqlite3")
     if not sqlite3:
         raise SystemExit("the sqlite3 shell is needed for the export floor: apt install sqlite3")
@@ -328,6 +349,154 @@ def main() -> int:
                 "export_fixed_cost": empty_export,
                 "postgresql": pg_walls,
             },
+        },
+    )
+
+
+def per_row(name: str, small: list[float], big: list[float], rows: int, scale: int,
+            goal: float, fixed: float = 0.0) -> dict:  # fmt: skip
+    """The big run's cost per row against the small one's, round by round (each pair run
+    side by side), net of ``fixed`` seconds (the command's own, whatever the rows)."""
+    ratios = [((b - fixed) / scale) / ((s - fixed) / rows) for s, b in zip(small, big, strict=True)]
+    ratio = median(ratios)
+    return {
+        "name": name,
+        "small_seconds": round(median(small), 2),
+        "big_seconds": round(median(big), 2),
+        "small_us_per_row": round((median(small) - fixed) / rows * 1e6, 1),
+        "big_us_per_row": round((median(big) - fixed) / scale * 1e6, 1),
+        "ratio": round(ratio, 3),
+        "goal": goal,
+        "ok": ratio <= goal,
+    }
+
+
+def peak(name: str, small: list[int], big: list[int], goal: float = 1.3) -> dict:
+    ratio = max(big) / max(small)
+    return {
+        "name": name,
+        "small_mb": round(max(small) / 1024, 1),
+        "big_mb": round(max(big) / 1024, 1),
+        "ratio": round(ratio, 3),
+        "goal": goal,
+        "ok": ratio <= goal,
+    }
+
+
+def verdict(row: dict) -> str:
+    return "ok" if row["ok"] else "OVER"
+
+
+def scale(options: argparse.Namespace) -> int:
+    """The scale run: ``--scale`` rows against ``--rows``, per row and in memory (see the
+    module's doc)."""
+    import time
+
+    rows, big_rows = options.rows, options.scale
+    out = options.out or HERE / "results-bulk-million.json"
+    if not Path(CHORUS).exists():
+        raise SystemExit(f"{CHORUS} not found: run `make bench` (it installs chorus first)")
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="chorus-bulk-scale-"))
+    cluster = admin = None
+    engines: dict[str, tuple[Store, Store]] = {}
+    try:
+        small_flow = generate(tmp / "small.csv", rows, phones=False)
+        big_flow = generate(tmp / "big.csv", big_rows, phones=False)
+        one_flow = generate(tmp / "one.csv", 1, phones=False)
+        if options.sqlite:
+            engines["SQLite"] = (Store(tmp, "sqlite-small"), Store(tmp, "sqlite-big"))
+        if options.postgresql:
+            from sqlalchemy import create_engine
+
+            from tests.pg import Cluster
+
+            cluster = Cluster()
+            base = cluster.start()
+            admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+            pair = []
+            for name in ("small", "big"):
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f"CREATE DATABASE bench_{name}")
+                url = f"{base}/bench_{name}"
+                pair.append(Store(tmp, f"pg-{name}", url, (admin, f"bench_{name}")))
+            engines["PostgreSQL"] = (pair[0], pair[1])
+        export = [CHORUS, "bulk", "export", "accounts"]
+        runs: dict[str, dict[str, list]] = {}
+        for engine, (small, _big) in engines.items():
+            small.restore()
+            fixed = median([run_measured(export, small.env)[0] for _ in range(3)])
+            one = median([import_run(small, one_flow)[0] for _ in range(3)])
+            runs[engine] = {"export_fixed": [fixed], "import_fixed": [one]}
+        for n in range(options.runs):
+            for engine, (small, big) in engines.items():
+                got = runs[engine]
+                for label, store, flow in (("small", small, small_flow), ("big", big, big_flow)):
+                    wall, peak_kib = import_run(store, flow)
+                    got.setdefault(f"import_{label}", []).append(wall)
+                    got.setdefault(f"import_{label}_peak", []).append(peak_kib)
+                    print(f"  round {n + 1}, {engine} import of {label}: {wall:.1f} s,"
+                          f" {peak_kib / 1024:.0f} MB", flush=True)  # fmt: skip
+        for n in range(options.runs):  # each store holds its last import
+            for engine, (small, big) in engines.items():
+                got = runs[engine]
+                for label, store in (("small", small), ("big", big)):
+                    wall, peak_kib, _ = run_measured(export, store.env)
+                    got.setdefault(f"export_{label}", []).append(wall)
+                    got.setdefault(f"export_{label}_peak", []).append(peak_kib)
+                    print(f"  round {n + 1}, {engine} export of {label}: {wall:.1f} s,"
+                          f" {peak_kib / 1024:.0f} MB", flush=True)  # fmt: skip
+        if admin is not None:
+            admin.dispose()
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    results, memory = [], []
+    for engine, got in runs.items():
+        small, big = got["import_small"], got["import_big"]
+        results.append(per_row(f"bulk import per row ({engine})", small, big, rows, big_rows, 1.15))
+        results.append(per_row("  the same, net of its fixed cost", small, big, rows, big_rows,
+                               1.15, got["import_fixed"][0]))  # fmt: skip
+        memory.append(peak(f"bulk import peak memory ({engine})", got["import_small_peak"],
+                           got["import_big_peak"]))  # fmt: skip
+        small, big = got["export_small"], got["export_big"]
+        results.append(per_row(f"bulk export per row ({engine})", small, big, rows, big_rows, 1.15))
+        results.append(per_row("  the same, net of its fixed cost", small, big, rows, big_rows,
+                               1.15, got["export_fixed"][0]))  # fmt: skip
+        memory.append(peak(f"bulk export peak memory ({engine})", got["export_small_peak"],
+                           got["export_big_peak"]))  # fmt: skip
+    small_name, big_name = f"{rows:,}", f"{big_rows:,}"
+    header = (f"{'figure':<38} {small_name + ' s':>10} {big_name + ' s':>12} {'us/row':>7}"
+              f" {'us/row':>7} {'ratio':>6} {'goal':>5}  verdict")  # fmt: skip
+    print(header)
+    print("-" * len(header))
+    for row in results:
+        print(f"{row['name']:<38} {row['small_seconds']:>10.2f} {row['big_seconds']:>12.2f}"
+              f" {row['small_us_per_row']:>7.1f} {row['big_us_per_row']:>7.1f}"
+              f" {row['ratio']:>5.2f}x {row['goal']:>4.2f}x  {verdict(row)}")  # fmt: skip
+    print()
+    print(
+        f"{'memory':<38} {small_name + ' MB':>10} {big_name + ' MB':>12} {'ratio':>6} {'goal':>5}"
+    )
+    for row in memory:
+        print(f"{row['name']:<38} {row['small_mb']:>10.1f} {row['big_mb']:>12.1f}"
+              f" {row['ratio']:>5.2f}x {row['goal']:>4.1f}x  {verdict(row)}")  # fmt: skip
+    minutes = (time.perf_counter() - started) / 60
+    print(f"the scale run took {minutes:.1f} min")
+    over = [r["name"] for r in results + memory if not r["ok"]]
+    return report(
+        out,
+        over,
+        {
+            "rows": rows,
+            "scale": big_rows,
+            "runs": options.runs,
+            "minutes": round(minutes, 1),
+            "results": results,
+            "memory": memory,
+            "all_runs": runs,
         },
     )
 

@@ -215,6 +215,46 @@ def test_ops1_duplicates_are_found_across_chunks(world, tmp_path, unchanged, mon
     assert "ligne 2" in again.json()["errors"][-1]["message"]
 
 
+def test_ops1_duplicates_of_new_accounts_name_their_first_line_among_updates(
+    world, tmp_path, unchanged, monkeypatch
+):
+    """The accounts an import created are remembered compactly (runs of ids, a line
+    each): a duplicate chunks later names the line of its first row, whichever chunk,
+    among rows that update existing accounts and rows that fail."""
+    from chorus_cli.bulk import service
+
+    monkeypatch.setattr(service, "CHUNK", 3)
+    new = [(f"N{i}", "P", f"agent{i}@mairie-valdebriane.fr", "", COMMUNE) for i in range(9)]
+    rows = [
+        new[0],  # line 2
+        ("Curie", "Marie", MARIE, "", ""),  # line 3: exists, unchanged
+        new[1],  # 4
+        ("N", "P", "not-an-address", "", COMMUNE),  # 5: a bad row
+        new[2],  # 6
+        new[3],  # 7
+        ("Curie", "Marie", MARIE.upper(), "", ""),  # 8: the same account again, later chunk
+        new[4],  # 9
+        new[5],  # 10
+        new[6],  # 11
+        ("N", "P", "AGENT5@mairie-valdebriane.fr", "", COMMUNE),  # 12: of line 10
+        ("N", "P", "agent0@MAIRIE-valdebriane.fr", "", COMMUNE),  # 13: of line 2
+        new[7],  # 14
+        ("N", "P", "agent2@mairie-valdebriane.fr", "", COMMUNE),  # 15: of line 6
+    ]
+    with unchanged():
+        result = imported(world, ADA, write(tmp_path, "a.csv", rows))
+    assert result.exit_code == 2
+    errors = result.json()["errors"]
+    assert [(e["line"], e["rule"]) for e in errors] == [
+        (5, "ACC-1"),
+        (12, "OPS-1"),
+        (13, "OPS-1"),
+        (15, "OPS-1"),
+    ]
+    assert ["ligne 10" in errors[1]["message"], "ligne 2" in errors[2]["message"]] == [True, True]
+    assert "ligne 6" in errors[3]["message"]
+
+
 def test_ops1_an_unknown_service_is_a_bad_row(world, tmp_path, unchanged):
     header = (*FRENCH_HEADER, "Services")
     rows = [(*agents()[0], "ACHATS")]

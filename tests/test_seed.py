@@ -222,3 +222,33 @@ def test_ops3_bad_sizes_are_bad_input(cli, unchanged, sizes):
     with unchanged():
         refused = cli("seed", *sizes)
     assert refused.exit_code == 2 and "OPS-3" in refused.stderr
+
+
+def _indexes(url: str) -> dict[str, list[tuple]]:
+    from sqlalchemy import inspect
+
+    from chorus_cli.store import engine as engine_module
+
+    engine = engine_module.get_engine(url)
+    with engine.connect() as conn:
+        found = inspect(conn)
+        return {
+            table: sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in found.get_indexes(table)
+            )
+            for table in found.get_table_names()
+        }
+
+
+def test_ops3_seed_leaves_every_index_as_the_migrations_made_it(cli):
+    """The seed builds the plain indexes of the tables it fills after their rows (one
+    sort each): the store ends with the same indexes, which still serve."""
+    before = _indexes(cli.url)
+    assert any(i[0] == "ix_habilitation_structure_id" for i in before["habilitation"])
+    seeded(cli, "--seed", "3")
+    assert _indexes(cli.url) == before
+    as_admin(cli)
+    one = exported(cli, "accounts")[5]["login_email"]
+    shown = cli("account", "show", one, "--json")
+    assert shown.exit_code == 0 and shown.json()["login_email"] == one

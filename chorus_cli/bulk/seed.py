@@ -93,11 +93,12 @@ class SeedSummary:
     password: str  # printed once on stderr by the command, stored nowhere but hashed
 
 
-@dataclass
+@dataclass(slots=True)
 class SeededStructure:
+    """What the accounts, services and requests need of a structure, kept for all of
+    them (up to 100,000): its SIRET and name go with the rows, not here."""
+
     id: int
-    siret: str
-    name: str
     public: bool
     domain: str
     postal_code: str | None
@@ -204,10 +205,9 @@ class Seeder:
             codes = [code for code, _label in SERVICES if self.draw.random() < 0.3]
             label = self.draw.choice((None, None, "Siège", "Direction générale"))
             public = category.startswith("7")
+            siret = self.siret()
             seeded = SeededStructure(
                 first_id + k,
-                self.siret(),
-                name,
                 public,
                 domain,
                 None if hidden else postal,
@@ -224,6 +224,8 @@ class Seeder:
                     "helios": public,
                     "postal": postal,
                     "city": city,
+                    "siret": siret,
+                    "name": name,
                 },
             )
 
@@ -293,10 +295,18 @@ def run(
     if password is None:
         password = seed_password(seed)
     digest = hash_password(password)  # once, for every active account
-    with db.big_cache(8192):  # 8 MiB: faster inserts, memory still flat
+    # The tables the seed fills that start empty (no account, no structure: nothing
+    # refers to them either), so their plain indexes are built once the rows are in;
+    # the SIRENE index, the mails and the audit may hold rows already: theirs are kept.
+    filled = (
+        "structure", "account", "attachment", "habilitation", "service",
+        "attachment_request", "link_token",
+    )  # fmt: skip
+    with db.big_cache(8192), db.indexes_after(filled):  # 8 MiB: faster inserts, memory flat
         account_ids = db.next_ids("account", accounts)
         structure_ids = db.next_ids("structure", structures)
         places = _write_structures(seeder, db, structure_ids[0] if structures else 1, structures)
+        seeder.sirens.clear()  # drawn: no longer needed
         pending = _write_accounts(seeder, db, account_ids, places, digest)
         services = _write_services(db, places)
         requests = _write_requests(seeder, db, account_ids, places, pending)
@@ -326,9 +336,9 @@ def _write_structures(seeder: Seeder, db: Sql, first_id: int, count: int) -> lis
         row = structure_rules.new_row(  # the columns `structure create` fills
             id=place.id,
             id_type="SIRET",
-            identifier=place.siret,
+            identifier=extra["siret"],
             data={
-                "raison_sociale": place.name,
+                "raison_sociale": extra["name"],
                 "public": place.public,
                 "non_diffusible": extra["hidden"],
                 "address": extra["address"],
@@ -346,8 +356,8 @@ def _write_structures(seeder: Seeder, db: Sql, first_id: int, count: int) -> lis
         rows.append(tuple(flag(v) if isinstance(v, bool) else v for v in map(row.get, COLUMNS)))
         establishments.append(
             (
-                int(place.siret),
-                place.name,
+                int(extra["siret"]),
+                extra["name"],
                 extra["label"].upper() if extra["label"] else None,
                 extra["category"],
                 yes,
@@ -359,7 +369,7 @@ def _write_structures(seeder: Seeder, db: Sql, first_id: int, count: int) -> lis
                 None,
             )
         )
-        units.append((int(place.siret[:9]), place.name, extra["category"], no))
+        units.append((int(extra["siret"][:9]), extra["name"], extra["category"], no))
         if len(rows) >= CHUNK:
             _flush_structures(db, rows, establishments, units)
             rows, establishments, units = [], [], []
@@ -479,10 +489,11 @@ def _write_accounts(
             _flush_accounts(db, rows, attached, links, mails)
             rows, attached, links, mails = [], [], [], []
     _flush_accounts(db, rows, attached, links, mails)
-    db.many(
-        "UPDATE structure SET primary_manager_id = ?, created_by_id = ? WHERE id = ?",
-        [(p.manager_id, p.manager_id, p.id) for p in places],
-    )
+    for start in range(0, len(places), CHUNK):  # a chunk at a time: memory stays flat
+        db.many(
+            "UPDATE structure SET primary_manager_id = ?, created_by_id = ? WHERE id = ?",
+            [(p.manager_id, p.manager_id, p.id) for p in places[start : start + CHUNK]],
+        )
     # HAB-3's defaults, the primary manager's for the first account (STR-4): the levels
     # are ``granting``'s, as for a command or a flow; the SQL only picks one of the two.
     apps = ", ".join(
@@ -528,14 +539,17 @@ def _flush_accounts(db: Sql, rows: list, attached: list, links: list, mails: lis
 
 
 def _write_services(db: Sql, places: list[SeededStructure]) -> int:
-    rows = [
-        (place.id, code, label, db.flag(True), _at(db, place.id))
-        for place in places
-        for code, label in SERVICES
-        if code in place.services
-    ]
-    db.insert("service", ("structure_id", "code", "label", "active", "created_at"), rows)
-    return len(rows)
+    count = 0
+    for start in range(0, len(places), CHUNK):  # a chunk at a time: memory stays flat
+        rows = [
+            (place.id, code, label, db.flag(True), _at(db, place.id))
+            for place in places[start : start + CHUNK]
+            for code, label in SERVICES
+            if code in place.services
+        ]
+        db.insert("service", ("structure_id", "code", "label", "active", "created_at"), rows)
+        count += len(rows)
+    return count
 
 
 def _write_requests(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from bisect import bisect_left
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,28 +94,39 @@ class AccountInfo:
 
 
 class Created:
-    """What this import created, as (id, line) in two compact arrays (ids come in
-    ascending order): a row that a later chunk finds in the store is then a duplicate in
-    the file, not a row that existed before. A few bytes a row: memory stays flat."""
+    """What this import created, as (id, line): a row that a later chunk finds in the
+    store is then a duplicate in the file, not a row that existed before.
+
+    Ids come in ascending runs (each chunk's fresh ids are one range): the runs are kept
+    as (first id, index of its first line), the lines in one array of 4 bytes a row, so
+    a million-row flow keeps 4 MB, not a dict of every row."""
 
     def __init__(self) -> None:
-        self.ids = array("q")
-        self.lines = array("q")
+        self.firsts = array("q")  # the first id of each run
+        self.starts = array("q")  # where its lines start in ``lines``
+        self.lines = array("I")
+        self.last: int | None = None
+        self.odd: dict[int, int] = {}  # an id below the last one (never seen: kept all the same)
 
     def add(self, row_id: int, line: int) -> None:
-        if self.ids and row_id < self.ids[-1]:  # never seen; kept sorted all the same
-            at = bisect_left(self.ids, row_id)
-            self.ids.insert(at, row_id)
-            self.lines.insert(at, line)
+        if self.last is not None and row_id <= self.last:
+            self.odd[row_id] = line
             return
-        self.ids.append(row_id)
+        if self.last is None or row_id != self.last + 1:
+            self.firsts.append(row_id)
+            self.starts.append(len(self.lines))
         self.lines.append(line)
+        self.last = row_id
 
     def line_of(self, row_id: int) -> int | None:
-        at = bisect_left(self.ids, row_id)
-        if at < len(self.ids) and self.ids[at] == row_id:
-            return self.lines[at]
-        return None
+        if row_id in self.odd:
+            return self.odd[row_id]
+        run = bisect_right(self.firsts, row_id) - 1
+        if run < 0:
+            return None
+        end = self.starts[run + 1] if run + 1 < len(self.starts) else len(self.lines)
+        at = self.starts[run] + row_id - self.firsts[run]
+        return self.lines[at] if at < end else None
 
 
 class RowRefused(Exception):
