@@ -297,6 +297,8 @@ NOT_LISTINGS = {
     "mfa totp confirm": "the confirmed app, one record",
     "sirene import": "its summary: JSON or CSV, never a table",
     "sirene lookup": "one establishment, one record",
+    "sirene update": "its summary, one record (it needs the INSEE API: test_sirene_update)",
+    "account technical reset-password": "the new password, one record",
 }
 # Listings the walk runs without a row to draw, each with why.
 EMPTY_HERE = {
@@ -355,8 +357,26 @@ def _a_totp_app(built, url: str, who: str) -> None:  # noqa: ANN001
     assert _as(built, url, who, "mfa", "totp", "confirm", code, env=env).exit_code == 0
 
 
+def _a_technical_account(built, url: str, who: str) -> None:  # noqa: ANN001
+    """A technical account (TECH-1), for `account technical list` to show a row."""
+    from tests.test_structures import RIDET
+
+    made = _as(built, url, who, "account", "technical", "create", "--structure", RIDET)
+    assert made.exit_code == 0, made.stderr
+
+
+def _an_api_client(built, url: str, who: str) -> None:  # noqa: ANN001
+    """A registered API client (API-2), for `api client list` to show a row."""
+    assert _as(built, url, who, "api", "client", "add", "ERP de la mairie").exit_code == 0
+
+
 # What a listing needs in the built before it has rows to show.
-PREPARE = {"sirene search": _sirene_index, "mfa list": _a_totp_app}
+PREPARE = {
+    "sirene search": _sirene_index,
+    "mfa list": _a_totp_app,
+    "account technical list": _a_technical_account,
+    "api client list": _an_api_client,
+}
 
 
 def _tree_runs(built) -> dict[str, list[tuple[tuple[str, ...], list[str]]]]:  # noqa: ANN001
