@@ -153,14 +153,14 @@ def view(uow: UnitOfWork, structure: Structure) -> dict[str, Any]:
         "phone": structure.phone,
         "public": structure.public,
         "helios": structure.helios,
-        "service_code_required": structure.service_code_required,
-        "engagement_number_required": structure.engagement_number_required,
         "services": [
             {"code": s.code, "label": s.label, "active": s.active}
             for s in _services(uow, structure)
         ],
         "created_at": iso(structure.created_at),
         "refusal_reason": structure.refusal_reason,
+        "service_code_required": structure.service_code_required,
+        "engagement_number_required": structure.engagement_number_required,
     }
 
 
