@@ -620,6 +620,45 @@ def test_ops2_an_export_reimports_unchanged(world, tmp_path, kind, fmt):
     assert summary["unknown_columns"] == []
 
 
+SETTINGS = ("service_code_required", "engagement_number_required")
+
+
+def settings_of(world, who: str = MARIE) -> tuple[bool, bool]:
+    shown = world(who, "structure", "show", BAKERY, "--json")
+    assert shown.exit_code == 0, shown.stderr
+    return tuple(shown.json()[name] for name in SETTINGS)
+
+
+def test_api1_structure_settings_round_trip_update_show_export_import(world, tmp_path):
+    """consulterStructure's settings (issue 22): set by `structure update`, shown,
+    exported, an export reimported unchanged, changed by a sheet as by the command."""
+    assert settings_of(world) == (False, False)
+    args = ("--service-code-required", "ON", "--engagement-number-required", "off", "--json")
+    updated = world(MARIE, "structure", "update", BAKERY, *args)
+    assert updated.exit_code == 0, updated.stderr
+    assert tuple(updated.json()[name] for name in SETTINGS) == (True, False)
+    assert settings_of(world) == (True, False)
+    exported = bulk(world, ADA, "export", "structures")
+    assert exported.exit_code == 0, exported.stderr
+    (row,) = [r for r in csv.DictReader(io.StringIO(exported.stdout)) if r["identifier"] == BAKERY]
+    assert (row["service_code_required"], row["engagement_number_required"]) == ("true", "false")
+    path = tmp_path / "export.csv"
+    path.write_text(exported.stdout, encoding="utf-8")
+    again = imported(world, ADA, path, "structures").json()
+    assert (again["created"], again["updated"], again["failed"]) == (0, 0, 0)
+    header = ("SIRET", "Code service obligatoire", "Numéro EJ obligatoire")
+    sheet = write(tmp_path, "s.csv", [(BAKERY, "non", "oui")], header)
+    changed = imported(world, ADA, sheet, "structures").json()
+    assert (changed["updated"], changed["unknown_columns"]) == (1, [])
+    assert settings_of(world) == (False, True)
+    blank = write(tmp_path, "b.csv", [(BAKERY, "", "")], header)  # empty: left as is
+    assert imported(world, ADA, blank, "structures").json()["unchanged"] == 1
+    assert settings_of(world) == (False, True)
+    audit = world(ADA, "audit", "list", "--json").json()
+    fields = [e["details"].get("fields") for e in audit if e["action"] == "structure.update"]
+    assert ["engagement_number_required", "service_code_required"] in fields
+
+
 def test_ops2_a_correspondent_sees_their_departments(world, tmp_path):
     assert imported(world, CORINNE, write(tmp_path, "a.csv", agents())).exit_code == 0
     mine = bulk(world, CORINNE, "export", "accounts", "--format", "jsonl").stdout

@@ -121,6 +121,8 @@ def _domain_values() -> dict[str, tuple[str, ...]]:
         "--method": factors.METHODS,
         "--accessibility": tuple(preferences.SWITCH),
         "--surveys": tuple(preferences.SWITCH),
+        "--service-code-required": tuple(preferences.SWITCH),
+        "--engagement-number-required": tuple(preferences.SWITCH),
         "--language": preferences.LANGUAGES,
         "--kind": columns.KINDS,
         "bulk export kind": export.KINDS,
@@ -154,7 +156,8 @@ def test_out6_every_plain_text_option_of_fixed_values_completes_the_domains_valu
     assert unclassified == [], "plain-text parameters neither completed nor declared free"
     assert {"account list --status", "structure list --status", "bulk import --kind",
             "bulk export kind", "habil grant --level", "attach request --id-type",
-            "account preferences --language", "login --method"} <= fixed_seen  # fmt: skip
+            "account preferences --language", "login --method",
+            "structure update --service-code-required"} <= fixed_seen  # fmt: skip
 
 
 def test_out6_fixed_values_complete_by_prefix_in_any_case(cli):

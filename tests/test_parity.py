@@ -85,7 +85,12 @@ def flows(world, tmp_path):
         [(SAM, BAKERY, "ACHATS"), (PAUL, BAKERY, "")],
         ("Adresse e-mail", "SIRET", "services"),
     )
-    structures = write(folder, "s.csv", [(BAKERY, PAUL)], ("SIRET", "primary_manager"))
+    structures = write(  # and a setting of consulterStructure's (issue 22)
+        folder,
+        "s.csv",
+        [(BAKERY, PAUL, "oui")],
+        ("SIRET", "primary_manager", "Code service obligatoire"),
+    )
     return [(CORINNE, accounts, "accounts"), (ADA, attachments, "attachments"),
             (ADA, structures, "structures")]  # fmt: skip
 
@@ -120,6 +125,7 @@ def by_commands(cli, tmp_path):
         numbers.append(str(ok(asked).json()["id"]))
     ok(world(MARIE, "attach", "approve", *numbers))
     lower_paul(world)
+    ok(world(MARIE, "structure", "update", BAKERY, "--service-code-required", "on"))
     ok(world(MARIE, "structure", "transfer-primary", BAKERY, "--to", PAUL))
     return world
 
@@ -157,6 +163,8 @@ def test_ops1_parity_flows_and_single_commands_build_the_same_world(cli, twin, t
     flowed = by_flows(twin, tmp_path)
     expected = exported(single)
     assert exported(flowed) == expected
+    bakery = next(r for r in expected["structures"] if r["identifier"] == BAKERY)
+    assert (bakery["service_code_required"], bakery["engagement_number_required"]) == (True, False)
     # Paul: primary manager, «Organisation modification» (STR-8), his lowered profile
     # kept (ATT-2, HAB-5), in both worlds.
     # STR-8, SET-3: both managers are mailed when the role moves, by command as by flow.

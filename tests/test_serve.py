@@ -243,6 +243,44 @@ def test_api1_an_erp_finds_a_recipient_reads_its_settings_and_lists_its_services
     assert services["parametresRetour"]["total"] == len(stored)
 
 
+def test_api1_consulter_structure_answers_the_settings_its_manager_set(served):
+    """Issue 22: codeServiceDoitEtreRenseigne and numeroEJDoitEtreRenseigne are the
+    structure's settings, as its primary manager set them (`structure update`)."""
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import structures
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.models import Account
+    from chorus_cli.store.uow import UnitOfWork
+
+    ((manager_id, identifier),) = rows(
+        served.store, "SELECT primary_manager_id, identifier FROM structure WHERE id = 1"
+    )
+
+    def update(**changes: str) -> None:
+        with UnitOfWork(Settings.from_env(served.store), SystemClock()) as uow:
+            manager = uow.session.get(Account, manager_id)
+            structures.update(uow, manager, identifier, changes)
+            uow.commit()
+
+    def consulted() -> tuple[bool, bool]:
+        with served.client() as client:
+            shown = client.post(
+                f"{STRUCTURES}/consulter", headers=headers_of(served), json={"idStructureCPP": 1}
+            ).json()
+        assert shown["codeRetour"] == 0, shown
+        found = shown["parametres"]
+        return found["codeServiceDoitEtreRenseigne"], found["numeroEJDoitEtreRenseigne"]
+
+    assert consulted() == (False, False)
+    update(service_code_required="on", engagement_number_required="on")
+    try:
+        assert consulted() == (True, True)
+        update(service_code_required="off")
+        assert consulted() == (False, True)
+    finally:
+        update(service_code_required="off", engagement_number_required="off")
+
+
 def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
     headers = headers_of(served)
     every = rows(

@@ -709,6 +709,44 @@ def test_hab4_bad_update_is_exit_2(world, ridet, unchanged, args):
     assert result.exit_code == 2
 
 
+def test_api1_structure_settings_are_switched_on_and_off_and_audited(world, ridet):
+    shown = world(MARIE, "structure", "show", RIDET, "--json").json()
+    assert (shown["service_code_required"], shown["engagement_number_required"]) == (False, False)
+    on = world(MARIE, "structure", "update", RIDET, "--service-code-required", "on", "--json")
+    assert on.exit_code == 0, on.stderr
+    shown = world(PIERRE, "structure", "show", RIDET, "--json").json()
+    assert (shown["service_code_required"], shown["engagement_number_required"]) == (True, False)
+    both = ("--service-code-required", "off", "--engagement-number-required", "on", "--json")
+    assert world(MARIE, "structure", "update", RIDET, *both).exit_code == 0
+    shown = world(MARIE, "structure", "show", RIDET, "--json").json()
+    assert (shown["service_code_required"], shown["engagement_number_required"]) == (False, True)
+    table = world(MARIE, "structure", "show", RIDET)
+    assert "service_code_required" in table.stdout
+    assert "engagement_number_required" in table.stdout
+    audit = world(SAM, "audit", "list", "--json").json()
+    fields = [e["details"].get("fields") for e in audit if e["action"] == "structure.update"]
+    assert ["service_code_required"] in fields
+    assert ["engagement_number_required", "service_code_required"] in fields
+
+
+def test_api1_a_setting_other_than_on_or_off_is_exit_2_naming_the_option(world, ridet, unchanged):
+    with unchanged():
+        result = world(
+            MARIE,
+            "structure",
+            "update",
+            RIDET,
+            "--engagement-number-required",
+            "maybe",
+            "--lang",
+            "en",
+        )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Value refused for --engagement-number-required (API-1): “maybe”; expected: on or off."
+    )
+
+
 def test_hab6_refusal_names_the_missing_profile_in_english_too(world, ridet, unchanged):
     with unchanged():
         result = world(PIERRE, "structure", "update", RIDET, "--label", "X", "--lang", "en")
@@ -728,6 +766,7 @@ AUTHORISATION = {
     ("show", RIDET): (0, 0, 4, 0),
     ("search", "boulangerie"): (0, 0, 0, 0),
     ("update", RIDET, "--label", "Siège"): (0, 4, 4, 4),
+    ("update", RIDET, "--service-code-required", "on"): (0, 4, 4, 4),
     ("transfer-primary", RIDET, "--to", PIERRE): (0, 4, 4, 4),
     ("service", "add", RIDET, "--code", "RH", "--label", "RH"): (0, 4, 4, 4),
     ("service", "list", RIDET): (0, 0, 4, 0),

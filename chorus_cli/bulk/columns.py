@@ -76,6 +76,17 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "phone": _PHONE,
         "public": ("public", "publique", "structure_publique", "entite_publique"),
         "helios": ("helios", "geree_dans_helios", "gere_dans_helios"),
+        "service_code_required": (
+            "service_code_required",
+            "code_service_obligatoire",
+            "code_service_doit_etre_renseigne",
+        ),
+        "engagement_number_required": (
+            "engagement_number_required",
+            "numero_d_engagement_obligatoire",
+            "numero_ej_obligatoire",
+            "numero_ej_doit_etre_renseigne",
+        ),
         "primary_manager": (
             "primary_manager",
             "gestionnaire_principal",

@@ -66,6 +66,8 @@ STRUCTURE_FIELDS = (
     "services",
     "created_at",
     "refusal_reason",
+    "service_code_required",
+    "engagement_number_required",
 )
 ATTACHMENT_FIELDS = (
     "login_email",
@@ -226,7 +228,8 @@ def _structures(
     rows_sql = (
         "SELECT s.id, s.id_type, s.identifier, s.raison_sociale, s.label, s.status,"
         " s.non_diffusible, s.address, s.postal_code, s.commune, s.country, m.login_email,"
-        " s.email, s.phone, s.public, s.helios, s.created_at, s.refusal_reason"
+        " s.email, s.phone, s.public, s.helios, s.created_at, s.refusal_reason,"
+        " s.service_code_required, s.engagement_number_required"
         " FROM structure s LEFT JOIN account m ON m.id = s.primary_manager_id"
         f" WHERE {where} ORDER BY s.id"
     )
@@ -259,6 +262,8 @@ def _structures(
             listed,
             time(row[16]),
             row[17],
+            bool(row[18]),
+            bool(row[19]),
         )
 
 

@@ -24,8 +24,8 @@ from chorus_cli.domain.structures import normalise_code
 from chorus_cli.kernel import text
 from chorus_cli.kernel.errors import BadInput
 
-TRUE = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x"})
-FALSE = frozenset({"0", "false", "faux", "non", "no", "n", ""})
+TRUE = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x", "on"})
+FALSE = frozenset({"0", "false", "faux", "non", "no", "n", "off", ""})
 SERVICE_SPLIT = re.compile(r"[\s,;|]+")
 LANGUAGES = ("fr", "en")
 ADDRESS_MAX = 500
@@ -162,6 +162,14 @@ def boolean(value: Any) -> bool | None:
     raise BadInput("ops1.not_boolean", value=str(value))
 
 
+def setting(value: Any) -> bool | None:
+    """A structure setting (``on|off`` as ``structure update`` takes it, or any boolean
+    above); an empty cell leaves it as it is."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return boolean(value)
+
+
 def service_codes(value: Any) -> list[str]:
     """``ACHATS, RH`` or ``ACHATS|RH`` (or a JSON list) → ``["ACHATS", "RH"]``."""
 
@@ -244,6 +252,8 @@ def _structure_fields() -> dict[str, Any]:
         "phone": lambda v: _phone(v, structures.phone_from_sheet),
         "public": boolean,
         "helios": boolean,
+        "service_code_required": setting,
+        "engagement_number_required": setting,
         "primary_manager": lambda v: _email(v, "primary_manager"),
     }
 

@@ -226,17 +226,40 @@ def update(
     label: Annotated[str | None, typer.Option("--label", help="'' to remove.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="'' to remove.")] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="'' to remove.")] = None,
+    service_code_required: Annotated[
+        str | None,
+        typer.Option(
+            "--service-code-required",
+            metavar="on|off",
+            help="Invoices must name a service code (consulterStructure).",
+        ),
+    ] = None,
+    engagement_number_required: Annotated[
+        str | None,
+        typer.Option(
+            "--engagement-number-required",
+            metavar="on|off",
+            help="Invoices must name an engagement number (consulterStructure).",
+        ),
+    ] = None,
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
-    """Edit a structure's label, e-mail or phone (needs «Organisation modification», HAB-4).
+    """Edit a structure's label, e-mail or phone, and its settings (needs «Organisation
+    modification», HAB-4).
 
     Example: chorus structure update 73282932000074 --label "Siège social"
     """
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import say
 
-    given = {"label": label, "email": email, "phone": phone}
+    given = {
+        "label": label,
+        "email": email,
+        "phone": phone,
+        "service_code_required": service_code_required,
+        "engagement_number_required": engagement_number_required,
+    }
     changes = {k: v for k, v in given.items() if v is not None}
     with as_account() as (uow, actor):
         found = structures.update(uow, actor, structure, changes, id_type)

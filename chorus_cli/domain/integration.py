@@ -265,9 +265,9 @@ def show_structure(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict
     answer: dict[str, Any] = {
         "informationGenerales": {k: v for k, v in general.items() if v is not None},
         "parametres": {
-            # No such settings in the store yet: nothing required on invoices.
-            "codeServiceDoitEtreRenseigne": False,
-            "numeroEJDoitEtreRenseigne": False,
+            # The structure's settings (`structure update --service-code-required`).
+            "codeServiceDoitEtreRenseigne": structure.service_code_required,
+            "numeroEJDoitEtreRenseigne": structure.engagement_number_required,
             "gestionNumeroEJOuCodeService": False,
             "nonDiffusibleInsee": structure.non_diffusible,
             "connexionEDI": False,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.domain import accounts, authz, granting, identifiers, notices
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.departments import DEPARTMENT, department, department_sql
+from chorus_cli.domain.preferences import SWITCH
 from chorus_cli.domain.structure_lookup import find, get
 from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
@@ -34,6 +35,9 @@ REASON_MAX = 500
 SEARCH_LIMIT = 50
 WITHHELD = "[ND]"  # INSEE's marker for a name it does not publish
 EDITABLE = ("label", "email", "phone")
+# The settings ``consulterStructure`` answers (issue 22): invoices to the structure must
+# name a service code, an engagement number; ``on|off`` on the command line.
+SETTINGS = ("service_code_required", "engagement_number_required")
 # Chosen: codes are upper-cased (``achats`` and ``ACHATS`` are one code), no spaces.
 SERVICE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_./-]{0,99}$")
 # --public is for types SIRENE cannot answer for; a person is never a public entity.
@@ -155,6 +159,8 @@ def view(uow: UnitOfWork, structure: Structure) -> dict[str, Any]:
         ],
         "created_at": iso(structure.created_at),
         "refusal_reason": structure.refusal_reason,
+        "service_code_required": structure.service_code_required,
+        "engagement_number_required": structure.engagement_number_required,
     }
 
 
@@ -271,6 +277,8 @@ STRUCTURE_COLUMNS = (
     "country",
     "public",
     "helios",
+    "service_code_required",
+    "engagement_number_required",
     "created_by_id",
     "created_at",
     "search_text",
@@ -294,6 +302,8 @@ def new_row(
     created_by_id: int | None,
     created_at: Any,
     id: int | None = None,
+    service_code_required: bool = False,
+    engagement_number_required: bool = False,
 ) -> dict[str, Any]:
     """A new structure's columns (``STRUCTURE_COLUMNS``), for ``create``, a structures flow
     and the seed alike: its mandatory data (``mandatory_data``: STR-1..3), its status
@@ -315,6 +325,8 @@ def new_row(
         "country": data["country"],
         "public": data["public"],
         "helios": helios,
+        "service_code_required": service_code_required,
+        "engagement_number_required": engagement_number_required,
         "created_by_id": created_by_id,
         "created_at": created_at,
         "search_text": search_key(data["raison_sociale"], label, identifier),
@@ -585,13 +597,22 @@ def _managed(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None) -
 
 
 # The columns an update writes (``updated_row``), in order, the structure's id last.
-UPDATED_COLUMNS = ("label", "email", "phone", "public", "helios", "status", "search_text")
+UPDATED_COLUMNS = (
+    "label",
+    "email",
+    "phone",
+    "public",
+    "helios",
+    *SETTINGS,
+    "status",
+    "search_text",
+)
 
 
 def updated_row(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """What updating a structure writes (``UPDATED_COLUMNS``), for ``update`` and a
     structures flow alike: ``current`` with ``changes`` (checked values: label, e-mail,
-    phone, and from a flow public, helios); a pending public structure now managed in
+    phone, the settings, and from a flow public, helios); a pending public structure now managed in
     Hélios needs no approval (STR-6); the search key follows the label (STR-9)."""
     row = {name: current[name] for name in UPDATED_COLUMNS[:-1]} | changes
     if changes.get("helios") and current["status"] == "pending":
@@ -607,9 +628,10 @@ def update(
     changes: dict[str, str | None],
     id_type: str | None = None,
 ) -> Structure:
-    """Edit label, e-mail, phone (STR-2 optional data); ``""`` removes one (HAB-4)."""
+    """Edit label, e-mail, phone (STR-2 optional data), ``""`` removing one, and the
+    settings, ``on|off`` (``SETTINGS``) (HAB-4)."""
     structure = _managed(uow, actor, ident, id_type)
-    unknown = set(changes) - set(EDITABLE)
+    unknown = set(changes) - set(EDITABLE) - set(SETTINGS)
     if unknown:
         raise BadInput("str.not_editable", field=sorted(unknown)[0])
     if not changes:
@@ -618,6 +640,7 @@ def update(
         "label": _text,
         "email": lambda v, _f: normalise_email(v),
         "phone": lambda v, _f: normalise_phone(v),
+        **{name: _switch for name in SETTINGS},
     }
     current = {name: getattr(structure, name) for name in (*UPDATED_COLUMNS, "raison_sociale")}
     current["identifier"] = structure.identifier
@@ -627,6 +650,14 @@ def update(
     uow.add(structure)
     uow.audit(actor.login_email, "structure.update", structure.identifier, fields=sorted(changes))
     return structure
+
+
+def _switch(value: str | None, field: str) -> bool:
+    try:
+        return SWITCH[(value or "").strip().lower()]
+    except KeyError:
+        option = "--" + field.replace("_", "-")
+        raise BadInput("str.switch", option=option, value=text.shown(value or "")) from None
 
 
 def transfer_primary(

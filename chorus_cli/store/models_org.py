@@ -30,6 +30,10 @@ class Structure(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=100)
     public: bool = False
     helios: bool = False
+    # What ``consulterStructure`` answers: invoices must name a service code, an
+    # engagement number (codeServiceDoitEtreRenseigne, numeroEJDoitEtreRenseigne).
+    service_code_required: bool = False
+    engagement_number_required: bool = False
     primary_manager_id: int | None = Field(default=None, foreign_key="account.id")
     created_by_id: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime

@@ -226,6 +226,8 @@ FIXED: dict[str, Completer] = {
     "--method": fixed(_methods),
     "--accessibility": fixed(_switch),
     "--surveys": fixed(_switch),
+    "--service-code-required": fixed(_switch),
+    "--engagement-number-required": fixed(_switch),
     "--language": fixed(_languages),
     "--kind": fixed(_import_kinds),
 }

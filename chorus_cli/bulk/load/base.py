@@ -68,17 +68,20 @@ class StructureInfo:
     email: str | None = None
     phone: str | None = None
     helios: bool = False
+    service_code_required: bool = False
+    engagement_number_required: bool = False
 
     # What ``of_row`` reads, in its order.
     SELECT = (
         "SELECT id, id_type, identifier, raison_sociale, public, postal_code, status,"
-        " primary_manager_id, label, email, phone, helios FROM structure"
+        " primary_manager_id, label, email, phone, helios, service_code_required,"
+        " engagement_number_required FROM structure"
     )
 
     @classmethod
     def of_row(cls, row: Sequence[Any]) -> StructureInfo:
         """A row of ``SELECT`` (SQLite gives its flags as 0 and 1)."""
-        return cls(*row[:4], bool(row[4]), *row[5:11], bool(row[11]))
+        return cls(*row[:4], bool(row[4]), *row[5:11], *map(bool, row[11:14]))
 
 
 @dataclass

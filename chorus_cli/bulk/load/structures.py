@@ -145,6 +145,8 @@ class StructuresLoader(Loader):
             email=values.get("email"),
             phone=values.get("phone"),
             helios=helios,
+            service_code_required=bool(values.get("service_code_required")),
+            engagement_number_required=bool(values.get("engagement_number_required")),
             created_by_id=self.actor.id,
             created_at=self.at,
         )
@@ -162,6 +164,8 @@ class StructuresLoader(Loader):
             made["email"],
             made["phone"],
             helios,
+            made["service_code_required"],
+            made["engagement_number_required"],
         )
         self.by_id[info.id] = info
         self.created.add(info.id, row.line)
@@ -242,6 +246,9 @@ class StructuresLoader(Loader):
             changes["public"] = public
         if values.get("helios") and not existing.helios:
             changes["helios"] = True
+        for name in structures.SETTINGS:  # as `structure update --service-code-required`
+            if values.get(name) is not None and values[name] != getattr(existing, name):
+                changes[name] = values[name]
         if changes:
             current = {name: getattr(existing, name) for name in UPDATED_COLUMNS[:-1]}
             current |= {
