@@ -22,7 +22,9 @@ from chorus_cli.domain.secrets import (
 from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account, AuthSession, LoginChallenge
+    from sqlalchemy import TableClause
+
+    from chorus_cli.store.models import Account, LoginChallenge
     from chorus_cli.store.uow import UnitOfWork
 
 CODE_TTL = timedelta(minutes=10)
@@ -184,21 +186,41 @@ def check_second_factor(
     return Opened(token, account)
 
 
-def signed_in(uow: UnitOfWork, token: str | None) -> tuple[Account, AuthSession]:
-    """The account behind a session token and its session, read only: NotAuthenticated
-    when there is none, or it is revoked, idle 30 min, 10 h old (AUTH-3, AUTH-4). Shell
-    completion (OUT-6) asks this, so that pressing Tab neither writes nor keeps a session
-    alive; a command asks ``authenticate``."""
-    from sqlalchemy.orm import defer
-    from sqlmodel import col, select
+def _session_table() -> TableClause:
+    """The session table as plain SQL sees it: no ORM class to define (~8 ms of a store
+    command's start-up) nor query to compile; its dates typed as the table's."""
+    from sqlalchemy import Integer, String, column, table
+    from sqlmodel.sql.sqltypes import UTCDateTime
 
-    from chorus_cli.store.models import Account, AuthSession
+    return table(
+        "auth_session",
+        column("id", Integer),
+        column("token_hash", String),
+        column("account_id", Integer),
+        column("created_at", UTCDateTime()),
+        column("last_seen_at", UTCDateTime()),
+        column("revoked_at", UTCDateTime()),
+    )
+
+
+def signed_in(uow: UnitOfWork, token: str | None) -> tuple[Account, Any]:
+    """The account behind a session token and its session row (``id``, ``last_seen_at``…),
+    read only: NotAuthenticated when there is none, or it is revoked, idle 30 min, 10 h old
+    (AUTH-3, AUTH-4). Shell completion (OUT-6) asks this, so that pressing Tab neither
+    writes nor keeps a session alive; a command asks ``authenticate``."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import defer
+
+    from chorus_cli.store.models import Account
 
     if not token:
         raise NotAuthenticated("auth3.no_session")
-    session = uow.session.exec(
-        select(AuthSession).where(col(AuthSession.token_hash) == token_hash(token))
-    ).first()
+    sessions = _session_table()
+    session = (
+        uow.session.connection()
+        .execute(select(sessions).where(sessions.c.token_hash == token_hash(token)))
+        .first()
+    )
     if session is None or session.revoked_at is not None:
         raise NotAuthenticated("auth3.no_session")
     now = uow.clock.now()
@@ -214,10 +236,18 @@ def signed_in(uow: UnitOfWork, token: str | None) -> tuple[Account, AuthSession]
 
 
 def authenticate(uow: UnitOfWork, token: str | None) -> Account:
-    """The account behind a session token; idle 30 min, absolute 10 h (AUTH-3, AUTH-4)."""
+    """The account behind a session token; idle 30 min, absolute 10 h (AUTH-3, AUTH-4).
+    The session's last use slides to now, in the command's transaction (committed with
+    it, rolled back with it)."""
+    from sqlalchemy import update
+
     account, session = signed_in(uow, token)
-    session.last_seen_at = uow.clock.now()
-    uow.add(session)
+    now = uow.clock.now()
+    if session.last_seen_at != now:  # as the ORM did: no write when nothing changes
+        sessions = _session_table()
+        uow.session.connection().execute(
+            update(sessions).where(sessions.c.id == session.id).values(last_seen_at=now)
+        )
     uow.session_id = session.id
     if uow.settings.lang is None:
         uow.lang = account.language

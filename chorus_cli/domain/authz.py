@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain.catalogue import APPLICATIONS, LEVELS, profile_label
+from chorus_cli.domain.catalogue import LEVELS, profile_label
 from chorus_cli.domain.departments import department
 from chorus_cli.kernel.errors import NotAllowed, NotFound
 
@@ -38,8 +38,18 @@ if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
 
 # Re-exported: the applications and levels a habilitation names, read with the rights
-# that grant it.
-__all__ = ["APPLICATIONS", "LEVELS", "profile_label"]
+# that grant it (``APPLICATIONS`` too, through ``__getattr__``: read on first use).
+__all__ = ["LEVELS", "profile_label"]
+
+
+def __getattr__(name: str) -> object:
+    """``APPLICATIONS``, as the catalogue reads it on first use."""
+    if name == "APPLICATIONS":
+        from chorus_cli.domain import catalogue
+
+        return catalogue.APPLICATIONS
+    raise AttributeError(name)
+
 
 ORGANISATION = "organisation"
 CONSULTATION, MODIFICATION = LEVELS

@@ -1,16 +1,17 @@
 """The catalogue of habilitations (HAB-1, HAB-2), shipped as data.
 
 Domains and their applications live in ``chorus_cli/data/habilitations.json``, read once
-per process. An application's ``code`` (``factures_emises``) is what the store keeps and
-scripts type; its ``name`` («Factures émises») is the portal's label. A profile is an
-application and a level; ``modification`` includes ``consultation``.
+per process, when first asked (``CATALOGUE``, ``BY_CODE``…): a command that checks rights
+without naming an application (``whoami``) does not read it. An application's ``code``
+(``factures_emises``) is what the store keeps and scripts type; its ``name`` («Factures
+émises») is the portal's label. A profile is an application and a level; ``modification``
+includes ``consultation``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
+from functools import cache
 
 from chorus_cli.kernel.errors import BadInput
 from chorus_cli.kernel.words import words
@@ -25,7 +26,15 @@ class Application:
     domain: str
 
 
-def _load() -> tuple[tuple[str, ...], tuple[Application, ...], tuple[Application, ...]]:
+# Fixed by the rules (HAB-2; the data file must say the same): known without reading it.
+LEVELS: tuple[str, ...] = ("consultation", "modification")
+
+
+@cache
+def _load() -> dict[str, object]:
+    import json
+    from importlib import resources
+
     text = resources.files("chorus_cli.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
     raw = json.loads(text)
     notifying = tuple(
@@ -41,28 +50,46 @@ def _load() -> tuple[tuple[str, ...], tuple[Application, ...], tuple[Application
     # A broken data file must fail loudly here, not grant odd profiles later.
     if len(set(codes)) != len(codes) or "organisation" not in codes:
         raise RuntimeError(f"{DATA_FILE}: duplicate codes, or no «organisation» application")
-    if levels != ("consultation", "modification"):
+    if levels != LEVELS:
         raise RuntimeError(f"{DATA_FILE}: levels must be consultation, modification")
-    return levels, found, notifying
+    return {
+        "CATALOGUE": found,
+        "NOTIFYING": notifying,
+        # (code, name, domain) triples in the catalogue's order: what the flows and the
+        # seed walk through when they grant every application.
+        "APPLICATIONS": tuple((app.code, app.name, app.domain) for app in found),
+        "BY_CODE": {app.code: app for app in found},
+    }
 
 
-LEVELS, CATALOGUE, NOTIFYING = _load()
-# (code, name, domain) triples in the catalogue's order: what the flows and the seed
-# walk through when they grant every application.
-APPLICATIONS: tuple[tuple[str, str, str], ...] = tuple(
-    (app.code, app.name, app.domain) for app in CATALOGUE
-)
-BY_CODE = {app.code: app for app in CATALOGUE}
+def __getattr__(name: str) -> object:
+    """``CATALOGUE``, ``NOTIFYING``, ``APPLICATIONS``, ``BY_CODE``: read on first use."""
+    try:
+        return _load()[name]
+    except KeyError:
+        raise AttributeError(name) from None
+
+
+def _by_code() -> dict[str, Application]:
+    return _load()["BY_CODE"]  # type: ignore[return-value]
+
+
+def _catalogue() -> tuple[Application, ...]:
+    return _load()["CATALOGUE"]  # type: ignore[return-value]
+
+
+def _notifying() -> tuple[Application, ...]:
+    return _load()["NOTIFYING"]  # type: ignore[return-value]
 
 
 def name(code: str) -> str:
     """The portal's name of an application code (the code itself if unknown)."""
-    app = BY_CODE.get(code)
+    app = _by_code().get(code)
     return app.name if app else code
 
 
 def domain(code: str) -> str:
-    app = BY_CODE.get(code)
+    app = _by_code().get(code)
     return app.domain if app else ""
 
 
@@ -76,13 +103,13 @@ def application(text: str) -> str:
     ``factures-emises``) or its name (``"factures émises"``), case and accents ignored;
     BadInput (exit 2, listing the codes) otherwise."""
     typed = (text or "").strip().lower().replace("-", "_")
-    if typed in BY_CODE:
+    if typed in _by_code():
         return typed
     spoken = words(text)
-    for app in CATALOGUE:
+    for app in _catalogue():
         if spoken and spoken == words(app.name):
             return app.code
-    raise BadInput("hab1.unknown_application", app=text, codes=", ".join(BY_CODE))
+    raise BadInput("hab1.unknown_application", app=text, codes=", ".join(_by_code()))
 
 
 def notifier(text: str) -> str:
@@ -91,10 +118,10 @@ def notifier(text: str) -> str:
     (exit 2, listing the names) otherwise."""
     typed = (text or "").strip().lower().replace("-", "_")
     spoken = words(text)
-    for app in NOTIFYING:
+    for app in _notifying():
         if typed == app.code or (spoken and spoken == words(app.name)):
             return app.code
-    names = ", ".join(f"{app.code} («{app.name}»)" for app in NOTIFYING)
+    names = ", ".join(f"{app.code} («{app.name}»)" for app in _notifying())
     raise BadInput("set2.unknown_application", app=text, names=names)
 
 
@@ -116,5 +143,5 @@ def rows() -> list[dict[str, object]]:
             "levels": list(LEVELS),
             "profiles": [profile_label(app.code, lvl) for lvl in LEVELS],
         }
-        for app in CATALOGUE
+        for app in _catalogue()
     ]

@@ -36,7 +36,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chorus_cli.domain.catalogue import APPLICATIONS, LEVELS
+from chorus_cli.domain import catalogue
+from chorus_cli.domain.catalogue import LEVELS
 from chorus_cli.kernel.errors import RuleRefused
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def default_level(application: str, manager: bool = False) -> str:
 
 def defaults(manager: bool = False) -> Profiles:
     """HAB-3's default profiles, the primary manager's when ``manager``."""
-    return [(code, default_level(code, manager)) for code, _name, _domain in APPLICATIONS]
+    return [(code, default_level(code, manager)) for code, _name, _domain in catalogue.APPLICATIONS]
 
 
 PRIMARY_PROFILE: Profiles = [(ORGANISATION, MODIFICATION)]  # what the role brings (STR-8)

@@ -1,6 +1,7 @@
 """SQLModel tables. The store keeps data; the rules live in ``chorus_cli.domain``.
 
-Here the tables every command that reads a session needs (the account, its session); the
+Here the table every command that reads a session needs (the account: its session is read
+by plain SQL, ``domain.auth.signed_in``); the
 others in modules of their own, loaded on first use (``_LAZY``), each named
 from here all the same: ``from chorus_cli.store.models import Mail``."""
 
@@ -49,24 +50,11 @@ class Account(SQLModel, table=True):
     last_login_at: datetime | None = None  # MEM-3: set when a session opens
 
 
-class AuthSession(SQLModel, table=True):
-    """A CLI session; the token itself is only in the user's keyring."""
-
-    __tablename__ = "auth_session"
-    id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(max_length=64, unique=True)
-    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
-    method: str = Field(max_length=10)
-    created_at: datetime
-    last_seen_at: datetime
-    revoked_at: datetime | None = None
-
-
 # The other tables live in their own modules and load on first use: each SQLModel table
 # costs ~3.5 ms to define (pydantic's model, then SQLAlchemy's mapping), about 1 % of a
 # store command's start-up, and `mail list` or `whoami` need few of them.
 _LAZY = {
-    **dict.fromkeys(("LinkToken", "LoginChallenge"), "chorus_cli.store.models_auth"),
+    **dict.fromkeys(("AuthSession", "LinkToken", "LoginChallenge"), "chorus_cli.store.models_auth"),
     **dict.fromkeys(("PasswordHistory", "ThrottleEvent"), "chorus_cli.store.models_guards"),
     "RoleGrant": "chorus_cli.store.models_roles",
     "Mail": "chorus_cli.store.models_mail",

@@ -1,5 +1,5 @@
-"""Tables of mailed single-use links and of log-ins awaiting their second factor:
-loaded only by the commands that need them."""
+"""Tables of CLI sessions, of mailed single-use links and of log-ins awaiting their second
+factor: loaded only by the commands that need them (a session is checked by plain SQL)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,19 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 import chorus_cli.store.models  # noqa: F401  (the tables these reference come first)
+
+
+class AuthSession(SQLModel, table=True):
+    """A CLI session; the token itself is only in the user's keyring."""
+
+    __tablename__ = "auth_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    method: str = Field(max_length=10)
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None = None
 
 
 class LinkToken(SQLModel, table=True):

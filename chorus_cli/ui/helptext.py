@@ -21,7 +21,9 @@ from chorus_cli.i18n import current, help_plural, help_text
 if TYPE_CHECKING:
     from chorus_cli.ui.vendored_click import ClickException, Command
 
-EXAMPLE = re.compile(r"^(Examples?:)(\s.*)?$", re.DOTALL)
+# Patterns compiled on first use (re caches them): every command installs this module,
+# few show help or refuse a value.
+EXAMPLE = r"^(Examples?:)(\s.*)?$"
 
 # What Click says in English literals, as msgids of the help catalogue.
 USAGE = "Usage: "
@@ -43,11 +45,11 @@ EXTRA_ARGS = ("Got unexpected extra argument ({args})", "Got unexpected extra ar
 REQUIRES_ARG = "Option {name} requires an argument."
 # The parameter types' refusals, recognised by their shape.
 TYPE_REFUSALS = (
-    (re.compile(r"^(?P<value>.+) is not one of (?P<choices>.+)\.$", re.DOTALL),
+    (r"^(?P<value>.+) is not one of (?P<choices>.+)\.$",
      "{value} is not one of {choices}."),
-    (re.compile(r"^(?P<value>.+) is not a valid (?P<kind>[a-zA-Z ]+)\.$", re.DOTALL),
+    (r"^(?P<value>.+) is not a valid (?P<kind>[a-zA-Z ]+)\.$",
      "{value} is not a valid {kind}."),
-    (re.compile(r"^(?P<value>.+) is not in the range (?P<range>.+)\.$", re.DOTALL),
+    (r"^(?P<value>.+) is not in the range (?P<range>.+)\.$",
      "{value} is not in the range {range}."),
 )  # fmt: skip
 TYPE_NAMES = ("integer", "int range", "float", "float range", "boolean", "UUID")
@@ -73,7 +75,7 @@ def paragraphs(text: str) -> list[str]:
 
 
 def _paragraph(text: str) -> str:
-    example = EXAMPLE.match(text)
+    example = re.match(EXAMPLE, text, re.DOTALL)
     if example:
         return help_text(example.group(1)) + (example.group(2) or "")
     return help_text(text)
@@ -90,13 +92,13 @@ def _in_language(source: str | None) -> str | None:
     return source if current() == "en" else _french_spaces(translated(source))
 
 
-FRENCH_SPACE = re.compile(r"(?<=«) | (?=[:;?!»])")
+FRENCH_SPACE = r"(?<=«) | (?=[:;?!»])"
 
 
 def _french_spaces(text: str | None) -> str | None:
     """French puts a space before ``: ; ? ! »`` and after ``«``: made non-breaking, so a
     wrapped line never starts with a lone ``»`` or ``:``."""
-    return FRENCH_SPACE.sub("\u00a0", text) if text else text
+    return re.sub(FRENCH_SPACE, "\u00a0", text) if text else text
 
 
 def _translate_texts(command: Command) -> None:
@@ -134,7 +136,7 @@ def msgids(command: Command) -> Iterator[str | tuple[str, str]]:
         texts += [getattr(p, "help", None) for p in node.params]
         for text in texts:
             for paragraph in paragraphs(text or ""):
-                if not EXAMPLE.match(paragraph):
+                if not re.match(EXAMPLE, paragraph, re.DOTALL):
                     yield paragraph
         for sub in getattr(node, "commands", {}).values():
             yield from walk(sub)
@@ -181,7 +183,7 @@ def _hint(exc: Any) -> str:
 
 def _refusal(message: str) -> str:
     for pattern, msgid in TYPE_REFUSALS:
-        found = pattern.match(message)
+        found = re.match(pattern, message, re.DOTALL)
         if found:
             parts = found.groupdict()
             if "kind" in parts:
