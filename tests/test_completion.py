@@ -11,7 +11,6 @@ Tom are plain members of it, Noël is attached nowhere, Léa manages the commune
 from __future__ import annotations
 
 import ast
-import json
 import os
 import sqlite3
 import subprocess
@@ -302,9 +301,12 @@ def _console_script(
 ) -> tuple[str, str]:
     """Tab at the end of ``line``, pressed in a shell: the console script in a process
     of its own, its session in the keyring's 0600 file (a headless machine's)."""
-    keyring_file = data / "session-keyring.json"
-    keyring_file.write_text(json.dumps({f"session:{store_id(url)}": token}))
-    keyring_file.chmod(0o600)
+    # Written by chorus' own file keyring, as `chorus login` writes it on such a machine.
+    from chorus_cli.store.keychain import SERVICE, FileKeyring
+
+    FileKeyring(data / "session-keyring.json").set_password(
+        SERVICE, f"session:{store_id(url)}", token
+    )
     env = {
         key: value
         for key, value in os.environ.items()

@@ -227,7 +227,7 @@ class FileKeyring:
         return entries
 
     def get_password(self, service: str, username: str) -> str | None:
-        key = f"{service}/{username}"
+        key = _key(service, username)
         found = self._read(self._file(username)).get(key)
         if found is None and username.startswith(SEED_PREFIX) and key in self._read(self.path):
             with self._locked():
@@ -239,14 +239,29 @@ class FileKeyring:
         path = self._file(username)
         with self._locked():
             entries = self._migrate() if path == self.path else self._read(path)
-            self._write(path, {**entries, f"{service}/{username}": password})
+            self._write(path, {**entries, _key(service, username): password})
 
     def delete_password(self, service: str, username: str) -> None:
         path = self._file(username)
         with self._locked():
             entries = self._migrate() if path == self.path else self._read(path)
-            if entries.pop(f"{service}/{username}", None) is not None:
+            if entries.pop(_key(service, username), None) is not None:
                 self._write(path, entries)
+
+    def peek(self, service: str, username: str) -> str | None:
+        """``get_password`` with no side effect (shell completion, OUT-6): a damaged file
+        stays where it is, a seed key still in the session file is read there."""
+        key = _key(service, username)
+        for path in dict.fromkeys((self._file(username), self.path)):
+            found = (_parse(path) or {}).get(key)
+            if found is not None:
+                return found
+        return None
+
+
+def _key(service: str, username: str) -> str:
+    """An entry's key in the fallback files, as keyring's own file backends name it."""
+    return f"{service}/{username}"
 
 
 def _parse(path: Path) -> dict[str, str] | None:
@@ -313,7 +328,7 @@ def peek(kind: str, database_url: str) -> str | None:
     try:
         chosen = _override[0] if _override else _chosen_backend(warn=False)
         if isinstance(chosen, FileKeyring):
-            return (_parse(chosen._file(entry)) or {}).get(entry)
+            return chosen.peek(SERVICE, entry)
         return chosen.get_password(SERVICE, entry)
     except Exception:  # noqa: BLE001 - completion offers nothing rather than fail
         return None
