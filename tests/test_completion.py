@@ -297,7 +297,12 @@ def test_out6_a_locked_store_completes_nothing_and_says_nothing(world):
 
 
 def _console_script(
-    line: str, url: str, data: Path, token: str, env_url: str | None = None
+    line: str,
+    url: str,
+    data: Path,
+    token: str,
+    env_url: str | None = None,
+    backend: str = "keyring.backends.fail.Keyring",
 ) -> tuple[str, str]:
     """Tab at the end of ``line``, pressed in a shell: the console script in a process
     of its own, its session in the keyring's 0600 file (a headless machine's)."""
@@ -316,7 +321,7 @@ def _console_script(
         completion_env(line),
         CHORUS_DATABASE_URL=env_url or url,
         CHORUS_DATA_DIR=str(data),
-        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        PYTHON_KEYRING_BACKEND=backend,
     )
     chorus = Path(sys.executable).parent / "chorus"
     done = subprocess.run([str(chorus)], env=env, capture_output=True, text=True, check=False)
@@ -335,6 +340,13 @@ def test_out6_the_console_script_offers_the_login_of_the_session_it_finds(cli, t
     elsewhere = f"sqlite:///{tmp_path / 'other.db'}"
     line = f"chorus --db {cli.url} account show ma"
     assert _console_script(line, cli.url, data, token, env_url=elsewhere) == (marie + "\n", "")
+    # A keyring that cannot even be loaded: `chorus login` kept the session in the file
+    # (SEC-3), and completion finds it there too, saying nothing.
+    broken = "no_such_module.Keyring"
+    assert _console_script("chorus account show ma", cli.url, data, token, backend=broken) == (
+        marie + "\n",
+        "",
+    )
 
 
 def test_out6_a_missing_store_completes_nothing_creates_nothing_says_nothing(tmp_path):

@@ -322,14 +322,18 @@ def rehearsing() -> bool:
 
 def peek(kind: str, database_url: str) -> str | None:
     """``get`` for shell completion (OUT-6), which must say nothing and change nothing:
-    no fallback warning said or marked as said (the next command says it), a damaged
-    file left where it is, and None from a keyring that fails."""
+    the same backend, and the same fall back to the 0600 file when the system keyring
+    fails, but no warning said or marked as said (the next command says it) and a
+    damaged file left where it is."""
     entry = _entry(kind, database_url)
     try:
         chosen = _override[0] if _override else _chosen_backend(warn=False)
-        if isinstance(chosen, FileKeyring):
-            return chosen.peek(SERVICE, entry)
-        return chosen.get_password(SERVICE, entry)
+        if not isinstance(chosen, FileKeyring):
+            return chosen.get_password(SERVICE, entry)
+    except Exception:  # noqa: BLE001 - as Guarded: the keyring failed, the file serves
+        chosen = _file_backend(warn=False)
+    try:
+        return chosen.peek(SERVICE, entry)
     except Exception:  # noqa: BLE001 - completion offers nothing rather than fail
         return None
 
