@@ -476,6 +476,51 @@ def test_api3_over_the_rate_a_client_gets_429(store):
         server.stop()
 
 
+def test_api3_the_rate_counts_per_client_minting_tokens_does_not_escape_it(store):
+    url, home = store
+    server = start(url, home, "--rate", "5")
+    try:
+        with server.client() as client:
+            bearers = [token(client) for _ in range(4)]  # each a new token of one client
+            headers = headers_of(server)
+            statuses = [
+                client.get(
+                    "/cpro/transverses/v1/health-check",
+                    headers={**headers, "Authorization": f"Bearer {bearers[n % 4]}"},
+                ).status_code
+                for n in range(40)
+            ]
+        assert statuses[0] == 200
+        assert statuses.count(429) >= 40 - 5 * 2  # at most two one-second windows
+    finally:
+        server.stop()
+
+
+def snapshot_but_audit(url: str) -> dict[str, list[tuple]]:
+    """Every table but the audit, and technical accounts without their last-use time (nor
+    their hash, which a first use rehashes if made at other Argon2 parameters: the tests
+    make them cheap)."""
+    tables = [t for (t,) in rows(url, "SELECT name FROM sqlite_master WHERE type='table'")]
+    shown = {t: sorted(map(repr, rows(url, f"SELECT * FROM {t}"))) for t in tables}
+    del shown["audit_entry"]
+    shown["technical_account"] = sorted(
+        map(repr, rows(url, "SELECT id, login, password_set_at, expires_at FROM technical_account"))
+    )
+    return shown
+
+
+def test_api3_tokens_and_calls_write_only_audit_rows_and_last_use_time(served):
+    before = snapshot_but_audit(served.store)
+    audited = len(rows(served.store, "SELECT id FROM audit_entry"))
+    headers = headers_of(served, 4)  # a token issued
+    with served.client() as client:
+        for path in ("/rechercher", "/consulter"):
+            answer = client.post(f"{STRUCTURES}{path}", headers=headers, json={"idStructureCPP": 4})
+            assert answer.status_code == 200, answer.text
+    assert snapshot_but_audit(served.store) == before
+    assert len(rows(served.store, "SELECT id FROM audit_entry")) >= audited + 3
+
+
 def test_api3_binding_outside_loopback_without_tls_is_refused(tmp_path):
     runner = Runner("sqlite:///" + str(tmp_path / "none.db"), tmp_path, FrozenClock())
     refused = runner("serve", "--host", "0.0.0.0", "--port", "0")

@@ -3,9 +3,9 @@
 Security (API-2, API-3), in the order a request meets it:
 
 - a body over ``MAX_BODY`` (1 MiB): 413, before it is read whole;
-- more than ``rate`` requests in a second from one client (its bearer token, else its
-  address): 429;
-- the bearer token (``api_clients.check_token``) and the ``cpro-account`` header,
+- more than ``rate`` requests in a second from one client (the client its bearer token
+  was signed for, whichever of its tokens; else the caller's address): 429;
+- the bearer token (``api_clients.Tokens.check``) and the ``cpro-account`` header,
   ``base64(login:password)`` of a technical account (``technical.authenticate``):
   missing or wrong, 401 with the same envelope for an unknown login and a wrong
   password. A verified header is remembered ``CACHE_SECONDS`` by the SHA-256 of the
@@ -148,8 +148,9 @@ def _bearer(header: str | None) -> str:
 
 
 class Server:
-    """The application and what it keeps between requests: the rate counters and the
-    short cache of verified technical accounts (nothing of the store)."""
+    """The application and what it keeps between requests: the key its bearer tokens are
+    signed with, the rate counters and the short cache of verified technical accounts
+    (nothing of the store)."""
 
     def __init__(self, settings: Settings, rate: int = RATE, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -157,6 +158,7 @@ class Server:
         self.lang = settings.lang or "fr"
         self.rate = Rate(rate)
         self.callers = Callers()
+        self.tokens = api_clients.Tokens()
 
     # --- one unit of work per request ---------------------------------------------------
 
@@ -169,7 +171,7 @@ class Server:
         seen: dict[str, str],
     ) -> dict[str, Any]:
         with UnitOfWork(self.settings, self.clock) as uow:
-            client = api_clients.check_token(uow, token)
+            client = self.tokens.check(uow, token)
             seen["client"] = client.name
             login, password = _credentials(account_header)
             key = hashlib.sha256(account_header.encode()).hexdigest()
@@ -197,7 +199,7 @@ class Server:
         with UnitOfWork(self.settings, self.clock) as uow:
             client = api_clients.verify(uow, client_id, secret)
             seen["client"] = client.name
-            issued = api_clients.issue_token(uow, client)
+            issued = self.tokens.issue(uow, client)
             uow.commit()
         return issued.view()
 
@@ -216,12 +218,9 @@ class Server:
         return b"".join(chunks)
 
     def _limit(self, request: Request) -> None:
-        auth = request.headers.get("authorization")
-        who = (
-            hashlib.sha256(auth.encode()).hexdigest()
-            if auth
-            else (request.client.host if request.client else "?")
-        )
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        client = self.tokens.client_of(token.strip()) if scheme.lower() == "bearer" else None
+        who = f"client {client}" if client else (request.client.host if request.client else "?")
         if not self.rate.allow(who):
             raise Refused(429, "api3.too_many", rate=self.rate.per_second)
 
