@@ -9,7 +9,7 @@ Security (API-2, API-3), in the order a request meets it:
   ``base64(login:password)`` of a technical account (``technical.authenticate``):
   missing or wrong, 401 with the same envelope for an unknown login and a wrong
   password. A verified header is remembered ``CACHE_SECONDS`` by the SHA-256 of the
-  header (never the password), with the account's password date, so a request does not
+  header (never the password), with the account's password hash, so a request does not
   pay Argon2 and a reset password stops working at once;
 - the technical account's rights (``authz``): 403;
 - any other failure: 500 with the envelope; never a trace or SQL in an answer.
@@ -40,7 +40,7 @@ from starlette.routing import Route
 
 from chorus_cli import i18n
 from chorus_cli.domain import api_clients, integration, technical
-from chorus_cli.kernel.clock import SystemClock, iso
+from chorus_cli.kernel.clock import SystemClock
 from chorus_cli.kernel.errors import (
     BadInput,
     ChorusError,
@@ -75,7 +75,7 @@ class Refused(Exception):
 
 class Callers:
     """Verified ``cpro-account`` headers for a short while: SHA-256 of the header →
-    (account id, its password's date, until when)."""
+    (account id, its password's hash, until when)."""
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
@@ -89,11 +89,11 @@ class Callers:
             return None
         return found[0], found[1]
 
-    def put(self, key: str, account_id: int, password_set_at: str) -> None:
+    def put(self, key: str, account_id: int, password_hash: str) -> None:
         with self._lock:
             if len(self._known) >= CACHE_MAX:
                 self._known.clear()
-            self._known[key] = (account_id, password_set_at, time.monotonic() + self.seconds)
+            self._known[key] = (account_id, password_hash, time.monotonic() + self.seconds)
 
 
 class Rate:
@@ -180,7 +180,7 @@ class Server:
                 caller = integration.caller_by_id(uow, *known)
             else:
                 caller = technical.authenticate(uow, login, password)
-                self.callers.put(key, caller.id, iso(caller.password_set_at))  # type: ignore[arg-type]
+                self.callers.put(key, caller.id, caller.password_hash)  # type: ignore[arg-type]
             answer = use_case(uow, caller, body)
             uow.commit()
         return answer
