@@ -224,7 +224,7 @@ def test_tech1_seed_prints_a_generated_technical_password_once(cli):
 # --- API-2: clients and bearer tokens --------------------------------------------------
 
 
-def test_api2_admin_adds_a_client_whose_secret_is_printed_once_and_hashed(world):
+def test_api2_sec1_admin_adds_a_client_whose_secret_is_printed_once_and_hashed(world):
     cli = world.cli
     for who in (MARIE, SAM):
         assert world(who, "api", "client", "add", "ERP").exit_code == 4
@@ -234,7 +234,10 @@ def test_api2_admin_adds_a_client_whose_secret_is_printed_once_and_hashed(world)
     secret, client_id = shown["client_secret"], shown["client_id"]
     assert len(secret) >= 43 and secret not in added.stderr
     assert secret not in everything_stored(cli)
-    assert world(ADA, "api", "client", "add", "erp mairie").exit_code == 1  # taken
+    assert world(ADA, "api", "client", "add", "erp  mairie ").exit_code == 1  # taken
+    for bad in ("ERP\u202emairie", "ERP\x1b[2J", " ", "x" * 101):  # SEC-1, 1..100
+        refused = world(ADA, "api", "client", "add", bad)
+        assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1
     listing = world(ADA, "api", "client", "list", "--json").json()
     assert [c["client_id"] for c in listing] == [client_id]
     assert "client_secret" not in listing[0] and secret not in json.dumps(listing)

@@ -290,39 +290,20 @@ class Server:
         def health(uow: UnitOfWork, caller: Any, body: Any) -> dict[str, Any]:
             return integration.health(uow, caller)
 
+        calls = {
+            f"{structures}/rechercher": integration.search_structures,
+            f"{structures}/consulter": integration.show_structure,
+            f"{structures}/rechercher/services": integration.search_services,
+            f"{structures}/consulter/service": integration.show_service,
+            f"{structures}/lister/rattachementsutilisateur": integration.user_attachments,
+            "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements": (
+                integration.own_attachments
+            ),
+        }
         routes = [
             Route("/api/oauth/token", self.token, methods=["POST"]),
             Route("/openapi.json", self.description, methods=["GET"]),
-            Route(
-                f"{structures}/rechercher",
-                self.endpoint(integration.search_structures),
-                methods=["POST"],
-            ),
-            Route(
-                f"{structures}/consulter",
-                self.endpoint(integration.show_structure),
-                methods=["POST"],
-            ),
-            Route(
-                f"{structures}/rechercher/services",
-                self.endpoint(integration.search_services),
-                methods=["POST"],
-            ),
-            Route(
-                f"{structures}/consulter/service",
-                self.endpoint(integration.show_service),
-                methods=["POST"],
-            ),
-            Route(
-                f"{structures}/lister/rattachementsutilisateur",
-                self.endpoint(integration.user_attachments),
-                methods=["POST"],
-            ),
-            Route(
-                "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements",
-                self.endpoint(integration.own_attachments),
-                methods=["POST"],
-            ),
+            *(Route(path, self.endpoint(call), methods=["POST"]) for path, call in calls.items()),
             Route(
                 "/cpro/transverses/v1/health-check",
                 self.endpoint(health),

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
 from chorus_cli.domain.secrets import new_token, same, token_hash
+from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
 from chorus_cli.store.listing import WINDOW, Page, Window, fetch
@@ -96,8 +97,9 @@ class Token:
 
 
 def _name(name: str) -> str:
-    name = unicodedata.normalize("NFKC", name).strip()
-    if not name or len(name) > NAME_MAX or any(unicodedata.category(c)[0] == "C" for c in name):
+    """A client's name: typed text (SEC-1), spaces tidied, 1 to ``NAME_MAX`` characters."""
+    name = " ".join(text.check(unicodedata.normalize("NFKC", name), "name").split())
+    if not name or len(name) > NAME_MAX:
         raise BadInput("api2.client_name", max=NAME_MAX)
     return name
 
