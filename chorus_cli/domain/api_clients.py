@@ -11,16 +11,18 @@ the server). Comparisons are constant-time (``secrets.same``), and an unknown
 ``client_id`` is compared against a dummy hash so that it costs the same.
 
 Tokens are not stored (API-3: the API writes nothing but its audit rows and the
-technical accounts' last-use time): :class:`Tokens` signs ``<client number>.<client_id>.
-<expiry>`` with HMAC-SHA-256 under a 256-bit key held in the server's memory for its
-lifetime, so a token is valid ``EXPIRES_IN`` seconds (3600, as PISTE) or until the server
-stops, whichever comes first. :meth:`Tokens.check` also finds the client in the table:
-removing a client revokes its tokens at once. The client a token names, once its
-signature is checked, is what the rate of API-3 is counted by (:meth:`Tokens.client_of`).
+technical accounts' last-use time): :class:`Tokens` signs ``<client number>.<expiry>``
+with HMAC-SHA-256 under a 256-bit key held in the server's memory for its lifetime, so
+a token is valid ``EXPIRES_IN`` seconds (3600, as PISTE) or until the server stops,
+whichever comes first (an integration then asks for another, as on PISTE when a token
+expires). :meth:`Tokens.check` also finds the client in the table: removing a client
+revokes its tokens at once. The client a token names, once its signature is checked, is
+what the rate of API-3 is counted by (:meth:`Tokens.client_of`).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets as random
@@ -216,45 +218,50 @@ class Tokens:
         self._key = key or random.token_bytes(32)
 
     def _signature(self, payload: str) -> str:
-        return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
+        """HMAC-SHA-256 cut to 128 bits (RFC 2104 §5), URL-safe: a token short enough to
+        read in a terminal."""
+        mac = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def issue(self, uow: UnitOfWork, client: ApiClient) -> Token:
         """A new bearer token for the client (``grant_type=client_credentials``), valid
-        ``EXPIRES_IN`` seconds; only its audit row is written."""
+        ``EXPIRES_IN`` seconds: ``<client number>.<expiry>.<signature>``; only its audit
+        row is written."""
         expires_at = uow.clock.now() + timedelta(seconds=EXPIRES_IN)
-        payload = f"{client.id}.{client.client_id}.{int(expires_at.timestamp())}"
+        payload = f"{client.id}.{int(expires_at.timestamp())}"
         uow.audit(f"api-client:{client.name}", "api.token", client.client_id)
         return Token(f"{payload}.{self._signature(payload)}", expires_at)
 
-    def _claims(self, token: str) -> tuple[int, str, int] | None:
-        """What a token signed by this server says (client number, client_id, expiry),
-        or None: not one of ours."""
-        if not token or len(token) > 200:
+    def _claims(self, token: str) -> tuple[int, int] | None:
+        """What a token signed by this server says (client number, expiry), or None: not
+        one of ours."""
+        if not token or len(token) > 100:
             return None
         payload, _, signature = token.rpartition(".")
-        parts = payload.split(".")
-        if len(parts) != 3 or not same(signature, self._signature(payload)):
-            return None
-        number, client_id, expiry = parts
+        number, _, expiry = payload.partition(".")
         if not (number.isdigit() and expiry.isdigit()):
             return None
-        return int(number), client_id, int(expiry)
+        if not same(signature, self._signature(payload)):
+            return None
+        return int(number), int(expiry)
 
     def client_of(self, token: str) -> str | None:
-        """The ``client_id`` a token was signed for (expired or not), else None: what a
-        client's requests are counted by (API-3), whatever token it presents."""
+        """The client (its number) a token was signed for, expired or not, else None:
+        what a client's requests are counted by (API-3), whichever token it presents."""
         claims = self._claims(token)
-        return claims[1] if claims else None
+        return str(claims[0]) if claims else None
 
     def check(self, uow: UnitOfWork, token: str) -> ApiClient:
-        """The client of a bearer token still valid and of a client still registered,
-        or :class:`TokenRefused`."""
+        """The client of a bearer token still valid, still registered, and registered
+        before the token was issued (a client added later under a number set free by a
+        removed one does not inherit its tokens), or :class:`TokenRefused`."""
         from chorus_cli.store.models import ApiClient
 
         claims = self._claims(token)
-        if claims is None or claims[2] <= uow.clock.now().timestamp():
+        if claims is None or claims[1] <= uow.clock.now().timestamp():
             raise TokenRefused()
         client = uow.session.get(ApiClient, claims[0])
-        if client is None or client.client_id != claims[1]:
+        issued = claims[1] - EXPIRES_IN
+        if client is None or client.created_at.timestamp() > issued:
             raise TokenRefused()
         return client
