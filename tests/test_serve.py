@@ -532,6 +532,18 @@ def test_api3_binding_outside_loopback_without_tls_is_refused(tmp_path):
     assert half.exit_code == 2 and "API-3" in half.stderr
 
 
+def test_api3_behind_a_proxy_another_address_is_allowed(store):
+    url, home = store
+    server = start(url, home, "--host", "0.0.0.0", "--behind-proxy")
+    try:
+        assert re.search(r"listening on http://0\.0\.0\.0:\d+", server.log[0])
+        port = server.url.rsplit(":", 1)[1]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            assert client.get("/cpro/transverses/v1/health-check").status_code == 401
+    finally:
+        assert server.stop() == 0
+
+
 def test_api3_a_failing_store_answers_500_envelope_without_trace_or_sql(tmp_path, request):
     template, _ = template_store(request, "sqlite")
     url = copy_store(template, None, path=tmp_path / "chorus.db")
