@@ -458,3 +458,27 @@ def caller_by_id(uow: UnitOfWork, account_id: int, password_hash: str) -> Techni
     if account.expires_at <= uow.clock.now():
         raise technical.PasswordExpired(account.login, account.expires_at)
     return account
+
+
+# --- where `chorus serve` may listen (API-3) --------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (API-3)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_listening(host: str, tls_cert: bool, tls_key: bool, behind_proxy: bool) -> None:
+    """API-3: loopback by default; another address only with a certificate and its key
+    (HTTPS) or behind a TLS proxy; else BadInput (exit 2) naming the rule."""
+    if tls_cert != tls_key:
+        raise BadInput("api3.tls_pair")
+    if not is_loopback(host) and not tls_cert and not behind_proxy:
+        raise BadInput("api3.loopback_only", host=host)
