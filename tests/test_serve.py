@@ -524,12 +524,20 @@ def test_api3_tokens_and_calls_write_only_audit_rows_and_last_use_time(served):
 
 
 def test_api3_binding_outside_loopback_without_tls_is_refused(tmp_path):
-    runner = Runner("sqlite:///" + str(tmp_path / "none.db"), tmp_path, FrozenClock())
-    refused = runner("serve", "--host", "0.0.0.0", "--port", "0")
-    assert refused.exit_code == 2
-    assert "API-3" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
-    half = runner("serve", "--tls-cert", str(tmp_path / "c.pem"))
-    assert half.exit_code == 2 and "API-3" in half.stderr
+    env = {**os.environ, "CHORUS_DATABASE_URL": "sqlite:///" + str(tmp_path / "none.db"),
+           "CHORUS_DATA_DIR": str(tmp_path), "CHORUS_LANG": "en"}  # fmt: skip
+
+    def serve(*args: str) -> subprocess.CompletedProcess:
+        # A real process with a deadline: were the address allowed, it would serve on.
+        command = [sys.executable, "-m", "chorus_cli", "serve", "--port", "0", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    for host in ("0.0.0.0", "::", "192.0.2.1", "localhost.example.org"):
+        refused = serve("--host", host)
+        assert refused.returncode == 2, (host, refused.stderr)
+        assert "API-3" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    half = serve("--tls-cert", str(tmp_path / "c.pem"))
+    assert half.returncode == 2 and "API-3" in half.stderr
 
 
 def test_api3_behind_a_proxy_another_address_is_allowed(store):
