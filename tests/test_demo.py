@@ -70,7 +70,7 @@ def test_demo_shows_the_account_flow_without_touching_the_users_store(tmp_path):
     assert "Lot annulé à la ligne 3 (OPS-6, --atomic)" in out
     # OPS-3, OPS-7: a seeded store and its copy, counts checked.
     assert "Magasin rempli (OPS-3, graine 7) : 500 comptes" in out
-    assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 26 tables", out)
+    assert re.search(r"Magasin copié dans .*copie\.db : \d+ lignes, 25 tables", out)
     # MEM-1, MEM-2: Marie lists her bakery's members and removes Pierre, who is mailed.
     assert "$ chorus structure members 44123456400017" in out
     assert re.search(r"pierre\.durand@example\.fr +Durand +Pierre +active +manager", out)  # MEM-5

@@ -224,7 +224,7 @@ def test_tech1_seed_prints_a_generated_technical_password_once(cli):
 # --- API-2: clients and bearer tokens --------------------------------------------------
 
 
-def test_api2_admin_adds_a_client_whose_secret_is_printed_once_and_hashed(world):
+def test_api2_sec1_admin_adds_a_client_whose_secret_is_printed_once_and_hashed(world):
     cli = world.cli
     for who in (MARIE, SAM):
         assert world(who, "api", "client", "add", "ERP").exit_code == 4
@@ -234,7 +234,10 @@ def test_api2_admin_adds_a_client_whose_secret_is_printed_once_and_hashed(world)
     secret, client_id = shown["client_secret"], shown["client_id"]
     assert len(secret) >= 43 and secret not in added.stderr
     assert secret not in everything_stored(cli)
-    assert world(ADA, "api", "client", "add", "erp mairie").exit_code == 1  # taken
+    assert world(ADA, "api", "client", "add", "erp  mairie ").exit_code == 1  # taken
+    for bad in ("ERP\u202emairie", "ERP\x1b[2J", " ", "x" * 101):  # SEC-1, 1..100
+        refused = world(ADA, "api", "client", "add", bad)
+        assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1
     listing = world(ADA, "api", "client", "list", "--json").json()
     assert [c["client_id"] for c in listing] == [client_id]
     assert "client_secret" not in listing[0] and secret not in json.dumps(listing)
@@ -248,18 +251,29 @@ def test_api2_admin_adds_a_client_whose_secret_is_printed_once_and_hashed(world)
                 api_clients.verify(uow, cid, sec)
             errors.add((refused.value.key, repr(refused.value.params)))
         assert len(errors) == 1
-        token = api_clients.issue_token(uow, client)
+        tokens = api_clients.Tokens()
+        token = tokens.issue(uow, client)
         uow.commit()
     assert token.view()["token_type"] == "Bearer" and token.view()["expires_in"] == 3600
     assert token.view()["scope"] == "openid"
     assert token.access_token not in everything_stored(cli)
+    (listed,) = world(ADA, "api", "client", "list", "--json").json()
+    assert listed["last_used_at"] == listing[0]["created_at"]  # its last token, from the audit
+    assert listing[0]["last_used_at"] is None
     with uow_of(cli) as uow:
-        assert api_clients.check_token(uow, token.access_token).client_id == client_id
-        with pytest.raises(api_clients.TokenRefused):
-            api_clients.check_token(uow, token.access_token + "x")
+        assert tokens.check(uow, token.access_token).client_id == client_id
+        assert tokens.client_of(token.access_token) == str(client.id)
+        number, _, signature = token.access_token.split(".")
+        forged = f"{number}.9999999999.{signature}"  # a later expiry, same signature
+        for wrong in (token.access_token + "x", forged, "1.2.3.4", ""):
+            assert tokens.client_of(wrong) is None
+            with pytest.raises(api_clients.TokenRefused):
+                tokens.check(uow, wrong)
+        with pytest.raises(api_clients.TokenRefused):  # another server's key: not ours
+            api_clients.Tokens().check(uow, token.access_token)
     cli.clock.advance(seconds=3600)
     with uow_of(cli) as uow, pytest.raises(api_clients.TokenRefused):
-        api_clients.check_token(uow, token.access_token)
+        tokens.check(uow, token.access_token)
 
 
 def test_api2_removing_a_client_revokes_its_tokens(world):
@@ -267,9 +281,10 @@ def test_api2_removing_a_client_revokes_its_tokens(world):
 
     cli = world.cli
     shown = world(ADA, "api", "client", "add", "ERP", "--json").json()
+    tokens = api_clients.Tokens()
     with uow_of(cli) as uow:
         client = api_clients.verify(uow, shown["client_id"], shown["client_secret"])
-        token = api_clients.issue_token(uow, client).access_token
+        token = tokens.issue(uow, client).access_token
         uow.commit()
     assert world(MARIE, "api", "client", "remove", "ERP").exit_code == 4
     removed = world(ADA, "api", "client", "remove", shown["client_id"])
@@ -277,8 +292,14 @@ def test_api2_removing_a_client_revokes_its_tokens(world):
     assert world(ADA, "api", "client", "remove", "ERP").exit_code == 3
     with uow_of(cli) as uow:
         with pytest.raises(api_clients.TokenRefused):
-            api_clients.check_token(uow, token)
+            tokens.check(uow, token)
         with pytest.raises(api_clients.ClientRefused):
             api_clients.verify(uow, shown["client_id"], shown["client_secret"])
+    # A client added later (on SQLite, under the number the removed one set free) does
+    # not inherit its tokens.
+    cli.clock.advance(seconds=1)
+    assert world(ADA, "api", "client", "add", "ERP 2").exit_code == 0
+    with uow_of(cli) as uow, pytest.raises(api_clients.TokenRefused):
+        tokens.check(uow, token)
     actions = [e["action"] for e in world(ADA, "audit", "list", "--action", "api", "--json").json()]
-    assert actions == ["api.client_remove", "api.token", "api.client_add"]
+    assert actions == ["api.client_add", "api.client_remove", "api.token", "api.client_add"]

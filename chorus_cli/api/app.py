@@ -3,13 +3,13 @@
 Security (API-2, API-3), in the order a request meets it:
 
 - a body over ``MAX_BODY`` (1 MiB): 413, before it is read whole;
-- more than ``rate`` requests in a second from one client (its bearer token, else its
-  address): 429;
-- the bearer token (``api_clients.check_token``) and the ``cpro-account`` header,
+- more than ``rate`` requests in a second from one client (the client its bearer token
+  was signed for, whichever of its tokens; else the caller's address): 429;
+- the bearer token (``api_clients.Tokens.check``) and the ``cpro-account`` header,
   ``base64(login:password)`` of a technical account (``technical.authenticate``):
   missing or wrong, 401 with the same envelope for an unknown login and a wrong
   password. A verified header is remembered ``CACHE_SECONDS`` by the SHA-256 of the
-  header (never the password), with the account's password date, so a request does not
+  header (never the password), with the account's password hash, so a request does not
   pay Argon2 and a reset password stops working at once;
 - the technical account's rights (``authz``): 403;
 - any other failure: 500 with the envelope; never a trace or SQL in an answer.
@@ -40,7 +40,7 @@ from starlette.routing import Route
 
 from chorus_cli import i18n
 from chorus_cli.domain import api_clients, integration, technical
-from chorus_cli.kernel.clock import SystemClock, iso
+from chorus_cli.kernel.clock import SystemClock
 from chorus_cli.kernel.errors import (
     BadInput,
     ChorusError,
@@ -75,7 +75,7 @@ class Refused(Exception):
 
 class Callers:
     """Verified ``cpro-account`` headers for a short while: SHA-256 of the header →
-    (account id, its password's date, until when)."""
+    (account id, its password's hash, until when)."""
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
@@ -89,11 +89,11 @@ class Callers:
             return None
         return found[0], found[1]
 
-    def put(self, key: str, account_id: int, password_set_at: str) -> None:
+    def put(self, key: str, account_id: int, password_hash: str) -> None:
         with self._lock:
             if len(self._known) >= CACHE_MAX:
                 self._known.clear()
-            self._known[key] = (account_id, password_set_at, time.monotonic() + self.seconds)
+            self._known[key] = (account_id, password_hash, time.monotonic() + self.seconds)
 
 
 class Rate:
@@ -148,8 +148,9 @@ def _bearer(header: str | None) -> str:
 
 
 class Server:
-    """The application and what it keeps between requests: the rate counters and the
-    short cache of verified technical accounts (nothing of the store)."""
+    """The application and what it keeps between requests: the key its bearer tokens are
+    signed with, the rate counters and the short cache of verified technical accounts
+    (nothing of the store)."""
 
     def __init__(self, settings: Settings, rate: int = RATE, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -157,6 +158,7 @@ class Server:
         self.lang = settings.lang or "fr"
         self.rate = Rate(rate)
         self.callers = Callers()
+        self.tokens = api_clients.Tokens()
 
     # --- one unit of work per request ---------------------------------------------------
 
@@ -169,7 +171,7 @@ class Server:
         seen: dict[str, str],
     ) -> dict[str, Any]:
         with UnitOfWork(self.settings, self.clock) as uow:
-            client = api_clients.check_token(uow, token)
+            client = self.tokens.check(uow, token)
             seen["client"] = client.name
             login, password = _credentials(account_header)
             key = hashlib.sha256(account_header.encode()).hexdigest()
@@ -178,7 +180,7 @@ class Server:
                 caller = integration.caller_by_id(uow, *known)
             else:
                 caller = technical.authenticate(uow, login, password)
-                self.callers.put(key, caller.id, iso(caller.password_set_at))  # type: ignore[arg-type]
+                self.callers.put(key, caller.id, caller.password_hash)  # type: ignore[arg-type]
             answer = use_case(uow, caller, body)
             uow.commit()
         return answer
@@ -197,7 +199,7 @@ class Server:
         with UnitOfWork(self.settings, self.clock) as uow:
             client = api_clients.verify(uow, client_id, secret)
             seen["client"] = client.name
-            issued = api_clients.issue_token(uow, client)
+            issued = self.tokens.issue(uow, client)
             uow.commit()
         return issued.view()
 
@@ -216,12 +218,9 @@ class Server:
         return b"".join(chunks)
 
     def _limit(self, request: Request) -> None:
-        auth = request.headers.get("authorization")
-        who = (
-            hashlib.sha256(auth.encode()).hexdigest()
-            if auth
-            else (request.client.host if request.client else "?")
-        )
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        client = self.tokens.client_of(token.strip()) if scheme.lower() == "bearer" else None
+        who = f"client {client}" if client else (request.client.host if request.client else "?")
         if not self.rate.allow(who):
             raise Refused(429, "api3.too_many", rate=self.rate.per_second)
 
@@ -291,39 +290,20 @@ class Server:
         def health(uow: UnitOfWork, caller: Any, body: Any) -> dict[str, Any]:
             return integration.health(uow, caller)
 
+        calls = {
+            f"{structures}/rechercher": integration.search_structures,
+            f"{structures}/consulter": integration.show_structure,
+            f"{structures}/rechercher/services": integration.search_services,
+            f"{structures}/consulter/service": integration.show_service,
+            f"{structures}/lister/rattachementsutilisateur": integration.user_attachments,
+            "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements": (
+                integration.own_attachments
+            ),
+        }
         routes = [
             Route("/api/oauth/token", self.token, methods=["POST"]),
             Route("/openapi.json", self.description, methods=["GET"]),
-            Route(
-                f"{structures}/rechercher",
-                self.endpoint(integration.search_structures),
-                methods=["POST"],
-            ),
-            Route(
-                f"{structures}/consulter",
-                self.endpoint(integration.show_structure),
-                methods=["POST"],
-            ),
-            Route(
-                f"{structures}/rechercher/services",
-                self.endpoint(integration.search_services),
-                methods=["POST"],
-            ),
-            Route(
-                f"{structures}/consulter/service",
-                self.endpoint(integration.show_service),
-                methods=["POST"],
-            ),
-            Route(
-                f"{structures}/lister/rattachementsutilisateur",
-                self.endpoint(integration.user_attachments),
-                methods=["POST"],
-            ),
-            Route(
-                "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements",
-                self.endpoint(integration.own_attachments),
-                methods=["POST"],
-            ),
+            *(Route(path, self.endpoint(call), methods=["POST"]) for path, call in calls.items()),
             Route(
                 "/cpro/transverses/v1/health-check",
                 self.endpoint(health),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -10,16 +9,6 @@ import typer
 
 from chorus_cli.commands._common import STATE
 from chorus_cli.kernel.errors import BadInput
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only (API-3)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(
@@ -56,10 +45,9 @@ def serve(
 
     Example: chorus serve --port 8080
     """
-    if (tls_cert is None) != (tls_key is None):
-        raise BadInput("api3.tls_pair")
-    if not is_loopback(host) and tls_cert is None and not behind_proxy:
-        raise BadInput("api3.loopback_only", host=host)
+    from chorus_cli.domain.integration import check_listening
+
+    check_listening(host, tls_cert is not None, tls_key is not None, behind_proxy)
     import asyncio
     import contextlib
     import signal

@@ -10,14 +10,21 @@ integration, does not pay 35 ms and 19 MiB of Argon2 per request (a cheap way to
 the server). Comparisons are constant-time (``secrets.same``), and an unknown
 ``client_id`` is compared against a dummy hash so that it costs the same.
 
-Tokens: :func:`issue_token` gives a random 256-bit bearer token valid ``EXPIRES_IN``
-seconds (3600, as PISTE), stored as its SHA-256 with its expiry; :func:`check_token`
-finds the client of a token still valid (a lookup by the hash of a high-entropy token
-reveals nothing about other tokens). Removing a client revokes its tokens.
+Tokens are not stored (API-3: the API writes nothing but its audit rows and the
+technical accounts' last-use time): :class:`Tokens` signs ``<client number>.<expiry>``
+with HMAC-SHA-256 under a 256-bit key held in the server's memory for its lifetime, so
+a token is valid ``EXPIRES_IN`` seconds (3600, as PISTE) or until the server stops,
+whichever comes first (an integration then asks for another, as on PISTE when a token
+expires). :meth:`Tokens.check` also finds the client in the table: removing a client
+revokes its tokens at once. The client a token names, once its signature is checked, is
+what the rate of API-3 is counted by (:meth:`Tokens.client_of`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets as random
 import unicodedata
 from dataclasses import dataclass
@@ -26,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
 from chorus_cli.domain.secrets import new_token, same, token_hash
+from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotAuthenticated, NotFound, RuleRefused
 from chorus_cli.store.listing import WINDOW, Page, Window, fetch
@@ -91,20 +99,21 @@ class Token:
 
 
 def _name(name: str) -> str:
-    name = unicodedata.normalize("NFKC", name).strip()
-    if not name or len(name) > NAME_MAX or any(unicodedata.category(c)[0] == "C" for c in name):
+    """A client's name: typed text (SEC-1), spaces tidied, 1 to ``NAME_MAX`` characters."""
+    name = " ".join(text.check(unicodedata.normalize("NFKC", name), "name").split())
+    if not name or len(name) > NAME_MAX:
         raise BadInput("api2.client_name", max=NAME_MAX)
     return name
 
 
-def view(client: ApiClient) -> dict[str, Any]:
+def view(client: ApiClient, last_used_at: datetime | None = None) -> dict[str, Any]:
     return {
         "id": client.id,
         "name": client.name,
         "client_id": client.client_id,
         "created_at": iso(client.created_at),
         "created_by": client.created_by,
-        "last_used_at": iso(client.last_used_at) if client.last_used_at else None,
+        "last_used_at": iso(last_used_at) if last_used_at else None,
     }
 
 
@@ -134,14 +143,22 @@ def add(uow: UnitOfWork, actor: Account, name: str) -> Registered:
 
 
 def listing(uow: UnitOfWork, actor: Account, *, shown: Window = WINDOW) -> Page:
-    """API-2: the registered clients, by name (admins)."""
-    from sqlmodel import col, select
+    """API-2: the registered clients, by name (admins). A client's last use is its last
+    token, read from the audit (API-3: the API writes nothing else)."""
+    from sqlmodel import col, func, select
 
-    from chorus_cli.store.models import ApiClient
+    from chorus_cli.store.models import ApiClient, AuditEntry
 
     authz.require_role(uow, actor, *authz.ADMIN)
     page = fetch(uow, select(ApiClient).order_by(col(ApiClient.name)), shown)
-    return Page([view(c) for c in page.rows], page.total)
+    ids = [c.client_id for c in page.rows]
+    tokens = (
+        select(AuditEntry.target, func.max(AuditEntry.at))
+        .where(col(AuditEntry.action) == "api.token", col(AuditEntry.target).in_(ids))
+        .group_by(col(AuditEntry.target))
+    )
+    last = dict(uow.session.exec(tokens).all())
+    return Page([view(c, last.get(c.client_id)) for c in page.rows], page.total)
 
 
 def find(uow: UnitOfWork, name_or_id: str) -> ApiClient | None:
@@ -163,16 +180,11 @@ def find(uow: UnitOfWork, name_or_id: str) -> ApiClient | None:
 
 
 def remove(uow: UnitOfWork, actor: Account, name_or_id: str) -> ApiClient:
-    """API-2: remove a client (admins); its tokens stop working at once."""
-    from sqlmodel import col, delete
-
-    from chorus_cli.store.models import ApiToken
-
+    """API-2: remove a client (admins); its tokens stop working at once (they name it)."""
     authz.require_role(uow, actor, *authz.ADMIN)
     client = find(uow, name_or_id)
     if client is None:
         raise NotFound("api2.client_not_found", client=name_or_id.strip())
-    uow.session.exec(delete(ApiToken).where(col(ApiToken.client_id) == client.id))  # type: ignore[call-overload]
     uow.session.delete(client)
     uow.audit(actor.login_email, "api.client_remove", client.name, client_id=client.client_id)
     return client
@@ -199,48 +211,57 @@ def verify(uow: UnitOfWork, client_id: str, secret: str) -> ApiClient:
     return client
 
 
-def issue_token(uow: UnitOfWork, client: ApiClient) -> Token:
-    """A new bearer token for the client (``grant_type=client_credentials``), valid
-    ``EXPIRES_IN`` seconds; the client's expired tokens are purged on the way."""
-    from sqlmodel import col, delete
+class Tokens:
+    """The bearer tokens of one server (API-2): signed, not stored (API-3)."""
 
-    from chorus_cli.store.models import ApiToken
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or random.token_bytes(32)
 
-    now = uow.clock.now()
-    uow.session.exec(  # type: ignore[call-overload]
-        delete(ApiToken).where(
-            col(ApiToken.client_id) == client.id, col(ApiToken.expires_at) <= now
-        )
-    )
-    token = new_token()
-    expires_at = now + timedelta(seconds=EXPIRES_IN)
-    uow.session.add(
-        ApiToken(
-            client_id=client.id,  # type: ignore[arg-type]
-            token_hash=token_hash(token),
-            issued_at=now,
-            expires_at=expires_at,
-        )
-    )
-    client.last_used_at = now
-    uow.session.add(client)
-    uow.audit(f"api-client:{client.name}", "api.token", client.client_id)
-    return Token(token, expires_at)
+    def _signature(self, payload: str) -> str:
+        """HMAC-SHA-256 cut to 128 bits (RFC 2104 §5), URL-safe: a token short enough to
+        read in a terminal."""
+        mac = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
+    def issue(self, uow: UnitOfWork, client: ApiClient) -> Token:
+        """A new bearer token for the client (``grant_type=client_credentials``), valid
+        ``EXPIRES_IN`` seconds: ``<client number>.<expiry>.<signature>``; only its audit
+        row is written."""
+        expires_at = uow.clock.now() + timedelta(seconds=EXPIRES_IN)
+        payload = f"{client.id}.{int(expires_at.timestamp())}"
+        uow.audit(f"api-client:{client.name}", "api.token", client.client_id)
+        return Token(f"{payload}.{self._signature(payload)}", expires_at)
 
-def check_token(uow: UnitOfWork, token: str) -> ApiClient:
-    """The client of a bearer token still valid, or :class:`TokenRefused`."""
-    from sqlmodel import col, select
+    def _claims(self, token: str) -> tuple[int, int] | None:
+        """What a token signed by this server says (client number, expiry), or None: not
+        one of ours."""
+        if not token or len(token) > 100:
+            return None
+        payload, _, signature = token.rpartition(".")
+        number, _, expiry = payload.partition(".")
+        if not (number.isdigit() and expiry.isdigit()):
+            return None
+        if not same(signature, self._signature(payload)):
+            return None
+        return int(number), int(expiry)
 
-    from chorus_cli.store.models import ApiClient, ApiToken
+    def client_of(self, token: str) -> str | None:
+        """The client (its number) a token was signed for, expired or not, else None:
+        what a client's requests are counted by (API-3), whichever token it presents."""
+        claims = self._claims(token)
+        return str(claims[0]) if claims else None
 
-    if not token or len(token) > 200:
-        raise TokenRefused()
-    row = uow.session.exec(
-        select(ApiToken, ApiClient)
-        .join(ApiClient, col(ApiClient.id) == col(ApiToken.client_id))
-        .where(col(ApiToken.token_hash) == token_hash(token))
-    ).first()
-    if row is None or row[0].expires_at <= uow.clock.now():
-        raise TokenRefused()
-    return row[1]
+    def check(self, uow: UnitOfWork, token: str) -> ApiClient:
+        """The client of a bearer token still valid, still registered, and registered
+        before the token was issued (a client added later under a number set free by a
+        removed one does not inherit its tokens), or :class:`TokenRefused`."""
+        from chorus_cli.store.models import ApiClient
+
+        claims = self._claims(token)
+        if claims is None or claims[1] <= uow.clock.now().timestamp():
+            raise TokenRefused()
+        client = uow.session.get(ApiClient, claims[0])
+        issued = claims[1] - EXPIRES_IN
+        if client is None or client.created_at.timestamp() > issued:
+            raise TokenRefused()
+        return client

@@ -23,6 +23,7 @@ from math import ceil
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz, identifiers, structures, technical
+from chorus_cli.domain.secrets import same
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotFound
 from chorus_cli.store.listing import Window, count, fetch
@@ -444,15 +445,40 @@ def health(uow: UnitOfWork, caller: TechnicalAccount) -> dict[str, Any]:
     return {"body": "OK", "statusCode": "OK", "statusCodeValue": 200}
 
 
-def caller_by_id(uow: UnitOfWork, account_id: int, password_set_at: str) -> TechnicalAccount:
+def caller_by_id(uow: UnitOfWork, account_id: int, password_hash: str) -> TechnicalAccount:
     """A technical account verified a moment ago (the server's short cache): still
-    there, with the same password, not expired; else :class:`technical.TechnicalRefused`
+    there, with the same password hash (a reset, even within the second it was
+    verified, changes it), not expired; else :class:`technical.TechnicalRefused`
     or :class:`technical.PasswordExpired`."""
     from chorus_cli.store.models import TechnicalAccount
 
     account = uow.session.get(TechnicalAccount, account_id)
-    if account is None or iso(account.password_set_at) != password_set_at:
+    if account is None or not same(account.password_hash, password_hash):
         raise technical.TechnicalRefused()
     if account.expires_at <= uow.clock.now():
         raise technical.PasswordExpired(account.login, account.expires_at)
     return account
+
+
+# --- where `chorus serve` may listen (API-3) --------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (API-3)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_listening(host: str, tls_cert: bool, tls_key: bool, behind_proxy: bool) -> None:
+    """API-3: loopback by default; another address only with a certificate and its key
+    (HTTPS) or behind a TLS proxy; else BadInput (exit 2) naming the rule."""
+    if tls_cert != tls_key:
+        raise BadInput("api3.tls_pair")
+    if not is_loopback(host) and not tls_cert and not behind_proxy:
+        raise BadInput("api3.loopback_only", host=host)

@@ -74,7 +74,7 @@ _LAZY = {
     **dict.fromkeys(("Authenticator", "FactorState"), "chorus_cli.store.models_factors"),
     "NotificationChoice": "chorus_cli.store.models_prefs",
     "StoreSetting": "chorus_cli.store.models_settings",
-    **dict.fromkeys(("TechnicalAccount", "ApiClient", "ApiToken"), "chorus_cli.store.models_api"),
+    **dict.fromkeys(("TechnicalAccount", "ApiClient"), "chorus_cli.store.models_api"),
 }
 
 

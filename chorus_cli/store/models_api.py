@@ -1,5 +1,5 @@
-"""Tables of the integrators' API: technical accounts (TECH-1..2), API clients and their
-bearer tokens (API-2). Secrets are kept only as hashes (SEC, ACC-8)."""
+"""Tables of the integrators' API: technical accounts (TECH-1..2) and API clients
+(API-2). Secrets are kept only as hashes (SEC, ACC-8)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class TechnicalAccount(SQLModel, table=True):
 
 class ApiClient(SQLModel, table=True):
     """A client registered for ``POST /api/oauth/token`` (API-2): its public id and the
-    SHA-256 of its 256-bit random secret."""
+    SHA-256 of its 256-bit random secret. Its tokens are signed, not stored (API-3)."""
 
     __tablename__ = "api_client"
     id: int | None = Field(default=None, primary_key=True)
@@ -42,15 +42,3 @@ class ApiClient(SQLModel, table=True):
     secret_hash: str = Field(max_length=64)
     created_at: datetime
     created_by: str = Field(max_length=254)
-    last_used_at: datetime | None = None
-
-
-class ApiToken(SQLModel, table=True):
-    """A bearer token issued to a client (API-2): the SHA-256 of the token, its expiry."""
-
-    __tablename__ = "api_token"
-    id: int | None = Field(default=None, primary_key=True)
-    client_id: int = Field(foreign_key="api_client.id", index=True, ondelete="CASCADE")
-    token_hash: str = Field(max_length=64, unique=True)
-    issued_at: datetime
-    expires_at: datetime = Field(index=True)

@@ -5,7 +5,7 @@ Revises: 0012
 
 ``technical_account``: a structure's «comptes techniques», their Argon2 password hash
 and its expiry; ``api_client``: the clients registered for ``POST /api/oauth/token``,
-their secret as a SHA-256; ``api_token``: the bearer tokens issued, as SHA-256 too.
+their secret as a SHA-256 (their bearer tokens are signed, not stored: API-3).
 """
 
 import sqlalchemy as sa
@@ -53,28 +53,12 @@ def upgrade() -> None:
         sa.Column("secret_hash", String(length=64), nullable=False),
         sa.Column("created_at", Moment(), nullable=False),
         sa.Column("created_by", String(length=254), nullable=False),
-        sa.Column("last_used_at", Moment(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
         sa.UniqueConstraint("client_id"),
     )
-    op.create_table(
-        "api_token",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("client_id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", String(length=64), nullable=False),
-        sa.Column("issued_at", Moment(), nullable=False),
-        sa.Column("expires_at", Moment(), nullable=False),
-        sa.ForeignKeyConstraint(["client_id"], ["api_client.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("token_hash"),
-    )
-    with op.batch_alter_table("api_token", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_api_token_client_id"), ["client_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_api_token_expires_at"), ["expires_at"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_table("api_token")
     op.drop_table("api_client")
     op.drop_table("technical_account")
