@@ -12,20 +12,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
     new_group,
     output_format,
 )
 
 if TYPE_CHECKING:
-    from chorus_cli.store.listing import Page
+    from chorus_cli.store.listing import Page, Window
 
 app = new_group("attach", "Attachments (rattachements) to structures and services: ATT-1..5.")
 
@@ -109,9 +105,8 @@ def pending(
         typer.Option("--structure", metavar="ID", help="Only this structure's requests."),
     ] = None,
     id_type: IdTypeOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -124,7 +119,6 @@ def pending(
     from chorus_cli.domain import attachments
     from chorus_cli.store.listing import cut
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(attachments.pending(uow, actor, structure, id_type), window)
     _emit(rows, output_format(fmt, as_json), PENDING_COLUMNS)
@@ -171,9 +165,8 @@ def reject(
 
 @app.command("list")
 def list_(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -185,7 +178,6 @@ def list_(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit, say
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(attachments.attachments(uow, actor), window)
     if not rows.rows and not window.offset:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
     new_group,
     output_format,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 AUDIT_FIELDS = ("id", "at", "actor", "action", "target", "details")  # an empty CSV's header
 
@@ -33,9 +32,8 @@ def list_(
         str | None, typer.Option("--action", help="Action or its prefix (account, login…).")
     ] = None,
     since: Annotated[str | None, typer.Option("--since", help="ISO 8601 time.")] = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -47,7 +45,6 @@ def list_(
     from chorus_cli.domain import audit
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, viewer):
         page = audit.listing(
             uow, viewer, actor=actor, target=target, action=action, since=since, shown=window

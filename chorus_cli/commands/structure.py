@@ -6,23 +6,22 @@ as you like; add ``--id-type`` only when chorus says two types share that identi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from chorus_cli.commands._common import (
     AccountStatusOpt,
-    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
     new_group,
     output_format,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 app = new_group("structure", "Structures (legal entities) and their services: STR-1..9.")
 service_app = new_group("service", "Services of a structure: add, list, update, deactivate.")
@@ -150,9 +149,8 @@ def list_(
     department: Annotated[
         str | None, typer.Option("--department", help="Of the address: 75, 2A, 974…")
     ] = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -171,7 +169,7 @@ def list_(
             status=status,
             public=public,
             in_department=department,
-            shown=listing_window(limit, offset, every),
+            shown=window,
         )
     fmt = output_format(fmt, as_json)
     emit(rows, fmt, columns=STRUCTURE_LIST_COLUMNS, table=STRUCTURE_TABLE_COLUMNS)
@@ -199,9 +197,8 @@ def show(
 @app.command()
 def search(
     text: Annotated[str, typer.Argument(help="Identifier, or words of the name or label.")],
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -213,7 +210,6 @@ def search(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = structures.search_page(uow, actor, text, window)
     emit(rows, output_format(fmt, as_json), columns=SUMMARY_FIELDS)
@@ -270,9 +266,8 @@ def update(
 
 @app.command()
 def pending(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -284,7 +279,6 @@ def pending(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(structures.pending(uow, actor), window)
     emit(rows, output_format(fmt, as_json), columns=PENDING_FIELDS)
@@ -376,9 +370,8 @@ def members(
     ] = None,
     status: AccountStatusOpt = None,
     id_type: IdTypeOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -403,7 +396,7 @@ def members(
             profile=profile,
             status=status,
             id_type=id_type,
-            shown=listing_window(limit, offset, every),
+            shown=window,
         )
     fmt = output_format(fmt, as_json)
     emit(rows, fmt, columns=people.FIELDS, table=MEMBER_TABLE_COLUMNS)
@@ -483,9 +476,8 @@ def service_add(
 def service_list(
     structure: StructureArg,
     id_type: IdTypeOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -498,7 +490,6 @@ def service_list(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(structures.services(uow, actor, structure, id_type), window)
     emit(rows, output_format(fmt, as_json), columns=SERVICE_FIELDS)
