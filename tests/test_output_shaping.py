@@ -205,7 +205,8 @@ NOT_LISTINGS = {
 def test_out2_every_listing_takes_limit_offset_and_all(table_world):
     """Every command that shows data runs once on the authorisation tables' world, as an
     actor the table lets through, with --json: each whose output is a list of rows is
-    a listing and must take --limit, --offset and --all."""
+    a listing and must take --limit, --offset and --all, checked as every listing checks
+    them (--limit with --all is bad input, OUT-2, before the command runs)."""
     from tests.test_authz_table import ACTORS as ACCOUNT_ACTORS
     from tests.test_authz_table import AUTHORISATION as ACCOUNT_TABLE
     from tests.test_authz_table import NEW
@@ -220,7 +221,7 @@ def test_out2_every_listing_takes_limit_offset_and_all(table_world):
     for args, codes in PROFILE_TABLE.items():
         if 0 in codes:
             entries.append((args, list(ACTORS.values())[codes.index(0)]))
-    listings, run = set(), set()
+    listings, run, lines = set(), set(), {}
     for args, who in entries:
         path = next((p for p in commands if args[: len(p.split())] == tuple(p.split())), None)
         if path is None or path in run or "--json" not in _options(commands[path]):
@@ -244,10 +245,17 @@ def test_out2_every_listing_takes_limit_offset_and_all(table_world):
         assert result.exit_code == 0, (path, result.stderr)
         if isinstance(result.json(), list) and path not in NOT_LISTINGS:
             listings.add(path)
+            lines[path] = typed
     assert {"account list", "mail list", "audit list", "structure members", "habil list",
             "attach pending", "mfa list", "admin roles", "account history"} <= listings  # fmt: skip
     for path in listings:
         assert {"--limit", "--offset", "--all"} <= _options(commands[path]), path
+        # No one logged in: refused before the command runs, the store unread.
+        MemoryKeyring.entries = {}
+        refused = Runner(table_world.url, table_world.home, table_world.clock)(
+            *lines[path], "--limit", "5", "--all"
+        )
+        assert refused.exit_code == 2 and "OUT-2" in refused.stderr, (path, refused.stderr)
 
 
 # --- OUT-3: --fields and --format jsonl --------------------------------------------
