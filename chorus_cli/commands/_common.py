@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -100,6 +100,20 @@ PasswordStdinOpt = Annotated[
 
 def output_format(fmt: Format | str, as_json: bool) -> str:
     return "json" if as_json else Format(fmt).value
+
+
+def data_fields(
+    names: tuple[str, ...] | list[str],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare the fields a command shows (every row's, or its record's): ``--fields``
+    is checked against them before the command runs (OUT-3), and they are the header
+    of an empty CSV (``ui.output.emit``)."""
+
+    def declared(command: Callable[..., Any]) -> Callable[..., Any]:
+        command.chorus_fields = tuple(names)  # type: ignore[attr-defined]
+        return command
+
+    return declared
 
 
 def listing_window(limit: int | None, offset: int, every: bool) -> Window:

@@ -136,10 +136,13 @@ def _shaped(callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     def shaped(*args: Any, **kwargs: Any) -> Any:
-        from chorus_cli.ui.output import set_shaping
+        from chorus_cli.ui.output import check_fields, set_shaping
 
-        fields, excel = kwargs.pop(FIELDS, None), kwargs.pop(EXCEL, False)
-        set_shaping(fields_of(fields), excel)
+        fields = fields_of(kwargs.pop(FIELDS, None))
+        declared = getattr(callback, "chorus_fields", None)
+        if fields is not None and declared is not None:
+            check_fields(fields, list(declared))  # before the command runs (OUT-3)
+        set_shaping(fields, kwargs.pop(EXCEL, False), declared)
         try:
             return callback(*args, **kwargs)
         finally:

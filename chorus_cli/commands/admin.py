@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
     unit_of_work,
@@ -89,7 +90,11 @@ def revoke_role(
     say("done.role_revoked", role=role.value, email=account.login_email)
 
 
+ROLE_COLUMNS = ("login_email", "role", "department", "granted_at")
+
+
 @app.command()
+@data_fields(ROLE_COLUMNS)
 def roles(
     role: Annotated[Role | None, typer.Option("--role", help="Only this role.")] = None,
     *,
@@ -107,7 +112,4 @@ def roles(
 
     with as_account() as (uow, actor):
         rows = cut(platform_roles.listing(uow, actor, role.value if role else None), window)
-    emit(rows, output_format(fmt, as_json), columns=ROLE_COLUMNS)
-
-
-ROLE_COLUMNS = ("login_email", "role", "department", "granted_at")
+    emit(rows, output_format(fmt, as_json))

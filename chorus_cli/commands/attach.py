@@ -16,6 +16,7 @@ from chorus_cli.commands._common import (
     IdTypeOpt,
     JsonOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
 )
@@ -99,6 +100,7 @@ def request(
 
 
 @app.command()
+@data_fields(REQUEST_FIELDS)
 def pending(
     structure: Annotated[
         str | None,
@@ -164,6 +166,7 @@ def reject(
 
 
 @app.command("list")
+@data_fields(ATTACHMENT_FIELDS)
 def list_(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
@@ -182,7 +185,7 @@ def list_(
         rows = cut(attachments.attachments(uow, actor), window)
     if not rows.rows and not window.offset:
         say("hint.no_structure")
-    emit(rows, output_format(fmt, as_json), columns=ATTACHMENT_FIELDS)
+    emit(rows, output_format(fmt, as_json))
 
 
 @app.command()

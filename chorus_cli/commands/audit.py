@@ -10,6 +10,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
 )
@@ -23,6 +24,7 @@ app = new_group("audit", "The audit log: every change, its actor and target.")
 
 
 @app.command("list")
+@data_fields(AUDIT_FIELDS)
 def list_(
     actor: Annotated[
         str | None, typer.Option("--actor", help="E-mail, system or anonymous.")
@@ -50,4 +52,4 @@ def list_(
             uow, viewer, actor=actor, target=target, action=action, since=since, shown=window
         )
         # Written while the store is read: with --all, JSON, JSONL and CSV stream (OUT-2).
-        emit(page, output_format(fmt, as_json), columns=AUDIT_FIELDS)
+        emit(page, output_format(fmt, as_json))

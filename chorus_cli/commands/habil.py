@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     IdTypeOpt,
     JsonOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
 )
@@ -64,6 +65,7 @@ def catalogue(
 
 
 @app.command("list")
+@data_fields(HABILITATION_FIELDS)
 def list_(
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Only this structure.")
@@ -105,7 +107,7 @@ def list_(
         )
     rows = cut(found, window)
     shown = ("structure", "raison_sociale", "service", "domain", "profile")
-    emit(rows, output_format(fmt, as_json), columns=HABILITATION_FIELDS, table=shown)
+    emit(rows, output_format(fmt, as_json), table=shown)
 
 
 @app.command()

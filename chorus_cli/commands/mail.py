@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
+    data_fields,
     new_group,
     output_format,
     report_delivery,
@@ -44,6 +45,7 @@ app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
 
 
 @app.command("list")
+@data_fields(MAIL_FIELDS)
 def list_(
     to: Annotated[str | None, typer.Option("--to", help="Only mails to this address.")] = None,
     *,
@@ -66,7 +68,7 @@ def list_(
     with unit_of_work() as uow:
         page = listing(uow, to, window)
         if fmt != "table":  # JSON, JSONL and CSV stream their rows (OUT-2)
-            emit(page, fmt, columns=MAIL_FIELDS)
+            emit(page, fmt)
             return
         rows = list(page.rows)
     table = MAIL_TABLE
@@ -76,10 +78,11 @@ def list_(
         table = tuple(c for c in table if c != "created_at") + ("attempts",)
     if any(row["last_error"] for row in rows):
         table += ("last_error",)
-    emit(Page(rows, page.total), fmt, columns=MAIL_FIELDS, table=table)
+    emit(Page(rows, page.total), fmt, table=table)
 
 
 @app.command()
+@data_fields(MAIL_FIELDS)
 def show(
     mail_id: Annotated[int, typer.Argument(metavar="ID", help="The mail's id (mail list).")],
     fmt: FormatOpt = "table",

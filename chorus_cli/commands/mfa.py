@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     JsonOpt,
     PasswordStdinOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
 )
@@ -50,6 +51,7 @@ def _emit_rows(rows: Page, fmt: str, empty: str = "hint.no_factor") -> None:
 
 
 @app.command("list")
+@data_fields(FACTOR_FIELDS)
 def list_factors(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
@@ -211,6 +213,7 @@ def key_add(
 
 
 @key_app.command("list")
+@data_fields(FACTOR_FIELDS)
 def key_list(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py

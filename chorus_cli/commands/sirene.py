@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     JsonOpt,
     as_account,
     current_account,
+    data_fields,
     new_group,
     output_format,
     unit_of_work,
@@ -207,6 +208,7 @@ def lookup(
 
 
 @app.command()
+@data_fields(SEARCH_FIELDS)
 def search(
     text: Annotated[list[str], typer.Argument(help="Words of the name, or a SIREN.")],
     *,
@@ -236,7 +238,7 @@ def search(
         say("sirene.search_none")
         return
     shown = ("siret", "raison_sociale", "enseigne", "postal_code", "commune", "active", "siege")
-    emit(rows, fmt, columns=SEARCH_FIELDS, table=shown)
+    emit(rows, fmt, table=shown)
 
 
 @app.command("configure-api")

@@ -16,6 +16,7 @@ from chorus_cli.commands._common import (
     IdTypeOpt,
     JsonOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
 )
@@ -141,6 +142,7 @@ STRUCTURE_TABLE_COLUMNS = (
 
 
 @app.command("list")
+@data_fields(STRUCTURE_LIST_COLUMNS)
 def list_(
     status: Annotated[str | None, typer.Option("--status", help="active|pending|refused.")] = None,
     public: Annotated[
@@ -172,7 +174,7 @@ def list_(
             shown=window,
         )
     fmt = output_format(fmt, as_json)
-    emit(rows, fmt, columns=STRUCTURE_LIST_COLUMNS, table=STRUCTURE_TABLE_COLUMNS)
+    emit(rows, fmt, table=STRUCTURE_TABLE_COLUMNS)
 
 
 @app.command()
@@ -195,6 +197,7 @@ def show(
 
 
 @app.command()
+@data_fields(SUMMARY_FIELDS)
 def search(
     text: Annotated[str, typer.Argument(help="Identifier, or words of the name or label.")],
     *,
@@ -212,7 +215,7 @@ def search(
 
     with as_account() as (uow, actor):
         rows = structures.search_page(uow, actor, text, window)
-    emit(rows, output_format(fmt, as_json), columns=SUMMARY_FIELDS)
+    emit(rows, output_format(fmt, as_json))
 
 
 @app.command()
@@ -265,6 +268,7 @@ def update(
 
 
 @app.command()
+@data_fields(PENDING_FIELDS)
 def pending(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
@@ -281,7 +285,7 @@ def pending(
 
     with as_account() as (uow, actor):
         rows = cut(structures.pending(uow, actor), window)
-    emit(rows, output_format(fmt, as_json), columns=PENDING_FIELDS)
+    emit(rows, output_format(fmt, as_json))
 
 
 @app.command()
@@ -473,6 +477,7 @@ def service_add(
 
 
 @service_app.command("list")
+@data_fields(SERVICE_FIELDS)
 def service_list(
     structure: StructureArg,
     id_type: IdTypeOpt = None,
@@ -492,7 +497,7 @@ def service_list(
 
     with as_account() as (uow, actor):
         rows = cut(structures.services(uow, actor, structure, id_type), window)
-    emit(rows, output_format(fmt, as_json), columns=SERVICE_FIELDS)
+    emit(rows, output_format(fmt, as_json))
 
 
 @service_app.command("update")
