@@ -108,6 +108,19 @@ def test_out2_offset_and_limit_choose_the_rows_shown(cli):
     assert len(cli("mail", "list", "--json", "--all", "--offset", "100").json()) == 50
 
 
+def test_out2_offset_and_limit_choose_the_rows_of_a_listing_paged_in_memory(cli):
+    """`habil catalogue` pages its rows in memory (``store.listing.cut``), as `mfa list`,
+    `admin roles` and the attachment listings do: the same --offset and --limit."""
+    cli.logged_in()
+    every = cli("habil", "catalogue", "--json", "--all").json()
+    assert len(every) > 6
+    page = cli("habil", "catalogue", "--json", "--offset", "2", "--limit", "3")
+    assert page.json() == every[2:5]
+    shown = cli("habil", "catalogue", "--offset", "2", "--limit", "3")
+    assert f"3 sur {len(every)} affichés" in shown.stderr
+    assert cli("habil", "catalogue", "--json", "--offset", str(len(every))).json() == []
+
+
 def test_out2_numbers_in_the_notice_follow_the_language(cli):
     add_mails(cli, 2002)
     assert f"100 sur 2{NNBSP}002 affichés" in cli("mail", "list").stderr
@@ -325,6 +338,12 @@ def test_out3_an_unknown_field_is_bad_input_naming_the_valid_ones(cli):
     # with no row to show, the listing's fields still say which are known
     none = cli("mail", "list", "--to", "nobody@example.fr", "--json", "--fields", "colour")
     assert none.exit_code == 2 and "subject" in none.stderr
+
+
+def test_out3_an_empty_csv_has_the_fields_asked_for_as_its_header(cli):
+    header = cli("mail", "list", "--to", "nobody@example.fr", "--format", "csv",
+                 "--fields", "subject,id")  # fmt: skip
+    assert header.exit_code == 0 and header.stdout == "subject,id\n"
 
 
 def test_out3_listings_take_format_jsonl(cli):
