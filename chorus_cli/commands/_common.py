@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from chorus_cli.config import Settings
     from chorus_cli.kernel.clock import Clock
     from chorus_cli.mail.outbox import Delivery
-    from chorus_cli.store.listing import Window
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -82,7 +81,7 @@ IdTypeOpt = Annotated[
     str | None,
     typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
 ]
-# Every listing pages the same way (OUT-2): ``listing_window`` reads the three.
+# Every listing pages the same way (OUT-2): ``_shaping.add_window`` gives it the three.
 LimitOpt = Annotated[
     int | None,
     typer.Option("--limit", min=1, max=10_000, help="At most N rows (default 100, up to 10,000)."),
@@ -114,13 +113,6 @@ def data_fields(
         return command
 
     return declared
-
-
-def listing_window(limit: int | None, offset: int, every: bool) -> Window:
-    """The rows ``--limit/--offset/--all`` ask a listing for (OUT-2)."""
-    from chorus_cli.store.listing import window
-
-    return window(limit, offset, every)
 
 
 @contextmanager

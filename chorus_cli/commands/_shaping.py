@@ -5,7 +5,7 @@ command with ``--format`` gets them too, with nothing to write.
 
 ``--limit/--offset/--all`` (OUT-2) on every listing, the same way: a listing declares a
 parameter typed ``Window`` (``store.listing``); ``add_window`` puts the three options in
-its place and hands the command the ``Window`` they ask for (``listing_window``).
+its place and hands the command the ``Window`` they ask for (``store.listing.window``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args, get_type_hints
 
 import typer
 
-from chorus_cli.commands._common import AllOpt, Format, LimitOpt, OffsetOpt, listing_window
+from chorus_cli.commands._common import AllOpt, Format, LimitOpt, OffsetOpt
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -56,16 +56,21 @@ def add_window(app: typer.Typer) -> None:
 
 def _windowed(callback: Callable[..., Any]) -> Callable[..., Any]:
     """``callback`` taking ``--limit/--offset/--all`` for its ``Window`` parameter; the
-    callback itself when it has none (or is done already)."""
+    callback itself when it has none (as once done: the options took its place)."""
+    # Unevaluated annotations: the commands' modules import Window only to type-check.
     raw = getattr(callback, "__annotations__", {})
-    name = next((n for n, hint in raw.items() if hint in ("Window", _window_type())), None)
-    if name is None or getattr(callback, "__windowed__", False):
+    name = next((n for n, hint in raw.items() if hint == "Window"), None)
+    if name is None:
         return callback
-    signature = inspect.signature(callback, eval_str=True, locals={"Window": _window_type()})
+    from chorus_cli.store.listing import Window
+
+    signature = inspect.signature(callback, eval_str=True, locals={"Window": Window})
 
     @functools.wraps(callback)
     def windowed(*args: Any, **kwargs: Any) -> Any:
-        shown = listing_window(kwargs.pop(LIMIT), kwargs.pop(OFFSET), kwargs.pop(EVERY))
+        from chorus_cli.store.listing import window
+
+        shown = window(kwargs.pop(LIMIT), kwargs.pop(OFFSET), kwargs.pop(EVERY))
         return callback(*args, **kwargs, **{name: shown})
 
     keyword = inspect.Parameter.KEYWORD_ONLY
@@ -79,14 +84,7 @@ def _windowed(callback: Callable[..., Any]) -> Callable[..., Any]:
         params += options if param.name == name else [param.replace(kind=keyword)]
     windowed.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     windowed.__annotations__ = {p.name: p.annotation for p in params}
-    windowed.__windowed__ = True  # type: ignore[attr-defined]
     return windowed
-
-
-def _window_type() -> type:
-    from chorus_cli.store.listing import Window
-
-    return Window
 
 
 def add_shaping(app: typer.Typer) -> None:
