@@ -346,6 +346,17 @@ def test_out3_an_empty_csv_has_the_fields_asked_for_as_its_header(cli):
     assert header.exit_code == 0 and header.stdout == "subject,id\n"
 
 
+def test_out3_an_unknown_field_after_a_saved_change_says_it_was_saved(cli):
+    """A command whose fields are known only once it ran (`account create`'s record)
+    checks --fields when it writes them: its change is saved by then, and the sentence
+    says so (SEC-12)."""
+    made = cli("account", "create", "--email", "new.one@example.fr", "--last-name", "One",
+               "--first-name", "New", "--json", "--fields", "colour")  # fmt: skip
+    assert made.exit_code == 2 and "OUT-3" in made.stderr and made.stdout == ""
+    assert "La commande a été enregistrée" in made.stderr, made.stderr
+    assert cli("mail", "list", "--json", "--to", "new.one@example.fr").json()
+
+
 def test_out3_listings_take_format_jsonl(cli):
     add_mails(cli, 3)
     result = cli("mail", "list", "--format", "jsonl")

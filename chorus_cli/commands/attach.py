@@ -62,6 +62,7 @@ def _emit(rows: list[dict] | Page, fmt: str, columns: tuple[str, ...]) -> None:
 
 
 @app.command()
+@data_fields(REQUEST_FIELDS)
 def request(
     structure: Annotated[
         str,
@@ -127,6 +128,7 @@ def pending(
 
 
 @app.command()
+@data_fields(REQUEST_FIELDS)
 def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     """Approve requests, several at once (all or none): each requester is attached with
     the default profiles (HAB-3) and mailed (ATT-2).
@@ -144,6 +146,7 @@ def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False)
 
 
 @app.command()
+@data_fields(REQUEST_FIELDS)
 def reject(
     ids: RequestIds,
     reason: Annotated[str, typer.Option("--reason", help="Mailed to each requester.")],
