@@ -334,6 +334,19 @@ def test_out3_an_unknown_field_refuses_the_approval_before_it_is_made(bakery):
     assert kept.json() == [{"status": "approved", "id": number}]
 
 
+def test_out3_an_unknown_field_refuses_a_new_service_before_it_is_added(bakery):
+    refused = bakery(MARIE, "structure", "service", "add", RIDET, "--code", "COMPTA",
+                     "--label", "Compta", "--fields", "colour")  # fmt: skip
+    assert (
+        refused.exit_code == 2 and "OUT-3" in refused.stderr and "enregistr" not in refused.stderr
+    )
+    listed = bakery(MARIE, "structure", "service", "list", RIDET, "--json").json()
+    assert "COMPTA" not in {s["code"] for s in listed}
+    added = bakery(MARIE, "structure", "service", "add", RIDET, "--code", "COMPTA",
+                   "--label", "Compta", "--json", "--fields", "label,code,active")  # fmt: skip
+    assert added.json() == {"label": "Compta", "code": "COMPTA", "active": True}
+
+
 def test_att2_approval_attaches_with_the_default_profiles_and_mails_the_requester(bakery):
     number = requested(bakery, PIERRE)
 

@@ -184,6 +184,7 @@ def totp_remove(password_stdin: PasswordStdinOpt = False) -> None:
 
 
 @key_app.command("add")
+@data_fields(FACTOR_FIELDS)
 def key_add(
     name: NameOpt = None,
     password_stdin: PasswordStdinOpt = False,

@@ -454,6 +454,7 @@ def remove_member(
 
 
 @service_app.command("add")
+@data_fields(SERVICE_FIELDS)
 def service_add(
     structure: StructureArg,
     code: Annotated[str, typer.Option("--code", help="Unique within the structure.")],
@@ -501,6 +502,7 @@ def service_list(
 
 
 @service_app.command("update")
+@data_fields(SERVICE_FIELDS)
 def service_update(
     structure: StructureArg,
     code: CodeArg,
@@ -524,6 +526,7 @@ def service_update(
 
 
 @service_app.command("deactivate")
+@data_fields(SERVICE_FIELDS)
 def service_deactivate(
     structure: StructureArg,
     code: CodeArg,
