@@ -92,7 +92,6 @@ def emit(
             check_fields(fields, known)
         rows = (_kept(row) for row in rows)
         first = _kept(first) if first is not None else None
-        table = None
     elif fmt == "table" and table:
         rows = ({key: row[key] for key in table} for row in rows)
         first = {key: first[key] for key in table} if first is not None else None
