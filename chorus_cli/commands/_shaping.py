@@ -1,7 +1,9 @@
 """``--fields`` (OUT-3) and ``--excel`` (OUT-4) on every command that shows data: one
 walk of the command tree (``cli.make_app``) gives each command with ``--format`` both
 options, and hands their values to ``ui.output.emit`` while the command runs. A new
-command with ``--format`` gets them too, with nothing to write.
+command with ``--format`` gets them too, with nothing to write. A command that declares
+its fields (``_common.data_fields``) has ``--fields`` checked before it runs, so that a
+change is never made for output then refused; the others, when the output is written.
 
 ``--limit/--offset/--all`` (OUT-2) on every listing, the same way: a listing declares a
 parameter typed ``Window`` (``store.listing``); ``add_window`` puts the three options in
