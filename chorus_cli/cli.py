@@ -129,9 +129,10 @@ def make_app(only: str | None = None, within: tuple[str, ...] | None = ()) -> ty
     for name, where in GROUPS.items():
         if only in (None, name):
             made.add_typer(_trimmed(_load(where), within))
-    dry_run.offer(made)  # OUT-5: --dry-run on every command that may change the store
-    from chorus_cli.commands._shaping import add_shaping
+    from chorus_cli.commands._shaping import add_shaping, add_window
 
+    add_window(made)  # --limit/--offset/--all on every listing (OUT-2)
+    dry_run.offer(made)  # OUT-5: --dry-run on every command that may change the store
     add_shaping(made)  # --fields and --excel wherever --format is (OUT-3, OUT-4)
     return made
 

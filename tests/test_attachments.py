@@ -321,6 +321,32 @@ def test_att2_managers_see_the_pending_requests_of_their_structures(bakery):
     assert heading or re.search(r"^demandeur +\S+@", table.stdout, re.MULTILINE), table.stdout
 
 
+def test_out3_an_unknown_field_refuses_the_approval_before_it_is_made(bakery):
+    """--fields is checked against the fields `attach approve` declares, before it
+    approves anything (OUT-3): nothing is saved, and the sentence does not say it was."""
+    number = requested(bakery, PIERRE)
+    result = bakery(MARIE, "attach", "approve", str(number), "--fields", "id,colour")
+    assert result.exit_code == 2 and "OUT-3" in result.stderr, result.stderr
+    assert "enregistr" not in result.stderr and result.stdout == ""
+    (row,) = bakery(MARIE, "attach", "pending", "--json").json()
+    assert row["id"] == number and profiles_of(bakery.cli, PIERRE) != DEFAULTS
+    kept = bakery(MARIE, "attach", "approve", str(number), "--json", "--fields", "status,id")
+    assert kept.json() == [{"status": "approved", "id": number}]
+
+
+def test_out3_an_unknown_field_refuses_a_new_service_before_it_is_added(bakery):
+    refused = bakery(MARIE, "structure", "service", "add", RIDET, "--code", "COMPTA",
+                     "--label", "Compta", "--fields", "colour")  # fmt: skip
+    assert (
+        refused.exit_code == 2 and "OUT-3" in refused.stderr and "enregistr" not in refused.stderr
+    )
+    listed = bakery(MARIE, "structure", "service", "list", RIDET, "--json").json()
+    assert "COMPTA" not in {s["code"] for s in listed}
+    added = bakery(MARIE, "structure", "service", "add", RIDET, "--code", "COMPTA",
+                   "--label", "Compta", "--json", "--fields", "label,code,active")  # fmt: skip
+    assert added.json() == {"label": "Compta", "code": "COMPTA", "active": True}
+
+
 def test_att2_approval_attaches_with_the_default_profiles_and_mails_the_requester(bakery):
     number = requested(bakery, PIERRE)
 

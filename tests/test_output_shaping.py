@@ -108,6 +108,19 @@ def test_out2_offset_and_limit_choose_the_rows_shown(cli):
     assert len(cli("mail", "list", "--json", "--all", "--offset", "100").json()) == 50
 
 
+def test_out2_offset_and_limit_choose_the_rows_of_a_listing_paged_in_memory(cli):
+    """`habil catalogue` pages its rows in memory (``store.listing.cut``), as `mfa list`,
+    `admin roles` and the attachment listings do: the same --offset and --limit."""
+    cli.logged_in()
+    every = cli("habil", "catalogue", "--json", "--all").json()
+    assert len(every) > 6
+    page = cli("habil", "catalogue", "--json", "--offset", "2", "--limit", "3")
+    assert page.json() == every[2:5]
+    shown = cli("habil", "catalogue", "--offset", "2", "--limit", "3")
+    assert f"3 sur {len(every)} affichés" in shown.stderr
+    assert cli("habil", "catalogue", "--json", "--offset", str(len(every))).json() == []
+
+
 def test_out2_numbers_in_the_notice_follow_the_language(cli):
     add_mails(cli, 2002)
     assert f"100 sur 2{NNBSP}002 affichés" in cli("mail", "list").stderr
@@ -201,11 +214,25 @@ NOT_LISTINGS = {
 }
 
 
+# Listings whose fields are not declared up front (``_common.data_fields``), and why:
+# their --fields is checked against the rows, when they are written.
+UNDECLARED = {
+    "account list": "its fields are bulk.export's, not imported before the command runs",
+    "account history": "its fields are attach's, not imported before the command runs",
+    "account technical list": "its fields are the domain's, imported when it runs",
+    "api client list": "its fields are the domain's, imported when it runs",
+    "structure members": "its fields are the domain's, imported when it runs",
+    "habil catalogue": "its fields are the catalogue's rows'",
+}
+
+
 @pytest.mark.parametrize("table_world", ["sqlite"], indirect=True)
 def test_out2_every_listing_takes_limit_offset_and_all(table_world):
     """Every command that shows data runs once on the authorisation tables' world, as an
-    actor the table lets through, with --json: each whose output is a list of rows is
-    a listing and must take --limit, --offset and --all."""
+    actor the table lets through, with --json: what it shows is within the fields it
+    declares, if it does (OUT-3); each whose output is a list of rows is
+    a listing and must take --limit, --offset and --all, checked as every listing checks
+    them (--limit with --all is bad input, OUT-2, before the command runs)."""
     from tests.test_authz_table import ACTORS as ACCOUNT_ACTORS
     from tests.test_authz_table import AUTHORISATION as ACCOUNT_TABLE
     from tests.test_authz_table import NEW
@@ -220,7 +247,7 @@ def test_out2_every_listing_takes_limit_offset_and_all(table_world):
     for args, codes in PROFILE_TABLE.items():
         if 0 in codes:
             entries.append((args, list(ACTORS.values())[codes.index(0)]))
-    listings, run = set(), set()
+    listings, run, lines = set(), set(), {}
     for args, who in entries:
         path = next((p for p in commands if args[: len(p.split())] == tuple(p.split())), None)
         if path is None or path in run or "--json" not in _options(commands[path]):
@@ -242,12 +269,31 @@ def test_out2_every_listing_takes_limit_offset_and_all(table_world):
         finally:
             table_world.drop(url)
         assert result.exit_code == 0, (path, result.stderr)
-        if isinstance(result.json(), list) and path not in NOT_LISTINGS:
+        shown = result.json()
+        declared = getattr(commands[path].callback, "chorus_fields", None)
+        if declared is not None:  # every field it shows is declared (OUT-3)
+            rows = shown if isinstance(shown, list) else [shown]
+            assert {k for row in rows for k in row} <= set(declared), path
+        if isinstance(shown, list) and path not in NOT_LISTINGS:
             listings.add(path)
+            lines[path] = typed
     assert {"account list", "mail list", "audit list", "structure members", "habil list",
             "attach pending", "mfa list", "admin roles", "account history"} <= listings  # fmt: skip
     for path in listings:
         assert {"--limit", "--offset", "--all"} <= _options(commands[path]), path
+        # No one logged in: refused before the command runs, the store unread.
+        MemoryKeyring.entries = {}
+        refused = Runner(table_world.url, table_world.home, table_world.clock)(
+            *lines[path], "--limit", "5", "--all"
+        )
+        assert refused.exit_code == 2 and "OUT-2" in refused.stderr, (path, refused.stderr)
+        # OUT-3: an unknown field is refused before the command runs, where declared.
+        if path in UNDECLARED:
+            continue
+        unknown = Runner(table_world.url, table_world.home, table_world.clock)(
+            *lines[path], "--fields", "colour"
+        )
+        assert unknown.exit_code == 2 and "OUT-3" in unknown.stderr, (path, unknown.stderr)
 
 
 # --- OUT-3: --fields and --format jsonl --------------------------------------------
@@ -268,7 +314,7 @@ def test_out3_fields_keep_those_fields_in_that_order_in_every_format(cli):
     assert table.stdout.index("Corps 2") < table.stdout.index("p00002@example.fr")
 
 
-def test_out3_fields_on_a_single_record(cli):
+def test_out3_fields_on_a_single_record_checked_before_it_runs(cli):
     add_mails(cli, 1)
     mail_id = str(cli("mail", "list", "--json").json()[0]["id"])
     shown = cli("mail", "show", mail_id, "--json", "--fields", "to,subject")
@@ -277,6 +323,9 @@ def test_out3_fields_on_a_single_record(cli):
     assert line.stdout == '{"subject": "Sujet 0"}\n'
     table = cli("mail", "show", mail_id, "--fields", "subject")
     assert "Sujet 0" in table.stdout and "p00000" not in table.stdout
+    # the fields `mail show` declares are checked before it looks for the mail
+    unknown = cli("mail", "show", "999999", "--fields", "colour")
+    assert unknown.exit_code == 2 and "OUT-3" in unknown.stderr and "subject" in unknown.stderr
 
 
 def test_out3_an_unknown_field_is_bad_input_naming_the_valid_ones(cli):
@@ -292,6 +341,23 @@ def test_out3_an_unknown_field_is_bad_input_naming_the_valid_ones(cli):
     # with no row to show, the listing's fields still say which are known
     none = cli("mail", "list", "--to", "nobody@example.fr", "--json", "--fields", "colour")
     assert none.exit_code == 2 and "subject" in none.stderr
+
+
+def test_out3_an_empty_csv_has_the_fields_asked_for_as_its_header(cli):
+    header = cli("mail", "list", "--to", "nobody@example.fr", "--format", "csv",
+                 "--fields", "subject,id")  # fmt: skip
+    assert header.exit_code == 0 and header.stdout == "subject,id\n"
+
+
+def test_out3_an_unknown_field_after_a_saved_change_says_it_was_saved(cli):
+    """A command whose fields are known only once it ran (`account create`'s record)
+    checks --fields when it writes them: its change is saved by then, and the sentence
+    says so (SEC-12)."""
+    made = cli("account", "create", "--email", "new.one@example.fr", "--last-name", "One",
+               "--first-name", "New", "--json", "--fields", "colour")  # fmt: skip
+    assert made.exit_code == 2 and "OUT-3" in made.stderr and made.stdout == ""
+    assert "La commande a été enregistrée" in made.stderr, made.stderr
+    assert cli("mail", "list", "--json", "--to", "new.one@example.fr").json()
 
 
 def test_out3_listings_take_format_jsonl(cli):

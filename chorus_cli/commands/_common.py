@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from chorus_cli.config import Settings
     from chorus_cli.kernel.clock import Clock
     from chorus_cli.mail.outbox import Delivery
-    from chorus_cli.store.listing import Window
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -82,7 +81,7 @@ IdTypeOpt = Annotated[
     str | None,
     typer.Option("--id-type", metavar="TYPE", help="Only when two types share the identifier."),
 ]
-# Every listing pages the same way (OUT-2): ``listing_window`` reads the three.
+# Every listing pages the same way (OUT-2): ``_shaping.add_window`` gives it the three.
 LimitOpt = Annotated[
     int | None,
     typer.Option("--limit", min=1, max=10_000, help="At most N rows (default 100, up to 10,000)."),
@@ -102,11 +101,18 @@ def output_format(fmt: Format | str, as_json: bool) -> str:
     return "json" if as_json else Format(fmt).value
 
 
-def listing_window(limit: int | None, offset: int, every: bool) -> Window:
-    """The rows ``--limit/--offset/--all`` ask a listing for (OUT-2)."""
-    from chorus_cli.store.listing import window
+def data_fields(
+    names: tuple[str, ...] | list[str],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare the fields a command shows (every row's, or its record's): ``--fields``
+    is checked against them before the command runs (OUT-3), and they are the header
+    of an empty CSV (``ui.output.emit``)."""
 
-    return window(limit, offset, every)
+    def declared(command: Callable[..., Any]) -> Callable[..., Any]:
+        command.chorus_fields = tuple(names)  # type: ignore[attr-defined]
+        return command
+
+    return declared
 
 
 @contextmanager

@@ -1,7 +1,13 @@
 """``--fields`` (OUT-3) and ``--excel`` (OUT-4) on every command that shows data: one
 walk of the command tree (``cli.make_app``) gives each command with ``--format`` both
 options, and hands their values to ``ui.output.emit`` while the command runs. A new
-command with ``--format`` gets them too, with nothing to write.
+command with ``--format`` gets them too, with nothing to write. A command that declares
+its fields (``_common.data_fields``) has ``--fields`` checked before it runs, so that a
+change is never made for output then refused; the others, when the output is written.
+
+``--limit/--offset/--all`` (OUT-2) on every listing, the same way: a listing declares a
+parameter typed ``Window`` (``store.listing``); ``add_window`` puts the three options in
+its place and hands the command the ``Window`` they ask for (``store.listing.window``).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args, get_type_hints
 
 import typer
 
-from chorus_cli.commands._common import Format
+from chorus_cli.commands._common import AllOpt, Format, LimitOpt, OffsetOpt
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +39,54 @@ ExcelOpt = Annotated[
 ]
 # The wrapper's own parameter names: no command has them.
 FIELDS, EXCEL = "shaping_fields", "shaping_excel"
+
+
+# The listing wrapper's own parameter names: no command has them.
+LIMIT, OFFSET, EVERY = "listing_limit", "listing_offset", "listing_every"
+
+
+def add_window(app: typer.Typer) -> None:
+    """Give every listing of ``app`` (and its groups), a command with a parameter typed
+    ``Window``, the options ``--limit``, ``--offset`` and ``--all`` in its place (OUT-2)."""
+    for info in app.registered_commands:
+        if info.callback is not None:
+            info.callback = _windowed(info.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            add_window(group.typer_instance)
+
+
+def _windowed(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` taking ``--limit/--offset/--all`` for its ``Window`` parameter; the
+    callback itself when it has none (as once done: the options took its place)."""
+    # Unevaluated annotations: the commands' modules import Window only to type-check.
+    raw = getattr(callback, "__annotations__", {})
+    name = next((n for n, hint in raw.items() if hint == "Window"), None)
+    if name is None:
+        return callback
+    from chorus_cli.store.listing import Window
+
+    signature = inspect.signature(callback, eval_str=True, locals={"Window": Window})
+
+    @functools.wraps(callback)
+    def windowed(*args: Any, **kwargs: Any) -> Any:
+        from chorus_cli.store.listing import window
+
+        shown = window(kwargs.pop(LIMIT), kwargs.pop(OFFSET), kwargs.pop(EVERY))
+        return callback(*args, **kwargs, **{name: shown})
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    options = [
+        inspect.Parameter(LIMIT, keyword, default=None, annotation=LimitOpt),
+        inspect.Parameter(OFFSET, keyword, default=0, annotation=OffsetOpt),
+        inspect.Parameter(EVERY, keyword, default=False, annotation=AllOpt),
+    ]
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        params += options if param.name == name else [param.replace(kind=keyword)]
+    windowed.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    windowed.__annotations__ = {p.name: p.annotation for p in params}
+    return windowed
 
 
 def add_shaping(app: typer.Typer) -> None:
@@ -82,10 +136,13 @@ def _shaped(callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     def shaped(*args: Any, **kwargs: Any) -> Any:
-        from chorus_cli.ui.output import set_shaping
+        from chorus_cli.ui.output import check_fields, set_shaping
 
-        fields, excel = kwargs.pop(FIELDS, None), kwargs.pop(EXCEL, False)
-        set_shaping(fields_of(fields), excel)
+        fields = fields_of(kwargs.pop(FIELDS, None))
+        declared = getattr(callback, "chorus_fields", None)
+        if fields is not None and declared is not None:
+            check_fields(fields, list(declared))  # before the command runs (OUT-3)
+        set_shaping(fields, kwargs.pop(EXCEL, False), declared)
         try:
             return callback(*args, **kwargs)
         finally:

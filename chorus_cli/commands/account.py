@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands._common import (
     STATE,
     AccountStatusOpt,
-    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     PasswordStdinOpt,
     as_account,
     current_account,
-    listing_window,
     new_group,
     output_format,
     unit_of_work,
 )
 from chorus_cli.commands.technical import app as technical_app
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 app = new_group("account", "Accounts: create, activate, passwords, «Mon compte».")
 app.add_typer(technical_app)  # account technical … (TECH-1, TECH-2)
@@ -417,9 +416,8 @@ def unlock(
 
 @app.command()
 def history(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -432,7 +430,6 @@ def history(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, account):
         page = cut(attachments.history(uow, account), window)
     from chorus_cli.commands.attach import REQUEST_FIELDS
@@ -456,9 +453,8 @@ def list_(
     search: Annotated[
         str | None, typer.Option("--search", help="Words of the login, first or last name.")
     ] = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -470,7 +466,6 @@ def list_(
     from chorus_cli.domain import accounts
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = accounts.listing(
             uow,

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
+    data_fields,
     new_group,
     output_format,
     unit_of_work,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 
 class Role(StrEnum):
@@ -90,12 +90,15 @@ def revoke_role(
     say("done.role_revoked", role=role.value, email=account.login_email)
 
 
+ROLE_COLUMNS = ("login_email", "role", "department", "granted_at")
+
+
 @app.command()
+@data_fields(ROLE_COLUMNS)
 def roles(
     role: Annotated[Role | None, typer.Option("--role", help="Only this role.")] = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -107,10 +110,6 @@ def roles(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(platform_roles.listing(uow, actor, role.value if role else None), window)
-    emit(rows, output_format(fmt, as_json), columns=ROLE_COLUMNS)
-
-
-ROLE_COLUMNS = ("login_email", "role", "department", "granted_at")
+    emit(rows, output_format(fmt, as_json))

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
     new_group,
     output_format,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 app = new_group("api", "The local Chorus Pro API: its registered clients (API-2).")
 client_app = new_group("client", "API clients: their id and secret for POST /api/oauth/token.")
@@ -48,9 +47,8 @@ def add(
 
 @client_app.command("list")
 def list_(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -61,7 +59,6 @@ def list_(
     from chorus_cli.domain import api_clients
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = api_clients.listing(uow, actor, shown=window)
     emit(rows, output_format(fmt, as_json), columns=api_clients.FIELDS, table=LIST_COLUMNS)

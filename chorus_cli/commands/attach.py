@@ -12,20 +12,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
+    data_fields,
     new_group,
     output_format,
 )
 
 if TYPE_CHECKING:
-    from chorus_cli.store.listing import Page
+    from chorus_cli.store.listing import Page, Window
 
 app = new_group("attach", "Attachments (rattachements) to structures and services: ATT-1..5.")
 
@@ -65,6 +62,7 @@ def _emit(rows: list[dict] | Page, fmt: str, columns: tuple[str, ...]) -> None:
 
 
 @app.command()
+@data_fields(REQUEST_FIELDS)
 def request(
     structure: Annotated[
         str,
@@ -103,15 +101,15 @@ def request(
 
 
 @app.command()
+@data_fields(REQUEST_FIELDS)
 def pending(
     structure: Annotated[
         str | None,
         typer.Option("--structure", metavar="ID", help="Only this structure's requests."),
     ] = None,
     id_type: IdTypeOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -124,13 +122,13 @@ def pending(
     from chorus_cli.domain import attachments
     from chorus_cli.store.listing import cut
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(attachments.pending(uow, actor, structure, id_type), window)
     _emit(rows, output_format(fmt, as_json), PENDING_COLUMNS)
 
 
 @app.command()
+@data_fields(REQUEST_FIELDS)
 def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     """Approve requests, several at once (all or none): each requester is attached with
     the default profiles (HAB-3) and mailed (ATT-2).
@@ -148,6 +146,7 @@ def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False)
 
 
 @app.command()
+@data_fields(REQUEST_FIELDS)
 def reject(
     ids: RequestIds,
     reason: Annotated[str, typer.Option("--reason", help="Mailed to each requester.")],
@@ -170,10 +169,10 @@ def reject(
 
 
 @app.command("list")
+@data_fields(ATTACHMENT_FIELDS)
 def list_(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -185,12 +184,11 @@ def list_(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit, say
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(attachments.attachments(uow, actor), window)
     if not rows.rows and not window.offset:
         say("hint.no_structure")
-    emit(rows, output_format(fmt, as_json), columns=ATTACHMENT_FIELDS)
+    emit(rows, output_format(fmt, as_json))
 
 
 @app.command()

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
+    data_fields,
     new_group,
     output_format,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 AUDIT_FIELDS = ("id", "at", "actor", "action", "target", "details")  # an empty CSV's header
 
@@ -24,6 +24,7 @@ app = new_group("audit", "The audit log: every change, its actor and target.")
 
 
 @app.command("list")
+@data_fields(AUDIT_FIELDS)
 def list_(
     actor: Annotated[
         str | None, typer.Option("--actor", help="E-mail, system or anonymous.")
@@ -33,9 +34,8 @@ def list_(
         str | None, typer.Option("--action", help="Action or its prefix (account, login…).")
     ] = None,
     since: Annotated[str | None, typer.Option("--since", help="ISO 8601 time.")] = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -47,10 +47,9 @@ def list_(
     from chorus_cli.domain import audit
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, viewer):
         page = audit.listing(
             uow, viewer, actor=actor, target=target, action=action, since=since, shown=window
         )
         # Written while the store is read: with --all, JSON, JSONL and CSV stream (OUT-2).
-        emit(page, output_format(fmt, as_json), columns=AUDIT_FIELDS)
+        emit(page, output_format(fmt, as_json))

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
+    data_fields,
     new_group,
     output_format,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 # Every field of a habilitation, the header of an empty CSV.
 HABILITATION_FIELDS = (
@@ -43,9 +43,8 @@ ServiceOpt = Annotated[
 
 @app.command()
 def catalogue(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -57,7 +56,6 @@ def catalogue(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account():  # like every portal page, for a logged-in account (SPEC)
         pass
     rows, fmt = cut(habilitations.catalogue_rows(), window), output_format(fmt, as_json)
@@ -67,6 +65,7 @@ def catalogue(
 
 
 @app.command("list")
+@data_fields(HABILITATION_FIELDS)
 def list_(
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Only this structure.")
@@ -86,9 +85,8 @@ def list_(
         ),
     ] = None,
     id_type: IdTypeOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -103,14 +101,13 @@ def list_(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         found = habilitations.listing(
             uow, actor, structure, profile=profile, email=account, id_type=id_type
         )
     rows = cut(found, window)
     shown = ("structure", "raison_sociale", "service", "domain", "profile")
-    emit(rows, output_format(fmt, as_json), columns=HABILITATION_FIELDS, table=shown)
+    emit(rows, output_format(fmt, as_json), table=shown)
 
 
 @app.command()

@@ -8,13 +8,10 @@ import typer
 
 from chorus_cli.commands._common import (
     STATE,
-    AllOpt,
     FormatOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     PasswordStdinOpt,
-    listing_window,
+    data_fields,
     new_group,
     output_format,
     report_delivery,
@@ -23,6 +20,7 @@ from chorus_cli.commands._common import (
 
 if TYPE_CHECKING:
     from chorus_cli.mail.outbox import Delivery, SmtpTarget
+    from chorus_cli.store.listing import Window
     from chorus_cli.store.uow import UnitOfWork
 
 # SPEC's contract for `mail list --format json`, then SEC-8's fields; an empty CSV's header.
@@ -47,11 +45,11 @@ app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
 
 
 @app.command("list")
+@data_fields(MAIL_FIELDS)
 def list_(
     to: Annotated[str | None, typer.Option("--to", help="Only mails to this address.")] = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -67,11 +65,10 @@ def list_(
     from chorus_cli.ui.output import emit
 
     fmt = output_format(fmt, as_json)
-    window = listing_window(limit, offset, every)
     with unit_of_work() as uow:
         page = listing(uow, to, window)
         if fmt != "table":  # JSON, JSONL and CSV stream their rows (OUT-2)
-            emit(page, fmt, columns=MAIL_FIELDS)
+            emit(page, fmt)
             return
         rows = list(page.rows)
     table = MAIL_TABLE
@@ -81,10 +78,11 @@ def list_(
         table = tuple(c for c in table if c != "created_at") + ("attempts",)
     if any(row["last_error"] for row in rows):
         table += ("last_error",)
-    emit(Page(rows, page.total), fmt, columns=MAIL_FIELDS, table=table)
+    emit(Page(rows, page.total), fmt, table=table)
 
 
 @app.command()
+@data_fields(MAIL_FIELDS)
 def show(
     mail_id: Annotated[int, typer.Argument(metavar="ID", help="The mail's id (mail list).")],
     fmt: FormatOpt = "table",

@@ -7,21 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     PasswordStdinOpt,
     as_account,
-    listing_window,
+    data_fields,
     new_group,
     output_format,
 )
 
 if TYPE_CHECKING:
     from chorus_cli.domain.factors.totp import Enrolment
-    from chorus_cli.store.listing import Page
+    from chorus_cli.store.listing import Page, Window
 
 app = new_group("mfa", "Second factors: a TOTP app, FIDO2 security keys (MFA-2..5).")
 totp_app = new_group("totp", "TOTP app: add it by scanning a QR code, confirm, remove (MFA-2).")
@@ -54,10 +51,10 @@ def _emit_rows(rows: Page, fmt: str, empty: str = "hint.no_factor") -> None:
 
 
 @app.command("list")
+@data_fields(FACTOR_FIELDS)
 def list_factors(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -71,7 +68,6 @@ def list_factors(
     from chorus_cli.domain.factors import common
     from chorus_cli.store.listing import cut
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, account):
         rows = cut(common.listing(uow, account), window)
     _emit_rows(rows, output_format(fmt, as_json))
@@ -188,6 +184,7 @@ def totp_remove(password_stdin: PasswordStdinOpt = False) -> None:
 
 
 @key_app.command("add")
+@data_fields(FACTOR_FIELDS)
 def key_add(
     name: NameOpt = None,
     password_stdin: PasswordStdinOpt = False,
@@ -217,10 +214,10 @@ def key_add(
 
 
 @key_app.command("list")
+@data_fields(FACTOR_FIELDS)
 def key_list(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -231,7 +228,6 @@ def key_list(
     from chorus_cli.domain.factors import common, security_key
     from chorus_cli.store.listing import cut
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, account):
         rows = cut([common.view(row) for row in security_key.keys(uow, account)], window)
     _emit_rows(rows, output_format(fmt, as_json), "hint.no_key")

@@ -7,14 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
     current_account,
-    listing_window,
+    data_fields,
     new_group,
     output_format,
     unit_of_work,
@@ -22,6 +19,7 @@ from chorus_cli.commands._common import (
 
 if TYPE_CHECKING:
     from chorus_cli.sirene.build import IndexSummary
+    from chorus_cli.store.listing import Window
 
 # Every field of a search result, the header of an empty CSV.
 SEARCH_FIELDS = (
@@ -210,11 +208,11 @@ def lookup(
 
 
 @app.command()
+@data_fields(SEARCH_FIELDS)
 def search(
     text: Annotated[list[str], typer.Argument(help="Words of the name, or a SIREN.")],
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -232,7 +230,6 @@ def search(
     from chorus_cli.ui.output import emit, say
 
     fmt = output_format(fmt, as_json)
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, _):
         rows, truncated = sirene.search_page(uow, " ".join(text), window)
     if truncated:
@@ -241,7 +238,7 @@ def search(
         say("sirene.search_none")
         return
     shown = ("siret", "raison_sociale", "enseigne", "postal_code", "commune", "active", "siege")
-    emit(rows, fmt, columns=SEARCH_FIELDS, table=shown)
+    emit(rows, fmt, table=shown)
 
 
 @app.command("configure-api")

@@ -6,23 +6,23 @@ as you like; add ``--id-type`` only when chorus says two types share that identi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from chorus_cli.commands._common import (
     AccountStatusOpt,
-    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
+    data_fields,
     new_group,
     output_format,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 app = new_group("structure", "Structures (legal entities) and their services: STR-1..9.")
 service_app = new_group("service", "Services of a structure: add, list, update, deactivate.")
@@ -142,6 +142,7 @@ STRUCTURE_TABLE_COLUMNS = (
 
 
 @app.command("list")
+@data_fields(STRUCTURE_LIST_COLUMNS)
 def list_(
     status: Annotated[str | None, typer.Option("--status", help="active|pending|refused.")] = None,
     public: Annotated[
@@ -150,9 +151,8 @@ def list_(
     department: Annotated[
         str | None, typer.Option("--department", help="Of the address: 75, 2A, 974…")
     ] = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -171,10 +171,10 @@ def list_(
             status=status,
             public=public,
             in_department=department,
-            shown=listing_window(limit, offset, every),
+            shown=window,
         )
     fmt = output_format(fmt, as_json)
-    emit(rows, fmt, columns=STRUCTURE_LIST_COLUMNS, table=STRUCTURE_TABLE_COLUMNS)
+    emit(rows, fmt, table=STRUCTURE_TABLE_COLUMNS)
 
 
 @app.command()
@@ -197,11 +197,11 @@ def show(
 
 
 @app.command()
+@data_fields(SUMMARY_FIELDS)
 def search(
     text: Annotated[str, typer.Argument(help="Identifier, or words of the name or label.")],
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -213,10 +213,9 @@ def search(
     from chorus_cli.domain import structures
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = structures.search_page(uow, actor, text, window)
-    emit(rows, output_format(fmt, as_json), columns=SUMMARY_FIELDS)
+    emit(rows, output_format(fmt, as_json))
 
 
 @app.command()
@@ -269,10 +268,10 @@ def update(
 
 
 @app.command()
+@data_fields(PENDING_FIELDS)
 def pending(
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -284,10 +283,9 @@ def pending(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(structures.pending(uow, actor), window)
-    emit(rows, output_format(fmt, as_json), columns=PENDING_FIELDS)
+    emit(rows, output_format(fmt, as_json))
 
 
 @app.command()
@@ -376,9 +374,8 @@ def members(
     ] = None,
     status: AccountStatusOpt = None,
     id_type: IdTypeOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -403,7 +400,7 @@ def members(
             profile=profile,
             status=status,
             id_type=id_type,
-            shown=listing_window(limit, offset, every),
+            shown=window,
         )
     fmt = output_format(fmt, as_json)
     emit(rows, fmt, columns=people.FIELDS, table=MEMBER_TABLE_COLUMNS)
@@ -457,6 +454,7 @@ def remove_member(
 
 
 @service_app.command("add")
+@data_fields(SERVICE_FIELDS)
 def service_add(
     structure: StructureArg,
     code: Annotated[str, typer.Option("--code", help="Unique within the structure.")],
@@ -480,12 +478,12 @@ def service_add(
 
 
 @service_app.command("list")
+@data_fields(SERVICE_FIELDS)
 def service_list(
     structure: StructureArg,
     id_type: IdTypeOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -498,13 +496,13 @@ def service_list(
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = cut(structures.services(uow, actor, structure, id_type), window)
-    emit(rows, output_format(fmt, as_json), columns=SERVICE_FIELDS)
+    emit(rows, output_format(fmt, as_json))
 
 
 @service_app.command("update")
+@data_fields(SERVICE_FIELDS)
 def service_update(
     structure: StructureArg,
     code: CodeArg,
@@ -528,6 +526,7 @@ def service_update(
 
 
 @service_app.command("deactivate")
+@data_fields(SERVICE_FIELDS)
 def service_deactivate(
     structure: StructureArg,
     code: CodeArg,

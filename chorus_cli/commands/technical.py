@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chorus_cli.commands._common import (
-    AllOpt,
     FormatOpt,
     IdTypeOpt,
     JsonOpt,
-    LimitOpt,
-    OffsetOpt,
     as_account,
-    listing_window,
     new_group,
     output_format,
 )
+
+if TYPE_CHECKING:
+    from chorus_cli.store.listing import Window
 
 app = new_group(
     "technical", "Technical accounts of a structure, for its software's API calls (TECH-1)."
@@ -62,9 +61,8 @@ def list_(
         str | None, typer.Option("--structure", metavar="ID", help="Of this structure only.")
     ] = None,
     id_type: IdTypeOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = 0,
-    every: AllOpt = False,
+    *,
+    window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
 ) -> None:
@@ -76,7 +74,6 @@ def list_(
     from chorus_cli.domain import technical
     from chorus_cli.ui.output import emit
 
-    window = listing_window(limit, offset, every)
     with as_account() as (uow, actor):
         rows = technical.listing(uow, actor, structure, id_type, shown=window)
     emit(rows, output_format(fmt, as_json), columns=technical.FIELDS, table=LIST_COLUMNS)

@@ -17,7 +17,7 @@ from chorus_cli.kernel.errors import BadInput
 from chorus_cli.store.listing import Page
 from chorus_cli.ui.cells import _csv_cell, _json, plain, set_plain
 
-__all__ = ["FORMATS", "emit", "plain", "say", "set_plain", "set_shaping"]
+__all__ = ["FORMATS", "check_fields", "emit", "plain", "say", "set_plain", "set_shaping"]
 
 FORMATS = ("table", "json", "csv", "jsonl")
 
@@ -29,15 +29,21 @@ class Shaping:
 
     fields: list[str] | None = None
     excel: bool = False
+    # The fields the command declares it shows (``commands._common.data_fields``).
+    columns: tuple[str, ...] | None = None
 
 
 _shaping = Shaping()
 
 
-def set_shaping(fields: list[str] | None, excel: bool) -> None:
-    """The running command's ``--fields`` and ``--excel`` (OUT-3, OUT-4)."""
+def set_shaping(
+    fields: list[str] | None, excel: bool, columns: tuple[str, ...] | None = None
+) -> None:
+    """The running command's ``--fields`` and ``--excel`` (OUT-3, OUT-4), and the
+    fields it declares."""
     _shaping.fields = fields
     _shaping.excel = excel
+    _shaping.columns = columns
 
 
 def say(key: str, **params: Any) -> None:
@@ -54,8 +60,9 @@ def emit(
 ) -> None:
     """Print one object (``show``) or a list of rows in the chosen format.
 
-    ``columns``: a list's fields, so that an empty CSV keeps its header; an empty list
-    says "nothing found" on stderr at a terminal (and nothing at all to a script).
+    ``columns``: a list's fields (by default those the command declares,
+    ``commands._common.data_fields``), so that an empty CSV keeps its header; an empty
+    list says "nothing found" on stderr at a terminal (and nothing at all to a script).
     ``table``: the fields a terminal table shows, in order (JSON and CSV keep them all).
     A listing's ``Page`` (OUT-2) may stream its rows: JSON, JSONL and CSV write them as
     they come; a table says on stderr how many rows there are when more exist than shown.
@@ -63,6 +70,7 @@ def emit(
     (OUT-4) writes CSV as French Excel opens it.
     """
     total = None
+    columns = _shaping.columns if columns is None else columns
     if isinstance(data, Page):
         data, total = data.rows, data.total
     if _shaping.excel:
@@ -71,7 +79,7 @@ def emit(
         fmt = "csv"
     if isinstance(data, dict):
         if _shaping.fields is not None:
-            _check_fields(_shaping.fields, list(data))
+            check_fields(_shaping.fields, list(data))
         _emit_record(_kept(data), fmt, title)
         return
     rows: Iterator[dict[str, Any]] = iter(data)
@@ -81,10 +89,9 @@ def emit(
         known = list(columns or ())
         known += [key for key in (first or {}) if key not in known]
         if known:
-            _check_fields(fields, known)
+            check_fields(fields, known)
         rows = (_kept(row) for row in rows)
         first = _kept(first) if first is not None else None
-        table = None
     elif fmt == "table" and table:
         rows = ({key: row[key] for key in table} for row in rows)
         first = {key: first[key] for key in table} if first is not None else None
@@ -115,7 +122,7 @@ def number(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f" if current() == "fr" else ",")
 
 
-def _check_fields(fields: list[str], known: list[str]) -> None:
+def check_fields(fields: list[str], known: list[str]) -> None:
     unknown = [f for f in fields if f not in known]
     if unknown:
         from chorus_cli.store.engine import saved_something
