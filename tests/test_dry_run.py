@@ -172,6 +172,38 @@ def test_out5_every_changing_command_of_the_tables_changes_nothing_in_a_dry_run(
     assert walked
 
 
+def test_out5_every_read_only_command_of_the_tables_writes_nothing(table_world, tmp_path):
+    """READ_ONLY is a declaration: each of its commands the tables give runs for real
+    (no --dry-run, which it does not offer), and the store, outbox and audit log
+    included, and the keyring are as they were (the world's clock stands still, so a
+    session's last use is not even moved)."""
+    url = table_world.clone()
+    failures, walked = [], set()
+    open_cells = [  # OPEN's (test_authz_table): no right to check, in no table
+        (("mail", "show", "1"), None, None, 0),
+        (("db", "backup", str(tmp_path / "copy.db")), None, None, 0),
+    ]
+    try:
+        for args, stdin, who, _code in [*_cells(), *open_cells]:
+            path = _path(args)
+            if path not in _dry_run.READ_ONLY:
+                continue
+            walked.add(path)
+            typed = tuple(
+                a.replace(ME, who or "").replace(REQUEST, str(table_world.request)) for a in args
+            )
+            _as(table_world, url, who, typed, stdin)
+            if snapshot(url) != table_world.rows:
+                failures.append((path, who, "changed the store"))
+                break  # every later cell would start from a changed world
+            if _as.keyring != MemoryKeyring.entries:
+                failures.append((path, who, "changed the keyring"))
+    finally:
+        table_world.drop(url)
+    assert failures == [], failures
+    assert walked == _dry_run.READ_ONLY - {"demo"}, sorted(_dry_run.READ_ONLY - walked)
+
+
 # Changing commands of OPEN (no right to check, so in no table of arguments): each run
 # for real on a clone of its own, then dry on the walk's clone.
 OPEN_CELLS = [
