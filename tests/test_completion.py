@@ -266,8 +266,15 @@ def test_out6_structure_identifiers_as_search_finds_them(world):
 
 
 def test_out6_completion_writes_nothing_not_even_the_session_last_use(world, unchanged):
-    assert complete_as(world, SAM, "chorus account show ")
-    assert complete_as(world, SAM, "chorus structure show ")
+    """AUTH-3: Tab is no activity. Ten minutes on, a command would slide the session's
+    last use to now (``authenticate``); completion reads it (``signed_in``) and leaves
+    it: still within 30 minutes of the last command, not of the last Tab."""
+    world.cli.clock.advance(minutes=10)
+    with unchanged():
+        assert complete_as(world, SAM, "chorus account show ")
+        assert complete_as(world, SAM, "chorus structure show ")
+    world.cli.clock.advance(minutes=25)  # 35 minutes after the last command
+    assert complete_as(world, SAM, "chorus account show ") == []
 
 
 def _lock(url: str):
