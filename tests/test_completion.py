@@ -11,7 +11,6 @@ Tom are plain members of it, Noël is attached nowhere, Léa manages the commune
 from __future__ import annotations
 
 import ast
-import json
 import os
 import sqlite3
 import subprocess
@@ -309,9 +308,11 @@ def _console_script(
 ) -> tuple[str, str]:
     """Tab at the end of ``line``, pressed in a shell: the console script in a process
     of its own, its session in the keyring's 0600 file (a headless machine's)."""
-    keyring_file = data / "session-keyring.json"
-    keyring_file.write_text(json.dumps({f"session:{store_id(url)}": token}))
-    keyring_file.chmod(0o600)
+    from chorus_cli.store.keychain import FALLBACK_FILE, SERVICE, FileKeyring
+
+    # Written as a login writes it (a key the test made up would hide a reader's bug).
+    (data / FALLBACK_FILE).unlink(missing_ok=True)
+    FileKeyring(data / FALLBACK_FILE).set_password(SERVICE, f"session:{store_id(url)}", token)
     env = {
         key: value
         for key, value in os.environ.items()

@@ -235,6 +235,11 @@ class FileKeyring:
             found = self._read(self.seed_path).get(key)
         return found
 
+    def peek(self, service: str, username: str) -> str | None:
+        """``get_password`` that changes nothing: a damaged file left where it is, a
+        seed key not moved (OUT-6)."""
+        return (_parse(self._file(username)) or {}).get(f"{service}/{username}")
+
     def set_password(self, service: str, username: str, password: str) -> None:
         path = self._file(username)
         with self._locked():
@@ -313,7 +318,7 @@ def peek(kind: str, database_url: str) -> str | None:
     try:
         chosen = _override[0] if _override else _chosen_backend(warn=False)
         if isinstance(chosen, FileKeyring):
-            return (_parse(chosen._file(entry)) or {}).get(entry)
+            return chosen.peek(SERVICE, entry)
         return chosen.get_password(SERVICE, entry)
     except Exception:  # noqa: BLE001 - completion offers nothing rather than fail
         return None
