@@ -235,16 +235,17 @@ def _command(
     return command
 
 
-def _tree(args: list[str]) -> click_command:
+def _tree(args: list[str], completing: bool = False) -> click_command:
     """The tree a command line needs (start-up, PERFORMANCE.md): the command or group it
     names, trimmed to the subcommands it names; the root with the groups' texts alone
-    when it names none (``chorus --help``, ``chorus``, a mistyped name)."""
+    when it names none (``chorus --help``, ``chorus``, a mistyped name). ``completing``:
+    for shell completion, ``args`` the words before the one completed (OUT-6)."""
     names = GROUPS.keys() | COMMANDS.keys()
     named = preparse.invoked(args, names)
     if named is None:
         # A name further on (``chorus --help account``) is Click's to read: the whole tree.
-        return _command(None, within=() if any(a in names for a in args) else None)
-    return _command(named, within=_path(named, args) if named in GROUPS else ())
+        return _command(None, completing, () if any(a in names for a in args) else None)
+    return _command(named, completing, _path(named, args) if named in GROUPS else ())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -292,8 +293,8 @@ def _main(argv: list[str] | None) -> None:
 
 def _complete(instruction: str) -> None:
     """Shell completion (OUT-6): Click answers from the tree of the command on the line
-    (``make_app(only=…)``), its values given by ``ui/completion.py``; nothing is said on
-    stderr, whatever happens."""
+    (``_tree``, as the command would run), its values given by ``ui/completion.py``;
+    nothing is said on stderr, whatever happens."""
     from chorus_cli.ui import completion
 
     with completion.quietly():
@@ -302,8 +303,7 @@ def _complete(instruction: str) -> None:
         words = preparse.hoist_root_options(completion.words(instruction, preparse.COMPLETE_VAR))
         chosen = preparse.lang_option(words)  # the help zsh and fish show, in its language
         set_lang(chosen if chosen in LANGS else preparse.env_lang())
-        named = preparse.invoked(words, GROUPS.keys() | COMMANDS.keys())
-        completion.run(_command(named, True), STATE.clock, preparse.db_option(words))
+        completion.run(_tree(words, completing=True), STATE.clock, preparse.db_option(words))
 
 
 def _never_fail_on_output() -> None:
