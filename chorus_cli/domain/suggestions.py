@@ -1,7 +1,8 @@
 """What shell completion offers from the store (OUT-6): the logins and the structure
 identifiers that begin with what was typed, among those the actor may see, in order, at
 most ``LIMIT``. Who sees what is ``authz``'s (``seen_accounts``: MEM-3 and SEC-11;
-``findable_structures``: STR-9); nothing here decides it."""
+``findable_structures``: STR-9) or the listing's (``technical.listing``: TECH-2);
+nothing here decides it."""
 
 from __future__ import annotations
 
@@ -65,3 +66,17 @@ def structure_identifiers(
         .limit(limit or LIMIT)
     )
     return list(uow.session.exec(query).all())
+
+
+def technical_logins(
+    uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None
+) -> list[str]:
+    """The technical logins beginning with ``typed`` (any case) that ``account technical
+    list`` shows the actor (TECH-2, ``technical.listing``)."""
+    from chorus_cli.domain import technical
+    from chorus_cli.store.listing import Window
+
+    folded = typed.strip().casefold()
+    rows = technical.listing(uow, actor, shown=Window(None, 0)).rows
+    found = [r["login"] for r in rows if r["login"].casefold().startswith(folded)]
+    return found[: limit or LIMIT]
