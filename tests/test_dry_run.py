@@ -441,3 +441,31 @@ def test_out5_totp_add_dry_run_keeps_no_seed_key_in_the_keyring(table_world):
         assert snapshot(url) == table_world.rows
     finally:
         table_world.drop(url)
+
+
+def test_out5_sec4_a_dry_run_waits_for_no_one_after_a_step_it_would_have_committed(table_world):
+    """`login` at a terminal: the password's step would be committed (the code mailed),
+    then the code is asked. The dry run still holds its one transaction there: it
+    refuses to wait (exit 2, OUT-5) rather than hold the store while a person types,
+    and saves nothing."""
+    from chorus_cli.inprocess import invoke
+    from tests.test_support import Terminal
+
+    url = table_world.clone()
+    try:
+        terminal = Terminal([PASSWORD, "123456"], lambda: None)
+        MemoryKeyring.entries = {}
+        runner = Runner(url, table_world.home, table_world.clock)
+        result = invoke(
+            ["login", PIERRE, "--password-stdin", "--dry-run", "--lang", "en"],
+            env=runner.env,
+            clock=runner.clock,
+            stdin=terminal,
+        )
+        assert result.exit_code == 2, result.stderr
+        assert "OUT-5" in result.stderr and "SEC-4" in result.stderr
+        assert terminal.prompts == 1  # the password (stdin), never the code
+        assert snapshot(url) == table_world.rows
+        assert MemoryKeyring.entries == {}
+    finally:
+        table_world.drop(url)
