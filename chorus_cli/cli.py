@@ -153,20 +153,26 @@ def _trimmed(group: typer.Typer, within: tuple[str, ...] | None) -> typer.Typer:
     trimmed.registered_commands, trimmed.registered_groups = [], []
     if within is None:
         return trimmed
+    commands, groups = _named(group)
     first, rest = within[0], within[1:]
-    for info in group.registered_commands:
-        if (info.name or dry_run.command_name(info.callback)) == first:
-            trimmed.registered_commands = [info]
-    for info in group.registered_groups:
-        if info.typer_instance is not None and _group_name(info) == first:
-            sub = copy.copy(info)
-            sub.typer_instance = _trimmed(info.typer_instance, rest)
-            trimmed.registered_groups = [sub]
+    if first in commands:
+        trimmed.registered_commands = [commands[first]]
+    elif first in groups:
+        sub = copy.copy(groups[first])
+        sub.typer_instance = _trimmed(sub.typer_instance, rest)
+        trimmed.registered_groups = [sub]
     return trimmed
 
 
-def _group_name(info: Any) -> str:
-    return info.name or info.typer_instance.info.name or ""
+def _named(group: typer.Typer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A group's commands and subgroups (as registered), by the name the line gives."""
+    commands = {i.name or dry_run.command_name(i.callback): i for i in group.registered_commands}
+    groups = {
+        i.name or i.typer_instance.info.name or "": i
+        for i in group.registered_groups
+        if i.typer_instance is not None
+    }
+    return commands, groups
 
 
 def _path(group: str, args: list[str]) -> tuple[str, ...]:
@@ -177,14 +183,13 @@ def _path(group: str, args: list[str]) -> tuple[str, ...]:
     node = _load(GROUPS[group])
     path: list[str] = []
     for word in args[preparse.command_index(args) + 1 :]:
-        commands = {i.name or dry_run.command_name(i.callback) for i in node.registered_commands}
-        groups = {_group_name(i): i.typer_instance for i in node.registered_groups}
+        commands, groups = _named(node)
         if word in commands:
             return (*path, word)
         if word not in groups:
             break
         path.append(word)
-        node = groups[word]
+        node = groups[word].typer_instance
     return tuple(path)
 
 
