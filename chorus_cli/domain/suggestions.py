@@ -20,32 +20,28 @@ LIMIT = 50
 TOP = "\U0010ffff"
 
 
-def _begins(uow: UnitOfWork, column: Any, typed: str) -> Any:
-    """``column`` begins with ``typed``: LIKE (its % and _ escaped), and on SQLite the
-    range an index answers (its LIKE ignores case and no index)."""
-    from sqlmodel import and_
+def _beginning(uow: UnitOfWork, column: Any, typed: str, seen: Any, limit: int | None) -> list[str]:
+    """The values of ``column`` that begin with ``typed`` in the rows ``seen`` (a SQL
+    condition of ``authz``), each once, in order, ``LIMIT`` unless ``limit``. On SQLite
+    the prefix is also a range an index answers (its LIKE ignores case and no index)."""
+    from sqlmodel import and_, select
 
-    begins = column.startswith(typed, autoescape=True)
+    begins = column.startswith(typed, autoescape=True)  # LIKE, its % and _ escaped
     if uow.session.get_bind().dialect.name == "sqlite":
-        return and_(column >= typed, column < typed + TOP, begins)
-    return begins
+        begins = and_(column >= typed, column < typed + TOP, begins)
+    query = select(column).where(begins, seen).distinct().order_by(column)
+    return list(uow.session.exec(query.limit(limit or LIMIT)).all())
 
 
 def logins(uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None) -> list[str]:
     """The login addresses beginning with ``typed`` (any case) of the accounts the actor
-    sees whole (MEM-3); ``LIMIT`` unless ``limit``."""
-    from sqlmodel import col, select
+    sees whole (MEM-3)."""
+    from sqlmodel import col
 
     from chorus_cli.store.models import Account as Table
 
     column = col(Table.login_email)
-    query = (
-        select(column)
-        .where(_begins(uow, column, typed.strip().lower()), authz.seen_accounts(uow, actor))
-        .order_by(column)
-        .limit(limit or LIMIT)
-    )
-    return list(uow.session.exec(query).all())
+    return _beginning(uow, column, typed.strip().lower(), authz.seen_accounts(uow, actor), limit)
 
 
 def structure_identifiers(
@@ -53,19 +49,13 @@ def structure_identifiers(
 ) -> list[str]:
     """The identifiers beginning with ``typed`` (any case) of the structures the actor
     finds (STR-9), each once (two types may share one, STR-1)."""
-    from sqlmodel import col, select
+    from sqlmodel import col
 
     from chorus_cli.store.models import Structure
 
     column = col(Structure.identifier)
-    query = (
-        select(column)
-        .where(_begins(uow, column, typed.strip().upper()), authz.findable_structures(uow, actor))
-        .distinct()
-        .order_by(column)
-        .limit(limit or LIMIT)
-    )
-    return list(uow.session.exec(query).all())
+    findable = authz.findable_structures(uow, actor)
+    return _beginning(uow, column, typed.strip().upper(), findable, limit)
 
 
 def technical_logins(
