@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
-from chorus_cli.kernel.lines import LINE_MAX  # SEC-10: the bound of every line read
+from chorus_cli.kernel.lines import LINE_MAX, too_long  # SEC-10: the bound of every line
 
 if TYPE_CHECKING:
     from chorus_cli.commands._common import EntryPoint
@@ -77,8 +77,7 @@ def lines(source: IO[str] | IO[bytes]) -> Iterator[tuple[int, str | Unreadable]]
     number = 0
     while raw := source.readline(LINE_MAX + 2):
         number += 1
-        ends = b"\r\n" if isinstance(raw, bytes) else "\r\n"
-        if len(raw) > LINE_MAX and len(raw.rstrip(ends)) > LINE_MAX:
+        if too_long(raw):
             yield number, Unreadable("sec10.batch_line_too_long")
             return
         if isinstance(raw, bytes):
@@ -235,13 +234,13 @@ def run(
     from chorus_cli.commands._common import STATE, deliver_mail
     from chorus_cli.kernel.clock import SystemClock
     from chorus_cli.kernel.errors import BadInput
-    from chorus_cli.store.uow import UnitOfWork, rehearsing
+    from chorus_cli.store.uow import UnitOfWork
 
     if atomic and keep_going:
         raise BadInput("ops6.atomic_keep_going")
     # A dry run (OUT-5) runs every line in the one unit of work, as --atomic, and rolls
     # it back: each line sees what the lines before it would have done.
-    dry = rehearsing() is not None
+    dry = STATE.dry_run
     batch = Batch(entry, keep_going, atomic or dry, sys.stdout, sys.stderr)
     if not (atomic or dry):
         return batch.run(source)

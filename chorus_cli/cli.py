@@ -154,20 +154,26 @@ def _trimmed(group: typer.Typer, within: tuple[str, ...] | None) -> typer.Typer:
     trimmed.registered_commands, trimmed.registered_groups = [], []
     if within is None:
         return trimmed
+    commands, groups = _named(group)
     first, rest = within[0], within[1:]
-    for info in group.registered_commands:
-        if (info.name or dry_run.command_name(info.callback)) == first:
-            trimmed.registered_commands = [info]
-    for info in group.registered_groups:
-        if info.typer_instance is not None and _group_name(info) == first:
-            sub = copy.copy(info)
-            sub.typer_instance = _trimmed(info.typer_instance, rest)
-            trimmed.registered_groups = [sub]
+    if first in commands:
+        trimmed.registered_commands = [commands[first]]
+    elif first in groups:
+        sub = copy.copy(groups[first])
+        sub.typer_instance = _trimmed(sub.typer_instance, rest)
+        trimmed.registered_groups = [sub]
     return trimmed
 
 
-def _group_name(info: Any) -> str:
-    return info.name or info.typer_instance.info.name or ""
+def _named(group: typer.Typer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A group's commands and subgroups (as registered), by the name the line gives."""
+    commands = {i.name or dry_run.command_name(i.callback): i for i in group.registered_commands}
+    groups = {
+        i.name or i.typer_instance.info.name or "": i
+        for i in group.registered_groups
+        if i.typer_instance is not None
+    }
+    return commands, groups
 
 
 def _path(group: str, args: list[str]) -> tuple[str, ...]:
@@ -178,14 +184,13 @@ def _path(group: str, args: list[str]) -> tuple[str, ...]:
     node = _load(GROUPS[group])
     path: list[str] = []
     for word in args[preparse.command_index(args) + 1 :]:
-        commands = {i.name or dry_run.command_name(i.callback) for i in node.registered_commands}
-        groups = {_group_name(i): i.typer_instance for i in node.registered_groups}
+        commands, groups = _named(node)
         if word in commands:
             return (*path, word)
         if word not in groups:
             break
         path.append(word)
-        node = groups[word]
+        node = groups[word].typer_instance
     return tuple(path)
 
 
@@ -236,16 +241,17 @@ def _command(
     return command
 
 
-def _tree(args: list[str]) -> click_command:
+def _tree(args: list[str], completing: bool = False) -> click_command:
     """The tree a command line needs (start-up, PERFORMANCE.md): the command or group it
     names, trimmed to the subcommands it names; the root with the groups' texts alone
-    when it names none (``chorus --help``, ``chorus``, a mistyped name)."""
+    when it names none (``chorus --help``, ``chorus``, a mistyped name). ``completing``:
+    for shell completion, ``args`` the words before the one completed (OUT-6)."""
     names = GROUPS.keys() | COMMANDS.keys()
     named = preparse.invoked(args, names)
     if named is None:
         # A name further on (``chorus --help account``) is Click's to read: the whole tree.
-        return _command(None, within=() if any(a in names for a in args) else None)
-    return _command(named, within=_path(named, args) if named in GROUPS else ())
+        return _command(None, completing, () if any(a in names for a in args) else None)
+    return _command(named, completing, _path(named, args) if named in GROUPS else ())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -293,8 +299,8 @@ def _main(argv: list[str] | None) -> None:
 
 def _complete(instruction: str) -> None:
     """Shell completion (OUT-6): Click answers from the tree of the command on the line
-    (``make_app(only=…)``), its values given by ``ui/completion.py``; nothing is said on
-    stderr, whatever happens."""
+    (``_tree``, as the command would run), its values given by ``ui/completion.py``;
+    nothing is said on stderr, whatever happens."""
     from chorus_cli.ui import completion
 
     with completion.quietly():
@@ -303,8 +309,7 @@ def _complete(instruction: str) -> None:
         words = preparse.hoist_root_options(completion.words(instruction, preparse.COMPLETE_VAR))
         chosen = preparse.lang_option(words)  # the help zsh and fish show, in its language
         set_lang(chosen if chosen in LANGS else preparse.env_lang())
-        named = preparse.invoked(words, GROUPS.keys() | COMMANDS.keys())
-        completion.run(_command(named, True), STATE.clock, preparse.db_option(words))
+        completion.run(_tree(words, completing=True), STATE.clock, preparse.db_option(words))
 
 
 def _never_fail_on_output() -> None:

@@ -10,7 +10,7 @@ Tom are plain members of it, Noël is attached nowhere, Léa manages the commune
 
 from __future__ import annotations
 
-import ast
+import json
 import os
 import sqlite3
 import subprocess
@@ -265,8 +265,15 @@ def test_out6_structure_identifiers_as_search_finds_them(world):
 
 
 def test_out6_completion_writes_nothing_not_even_the_session_last_use(world, unchanged):
-    assert complete_as(world, SAM, "chorus account show ")
-    assert complete_as(world, SAM, "chorus structure show ")
+    """AUTH-3: Tab is no activity. Ten minutes on, a command would slide the session's
+    last use to now (``authenticate``); completion reads it (``signed_in``) and leaves
+    it: still within 30 minutes of the last command, not of the last Tab."""
+    world.cli.clock.advance(minutes=10)
+    with unchanged():
+        assert complete_as(world, SAM, "chorus account show ")
+        assert complete_as(world, SAM, "chorus structure show ")
+    world.cli.clock.advance(minutes=25)  # 35 minutes after the last command
+    assert complete_as(world, SAM, "chorus account show ") == []
 
 
 def _lock(url: str):
@@ -306,12 +313,11 @@ def _console_script(
 ) -> tuple[str, str]:
     """Tab at the end of ``line``, pressed in a shell: the console script in a process
     of its own, its session in the keyring's 0600 file (a headless machine's)."""
-    # Written by chorus' own file keyring, as `chorus login` writes it on such a machine.
-    from chorus_cli.store.keychain import SERVICE, FileKeyring
+    from chorus_cli.store.keychain import FALLBACK_FILE, SERVICE, FileKeyring
 
-    FileKeyring(data / "session-keyring.json").set_password(
-        SERVICE, f"session:{store_id(url)}", token
-    )
+    # Written as a login writes it (a key the test made up would hide a reader's bug).
+    (data / FALLBACK_FILE).unlink(missing_ok=True)
+    FileKeyring(data / FALLBACK_FILE).set_password(SERVICE, f"session:{store_id(url)}", token)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -390,25 +396,28 @@ def test_out6_bash_completes_through_the_script_typer_installs(tmp_path):
 
 
 def test_out6_completion_builds_only_the_tree_of_the_command_on_the_line(tmp_path):
-    """Start-up as a command's: ``make_app(only=…)`` for the group on the line, not the
-    whole tree (the other groups' modules are not even imported)."""
-    probe = (
-        "import sys\n"
-        "from chorus_cli.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('chorus_cli.commands.')),"
-        " file=sys.stderr)\n"
-    )
-    env = {**os.environ, **completion_env("chorus account list --status a")}
-    env.pop("CHORUS_DEBUG", None)
-    env["CHORUS_DATA_DIR"] = str(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.split() == ["active"]
+    """Start-up as a command's (``cli._tree``): the group on the line, trimmed to the
+    command on it (the other groups' modules are not even imported); its subcommand's
+    name still completes from the whole group."""
+    from tests.test_startup import PROBE, headless
+
+    def probe(line: str) -> tuple[list[str], dict]:
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE], env={**headless(tmp_path), **completion_env(line)},
+            capture_output=True, text=True, stdin=subprocess.DEVNULL, check=True,
+        )  # fmt: skip
+        return done.stdout.split(), json.loads(done.stderr.strip().splitlines()[-1])
+
+    offered, found = probe("chorus account list --status a")
+    assert offered == ["active"]
     # the modules every tree is built with (_common, the --dry-run and --fields walks),
-    # and the one group on the line
-    modules = ast.literal_eval(done.stderr.strip())
-    loaded = [m for m in modules if not m.startswith("chorus_cli.commands._")]
-    # (`account technical` is a subgroup of account, in a module of its own)
-    assert loaded == ["chorus_cli.commands.account", "chorus_cli.commands.technical"]
+    # and the one group on the line (`account technical`: a subgroup, a module of its own)
+    loaded = [m for m in found["modules"] if m.startswith("chorus_cli.commands.")]
+    assert [m for m in loaded if not m.startswith("chorus_cli.commands._")] == [
+        "chorus_cli.commands.account",
+        "chorus_cli.commands.technical",
+    ]
+    assert found["built"] == ["list"]
+    offered, found = probe("chorus account sh")
+    assert offered == ["show"]
+    assert "list" in found["built"]

@@ -138,38 +138,67 @@ def _real(world, who, args, stdin) -> int:
         world.drop(url)
 
 
-def test_out5_every_changing_command_of_the_tables_changes_nothing_in_a_dry_run(table_world):
-    """One clone for the whole walk: a dry run changes nothing, so each run starts from
-    the world as built; after each, the store (outbox and audit log included) and the
-    keyring are compared with the world's."""
-    url = table_world.clone()
+def _walk(world, cells, read_only: bool, run) -> set[str]:
+    """``run(url, path, who, args, stdin, code)`` (its failures) for each cell whose
+    command is (``read_only``) or is not declared read-only, all on one clone: after
+    each, the store (outbox and audit log included) and the keyring must be the world's.
+    Returns the paths walked."""
+    url = world.clone()
     failures, walked = [], set()
     try:
-        for args, stdin, who, code in _cells():
+        for args, stdin, who, code in cells:
             path = _path(args)
-            if path in _dry_run.READ_ONLY:
+            if (path in _dry_run.READ_ONLY) != read_only:
                 continue
             walked.add(path)
             typed = tuple(
-                a.replace(ME, who or "").replace(REQUEST, str(table_world.request)) for a in args
+                a.replace(ME, who or "").replace(REQUEST, str(world.request)) for a in args
             )
-            if code is None:
-                code = _real(table_world, who, typed, stdin)
-            result = _as(table_world, url, who, (*typed, "--dry-run"), stdin)
-            expected = 2 if path in _dry_run.NOT_SIMULATED else code
-            if result.exit_code != expected:
-                failures.append((path, who, expected, result.exit_code, result.stderr.strip()))
-            elif "OUT-5" not in result.stderr:
-                failures.append((path, who, "no dry-run header", result.stderr.strip()))
-            if snapshot(url) != table_world.rows:
+            failures += run(url, path, who, typed, stdin, code)
+            if snapshot(url) != world.rows:
                 failures.append((path, who, "changed the store"))
                 break  # every later cell would start from a changed world
             if _as.keyring != MemoryKeyring.entries:
                 failures.append((path, who, "changed the keyring"))
     finally:
-        table_world.drop(url)
+        world.drop(url)
     assert failures == [], failures
-    assert walked
+    return walked
+
+
+def test_out5_every_changing_command_of_the_tables_changes_nothing_in_a_dry_run(table_world):
+    """One clone for the whole walk: a dry run changes nothing, so each run starts from
+    the world as built; each exits as the real run does and says it is a dry run."""
+
+    def dry(url, path, who, typed, stdin, code):
+        if code is None:
+            code = _real(table_world, who, typed, stdin)
+        result = _as(table_world, url, who, (*typed, "--dry-run"), stdin)
+        expected = 2 if path in _dry_run.NOT_SIMULATED else code
+        if result.exit_code != expected:
+            return [(path, who, expected, result.exit_code, result.stderr.strip())]
+        if "OUT-5" not in result.stderr:
+            return [(path, who, "no dry-run header", result.stderr.strip())]
+        return []
+
+    assert _walk(table_world, _cells(), False, dry)
+
+
+def test_out5_every_read_only_command_of_the_tables_writes_nothing(table_world, tmp_path):
+    """READ_ONLY is a declaration: each of its commands the tables give runs for real
+    (no --dry-run, which it does not offer) and leaves the store and the keyring as
+    they were (the world's clock stands still: a session's last use does not move)."""
+    open_cells = [  # OPEN's (test_authz_table): no right to check, in no table
+        (("mail", "show", "1"), None, None, 0),
+        (("db", "backup", str(tmp_path / "copy.db")), None, None, 0),
+    ]
+
+    def real(url, path, who, typed, stdin, code):
+        _as(table_world, url, who, typed, stdin)
+        return []
+
+    walked = _walk(table_world, [*_cells(), *open_cells], True, real)
+    assert walked == _dry_run.READ_ONLY - {"demo"}, sorted(_dry_run.READ_ONLY - walked)
 
 
 # Changing commands of OPEN (no right to check, so in no table of arguments): each run
@@ -410,5 +439,33 @@ def test_out5_totp_add_dry_run_keeps_no_seed_key_in_the_keyring(table_world):
         assert "secret" in result.stdout or result.json()
         assert MemoryKeyring.entries == _as.keyring  # no new seed key
         assert snapshot(url) == table_world.rows
+    finally:
+        table_world.drop(url)
+
+
+def test_out5_sec4_a_dry_run_waits_for_no_one_after_a_step_it_would_have_committed(table_world):
+    """`login` at a terminal: the password's step would be committed (the code mailed),
+    then the code is asked. The dry run still holds its one transaction there: it
+    refuses to wait (exit 2, OUT-5) rather than hold the store while a person types,
+    and saves nothing."""
+    from chorus_cli.inprocess import invoke
+    from tests.test_support import Terminal
+
+    url = table_world.clone()
+    try:
+        terminal = Terminal([PASSWORD, "123456"], lambda: None)
+        MemoryKeyring.entries = {}
+        runner = Runner(url, table_world.home, table_world.clock)
+        result = invoke(
+            ["login", PIERRE, "--password-stdin", "--dry-run", "--lang", "en"],
+            env=runner.env,
+            clock=runner.clock,
+            stdin=terminal,
+        )
+        assert result.exit_code == 2, result.stderr
+        assert "OUT-5" in result.stderr and "SEC-4" in result.stderr
+        assert terminal.prompts == 1  # the password (stdin), never the code
+        assert snapshot(url) == table_world.rows
+        assert MemoryKeyring.entries == {}
     finally:
         table_world.drop(url)

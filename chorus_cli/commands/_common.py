@@ -26,8 +26,14 @@ class AppContext:
     _settings: Settings | None = field(default=None, repr=False)
     # `chorus batch --atomic`: the one unit of work every line of the batch shares.
     shared: UnitOfWork | None = field(default=None, repr=False)
-    # OUT-5: the command runs with --dry-run (commands/_dry_run.py): nothing is kept.
-    dry_run: bool = False
+
+    @property
+    def dry_run(self) -> bool:
+        """OUT-5: the command runs with --dry-run (commands/_dry_run.py), nothing is
+        kept: the dry run the store notes (``store.rehearsal``), the one flag."""
+        from chorus_cli.store.rehearsal import rehearsing
+
+        return rehearsing() is not None
 
     @property
     def settings(self) -> Settings:

@@ -2,10 +2,10 @@
 
 ``offer(app)`` walks the tree ``cli.make_app`` builds and gives every command the same
 ``--dry-run`` option, except those declared here as reading only (``READ_ONLY``): a new
-command changes the store until said otherwise. The option sets ``STATE.dry_run`` and
-runs the whole command inside ``store.uow.rehearse()``: every unit of work it opens is
-rolled back whatever it commits, the keychain keeps and removes nothing, and no mail
-goes to SMTP. On stderr: a header («nothing was saved»), then the audit rows (every
+command changes the store until said otherwise. The option runs the whole command
+inside ``store.rehearsal.rehearse()`` (``STATE.dry_run`` tells it): every unit of work
+it opens is rolled back whatever it commits, the keychain keeps and removes nothing,
+and no mail goes to SMTP. On stderr: a header («nothing was saved»), then the audit rows (every
 change is audited, OPS-4) and the mails the real run would have committed; stdout is
 what the real run prints, and the exit code is the real run's.
 
@@ -142,21 +142,17 @@ def _rehearse(path: str, command: Callable[..., Any], args: Any, kwargs: Any) ->
         raise BadInput("out5.not_simulated", command=path, reason=message(NOT_SIMULATED[path]))
     if rehearsing() is not None:  # a line of a dry batch: the batch reports
         return command(*args, **kwargs)
-    STATE.dry_run = True
-    try:
-        with rehearse() as rehearsal:
-            try:
-                if STATE.shared is None:
-                    return command(*args, **kwargs)
-                # A line of an --atomic batch: its work in a savepoint of the batch's
-                # unit of work, rolled back (OPS-6's batch commits the other lines).
-                with STATE.shared.rehearsed_step(rehearsal):
-                    return command(*args, **kwargs)
-            finally:
-                if path not in OWN_REPORT:
-                    report(rehearsal)
-    finally:
-        STATE.dry_run = False
+    with rehearse() as rehearsal:
+        try:
+            if STATE.shared is None:
+                return command(*args, **kwargs)
+            # A line of an --atomic batch: its work in a savepoint of the batch's
+            # unit of work, rolled back (OPS-6's batch commits the other lines).
+            with STATE.shared.rehearsed_step(rehearsal):
+                return command(*args, **kwargs)
+        finally:
+            if path not in OWN_REPORT:
+                report(rehearsal)
 
 
 def report(rehearsal: Rehearsal) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from chorus_cli.kernel.errors import BadInput
 from chorus_cli.kernel.words import words
@@ -30,8 +31,19 @@ class Application:
 LEVELS: tuple[str, ...] = ("consultation", "modification")
 
 
+class Loaded(NamedTuple):
+    """The data file, read: each field is a name of this module too (``CATALOGUE``…)."""
+
+    CATALOGUE: tuple[Application, ...]
+    NOTIFYING: tuple[Application, ...]
+    # (code, name, domain) triples in the catalogue's order: what the flows and the
+    # seed walk through when they grant every application.
+    APPLICATIONS: tuple[tuple[str, str, str], ...]
+    BY_CODE: dict[str, Application]
+
+
 @cache
-def _load() -> dict[str, object]:
+def _load() -> Loaded:
     import json
     from importlib import resources
 
@@ -52,44 +64,29 @@ def _load() -> dict[str, object]:
         raise RuntimeError(f"{DATA_FILE}: duplicate codes, or no «organisation» application")
     if levels != LEVELS:
         raise RuntimeError(f"{DATA_FILE}: levels must be consultation, modification")
-    return {
-        "CATALOGUE": found,
-        "NOTIFYING": notifying,
-        # (code, name, domain) triples in the catalogue's order: what the flows and the
-        # seed walk through when they grant every application.
-        "APPLICATIONS": tuple((app.code, app.name, app.domain) for app in found),
-        "BY_CODE": {app.code: app for app in found},
-    }
+    return Loaded(
+        CATALOGUE=found,
+        NOTIFYING=notifying,
+        APPLICATIONS=tuple((app.code, app.name, app.domain) for app in found),
+        BY_CODE={app.code: app for app in found},
+    )
 
 
 def __getattr__(name: str) -> object:
     """``CATALOGUE``, ``NOTIFYING``, ``APPLICATIONS``, ``BY_CODE``: read on first use."""
-    try:
-        return _load()[name]
-    except KeyError:
-        raise AttributeError(name) from None
-
-
-def _by_code() -> dict[str, Application]:
-    return _load()["BY_CODE"]  # type: ignore[return-value]
-
-
-def _catalogue() -> tuple[Application, ...]:
-    return _load()["CATALOGUE"]  # type: ignore[return-value]
-
-
-def _notifying() -> tuple[Application, ...]:
-    return _load()["NOTIFYING"]  # type: ignore[return-value]
+    if name not in Loaded._fields:
+        raise AttributeError(name)
+    return getattr(_load(), name)
 
 
 def name(code: str) -> str:
     """The portal's name of an application code (the code itself if unknown)."""
-    app = _by_code().get(code)
+    app = _load().BY_CODE.get(code)
     return app.name if app else code
 
 
 def domain(code: str) -> str:
-    app = _by_code().get(code)
+    app = _load().BY_CODE.get(code)
     return app.domain if app else ""
 
 
@@ -103,13 +100,13 @@ def application(text: str) -> str:
     ``factures-emises``) or its name (``"factures émises"``), case and accents ignored;
     BadInput (exit 2, listing the codes) otherwise."""
     typed = (text or "").strip().lower().replace("-", "_")
-    if typed in _by_code():
+    if typed in _load().BY_CODE:
         return typed
     spoken = words(text)
-    for app in _catalogue():
+    for app in _load().CATALOGUE:
         if spoken and spoken == words(app.name):
             return app.code
-    raise BadInput("hab1.unknown_application", app=text, codes=", ".join(_by_code()))
+    raise BadInput("hab1.unknown_application", app=text, codes=", ".join(_load().BY_CODE))
 
 
 def notifier(text: str) -> str:
@@ -118,10 +115,10 @@ def notifier(text: str) -> str:
     (exit 2, listing the names) otherwise."""
     typed = (text or "").strip().lower().replace("-", "_")
     spoken = words(text)
-    for app in _notifying():
+    for app in _load().NOTIFYING:
         if typed == app.code or (spoken and spoken == words(app.name)):
             return app.code
-    names = ", ".join(f"{app.code} («{app.name}»)" for app in _notifying())
+    names = ", ".join(f"{app.code} («{app.name}»)" for app in _load().NOTIFYING)
     raise BadInput("set2.unknown_application", app=text, names=names)
 
 
@@ -143,5 +140,5 @@ def rows() -> list[dict[str, object]]:
             "levels": list(LEVELS),
             "profiles": [profile_label(app.code, lvl) for lvl in LEVELS],
         }
-        for app in _catalogue()
+        for app in _load().CATALOGUE
     ]

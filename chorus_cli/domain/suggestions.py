@@ -1,7 +1,8 @@
 """What shell completion offers from the store (OUT-6): the logins and the structure
 identifiers that begin with what was typed, among those the actor may see, in order, at
 most ``LIMIT``. Who sees what is ``authz``'s (``seen_accounts``: MEM-3 and SEC-11;
-``findable_structures``: STR-9); nothing here decides it."""
+``findable_structures``: STR-9) or the listing's (``technical.listing``: TECH-2);
+nothing here decides it."""
 
 from __future__ import annotations
 
@@ -19,32 +20,28 @@ LIMIT = 50
 TOP = "\U0010ffff"
 
 
-def _begins(uow: UnitOfWork, column: Any, typed: str) -> Any:
-    """``column`` begins with ``typed``: LIKE (its % and _ escaped), and on SQLite the
-    range an index answers (its LIKE ignores case and no index)."""
-    from sqlmodel import and_
+def _beginning(uow: UnitOfWork, column: Any, typed: str, seen: Any, limit: int | None) -> list[str]:
+    """The values of ``column`` that begin with ``typed`` in the rows ``seen`` (a SQL
+    condition of ``authz``), each once, in order, ``LIMIT`` unless ``limit``. On SQLite
+    the prefix is also a range an index answers (its LIKE ignores case and no index)."""
+    from sqlmodel import and_, select
 
-    begins = column.startswith(typed, autoescape=True)
+    begins = column.startswith(typed, autoescape=True)  # LIKE, its % and _ escaped
     if uow.session.get_bind().dialect.name == "sqlite":
-        return and_(column >= typed, column < typed + TOP, begins)
-    return begins
+        begins = and_(column >= typed, column < typed + TOP, begins)
+    query = select(column).where(begins, seen).distinct().order_by(column)
+    return list(uow.session.exec(query.limit(limit or LIMIT)).all())
 
 
 def logins(uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None) -> list[str]:
     """The login addresses beginning with ``typed`` (any case) of the accounts the actor
-    sees whole (MEM-3); ``LIMIT`` unless ``limit``."""
-    from sqlmodel import col, select
+    sees whole (MEM-3)."""
+    from sqlmodel import col
 
     from chorus_cli.store.models import Account as Table
 
     column = col(Table.login_email)
-    query = (
-        select(column)
-        .where(_begins(uow, column, typed.strip().lower()), authz.seen_accounts(uow, actor))
-        .order_by(column)
-        .limit(limit or LIMIT)
-    )
-    return list(uow.session.exec(query).all())
+    return _beginning(uow, column, typed.strip().lower(), authz.seen_accounts(uow, actor), limit)
 
 
 def structure_identifiers(
@@ -52,16 +49,24 @@ def structure_identifiers(
 ) -> list[str]:
     """The identifiers beginning with ``typed`` (any case) of the structures the actor
     finds (STR-9), each once (two types may share one, STR-1)."""
-    from sqlmodel import col, select
+    from sqlmodel import col
 
     from chorus_cli.store.models import Structure
 
     column = col(Structure.identifier)
-    query = (
-        select(column)
-        .where(_begins(uow, column, typed.strip().upper()), authz.findable_structures(uow, actor))
-        .distinct()
-        .order_by(column)
-        .limit(limit or LIMIT)
-    )
-    return list(uow.session.exec(query).all())
+    findable = authz.findable_structures(uow, actor)
+    return _beginning(uow, column, typed.strip().upper(), findable, limit)
+
+
+def technical_logins(
+    uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None
+) -> list[str]:
+    """The technical logins beginning with ``typed`` (any case) that ``account technical
+    list`` shows the actor (TECH-2, ``technical.listing``)."""
+    from chorus_cli.domain import technical
+    from chorus_cli.store.listing import Window
+
+    folded = typed.strip().casefold()
+    rows = technical.listing(uow, actor, shown=Window(None, 0)).rows
+    found = [r["login"] for r in rows if r["login"].casefold().startswith(folded)]
+    return found[: limit or LIMIT]

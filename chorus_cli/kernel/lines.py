@@ -20,6 +20,12 @@ def _content(data: AnyStr) -> int:
     return len(data.rstrip("\r\n"))
 
 
+def too_long(data: AnyStr) -> bool:
+    """A line read with ``readline(LINE_MAX + 2)`` that is past ``LINE_MAX``, its line
+    break aside: refused before the rest is read (memory stays that of one line)."""
+    return len(data) > LINE_MAX and _content(data) > LINE_MAX
+
+
 class RecordBound(Generic[AnyStr]):
     """Counts the physical lines of the CSV record being read. ``line(data, number)``
     raises BadInput (exit 2) for a line past ``LINE_MAX`` (``line_key``, naming it) or a
@@ -41,8 +47,7 @@ class RecordBound(Generic[AnyStr]):
     def line(self, data: AnyStr, number: int, record: bool = True) -> None:
         """Check one physical line (read with ``readline(LINE_MAX + 2)``); with
         ``record`` False only its own length counts (JSON Lines)."""
-        if len(data) > LINE_MAX and _content(data) > LINE_MAX:
-            # Refused before the rest is read: memory stays that of one line.
+        if too_long(data):
             raise BadInput(self.line_key, file=self.display, line=number)
         if not record:
             return

@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chorus_cli.store.rehearsal import rehearsing
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -314,12 +316,6 @@ def get(kind: str, database_url: str) -> str | None:
     return get_entry(_entry(kind, database_url))
 
 
-def rehearsing() -> bool:
-    from chorus_cli.store.rehearsal import rehearsing as dry
-
-    return dry() is not None
-
-
 def peek(kind: str, database_url: str) -> str | None:
     """``get`` for shell completion (OUT-6), which must say nothing and change nothing:
     the same backend, and the same fall back to the 0600 file when the system keyring
@@ -360,13 +356,13 @@ def get_entry(entry: str) -> str | None:
 
 
 def put_entry(entry: str, value: str) -> None:
-    if rehearsing():  # a dry run keeps nothing, here as in the store (OUT-5)
+    if rehearsing() is not None:  # a dry run keeps nothing, here as in the store (OUT-5)
         return
     backend().set_password(SERVICE, entry, value)
 
 
 def delete_entry(entry: str) -> None:
-    if rehearsing():  # a dry run removes nothing either (OUT-5)
+    if rehearsing() is not None:  # a dry run removes nothing either (OUT-5)
         return
     chosen = backend()
     if isinstance(chosen, FileKeyring):

@@ -29,11 +29,9 @@ _rehearsal: list[Rehearsal | None] = [None]
 @contextmanager
 def rehearse() -> Iterator[Rehearsal]:
     """OUT-5: every unit of work opened in this block is rolled back, whatever it
-    commits; the keychain writes nothing either (``rehearsing``)."""
-    outer = _rehearsal[0]
-    if outer is not None:  # a dry batch's line: the batch's rehearsal notes it all
-        yield outer
-        return
+    commits; the keychain writes nothing either (``rehearsing``). Not nested: a dry
+    batch's lines run in the batch's rehearsal (``commands/_dry_run.py``)."""
+    assert _rehearsal[0] is None, "a dry run within a dry run"
     _rehearsal[0] = rehearsal = Rehearsal()
     try:
         yield rehearsal

@@ -1,6 +1,6 @@
 """Unit of work: one transaction per command; a refused action rolls back whole.
 
-A dry run (OUT-5, ``rehearse``): every unit of work opened meanwhile keeps one
+A dry run (OUT-5, ``store.rehearsal.rehearse``): every unit of work opened meanwhile keeps one
 transaction, always rolled back; its commits only release a savepoint (so the command's
 later steps see its earlier ones, and ``release`` drops only what came after the last
 commit), and note what the real run would have committed there (the audit rows and the
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.store.rehearsal import Rehearsal, rehearse, rehearsing
+from chorus_cli.store.rehearsal import Rehearsal, rehearsing
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -203,4 +203,4 @@ def _last_ids(connection: Connection) -> tuple[int, int]:
     return audit or 0, mail or 0
 
 
-__all__ = ["Rehearsal", "UnitOfWork", "rehearse", "rehearsing"]
+__all__ = ["Rehearsal", "UnitOfWork", "rehearsing"]

@@ -34,8 +34,6 @@ from chorus_cli.ui import vendored_click
 if TYPE_CHECKING:
     from chorus_cli.domain.catalogue import Application
     from chorus_cli.kernel.clock import Clock
-    from chorus_cli.store.models import Account
-    from chorus_cli.store.uow import UnitOfWork
 
 # A value and the help zsh and fish show beside it ("" for none).
 Values = Iterable[tuple[str, str]]
@@ -145,33 +143,10 @@ def fixed(values: Callable[[], Values]) -> Completer:
 _line: dict[str, Any] = {}
 
 
-def _logins(uow: UnitOfWork, actor: Account, typed: str) -> list[str]:
-    from chorus_cli.domain import suggestions
-
-    return suggestions.logins(uow, actor, typed)
-
-
-def _structures(uow: UnitOfWork, actor: Account, typed: str) -> list[str]:
-    from chorus_cli.domain import suggestions
-
-    return suggestions.structure_identifiers(uow, actor, typed)
-
-
-def _technical_logins(uow: UnitOfWork, actor: Account, typed: str) -> list[str]:
-    """The technical logins ``account technical list`` shows the actor (TECH-2)."""
-    from chorus_cli.domain import suggestions, technical
-    from chorus_cli.store.listing import Window
-
-    folded = typed.casefold()
-    rows = technical.listing(uow, actor, shown=Window(None, 0)).rows
-    found = [r["login"] for r in rows if r["login"].casefold().startswith(folded)]
-    return found[: suggestions.LIMIT]
-
-
-def stored(ask: Callable[[UnitOfWork, Account, str], list[str]]) -> Completer:
-    """``ask``'s values for the account logged in to the store of the line (``--db``
-    anywhere on it, else CHORUS_DATABASE_URL, else the default store); none without a
-    session."""
+def stored(ask: str) -> Completer:
+    """The values of ``domain.suggestions.<ask>`` (imported when Tab is pressed) for the
+    account logged in to the store of the line (``--db`` anywhere on it, else
+    CHORUS_DATABASE_URL, else the default store); none without a session."""
 
     def complete(ctx: Any, param: Any, incomplete: str) -> list[Any]:
         from chorus_cli.config import Settings
@@ -181,14 +156,14 @@ def stored(ask: Callable[[UnitOfWork, Account, str], list[str]]) -> Completer:
         token = keychain.peek("session", settings.database_url)
         if not token:
             return []  # anonymous: nothing from the store
-        from chorus_cli.domain import auth
+        from chorus_cli.domain import auth, suggestions
         from chorus_cli.kernel.clock import SystemClock
         from chorus_cli.store.glance import Glance
 
         try:
             with Glance(settings, _line.get("clock") or SystemClock()) as uow:
                 actor, _session = auth.signed_in(uow, token)
-                found = ask(uow, actor, incomplete)
+                found = getattr(suggestions, ask)(uow, actor, incomplete)
         except Exception as exc:  # no store, locked, expired session: nothing, said nowhere
             if os.environ.get("CHORUS_DEBUG") and not _expected(exc):
                 raise
@@ -210,9 +185,9 @@ def _expected(exc: Exception) -> bool:
 
 # --- which parameter completes what ---------------------------------------------------
 
-LOGINS = stored(_logins)
-STRUCTURES = stored(_structures)
-TECHNICAL_LOGINS = stored(_technical_logins)
+LOGINS = stored("logins")
+STRUCTURES = stored("structure_identifiers")
+TECHNICAL_LOGINS = stored("technical_logins")
 
 # By the parameter's name on the command line (an option's longest name, an argument's
 # name), in every command that has it.
