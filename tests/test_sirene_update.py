@@ -9,6 +9,7 @@ import copy
 import io
 import json
 import threading
+import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chorus_cli.sirene.columns import ETABLISSEMENT_HEADER
+from chorus_cli.sirene.columns import ETABLISSEMENT_HEADER, UNITE_LEGALE_HEADER
 from tests.conftest import SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
 from tests.test_sirene import (
     SAMPLE_ESTABLISHMENTS,
@@ -68,6 +69,7 @@ class SireneSearch:
                 query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 query["key"] = self.headers.get("X-INSEE-Api-Key-Integration")
                 query["path"] = urlsplit(self.path).path
+                query["at"] = time.monotonic()
                 stub.requests.append(query)
                 if stub.faults:
                     fault = stub.faults.pop(0)
@@ -274,6 +276,7 @@ def test_str2_update_waits_after_a_429_as_retry_after_says_then_goes_on(ops, api
 
     assert summary["added"] == 1
     assert [r["curseur"] for r in api.requests] == ["*", "*"]
+    assert api.requests[1]["at"] - api.requests[0]["at"] >= 1.0  # Retry-After: 1 (s)
 
 
 def test_str2_update_a_5xx_is_retried_then_one_sentence_and_the_index_unchanged(
@@ -312,6 +315,9 @@ def test_str2_update_a_cut_connection_keeps_the_pages_applied_and_resumes_there(
     trail = ops("audit", "list", "--action", "sirene.update", "--json").json()
     assert len(trail) == 1 and "stopped" in json.dumps(trail[0])
     api.requests.clear()
+    cut_day = ops.clock.now().date().isoformat()
+    ops.clock.advance(days=1)  # resumed the next day
+    assert ops.login(SIRENE_OPERATOR).exit_code == 0
 
     resumed = updated(ops)
 
@@ -320,6 +326,7 @@ def test_str2_update_a_cut_connection_keeps_the_pages_applied_and_resumes_there(
     assert look(ops, NEW_SIRET)["source"] == "index"
     assert look(ops, other)["active"] is False
     assert meta(ops)["cursor"] is None
+    assert meta(ops)["since"] == cut_day  # the next run asks from the day the cut one began
 
 
 def test_str2_update_a_cut_run_asked_since_a_date_resumes_with_that_date(ops, api):
@@ -443,9 +450,13 @@ def test_str2_import_departments_corsica_and_overseas(cli, tmp_path):
     path = write_csv(tmp_path / "StockEtablissement.csv", ETABLISSEMENT_HEADER, rows)
 
     corsica = imported(cli, path, "--departments", "2a,2B")
+    haute_corse = imported(cli, path, "--departments", "2B")  # 20200, no commune code
+    bastia = look(cli, "44123456400017")
     reunion = imported(cli, path, "--departments", "974")
 
     assert (corsica["establishments"], corsica["outside"]) == (2, 2)
+    assert (haute_corse["establishments"], haute_corse["outside"]) == (1, 3)
+    assert bastia["raison_sociale"] == "BASTIA"
     assert (reunion["establishments"], reunion["outside"]) == (1, 3)
     assert look(cli, "51234567900017")["commune"] == "PARIS 2"  # from the row as written
 
@@ -472,10 +483,18 @@ def test_str2_import_departments_lines_passed_over_keep_line_numbers(cli, tmp_pa
     )
     path = tmp_path / "StockEtablissement.csv"
     path.write_text(text.getvalue(), encoding="utf-8")
+    units = [  # only the Isère establishment's unit is kept
+        {"siren": siret[:9], "statutDiffusionUniteLegale": "O", "denominationUniteLegale": name}
+        for siret, name in (("82345678500018", "A SA"), ("51234567900017", "B SA"),
+                            ("44123456400017", "C SA"))
+    ]  # fmt: skip
+    unit_file = write_csv(tmp_path / "StockUniteLegale.csv", UNITE_LEGALE_HEADER, units)
 
-    summary = imported(cli, str(path), "--departments", "38")
+    summary = imported(cli, str(path), "--unites-legales", unit_file, "--departments", "38")
 
     assert summary["establishments"] == 1 and summary["outside"] == 2
+    assert summary["units"] == 1 and summary["units_outside"] == 2
+    assert look(cli, "51234567900017")["raison_sociale"] == "B SA"
     assert [(r["line"], r["reason"]) for r in summary["skipped_rows"]] == [(7, "siret")]
     assert look(cli, "51234567900017")["address"] == "BAT C\nESC 2\nPTE 3\n1 RUE DE LA PAIX"
 
