@@ -8,10 +8,9 @@ from __future__ import annotations
 import copy
 import io
 import json
-import threading
 import time
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +21,7 @@ from tests.conftest import SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
 from tests.test_sirene import (
     SAMPLE_ESTABLISHMENTS,
     SAMPLE_UNITS,
+    LoopbackApi,
     api_answer,
     establishment,
     imported,
@@ -49,7 +49,7 @@ def changed(siret: str, *, state: str = "A", name: str = "EXEMPLE API SAS", comm
     return found
 
 
-class SireneSearch:
+class SireneSearch(LoopbackApi):
     """Answers `GET /api-sirene/3.11/siret?q=&curseur=&nombre=` from ``pages`` (lists of
     establishments), cursor by cursor as INSEE does (``*`` first; the last page's
     ``curseurSuivant`` is its own ``curseur``). ``faults`` are answered first, one per
@@ -102,11 +102,7 @@ class SireneSearch:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api-sirene/3.11"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
 
     def answer(self, cursor: str) -> dict:
         index = 0 if cursor == "*" else int(cursor.removeprefix("c"))
@@ -124,10 +120,6 @@ class SireneSearch:
             },
             "etablissements": found,
         }
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
