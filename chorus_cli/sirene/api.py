@@ -135,7 +135,7 @@ def from_json(data: dict[str, Any]) -> Establishment:
         siret=siret,
         siren=siret[:9],
         nic=siret[9:],
-        raison_sociale=found["name"] or found["sign"] or "",
+        raison_sociale=found["raison_sociale"],
         active=found["active"],
         non_diffusible=found["hidden"],
         public=columns.is_public(found["category"]),
@@ -163,13 +163,11 @@ def record(found: dict[str, Any]) -> dict[str, Any]:
     siret = str(found["siret"])
     if len(siret) != 14 or not siret.isdigit():
         raise ValueError(siret)
-    unit_hidden = (unit.get("statutDiffusionUniteLegale") or "O") in columns.NON_DIFFUSIBLE
-    hidden = (
-        found.get("statutDiffusionEtablissement") or "O"
-    ) in columns.NON_DIFFUSIBLE or unit_hidden
+    unit_hidden = columns.non_diffusible(unit.get("statutDiffusionUniteLegale"))
+    hidden = columns.non_diffusible(found.get("statutDiffusionEtablissement")) or unit_hidden
     category = columns.clean(unit.get("categorieJuridiqueUniteLegale")) or None
-    sign = columns.clean(current.get("denominationUsuelleEtablissement")) or columns.clean(
-        current.get("enseigne1Etablissement")
+    sign = columns.sign(
+        current.get("denominationUsuelleEtablissement"), current.get("enseigne1Etablissement")
     )
     name = columns.unit_name(
         unit.get("denominationUniteLegale"),
@@ -178,29 +176,27 @@ def record(found: dict[str, Any]) -> dict[str, Any]:
         unit.get("nomUsageUniteLegale"),
         unit.get("prenomUsuelUniteLegale"),
     )
-    address = postal = town = country = None
-    if not hidden:
-        get = place.get
-        street = columns.street_line(
-            get("numeroVoieEtablissement"),
-            get("indiceRepetitionEtablissement"),
-            get("dernierNumeroVoieEtablissement"),
-            get("typeVoieEtablissement"),
-            get("libelleVoieEtablissement"),
-        )
-        address = columns.address_lines(
-            get("complementAdresseEtablissement"), street, get("distributionSpecialeEtablissement")
-        )
-        abroad = columns.clean(get("libelleCommuneEtrangerEtablissement"))
-        if abroad:
-            town, country = abroad, columns.clean(get("libellePaysEtrangerEtablissement")) or None
-        else:
-            postal = columns.clean(get("codePostalEtablissement")) or None
-            town = columns.clean(get("libelleCommuneEtablissement")) or None
+    get = place.get
+    address, postal, town, country = columns.place(
+        hidden,
+        get("complementAdresseEtablissement"),
+        get("numeroVoieEtablissement"),
+        get("indiceRepetitionEtablissement"),
+        get("dernierNumeroVoieEtablissement"),
+        get("typeVoieEtablissement"),
+        get("libelleVoieEtablissement"),
+        get("distributionSpecialeEtablissement"),
+        get("codePostalEtablissement"),
+        get("libelleCommuneEtablissement"),
+        get("libelleCommuneEtrangerEtablissement"),
+        get("libellePaysEtrangerEtablissement"),
+    )
     return {
         "siret": siret,
         "name": name,
-        "sign": sign or None,
+        "sign": sign,
+        # the name an establishment is known by: its unit's, else its own
+        "raison_sociale": name or sign or "",
         "category": category,
         "active": state == "A",
         "hidden": hidden,
@@ -213,5 +209,4 @@ def record(found: dict[str, Any]) -> dict[str, Any]:
         # for the départements an import kept (not kept themselves)
         "commune_code": columns.clean(place.get("codeCommuneEtablissement")) or None,
         "any_postal_code": columns.clean(place.get("codePostalEtablissement")) or None,
-        "treated": str(found.get("dateDernierTraitementEtablissement") or ""),
     }

@@ -474,8 +474,7 @@ class _Loader:
         table = schema.ESTABLISHMENT + schema.STAGING
         summary, progress, skip = self.summary, self.progress, self.summary.skip
         duplicates_before = summary.duplicates
-        street_line, address_lines = columns.street_line, columns.address_lines
-        clean, masked = columns.clean, columns.MASKED
+        place, own_name = columns.place, columns.sign
         states, diffusion = columns.ADMINISTRATIVE_STATE, columns.DIFFUSION
         keep = self.departments
         keep_line = department_of = None
@@ -525,8 +524,8 @@ class _Loader:
                         hidden = hidden or unit_hidden
                     else:  # no legal-unit file: the establishment's own name stands in
                         name, category = sign or "", None
-                    if hidden:  # STR-3: no postal address is kept
-                        address = postal = town = country = None
+                    if hidden:  # STR-3: no postal address is kept (columns.place)
+                        address, postal, town, country = columns.NOWHERE
                     batch.append(
                         (
                             siret,
@@ -570,29 +569,25 @@ class _Loader:
                 if status not in diffusion:
                     skip(display, line, "diffusion", status)
                     continue
-                hidden = status != "O"
-                if hidden:
-                    address = postal = town = country = None
-                else:
-                    street = street_line(
-                        row[i_number],
-                        row[i_repeat],
-                        row[i_last] if i_last is not None else None,
-                        row[i_type],
-                        row[i_street],
-                    )
-                    address = address_lines(row[i_extra], street, row[i_special])
-                    abroad = clean(row[i_abroad])
-                    if abroad:
-                        postal, town, country = None, abroad, clean(row[i_country]) or None
-                    else:
-                        postal = clean(row[i_postal]) or None
-                        town = clean(row[i_town]) or None
-                        country = None
-                sign = (row[i_usual] if i_usual is not None else "") or (
-                    row[i_sign] if i_sign is not None else ""
+                hidden = status != "O"  # P or N (columns.non_diffusible; valid: checked)
+                address, postal, town, country = place(
+                    hidden,
+                    row[i_extra],
+                    row[i_number],
+                    row[i_repeat],
+                    row[i_last] if i_last is not None else None,
+                    row[i_type],
+                    row[i_street],
+                    row[i_special],
+                    row[i_postal],
+                    row[i_town],
+                    row[i_abroad],
+                    row[i_country],
                 )
-                sign = sign.strip() if sign and sign.strip() != masked else None
+                sign = own_name(
+                    row[i_usual] if i_usual is not None else None,
+                    row[i_sign] if i_sign is not None else None,
+                )
                 head = i_head is not None and row[i_head] == "true"
                 pending.append(
                     (int(siret), sign, state == "A", hidden, head, address, postal, town, country)

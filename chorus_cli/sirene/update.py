@@ -362,7 +362,7 @@ def _apply(
         rows.append(
             {
                 "siret": siret,
-                "raison_sociale": r["name"] or r["sign"] or "",
+                "raison_sociale": r["raison_sociale"],
                 "enseigne": r["sign"],
                 "categorie_juridique": r["category"],
                 "active": r["active"],
