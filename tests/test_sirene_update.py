@@ -491,7 +491,7 @@ def test_str2_import_departments_lines_passed_over_keep_line_numbers(cli, tmp_pa
     assert look(cli, "51234567900017")["address"] == "BAT C\nESC 2\nPTE 3\n1 RUE DE LA PAIX"
 
 
-@pytest.mark.parametrize("value", ["20", "99", "38,ISERE", "975", ","])
+@pytest.mark.parametrize("value", ["20", "99", "38,ISERE", "977", ","])
 def test_str2_import_departments_refuses_what_is_no_department(cli, unchanged, value):
     operator(cli)
     imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
@@ -501,6 +501,17 @@ def test_str2_import_departments_refuses_what_is_no_department(cli, unchanged, v
 
     assert result.exit_code == 2 and "--departments" in result.stderr and "STR-2" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_str2_departments_kept_are_those_pub1_scopes_know():
+    """One list of départements (``domain.departments``) for `--departments` and for
+    PUB-1 scopes: 975 (Saint-Pierre-et-Miquelon, INSEE commune codes 975xx) included."""
+    from chorus_cli.domain import departments
+
+    assert departments.parse_list("1, 2a;975") == {"01", "2A", "975"}
+    assert all(departments.DEPARTMENT.match(code) for code in departments.parse_list("971,976"))
+    assert departments.of_establishment("97502", "97500") == "975"
+    assert departments.of_establishment("", "20200") == departments.department("20200") == "2B"
 
 
 def test_str2_update_keeps_the_departments_of_the_import(cli, api):

@@ -65,12 +65,12 @@ def import_index(
     ``departments`` (``"38,73"``): only the establishments of those départements, and
     their legal units, are kept; a value that is no département is BadInput (exit 2).
     """
+    from chorus_cli.domain import departments as places
     from chorus_cli.sirene import build
-    from chorus_cli.sirene import departments as places
     from chorus_cli.sirene.reader import StockFile
 
     authz.require_role(uow, actor, *authz.OPERATORS)
-    kept = places.parse(departments) if departments is not None else None
+    kept = places.parse_list(departments) if departments is not None else None
     establishment_file = StockFile.check(establishments, "establishments")
     unit_file = StockFile.check(units, "units") if units is not None else None
     engine = uow.session.get_bind()
@@ -84,6 +84,7 @@ def import_index(
         progress,
         allow_empty,
         kept,
+        places.of_establishment,
     )
     uow.audit(
         actor.login_email,
@@ -112,6 +113,7 @@ def update_index(uow: UnitOfWork, actor: Account, since: str | None = None) -> U
     """
     from datetime import date
 
+    from chorus_cli.domain.departments import of_establishment
     from chorus_cli.sirene import api, update
 
     authz.require_role(uow, actor, *authz.OPERATORS)
@@ -133,6 +135,7 @@ def update_index(uow: UnitOfWork, actor: Account, since: str | None = None) -> U
             key,
             today=now.date().isoformat(),
             now=now.isoformat(timespec="seconds"),
+            department_of=of_establishment,
             since=since,
         )
     except ChorusError as exc:

@@ -26,6 +26,7 @@ from chorus_cli.store import sirene_tables as schema
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from chorus_cli.sirene.departments import DepartmentOf
     from chorus_cli.sirene.reader import StockFile
 
 BATCH = 5_000
@@ -86,17 +87,19 @@ def run_import(
     progress: IndexProgress | None = None,
     allow_empty: bool = False,
     departments: frozenset[str] | None = None,
+    department_of: DepartmentOf | None = None,
 ) -> IndexSummary:
     """Build a new index from the stock files and swap it in; on any error the live
     index is left as it was and the partial one is dropped. A file with no usable row
     would replace the index with nothing: refused unless ``allow_empty`` (SEC-6).
     ``departments``: only the establishments of these départements are kept, and the
-    legal units of those (a first pass over the establishments names them)."""
+    legal units of those (a first pass over the establishments names them); an
+    establishment's département is ``department_of(commune code, postal code)``."""
     started = time.perf_counter()
     summary = IndexSummary()
     if departments is not None:
         summary.departments = sorted(departments)
-    loader = _Loader(engine, summary, progress or _no_progress, departments)
+    loader = _Loader(engine, summary, progress or _no_progress, departments, department_of)
     try:
         with loader.exclusive():
             loader.drop_leftovers()
@@ -159,8 +162,12 @@ class _Loader:
         summary: IndexSummary,
         progress: IndexProgress,
         departments: frozenset[str] | None = None,
+        department_of: DepartmentOf | None = None,
     ) -> None:
+        if departments is not None and department_of is None:
+            raise ValueError("departments without the rule that gives an establishment's")
         self.departments = departments
+        self.department_of = department_of
         self.engine = engine
         self.summary = summary
         self.progress = progress
@@ -354,8 +361,8 @@ class _Loader:
         the lines of other départements are passed over unparsed)."""
         from chorus_cli.sirene import departments as places
 
-        assert self.departments is not None
-        keep, department_of = self.departments, places.of
+        assert self.departments is not None and self.department_of is not None
+        keep, department_of = self.departments, self.department_of
         found: set[int] = set()
         with stock.rows(keep_line=places.line_filter(keep)) as rows:
             at = rows.index
@@ -481,7 +488,7 @@ class _Loader:
         if keep is not None:
             from chorus_cli.sirene import departments as places
 
-            keep_line, department_of = places.line_filter(keep), places.of
+            keep_line, department_of = places.line_filter(keep), self.department_of
         outside = 0
         newest = ""
         with stock.rows(self._unreadable(stock), keep_line) as rows:

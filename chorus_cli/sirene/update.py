@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import httpx
     from sqlalchemy.engine import Connection, Engine
 
+    from chorus_cli.sirene.departments import DepartmentOf
+
 PAGE = 1000  # nombre: the API's maximum
 INTERVAL_VARIABLE = "CHORUS_INSEE_API_INTERVAL"
 DEFAULT_INTERVAL = 2.0  # seconds between two requests: 30 a minute
@@ -86,12 +88,14 @@ def run_update(
     key: str,
     today: str,
     now: str,
+    department_of: DepartmentOf,
     since: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> UpdateSummary:
     """Apply the API's changes page by page. ``today``: the run's UTC day (the next
     run asks from it); ``now``: when it ends; ``since``: ask from this day instead of
-    the recorded one (a cut run's cursor is then forgotten).
+    the recorded one (a cut run's cursor is then forgotten); ``department_of(commune
+    code, postal code)``: an establishment's département, for an import that kept some.
 
     NotFound (exit 3) before the first import; BadInput (exit 2) when the key is
     refused; api.Unavailable (exit 1) when the API cannot answer. An error after some
@@ -130,7 +134,7 @@ def run_update(
                 raise
             last = not found or not following or following == cursor
             with engine.begin() as connection:
-                _apply(connection, records, departments, summary)
+                _apply(connection, records, departments, department_of, summary)
                 if last:
                     _finish(connection, since=run_started, now=now)
                 else:  # the query's date with its cursor: a resumed run asks the same
@@ -263,14 +267,13 @@ def _apply(
     connection: Connection,
     records: list[dict[str, Any]],
     departments: frozenset[str] | None,
+    department_of: DepartmentOf,
     summary: UpdateSummary,
 ) -> None:
     """One page, in the caller's transaction: the legal units, their establishments
     already in the index (names follow the unit), the page's establishments, and the
     search rows of all of those."""
     from sqlalchemy import text
-
-    from chorus_cli.sirene import departments as places
 
     if not records:
         return
@@ -281,7 +284,7 @@ def _apply(
     kept = []
     for r in records:
         siret = int(r["siret"])
-        place = places.of(r["commune_code"], r["any_postal_code"])
+        place = department_of(r["commune_code"], r["any_postal_code"])
         if siret not in known and departments is not None and place not in departments:
             summary.outside += 1
             continue
