@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
 from chorus_cli.domain.identifiers import validate_siret
-from chorus_cli.kernel.errors import BadInput, ChorusError, NotFound
+from chorus_cli.kernel.errors import BadInput, NotFound
 from chorus_cli.kernel.words import content_words, words
 from chorus_cli.store.listing import Page, Window, cut
 
@@ -138,17 +138,16 @@ def update_index(uow: UnitOfWork, actor: Account, since: str | None = None) -> U
             department_of=of_establishment,
             since=since,
         )
-    except ChorusError as exc:
-        if exc.key == "str2.update_stopped":  # pages were applied: the trail says so
-            uow.audit(
-                actor.login_email,
-                "sirene.update",
-                exc.params["since"],
-                pages=exc.params["pages"],
-                establishments=exc.params["establishments"],
-                stopped=True,
-            )
-            uow.commit()
+    except update.Stopped as stopped:  # pages were applied: the trail says so
+        uow.audit(
+            actor.login_email,
+            "sirene.update",
+            stopped.summary.since,
+            pages=stopped.summary.pages,
+            establishments=stopped.summary.added + stopped.summary.changed,
+            stopped=True,
+        )
+        uow.commit()
         raise
     uow.audit(
         actor.login_email,

@@ -99,7 +99,8 @@ def run_update(
 
     NotFound (exit 3) before the first import; BadInput (exit 2) when the key is
     refused; api.Unavailable (exit 1) when the API cannot answer. An error after some
-    pages names them: they stay applied, and the next run resumes after them."""
+    pages is ``Stopped`` (the cause's exit code), naming them: they stay applied, and
+    the next run resumes after them."""
     started = time.perf_counter()
     meta = state(engine)
     if meta is None:
@@ -130,7 +131,7 @@ def run_update(
                 records = _records(found)
             except ChorusError as exc:
                 if summary.pages:
-                    raise _stopped(exc, summary) from None
+                    raise Stopped(exc, summary) from None
                 raise
             last = not found or not following or following == cursor
             with engine.begin() as connection:
@@ -148,18 +149,24 @@ def run_update(
     return summary
 
 
-def _stopped(exc: ChorusError, summary: UpdateSummary) -> ChorusError:
-    """The error, saying what was applied before it (it stays; the next run resumes)."""
-    from chorus_cli.i18n import message
+class Stopped(ChorusError):
+    """A run that failed after applying some pages: they stay applied, and the next run
+    resumes after them. Its exit code and kind are its cause's; ``summary`` says what
+    was applied."""
 
-    stopped = type(exc)(
-        "str2.update_stopped",
-        reason=message(exc.key, **exc.params),
-        pages=summary.pages,
-        establishments=summary.added + summary.changed,
-        since=summary.since,
-    )
-    return stopped
+    def __init__(self, cause: ChorusError, summary: UpdateSummary) -> None:
+        from chorus_cli.i18n import message
+
+        super().__init__(
+            "str2.update_stopped",
+            reason=message(cause.key, **cause.params),
+            pages=summary.pages,
+            establishments=summary.added + summary.changed,
+            since=summary.since,
+        )
+        self.exit_code = cause.exit_code
+        self.kind = cause.kind
+        self.summary = summary
 
 
 # --- the network ------------------------------------------------------------------------
