@@ -221,7 +221,7 @@ def _pg_queries(words: list[str]) -> dict[str, str]:
 
 def _pg_score() -> str:
     """Name over enseigne (half weight); each: whole words, then prefixes, divided by
-    1 + log(length) so that short names come first, as bm25 does on SQLite. Over the
+    1 + log(length) so that short names come first, as length does on SQLite. Over the
     vectors ``v.nv`` (name) and ``v.sv`` (enseigne) of one candidate."""
     parts = []
     for vector, weight in (("v.nv", ""), ("v.sv", "0.5 * ")):
@@ -245,8 +245,8 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
 
     Ranking: legal units by their best establishment's score; within a unit, active
     establishments first, then the head office. On SQLite the score is the tier (every
-    word whole in the raison sociale, then whole in the enseigne too, then whole or as
-    a prefix: ``_sqlite_candidates``), then the shorter raison sociale; on PostgreSQL
+    word whole, in the raison sociale or the enseigne; then every word whole or as a
+    prefix: ``_sqlite_candidates``), then the shorter raison sociale and enseigne; on PostgreSQL
     ts_rank (whole words over prefixes, short names over long, the enseigne at half
     the weight). At most ``SEARCH_CANDIDATES`` matches are ranked, the best tier
     first and each in SIRET order: a word found in a million names would otherwise
@@ -263,7 +263,7 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
         if not candidates:
             return [], False
         # Their rows read once, each scored by its tier then the length of the text
-        # searched (raison sociale and enseigne: shorter names first, as bm25 did);
+        # searched (raison sociale and enseigne: shorter names first);
         # units ranked by their best establishment.
         sql = text(
             "WITH c AS (SELECT value ->> 0 AS id, value ->> 1 AS tier FROM json_each(:found)),"
