@@ -202,12 +202,17 @@ def test_str2_update_closes_adds_and_search_sees_both(ops, api):
 def test_str2_update_new_words_are_found_by_a_prefix_the_index_knew(ops, api):
     """A prefix is searched as the words the index knows (sirene_term on SQLite): a word
     an update brings (BOULANGEX) is found by a prefix older words share (« boulange »)."""
-    api.pages = [[changed(NEW_SIRET, name="BOULANGEX SAS")]]
+    other = "40483304800014"  # valid, not in the sample either
+    api.pages = [[changed(NEW_SIRET, name="BOULANGEX SAS"), changed(other, name="BOULANGEX")]]
 
     updated(ops)
 
     found = sirets(ops("sirene", "search", "boulange", "--json"))
-    assert NEW_SIRET in found and BAKERY in found
+    assert NEW_SIRET in found and other in found and BAKERY in found
+    if ops.url.startswith("sqlite"):  # the vocabulary counts rows, as the import does
+        docs = "SELECT term, docs FROM sirene_term WHERE term IN ('boulangex', 'sas')"
+        counts = dict(store_rows(ops, docs))
+        assert counts["boulangex"] == 2 and counts["sas"] >= 1
 
 
 def test_str2_update_twice_asks_from_the_last_run_and_rewrites_search_rows(ops, api):

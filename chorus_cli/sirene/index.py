@@ -11,6 +11,8 @@ from chorus_cli.sirene import Establishment, columns
 from chorus_cli.store import sirene_tables as schema
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.engine import Connection
 
     from chorus_cli.store.uow import UnitOfWork
@@ -147,12 +149,16 @@ def _vocabulary(connection: Any, word: str) -> list[tuple[str, int]] | None:
     return [(row[0], row[1]) for row in rows] or None
 
 
-def note_words(connection: Connection, names: list[str]) -> None:
-    """Add the words of ``names`` to the SQLite vocabulary (``sirene_term``) when rows
-    are added to the index outside an import (``sirene update``): a prefix is searched
-    as the vocabulary's words, and would miss a word it has never seen. Counts are
-    approximate until the next import rebuilds them. Nothing to do on PostgreSQL, or
-    before the first import built a vocabulary."""
+def note_words(connection: Connection, added: Sequence[str], rewritten: Sequence[str] = ()) -> None:
+    """Keep the SQLite vocabulary (``sirene_term``) up to date when rows change outside
+    an import (``sirene update``): a prefix is searched as the vocabulary's words, and
+    would miss a word it has never seen. ``added``: the search text of each row new to
+    the index, whose words each count one more row; ``rewritten``: that of rows already
+    there, whose words are noted without a count (the words they lost are not taken
+    off: counts are approximate until the next import rebuilds them). Nothing to do on
+    PostgreSQL, or before the first import built a vocabulary."""
+    from collections import Counter
+
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
@@ -160,16 +166,19 @@ def note_words(connection: Connection, names: list[str]) -> None:
 
     if connection.dialect.name != "sqlite":
         return
-    terms = sorted({w for name in names for w in words(name, ligatures=False)})
-    if not terms:
+    counts = Counter(w for name in added for w in set(words(name, ligatures=False)))
+    for name in rewritten:
+        for w in words(name, ligatures=False):
+            counts.setdefault(w, 0)
+    if not counts:
         return
     try:
         connection.execute(
             text(
-                f"INSERT INTO {schema.TERM} (term, docs) VALUES (:term, 1)"
-                " ON CONFLICT (term) DO UPDATE SET docs = docs + 1"
+                f"INSERT INTO {schema.TERM} (term, docs) VALUES (:term, max(:n, 1))"
+                " ON CONFLICT (term) DO UPDATE SET docs = docs + :n"
             ),
-            [{"term": term} for term in terms],
+            [{"term": term, "n": n} for term, n in sorted(counts.items())],
         )
     except OperationalError:  # no vocabulary yet: search reads prefixes as FTS5 does
         return

@@ -391,7 +391,12 @@ def _apply(
         # A prefix is searched as the vocabulary's words: it must know the new ones.
         from chorus_cli.sirene.index import note_words
 
-        note_words(connection, [t for r in rows for t in (r["raison_sociale"], r["enseigne"]) if t])
+        texts = {r["siret"]: f"{r['raison_sociale']} {r['enseigne'] or ''}" for r in rows}
+        note_words(
+            connection,
+            [name for siret, name in texts.items() if siret not in known],
+            [name for siret, name in texts.items() if siret in known],
+        )
     added = sum(1 for r in kept if int(r["siret"]) not in known)
     if added:
         connection.execute(
