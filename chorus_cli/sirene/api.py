@@ -8,10 +8,13 @@ and httpx is not even imported.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.errors import BadInput, ChorusError
 from chorus_cli.sirene import Establishment, columns
+
+if TYPE_CHECKING:
+    import httpx
 
 SERVICE = "chorus-insee"
 ENTRY = "api-key"
@@ -73,7 +76,8 @@ def base_url() -> str:
     return url.rstrip("/")
 
 
-def _timeout() -> float:
+def timeout() -> float:
+    """Seconds to connect, and between two bytes of an answer (``TIMEOUT_VARIABLE``)."""
     try:
         return max(0.05, float(os.environ.get(TIMEOUT_VARIABLE) or DEFAULT_TIMEOUT))
     except ValueError:
@@ -85,20 +89,19 @@ def fetch(siret: str, key: str) -> Establishment | None:
     it (404). A timeout or a 5xx is retried once; every other failure is one error."""
     import httpx
 
-    seconds = _timeout()
+    seconds = timeout()
     url = f"{base_url()}/siret/{siret}"
-    headers = {HEADER: key, "Accept": "application/json"}
     response = None
-    with httpx.Client(timeout=httpx.Timeout(seconds), headers=headers) as client:
+    with client(key) as http:
         for attempt in (1, 2):
             try:
-                response = client.get(url)
+                response = http.get(url)
             except httpx.TimeoutException:
                 if attempt == 1:
                     continue
                 raise Unavailable("str2.api_timeout", seconds=f"{seconds:g}") from None
             except httpx.HTTPError as exc:
-                raise Unavailable("str2.api_unreachable", reason=_reason(exc)) from None
+                raise Unavailable("str2.api_unreachable", reason=reason(exc)) from None
             if response.status_code >= 500 and attempt == 1:
                 continue
             break
@@ -122,7 +125,16 @@ def fetch(siret: str, key: str) -> Establishment | None:
         raise Unavailable("str2.api_bad_response", status=status) from None
 
 
-def _reason(exc: Exception) -> str:
+def client(key: str) -> httpx.Client:
+    """An HTTP client of the API: the key in its header, JSON asked for, ``timeout()``."""
+    import httpx
+
+    headers = {HEADER: key, "Accept": "application/json"}
+    return httpx.Client(timeout=httpx.Timeout(timeout()), headers=headers)
+
+
+def reason(exc: Exception) -> str:
+    """A network error in one line, for a message."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 

@@ -117,12 +117,9 @@ def run_update(
     if departments:
         places = " OR ".join(f"codeCommuneEtablissement:{code}*" for code in sorted(departments))
         query += f" AND ({places})"
-    import httpx
-
     pacer = _Pacer(interval(), sleep)
     url = f"{api.base_url()}/siret"
-    headers = {api.HEADER: key, "Accept": "application/json"}
-    with httpx.Client(timeout=httpx.Timeout(api._timeout()), headers=headers) as client:
+    with api.client(key) as client:
         while True:
             try:
                 found, following = _fetch(
@@ -207,9 +204,9 @@ def _fetch(
             if failures >= FAILURE_TRIES:
                 if isinstance(exc, httpx.TimeoutException):
                     raise api.Unavailable(
-                        "str2.api_timeout", seconds=f"{api._timeout():g}"
+                        "str2.api_timeout", seconds=f"{api.timeout():g}"
                     ) from None
-                raise api.Unavailable("str2.api_unreachable", reason=api._reason(exc)) from None
+                raise api.Unavailable("str2.api_unreachable", reason=api.reason(exc)) from None
             wait = pacer.seconds * failures
             continue
         status = response.status_code
