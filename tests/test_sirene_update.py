@@ -40,9 +40,10 @@ BAKERY = SAMPLE_SIRETS["bakery"]  # active in the sample, 38350 (Isère)
 # --- a stand-in for the Sirene API's search by cursor --------------------------------------
 
 
-def changed(siret: str, *, state: str = "A", name: str = "EXEMPLE API SAS", commune="75102"):
+def changed(siret: str, *, state="A", name="EXEMPLE API SAS", commune="75102", unit_diffusion="O"):
     """One establishment of `GET /siret?q=...` (the `etablissements` list)."""
-    found = copy.deepcopy(api_answer(siret, state=state, name=name)["etablissement"])
+    answer = api_answer(siret, state=state, name=name, unit_diffusion=unit_diffusion)
+    found = copy.deepcopy(answer["etablissement"])
     found["dateDernierTraitementEtablissement"] = "2026-12-01T09:30:00.000"
     found["adresseEtablissement"]["codeCommuneEtablissement"] = commune
     found["adresseEtablissement"]["codePostalEtablissement"] = commune[:2] + "000"
@@ -239,6 +240,23 @@ def test_str2_update_a_renamed_unit_renames_its_other_establishments_in_search(o
     assert len(renamed) == 3 and all(s.startswith(company[:9]) for s in renamed)
     assert sirets(ops("sirene", "search", "chorus", "demo", "services", "--json")) == []
     assert look(ops, company[:9] + "00026")["raison_sociale"] == "NOUVELLE RAISON SAS"
+
+
+def test_str3_update_a_unit_turned_non_diffusible_keeps_no_address_of_its_establishments(ops, api):
+    company, branch = SAMPLE_SIRETS["company"], SAMPLE_SIRETS["company_branch"]
+    assert look(ops, branch)["address"]  # diffusible before
+    api.pages = [
+        [changed(company, name="CHORUS DEMO SERVICES", commune="69383", unit_diffusion="P")]
+    ]
+
+    updated(ops)
+
+    for siret in (company, branch):
+        shown = look(ops, siret)
+        assert shown["non_diffusible"] is True and shown["address"] is None
+        assert (shown["postal_code"], shown["commune"]) == (None, None)
+    kept = "SELECT address, postal_code, commune, country FROM sirene_establishment"
+    assert store_rows(ops, f"{kept} WHERE siret = {branch}") == [(None, None, None, None)]
 
 
 def test_str2_update_since_asks_from_that_day(ops, api):
