@@ -195,18 +195,15 @@ def search(uow: UnitOfWork, text: str, limit: int) -> tuple[list[dict[str, Any]]
 
 
 def search_page(uow: UnitOfWork, text: str, shown: Window) -> tuple[Page, bool]:
-    """``search``, the rows of ``shown`` (OUT-2): one more row than shown is asked for,
-    and all of them (at most the ranked candidates) only when it came, to count them."""
-    if shown.limit is None:
-        rows, truncated = search(uow, text, EVERY)
-        return cut(rows, shown), truncated
-    rows, truncated = search(uow, text, shown.offset + shown.limit + 1)
-    if len(rows) > shown.offset + shown.limit:
-        rows, truncated = search(uow, text, EVERY)
+    """``search``, the rows of ``shown`` (OUT-2), counted: one search reads every ranked
+    row (at most ``index.SEARCH_CANDIDATES`` matches: the ranking reads them all
+    anyway), and the window is cut from them."""
+    rows, truncated = search(uow, text, EVERY)
     return cut(rows, shown), truncated
 
 
-# A bound no search reaches: the ranked candidates are fewer (``index.SEARCH_CANDIDATES``).
+# A bound no search reaches: the ranked candidates are fewer (``index.SEARCH_CANDIDATES``),
+# and a SIREN has fewer establishments (its NIC: five digits).
 EVERY = 1_000_000
 
 
