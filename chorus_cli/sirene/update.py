@@ -252,12 +252,6 @@ def _retry_after(value: str | None) -> float:
 # --- the index --------------------------------------------------------------------------
 
 
-ESTABLISHMENT_COLUMNS = (
-    "siret", "raison_sociale", "enseigne", "categorie_juridique", "active", "non_diffusible",
-    "siege", "address", "postal_code", "commune", "country",
-)  # fmt: skip
-
-
 def _records(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What chorus keeps of a page's establishments (``api.record``); an establishment
     INSEE would never send (no SIRET, not an object) makes the page unreadable."""
@@ -351,9 +345,10 @@ def _apply(
                 for siren, r in units.items()
             ],
         )
-    names = ", ".join(ESTABLISHMENT_COLUMNS)
-    marks = ", ".join(f":{name}" for name in ESTABLISHMENT_COLUMNS)
-    changes = ", ".join(f"{name} = excluded.{name}" for name in ESTABLISHMENT_COLUMNS[1:])
+    every = schema.establishment_table().columns.keys()  # the SIRET first: the key
+    names = ", ".join(every)
+    marks = ", ".join(f":{name}" for name in every)
+    changes = ", ".join(f"{name} = excluded.{name}" for name in every[1:])
     upsert = text(
         f"INSERT INTO {schema.ESTABLISHMENT} ({names}) VALUES ({marks})"
         f" ON CONFLICT (siret) DO UPDATE SET {changes}"
