@@ -626,6 +626,26 @@ def pg_import(folder: Path, files: tuple[Path, Path]) -> dict:
     }
 
 
+def goal_line(over: list[str]):  # type: ignore[no-untyped-def]
+    """A printer of one figure against its goal, as a row of the report; the names of
+    those over their goals are added to ``over``."""
+
+    def line(name: str, value: float, unit: str, goal: float, ok: bool) -> dict:
+        print(f"{name:<58} {value:>9.2f} {unit:<3} goal {goal:g}{unit:<3} {'ok' if ok else 'OVER'}")
+        if not ok:
+            over.append(name)
+        return {"name": name, "value": value, "goal": goal, "ok": ok}
+
+    return line
+
+
+def use_home(folder: Path) -> None:
+    """This process reads the store a scale run made in ``folder`` (its home, its
+    keyring) for the latencies measured in process."""
+    os.environ.update(CHORUS_DATA_DIR=str(folder / "home"), XDG_DATA_HOME=str(folder / "xdg"))
+    os.environ.pop("PYTHON_KEYRING_BACKEND", None)
+
+
 def latency_lines(lat: dict, n: str, line) -> list[dict]:  # type: ignore[no-untyped-def]
     """Each latency's p95, wall then CPU time, against its goal (lookup < 1 ms, search
     < 10 ms)."""
@@ -645,18 +665,11 @@ def latency_main(options: argparse.Namespace) -> int:
     them again on a quiet machine)."""
     store = options.latency_store
     folder = store.parent.parent
-    os.environ.update(CHORUS_DATA_DIR=str(folder / "home"), XDG_DATA_HOME=str(folder / "xdg"))
-    os.environ.pop("PYTHON_KEYRING_BACKEND", None)
+    use_home(folder)
     queries = search_queries(options.calls, options.seed)
     lat = latencies(f"sqlite:///{store}", store_sirets(store, options.calls), queries)
     over: list[str] = []
-
-    def line(name: str, value: float, unit: str, goal: float, ok: bool) -> dict:
-        print(f"{name:<58} {value:>9.2f} {unit:<3} goal {goal:g}{unit:<3} {'ok' if ok else 'OVER'}")
-        if not ok:
-            over.append(name)
-        return {"name": name, "value": value, "goal": goal, "ok": ok}
-
+    line = goal_line(over)
     import sqlite3
 
     with sqlite3.connect(store) as db:
@@ -684,10 +697,7 @@ def scale_main(options: argparse.Namespace, sqlite3: str) -> int:
                 pg[rows] = pg_import(folder, run["files"])
                 print(f"{rows:,} rows on PostgreSQL: {pg[rows]}", flush=True)
             if rows == options.scale:
-                os.environ.update(
-                    CHORUS_DATA_DIR=str(folder / "home"), XDG_DATA_HOME=str(folder / "xdg")
-                )
-                os.environ.pop("PYTHON_KEYRING_BACKEND", None)
+                use_home(folder)
                 queries = search_queries(options.calls, options.seed)
                 lat = latencies(
                     f"sqlite:///{run['store']}", run["sirets"][: options.calls], queries
@@ -704,13 +714,7 @@ def scale_main(options: argparse.Namespace, sqlite3: str) -> int:
 
     big, one = runs[options.scale], runs[1_000_000]
     over: list[str] = []
-
-    def line(name: str, value: float, unit: str, goal: float, ok: bool) -> dict:
-        print(f"{name:<58} {value:>9.2f} {unit:<3} goal {goal:g}{unit:<3} {'ok' if ok else 'OVER'}")
-        if not ok:
-            over.append(name)
-        return {"name": name, "value": value, "goal": goal, "ok": ok}
-
+    line = goal_line(over)
     print()
     n = f"{options.scale:,}"
     figures = [

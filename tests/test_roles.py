@@ -22,6 +22,7 @@ def admin(cli):
     [
         ["correspondent"],  # a correspondent needs a department
         ["correspondent", "--department", "99"],  # no such department
+        ["correspondent", "--department", "20"],  # Corsica is 2A and 2B
         ["support", "--department", "75"],  # only correspondents have one
     ],
 )

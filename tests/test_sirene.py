@@ -850,8 +850,24 @@ def api_answer(siret: str, *, state="A", diffusion="O", unit_diffusion="O", **un
     }
 
 
-class FakeInsee:
-    """A local stand-in for api.insee.fr: answers from a plan, records every request."""
+class LoopbackApi:
+    """A local stand-in for api.insee.fr on loopback, answered by ``handler`` in a
+    thread; ``url`` is its base, as CHORUS_INSEE_API_URL takes it."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api-sirene/3.11"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeInsee(LoopbackApi):
+    """The single-SIRET lookup: answers from a plan, records every request."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str | None]] = []
@@ -877,18 +893,10 @@ class FakeInsee:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api-sirene/3.11"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
 
     def plan(self, siret: str, *steps: tuple[float, int, dict]) -> None:
         self.plans[siret] = list(steps)
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 API_SIRET = "73282932000074"  # valid, not in the sample

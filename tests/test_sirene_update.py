@@ -8,19 +8,20 @@ from __future__ import annotations
 import copy
 import io
 import json
-import threading
+import time
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chorus_cli.sirene.columns import ETABLISSEMENT_HEADER
+from chorus_cli.sirene.columns import ETABLISSEMENT_HEADER, UNITE_LEGALE_HEADER
 from tests.conftest import SAMPLE_SIRETS, SIRENE_OPERATOR, load_sample
 from tests.test_sirene import (
     SAMPLE_ESTABLISHMENTS,
     SAMPLE_UNITS,
+    LoopbackApi,
     api_answer,
     establishment,
     imported,
@@ -39,16 +40,17 @@ BAKERY = SAMPLE_SIRETS["bakery"]  # active in the sample, 38350 (Isère)
 # --- a stand-in for the Sirene API's search by cursor --------------------------------------
 
 
-def changed(siret: str, *, state: str = "A", name: str = "EXEMPLE API SAS", commune="75102"):
+def changed(siret: str, *, state="A", name="EXEMPLE API SAS", commune="75102", unit_diffusion="O"):
     """One establishment of `GET /siret?q=...` (the `etablissements` list)."""
-    found = copy.deepcopy(api_answer(siret, state=state, name=name)["etablissement"])
+    answer = api_answer(siret, state=state, name=name, unit_diffusion=unit_diffusion)
+    found = copy.deepcopy(answer["etablissement"])
     found["dateDernierTraitementEtablissement"] = "2026-12-01T09:30:00.000"
     found["adresseEtablissement"]["codeCommuneEtablissement"] = commune
     found["adresseEtablissement"]["codePostalEtablissement"] = commune[:2] + "000"
     return found
 
 
-class SireneSearch:
+class SireneSearch(LoopbackApi):
     """Answers `GET /api-sirene/3.11/siret?q=&curseur=&nombre=` from ``pages`` (lists of
     establishments), cursor by cursor as INSEE does (``*`` first; the last page's
     ``curseurSuivant`` is its own ``curseur``). ``faults`` are answered first, one per
@@ -68,6 +70,7 @@ class SireneSearch:
                 query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 query["key"] = self.headers.get("X-INSEE-Api-Key-Integration")
                 query["path"] = urlsplit(self.path).path
+                query["at"] = time.monotonic()
                 stub.requests.append(query)
                 if stub.faults:
                     fault = stub.faults.pop(0)
@@ -100,11 +103,7 @@ class SireneSearch:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api-sirene/3.11"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
 
     def answer(self, cursor: str) -> dict:
         index = 0 if cursor == "*" else int(cursor.removeprefix("c"))
@@ -122,10 +121,6 @@ class SireneSearch:
             },
             "etablissements": found,
         }
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -208,12 +203,17 @@ def test_str2_update_closes_adds_and_search_sees_both(ops, api):
 def test_str2_update_new_words_are_found_by_a_prefix_the_index_knew(ops, api):
     """A prefix is searched as the words the index knows (sirene_term on SQLite): a word
     an update brings (BOULANGEX) is found by a prefix older words share (« boulange »)."""
-    api.pages = [[changed(NEW_SIRET, name="BOULANGEX SAS")]]
+    other = "40483304800014"  # valid, not in the sample either
+    api.pages = [[changed(NEW_SIRET, name="BOULANGEX SAS"), changed(other, name="BOULANGEX")]]
 
     updated(ops)
 
     found = sirets(ops("sirene", "search", "boulange", "--json"))
-    assert NEW_SIRET in found and BAKERY in found
+    assert NEW_SIRET in found and other in found and BAKERY in found
+    if ops.url.startswith("sqlite"):  # the vocabulary counts rows, as the import does
+        docs = "SELECT term, docs FROM sirene_term WHERE term IN ('boulangex', 'sas')"
+        counts = dict(store_rows(ops, docs))
+        assert counts["boulangex"] == 2 and counts["sas"] >= 1
 
 
 def test_str2_update_twice_asks_from_the_last_run_and_rewrites_search_rows(ops, api):
@@ -240,6 +240,23 @@ def test_str2_update_a_renamed_unit_renames_its_other_establishments_in_search(o
     assert len(renamed) == 3 and all(s.startswith(company[:9]) for s in renamed)
     assert sirets(ops("sirene", "search", "chorus", "demo", "services", "--json")) == []
     assert look(ops, company[:9] + "00026")["raison_sociale"] == "NOUVELLE RAISON SAS"
+
+
+def test_str3_update_a_unit_turned_non_diffusible_keeps_no_address_of_its_establishments(ops, api):
+    company, branch = SAMPLE_SIRETS["company"], SAMPLE_SIRETS["company_branch"]
+    assert look(ops, branch)["address"]  # diffusible before
+    api.pages = [
+        [changed(company, name="CHORUS DEMO SERVICES", commune="69383", unit_diffusion="P")]
+    ]
+
+    updated(ops)
+
+    for siret in (company, branch):
+        shown = look(ops, siret)
+        assert shown["non_diffusible"] is True and shown["address"] is None
+        assert (shown["postal_code"], shown["commune"]) == (None, None)
+    kept = "SELECT address, postal_code, commune, country FROM sirene_establishment"
+    assert store_rows(ops, f"{kept} WHERE siret = {branch}") == [(None, None, None, None)]
 
 
 def test_str2_update_since_asks_from_that_day(ops, api):
@@ -274,6 +291,7 @@ def test_str2_update_waits_after_a_429_as_retry_after_says_then_goes_on(ops, api
 
     assert summary["added"] == 1
     assert [r["curseur"] for r in api.requests] == ["*", "*"]
+    assert api.requests[1]["at"] - api.requests[0]["at"] >= 1.0  # Retry-After: 1 (s)
 
 
 def test_str2_update_a_5xx_is_retried_then_one_sentence_and_the_index_unchanged(
@@ -312,6 +330,9 @@ def test_str2_update_a_cut_connection_keeps_the_pages_applied_and_resumes_there(
     trail = ops("audit", "list", "--action", "sirene.update", "--json").json()
     assert len(trail) == 1 and "stopped" in json.dumps(trail[0])
     api.requests.clear()
+    cut_day = ops.clock.now().date().isoformat()
+    ops.clock.advance(days=1)  # resumed the next day
+    assert ops.login(SIRENE_OPERATOR).exit_code == 0
 
     resumed = updated(ops)
 
@@ -320,6 +341,7 @@ def test_str2_update_a_cut_connection_keeps_the_pages_applied_and_resumes_there(
     assert look(ops, NEW_SIRET)["source"] == "index"
     assert look(ops, other)["active"] is False
     assert meta(ops)["cursor"] is None
+    assert meta(ops)["since"] == cut_day  # the next run asks from the day the cut one began
 
 
 def test_str2_update_a_cut_run_asked_since_a_date_resumes_with_that_date(ops, api):
@@ -443,9 +465,13 @@ def test_str2_import_departments_corsica_and_overseas(cli, tmp_path):
     path = write_csv(tmp_path / "StockEtablissement.csv", ETABLISSEMENT_HEADER, rows)
 
     corsica = imported(cli, path, "--departments", "2a,2B")
+    haute_corse = imported(cli, path, "--departments", "2B")  # 20200, no commune code
+    bastia = look(cli, "44123456400017")
     reunion = imported(cli, path, "--departments", "974")
 
     assert (corsica["establishments"], corsica["outside"]) == (2, 2)
+    assert (haute_corse["establishments"], haute_corse["outside"]) == (1, 3)
+    assert bastia["raison_sociale"] == "BASTIA"
     assert (reunion["establishments"], reunion["outside"]) == (1, 3)
     assert look(cli, "51234567900017")["commune"] == "PARIS 2"  # from the row as written
 
@@ -472,15 +498,23 @@ def test_str2_import_departments_lines_passed_over_keep_line_numbers(cli, tmp_pa
     )
     path = tmp_path / "StockEtablissement.csv"
     path.write_text(text.getvalue(), encoding="utf-8")
+    units = [  # only the Isère establishment's unit is kept
+        {"siren": siret[:9], "statutDiffusionUniteLegale": "O", "denominationUniteLegale": name}
+        for siret, name in (("82345678500018", "A SA"), ("51234567900017", "B SA"),
+                            ("44123456400017", "C SA"))
+    ]  # fmt: skip
+    unit_file = write_csv(tmp_path / "StockUniteLegale.csv", UNITE_LEGALE_HEADER, units)
 
-    summary = imported(cli, str(path), "--departments", "38")
+    summary = imported(cli, str(path), "--unites-legales", unit_file, "--departments", "38")
 
     assert summary["establishments"] == 1 and summary["outside"] == 2
+    assert summary["units"] == 1 and summary["units_outside"] == 2
+    assert look(cli, "51234567900017")["raison_sociale"] == "B SA"
     assert [(r["line"], r["reason"]) for r in summary["skipped_rows"]] == [(7, "siret")]
     assert look(cli, "51234567900017")["address"] == "BAT C\nESC 2\nPTE 3\n1 RUE DE LA PAIX"
 
 
-@pytest.mark.parametrize("value", ["20", "99", "38,ISERE", "975", ","])
+@pytest.mark.parametrize("value", ["20", "99", "38,ISERE", "977", ","])
 def test_str2_import_departments_refuses_what_is_no_department(cli, unchanged, value):
     operator(cli)
     imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
@@ -490,6 +524,17 @@ def test_str2_import_departments_refuses_what_is_no_department(cli, unchanged, v
 
     assert result.exit_code == 2 and "--departments" in result.stderr and "STR-2" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_str2_departments_kept_are_those_pub1_scopes_know():
+    """One list of départements (``domain.departments``) for `--departments` and for
+    PUB-1 scopes: 975 (Saint-Pierre-et-Miquelon, INSEE commune codes 975xx) included."""
+    from chorus_cli.domain import departments
+
+    assert departments.parse_list("1, 2a;975") == {"01", "2A", "975"}
+    assert all(departments.DEPARTMENT.match(code) for code in departments.parse_list("971,976"))
+    assert departments.of_establishment("97502", "97500") == "975"
+    assert departments.of_establishment("", "20200") == departments.department("20200") == "2B"
 
 
 def test_str2_update_keeps_the_departments_of_the_import(cli, api):
@@ -512,17 +557,21 @@ def test_str2_update_keeps_the_departments_of_the_import(cli, api):
 # --- STR-2: bad input of the import ---------------------------------------------------------
 
 
+@pytest.mark.parametrize("kept", [[], ["--departments", "38"]], ids=["all", "departments"])
 def test_str2_a_file_cut_in_the_middle_of_a_row_is_refused_and_the_index_unchanged(
-    cli, tmp_path, unchanged
+    cli, tmp_path, unchanged, kept
 ):
+    """Also when the import keeps some départements: the cut line, too short to name
+    its own, is read, not passed over as another département's."""
     operator(cli)
     imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
     whole = Path(SAMPLE_ESTABLISHMENTS).read_bytes()
+    last = whole.rstrip(b"\n").rindex(b"\n") + 1
     path = tmp_path / "StockEtablissement.csv"
-    path.write_bytes(whole[: len(whole) - 200])  # a download that stopped mid-row
+    path.write_bytes(whole[: last + 40])  # a download that stopped mid-row (before 38...)
 
     with unchanged():
-        result = cli("sirene", "import", str(path))
+        result = cli("sirene", "import", str(path), *kept)
 
     assert result.exit_code == 2 and "tronqué" in result.stderr and "STR-2" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
 from chorus_cli.domain.identifiers import validate_siret
-from chorus_cli.kernel.errors import BadInput, ChorusError, NotFound
+from chorus_cli.kernel.errors import BadInput, NotFound
 from chorus_cli.kernel.words import content_words, words
 from chorus_cli.store.listing import Page, Window, cut
 
@@ -65,12 +65,12 @@ def import_index(
     ``departments`` (``"38,73"``): only the establishments of those départements, and
     their legal units, are kept; a value that is no département is BadInput (exit 2).
     """
+    from chorus_cli.domain import departments as places
     from chorus_cli.sirene import build
-    from chorus_cli.sirene import departments as places
     from chorus_cli.sirene.reader import StockFile
 
     authz.require_role(uow, actor, *authz.OPERATORS)
-    kept = places.parse(departments) if departments is not None else None
+    kept = places.parse_list(departments) if departments is not None else None
     establishment_file = StockFile.check(establishments, "establishments")
     unit_file = StockFile.check(units, "units") if units is not None else None
     engine = uow.session.get_bind()
@@ -84,6 +84,7 @@ def import_index(
         progress,
         allow_empty,
         kept,
+        places.of_establishment,
     )
     uow.audit(
         actor.login_email,
@@ -112,6 +113,7 @@ def update_index(uow: UnitOfWork, actor: Account, since: str | None = None) -> U
     """
     from datetime import date
 
+    from chorus_cli.domain.departments import of_establishment
     from chorus_cli.sirene import api, update
 
     authz.require_role(uow, actor, *authz.OPERATORS)
@@ -133,19 +135,19 @@ def update_index(uow: UnitOfWork, actor: Account, since: str | None = None) -> U
             key,
             today=now.date().isoformat(),
             now=now.isoformat(timespec="seconds"),
+            department_of=of_establishment,
             since=since,
         )
-    except ChorusError as exc:
-        if exc.key == "str2.update_stopped":  # pages were applied: the trail says so
-            uow.audit(
-                actor.login_email,
-                "sirene.update",
-                exc.params["since"],
-                pages=exc.params["pages"],
-                establishments=exc.params["establishments"],
-                stopped=True,
-            )
-            uow.commit()
+    except update.Stopped as stopped:  # pages were applied: the trail says so
+        uow.audit(
+            actor.login_email,
+            "sirene.update",
+            stopped.summary.since,
+            pages=stopped.summary.pages,
+            establishments=stopped.summary.added + stopped.summary.changed,
+            stopped=True,
+        )
+        uow.commit()
         raise
     uow.audit(
         actor.login_email,
@@ -193,18 +195,15 @@ def search(uow: UnitOfWork, text: str, limit: int) -> tuple[list[dict[str, Any]]
 
 
 def search_page(uow: UnitOfWork, text: str, shown: Window) -> tuple[Page, bool]:
-    """``search``, the rows of ``shown`` (OUT-2): one more row than shown is asked for,
-    and all of them (at most the ranked candidates) only when it came, to count them."""
-    if shown.limit is None:
-        rows, truncated = search(uow, text, EVERY)
-        return cut(rows, shown), truncated
-    rows, truncated = search(uow, text, shown.offset + shown.limit + 1)
-    if len(rows) > shown.offset + shown.limit:
-        rows, truncated = search(uow, text, EVERY)
+    """``search``, the rows of ``shown`` (OUT-2), counted: one search reads every ranked
+    row (at most ``index.SEARCH_CANDIDATES`` matches: the ranking reads them all
+    anyway), and the window is cut from them."""
+    rows, truncated = search(uow, text, EVERY)
     return cut(rows, shown), truncated
 
 
-# A bound no search reaches: the ranked candidates are fewer (``index.SEARCH_CANDIDATES``).
+# A bound no search reaches: the ranked candidates are fewer (``index.SEARCH_CANDIDATES``),
+# and a SIREN has fewer establishments (its NIC: five digits).
 EVERY = 1_000_000
 
 

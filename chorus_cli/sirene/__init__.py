@@ -11,7 +11,8 @@ establishment by SIRET, with what a structure keeps of it (STR-2, STR-3).
 - ``index``: the offline index's reads (lookup by SIRET, search by name, status);
 - ``api``: the INSEE Sirene API 3.11 and its key (keyring service ``chorus-insee``);
 - ``update``: the index brought up to date from the API, a page per transaction;
-- ``departments``: départements, for an import that keeps only some (pure).
+- ``departments``: the fast pass over the lines of other départements, for an import
+  that keeps only some (which départements exist is the domain's rule).
 """
 
 from __future__ import annotations

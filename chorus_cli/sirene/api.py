@@ -8,10 +8,13 @@ and httpx is not even imported.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.errors import BadInput, ChorusError
 from chorus_cli.sirene import Establishment, columns
+
+if TYPE_CHECKING:
+    import httpx
 
 SERVICE = "chorus-insee"
 ENTRY = "api-key"
@@ -73,7 +76,8 @@ def base_url() -> str:
     return url.rstrip("/")
 
 
-def _timeout() -> float:
+def timeout() -> float:
+    """Seconds to connect, and between two bytes of an answer (``TIMEOUT_VARIABLE``)."""
     try:
         return max(0.05, float(os.environ.get(TIMEOUT_VARIABLE) or DEFAULT_TIMEOUT))
     except ValueError:
@@ -85,20 +89,19 @@ def fetch(siret: str, key: str) -> Establishment | None:
     it (404). A timeout or a 5xx is retried once; every other failure is one error."""
     import httpx
 
-    seconds = _timeout()
+    seconds = timeout()
     url = f"{base_url()}/siret/{siret}"
-    headers = {HEADER: key, "Accept": "application/json"}
     response = None
-    with httpx.Client(timeout=httpx.Timeout(seconds), headers=headers) as client:
+    with client(key) as http:
         for attempt in (1, 2):
             try:
-                response = client.get(url)
+                response = http.get(url)
             except httpx.TimeoutException:
                 if attempt == 1:
                     continue
                 raise Unavailable("str2.api_timeout", seconds=f"{seconds:g}") from None
             except httpx.HTTPError as exc:
-                raise Unavailable("str2.api_unreachable", reason=_reason(exc)) from None
+                raise Unavailable("str2.api_unreachable", reason=reason(exc)) from None
             if response.status_code >= 500 and attempt == 1:
                 continue
             break
@@ -122,7 +125,16 @@ def fetch(siret: str, key: str) -> Establishment | None:
         raise Unavailable("str2.api_bad_response", status=status) from None
 
 
-def _reason(exc: Exception) -> str:
+def client(key: str) -> httpx.Client:
+    """An HTTP client of the API: the key in its header, JSON asked for, ``timeout()``."""
+    import httpx
+
+    headers = {HEADER: key, "Accept": "application/json"}
+    return httpx.Client(timeout=httpx.Timeout(timeout()), headers=headers)
+
+
+def reason(exc: Exception) -> str:
+    """A network error in one line, for a message."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
@@ -135,7 +147,7 @@ def from_json(data: dict[str, Any]) -> Establishment:
         siret=siret,
         siren=siret[:9],
         nic=siret[9:],
-        raison_sociale=found["name"] or found["sign"] or "",
+        raison_sociale=found["raison_sociale"],
         active=found["active"],
         non_diffusible=found["hidden"],
         public=columns.is_public(found["category"]),
@@ -163,13 +175,11 @@ def record(found: dict[str, Any]) -> dict[str, Any]:
     siret = str(found["siret"])
     if len(siret) != 14 or not siret.isdigit():
         raise ValueError(siret)
-    unit_hidden = (unit.get("statutDiffusionUniteLegale") or "O") in columns.NON_DIFFUSIBLE
-    hidden = (
-        found.get("statutDiffusionEtablissement") or "O"
-    ) in columns.NON_DIFFUSIBLE or unit_hidden
+    unit_hidden = columns.non_diffusible(unit.get("statutDiffusionUniteLegale"))
+    hidden = columns.non_diffusible(found.get("statutDiffusionEtablissement")) or unit_hidden
     category = columns.clean(unit.get("categorieJuridiqueUniteLegale")) or None
-    sign = columns.clean(current.get("denominationUsuelleEtablissement")) or columns.clean(
-        current.get("enseigne1Etablissement")
+    sign = columns.sign(
+        current.get("denominationUsuelleEtablissement"), current.get("enseigne1Etablissement")
     )
     name = columns.unit_name(
         unit.get("denominationUniteLegale"),
@@ -178,29 +188,27 @@ def record(found: dict[str, Any]) -> dict[str, Any]:
         unit.get("nomUsageUniteLegale"),
         unit.get("prenomUsuelUniteLegale"),
     )
-    address = postal = town = country = None
-    if not hidden:
-        get = place.get
-        street = columns.street_line(
-            get("numeroVoieEtablissement"),
-            get("indiceRepetitionEtablissement"),
-            get("dernierNumeroVoieEtablissement"),
-            get("typeVoieEtablissement"),
-            get("libelleVoieEtablissement"),
-        )
-        address = columns.address_lines(
-            get("complementAdresseEtablissement"), street, get("distributionSpecialeEtablissement")
-        )
-        abroad = columns.clean(get("libelleCommuneEtrangerEtablissement"))
-        if abroad:
-            town, country = abroad, columns.clean(get("libellePaysEtrangerEtablissement")) or None
-        else:
-            postal = columns.clean(get("codePostalEtablissement")) or None
-            town = columns.clean(get("libelleCommuneEtablissement")) or None
+    get = place.get
+    address, postal, town, country = columns.place(
+        hidden,
+        get("complementAdresseEtablissement"),
+        get("numeroVoieEtablissement"),
+        get("indiceRepetitionEtablissement"),
+        get("dernierNumeroVoieEtablissement"),
+        get("typeVoieEtablissement"),
+        get("libelleVoieEtablissement"),
+        get("distributionSpecialeEtablissement"),
+        get("codePostalEtablissement"),
+        get("libelleCommuneEtablissement"),
+        get("libelleCommuneEtrangerEtablissement"),
+        get("libellePaysEtrangerEtablissement"),
+    )
     return {
         "siret": siret,
         "name": name,
-        "sign": sign or None,
+        "sign": sign,
+        # the name an establishment is known by: its unit's, else its own
+        "raison_sociale": name or sign or "",
         "category": category,
         "active": state == "A",
         "hidden": hidden,
@@ -213,5 +221,4 @@ def record(found: dict[str, Any]) -> dict[str, Any]:
         # for the départements an import kept (not kept themselves)
         "commune_code": columns.clean(place.get("codeCommuneEtablissement")) or None,
         "any_postal_code": columns.clean(place.get("codePostalEtablissement")) or None,
-        "treated": str(found.get("dateDernierTraitementEtablissement") or ""),
     }

@@ -26,6 +26,7 @@ from chorus_cli.store import sirene_tables as schema
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from chorus_cli.sirene.departments import DepartmentOf
     from chorus_cli.sirene.reader import StockFile
 
 BATCH = 5_000
@@ -86,17 +87,19 @@ def run_import(
     progress: IndexProgress | None = None,
     allow_empty: bool = False,
     departments: frozenset[str] | None = None,
+    department_of: DepartmentOf | None = None,
 ) -> IndexSummary:
     """Build a new index from the stock files and swap it in; on any error the live
     index is left as it was and the partial one is dropped. A file with no usable row
     would replace the index with nothing: refused unless ``allow_empty`` (SEC-6).
     ``departments``: only the establishments of these départements are kept, and the
-    legal units of those (a first pass over the establishments names them)."""
+    legal units of those (a first pass over the establishments names them); an
+    establishment's département is ``department_of(commune code, postal code)``."""
     started = time.perf_counter()
     summary = IndexSummary()
     if departments is not None:
         summary.departments = sorted(departments)
-    loader = _Loader(engine, summary, progress or _no_progress, departments)
+    loader = _Loader(engine, summary, progress or _no_progress, departments, department_of)
     try:
         with loader.exclusive():
             loader.drop_leftovers()
@@ -159,8 +162,12 @@ class _Loader:
         summary: IndexSummary,
         progress: IndexProgress,
         departments: frozenset[str] | None = None,
+        department_of: DepartmentOf | None = None,
     ) -> None:
+        if departments is not None and department_of is None:
+            raise ValueError("departments without the rule that gives an establishment's")
         self.departments = departments
+        self.department_of = department_of
         self.engine = engine
         self.summary = summary
         self.progress = progress
@@ -354,8 +361,8 @@ class _Loader:
         the lines of other départements are passed over unparsed)."""
         from chorus_cli.sirene import departments as places
 
-        assert self.departments is not None
-        keep, department_of = self.departments, places.of
+        assert self.departments is not None and self.department_of is not None
+        keep, department_of = self.departments, self.department_of
         found: set[int] = set()
         with stock.rows(keep_line=places.line_filter(keep)) as rows:
             at = rows.index
@@ -474,15 +481,14 @@ class _Loader:
         table = schema.ESTABLISHMENT + schema.STAGING
         summary, progress, skip = self.summary, self.progress, self.summary.skip
         duplicates_before = summary.duplicates
-        street_line, address_lines = columns.street_line, columns.address_lines
-        clean, masked = columns.clean, columns.MASKED
+        place, own_name = columns.place, columns.sign
         states, diffusion = columns.ADMINISTRATIVE_STATE, columns.DIFFUSION
         keep = self.departments
         keep_line = department_of = None
         if keep is not None:
             from chorus_cli.sirene import departments as places
 
-            keep_line, department_of = places.line_filter(keep), places.of
+            keep_line, department_of = places.line_filter(keep), self.department_of
         outside = 0
         newest = ""
         with stock.rows(self._unreadable(stock), keep_line) as rows:
@@ -525,8 +531,8 @@ class _Loader:
                         hidden = hidden or unit_hidden
                     else:  # no legal-unit file: the establishment's own name stands in
                         name, category = sign or "", None
-                    if hidden:  # STR-3: no postal address is kept
-                        address = postal = town = country = None
+                    if hidden:  # STR-3: no postal address is kept (columns.place)
+                        address, postal, town, country = columns.NOWHERE
                     batch.append(
                         (
                             siret,
@@ -570,29 +576,25 @@ class _Loader:
                 if status not in diffusion:
                     skip(display, line, "diffusion", status)
                     continue
-                hidden = status != "O"
-                if hidden:
-                    address = postal = town = country = None
-                else:
-                    street = street_line(
-                        row[i_number],
-                        row[i_repeat],
-                        row[i_last] if i_last is not None else None,
-                        row[i_type],
-                        row[i_street],
-                    )
-                    address = address_lines(row[i_extra], street, row[i_special])
-                    abroad = clean(row[i_abroad])
-                    if abroad:
-                        postal, town, country = None, abroad, clean(row[i_country]) or None
-                    else:
-                        postal = clean(row[i_postal]) or None
-                        town = clean(row[i_town]) or None
-                        country = None
-                sign = (row[i_usual] if i_usual is not None else "") or (
-                    row[i_sign] if i_sign is not None else ""
+                hidden = status != "O"  # P or N (columns.non_diffusible; valid: checked)
+                address, postal, town, country = place(
+                    hidden,
+                    row[i_extra],
+                    row[i_number],
+                    row[i_repeat],
+                    row[i_last] if i_last is not None else None,
+                    row[i_type],
+                    row[i_street],
+                    row[i_special],
+                    row[i_postal],
+                    row[i_town],
+                    row[i_abroad],
+                    row[i_country],
                 )
-                sign = sign.strip() if sign and sign.strip() != masked else None
+                sign = own_name(
+                    row[i_usual] if i_usual is not None else None,
+                    row[i_sign] if i_sign is not None else None,
+                )
                 head = i_head is not None and row[i_head] == "true"
                 pending.append(
                     (int(siret), sign, state == "A", hidden, head, address, postal, town, country)

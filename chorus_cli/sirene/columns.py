@@ -205,27 +205,56 @@ def clean(value: str | None) -> str:
     return "" if value == MASKED else value
 
 
-def street_line(
+Place = tuple[str | None, str | None, str | None, str | None]
+NOWHERE: Place = (None, None, None, None)
+
+
+def place(
+    hidden: bool,
+    complement: str | None,
     numero: str | None,
     indice: str | None,
     dernier: str | None,
     type_voie: str | None,
     libelle: str | None,
-) -> str:
-    """``12-14 B AVENUE DE LA REPUBLIQUE`` from the INSEE street fields."""
+    distribution: str | None,
+    postal: str | None,
+    town: str | None,
+    abroad: str | None,
+    country: str | None,
+) -> Place:
+    """What chorus keeps of an establishment's address, from INSEE's fields (a stock
+    file's row or an API answer alike): (address, postal code, commune, country).
+
+    The address is the lines above the postal-code line, AFNOR order, joined by
+    newlines (``12-14 B AVENUE DE LA REPUBLIQUE``: numbers, repetition, street type
+    spelt out, street name). Abroad: the foreign commune and country, no postal code.
+    A non-diffusible establishment (``hidden``) keeps none of it (STR-3)."""
+    if hidden:
+        return NOWHERE
     number = clean(numero)
     last = clean(dernier)
     if number and last and last != number:
         number = f"{number}-{last}"
     kind = clean(type_voie)
     kind = STREET_TYPES.get(kind.upper(), kind)
-    return " ".join(part for part in (number, clean(indice), kind, clean(libelle)) if part)
-
-
-def address_lines(complement: str | None, street: str, distribution: str | None) -> str | None:
-    """The address lines above the postal-code line (AFNOR order), joined by newlines."""
+    street = " ".join(part for part in (number, clean(indice), kind, clean(libelle)) if part)
     lines = [line for line in (clean(complement), street, clean(distribution)) if line]
-    return "\n".join(lines) or None
+    address = "\n".join(lines) or None
+    foreign = clean(abroad)
+    if foreign:
+        return address, None, foreign, clean(country) or None
+    return address, clean(postal) or None, clean(town) or None, None
+
+
+def sign(usual: str | None, first: str | None) -> str | None:
+    """The establishment's own name: its usual denomination, else its first enseigne."""
+    return clean(usual) or clean(first) or None
+
+
+def non_diffusible(status: str | None) -> bool:
+    """statutDiffusion P (partially) or N (not diffusible): no address kept (STR-3)."""
+    return status in NON_DIFFUSIBLE
 
 
 def unit_name(

@@ -1,56 +1,20 @@
 """Départements, for ``chorus sirene import --departments`` (STR-2): a correspondent
 keeps only the establishments of the départements they serve.
 
-An establishment's département comes from its commune code (``codeCommuneEtablissement``:
-``38185``, ``2A004``, ``97411``), else from its postal code (``38000``; Corsica's 20xxx
-split into 2A and 2B; overseas 97x on three digits). Pure functions: the reader uses
-``line_filter`` to skip a line before parsing it, the import ``of`` on the parsed row.
+Which départements exist, and an establishment's (from its commune code, else its
+postal code), are the domain's rules (``chorus_cli.domain.departments``): the import
+and the update are given them. Here, the mechanics of reading fast: the reader uses
+``line_filter`` to pass over a line before parsing it; the parsed row is then checked
+exactly with the domain's rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from chorus_cli.kernel.errors import BadInput
-
-OVERSEAS = ("971", "972", "973", "974", "976")  # Guadeloupe .. Mayotte (975: a collectivité)
-ALL: frozenset[str] = frozenset(
-    [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B", *OVERSEAS]
-)
-
-
-def parse(text: str) -> frozenset[str]:
-    """``"38,73"`` → {"38", "73"}; BadInput (exit 2) naming the first value that is no
-    département. ``"1"`` is ``"01"``; ``"2a"`` is ``"2A"``."""
-    found = set()
-    for part in text.replace(";", ",").replace(" ", ",").split(","):
-        value = part.strip().upper()
-        if not value:
-            continue
-        if value.isdigit() and len(value) == 1:
-            value = "0" + value
-        if value not in ALL:
-            raise BadInput("str2.department_invalid", value=part.strip())
-        found.add(value)
-    if not found:
-        raise BadInput("str2.department_invalid", value=text.strip())
-    return frozenset(found)
-
-
-def of(commune: str | None, postal: str | None) -> str | None:
-    """The département of an establishment, from its commune code, else its postal code;
-    None abroad or when neither says."""
-    code = (commune or "").strip()
-    if len(code) == 5:
-        return code[:3] if code.startswith("97") else code[:2]
-    code = (postal or "").strip()
-    if len(code) != 5 or not code.isdigit():
-        return None
-    if code.startswith("97"):
-        return code[:3]
-    if code.startswith("20"):
-        return "2A" if code[2] in "01" else "2B"
-    return code[:2]
+# The department of an establishment from its commune code and its postal code: the
+# domain's rule (``chorus_cli.domain.departments.of_establishment``), given by the caller.
+DepartmentOf = Callable[[str | None, str | None], str | None]
 
 
 def prefixes(departments: Iterable[str]) -> tuple[str, ...]:

@@ -11,6 +11,8 @@ from chorus_cli.sirene import Establishment, columns
 from chorus_cli.store import sirene_tables as schema
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.engine import Connection
 
     from chorus_cli.store.uow import UnitOfWork
@@ -147,12 +149,16 @@ def _vocabulary(connection: Any, word: str) -> list[tuple[str, int]] | None:
     return [(row[0], row[1]) for row in rows] or None
 
 
-def note_words(connection: Connection, names: list[str]) -> None:
-    """Add the words of ``names`` to the SQLite vocabulary (``sirene_term``) when rows
-    are added to the index outside an import (``sirene update``): a prefix is searched
-    as the vocabulary's words, and would miss a word it has never seen. Counts are
-    approximate until the next import rebuilds them. Nothing to do on PostgreSQL, or
-    before the first import built a vocabulary."""
+def note_words(connection: Connection, added: Sequence[str], rewritten: Sequence[str] = ()) -> None:
+    """Keep the SQLite vocabulary (``sirene_term``) up to date when rows change outside
+    an import (``sirene update``): a prefix is searched as the vocabulary's words, and
+    would miss a word it has never seen. ``added``: the search text of each row new to
+    the index, whose words each count one more row; ``rewritten``: that of rows already
+    there, whose words are noted without a count (the words they lost are not taken
+    off: counts are approximate until the next import rebuilds them). Nothing to do on
+    PostgreSQL, or before the first import built a vocabulary."""
+    from collections import Counter
+
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
@@ -160,16 +166,19 @@ def note_words(connection: Connection, names: list[str]) -> None:
 
     if connection.dialect.name != "sqlite":
         return
-    terms = sorted({w for name in names for w in words(name, ligatures=False)})
-    if not terms:
+    counts = Counter(w for name in added for w in set(words(name, ligatures=False)))
+    for name in rewritten:
+        for w in words(name, ligatures=False):
+            counts.setdefault(w, 0)
+    if not counts:
         return
     try:
         connection.execute(
             text(
-                f"INSERT INTO {schema.TERM} (term, docs) VALUES (:term, 1)"
-                " ON CONFLICT (term) DO UPDATE SET docs = docs + 1"
+                f"INSERT INTO {schema.TERM} (term, docs) VALUES (:term, max(:n, 1))"
+                " ON CONFLICT (term) DO UPDATE SET docs = docs + :n"
             ),
-            [{"term": term} for term in terms],
+            [{"term": term, "n": n} for term, n in sorted(counts.items())],
         )
     except OperationalError:  # no vocabulary yet: search reads prefixes as FTS5 does
         return
@@ -221,7 +230,7 @@ def _pg_queries(words: list[str]) -> dict[str, str]:
 
 def _pg_score() -> str:
     """Name over enseigne (half weight); each: whole words, then prefixes, divided by
-    1 + log(length) so that short names come first, as bm25 does on SQLite. Over the
+    1 + log(length) so that short names come first, as length does on SQLite. Over the
     vectors ``v.nv`` (name) and ``v.sv`` (enseigne) of one candidate."""
     parts = []
     for vector, weight in (("v.nv", ""), ("v.sv", "0.5 * ")):
@@ -245,8 +254,8 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
 
     Ranking: legal units by their best establishment's score; within a unit, active
     establishments first, then the head office. On SQLite the score is the tier (every
-    word whole in the raison sociale, then whole in the enseigne too, then whole or as
-    a prefix: ``_sqlite_candidates``), then the shorter raison sociale; on PostgreSQL
+    word whole, in the raison sociale or the enseigne; then every word whole or as a
+    prefix: ``_sqlite_candidates``), then the shorter raison sociale and enseigne; on PostgreSQL
     ts_rank (whole words over prefixes, short names over long, the enseigne at half
     the weight). At most ``SEARCH_CANDIDATES`` matches are ranked, the best tier
     first and each in SIRET order: a word found in a million names would otherwise
@@ -263,7 +272,7 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
         if not candidates:
             return [], False
         # Their rows read once, each scored by its tier then the length of the text
-        # searched (raison sociale and enseigne: shorter names first, as bm25 did);
+        # searched (raison sociale and enseigne: shorter names first);
         # units ranked by their best establishment.
         sql = text(
             "WITH c AS (SELECT value ->> 0 AS id, value ->> 1 AS tier FROM json_each(:found)),"

@@ -88,7 +88,9 @@ class Rows:
         # holds one is named; a strict decoder fails a whole 8 KB chunk ahead of it.
         # ``keep_line`` (``--departments``) passes over a line it refuses before the CSV
         # parser sees it; a line with quotes is always parsed, and so is one inside a
-        # quoted field (a record over several lines is parsed whole).
+        # quoted field (a record over several lines is parsed whole), and a last line
+        # without a line break (a cut file: too short to name its département, it would
+        # be passed over, and the cut never seen).
         number = 0
         inside = False
         tail = "\n"
@@ -102,6 +104,7 @@ class Rows:
                     not inside
                     and not keep(line)
                     and len(line) <= LINE_MAX
+                    and line.endswith(("\n", "\r"))  # the last, perhaps cut: read
                     and (line.isascii() or undecodable(line) is None)
                 ):  # the cheap path: passed over; else read as usual, or refused below
                     self.passed_over += 1

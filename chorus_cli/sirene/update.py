@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import httpx
     from sqlalchemy.engine import Connection, Engine
 
+    from chorus_cli.sirene.departments import DepartmentOf
+
 PAGE = 1000  # nombre: the API's maximum
 INTERVAL_VARIABLE = "CHORUS_INSEE_API_INTERVAL"
 DEFAULT_INTERVAL = 2.0  # seconds between two requests: 30 a minute
@@ -86,16 +88,19 @@ def run_update(
     key: str,
     today: str,
     now: str,
+    department_of: DepartmentOf,
     since: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> UpdateSummary:
     """Apply the API's changes page by page. ``today``: the run's UTC day (the next
     run asks from it); ``now``: when it ends; ``since``: ask from this day instead of
-    the recorded one (a cut run's cursor is then forgotten).
+    the recorded one (a cut run's cursor is then forgotten); ``department_of(commune
+    code, postal code)``: an establishment's département, for an import that kept some.
 
     NotFound (exit 3) before the first import; BadInput (exit 2) when the key is
     refused; api.Unavailable (exit 1) when the API cannot answer. An error after some
-    pages names them: they stay applied, and the next run resumes after them."""
+    pages is ``Stopped`` (the cause's exit code), naming them: they stay applied, and
+    the next run resumes after them."""
     started = time.perf_counter()
     meta = state(engine)
     if meta is None:
@@ -112,12 +117,9 @@ def run_update(
     if departments:
         places = " OR ".join(f"codeCommuneEtablissement:{code}*" for code in sorted(departments))
         query += f" AND ({places})"
-    import httpx
-
     pacer = _Pacer(interval(), sleep)
     url = f"{api.base_url()}/siret"
-    headers = {api.HEADER: key, "Accept": "application/json"}
-    with httpx.Client(timeout=httpx.Timeout(api._timeout()), headers=headers) as client:
+    with api.client(key) as client:
         while True:
             try:
                 found, following = _fetch(
@@ -126,11 +128,11 @@ def run_update(
                 records = _records(found)
             except ChorusError as exc:
                 if summary.pages:
-                    raise _stopped(exc, summary) from None
+                    raise Stopped(exc, summary) from None
                 raise
             last = not found or not following or following == cursor
             with engine.begin() as connection:
-                _apply(connection, records, departments, summary)
+                _apply(connection, records, departments, department_of, summary)
                 if last:
                     _finish(connection, since=run_started, now=now)
                 else:  # the query's date with its cursor: a resumed run asks the same
@@ -144,18 +146,24 @@ def run_update(
     return summary
 
 
-def _stopped(exc: ChorusError, summary: UpdateSummary) -> ChorusError:
-    """The error, saying what was applied before it (it stays; the next run resumes)."""
-    from chorus_cli.i18n import message
+class Stopped(ChorusError):
+    """A run that failed after applying some pages: they stay applied, and the next run
+    resumes after them. Its exit code and kind are its cause's; ``summary`` says what
+    was applied."""
 
-    stopped = type(exc)(
-        "str2.update_stopped",
-        reason=message(exc.key, **exc.params),
-        pages=summary.pages,
-        establishments=summary.added + summary.changed,
-        since=summary.since,
-    )
-    return stopped
+    def __init__(self, cause: ChorusError, summary: UpdateSummary) -> None:
+        from chorus_cli.i18n import message
+
+        super().__init__(
+            "str2.update_stopped",
+            reason=message(cause.key, **cause.params),
+            pages=summary.pages,
+            establishments=summary.added + summary.changed,
+            since=summary.since,
+        )
+        self.exit_code = cause.exit_code
+        self.kind = cause.kind
+        self.summary = summary
 
 
 # --- the network ------------------------------------------------------------------------
@@ -196,9 +204,9 @@ def _fetch(
             if failures >= FAILURE_TRIES:
                 if isinstance(exc, httpx.TimeoutException):
                     raise api.Unavailable(
-                        "str2.api_timeout", seconds=f"{api._timeout():g}"
+                        "str2.api_timeout", seconds=f"{api.timeout():g}"
                     ) from None
-                raise api.Unavailable("str2.api_unreachable", reason=api._reason(exc)) from None
+                raise api.Unavailable("str2.api_unreachable", reason=api.reason(exc)) from None
             wait = pacer.seconds * failures
             continue
         status = response.status_code
@@ -244,12 +252,6 @@ def _retry_after(value: str | None) -> float:
 # --- the index --------------------------------------------------------------------------
 
 
-ESTABLISHMENT_COLUMNS = (
-    "siret", "raison_sociale", "enseigne", "categorie_juridique", "active", "non_diffusible",
-    "siege", "address", "postal_code", "commune", "country",
-)  # fmt: skip
-
-
 def _records(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What chorus keeps of a page's establishments (``api.record``); an establishment
     INSEE would never send (no SIRET, not an object) makes the page unreadable."""
@@ -263,14 +265,13 @@ def _apply(
     connection: Connection,
     records: list[dict[str, Any]],
     departments: frozenset[str] | None,
+    department_of: DepartmentOf,
     summary: UpdateSummary,
 ) -> None:
     """One page, in the caller's transaction: the legal units, their establishments
     already in the index (names follow the unit), the page's establishments, and the
     search rows of all of those."""
     from sqlalchemy import text
-
-    from chorus_cli.sirene import departments as places
 
     if not records:
         return
@@ -281,7 +282,7 @@ def _apply(
     kept = []
     for r in records:
         siret = int(r["siret"])
-        place = places.of(r["commune_code"], r["any_postal_code"])
+        place = department_of(r["commune_code"], r["any_postal_code"])
         if siret not in known and departments is not None and place not in departments:
             summary.outside += 1
             continue
@@ -344,9 +345,10 @@ def _apply(
                 for siren, r in units.items()
             ],
         )
-    names = ", ".join(ESTABLISHMENT_COLUMNS)
-    marks = ", ".join(f":{name}" for name in ESTABLISHMENT_COLUMNS)
-    changes = ", ".join(f"{name} = excluded.{name}" for name in ESTABLISHMENT_COLUMNS[1:])
+    every = schema.establishment_table().columns.keys()  # the SIRET first: the key
+    names = ", ".join(every)
+    marks = ", ".join(f":{name}" for name in every)
+    changes = ", ".join(f"{name} = excluded.{name}" for name in every[1:])
     upsert = text(
         f"INSERT INTO {schema.ESTABLISHMENT} ({names}) VALUES ({marks})"
         f" ON CONFLICT (siret) DO UPDATE SET {changes}"
@@ -362,7 +364,7 @@ def _apply(
         rows.append(
             {
                 "siret": siret,
-                "raison_sociale": r["name"] or r["sign"] or "",
+                "raison_sociale": r["raison_sociale"],
                 "enseigne": r["sign"],
                 "categorie_juridique": r["category"],
                 "active": r["active"],
@@ -381,7 +383,12 @@ def _apply(
         # A prefix is searched as the vocabulary's words: it must know the new ones.
         from chorus_cli.sirene.index import note_words
 
-        note_words(connection, [t for r in rows for t in (r["raison_sociale"], r["enseigne"]) if t])
+        texts = {r["siret"]: f"{r['raison_sociale']} {r['enseigne'] or ''}" for r in rows}
+        note_words(
+            connection,
+            [name for siret, name in texts.items() if siret not in known],
+            [name for siret, name in texts.items() if siret in known],
+        )
     added = sum(1 for r in kept if int(r["siret"]) not in known)
     if added:
         connection.execute(

@@ -44,8 +44,10 @@ NAME_SQL = "replace(raison_sociale, '[ND]', '')"
 SIGN_SQL = "CASE WHEN enseigne = raison_sociale THEN NULL ELSE enseigne END"
 
 # SQLite: word tokens, case and accents folded; contentless (rowid = SIRET, the text is
-# in sirene_establishment already). Full detail: bm25 needs the term counts that
-# detail=none or column would save (it scores every row 0 without them).
+# in sirene_establishment already). Search no longer ranks with bm25 (see
+# ``sirene/index.py``: tiers, then length), so the full detail and the per-row sizes
+# (the ``_docsize`` table, ~150 MB at 10 million rows) are kept for nothing; changing
+# the options changes the table's shape: a migration's work, not done yet.
 FTS_OPTIONS = "content='', tokenize='unicode61 remove_diacritics 2'"
 
 # PostgreSQL: no extension needed. 'simple' folds case but not accents, so the common
