@@ -554,6 +554,32 @@ def test_ops1_attachments_attach_existing_accounts_with_defaults(world, tmp_path
     assert again.json()["unchanged"] == 1
 
 
+def test_att1_pub1_a_structure_awaiting_support_takes_nobody_by_flow_or_command(
+    world, tmp_path, unchanged
+):
+    """One rule (``granting.check_open``) for every path: a public structure not managed
+    in Hélios waits for support (STR-6) and takes no account, provisioned (PUB-1) or
+    attached (ATT-1), by a flow as by a command."""
+    waiting = write(tmp_path, "s.csv", [(HOSPITAL, "non")], ("SIRET", "Géré dans Hélios"))
+    assert imported(world, CORINNE, waiting, "structures").exit_code == 0
+    with unchanged():
+        agent = [("Roux", "Léa", "lea.roux@mairie-valdebriane.fr", "", HOSPITAL)]
+        flows = [
+            imported(world, CORINNE, write(tmp_path, "a.csv", agent)),
+            imported(world, ADA, write(tmp_path, "t.csv", [(MARIE, HOSPITAL)],
+                                       ("Adresse e-mail", "SIRET")), "attachments"),
+        ]  # fmt: skip
+        created = world(CORINNE, "account", "create", "--email", agent[0][2], "--last-name",
+                        "Roux", "--first-name", "Léa", "--structure", HOSPITAL)  # fmt: skip
+        asked = world(MARIE, "attach", "request", "--structure", HOSPITAL, "--comment", "Bonjour")
+    said = [(f.exit_code, [(e["line"], e["column"], e["rule"]) for e in f.json()["errors"]])
+            for f in flows]  # fmt: skip
+    assert said == [(2, [(2, "SIRET", "PUB-1")]), (2, [(2, "SIRET", "ATT-1")])]
+    assert (created.exit_code, asked.exit_code) == (1, 1)
+    assert "PUB-1" in created.stderr and "ATT-1" in asked.stderr
+    assert HOSPITAL in created.stderr and HOSPITAL in flows[0].json()["errors"][0]["message"]
+
+
 def test_ops1_attachment_rows_name_existing_accounts(world, tmp_path, unchanged):
     header = ("Adresse e-mail", "SIRET")
     with unchanged():

@@ -108,6 +108,16 @@ def decide_attach(state: State, service_ids: frozenset[int], has_primary: bool) 
     return Attach(state == ABSENT, (), True, bool(current), not has_primary)
 
 
+def check_open(identifier: str, status: str, *, provisioning: bool = False) -> None:
+    """ATT-1, PUB-1: an account is attached only to an active structure (one that waits
+    for support, STR-6, or was refused takes nobody), whatever the path: a request, an
+    attachments flow (ATT-1's sentence), an account provisioned there by command or by
+    an accounts flow (``provisioning``: PUB-1's)."""
+    if status != "active":
+        key = "pub1.structure_not_active" if provisioning else "att1.structure_not_active"
+        raise RuleRefused(key, id=identifier)
+
+
 def check_primary(
     email: str, identifier: str, *, state: State, status: str, transfer: bool, attaching: bool
 ) -> None:

@@ -23,6 +23,7 @@ from chorus_cli.domain.accounts import (
     new_language,
     new_row,
 )
+from chorus_cli.domain.granting import check_open
 from chorus_cli.domain.notices import sender
 from chorus_cli.kernel.errors import BadInput, NotAllowed, RuleRefused
 from chorus_cli.mail.outbox import new_message_id
@@ -97,11 +98,11 @@ class AccountsLoader(Loader):
         service_ids = (
             self.service_ids(structure, values.get("services") or []) if structure else set()
         )
-        if structure is not None and structure.status != "active":
-            raise RowRefused(
-                self.column("structure"),
-                RuleRefused("pub1.structure_not_active", id=structure.identifier),
-            )
+        if structure is not None:
+            try:
+                check_open(structure.identifier, structure.status, provisioning=True)
+            except RuleRefused as refused:
+                raise RowRefused(self.column("structure"), refused) from None
         if account is None:
             if structure is None:
                 if not self.scope.everywhere:
