@@ -14,7 +14,7 @@ from chorus_cli.domain import authz, identifiers
 from chorus_cli.domain.granting import Attacher
 from chorus_cli.domain.notices import sender
 from chorus_cli.kernel.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
-from chorus_cli.mail.outbox import new_message_id
+from chorus_cli.mail.outbox import MAIL_COLUMNS, new_message_id
 from chorus_cli.mail.templates import render
 from chorus_cli.store.sql import Sql
 
@@ -35,11 +35,6 @@ ACCOUNT_FIELDS = (
     "biography",
     "language",
 )
-# Every mail has its one Message-ID from the moment it is queued (SEC-8).
-MAIL_COLUMNS = (
-    "to", "sender", "subject", "body", "body_redacted", "kind", "created_at", "status",
-    "message_id",
-)  # fmt: skip
 AUDIT_COLUMNS = ("at", "actor", "action", "target", "details")
 
 
