@@ -158,6 +158,7 @@ class Loader:
         # SEC-11: the existing accounts of this chunk that the actor may not manage.
         self.outside: set[int] = set()
         self.names: dict[str, str] = {}  # field -> the file's column name
+        self.senders: dict[bool, str] = {}  # PUB-3: read (and checked, SEC-8) when first needed
         self._reset_batches()
 
     # --- batches -------------------------------------------------------------------
@@ -166,22 +167,20 @@ class Loader:
         self.mails: list[tuple] = []
         self.audits: list[tuple] = []
 
-    def mail(self, kind: str, to: str, lang: str, public: bool, **params: Any) -> None:
-        subject, body, redacted = render(kind, lang, **params)
-        sent_by = sender(self.uow, public)
+    def queue(
+        self, kind: str, to: str, public: bool, subject: str, body: str, redacted: str
+    ) -> None:
+        """A mail in the outbox (``MAIL_COLUMNS``), from the PUB-3 sender when ``public``."""
+        sent_by = self.senders.get(public)
+        if sent_by is None:
+            sent_by = self.senders[public] = sender(self.uow, public)
         self.mails.append(
-            (
-                to,
-                sent_by,
-                subject,
-                body,
-                redacted,
-                kind,
-                self.at,
-                "pending",
-                new_message_id(sent_by),
-            )
-        )
+            (to, sent_by, subject, body, redacted, kind, self.at, "pending",
+             new_message_id(sent_by))
+        )  # fmt: skip
+
+    def mail(self, kind: str, to: str, lang: str, public: bool, **params: Any) -> None:
+        self.queue(kind, to, public, *render(kind, lang, **params))
 
     def notify(self, account: AccountInfo, kind: str, public: bool, **params: Any) -> None:
         self.mail(
