@@ -680,6 +680,9 @@ def test_api1_structure_settings_round_trip_update_show_export_import(world, tmp
     blank = write(tmp_path, "b.csv", [(BAKERY, "", "")], header)  # empty: left as is
     assert imported(world, ADA, blank, "structures").json()["unchanged"] == 1
     assert settings_of(world) == (False, True)
+    switched = write(tmp_path, "o.csv", [(BAKERY, "ON", "off")], header)  # as the command's
+    assert imported(world, ADA, switched, "structures").json()["updated"] == 1
+    assert settings_of(world) == (True, False)
     audit = world(ADA, "audit", "list", "--json").json()
     fields = [e["details"].get("fields") for e in audit if e["action"] == "structure.update"]
     assert ["engagement_number_required", "service_code_required"] in fields

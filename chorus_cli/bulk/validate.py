@@ -20,12 +20,19 @@ from chorus_cli.domain.accounts import (
     normalise_name,
     phone_from_sheet,
 )
+from chorus_cli.domain.preferences import SWITCH
 from chorus_cli.domain.structures import normalise_code
 from chorus_cli.kernel import text
 from chorus_cli.kernel.errors import BadInput
 
-TRUE = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x", "on"})
-FALSE = frozenset({"0", "false", "faux", "non", "no", "n", "off", ""})
+# A yes/no cell: the words a spreadsheet user types, and the command line's ``on|off``
+# (``preferences.SWITCH``: a structure's settings are ``on|off`` for ``structure update``).
+TRUE = frozenset(
+    {"1", "true", "vrai", "oui", "yes", "o", "y", "x"} | {w for w, v in SWITCH.items() if v}
+)
+FALSE = frozenset(
+    {"0", "false", "faux", "non", "no", "n", ""} | {w for w, v in SWITCH.items() if not v}
+)
 SERVICE_SPLIT = re.compile(r"[\s,;|]+")
 LANGUAGES = ("fr", "en")
 ADDRESS_MAX = 500
