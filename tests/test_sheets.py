@@ -259,7 +259,7 @@ def test_out4_a_bad_workbook_is_one_sentence_exit_2(world, tmp_path, unchanged, 
     assert case != "xls" or ".xlsx" in said
 
 
-def test_out4_a_workbook_too_big_to_hold_is_refused_for_csv(world, tmp_path, unchanged):
+def test_sec10_a_workbook_too_big_to_hold_is_refused_for_csv(world, tmp_path, unchanged):
     """SEC-10: calamine holds the sheet, so a workbook expanding past EXPANDED_MAX (256 MiB;
     1 KiB here) is refused, naming CSV, which is streamed."""
     from chorus_cli.bulk import sheets
