@@ -154,16 +154,19 @@ def _row(number: int, letters: list[str], cells: Sequence[Any], style: int) -> s
     for letter, value in zip(letters, cells, strict=False):
         if value is None or value == "":
             continue
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        if isinstance(value, float) and not math.isfinite(value):
-            value = repr(value)  # nan, inf, -inf: no number a spreadsheet reads
-        elif isinstance(value, int | float):
-            parts.append(f'<c r="{letter}{number}"><v>{value!r}</v></c>')
-            continue
+        if not isinstance(value, str):
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, float) and not math.isfinite(value):
+                value = repr(value)  # nan, inf, -inf: no number a spreadsheet reads
+            else:
+                parts.append(f'<c r="{letter}{number}"><v>{value!r}</v></c>')
+                continue
+        # Nearly every cell: nothing to escape but XML's own (cell_xml's first test).
+        text = escape(value) if value.isprintable() and "_x" not in value else cell_xml(value)
         parts.append(
             f'<c r="{letter}{number}" s="{style}" t="inlineStr"><is>'
-            f'<t xml:space="preserve">{cell_xml(value)}</t></is></c>'
+            f'<t xml:space="preserve">{text}</t></is></c>'
         )
     parts.append("</row>")
     return "".join(parts)
