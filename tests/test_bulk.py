@@ -264,6 +264,29 @@ def test_ops1_an_unknown_service_is_a_bad_row(world, tmp_path, unchanged):
     assert result.json()["errors"][0]["column"] == "Services"
 
 
+def test_att1_inactive_services_refuse_a_row_as_they_refuse_a_request(world, tmp_path, unchanged):
+    """ATT-1 (``granting.check_services_open``): a flow names the inactive services of a
+    row in one sentence, as `attach request` does."""
+    header = ("Adresse e-mail", "SIRET", "Services")
+    manager = write(tmp_path, "m.csv", [(MARIE, COMMUNE, "")], header)
+    assert imported(world, ADA, manager, "attachments").exit_code == 0  # the primary manager
+    for code in ("RH", "ACHATS"):
+        added = world(
+            MARIE, "structure", "service", "add", COMMUNE, "--code", code, "--label", code
+        )
+        assert added.exit_code == 0, added.stderr
+        assert world(MARIE, "structure", "service", "deactivate", COMMUNE, code).exit_code == 0
+    with unchanged():
+        result = imported(world, ADA, write(tmp_path, "t.csv", [(PAUL, COMMUNE, "RH, ACHATS")],
+                                            header), "attachments")  # fmt: skip
+        asked = world(PAUL, "attach", "request", "--structure", COMMUNE, "--service", "RH",
+                      "--service", "ACHATS", "--comment", "Bonjour")  # fmt: skip
+    assert result.exit_code == 2 and asked.exit_code == 1, asked.stderr
+    (error,) = result.json()["errors"]
+    assert (error["line"], error["column"], error["rule"]) == (2, "Services", "ATT-1")
+    assert "ACHATS, RH" in error["message"] and "ACHATS, RH" in asked.stderr
+
+
 @pytest.mark.parametrize(
     "content, words",
     [

@@ -118,6 +118,19 @@ def check_open(identifier: str, status: str, *, provisioning: bool = False) -> N
         raise RuleRefused(key, id=identifier)
 
 
+def check_services_open(identifier: str, services: Iterable[tuple[str, bool]]) -> None:
+    """ATT-1: an account is attached only to a structure's active services; ``services``
+    are the (code, active) named, all of them found."""
+    inactive = sorted(code for code, active in services if not active)
+    if inactive:
+        raise RuleRefused(
+            "att1.service_inactive",
+            codes=", ".join(inactive),
+            id=identifier,
+            count=len(inactive),
+        )
+
+
 def check_primary(
     email: str, identifier: str, *, state: State, status: str, transfer: bool, attaching: bool
 ) -> None:

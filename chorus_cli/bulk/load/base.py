@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.bulk.validate import BadRows, Checked, RowError
 from chorus_cli.domain import authz, identifiers
-from chorus_cli.domain.granting import Attacher
+from chorus_cli.domain.granting import Attacher, check_services_open
 from chorus_cli.domain.notices import sender
 from chorus_cli.kernel.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
 from chorus_cli.mail.outbox import MAIL_COLUMNS, new_message_id
@@ -315,19 +315,15 @@ class Loader:
 
     def service_ids(self, structure: StructureInfo, codes: list[str]) -> set[int]:
         known = self.services.get(structure.id, {})
-        ids = set()
         for code in codes:
             if code not in known:
                 error = NotFound("str7.not_found", code=code, id=structure.identifier)
                 raise RowRefused(self.column("services"), error)
-            service_id, active = known[code]
-            if not active:
-                error = RuleRefused(
-                    "att1.service_inactive", codes=code, id=structure.identifier, count=1
-                )
-                raise RowRefused(self.column("services"), error)
-            ids.add(service_id)
-        return ids
+        try:
+            check_services_open(structure.identifier, [(c, known[c][1]) for c in codes])
+        except RuleRefused as refused:
+            raise RowRefused(self.column("services"), refused) from None
+        return {known[code][0] for code in codes}
 
     def require_scope(self, structure: StructureInfo, column: str) -> None:
         if not self.scope.covers(structure.public, structure.postal_code):
