@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_bulk import AGENTS, agents, bulk, imported, write
-from tests.test_provisioning import ADA, COMMUNE, CORINNE, public
+from tests.test_provisioning import ADA, COMMUNE, CORINNE, SAM, public
 
 SOFFICE = shutil.which("soffice")
 PATH_TAKEN = "LibreOffice" if SOFFICE else "openpyxl (no soffice on this machine)"
@@ -425,6 +425,20 @@ def test_out4_a_siret_without_its_zeros_reads_alike_in_every_kind(world, tmp_pat
     assert [w[0]["message"] for w, _e in warned] == [warned[0][0][0]["message"]] * 2
     assert [w[0]["line"] for w, _e in warned] == [2, 2]
     assert all(ZEROS_SIRET in e[0]["message"] for _w, e in warned)
+
+
+def test_out4_a_ridet_is_no_siret_that_lost_its_zeros(world, tmp_path):
+    """8152116060 is a RIDET (10 digits) and, padded to 00008152116060, a valid SIRET too:
+    in a column that may hold any type's identifier, it is the RIDET, with no warning."""
+    ridet = "8152116060"
+    made = write(tmp_path, "s.csv", [("RIDET", ridet, "Boulangerie de Nouméa")],
+                 ("id_type", "identifier", "raison_sociale"))  # fmt: skip
+    assert imported(world, ADA, made, "structures").exit_code == 0
+    rows = [(SAM, ridet)]
+    result = imported(world, ADA, write(tmp_path, "t.csv", rows, ("login_email", "structure")),
+                      "attachments")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert (result.json()["created"], result.json()["warnings"]) == (1, [])
 
 
 @pytest.mark.parametrize(

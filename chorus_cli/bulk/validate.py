@@ -210,10 +210,14 @@ def _structure_ref(value: Any) -> str | None:
     value = _str(value, numbers=True)
     if value is None:
         return None
-    try:  # too few digits for a SIRET: one that lost its zeros, whatever the column?
-        siret = _siret(value) if value.isdigit() and len(value) < 14 else None
-    except BadInput:
-        siret = None  # no: another type's identifier perhaps (RIDET…), found as such
+    siret = None
+    # Too few digits for a SIRET: one that lost its zeros, whatever the column? Not when
+    # they are another type's own number (a RIDET), found as such.
+    if value.isdigit() and len(value) < 14 and not identifiers.other_number(value):
+        try:
+            siret = _siret(value)
+        except BadInput:
+            siret = None  # no SIRET even padded: another type's identifier perhaps
     if isinstance(siret, Warned):
         siret.also["structure_type"] = "SIRET"
         return siret
