@@ -497,6 +497,10 @@ def test_out4_french_excel_csv_saved_by_a_spreadsheet_imports_unchanged(world, t
     mangled."""
     print(f"OUT-4 round trip through {PATH_TAKEN}")
     assert imported(world, CORINNE, write(tmp_path, "a.csv", agents())).exit_code == 0
+    zeros_world(world, tmp_path)
+    zeros = write(tmp_path, "z.csv", [(ZEROS_SIRET, "oui")], ("SIRET", "Géré dans Hélios"))
+    assert imported(world, ADA, zeros, "structures").exit_code == 0
+    assert imported(world, CORINNE, write(tmp_path, "b.csv", agents(ZEROS_SIRET))).exit_code == 0
     path = tmp_path / "attachments.csv"
     result = bulk(world, ADA, "export", "attachments", "--excel", "--output", str(path))
     assert result.exit_code == 0, result.stderr
@@ -505,4 +509,6 @@ def test_out4_french_excel_csv_saved_by_a_spreadsheet_imports_unchanged(world, t
     assert result.exit_code == 0, result.stderr
     summary = result.json()
     assert (summary["created"], summary["updated"], summary["failed"]) == (0, 0, 0)
-    assert summary["unchanged"] >= len(AGENTS)
+    assert summary["unchanged"] >= 2 * len(AGENTS)
+    warned = [(w["column"], w["rule"], ZEROS_SIRET in w["message"]) for w in summary["warnings"]]
+    assert warned == [("structure", "OUT-4", True)] * len(AGENTS)
