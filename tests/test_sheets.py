@@ -441,6 +441,21 @@ def test_out4_a_ridet_is_no_siret_that_lost_its_zeros(world, tmp_path):
     assert (result.json()["created"], result.json()["warnings"]) == (1, [])
 
 
+def test_out4_in_a_siret_column_ten_digits_are_a_siret_that_lost_its_zeros(
+    world, tmp_path, unchanged
+):
+    """The same 8152116060 under a «SIRET» heading: a SIRET, its zeros put back."""
+    rows = [(SAM, "8152116060")]
+    with unchanged():
+        result = imported(world, ADA, write(tmp_path, "t.csv", rows, ("login_email", "SIRET")),
+                          "attachments")  # fmt: skip
+    assert result.exit_code == 2, result.stderr  # a bad row: no such structure
+    assert [(w["line"], w["column"], w["rule"]) for w in result.json()["warnings"]] == [
+        (2, "SIRET", "OUT-4")
+    ]
+    assert "00008152116060" in result.json()["errors"][0]["message"]
+
+
 @pytest.mark.parametrize(
     ("typed", "e164"), [("33612345678", "+33612345678"), ("4915112345678", "+4915112345678")]
 )

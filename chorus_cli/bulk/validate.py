@@ -335,12 +335,17 @@ def check_row(kind: str, line: int, values: dict[str, Any], names: dict[str, str
             except BadInput as exc:
                 errors.append(RowError(line, column, exc.key, exc.params))
     if clean.get("structure") and fold(names.get("structure", "")) == "siret":
-        # A column headed «SIRET» holds SIRETs: checked as such (STR-1), found as such.
+        # A column headed «SIRET» holds SIRETs: checked as such (STR-1), found as such,
+        # their lost zeros put back whatever other type the digits could be (OUT-4).
         try:
-            clean["structure"] = identifiers.normalise("SIRET", clean["structure"])
-            clean["structure_type"] = "SIRET"
+            found = _siret(clean["structure"])
         except BadInput as exc:
             errors.append(RowError(line, names["structure"], exc.key, exc.params))
+        else:
+            if isinstance(found, Warned):
+                warnings.append(RowError(line, names["structure"], found.key, found.params))
+                found = found.value
+            clean["structure"], clean["structure_type"] = found, "SIRET"
     if clean.get("services") and not clean.get("structure") and kind == "accounts":
         errors.append(RowError(line, names.get("services", "services"), "ops1.services_alone"))
     return Checked(line, clean, errors, warnings=warnings)
