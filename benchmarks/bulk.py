@@ -45,9 +45,9 @@ import argparse
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -58,7 +58,13 @@ from benchmarks.harness import (  # noqa: E402
     CHORUS,
     PY,
     clean_env,
+    figure,
+    median,
+    memory_figure,
     operator_session,
+    postgresql,
+    print_figures,
+    print_memory,
     report,
     run_measured,
 )
@@ -165,36 +171,6 @@ def floor_run(tmp: Path, flow: Path) -> float:
     return wall
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def figure(
-    name: str,
-    runs: list[float],
-    floor_name: str,
-    floors: list[float],
-    goal: float | None,
-    paired: bool = True,
-) -> dict:
-    """Medians, and the ratio: pair by pair when the runs were interleaved with their
-    floor's (the machine's speed drifts between pairs, not within one), else of the
-    medians."""
-    if paired:
-        ratio = median([run / floor for run, floor in zip(runs, floors, strict=True)])
-    else:
-        ratio = median(runs) / median(floors)
-    return {
-        "name": name,
-        "seconds": round(median(runs), 2),
-        "floor": floor_name,
-        "floor_seconds": round(median(floors), 2),
-        "ratio": round(ratio, 2),
-        "goal": goal,
-        "ok": goal is None or ratio <= goal,
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -218,21 +194,15 @@ def main() -> int:
         raise SystemExit(f"{CHORUS} not found: run `make bench` (it installs chorus first)")
 
     tmp = Path(tempfile.mkdtemp(prefix="chorus-bulk-bench-"))
-    cluster = None
-    try:
+    with ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
         big = generate(tmp / "accounts.csv", options.rows, phones=False)
         small = generate(tmp / "accounts-small.csv", options.small, phones=False)
         phones = generate(tmp / "accounts-phones.csv", options.rows, phones=True)
         store = Store(tmp, "sqlite")
-        pg_store = admin = None
+        pg_store = None
         if options.postgresql:
-            from sqlalchemy import create_engine
-
-            from tests.pg import Cluster
-
-            cluster = Cluster()
-            base = cluster.start()
-            admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+            base, admin = cleanup.enter_context(postgresql())
             with admin.connect() as conn:
                 conn.exec_driver_sql("CREATE DATABASE bench")
             pg_store = Store(tmp, "postgresql", f"{base}/bench", (admin, "bench"))
@@ -266,13 +236,6 @@ def main() -> int:
             export_walls.append(wall)
             export_peaks.append(peak)
 
-        if admin is not None:
-            admin.dispose()
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-
     rows = f"{options.rows:,}"
     net = [wall - empty_export for wall in export_walls]
     results = [
@@ -295,41 +258,12 @@ def main() -> int:
             )
         )
     memory = [
-        {
-            "name": "bulk import peak memory",
-            "big_mb": round(max(peaks) / 1024, 1),
-            "small_mb": round(small_peak / 1024, 1),
-            "ratio": round(max(peaks) / small_peak, 2),
-            "goal": 1.3,
-        },
-        {
-            "name": "bulk export peak memory",
-            "big_mb": round(max(export_peaks) / 1024, 1),
-            "small_mb": round(small_export_peak / 1024, 1),
-            "ratio": round(max(export_peaks) / small_export_peak, 2),
-            "goal": 1.3,
-        },
+        memory_figure("bulk import peak memory", max(peaks), small_peak),
+        memory_figure("bulk export peak memory", max(export_peaks), small_export_peak),
     ]
-    for row in memory:
-        row["ok"] = row["ratio"] <= row["goal"]
-
-    header = f"{'figure':<46} {'s':>7} {'floor s':>8} {'ratio':>6} {'goal':>5}  verdict"
-    print(header)
-    print("-" * len(header))
-    for row in results:
-        goal = f"{row['goal']:>4.1f}x" if row["goal"] else "    -"
-        verdict = ("ok" if row["ok"] else "OVER") if row["goal"] else "(report)"
-        print(f"{row['name']:<46} {row['seconds']:>7.2f} {row['floor_seconds']:>8.2f} "
-              f"{row['ratio']:>5.2f}x {goal}  {verdict}")  # fmt: skip
-    print(f"  floors: {'; '.join(r['floor'] for r in results)}")
+    print_figures(results)
     print()
-    print(
-        f"{'memory':<46} {rows + ' MB':>12} {f'{options.small:,} MB':>11} {'ratio':>6} {'goal':>5}"
-    )
-    for row in memory:
-        verdict = "ok" if row["ok"] else "OVER"
-        print(f"{row['name']:<46} {row['big_mb']:>12.1f} {row['small_mb']:>11.1f} "
-              f"{row['ratio']:>5.2f}x {row['goal']:>4.1f}x  {verdict}")  # fmt: skip
+    print_memory(memory, rows + " MB", f"{options.small:,} MB")
     over = [r["name"] for r in results + memory if not r["ok"]]
     return report(
         options.out,
@@ -371,16 +305,8 @@ def per_row(name: str, small: list[float], big: list[float], rows: int, scale: i
     }
 
 
-def peak(name: str, small: list[int], big: list[int], goal: float = 1.3) -> dict:
-    ratio = max(big) / max(small)
-    return {
-        "name": name,
-        "small_mb": round(max(small) / 1024, 1),
-        "big_mb": round(max(big) / 1024, 1),
-        "ratio": round(ratio, 3),
-        "goal": goal,
-        "ok": ratio <= goal,
-    }
+def peak(name: str, small: list[int], big: list[int]) -> dict:
+    return memory_figure(name, max(big), max(small))
 
 
 def verdict(row: dict) -> str:
@@ -398,22 +324,16 @@ def scale(options: argparse.Namespace) -> int:
         raise SystemExit(f"{CHORUS} not found: run `make bench` (it installs chorus first)")
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="chorus-bulk-scale-"))
-    cluster = admin = None
     engines: dict[str, tuple[Store, Store]] = {}
-    try:
+    with ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
         small_flow = generate(tmp / "small.csv", rows, phones=False)
         big_flow = generate(tmp / "big.csv", big_rows, phones=False)
         one_flow = generate(tmp / "one.csv", 1, phones=False)
         if options.sqlite:
             engines["SQLite"] = (Store(tmp, "sqlite-small"), Store(tmp, "sqlite-big"))
         if options.postgresql:
-            from sqlalchemy import create_engine
-
-            from tests.pg import Cluster
-
-            cluster = Cluster()
-            base = cluster.start()
-            admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+            base, admin = cleanup.enter_context(postgresql())
             pair = []
             for name in ("small", "big"):
                 with admin.connect() as conn:
@@ -446,12 +366,6 @@ def scale(options: argparse.Namespace) -> int:
                     got.setdefault(f"export_{label}_peak", []).append(peak_kib)
                     print(f"  round {n + 1}, {engine} export of {label}: {wall:.1f} s,"
                           f" {peak_kib / 1024:.0f} MB", flush=True)  # fmt: skip
-        if admin is not None:
-            admin.dispose()
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
     results, memory = [], []
     for engine, got in runs.items():

@@ -7,9 +7,12 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +79,95 @@ def operator_session(env: dict[str, str], email: str) -> None:
     chorus(env, "login", email, "--password-stdin", input=PASSWORD + "\n")
     code = re.search(r"\b\d{6}\b", last_mail(env, email)).group(0)
     chorus(env, "login", email, "--code", code)
+
+
+@contextmanager
+def postgresql() -> Iterator[tuple[str, Any]]:
+    """A throwaway PostgreSQL cluster, as the tests start one: its base URL and an
+    AUTOCOMMIT engine on its ``postgres`` database (to create and drop databases)."""
+    from sqlalchemy import create_engine
+
+    from tests.pg import Cluster
+
+    cluster = Cluster()
+    base = cluster.start()
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        yield base, admin
+    finally:
+        admin.dispose()
+        cluster.stop()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def figure(
+    name: str,
+    runs: list[float],
+    floor_name: str,
+    floors: list[float],
+    goal: float | None,
+    paired: bool = True,
+) -> dict:
+    """Medians, and the ratio: pair by pair when the runs were interleaved with their
+    floor's (the machine's speed drifts between pairs, not within one), else of the
+    medians."""
+    if paired:
+        ratio = median([run / floor for run, floor in zip(runs, floors, strict=True)])
+    else:
+        ratio = median(runs) / median(floors)
+    return {
+        "name": name,
+        "seconds": round(median(runs), 2),
+        "floor": floor_name,
+        "floor_seconds": round(median(floors), 2),
+        "ratio": round(ratio, 2),
+        "goal": goal,
+        "ok": goal is None or ratio <= goal,
+    }
+
+
+def memory_figure(name: str, big_kib: int, small_kib: int, goal: float | None = 1.3) -> dict:
+    """A peak (KiB, as ``run_measured`` gives it) against another: ``goal`` None is a
+    figure reported without a goal."""
+    ratio = big_kib / small_kib
+    return {
+        "name": name,
+        "big_mb": round(big_kib / 1024, 1),
+        "small_mb": round(small_kib / 1024, 1),
+        "ratio": round(ratio, 2),
+        "goal": goal,
+        "ok": goal is None or ratio <= goal,
+    }
+
+
+def _verdict(row: dict) -> tuple[str, str]:
+    if not row["goal"]:
+        return "    -", "(report)"
+    return f"{row['goal']:>4.1f}x", "ok" if row["ok"] else "OVER"
+
+
+def print_figures(results: list[dict]) -> None:
+    """The table of ``figure``s, then what each was measured against."""
+    header = f"{'figure':<46} {'s':>7} {'floor s':>8} {'ratio':>6} {'goal':>5}  verdict"
+    print(header)
+    print("-" * len(header))
+    for row in results:
+        goal, verdict = _verdict(row)
+        print(f"{row['name']:<46} {row['seconds']:>7.2f} {row['floor_seconds']:>8.2f} "
+              f"{row['ratio']:>5.2f}x {goal}  {verdict}")  # fmt: skip
+    print(f"  floors: {'; '.join(r['floor'] for r in results)}")
+
+
+def print_memory(memory: list[dict], big: str = "MB", small: str = "against MB") -> None:
+    """The table of ``memory_figure``s; ``big`` and ``small`` head their columns."""
+    print(f"{'memory':<46} {big:>12} {small:>11} {'ratio':>6} {'goal':>5}")
+    for row in memory:
+        goal, verdict = _verdict(row)
+        print(f"{row['name']:<46} {row['big_mb']:>12.1f} {row['small_mb']:>11.1f} "
+              f"{row['ratio']:>5.2f}x {goal}  {verdict}")  # fmt: skip
 
 
 def report(out: Path, over: list[str], figures: dict[str, Any]) -> int:

@@ -35,10 +35,10 @@ import json
 import os
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +49,10 @@ from benchmarks.harness import (  # noqa: E402
     CHORUS,
     PY,
     clean_env,
+    median,
+    memory_figure,
     operator_session,
+    postgresql,
     report,
     run_measured,
 )
@@ -110,10 +113,6 @@ for table, count in counts.items():
                        [make(i) for i in range(start + 1, min(start + 5000, count) + 1)])
 db.execute("COMMIT")
 """
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def figure(name: str, seconds: float, floor_name: str, floor: float, goal: float | None,
@@ -195,9 +194,9 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="chorus-scripting-bench-"))
     cache = tmp / "pycache"  # one bytecode cache for every run, warm after the first
-    cluster = None
     results, memory = [], []
-    try:
+    with ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
         # --- batch against processes -----------------------------------------------
         if not options.scale:
             results.append(batch_figure(options, tmp, cache))
@@ -262,25 +261,11 @@ def main() -> int:
                     "ok": median(seed_walls) <= 10,
                 }
             )
-        memory.append(
-            {
-                "name": "chorus seed peak memory",
-                "big_mb": round(max(peaks) / 1024, 1),
-                "small_mb": round(small_peak / 1024, 1),
-                "ratio": round(max(peaks) / small_peak, 2),
-                "goal": 1.3,
-            }
-        )
+        memory.append(memory_figure("chorus seed peak memory", max(peaks), small_peak))
 
         # --- db copy to PostgreSQL -----------------------------------------------------
         if options.postgresql:
-            from sqlalchemy import create_engine
-
-            from tests.pg import Cluster
-
-            cluster = Cluster()
-            base = cluster.start()
-            admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+            base, admin = cleanup.enter_context(postgresql())
             copy_walls, copy_peaks = [], []
             for n, (source_env, source_rows) in enumerate(
                 [(seed_env, rows)] * options.runs + [(small_env, None)]
@@ -294,7 +279,6 @@ def main() -> int:
                     copy_peaks.append(peak)
                 else:
                     small_copy_peak = peak
-            admin.dispose()
             rate = rows / median(copy_walls)
             results.append(
                 {
@@ -309,21 +293,8 @@ def main() -> int:
                 }
             )
             memory.append(
-                {
-                    "name": "chorus db copy peak memory",
-                    "big_mb": round(max(copy_peaks) / 1024, 1),
-                    "small_mb": round(small_copy_peak / 1024, 1),
-                    "ratio": round(max(copy_peaks) / small_copy_peak, 2),
-                    "goal": 1.3,
-                }
+                memory_figure("chorus db copy peak memory", max(copy_peaks), small_copy_peak)
             )
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-    for row in memory:
-        row["ok"] = row["ratio"] <= row["goal"]
     header = f"{'figure':<58} {'s':>7} {'floor s':>8} {'ratio':>7}  goal   verdict"
     print(header)
     print("-" * len(header))

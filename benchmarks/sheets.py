@@ -28,8 +28,17 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bulk import Store, figure, generate, import_run, median  # noqa: E402
-from benchmarks.harness import CHORUS, report, run_measured  # noqa: E402
+from benchmarks.bulk import Store, generate, import_run  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    CHORUS,
+    figure,
+    median,
+    memory_figure,
+    print_figures,
+    print_memory,
+    report,
+    run_measured,
+)
 
 
 def export_run(store: Store, fmt: str, path: Path) -> tuple[float, int]:
@@ -88,41 +97,15 @@ def main() -> int:
                "the same accounts as CSV", csv_imports, 2.0),
     ]  # fmt: skip
     memory = [
-        {
-            "name": "xlsx export peak memory",
-            "big_mb": round(max(xlsx_peaks) / 1024, 1),
-            "small_mb": round(small_xlsx_peak / 1024, 1),
-            "ratio": round(max(xlsx_peaks) / small_xlsx_peak, 2),
-            "goal": 1.3,
-        },
-        {
-            "name": "xlsx import peak memory (vs CSV import)",
-            "big_mb": round(max(xlsx_import_peaks) / 1024, 1),
-            "small_mb": round(max(csv_import_peaks) / 1024, 1),
-            "ratio": round(max(xlsx_import_peaks) / max(csv_import_peaks), 2),
-            "goal": None,
-        },
-    ]
-    for row in memory:
-        row["ok"] = row["goal"] is None or row["ratio"] <= row["goal"]
+        memory_figure("xlsx export peak memory", max(xlsx_peaks), small_xlsx_peak),
+        memory_figure("xlsx import peak memory (vs CSV import)", max(xlsx_import_peaks),
+                      max(csv_import_peaks), None),
+    ]  # fmt: skip
 
-    header = f"{'figure':<46} {'s':>7} {'floor s':>8} {'ratio':>6} {'goal':>5}  verdict"
-    print(header)
-    print("-" * len(header))
-    for row in results:
-        goal = f"{row['goal']:>4.1f}x" if row["goal"] else "    -"
-        verdict = ("ok" if row["ok"] else "OVER") if row["goal"] else "(report)"
-        print(f"{row['name']:<46} {row['seconds']:>7.2f} {row['floor_seconds']:>8.2f} "
-              f"{row['ratio']:>5.2f}x {goal}  {verdict}")  # fmt: skip
-    print(f"  floors: {'; '.join(r['floor'] for r in results)}")
+    print_figures(results)
     print(f"  files: CSV {size_csv / 1e6:.1f} MB, XLSX {size_xlsx / 1e6:.1f} MB")
     print()
-    print(f"{'memory':<46} {'MB':>12} {'against MB':>11} {'ratio':>6} {'goal':>5}")
-    for row in memory:
-        goal = f"{row['goal']:>4.1f}x" if row["goal"] else "    -"
-        verdict = ("ok" if row["ok"] else "OVER") if row["goal"] else "(report)"
-        print(f"{row['name']:<46} {row['big_mb']:>12.1f} {row['small_mb']:>11.1f} "
-              f"{row['ratio']:>5.2f}x {goal}  {verdict}")  # fmt: skip
+    print_memory(memory)
     over = [r["name"] for r in results + memory if not r["ok"]]
     return report(
         options.out,

@@ -264,6 +264,29 @@ def test_ops1_an_unknown_service_is_a_bad_row(world, tmp_path, unchanged):
     assert result.json()["errors"][0]["column"] == "Services"
 
 
+def test_att1_inactive_services_refuse_a_row_as_they_refuse_a_request(world, tmp_path, unchanged):
+    """ATT-1 (``granting.check_services_open``): a flow names the inactive services of a
+    row in one sentence, as `attach request` does."""
+    header = ("Adresse e-mail", "SIRET", "Services")
+    manager = write(tmp_path, "m.csv", [(MARIE, COMMUNE, "")], header)
+    assert imported(world, ADA, manager, "attachments").exit_code == 0  # the primary manager
+    for code in ("RH", "ACHATS"):
+        added = world(
+            MARIE, "structure", "service", "add", COMMUNE, "--code", code, "--label", code
+        )
+        assert added.exit_code == 0, added.stderr
+        assert world(MARIE, "structure", "service", "deactivate", COMMUNE, code).exit_code == 0
+    with unchanged():
+        result = imported(world, ADA, write(tmp_path, "t.csv", [(PAUL, COMMUNE, "RH, ACHATS")],
+                                            header), "attachments")  # fmt: skip
+        asked = world(PAUL, "attach", "request", "--structure", COMMUNE, "--service", "RH",
+                      "--service", "ACHATS", "--comment", "Bonjour")  # fmt: skip
+    assert result.exit_code == 2 and asked.exit_code == 1, asked.stderr
+    (error,) = result.json()["errors"]
+    assert (error["line"], error["column"], error["rule"]) == (2, "Services", "ATT-1")
+    assert "ACHATS, RH" in error["message"] and "ACHATS, RH" in asked.stderr
+
+
 @pytest.mark.parametrize(
     "content, words",
     [
@@ -554,6 +577,32 @@ def test_ops1_attachments_attach_existing_accounts_with_defaults(world, tmp_path
     assert again.json()["unchanged"] == 1
 
 
+def test_att1_pub1_a_structure_awaiting_support_takes_nobody_by_flow_or_command(
+    world, tmp_path, unchanged
+):
+    """One rule (``granting.check_open``) for every path: a public structure not managed
+    in Hélios waits for support (STR-6) and takes no account, provisioned (PUB-1) or
+    attached (ATT-1), by a flow as by a command."""
+    waiting = write(tmp_path, "s.csv", [(HOSPITAL, "non")], ("SIRET", "Géré dans Hélios"))
+    assert imported(world, CORINNE, waiting, "structures").exit_code == 0
+    with unchanged():
+        agent = [("Roux", "Léa", "lea.roux@mairie-valdebriane.fr", "", HOSPITAL)]
+        flows = [
+            imported(world, CORINNE, write(tmp_path, "a.csv", agent)),
+            imported(world, ADA, write(tmp_path, "t.csv", [(MARIE, HOSPITAL)],
+                                       ("Adresse e-mail", "SIRET")), "attachments"),
+        ]  # fmt: skip
+        created = world(CORINNE, "account", "create", "--email", agent[0][2], "--last-name",
+                        "Roux", "--first-name", "Léa", "--structure", HOSPITAL)  # fmt: skip
+        asked = world(MARIE, "attach", "request", "--structure", HOSPITAL, "--comment", "Bonjour")
+    said = [(f.exit_code, [(e["line"], e["column"], e["rule"]) for e in f.json()["errors"]])
+            for f in flows]  # fmt: skip
+    assert said == [(2, [(2, "SIRET", "PUB-1")]), (2, [(2, "SIRET", "ATT-1")])]
+    assert (created.exit_code, asked.exit_code) == (1, 1)
+    assert "PUB-1" in created.stderr and "ATT-1" in asked.stderr
+    assert HOSPITAL in created.stderr and HOSPITAL in flows[0].json()["errors"][0]["message"]
+
+
 def test_ops1_attachment_rows_name_existing_accounts(world, tmp_path, unchanged):
     header = ("Adresse e-mail", "SIRET")
     with unchanged():
@@ -654,6 +703,9 @@ def test_api1_structure_settings_round_trip_update_show_export_import(world, tmp
     blank = write(tmp_path, "b.csv", [(BAKERY, "", "")], header)  # empty: left as is
     assert imported(world, ADA, blank, "structures").json()["unchanged"] == 1
     assert settings_of(world) == (False, True)
+    switched = write(tmp_path, "o.csv", [(BAKERY, "ON", "off")], header)  # as the command's
+    assert imported(world, ADA, switched, "structures").json()["updated"] == 1
+    assert settings_of(world) == (True, False)
     audit = world(ADA, "audit", "list", "--json").json()
     fields = [e["details"].get("fields") for e in audit if e["action"] == "structure.update"]
     assert ["engagement_number_required", "service_code_required"] in fields

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_bulk import AGENTS, agents, bulk, imported, write
-from tests.test_provisioning import ADA, COMMUNE, CORINNE, public
+from tests.test_provisioning import ADA, COMMUNE, CORINNE, SAM, public
 
 SOFFICE = shutil.which("soffice")
 PATH_TAKEN = "LibreOffice" if SOFFICE else "openpyxl (no soffice on this machine)"
@@ -259,7 +259,7 @@ def test_out4_a_bad_workbook_is_one_sentence_exit_2(world, tmp_path, unchanged, 
     assert case != "xls" or ".xlsx" in said
 
 
-def test_out4_a_workbook_too_big_to_hold_is_refused_for_csv(world, tmp_path, unchanged):
+def test_sec10_a_workbook_too_big_to_hold_is_refused_for_csv(world, tmp_path, unchanged):
     """SEC-10: calamine holds the sheet, so a workbook expanding past EXPANDED_MAX (256 MiB;
     1 KiB here) is refused, naming CSV, which is streamed."""
     from chorus_cli.bulk import sheets
@@ -325,6 +325,33 @@ def test_out4_xlsx_export_writes_identifiers_as_text_cells(world, tmp_path):
     assert "'+33476112233" in phones
     cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     assert all(isinstance(v, str) for v in cells[1][:3])
+
+
+def test_out4_xlsx_cells_read_back_as_written_whatever_they_hold(tmp_path):
+    """The workbook stays well-formed XML and each cell reads back as its text: a control
+    character XML cannot hold, a carriage return, a text that looks like ECMA-376's
+    ``_xHHHH_`` escape, a float that is no number; the sheet's name keeps Excel's rules."""
+    import xml.etree.ElementTree as ElementTree
+
+    import openpyxl
+    from python_calamine import CalamineWorkbook
+
+    from chorus_cli.bulk import xlsx
+
+    cells = ["a\x01b\x1fc", "x_x0041_y", "one\r\ntwo\tthree", "_x005F_", "plain"]
+    path = tmp_path / "odd.xlsx"
+    with open(path, "wb") as out:
+        xlsx.write(out, "Agents: 2026/27 [draft]?*' and a name far too long", ["a"] * 8,
+                   [[*cells, float("nan"), float("-inf"), "\ufffe\ud800"]])  # fmt: skip
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            ElementTree.fromstring(archive.read(name))  # well-formed, every part
+    book = CalamineWorkbook.from_path(str(path))
+    (name,) = book.sheet_names
+    assert len(name) <= 31 and not set(name) & set(":\\/?*[]") and name[0] != "'" != name[-1]
+    assert name == "Agents_ 2026_27 _draft___' and "
+    assert book.get_sheet_by_index(0).to_python()[1][:-1] == [*cells, "nan", "-inf"]
+    assert openpyxl.load_workbook(path).sheetnames == [name]
 
 
 def test_out4_xlsx_needs_output_and_excel_is_for_csv(world, tmp_path):
@@ -400,6 +427,35 @@ def test_out4_a_siret_without_its_zeros_reads_alike_in_every_kind(world, tmp_pat
     assert all(ZEROS_SIRET in e[0]["message"] for _w, e in warned)
 
 
+def test_out4_a_ridet_is_no_siret_that_lost_its_zeros(world, tmp_path):
+    """8152116060 is a RIDET (10 digits) and, padded to 00008152116060, a valid SIRET too:
+    in a column that may hold any type's identifier, it is the RIDET, with no warning."""
+    ridet = "8152116060"
+    made = write(tmp_path, "s.csv", [("RIDET", ridet, "Boulangerie de Nouméa")],
+                 ("id_type", "identifier", "raison_sociale"))  # fmt: skip
+    assert imported(world, ADA, made, "structures").exit_code == 0
+    rows = [(SAM, ridet)]
+    result = imported(world, ADA, write(tmp_path, "t.csv", rows, ("login_email", "structure")),
+                      "attachments")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert (result.json()["created"], result.json()["warnings"]) == (1, [])
+
+
+def test_out4_in_a_siret_column_ten_digits_are_a_siret_that_lost_its_zeros(
+    world, tmp_path, unchanged
+):
+    """The same 8152116060 under a «SIRET» heading: a SIRET, its zeros put back."""
+    rows = [(SAM, "8152116060")]
+    with unchanged():
+        result = imported(world, ADA, write(tmp_path, "t.csv", rows, ("login_email", "SIRET")),
+                          "attachments")  # fmt: skip
+    assert result.exit_code == 2, result.stderr  # a bad row: no such structure
+    assert [(w["line"], w["column"], w["rule"]) for w in result.json()["warnings"]] == [
+        (2, "SIRET", "OUT-4")
+    ]
+    assert "00008152116060" in result.json()["errors"][0]["message"]
+
+
 @pytest.mark.parametrize(
     ("typed", "e164"), [("33612345678", "+33612345678"), ("4915112345678", "+4915112345678")]
 )
@@ -430,8 +486,14 @@ def test_out4_a_french_number_is_still_french_and_nonsense_still_refused(world, 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods", "csv"])
 @pytest.mark.parametrize("kind", ["accounts", "structures"])
 def test_out4_export_saved_by_a_spreadsheet_imports_unchanged(world, tmp_path, kind, fmt):
+    """Text cells keep what a spreadsheet would mangle (a SIRET's leading zeros, a
+    phone's +): saved again, they read back as they were, with no warning."""
     print(f"OUT-4 round trip through {PATH_TAKEN}")
     assert imported(world, CORINNE, write(tmp_path, "a.csv", agents())).exit_code == 0
+    if kind == "structures":
+        zeros_world(world, tmp_path)
+        zeros = write(tmp_path, "z.csv", [(ZEROS_SIRET, "oui")], ("SIRET", "Géré dans Hélios"))
+        assert imported(world, ADA, zeros, "structures").exit_code == 0
     exported = tmp_path / f"{kind}.xlsx"
     export_xlsx(world, kind, exported)
     saved = saved_as(exported, fmt, tmp_path / "saved")
@@ -441,7 +503,7 @@ def test_out4_export_saved_by_a_spreadsheet_imports_unchanged(world, tmp_path, k
     assert (summary["created"], summary["updated"], summary["failed"]) == (0, 0, 0)
     rows = bulk(world, ADA, "export", kind, "--format", "jsonl").stdout.count("\n")
     assert summary["unchanged"] == rows > 0
-    assert summary["unknown_columns"] == []
+    assert summary["unknown_columns"] == [] and summary["warnings"] == []
 
 
 def test_out4_french_excel_csv_saved_by_a_spreadsheet_imports_unchanged(world, tmp_path):
@@ -450,6 +512,10 @@ def test_out4_french_excel_csv_saved_by_a_spreadsheet_imports_unchanged(world, t
     mangled."""
     print(f"OUT-4 round trip through {PATH_TAKEN}")
     assert imported(world, CORINNE, write(tmp_path, "a.csv", agents())).exit_code == 0
+    zeros_world(world, tmp_path)
+    zeros = write(tmp_path, "z.csv", [(ZEROS_SIRET, "oui")], ("SIRET", "Géré dans Hélios"))
+    assert imported(world, ADA, zeros, "structures").exit_code == 0
+    assert imported(world, CORINNE, write(tmp_path, "b.csv", agents(ZEROS_SIRET))).exit_code == 0
     path = tmp_path / "attachments.csv"
     result = bulk(world, ADA, "export", "attachments", "--excel", "--output", str(path))
     assert result.exit_code == 0, result.stderr
@@ -458,4 +524,6 @@ def test_out4_french_excel_csv_saved_by_a_spreadsheet_imports_unchanged(world, t
     assert result.exit_code == 0, result.stderr
     summary = result.json()
     assert (summary["created"], summary["updated"], summary["failed"]) == (0, 0, 0)
-    assert summary["unchanged"] >= len(AGENTS)
+    assert summary["unchanged"] >= 2 * len(AGENTS)
+    warned = [(w["column"], w["rule"], ZEROS_SIRET in w["message"]) for w in summary["warnings"]]
+    assert warned == [("structure", "OUT-4", True)] * len(AGENTS)

@@ -142,15 +142,13 @@ def _in_scope(db: Sql, scope: Scope, alias: str, only: Only = Only()) -> tuple[s
     return " AND ".join(conditions) or "1 = 1", params
 
 
-class _Times:
-    """Times as the JSON shows them (``iso``), from what each engine returns."""
-
-    def __call__(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f"{value[:10]}T{value[11:19]}Z"  # SQLite: '2026-12-01 18:49:46.000000'
+def _time(value: Any) -> str | None:
+    """A time as the JSON shows it (``iso``), from what each engine returns."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{value[:10]}T{value[11:19]}Z"  # SQLite: '2026-12-01 18:49:46.000000'
 
 
 def iso_sql(db: Sql, column: str) -> str:
@@ -223,7 +221,6 @@ def _merged(
 def _structures(
     db: Sql, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
 ) -> Iterator[tuple]:
-    time = _Times()
     where, params = _in_scope(db, scope, "s", only)
     rows_sql = (
         "SELECT s.id, s.id_type, s.identifier, s.raison_sociale, s.label, s.status,"
@@ -260,7 +257,7 @@ def _structures(
             bool(row[14]),
             bool(row[15]),
             listed,
-            time(row[16]),
+            _time(row[16]),
             row[17],
             bool(row[18]),
             bool(row[19]),
@@ -270,7 +267,6 @@ def _structures(
 def _attachments(
     db: Sql, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
 ) -> Iterator[tuple]:
-    time = _Times()
     where, params = _in_scope(db, scope, "s", only)
     # One key for the merge: an attachment's (account, structure) as one number.
     key = "(a.account_id * 4294967296 + a.structure_id)"
@@ -289,7 +285,7 @@ def _attachments(
         codes = [code for _key, code in services]
         role = "primary" if row[4] == row[5] else "member"
         scope_ = "services" if codes else "structure"
-        yield (row[1], row[2], codes, row[3], role, scope_, row[6], time(row[7]))
+        yield (row[1], row[2], codes, row[3], role, scope_, row[6], _time(row[7]))
 
 
 def _habilitations(
@@ -297,7 +293,6 @@ def _habilitations(
 ) -> Iterator[tuple]:
     from chorus_cli.domain import catalogue
 
-    time = _Times()
     where, params = _in_scope(db, scope, "s", only)
     # Only the profiles of attached holders give rights (authz.attached_profiles).
     sql = (
@@ -311,13 +306,22 @@ def _habilitations(
     for login, identifier, service, application, level, name, granted in db.stream(sql, params):
         domain = catalogue.domain(application)
         profile = catalogue.profile_label(application, level)
-        yield (login, identifier, service, application, level, name, domain, profile, time(granted))
+        yield (
+            login,
+            identifier,
+            service,
+            application,
+            level,
+            name,
+            domain,
+            profile,
+            _time(granted),
+        )
 
 
 def _technical(
     db: Sql, scope: Scope, now: datetime, for_csv: bool, only: Only = Only()
 ) -> Iterator[tuple]:
-    time = _Times()
     where, params = _in_scope(db, scope, "s", only)
     sql = (
         "SELECT t.login, s.identifier, s.raison_sociale, t.created_at, t.created_by,"
@@ -325,7 +329,16 @@ def _technical(
         f" JOIN structure s ON s.id = t.structure_id WHERE {where} ORDER BY t.login_key"
     )
     for login, identifier, name, created, by, set_at, expires, used in db.stream(sql, params):
-        yield (login, identifier, name, time(created), by, time(set_at), time(expires), time(used))
+        yield (
+            login,
+            identifier,
+            name,
+            _time(created),
+            by,
+            _time(set_at),
+            _time(expires),
+            _time(used),
+        )
 
 
 READERS: dict[str, Callable[[Sql, Scope, datetime, bool, Only], Iterator[tuple]]] = {
@@ -451,10 +464,9 @@ def export(
     db = Sql(uow, read_only=True)
     rows = READERS[kind](db, scope, uow.clock.now(), fmt != "jsonl", only)
     count = 0
-    if fmt == "xlsx":
-        from chorus_cli.bulk import xlsx
-
+    if fmt != "jsonl":
         plain = kind == "accounts"  # its rows come ready from the SQL
+        # SEC-9: control characters escaped, formulas quoted; numbers stay numbers.
         cells = (
             [
                 spreadsheet_cell(v) if isinstance(v, str) else v
@@ -462,20 +474,18 @@ def export(
             ]
             for row in rows
         )
-        return xlsx.write(out, kind, FIELDS[kind], cells)
-    if fmt == "csv":
+        if fmt == "xlsx":
+            from chorus_cli.bulk import xlsx
+
+            return xlsx.write(out, kind, FIELDS[kind], cells)
         from chorus_cli.kernel.excel import BOM, csv_dialect
 
         if excel:
             out.write(BOM)
         writer = csv.writer(out, **csv_dialect(excel))
         writer.writerow(FIELDS[kind])
-        plain = kind == "accounts"  # its rows come ready from the SQL
-        for row in rows:
-            cells = row if plain else [_csv_cell(v) for v in row]
-            # SEC-9: control characters escaped, formulas quoted; numbers stay numbers.
-            writer.writerow([spreadsheet_cell(v) if isinstance(v, str) else v for v in cells])
-            count += 1
+        for count, row in enumerate(cells, 1):  # noqa: B007  (count is returned)
+            writer.writerow(row)
         return count
     fields = FIELDS[kind]
     dumps = json.JSONEncoder(ensure_ascii=False).encode

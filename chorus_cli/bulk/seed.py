@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import granting
 from chorus_cli.domain import structures as structure_rules
+from chorus_cli.domain.accounts import ACTIVATED_COLUMNS, activated_row, new_row
 from chorus_cli.domain.links import LINK_TTL, PATHS
 from chorus_cli.domain.secrets import hash_password, new_token, token_hash
 from chorus_cli.domain.structures import STRUCTURE_COLUMNS as COLUMNS
 from chorus_cli.kernel.errors import BadInput, RuleRefused
-from chorus_cli.mail.outbox import new_message_id
+from chorus_cli.mail.outbox import MAIL_COLUMNS, new_message_id
 from chorus_cli.mail.templates import render
 from chorus_cli.store import sirene_tables as schema
 from chorus_cli.store.sql import Sql
@@ -410,26 +411,6 @@ def _flush_structures(db: Sql, rows: list, establishments: list, units: list) ->
         )
 
 
-ACCOUNT_COLUMNS = (
-    "id",
-    "login_email",
-    "contact_email",
-    "first_name",
-    "last_name",
-    "phone",
-    "workplace_address",
-    "language",
-    "accessibility",
-    "survey_consent",
-    "status",
-    "password_hash",
-    "failed_logins",
-    "created_at",
-    "activated_at",
-    "to_complete",
-)
-
-
 def _write_accounts(
     seeder: Seeder, db: Sql, ids: list[int], places: list[SeededStructure], digest: str
 ) -> list[int]:
@@ -440,7 +421,6 @@ def _write_accounts(
     senders = {False: settings.sender, True: settings.public_sender}
     now = seeder.uow.clock.now()  # the links' lifetime is real: they must work today
     made, expires = db.time(now), db.time(now + LINK_TTL)
-    no = db.flag(False)
     pending: list[int] = []
     rows, attached, links, mails = [], [], [], []
     for i, account_id in enumerate(ids):
@@ -450,25 +430,22 @@ def _write_accounts(
         drawn = seeder.account(i, place)
         created = _at(db, 86_400 + i)
         waiting = drawn["pending"] and place.manager_id != account_id
+        row = new_row(  # the columns `account create` fills (ACC-1, ACC-3)
+            account_id,
+            drawn["login"],
+            None,
+            drawn["first"],
+            drawn["last"],
+            drawn["phone"],
+            drawn["language"],
+            created,
+            False,
+            drawn["address"],
+        )
         rows.append(
-            (
-                account_id,
-                drawn["login"],
-                drawn["login"],
-                drawn["first"],
-                drawn["last"],
-                drawn["phone"],
-                drawn["address"],
-                drawn["language"],
-                no,
-                no,
-                "pending" if waiting else "active",
-                None if waiting else digest,
-                0,
-                created,
-                None if waiting else _at(db, 90_000 + i),
-                no,
-            )
+            activated_row(row, None, None)
+            if waiting
+            else activated_row(row, digest, _at(db, 90_000 + i))
         )
         attached.append((account_id, place.id, created))
         if waiting:
@@ -516,26 +493,13 @@ def _write_accounts(
 
 
 def _flush_accounts(db: Sql, rows: list, attached: list, links: list, mails: list) -> None:
-    db.insert("account", ACCOUNT_COLUMNS, rows)
+    db.insert("account", ACTIVATED_COLUMNS, rows)
     db.insert("attachment", ("account_id", "structure_id", "created_at"), attached)
     db.insert(
         "link_token", ("token_hash", "purpose", "account_id", "created_at", "expires_at"), links
     )
-    db.insert(
-        "mail",
-        (
-            "to",
-            "sender",
-            "subject",
-            "body",
-            "body_redacted",
-            "kind",
-            "created_at",
-            "status",
-            "message_id",
-        ),
-        [(*mail, "pending", new_message_id(mail[1])) for mail in mails],  # SEC-8: from the start
-    )
+    # SEC-8: a Message-ID from the start.
+    db.insert("mail", MAIL_COLUMNS, [(*m, "pending", new_message_id(m[1])) for m in mails])
 
 
 def _write_services(db: Sql, places: list[SeededStructure]) -> int:

@@ -80,11 +80,9 @@ def check_archive(path: Path) -> str:
                             raise BadInput(
                                 "out4.workbook_too_big", file=display, mib=EXPANDED_MAX >> 20
                             )
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError):
-                raise BadInput("out4.not_workbook", file=display) from None
-            except Exception as exc:  # zlib.error and the like: a damaged member
-                if isinstance(exc, BadInput):
-                    raise
+            except BadInput:
+                raise
+            except Exception:  # BadZipFile, zlib.error, EOFError…: a damaged member
                 raise BadInput("out4.not_workbook", file=display) from None
     return kind
 

@@ -20,12 +20,19 @@ from chorus_cli.domain.accounts import (
     normalise_name,
     phone_from_sheet,
 )
+from chorus_cli.domain.preferences import SWITCH
 from chorus_cli.domain.structures import normalise_code
 from chorus_cli.kernel import text
 from chorus_cli.kernel.errors import BadInput
 
-TRUE = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x", "on"})
-FALSE = frozenset({"0", "false", "faux", "non", "no", "n", "off", ""})
+# A yes/no cell: the words a spreadsheet user types, and the command line's ``on|off``
+# (``preferences.SWITCH``: a structure's settings are ``on|off`` for ``structure update``).
+TRUE = frozenset(
+    {"1", "true", "vrai", "oui", "yes", "o", "y", "x"} | {w for w, v in SWITCH.items() if v}
+)
+FALSE = frozenset(
+    {"0", "false", "faux", "non", "no", "n", ""} | {w for w, v in SWITCH.items() if not v}
+)
 SERVICE_SPLIT = re.compile(r"[\s,;|]+")
 LANGUAGES = ("fr", "en")
 ADDRESS_MAX = 500
@@ -203,10 +210,14 @@ def _structure_ref(value: Any) -> str | None:
     value = _str(value, numbers=True)
     if value is None:
         return None
-    try:  # too few digits for a SIRET: one that lost its zeros, whatever the column?
-        siret = _siret(value) if value.isdigit() and len(value) < 14 else None
-    except BadInput:
-        siret = None  # no: another type's identifier perhaps (RIDET…), found as such
+    siret = None
+    # Too few digits for a SIRET: one that lost its zeros, whatever the column? Not when
+    # they are another type's own number (a RIDET), found as such.
+    if value.isdigit() and len(value) < 14 and not identifiers.other_number(value):
+        try:
+            siret = _siret(value)
+        except BadInput:
+            siret = None  # no SIRET even padded: another type's identifier perhaps
     if isinstance(siret, Warned):
         siret.also["structure_type"] = "SIRET"
         return siret
@@ -324,12 +335,17 @@ def check_row(kind: str, line: int, values: dict[str, Any], names: dict[str, str
             except BadInput as exc:
                 errors.append(RowError(line, column, exc.key, exc.params))
     if clean.get("structure") and fold(names.get("structure", "")) == "siret":
-        # A column headed «SIRET» holds SIRETs: checked as such (STR-1), found as such.
+        # A column headed «SIRET» holds SIRETs: checked as such (STR-1), found as such,
+        # their lost zeros put back whatever other type the digits could be (OUT-4).
         try:
-            clean["structure"] = identifiers.normalise("SIRET", clean["structure"])
-            clean["structure_type"] = "SIRET"
+            found = _siret(clean["structure"])
         except BadInput as exc:
             errors.append(RowError(line, names["structure"], exc.key, exc.params))
+        else:
+            if isinstance(found, Warned):
+                warnings.append(RowError(line, names["structure"], found.key, found.params))
+                found = found.value
+            clean["structure"], clean["structure_type"] = found, "SIRET"
     if clean.get("services") and not clean.get("structure") and kind == "accounts":
         errors.append(RowError(line, names.get("services", "services"), "ops1.services_alone"))
     return Checked(line, clean, errors, warnings=warnings)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -104,24 +106,16 @@ def _summary_data(summary: ImportSummary) -> dict:
     from chorus_cli.i18n import message
 
     data = summary.as_dict()
-    data["errors"] = [
-        {
-            "line": e.line,
-            "column": e.column,
-            "rule": rule_of(e.key),
-            "message": message(e.key, **e.params),
-        }
-        for e in summary.errors
-    ]
-    data["warnings"] = [
-        {
-            "line": w.line,
-            "column": w.column,
-            "rule": rule_of(w.key),
-            "message": message(w.key, **w.params),
-        }
-        for w in summary.warnings
-    ]
+    for name in ("errors", "warnings"):
+        data[name] = [
+            {
+                "line": e.line,
+                "column": e.column,
+                "rule": rule_of(e.key),
+                "message": message(e.key, **e.params),
+            }
+            for e in getattr(summary, name)
+        ]
     return data
 
 
@@ -218,33 +212,22 @@ def export(
 
     fmt = fmt.lower()
     exporter.check_format(kind, fmt, excel, output)
-    with as_account() as (uow, actor):
-        if output is None:
-            out: IO[Any] = sys.stdout
-            count = exporter.export(
-                uow,
-                actor,
-                kind,
-                fmt,
-                out,
-                structure=structure,
-                department=department,
-                id_type=id_type,
-                excel=excel,
-            )
-            out.flush()
-        else:
-            with exporter.output_file(output, binary=fmt == "xlsx") as out:
-                count = exporter.export(
-                    uow,
-                    actor,
-                    kind,
-                    fmt,
-                    out,
-                    structure=structure,
-                    department=department,
-                    id_type=id_type,
-                    excel=excel,
-                )
+    target: ContextManager[IO[Any]] = (
+        nullcontext(sys.stdout)
+        if output is None
+        else exporter.output_file(output, binary=fmt == "xlsx")
+    )
+    with as_account() as (uow, actor), target as out:
+        count = exporter.export(
+            uow,
+            actor,
+            kind,
+            fmt,
+            out,
+            structure=structure,
+            department=department,
+            id_type=id_type,
+            excel=excel,
+        )
     sys.stdout.flush()
     say("done.bulk_exported", count=count, kind=kind)

@@ -282,6 +282,19 @@ def new_row(
     )
 
 
+# A ``new_row`` as activation leaves it (ACC-3), for the seed's accounts (OPS-3).
+ACTIVATED_COLUMNS = (*NEW_ACCOUNT_COLUMNS, "password_hash", "activated_at")
+_STATUS = NEW_ACCOUNT_COLUMNS.index("status")
+
+
+def activated_row(row: tuple, password_hash: str | None, activated_at: Any) -> tuple:
+    """``new_row`` (``ACTIVATED_COLUMNS``) active since ``activated_at`` with its password's
+    hash (ACC-3); with ``password_hash`` None, the account is still pending."""
+    if password_hash is None:
+        return (*row, None, None)
+    return (*row[:_STATUS], "active", *row[_STATUS + 1 :], password_hash, activated_at)
+
+
 DEFAULT_LANGUAGE = "fr"  # SPEC: French unless the person chose otherwise
 
 

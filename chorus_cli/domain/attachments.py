@@ -233,17 +233,9 @@ def _open_services(
     uow: UnitOfWork, structure: Structure, service_codes: list[str] | None
 ) -> list[Service]:
     """ATT-1: a request names an active structure, and only its active services."""
-    if structure.status != "active":
-        raise RuleRefused("att1.structure_not_active", id=structure.identifier)
+    granting.check_open(structure.identifier, structure.status)
     services = _services(uow, structure, service_codes)
-    inactive = [s.code for s in services if not s.active]
-    if inactive:
-        raise RuleRefused(
-            "att1.service_inactive",
-            codes=", ".join(inactive),
-            id=structure.identifier,
-            count=len(inactive),
-        )
+    granting.check_services_open(structure.identifier, [(s.code, s.active) for s in services])
     return services
 
 

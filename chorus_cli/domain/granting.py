@@ -108,6 +108,29 @@ def decide_attach(state: State, service_ids: frozenset[int], has_primary: bool) 
     return Attach(state == ABSENT, (), True, bool(current), not has_primary)
 
 
+def check_open(identifier: str, status: str, *, provisioning: bool = False) -> None:
+    """ATT-1, PUB-1: an account is attached only to an active structure (one that waits
+    for support, STR-6, or was refused takes nobody), whatever the path: a request, an
+    attachments flow (ATT-1's sentence), an account provisioned there by command or by
+    an accounts flow (``provisioning``: PUB-1's)."""
+    if status != "active":
+        key = "pub1.structure_not_active" if provisioning else "att1.structure_not_active"
+        raise RuleRefused(key, id=identifier)
+
+
+def check_services_open(identifier: str, services: Iterable[tuple[str, bool]]) -> None:
+    """ATT-1: an account is attached only to a structure's active services; ``services``
+    are the (code, active) named, all of them found."""
+    inactive = sorted(code for code, active in services if not active)
+    if inactive:
+        raise RuleRefused(
+            "att1.service_inactive",
+            codes=", ".join(inactive),
+            id=identifier,
+            count=len(inactive),
+        )
+
+
 def check_primary(
     email: str, identifier: str, *, state: State, status: str, transfer: bool, attaching: bool
 ) -> None:

@@ -211,6 +211,20 @@ def _zeros_restored(value: str) -> str | None:
         return None
 
 
+def other_number(value: str) -> str | None:
+    """The type other than SIRET whose own number ``value`` is (RIDET, TAHITI), or None.
+    In a column that may hold any type's identifier, such digits are that type's, not a
+    SIRET that lost its leading zeros (OUT-4): one 10-digit RIDET in a hundred is a
+    valid SIRET once padded with zeros."""
+    for id_type in ("RIDET", "TAHITI"):
+        try:
+            normalise(id_type, value)
+        except BadInput:
+            continue
+        return id_type
+    return None
+
+
 def candidates(value: str) -> list[tuple[str, str]]:
     """Every (type, identifier) that ``value`` can be: a command line names a structure by
     its identifier alone, and ``--id-type`` only when two types read it alike."""

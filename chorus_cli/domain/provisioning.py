@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from chorus_cli.domain import accounts, attachments, authz, notices, structures
+from chorus_cli.domain import accounts, attachments, authz, granting, notices, structures
 from chorus_cli.kernel.errors import RuleRefused
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ def create_account(
     authz.require_provisioner(uow, actor, target)
     if not target.public:
         raise RuleRefused("pub1.not_public", id=target.identifier)
-    if target.status != "active":
-        raise RuleRefused("pub1.structure_not_active", id=target.identifier)
+    granting.check_open(target.identifier, target.status, provisioning=True)
     account = accounts.create(
         uow,
         email=email,

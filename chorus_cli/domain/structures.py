@@ -596,7 +596,8 @@ def _managed(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None) -
     return structure
 
 
-# The columns an update writes (``updated_row``), in order, the structure's id last.
+# The columns an update writes (``updated_row``), in order (the statement names the
+# structure's id after them); all but the last, ``search_text``, are the structure's data.
 UPDATED_COLUMNS = (
     "label",
     "email",

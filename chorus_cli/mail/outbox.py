@@ -310,6 +310,14 @@ def check_sender(value: str, variable: str) -> str:
     return value
 
 
+# The columns of a mail queued set-based (a flow, the seed), in order; every mail has
+# its one Message-ID from the moment it is queued (SEC-8).
+MAIL_COLUMNS = (
+    "to", "sender", "subject", "body", "body_redacted", "kind", "created_at", "status",
+    "message_id",
+)  # fmt: skip
+
+
 def new_message_id(sender: str) -> str:
     """A Message-ID of the sender's domain, given once when the mail is queued."""
     import secrets

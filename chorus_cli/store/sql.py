@@ -91,7 +91,8 @@ class Sql:
         else:
             found = self.rows(
                 "SELECT i.indexname, i.indexdef FROM pg_indexes i"
-                " JOIN pg_class c ON c.relname = i.indexname"
+                " JOIN pg_namespace n ON n.nspname = i.schemaname"
+                " JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = n.oid"
                 " JOIN pg_index x ON x.indexrelid = c.oid"
                 " WHERE i.schemaname = current_schema() AND i.tablename = ANY(?)"
                 " AND NOT x.indisunique ORDER BY i.indexname",

@@ -23,9 +23,8 @@ from chorus_cli.domain.accounts import (
     new_language,
     new_row,
 )
-from chorus_cli.domain.notices import sender
+from chorus_cli.domain.granting import check_open
 from chorus_cli.kernel.errors import BadInput, NotAllowed, RuleRefused
-from chorus_cli.mail.outbox import new_message_id
 
 
 class AccountsLoader(Loader):
@@ -46,7 +45,6 @@ class AccountsLoader(Loader):
 
         self.expires_at = self.db.time(self.now + ACTIVATION_TTL)
         self.dumped: dict[tuple, str] = {}
-        self.senders = {public: sender(self.uow, public) for public in (False, True)}
 
     def details(self, decided: dict[str, Any]) -> str:
         """The audit details of ``account.create`` with the flow's source, as every audit
@@ -97,11 +95,11 @@ class AccountsLoader(Loader):
         service_ids = (
             self.service_ids(structure, values.get("services") or []) if structure else set()
         )
-        if structure is not None and structure.status != "active":
-            raise RowRefused(
-                self.column("structure"),
-                RuleRefused("pub1.structure_not_active", id=structure.identifier),
-            )
+        if structure is not None:
+            try:
+                check_open(structure.identifier, structure.status, provisioning=True)
+            except RuleRefused as refused:
+                raise RowRefused(self.column("structure"), refused) from None
         if account is None:
             if structure is None:
                 if not self.scope.everywhere:
@@ -153,12 +151,8 @@ class AccountsLoader(Loader):
         digest, subject, body, redacted, decided = row.activation  # ``accounts.activation``
         at = self.at
         self.new_links.append((digest, ACTIVATION_PURPOSE, account_id, at, self.expires_at))
-        public = structure is not None and structure.public
-        sent_by = self.senders[public]
-        self.mails.append(
-            (login, sent_by, subject, body, redacted, "activation", at, "pending",
-             new_message_id(sent_by))
-        )  # fmt: skip
+        self.queue("activation", login, structure is not None and structure.public, subject,
+                   body, redacted)  # fmt: skip
         self.audits.append((at, self.actor_email, "account.create", login, self.details(decided)))
         if structure is not None:
             account = AccountInfo(

@@ -10,6 +10,7 @@ from chorus_cli.bulk.load.base import (
     RowRefused,
 )
 from chorus_cli.bulk.validate import Checked
+from chorus_cli.domain.granting import check_open
 from chorus_cli.kernel.errors import BadInput, NotFound, RuleRefused
 
 
@@ -45,9 +46,10 @@ class AttachmentsLoader(Loader):
                 first=first,
             )
             raise RowRefused(self.column("structure"), error)
-        if structure.status != "active":
-            error = RuleRefused("att1.structure_not_active", id=structure.identifier)
-            raise RowRefused(self.column("structure"), error)
+        try:
+            check_open(structure.identifier, structure.status)
+        except RuleRefused as refused:
+            raise RowRefused(self.column("structure"), refused) from None
         codes = values.get("services") or []
         if not self.attach(account, structure, self.service_ids(structure, codes)):
             return "unchanged"

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from chorus_cli.bulk.validate import BadRows, Checked, RowError
 from chorus_cli.domain import authz, identifiers
-from chorus_cli.domain.granting import Attacher
+from chorus_cli.domain.granting import Attacher, check_services_open
 from chorus_cli.domain.notices import sender
 from chorus_cli.kernel.errors import BadInput, ChorusError, NotAllowed, NotFound, RuleRefused
-from chorus_cli.mail.outbox import new_message_id
+from chorus_cli.mail.outbox import MAIL_COLUMNS, new_message_id
 from chorus_cli.mail.templates import render
 from chorus_cli.store.sql import Sql
 
@@ -35,11 +35,6 @@ ACCOUNT_FIELDS = (
     "biography",
     "language",
 )
-# Every mail has its one Message-ID from the moment it is queued (SEC-8).
-MAIL_COLUMNS = (
-    "to", "sender", "subject", "body", "body_redacted", "kind", "created_at", "status",
-    "message_id",
-)  # fmt: skip
 AUDIT_COLUMNS = ("at", "actor", "action", "target", "details")
 
 
@@ -163,6 +158,7 @@ class Loader:
         # SEC-11: the existing accounts of this chunk that the actor may not manage.
         self.outside: set[int] = set()
         self.names: dict[str, str] = {}  # field -> the file's column name
+        self.senders: dict[bool, str] = {}  # PUB-3: read (and checked, SEC-8) when first needed
         self._reset_batches()
 
     # --- batches -------------------------------------------------------------------
@@ -171,22 +167,20 @@ class Loader:
         self.mails: list[tuple] = []
         self.audits: list[tuple] = []
 
-    def mail(self, kind: str, to: str, lang: str, public: bool, **params: Any) -> None:
-        subject, body, redacted = render(kind, lang, **params)
-        sent_by = sender(self.uow, public)
+    def queue(
+        self, kind: str, to: str, public: bool, subject: str, body: str, redacted: str
+    ) -> None:
+        """A mail in the outbox (``MAIL_COLUMNS``), from the PUB-3 sender when ``public``."""
+        sent_by = self.senders.get(public)
+        if sent_by is None:
+            sent_by = self.senders[public] = sender(self.uow, public)
         self.mails.append(
-            (
-                to,
-                sent_by,
-                subject,
-                body,
-                redacted,
-                kind,
-                self.at,
-                "pending",
-                new_message_id(sent_by),
-            )
-        )
+            (to, sent_by, subject, body, redacted, kind, self.at, "pending",
+             new_message_id(sent_by))
+        )  # fmt: skip
+
+    def mail(self, kind: str, to: str, lang: str, public: bool, **params: Any) -> None:
+        self.queue(kind, to, public, *render(kind, lang, **params))
 
     def notify(self, account: AccountInfo, kind: str, public: bool, **params: Any) -> None:
         self.mail(
@@ -321,19 +315,15 @@ class Loader:
 
     def service_ids(self, structure: StructureInfo, codes: list[str]) -> set[int]:
         known = self.services.get(structure.id, {})
-        ids = set()
         for code in codes:
             if code not in known:
                 error = NotFound("str7.not_found", code=code, id=structure.identifier)
                 raise RowRefused(self.column("services"), error)
-            service_id, active = known[code]
-            if not active:
-                error = RuleRefused(
-                    "att1.service_inactive", codes=code, id=structure.identifier, count=1
-                )
-                raise RowRefused(self.column("services"), error)
-            ids.add(service_id)
-        return ids
+        try:
+            check_services_open(structure.identifier, [(c, known[c][1]) for c in codes])
+        except RuleRefused as refused:
+            raise RowRefused(self.column("services"), refused) from None
+        return {known[code][0] for code in codes}
 
     def require_scope(self, structure: StructureInfo, column: str) -> None:
         if not self.scope.covers(structure.public, structure.postal_code):
