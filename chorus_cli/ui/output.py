@@ -78,8 +78,8 @@ def emit(
             raise BadInput("out4.excel_csv_only", format=fmt)
         fmt = "csv"
     if isinstance(data, dict):
-        if _shaping.fields is not None:
-            check_fields(_shaping.fields, list(data))
+        if _shaping.fields is not None:  # a declared field this record lacks shows null
+            check_fields(_shaping.fields, list(dict.fromkeys([*(columns or ()), *data])))
         _emit_record(_kept(data), fmt, title)
         return
     rows: Iterator[dict[str, Any]] = iter(data)
