@@ -229,13 +229,24 @@ def test_out3_every_command_with_fields_declares_them_before_it_runs():
         assert declared and len(set(declared)) == len(declared), path
 
 
+# Commands whose declared fields cover more than one shape of output, and why.
+SEVERAL_SHAPES = {
+    "account notifications": "JSON's record of choices, or a table's rows of them",
+    "login": "the account once logged in, or the attempt waiting for its code",
+    "account reactivate": "as login",
+    "notify weekly": "JSON's record of what was sent, or a table's rows of it",
+    "seed": "technical_accounts only with --technical-accounts",
+}
+
+
 @pytest.mark.parametrize("table_world", ["sqlite"], indirect=True)
 def test_out2_every_listing_takes_limit_offset_and_all(table_world):
     """Every command that shows data runs once on the authorisation tables' world, as an
     actor the table lets through, with --json: what it shows is within the fields it
-    declares, if it does (OUT-3); each whose output is a list of rows is
-    a listing and must take --limit, --offset and --all, checked as every listing checks
-    them (--limit with --all is bad input, OUT-2, before the command runs)."""
+    declares (OUT-3), each row (or its record) exactly those, in that order, so that a
+    declaration kept beside a row's builder cannot drift from it; each whose output is a
+    list of rows is a listing and must take --limit, --offset and --all, checked as every
+    listing checks them (--limit with --all is bad input, OUT-2, before the command runs)."""
     from chorus_cli.commands._common import fields_declared
     from tests.test_authz_table import ACTORS as ACCOUNT_ACTORS
     from tests.test_authz_table import AUTHORISATION as ACCOUNT_TABLE
@@ -277,6 +288,8 @@ def test_out2_every_listing_takes_limit_offset_and_all(table_world):
         declared = fields_declared(commands[path].callback)
         rows = shown if isinstance(shown, list) else [shown]
         assert {k for row in rows for k in row} <= set(declared), path  # declared (OUT-3)
+        if path not in SEVERAL_SHAPES:  # each row (or the record): exactly those, in order
+            assert all(list(row) == list(declared) for row in rows), path
         if isinstance(shown, list) and path not in NOT_LISTINGS:
             listings.add(path)
             lines[path] = typed
