@@ -85,9 +85,8 @@ def emit(
     rows: Iterator[dict[str, Any]] = iter(data)
     first = next(rows, None)
     fields = _shaping.fields
-    if fields is not None:
-        known = list(columns or ())
-        known += [key for key in (first or {}) if key not in known]
+    if fields is not None:  # what the command declares is known, if this output lacks it
+        known = list(dict.fromkeys([*(columns or ()), *(_shaping.columns or ()), *(first or {})]))
         if known:
             check_fields(fields, known)
         rows = (_kept(row) for row in rows)
