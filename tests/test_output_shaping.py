@@ -376,7 +376,6 @@ def test_out3_an_unknown_field_refuses_account_create_before_it_runs(cli, unchan
     assert kept.json() == {"status": "pending", "login_email": "new.one@example.fr"}
 
 
-@pytest.mark.parametrize("table_world", ["sqlite"], indirect=True)
 def test_out3_an_unknown_field_leaves_every_changing_command_undone(table_world):
     """Every changing command that shows data, in every cell of the authorisation tables
     (and those open to all), with --fields naming an unknown field: exit 2 naming OUT-3,
