@@ -89,12 +89,13 @@ system-deps:
 	  --home-dir /var/lib/postgresql --shell /bin/bash postgres
 	@# The MFA tests check our QR codes and TOTP codes with independent tools:
 	@# zbarimg (zbar-tools) decodes the QR code drawn in the terminal, oathtool computes codes;
-	@# the README tour (tests/test_readme_tour.py) reads the outbox with jq.
-	@missing=; for b in zbarimg oathtool jq; do command -v $$b >/dev/null || missing=1; done; \
+	@# the README tour (tests/test_readme_tour.py) reads the outbox with jq and calls
+	@# `chorus serve` with curl («Intégrateurs»).
+	@missing=; for b in zbarimg oathtool jq curl; do command -v $$b >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "zbarimg/oathtool/jq not found: installing zbar-tools, oathtool and jq"; \
+	  echo "zbarimg/oathtool/jq/curl not found: installing zbar-tools, oathtool, jq and curl"; \
 	  $(SUDO) apt-get update && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools oathtool jq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y zbar-tools oathtool jq curl; \
 	fi
 	@# OUT-4: the spreadsheet round trip tests save exports with LibreOffice, headless.
 	@command -v soffice >/dev/null || { \

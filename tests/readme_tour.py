@@ -1,7 +1,10 @@
-"""The README's tour, run: every ``console`` block of "A tour", in order, in one shell on a
-fresh store, each command's output compared with the README's (issue 13 item 9). The
-shell's ``chorus`` hands each command to this process, which runs them all in process
-(one start-up instead of 125; see ``in_one_process``).
+"""The README's tour, run: every ``console`` block of "A tour", then of «Intégrateurs»
+(issue 22), in order, in one shell on a fresh store, each command's output compared with
+the README's (issue 13 item 9). The shell's ``chorus`` hands each command to this process,
+which runs them all in process (one start-up instead of 125; see ``in_one_process``),
+but ``chorus serve``: a server runs as the real executable, in the background, and curl
+calls it; the section that starts it stops it, and a process the tour leaves running is
+a finding (the runner stops it).
 
 What changes from run to run is masked on both sides: times, link tokens, mailed codes,
 TOTP secrets, durations, key ids, temporary paths. In the README, a line ``...`` stands
@@ -19,10 +22,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
+CHORUS = BIN / "chorus"  # the executable, for `chorus serve` (see CLIENT)
 MARK = "@@chorus-tour {}@@"
 STATUS = "@@chorus-status {}@@"
 
@@ -43,14 +48,26 @@ class Step:
 
 
 SKIP = "<!-- not run:"  # a console block right after this comment is shown, not run
+# The README's sections the tour runs, in this order, in one shell: «Intégrateurs» goes on
+# from the store "A tour" leaves (its technical account's structure, its admin's session).
+SECTIONS = ("## A tour", "## «Intégrateurs»")
 
 
 def steps(text: str | None = None) -> list[Step]:
     """The commands of the tour's console blocks, with the lines shown after each."""
     text = README.read_text(encoding="utf-8") if text is None else text
     lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("## A tour"))
-    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
+    found: list[Step] = []
+    for heading in SECTIONS:
+        start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        found += _section(lines, start, end)
+    return found
+
+
+def _section(lines: list[str], start: int, end: int) -> list[Step]:
     found: list[Step] = []
     inside = False
     for number in range(start, end):
@@ -154,6 +171,8 @@ def environment(home: Path) -> dict[str, str]:
 # tour instead of one per command (~0.5 s each, 125 of them); the e2e tests run the
 # executable itself.
 CLIENT = """import json, os, socket, sys
+if sys.argv[1:2] == ["serve"]:  # a server runs until stopped: the real executable
+    os.execv({chorus!r}, [{chorus!r}, *sys.argv[1:]])
 request = {"argv": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ)}
 with socket.socket(socket.AF_UNIX) as peer:
     peer.connect({socket!r})
@@ -217,7 +236,8 @@ def in_one_process(home: Path) -> Iterator[Path]:
     folder.mkdir()
     address = str(home / "chorus.sock")
     client = folder / "chorus"
-    client.write_text(f"#!{sys.executable} -SE\n" + CLIENT.replace("{socket!r}", repr(address)))
+    code = CLIENT.replace("{socket!r}", repr(address)).replace("{chorus!r}", repr(str(CHORUS)))
+    client.write_text(f"#!{sys.executable} -SE\n" + code)
     client.chmod(0o700)
 
     def serve(listener: socket.socket) -> None:
@@ -263,35 +283,50 @@ def in_one_process(home: Path) -> Iterator[Path]:
             engine_module.dispose_all()
 
 
-def run(tour: list[Step], home: Path) -> list[list[str]]:
+def run(tour: list[Step], home: Path, left: list[str] | None = None) -> list[list[str]]:
     """Each step's output (stdout and stderr, as a terminal shows them), in one shell;
-    each step's exit status goes in its ``status``."""
+    each step's exit status goes in its ``status``. The commands of the processes the
+    tour left running in the background (a ``chorus serve &`` never stopped) go in
+    ``left``, once the runner has stopped them."""
     with in_one_process(home) as folder:
-        return _run(tour, home, folder)
+        return _run(tour, home, folder, [] if left is None else left)
 
 
-def _run(tour: list[Step], home: Path, folder: Path) -> list[list[str]]:
+def _run(tour: list[Step], home: Path, folder: Path, left: list[str]) -> list[list[str]]:
     script = ["set +e", f"cd {ROOT}"]  # the README is followed from the checkout
     for number, step in enumerate(tour):
         script.append(f"printf '%s\\n' '{MARK.format(number)}'")
         script.append(f"{{ {step.command}\n}} 2>&1")
         script.append(f"printf '%s\\n' \"{STATUS.format('$?')}\"")
+    # What is still running in the background: said, then stopped, so that the shell's
+    # stdout closes (a server holding it would keep this run waiting) and nothing stays.
+    script.append("jobs -l | sed 's/^/@@chorus-left@@ /'; kill $(jobs -p) 2>/dev/null; wait")
     env = environment(home)
     env["PATH"] = f"{folder}{os.pathsep}{env['PATH']}"
-    done = subprocess.run(
+    # Its own process group: a tour stuck past its time is stopped whole, with what it
+    # started in the background (that would hold stdout open and keep the wait going).
+    shell = subprocess.Popen(
         ["bash", "-c", "\n".join(script)],
         env=env,
         stdin=subprocess.DEVNULL,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,
+        start_new_session=True,
     )
+    try:
+        stdout, _ = shell.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        os.killpg(shell.pid, signal.SIGKILL)
+        stdout, _ = shell.communicate()
     outputs: list[list[str]] = [[] for _ in tour]
     current = None
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         found = re.fullmatch(r"@@chorus-tour (\d+)@@", line)
         status = re.fullmatch(r"@@chorus-status (\d+)@@", line)
-        if found:
+        if line.startswith("@@chorus-left@@ "):
+            left.append(line.removeprefix("@@chorus-left@@ "))
+        elif found:
             current = int(found.group(1))
         elif status and current is not None:
             tour[current].status = int(status.group(1))
@@ -304,16 +339,18 @@ def check() -> list[str]:
     """Every difference between the README's tour and a run of it, README line first."""
     tour = steps()
     home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
+    left: list[str] = []
     try:
-        outputs = run(tour, home)
+        outputs = run(tour, home, left)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    return findings(tour, outputs)
+    return findings(tour, outputs, left)
 
 
-def findings(tour: list[Step], outputs: list[list[str]]) -> list[str]:
-    """A step that exited non-zero without showing it, or whose output differs."""
-    report = []
+def findings(tour: list[Step], outputs: list[list[str]], left: Sequence[str] = ()) -> list[str]:
+    """A step that exited non-zero without showing it, or whose output differs; a
+    process the tour left running."""
+    report = [f"left running after the tour (stop it in its section): {job}" for job in left]
     for step, output in zip(tour, outputs, strict=True):
         if step.status != 0:  # a failure the README shows says so: `; echo "exit $?"`
             diff = [f'exited {step.status} (a failure shown ends with `; echo "exit $?"`)']

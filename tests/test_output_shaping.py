@@ -214,15 +214,28 @@ NOT_LISTINGS = {
 }
 
 
-# Listings whose fields are not declared up front (``_common.data_fields``), and why:
-# their --fields is checked against the rows, when they are written.
-UNDECLARED = {
-    "account list": "its fields are bulk.export's, not imported before the command runs",
-    "account history": "its fields are attach's, not imported before the command runs",
-    "account technical list": "its fields are the domain's, imported when it runs",
-    "api client list": "its fields are the domain's, imported when it runs",
-    "structure members": "its fields are the domain's, imported when it runs",
-    "habil catalogue": "its fields are the catalogue's rows'",
+def test_out3_every_command_with_fields_declares_them_before_it_runs():
+    """Every command that shows data declares its fields (``_common.data_fields``), read
+    where its rows are built: --fields is checked before it runs, so a change is never
+    made for an output then refused (OUT-3). A new command cannot slip through."""
+    from chorus_cli.commands._common import fields_declared
+
+    shaped = {p: c for p, c in _commands().items() if "--fields" in _options(c)}
+    assert {"account list", "structure members", "habil catalogue", "seed"} <= set(shaped)
+    undeclared = sorted(p for p, c in shaped.items() if fields_declared(c.callback) is None)
+    assert undeclared == []
+    for path, command in shaped.items():
+        declared = fields_declared(command.callback)
+        assert declared and len(set(declared)) == len(declared), path
+
+
+# Commands whose declared fields cover more than one shape of output, and why.
+SEVERAL_SHAPES = {
+    "account notifications": "JSON's record of choices, or a table's rows of them",
+    "login": "the account once logged in, or the attempt waiting for its code",
+    "account reactivate": "as login",
+    "notify weekly": "JSON's record of what was sent, or a table's rows of it",
+    "seed": "technical_accounts only with --technical-accounts",
 }
 
 
@@ -230,9 +243,11 @@ UNDECLARED = {
 def test_out2_every_listing_takes_limit_offset_and_all(table_world):
     """Every command that shows data runs once on the authorisation tables' world, as an
     actor the table lets through, with --json: what it shows is within the fields it
-    declares, if it does (OUT-3); each whose output is a list of rows is
-    a listing and must take --limit, --offset and --all, checked as every listing checks
-    them (--limit with --all is bad input, OUT-2, before the command runs)."""
+    declares (OUT-3), each row (or its record) exactly those, in that order, so that a
+    declaration kept beside a row's builder cannot drift from it; each whose output is a
+    list of rows is a listing and must take --limit, --offset and --all, checked as every
+    listing checks them (--limit with --all is bad input, OUT-2, before the command runs)."""
+    from chorus_cli.commands._common import fields_declared
     from tests.test_authz_table import ACTORS as ACCOUNT_ACTORS
     from tests.test_authz_table import AUTHORISATION as ACCOUNT_TABLE
     from tests.test_authz_table import NEW
@@ -270,10 +285,11 @@ def test_out2_every_listing_takes_limit_offset_and_all(table_world):
             table_world.drop(url)
         assert result.exit_code == 0, (path, result.stderr)
         shown = result.json()
-        declared = getattr(commands[path].callback, "chorus_fields", None)
-        if declared is not None:  # every field it shows is declared (OUT-3)
-            rows = shown if isinstance(shown, list) else [shown]
-            assert {k for row in rows for k in row} <= set(declared), path
+        declared = fields_declared(commands[path].callback)
+        rows = shown if isinstance(shown, list) else [shown]
+        assert {k for row in rows for k in row} <= set(declared), path  # declared (OUT-3)
+        if path not in SEVERAL_SHAPES:  # each row (or the record): exactly those, in order
+            assert all(list(row) == list(declared) for row in rows), path
         if isinstance(shown, list) and path not in NOT_LISTINGS:
             listings.add(path)
             lines[path] = typed
@@ -287,9 +303,7 @@ def test_out2_every_listing_takes_limit_offset_and_all(table_world):
             *lines[path], "--limit", "5", "--all"
         )
         assert refused.exit_code == 2 and "OUT-2" in refused.stderr, (path, refused.stderr)
-        # OUT-3: an unknown field is refused before the command runs, where declared.
-        if path in UNDECLARED:
-            continue
+        # OUT-3: an unknown field is refused before the command runs.
         unknown = Runner(table_world.url, table_world.home, table_world.clock)(
             *lines[path], "--fields", "colour"
         )
@@ -349,15 +363,46 @@ def test_out3_an_empty_csv_has_the_fields_asked_for_as_its_header(cli):
     assert header.exit_code == 0 and header.stdout == "subject,id\n"
 
 
-def test_out3_an_unknown_field_after_a_saved_change_says_it_was_saved(cli):
-    """A command whose fields are known only once it ran (`account create`'s record)
-    checks --fields when it writes them: its change is saved by then, and the sentence
-    says so (SEC-12)."""
-    made = cli("account", "create", "--email", "new.one@example.fr", "--last-name", "One",
-               "--first-name", "New", "--json", "--fields", "colour")  # fmt: skip
+def test_out3_an_unknown_field_refuses_account_create_before_it_runs(cli, unchanged):
+    """`account create` declares its record's fields (the account's view): an unknown
+    one is bad input before anything is saved, and the sentence does not say it was."""
+    with unchanged():
+        made = cli("account", "create", "--email", "new.one@example.fr", "--last-name", "One",
+                   "--first-name", "New", "--json", "--fields", "colour")  # fmt: skip
     assert made.exit_code == 2 and "OUT-3" in made.stderr and made.stdout == ""
-    assert "La commande a été enregistrée" in made.stderr, made.stderr
-    assert cli("mail", "list", "--json", "--to", "new.one@example.fr").json()
+    assert "enregistrée" not in made.stderr and "login_email" in made.stderr, made.stderr
+    kept = cli("account", "create", "--email", "new.one@example.fr", "--last-name", "One",
+               "--first-name", "New", "--json", "--fields", "status,login_email")  # fmt: skip
+    assert kept.json() == {"status": "pending", "login_email": "new.one@example.fr"}
+
+
+def test_out3_an_unknown_field_leaves_every_changing_command_undone(table_world):
+    """Every changing command that shows data, in every cell of the authorisation tables
+    (and those open to all), with --fields naming an unknown field: exit 2 naming OUT-3,
+    before it runs, whatever it would have done; the store (outbox and audit log too)
+    and the keyring stay the world's (``test_dry_run._walk``, the ``unchanged`` check)."""
+    from chorus_cli.commands import _dry_run
+    from tests.test_dry_run import OPEN_CELLS, PW, _as, _cells, _path, _walk
+    from tests.test_habilitations import ADA, PIERRE
+
+    commands = _commands()
+
+    def refused(url, path, who, typed, stdin, code):
+        result = _as(table_world, url, who, (*typed, "--fields", "colour"), stdin)
+        if result.exit_code != 2 or "OUT-3" not in result.stderr or result.stdout:
+            return [(path, who, result.exit_code, result.stderr.strip())]
+        return []
+
+    cells = [
+        *_cells(),
+        *((args, stdin, who, None) for args, stdin, who in OPEN_CELLS),
+        (("bulk", "import", "/nonexistent.csv", "--kind", "accounts"), None, ADA, None),
+        (("mfa", "totp", "add", "--password-stdin"), PW, PIERRE, None),
+    ]
+    shaped = {p for p, c in commands.items() if "--fields" in _options(c)}
+    walked = _walk(table_world, [c for c in cells if _path(c[0]) in shaped], False, refused)
+    assert shaped - _dry_run.READ_ONLY - walked == set()
+    assert {"account create", "login", "seed", "bulk import", "habil grant"} <= walked
 
 
 def test_out3_listings_take_format_jsonl(cli):
@@ -387,3 +432,21 @@ def test_out4_excel_writes_csv_french_excel_opens(cli):
     )
     refused = cli("mail", "list", "--json", "--excel")
     assert refused.exit_code == 2 and "OUT-4" in refused.stderr and refused.stdout == ""
+
+
+def test_out3_a_declared_field_the_record_lacks_this_time_shows_null(cli):
+    """`seed` declares `technical_accounts`, shown only with --technical-accounts: asked
+    for without, it is null (as a listing's missing field), not refused once saved."""
+    seeded = cli("seed", "--accounts", "1", "--structures", "1", "--json",
+                 "--fields", "accounts,technical_accounts")  # fmt: skip
+    assert seeded.exit_code == 0, seeded.stderr
+    assert seeded.json() == {"accounts": 1, "technical_accounts": None}
+
+
+def test_out3_a_field_of_another_shape_is_null_not_refused_once_sent(cli):
+    """`notify weekly` shows JSON's record or a table's rows: a field of the record asked
+    of the table passed the check before it ran (it is declared), so the table shows it
+    empty rather than refuse it once the mails are sent."""
+    sent = cli("notify", "weekly", "--format", "csv", "--fields", "to,mailed")
+    assert sent.exit_code == 0, sent.stderr
+    assert sent.stdout.splitlines()[0] == "to,mailed"

@@ -1,20 +1,32 @@
 """The README's tour runs as written (issue 13 item 9): every console block of "A tour",
-top to bottom, in one shell on a fresh store, each output as the README shows it (times,
-links, codes and secrets masked). `python -m tests.readme_tour --write` refreshes it."""
+then of «Intégrateurs» (issue 22: a real `chorus serve` called with curl), top to bottom,
+in one shell on a fresh store, each output as the README shows it (times, links, codes,
+secrets and ports masked). `python -m tests.readme_tour --write` refreshes it."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from tests import readme_tour
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="jq missing: `make test` installs it")
+@pytest.mark.skipif(
+    shutil.which("jq") is None or shutil.which("curl") is None,
+    reason="jq or curl missing: `make test` installs them",
+)
 def test_contract_the_readme_tour_runs_top_to_bottom_as_written():
     tour = readme_tour.steps()
     assert len(tour) > 80  # the whole tour, not one block
+    # «Intégrateurs» too (API-1): a server started, called with curl, stopped
+    commands = [step.command for step in tour]
+    assert any(command.startswith("chorus serve") for command in commands)
+    assert sum("curl -s" in command for command in commands) >= 4
     report = readme_tour.check()
     assert report == [], "\n\n".join(report)
 
@@ -39,3 +51,20 @@ def test_contract_the_tour_checker_catches_a_silent_failure():
     shown.status = 0
     report = readme_tour.findings([failed, shown], [said, [*said, "exit 6"]])
     assert len(report) == 1 and "exited 6" in report[0]
+
+
+def test_contract_the_tour_stops_and_reports_a_process_left_running():
+    """A section that starts a server and never stops it is a finding, and the runner
+    stops what was left: the tour leaves no process behind."""
+    home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
+    tour = [readme_tour.Step("sleep 300 &"), readme_tour.Step("echo done", ["done"])]
+    left: list[str] = []
+    try:
+        outputs = readme_tour.run(tour, home, left)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    report = readme_tour.findings(tour, outputs, left)
+    assert len(report) == 1 and "left running" in report[0] and "sleep 300" in report[0]
+    pid = int(re.search(r"\] *\+? *(\d+) ", left[0]).group(1))
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

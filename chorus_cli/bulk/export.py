@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from chorus_cli.domain import authz
+from chorus_cli.domain import accounts, authz, structures
 from chorus_cli.domain.departments import department_sql
 from chorus_cli.kernel.errors import BadInput
 from chorus_cli.kernel.text import json_safe, spreadsheet_cell
@@ -35,40 +35,8 @@ if TYPE_CHECKING:
 KINDS = ("accounts", "structures", "attachments", "habilitations", "technical")
 FORMATS = ("csv", "jsonl", "xlsx")
 
-ACCOUNT_FIELDS = (
-    "login_email",
-    "contact_email",
-    "first_name",
-    "last_name",
-    "phone",
-    "status",
-    "workplace_address",
-    "biography",
-    "language",
-    "created_at",
-    "activated_at",
-    "to_complete",
-    "photo",
-)
-STRUCTURE_FIELDS = (
-    "id_type",
-    "identifier",
-    "raison_sociale",
-    "label",
-    "status",
-    "non_diffusible",
-    "address",
-    "primary_manager",
-    "email",
-    "phone",
-    "public",
-    "helios",
-    "services",
-    "created_at",
-    "refusal_reason",
-    "service_code_required",
-    "engagement_number_required",
-)
+ACCOUNT_FIELDS = accounts.VIEW_FIELDS  # `account show`'s JSON, in its order
+STRUCTURE_FIELDS = structures.VIEW_FIELDS  # `structure show`'s
 ATTACHMENT_FIELDS = (
     "login_email",
     "structure",

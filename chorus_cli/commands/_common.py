@@ -108,17 +108,38 @@ def output_format(fmt: Format | str, as_json: bool) -> str:
 
 
 def data_fields(
-    names: tuple[str, ...] | list[str],
+    names: tuple[str, ...] | list[str] | str,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare the fields a command shows (every row's, or its record's): ``--fields``
-    is checked against them before the command runs (OUT-3), and they are the header
-    of an empty CSV (``ui.output.emit``)."""
+    is checked against them before the command runs (OUT-3), so that nothing is changed
+    for an output then refused, and they are the header of an empty CSV
+    (``ui.output.emit``). ``names``: the fields, or ``"module:NAME"`` naming where the
+    rows are built: a tuple of fields kept beside the function that builds them, the
+    dataclass a summary is made from (its fields), or a function giving them. The
+    module is imported only when the command runs (``fields_declared``): start-up
+    stays as light, and there is no second list to drift."""
 
     def declared(command: Callable[..., Any]) -> Callable[..., Any]:
-        command.chorus_fields = tuple(names)  # type: ignore[attr-defined]
+        fields = names if isinstance(names, str) else tuple(names)
+        command.chorus_fields = fields  # type: ignore[attr-defined]
         return command
 
     return declared
+
+
+def fields_declared(command: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The fields ``command`` declares (``data_fields``), its ``"module:NAME"`` read."""
+    names = getattr(command, "chorus_fields", None)
+    if not isinstance(names, str):
+        return names
+    import dataclasses
+    from importlib import import_module
+
+    module, _, name = names.partition(":")
+    source = getattr(import_module(module), name)
+    if dataclasses.is_dataclass(source):
+        return tuple(f.name for f in dataclasses.fields(source))
+    return tuple(source() if callable(source) else source)
 
 
 @contextmanager

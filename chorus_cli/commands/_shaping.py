@@ -1,9 +1,10 @@
 """``--fields`` (OUT-3) and ``--excel`` (OUT-4) on every command that shows data: one
 walk of the command tree (``cli.make_app``) gives each command with ``--format`` both
 options, and hands their values to ``ui.output.emit`` while the command runs. A new
-command with ``--format`` gets them too, with nothing to write. A command that declares
-its fields (``_common.data_fields``) has ``--fields`` checked before it runs, so that a
-change is never made for output then refused; the others, when the output is written.
+command with ``--format`` gets them too, with nothing to write. Every such command
+declares its fields (``_common.data_fields``, read where its rows are built; a test walks
+the tree): ``--fields`` is checked before it runs, so that a change is never made for
+output then refused.
 
 ``--limit/--offset/--all`` (OUT-2) on every listing, the same way: a listing declares a
 parameter typed ``Window`` (``store.listing``); ``add_window`` puts the three options in
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args, get_type_hints
 
 import typer
 
-from chorus_cli.commands._common import AllOpt, Format, LimitOpt, OffsetOpt
+from chorus_cli.commands._common import AllOpt, Format, LimitOpt, OffsetOpt, fields_declared
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -139,7 +140,7 @@ def _shaped(callback: Callable[..., Any]) -> Callable[..., Any]:
         from chorus_cli.ui.output import check_fields, set_shaping
 
         fields = fields_of(kwargs.pop(FIELDS, None))
-        declared = getattr(callback, "chorus_fields", None)
+        declared = fields_declared(callback)
         if fields is not None and declared is not None:
             check_fields(fields, list(declared))  # before the command runs (OUT-3)
         set_shaping(fields, kwargs.pop(EXCEL, False), declared)

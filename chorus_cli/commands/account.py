@@ -15,6 +15,7 @@ from chorus_cli.commands._common import (
     PasswordStdinOpt,
     as_account,
     current_account,
+    data_fields,
     new_group,
     output_format,
     unit_of_work,
@@ -29,6 +30,7 @@ app.add_typer(technical_app)  # account technical … (TECH-1, TECH-2)
 
 
 @app.command()
+@data_fields("chorus_cli.domain.accounts:VIEW_FIELDS")
 def create(
     email: Annotated[str, typer.Option("--email", help="Login e-mail (the identifier).")],
     last_name: Annotated[str, typer.Option("--last-name", help="Last name (nom).")],
@@ -189,6 +191,7 @@ def reset_password(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.support:SHOW_FIELDS")
 def show(
     email: Annotated[
         str | None,
@@ -262,6 +265,7 @@ def _emit_account(result: dict, fmt: str) -> None:
 
 
 @app.command()
+@data_fields("chorus_cli.domain.accounts:VIEW_FIELDS")
 def update(
     first_name: Annotated[str | None, typer.Option("--first-name")] = None,
     last_name: Annotated[str | None, typer.Option("--last-name")] = None,
@@ -296,6 +300,7 @@ def update(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.accounts:VIEW_FIELDS")
 def photo(
     path: Annotated[
         str | None, typer.Argument(metavar="PATH", help="A PNG or JPEG file of at most 1 MB.")
@@ -330,6 +335,7 @@ def photo(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.preferences:FIELDS")
 def preferences(
     accessibility: Annotated[
         str | None,
@@ -415,6 +421,7 @@ def unlock(
 
 
 @app.command()
+@data_fields("chorus_cli.commands.attach:REQUEST_FIELDS")
 def history(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
@@ -444,6 +451,7 @@ LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")
 
 
 @app.command("list")
+@data_fields("chorus_cli.domain.accounts:VIEW_FIELDS")
 def list_(
     status: AccountStatusOpt = None,
     structure: Annotated[
@@ -476,9 +484,7 @@ def list_(
             search=search,
             shown=window,
         )
-    from chorus_cli.bulk.export import ACCOUNT_FIELDS  # `show`'s fields, as exported
-
-    emit(rows, output_format(fmt, as_json), columns=ACCOUNT_FIELDS, table=LIST_COLUMNS)
+    emit(rows, output_format(fmt, as_json), columns=accounts.VIEW_FIELDS, table=LIST_COLUMNS)
 
 
 @app.command()
@@ -534,6 +540,7 @@ def deactivate(
 
 
 @app.command()
+@data_fields("chorus_cli.commands.session:login_fields")
 def reactivate(
     email: Annotated[str, typer.Argument(help="Login e-mail of your deactivated account.")],
     password_stdin: PasswordStdinOpt = False,
@@ -558,6 +565,7 @@ def reactivate(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.subscriptions:SHOWN_FIELDS")
 def notifications(
     on: Annotated[
         list[str] | None,
@@ -597,11 +605,6 @@ def notifications(
         emit(shown, fmt)
         return
     rows = [{**row, "notify": "on" if row["notify"] else "off"} for row in shown["applications"]]
-    rows.append(
-        {
-            "application": rules.WEEKLY,
-            "name": message("set2.weekly_name"),
-            "notify": "on" if shown[rules.WEEKLY] else "off",
-        }
-    )
-    emit(rows, fmt, columns=("application", "name", "notify"))
+    weekly = (rules.WEEKLY, message("set2.weekly_name"), "on" if shown[rules.WEEKLY] else "off")
+    rows.append(dict(zip(rules.ROW_FIELDS, weekly, strict=True)))
+    emit(rows, fmt, columns=rules.ROW_FIELDS)

@@ -10,6 +10,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
 )
@@ -25,6 +26,7 @@ LIST_COLUMNS = ("id", "name", "client_id", "created_at", "last_used_at")
 
 
 @client_app.command()
+@data_fields("chorus_cli.domain.api_clients:REGISTERED_FIELDS")
 def add(
     name: Annotated[str, typer.Argument(help="A name for the client (the ERP, the tool).")],
     fmt: FormatOpt = "table",
@@ -46,6 +48,7 @@ def add(
 
 
 @client_app.command("list")
+@data_fields("chorus_cli.domain.api_clients:FIELDS")
 def list_(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py

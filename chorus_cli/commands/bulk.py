@@ -16,6 +16,7 @@ from chorus_cli.commands._common import (
     JsonOpt,
     as_account,
     current_account,
+    data_fields,
     new_group,
     output_format,
     unit_of_work,
@@ -30,7 +31,17 @@ app = new_group(
 )
 
 
+def import_fields() -> tuple[str, ...]:
+    """What `bulk import` tells scripts: its summary's fields, and whether it was written."""
+    from dataclasses import fields
+
+    from chorus_cli.bulk.service import ImportSummary
+
+    return (*(f.name for f in fields(ImportSummary)), "written")
+
+
 @app.command("import")
+@data_fields("chorus_cli.commands.bulk:import_fields")
 def import_(
     file: Annotated[
         str,

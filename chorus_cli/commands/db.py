@@ -12,6 +12,7 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     current_account,
+    data_fields,
     new_group,
     output_format,
     unit_of_work,
@@ -61,6 +62,7 @@ def backup(path: Annotated[Path, typer.Argument(help="The backup file to write."
 
 
 @app.command()
+@data_fields("chorus_cli.store.copy:DESCRIBED")
 def copy(
     to: Annotated[str, typer.Option("--to", metavar="URL", help="The empty store to copy into.")],
     fmt: FormatOpt = "table",
@@ -92,7 +94,12 @@ def copy(
         emit(describe(summary), fmt)
 
 
+# What `db rotate-key` tells scripts (SEC-2).
+ROTATION_FIELDS = ("old_key_id", "new_key_id", "resealed", "old_key_removed")
+
+
 @app.command("rotate-key")
+@data_fields(ROTATION_FIELDS)
 def rotate_key(
     keep_old: Annotated[
         bool,
@@ -127,8 +134,6 @@ def rotate_key(
         say("sec2.done_old_kept", old=rotation.old)
     fmt = output_format(fmt, as_json)
     if fmt != "table":
-        emit(
-            {"old_key_id": rotation.old, "new_key_id": rotation.new, "resealed": rotation.count,
-             "old_key_removed": rotation.old is not None and not kept},
-            fmt,
-        )  # fmt: skip
+        removed = rotation.old is not None and not kept
+        shown = (rotation.old, rotation.new, rotation.count, removed)
+        emit(dict(zip(ROTATION_FIELDS, shown, strict=True)), fmt)

@@ -42,6 +42,7 @@ ServiceOpt = Annotated[
 
 
 @app.command()
+@data_fields("chorus_cli.domain.catalogue:ROW_FIELDS")
 def catalogue(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
@@ -52,6 +53,7 @@ def catalogue(
 
     Example: chorus habil catalogue --json
     """
+    from chorus_cli.domain import catalogue as applications
     from chorus_cli.domain import habilitations
     from chorus_cli.store.listing import cut
     from chorus_cli.ui.output import emit
@@ -59,9 +61,9 @@ def catalogue(
     with as_account():  # like every portal page, for a logged-in account (SPEC)
         pass
     rows, fmt = cut(habilitations.catalogue_rows(), window), output_format(fmt, as_json)
-    fields = list(rows.rows[0]) if rows.rows else None
+    fields = applications.ROW_FIELDS
     # The profiles are the application's name and each level.
-    emit(rows, fmt, columns=fields, table=[f for f in fields or () if f != "profiles"])
+    emit(rows, fmt, columns=fields, table=[f for f in fields if f != "profiles"])
 
 
 @app.command("list")
@@ -111,6 +113,7 @@ def list_(
 
 
 @app.command()
+@data_fields(HABILITATION_FIELDS)
 def grant(
     email: EmailArg,
     structure: StructureOpt,
@@ -141,6 +144,7 @@ def grant(
 
 
 @app.command()
+@data_fields(HABILITATION_FIELDS)
 def revoke(
     email: EmailArg,
     structure: StructureOpt,
@@ -170,6 +174,7 @@ def revoke(
 
 
 @app.command("request")
+@data_fields("chorus_cli.commands.attach:REQUEST_FIELDS")
 def request_(
     structure: StructureOpt,
     application: Annotated[

@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     JsonOpt,
     PasswordStdinOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
     session_token,
@@ -32,6 +33,7 @@ AccountOpt = Annotated[
 
 
 @app.command()
+@data_fields("chorus_cli.domain.login_address:STATUS_FIELDS")
 def change(
     new_email: Annotated[str, typer.Argument(metavar="NEW_EMAIL", help="The new login address.")],
     account: AccountOpt = None,
@@ -69,6 +71,7 @@ def change(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.login_address:STATUS_FIELDS")
 def confirm(
     link: Annotated[str, typer.Argument(help="The link mailed to the new address, or its token.")],
     fmt: FormatOpt = "table",
@@ -104,6 +107,7 @@ def confirm(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.login_address:STATUS_FIELDS")
 def status(account: AccountOpt = None, fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     """Show the change under way, if any: the new address and until when it can be
     confirmed (LA-2).
@@ -120,10 +124,8 @@ def status(account: AccountOpt = None, fmt: FormatOpt = "table", as_json: JsonOp
     if change is None:
         say("done.login_address_none", email=target.login_email)
         row = {
+            **dict.fromkeys(login_address.VIEW_FIELDS),
             "login_email": target.login_email,
-            "new_email": None,
-            "requested_at": None,
-            "expires_at": None,
             "status": "none",
         }
     else:

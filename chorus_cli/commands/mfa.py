@@ -38,6 +38,7 @@ InvertOpt = Annotated[
 
 
 FACTOR_FIELDS = ("id", "type", "name", "created_at", "last_used_at")  # an empty CSV's header
+ENROLMENT_FIELDS = ("secret", "uri")  # a TOTP enrolment waiting for its code, for scripts
 
 
 def _emit_rows(rows: Page, fmt: str, empty: str = "hint.no_factor") -> None:
@@ -99,6 +100,7 @@ def _show(enrolment: Enrolment, invert: bool, plain: bool) -> None:
 
 
 @totp_app.command("add")
+@data_fields(ENROLMENT_FIELDS)
 def totp_add(
     name: NameOpt = None,
     invert: InvertOpt = False,
@@ -128,7 +130,8 @@ def totp_add(
     with as_account() as (uow, account):
         enrolment = manage.add_totp(uow, account, name, lambda: prompts.password(password_stdin))
         if fmt != "table":
-            emit({"secret": enrolment.secret, "uri": enrolment.uri}, fmt)
+            shown = (enrolment.secret, enrolment.uri)
+            emit(dict(zip(ENROLMENT_FIELDS, shown, strict=True)), fmt)
             say("done.totp_pending")
             return
         _show(enrolment, invert, plain() or account.accessibility)
@@ -149,6 +152,7 @@ def totp_add(
 
 
 @totp_app.command("confirm")
+@data_fields(FACTOR_FIELDS)
 def totp_confirm(
     code: Annotated[str, typer.Argument(help="The 6-digit code the app shows.")],
     fmt: FormatOpt = "table",

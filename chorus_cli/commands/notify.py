@@ -6,6 +6,7 @@ from chorus_cli.commands._common import (
     STATE,
     FormatOpt,
     JsonOpt,
+    data_fields,
     new_group,
     output_format,
     unit_of_work,
@@ -14,7 +15,13 @@ from chorus_cli.commands._common import (
 app = new_group("notify", "Scheduled notices: the weekly summary (SET-2).")
 
 
+# What `notify weekly` tells scripts (JSON), and a table's or a CSV's row.
+SENT_FIELDS = ("dry_run", "mailed", "summaries")
+ROW_FIELDS = ("to", "structure", "movements")
+
+
 @app.command()
+@data_fields((*SENT_FIELDS, *ROW_FIELDS))
 def weekly(
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
@@ -38,18 +45,13 @@ def weekly(
     fmt = output_format(fmt, as_json)
     say("done.weekly_dry_run" if dry_run else "done.weekly_sent", count=len(summaries))
     if fmt in ("json", "jsonl"):
-        emit(
-            {
-                "dry_run": dry_run,
-                "mailed": 0 if dry_run else len(summaries),
-                "summaries": [s.view() for s in summaries],
-            },
-            fmt,
-        )
+        mailed = 0 if dry_run else len(summaries)
+        sent = (dry_run, mailed, [s.view() for s in summaries])
+        emit(dict(zip(SENT_FIELDS, sent, strict=True)), fmt)
         return
     rows = [
-        {"to": s.to, "structure": st["identifier"], "movements": st["movements"]}
+        dict(zip(ROW_FIELDS, (s.to, st["identifier"], st["movements"]), strict=True))
         for s in summaries
         for st in s.view()["structures"]
     ]
-    emit(rows, fmt, columns=("to", "structure", "movements"))
+    emit(rows, fmt, columns=ROW_FIELDS)

@@ -10,11 +10,24 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
+    data_fields,
     output_format,
     unit_of_work,
 )
 
 
+def seed_fields() -> tuple[str, ...]:
+    """What `seed` shows scripts: its summary's fields but the password (stderr only,
+    once), and the technical accounts made."""
+    from dataclasses import fields
+
+    from chorus_cli.bulk.seed import SeedSummary
+
+    shown = tuple(f.name for f in fields(SeedSummary) if f.name != "password")
+    return (*shown, "technical_accounts")
+
+
+@data_fields("chorus_cli.commands.seed:seed_fields")
 def seed(
     accounts: Annotated[int, typer.Option("--accounts", help="How many accounts.")] = 100,
     structures: Annotated[

@@ -13,6 +13,7 @@ from chorus_cli.commands._common import (
     JsonOpt,
     PasswordStdinOpt,
     as_account,
+    data_fields,
     output_format,
     session_token,
     unit_of_work,
@@ -48,6 +49,19 @@ def _key_answer(uow, pending) -> str:  # type: ignore[no-untyped-def]
     return json.dumps(answer)
 
 
+# What a log-in waiting for its code shows (then the login), in JSON under "session" too.
+WAITING_FIELDS = ("status", "method", "expires_at")
+
+
+def login_fields() -> tuple[str, ...]:
+    """What `login` and `account reactivate` show (OUT-3): the account as `whoami` gives
+    it once logged in, or the attempt waiting for its code; JSON adds both apart."""
+    from chorus_cli.domain.auth import WHOAMI_FIELDS
+
+    return (*WHOAMI_FIELDS, *WAITING_FIELDS[1:], "session", "account")
+
+
+@data_fields("chorus_cli.commands.session:login_fields")
 def login(
     email: Annotated[str, typer.Argument(help="Login e-mail.")],
     password_stdin: PasswordStdinOpt = False,
@@ -116,11 +130,17 @@ def log_in(
                 )
                 say(waiting, email=attempt.email)
                 if fmt != "table":
-                    waits = {
-                        "status": "code_sent" if attempt.method == "email" else "code_required",
-                        "method": attempt.method,
-                        "expires_at": iso(attempt.expires_at),
-                    }
+                    waits = dict(
+                        zip(
+                            WAITING_FIELDS,
+                            (
+                                "code_sent" if attempt.method == "email" else "code_required",
+                                attempt.method,
+                                iso(attempt.expires_at),
+                            ),
+                            strict=True,
+                        )
+                    )
                     data = {**waits, "login_email": attempt.email}
                     emit({**data, "session": waits} if fmt == "json" else data, fmt)
                 return
@@ -168,6 +188,7 @@ def logout() -> None:
         say("done.not_logged_in")
 
 
+@data_fields("chorus_cli.domain.auth:WHOAMI_FIELDS")
 def whoami(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     """Show the logged-in account, its roles and structures (AUTH-3, AUTH-5).
 

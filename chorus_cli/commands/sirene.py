@@ -34,6 +34,7 @@ app = new_group(
 
 
 @app.command("import")
+@data_fields("chorus_cli.sirene.build:IndexSummary")
 def import_(
     establishments: Annotated[
         str,
@@ -133,6 +134,7 @@ def _report(summary: IndexSummary) -> None:
 
 
 @app.command()
+@data_fields("chorus_cli.sirene.update:UpdateSummary")
 def update(
     since: Annotated[
         str | None,
@@ -180,6 +182,7 @@ def update(
 
 
 @app.command()
+@data_fields("chorus_cli.sirene:Establishment")
 def lookup(
     siret: Annotated[str, typer.Argument(help="The SIRET: 14 digits, spaces allowed.")],
     fmt: FormatOpt = "table",

@@ -61,6 +61,7 @@ def _render(data: dict[str, Any], fmt: str) -> None:
 
 
 @app.command()
+@data_fields("chorus_cli.domain.structures:VIEW_FIELDS")
 def create(
     id_type: Annotated[
         str, typer.Option("--id-type", metavar="TYPE", help=f"One of {TYPES} (STR-1).")
@@ -178,6 +179,7 @@ def list_(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.structures:VIEW_FIELDS")
 def show(
     structure: StructureArg,
     id_type: IdTypeOpt = None,
@@ -219,6 +221,7 @@ def search(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.structures:VIEW_FIELDS")
 def update(
     structure: StructureArg,
     id_type: IdTypeOpt = None,
@@ -289,6 +292,7 @@ def pending(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.structures:VIEW_FIELDS")
 def approve(
     structure: StructureArg,
     id_type: IdTypeOpt = None,
@@ -310,6 +314,7 @@ def approve(
 
 
 @app.command()
+@data_fields("chorus_cli.domain.structures:VIEW_FIELDS")
 def refuse(
     structure: StructureArg,
     reason: Annotated[str, typer.Option("--reason", help="Mailed to the requester.")],
@@ -333,6 +338,7 @@ def refuse(
 
 
 @app.command("transfer-primary")
+@data_fields("chorus_cli.domain.structures:VIEW_FIELDS")
 def transfer_primary(
     structure: StructureArg,
     to: Annotated[str, typer.Option("--to", help="Login e-mail of an attached, active account.")],
@@ -363,6 +369,7 @@ MEMBER_TABLE_COLUMNS = ("login_email", "last_name", "first_name", "status", "rol
 
 
 @app.command()
+@data_fields("chorus_cli.domain.members:FIELDS")
 def members(
     structure: StructureArg,
     service: Annotated[
@@ -407,6 +414,7 @@ def members(
 
 
 @app.command("remove-member")
+@data_fields("chorus_cli.domain.members:REMOVAL_FIELDS")
 def remove_member(
     structure: StructureArg,
     email: Annotated[str, typer.Argument(help="Login e-mail of the account to remove.")],

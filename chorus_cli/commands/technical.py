@@ -11,6 +11,7 @@ from chorus_cli.commands._common import (
     IdTypeOpt,
     JsonOpt,
     as_account,
+    data_fields,
     new_group,
     output_format,
 )
@@ -29,6 +30,7 @@ LIST_COLUMNS = ("login", "structure", "status", "expires_at", "last_used_at")
 
 
 @app.command()
+@data_fields("chorus_cli.domain.technical:ISSUED_FIELDS")
 def create(
     structure: Annotated[
         str, typer.Option("--structure", metavar="ID", help="The structure it acts for.")
@@ -56,6 +58,7 @@ def create(
 
 
 @app.command("list")
+@data_fields("chorus_cli.domain.technical:FIELDS")
 def list_(
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Of this structure only.")
@@ -80,6 +83,7 @@ def list_(
 
 
 @app.command("reset-password")
+@data_fields("chorus_cli.domain.technical:ISSUED_FIELDS")
 def reset_password(
     login: LoginArg,
     fmt: FormatOpt = "table",

@@ -189,8 +189,17 @@ def status(uow: UnitOfWork, account: Account) -> str:
     return account.status
 
 
+# The fields of ``view``, in its order: what commands showing an account declare (OUT-3)
+# and what `bulk export accounts` writes (OPS-2).
+VIEW_FIELDS = (
+    "login_email", "contact_email", "first_name", "last_name", "phone", "status",
+    "workplace_address", "biography", "language", "created_at", "activated_at",
+    "to_complete", "photo",
+)  # fmt: skip
+
+
 def view(uow: UnitOfWork, account: Account, photo_size: int | None = None) -> dict[str, Any]:
-    """The account as scripts see it (SPEC's JSON fields first).
+    """The account as scripts see it (SPEC's JSON fields first; ``VIEW_FIELDS``).
 
     ``photo_size``: the photo's size in bytes when the query read it, so that a listing
     never loads the photos themselves (SET-1)."""

@@ -49,6 +49,7 @@ NAME_MAX = 100
 _DUMMY = token_hash("chorus: no such client")
 
 FIELDS = ("id", "name", "client_id", "created_at", "created_by", "last_used_at")
+REGISTERED_FIELDS = ("id", "name", "client_id", "client_secret")  # ``Registered.view``'s
 
 
 class ClientRefused(NotAuthenticated):

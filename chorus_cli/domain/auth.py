@@ -274,6 +274,9 @@ def logout(uow: UnitOfWork, token: str | None) -> str | None:
     return email
 
 
+WHOAMI_FIELDS = (*accounts.VIEW_FIELDS, "roles", "structures")  # ``whoami``'s, in order
+
+
 def whoami(uow: UnitOfWork, account: Account) -> dict[str, Any]:
     """The account, its platform roles and its structures (AUTH-3, AUTH-5)."""
     return {

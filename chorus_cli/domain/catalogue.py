@@ -130,6 +130,9 @@ def level(text: str) -> str:
     return typed
 
 
+ROW_FIELDS = ("domain", "application", "name", "levels", "profiles")  # ``rows``', in order
+
+
 def rows() -> list[dict[str, object]]:
     """The catalogue as ``habil catalogue`` shows it: one row per application."""
     return [

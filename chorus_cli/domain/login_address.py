@@ -24,6 +24,11 @@ PURPOSE = "login_address"
 LINK_TTL = timedelta(hours=24)
 
 
+# ``Change.view``'s fields, then the change's status, as the commands show it (OUT-3).
+VIEW_FIELDS = ("login_email", "new_email", "requested_at", "expires_at")
+STATUS_FIELDS = (*VIEW_FIELDS, "status")
+
+
 @dataclass
 class Change:
     """A pending change: the account (by its current login), the new address, until when."""
@@ -33,7 +38,7 @@ class Change:
     requested_at: datetime
     expires_at: datetime
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> dict[str, Any]:  # VIEW_FIELDS
         from chorus_cli.kernel.clock import iso
 
         return {

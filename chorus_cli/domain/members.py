@@ -447,6 +447,9 @@ def remove(
     return done
 
 
+REMOVAL_FIELDS = ("structure", "login_email", "services", "profiles_removed", "lapsed_requests")
+
+
 def view(done: Removal) -> dict[str, Any]:
     """A removal as scripts see it."""
     return {

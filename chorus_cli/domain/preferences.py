@@ -15,6 +15,9 @@ LANGUAGES = ("fr", "en")
 SWITCH = {"on": True, "off": False}
 
 
+FIELDS = ("accessibility", "survey_consent", "language")  # ``view``'s, in order
+
+
 def view(account: Account) -> dict[str, Any]:
     """The three preferences as scripts see them."""
     return {

@@ -128,9 +128,18 @@ def service_row(uow: UnitOfWork, service: Service) -> dict[str, Any]:
     }
 
 
+# The fields of ``view``, in its order: what commands showing a structure declare (OUT-3)
+# and what `bulk export structures` writes (OPS-2).
+VIEW_FIELDS = (
+    "id_type", "identifier", "raison_sociale", "label", "status", "non_diffusible",
+    "address", "primary_manager", "email", "phone", "public", "helios", "services",
+    "created_at", "refusal_reason", "service_code_required", "engagement_number_required",
+)  # fmt: skip
+
+
 def view(uow: UnitOfWork, structure: Structure) -> dict[str, Any]:
-    """The structure as scripts see it (SPEC's JSON fields first). A non-diffusible
-    structure has no address to show (STR-3)."""
+    """The structure as scripts see it (SPEC's JSON fields first; ``VIEW_FIELDS``). A
+    non-diffusible structure has no address to show (STR-3)."""
     address = None
     if not structure.non_diffusible and (structure.address or structure.postal_code):
         address = {

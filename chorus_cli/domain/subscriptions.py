@@ -61,16 +61,20 @@ def _chosen(uow: UnitOfWork, account: Account) -> set[str]:
     )
 
 
+# ``choices``' fields (JSON), and those of one application's choice (a table's row).
+CHOICES_FIELDS = ("applications", WEEKLY)
+ROW_FIELDS = ("application", "name", "notify")
+SHOWN_FIELDS = (*CHOICES_FIELDS, *ROW_FIELDS)  # what `account notifications` may show
+
+
 def choices(uow: UnitOfWork, account: Account) -> dict[str, Any]:
     """Every notifying application with the account's choice, and the weekly summary's."""
     chosen = _chosen(uow, account)
-    return {
-        "applications": [
-            {"application": app.code, "name": app.name, "notify": app.code in chosen}
-            for app in catalogue.NOTIFYING
-        ],
-        WEEKLY: account.weekly_summary,
-    }
+    applications = [
+        dict(zip(ROW_FIELDS, (app.code, app.name, app.code in chosen), strict=True))
+        for app in catalogue.NOTIFYING
+    ]
+    return dict(zip(CHOICES_FIELDS, (applications, account.weekly_summary), strict=True))
 
 
 def choose(

@@ -59,6 +59,13 @@ def _keeper(uow: UnitOfWork, actor: Account, email: str) -> Account:
 # --- MEM-3: the whole account ------------------------------------------------------------
 
 
+# What ``details`` adds, in its order; ``show`` gives the account's view, then these.
+DETAIL_FIELDS = (
+    "last_login_at", "locked_until", "factors", "pending_login_change", "roles", "structures",
+)  # fmt: skip
+SHOW_FIELDS = (*accounts.VIEW_FIELDS, *DETAIL_FIELDS)
+
+
 def details(uow: UnitOfWork, account: Account) -> dict[str, Any]:
     """What MEM-3 adds to an account's view: last log-in, lock end, second factors
     (never a secret), the login-address change under way; roles and structures as

@@ -63,6 +63,7 @@ FIELDS = (
     "expires_at",
     "last_used_at",
 )
+ISSUED_FIELDS = ("login", "password", "structure", "expires_at")  # ``Issued.view``'s
 
 
 class TechnicalRefused(NotAuthenticated):
@@ -108,7 +109,8 @@ def new_password() -> str:
 
 @dataclass
 class Issued:
-    """A technical account with the password just set: shown once, never stored."""
+    """A technical account with the password just set: shown once, never stored
+    (``ISSUED_FIELDS``)."""
 
     account: TechnicalAccount
     structure: Structure

@@ -233,11 +233,8 @@ def session_follows(source_url: str, target_url: str) -> bool:
     return True
 
 
+DESCRIBED = ("source", "target", "rows", "tables", "seconds")  # what ``describe`` gives
+
+
 def describe(summary: CopySummary) -> dict[str, Any]:
-    return {
-        "source": summary.source,
-        "target": summary.target,
-        "rows": summary.rows,
-        "tables": summary.tables,
-        "seconds": summary.seconds,
-    }
+    return {name: getattr(summary, name) for name in DESCRIBED}

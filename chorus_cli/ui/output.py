@@ -78,16 +78,15 @@ def emit(
             raise BadInput("out4.excel_csv_only", format=fmt)
         fmt = "csv"
     if isinstance(data, dict):
-        if _shaping.fields is not None:
-            check_fields(_shaping.fields, list(data))
+        if _shaping.fields is not None:  # a declared field this record lacks shows null
+            check_fields(_shaping.fields, list(dict.fromkeys([*(columns or ()), *data])))
         _emit_record(_kept(data), fmt, title)
         return
     rows: Iterator[dict[str, Any]] = iter(data)
     first = next(rows, None)
     fields = _shaping.fields
-    if fields is not None:
-        known = list(columns or ())
-        known += [key for key in (first or {}) if key not in known]
+    if fields is not None:  # what the command declares is known, if this output lacks it
+        known = list(dict.fromkeys([*(columns or ()), *(_shaping.columns or ()), *(first or {})]))
         if known:
             check_fields(fields, known)
         rows = (_kept(row) for row in rows)
