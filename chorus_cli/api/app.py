@@ -48,6 +48,7 @@ from chorus_cli.kernel.errors import (
     NotAuthenticated,
     NotFound,
 )
+from chorus_cli.store import journal
 from chorus_cli.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -152,13 +153,38 @@ class Server:
     signed with, the rate counters and the short cache of verified technical accounts
     (nothing of the store)."""
 
-    def __init__(self, settings: Settings, rate: int = RATE, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rate: int = RATE,
+        clock: Clock | None = None,
+        audit_every: float = journal.EVERY,
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()  # the demo's moves with its story
         self.lang = settings.lang or "fr"
         self.rate = Rate(rate)
         self.callers = Callers()
+        self._verifying = [threading.Lock() for _ in range(64)]
         self.tokens = api_clients.Tokens()
+        # TECH-2: the calls' audit rows and last-use times, written in batches by a
+        # thread of their own (no write transaction per request); ``close`` writes the rest.
+        self.journal = journal.Journal(
+            settings.database_url, every=audit_every, failed=self._journal_failed
+        )
+
+    def _journal_failed(self, error: Exception, waiting: int) -> None:
+        text = i18n.message("tech2.journal_retry", self.lang, count=waiting)
+        print(f"{text} ({type(error).__name__})", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Write the audit rows still waiting (the server has stopped answering)."""
+        try:
+            self.journal.close()
+        except Exception as error:
+            waiting = self.journal.pending()
+            text = i18n.message("tech2.journal_lost", self.lang, count=waiting)
+            print(f"{text} ({type(error).__name__})", file=sys.stderr, flush=True)
 
     # --- one unit of work per request ---------------------------------------------------
 
@@ -170,20 +196,34 @@ class Server:
         body: Any,
         seen: dict[str, str],
     ) -> dict[str, Any]:
-        with UnitOfWork(self.settings, self.clock) as uow:
+        key = hashlib.sha256(account_header.encode()).hexdigest()
+        if self.callers.get(key) is None:
+            # One verification of a header at a time: the calls that bring it meanwhile
+            # wait for it and use its result (one Argon2, and one rehash, not one each).
+            with self._verifying[int(key[:8], 16) % len(self._verifying)]:
+                if self.callers.get(key) is None:
+                    self._verify(token, account_header, key)
+        # A read: on SQLite a plain BEGIN (a snapshot, no write lock), rolled back at the
+        # end; the use is recorded in the journal (TECH-2).
+        with UnitOfWork(self.settings, self.clock, journal=self.journal) as uow:
+            uow.reading()
             client = self.tokens.check(uow, token)
             seen["client"] = client.name
-            login, password = _credentials(account_header)
-            key = hashlib.sha256(account_header.encode()).hexdigest()
             known = self.callers.get(key)
-            if known is not None:
-                caller = integration.caller_by_id(uow, *known)
-            else:
-                caller = technical.authenticate(uow, login, password)
-                self.callers.put(key, caller.id, caller.password_hash)  # type: ignore[arg-type]
-            answer = use_case(uow, caller, body)
+            if known is None:  # dropped from the cache meanwhile
+                raise technical.TechnicalRefused()
+            caller = integration.caller_by_id(uow, *known)
+            return use_case(uow, caller, body)
+
+    def _verify(self, token: str, account_header: str, key: str) -> None:
+        """The bearer token, then the ``cpro-account``'s password (Argon2, in a unit of
+        work of its own: a rehash at current parameters is written), remembered."""
+        with UnitOfWork(self.settings, self.clock) as uow:
+            self.tokens.check(uow, token)
+            login, password = _credentials(account_header)
+            caller = technical.authenticate(uow, login, password)
             uow.commit()
-        return answer
+        self.callers.put(key, caller.id, caller.password_hash)  # type: ignore[arg-type]
 
     def _token(self, body: bytes, authorization: str | None, seen: dict[str, str]) -> Any:
         form = {k: v[0] for k, v in parse_qs(body.decode("latin-1")).items()}
@@ -320,6 +360,7 @@ class Server:
         async def server_error(request: Request, exc: Exception) -> Response:
             return envelope(lang, 500, "api1.internal")
 
+        self.journal.start()
         app = Starlette(
             routes=routes,
             exception_handlers={HTTPException: http_error, Exception: server_error},

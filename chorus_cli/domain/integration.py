@@ -225,7 +225,7 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
             terms = structures.search_terms(name)
             if not terms:
                 raise BadInput("api1.field", field=field)
-            query = query.where(structures.words_match(terms))
+            query = query.where(structures.words_match(uow, terms))
     kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
     if kind is not None:
         query = query.where(col(Structure.public).is_(kind == "PUBLIQUE"))
