@@ -325,6 +325,22 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
         assert "API-1" in bad.json()["libelle"]
 
 
+def test_str9_api1_a_one_letter_word_beside_another_is_searched_the_server_stays_up(served):
+    """The trigram index serves words of two letters or more: SQLite 3.40's FTS5 crashed
+    the server on a one-letter LIKE beside another (found by schemathesis)."""
+    headers = headers_of(served)
+    ((name,),) = rows(served.store, "SELECT raison_sociale FROM structure WHERE id = 1")
+    with served.client() as client:
+        for text in ("p þ", "p " + name, name, "a b c"):
+            body = {"structure": {"raisonSocialeStructure": text}}
+            answer = client.post(f"{STRUCTURES}/rechercher", headers=headers, json=body)
+            assert answer.status_code == 200, (text, answer.text)
+        by_name = {"structure": {"raisonSocialeStructure": name}}
+        found = client.post(f"{STRUCTURES}/rechercher", headers=headers, json=by_name).json()
+        assert 1 in [s["idStructureCPP"] for s in found["listeStructures"]]
+    assert served.process.poll() is None
+
+
 def test_api1_own_attachments_user_attachments_and_health_check(served):
     headers = headers_of(served, 1)
     with served.client() as client:

@@ -112,7 +112,8 @@ def serve(
 
     server = Announced(config)
     try:
-        asyncio.run(server.serve())
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(server.serve())
     finally:
         # The audit rows still waiting are written, a further Ctrl-C notwithstanding.
         ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -124,3 +125,12 @@ def serve(
         print(message("serve.stopped"), file=sys.stderr, flush=True)
     else:
         raise BadInput("api3.cannot_listen", host=host, port=port)
+
+
+def _loop_factory():  # type: ignore[no-untyped-def]
+    """uvloop's event loop where it is installed (not on Windows), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
