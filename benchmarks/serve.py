@@ -301,9 +301,61 @@ def print_store(name: str, figures: dict) -> None:
         print(f"{key:<16} {row['per_second']:>8.0f} {row['p50_ms']:>8.1f} {row['p90_ms']:>8.1f} "
               f"{row['p99_ms']:>8.1f} {(f'{ratio:.2f}x' if ratio else '-'):>9} "
               f"{row['non_2xx']:>8}  {verdict}")  # fmt: skip
+    for label, lines in figures.get("plans", {}).items():
+        print(f"plan {label}: " + " | ".join(line for line in lines if line != "--")[:400])
     start = figures["startup"]
     print(f"start-up: listening after {start['listening_s']:.2f} s, "
           f"first 200 after {start['first_200_s']:.2f} s")  # fmt: skip
+
+
+class _NoJournal:
+    """Where ``plans`` records the uses: nowhere."""
+
+    def record(self, use: object) -> None:
+        pass
+
+
+def plans(url: str, ident: str, name: str) -> dict[str, list[str]]:
+    """The store's plan of each statement a search by SIRET and by name runs (as the
+    domain builds them, caught on their way to the driver): index-backed or not."""
+    from sqlalchemy import event
+
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import integration
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.engine import get_engine
+    from chorus_cli.store.models import TechnicalAccount
+    from chorus_cli.store.uow import UnitOfWork
+
+    engine = get_engine(url)
+    sqlite = url.startswith("sqlite")
+    found: dict[str, list[str]] = {}
+    for label, wanted in (("by_siret", {"identifiantStructure": ident}),
+                          ("by_name", {"raisonSocialeStructure": name})):  # fmt: skip
+        caught: list[tuple[str, object]] = []
+
+        def catch(_conn, _cursor, statement, parameters, _context, _many, caught=caught):  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith("SELECT"):
+                caught.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", catch)
+        try:
+            with UnitOfWork(Settings.from_env(url), SystemClock(), journal=_NoJournal()) as uow:
+                uow.reading()
+                caller = uow.session.get(TechnicalAccount, 1)
+                integration.search_structures(uow, caller, {"structure": wanted})
+        finally:
+            event.remove(engine, "before_cursor_execute", catch)
+        lines: list[str] = []
+        with engine.connect() as conn:
+            for statement, parameters in caught:
+                if "structure" not in statement:
+                    continue
+                explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+                rows = conn.exec_driver_sql(explain + statement, parameters).all()  # type: ignore[arg-type]
+                lines += [str(r[-1]) for r in rows] + ["--"]
+        found[label] = lines
+    return found
 
 
 def main() -> int:
@@ -319,6 +371,8 @@ def main() -> int:
         default=Path(os.environ.get("TMPDIR", "/tmp")) / "chorus-bench-serve",
         help="where the seeded SQLite store is kept between runs",
     )
+    parser.add_argument("--no-plans", dest="plans", action="store_false",
+                        help="skip the queries' plans (a tree without migration 0015)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=HERE / "results-serve.json")
     options = parser.parse_args()
     if not shutil.which("wrk"):
@@ -369,6 +423,8 @@ def main() -> int:
                 "listening_s": round(statistics.median(s[0] for s in starts), 2),
                 "first_200_s": round(statistics.median(s[1] for s in starts), 2),
             }
+            if options.plans:
+                figures["plans"] = plans(env["CHORUS_DATABASE_URL"], ident, name)
             results[kind] = figures
             over += [f"{kind} {key}" for key in ("by_siret", "by_name") if not figures[key]["ok"]]
             print_store(kind, figures)
