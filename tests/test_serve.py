@@ -701,6 +701,39 @@ def test_tech2_the_journal_writes_nothing_until_its_batch_and_everything_on_clos
     assert last_use() == max(times)  # an older use does not move it back
 
 
+def test_tech2_a_batch_the_store_refuses_stays_queued_and_is_written_next_time(store_url):
+    """A batch the store refuses (here its audit table is briefly gone) is kept, in
+    order, ahead of newer rows, and written by the next flush: no row lost."""
+    from sqlalchemy import create_engine, text
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.journal import Journal, Use
+
+    def rename(old: str, new: str) -> None:
+        engine = create_engine(store_url)
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+        engine.dispose()
+
+    journal = Journal(store_url, every=3600)
+    now = SystemClock().now()
+    journal.record(Use(now, "system", "api.first", "a"))
+    rename("audit_entry", "audit_entry_away")
+    try:
+        with pytest.raises(Exception):  # noqa: B017  (the driver's error, whichever store)
+            journal.flush()
+    finally:
+        from chorus_cli.store import engine as engine_module
+
+        engine_module.dispose_all()
+        rename("audit_entry_away", "audit_entry")
+    journal.record(Use(now, "system", "api.second", "b"))
+    assert journal.pending() == 2
+    assert journal.flush() == 2
+    found = rows(store_url, "SELECT action FROM audit_entry WHERE actor = 'system' ORDER BY id")
+    assert found[-2:] == [("api.first",), ("api.second",)]
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_tech2_ctrl_c_loses_no_audit_row_every_call_is_there_after_the_stop(
     kind, tmp_path, request

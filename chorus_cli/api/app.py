@@ -170,11 +170,17 @@ class Server:
         self.tokens = api_clients.Tokens()
         # TECH-2: the calls' audit rows and last-use times, written in batches by a
         # thread of their own (no write transaction per request); ``close`` writes the rest.
+        self._journal_said = -3600.0  # when a failed batch was last said (monotonic)
         self.journal = journal.Journal(
             settings.database_url, every=audit_every, failed=self._journal_failed
         )
 
     def _journal_failed(self, error: Exception, waiting: int) -> None:
+        """Said once in a while (the journal tries again every interval), not each time."""
+        now = time.monotonic()
+        if now - self._journal_said < 10:
+            return
+        self._journal_said = now
         text = i18n.message("tech2.journal_retry", self.lang, count=waiting)
         print(f"{text} ({type(error).__name__})", file=sys.stderr, flush=True)
 
