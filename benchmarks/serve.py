@@ -3,7 +3,7 @@ at 50 concurrent clients, p50/p99 and throughput, on SQLite and on PostgreSQL; t
 server's start-up time.
 
     .venv/bin/python benchmarks/serve.py [--structures 100000] [--seconds 10] [--rounds 2]
-        [--workers 2] [--no-postgresql] [--cache DIR] [--out benchmarks/results-serve.json]
+        [--no-postgresql] [--cache DIR] [--out benchmarks/results-serve.json]
 
 - The store: ``chorus seed`` of ``--structures`` structures (as many accounts), a technical
   account each (``--technical-accounts``), one API client. Seeding 100,000 takes a while:
@@ -17,8 +17,7 @@ server's start-up time.
 - Each round, on each store, side by side in one server: the server's own floor (a 404,
   which goes through the HTTP stack, the log line and the error envelope, and nothing
   else), ``health-check`` (the same with the bearer token, the ``cpro-account`` check and
-  a unit of work), ``rechercher`` by SIRET, then by a raison sociale; then the two
-  searches again with ``chorus serve --workers 2`` (``--workers``). Medians over rounds.
+  a unit of work), ``rechercher`` by SIRET, then by a raison sociale. Medians over rounds.
 - Start-up: from the process's start to its «listening» line, and to its first 200 (a
   search by SIRET, Argon2 verification included), median of ``--starts`` starts.
 
@@ -132,11 +131,10 @@ class Running:
     """A `chorus serve` subprocess: its URL, the seconds to its «listening» line; its
     stderr drained (one line per request) so that it never blocks."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(self, env: dict[str, str]) -> None:
         began = time.perf_counter()
         self.process = subprocess.Popen(
-            [CHORUS, "serve", "--port", "0", "--rate", "100000",
-             *(["--workers", str(workers)] if workers > 1 else [])],
+            [CHORUS, "serve", "--port", "0", "--rate", "100000"],
             env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         seen = ""
@@ -238,12 +236,9 @@ def startup(env: dict[str, str], ident: str) -> tuple[float, float]:
     return server.listening, first
 
 
-def one_round(
-    env: dict[str, str], ident: str, name: str, seconds: float, script: Path, workers: int = 1
-) -> dict:
-    """The four figures, side by side in one server; with ``workers``, the two searches
-    (their floor is the one-process server's)."""
-    server = Running(env, workers)
+def one_round(env: dict[str, str], ident: str, name: str, seconds: float, script: Path) -> dict:
+    """The four figures, side by side in one server."""
+    server = Running(env)
     try:
         headers = {
             "Authorization": f"Bearer {grant(server.url)}",
@@ -259,15 +254,6 @@ def one_round(
             found = json.loads(text)
             assert status == 200 and ident in text, text[:500]
             assert found["parametresRetour"]["total"] >= 1
-        if workers > 1:
-            return {
-                f"by_siret_{workers}_workers": wrk(
-                    search, "POST", by_siret, headers, seconds, script
-                ),
-                f"by_name_{workers}_workers": wrk(
-                    search, "POST", by_name, headers, seconds, script
-                ),
-            }
         return {
             "floor_404": wrk(server.url + "/no/such/path", "GET", "", {}, seconds, script),
             "health_check": wrk(
@@ -295,10 +281,9 @@ def medians(rounds: list[dict]) -> dict:
         figures[key]["p99_ms_each_round"] = [run["p99_ms"] for run in runs]
         figures[key]["per_second_each_round"] = [run["per_second"] for run in runs]
     floor = figures["floor_404"]["per_second"]
-    searches = [key for key in figures if key.startswith("by_")]
-    for key in ("health_check", *searches):
+    for key in ("health_check", "by_siret", "by_name"):
         figures[key]["throughput_vs_floor"] = round(figures[key]["per_second"] / floor, 2)
-    for key in searches:
+    for key in ("by_siret", "by_name"):
         figures[key]["goal_p99_ms"] = GOAL_P99_MS
         figures[key]["ok"] = figures[key]["p99_ms"] < GOAL_P99_MS and not figures[key]["non_2xx"]
     return figures
@@ -306,14 +291,14 @@ def medians(rounds: list[dict]) -> dict:
 
 def print_store(name: str, figures: dict) -> None:
     print(f"\n{name}: {CONCURRENCY} concurrent clients (wrk)")
-    print(f"{'request':<20} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+    print(f"{'request':<16} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
           f"{'vs floor':>9} {'non-2xx':>8}  verdict")  # fmt: skip
     for key, row in figures.items():
         if not isinstance(row, dict) or "per_second" not in row:
             continue
         ratio = row.get("throughput_vs_floor")
         verdict = "" if "ok" not in row else ("ok" if row["ok"] else "OVER")
-        print(f"{key:<20} {row['per_second']:>8.0f} {row['p50_ms']:>8.1f} {row['p90_ms']:>8.1f} "
+        print(f"{key:<16} {row['per_second']:>8.0f} {row['p50_ms']:>8.1f} {row['p90_ms']:>8.1f} "
               f"{row['p99_ms']:>8.1f} {(f'{ratio:.2f}x' if ratio else '-'):>9} "
               f"{row['non_2xx']:>8}  {verdict}")  # fmt: skip
     for label, lines in figures.get("plans", {}).items():
@@ -381,9 +366,6 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--no-postgresql", dest="postgresql", action="store_false")
     parser.add_argument(
-        "--workers", type=int, default=2, help="the searches again with --workers N (1: not)"
-    )
-    parser.add_argument(
         "--cache",
         type=Path,
         default=Path(os.environ.get("TMPDIR", "/tmp")) / "chorus-bench-serve",
@@ -433,12 +415,7 @@ def main() -> int:
         for number in range(options.rounds):
             for kind, env in envs.items():
                 print(f"round {number + 1}/{options.rounds}, {kind}...", flush=True)
-                figures = one_round(env, ident, name, options.seconds, script)
-                if options.workers > 1:
-                    figures.update(
-                        one_round(env, ident, name, options.seconds, script, options.workers)
-                    )
-                rounds[kind].append(figures)
+                rounds[kind].append(one_round(env, ident, name, options.seconds, script))
         for kind, env in envs.items():
             starts = [startup(env, ident) for _ in range(options.starts)]
             figures = medians(rounds[kind])
@@ -449,11 +426,7 @@ def main() -> int:
             if options.plans:
                 figures["plans"] = plans(env["CHORUS_DATABASE_URL"], ident, name)
             results[kind] = figures
-            over += [
-                f"{kind} {key}"
-                for key in figures
-                if key.startswith("by_") and not figures[key]["ok"]
-            ]
+            over += [f"{kind} {key}" for key in ("by_siret", "by_name") if not figures[key]["ok"]]
             print_store(kind, figures)
     return report(options.out, over, results)
 
