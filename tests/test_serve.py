@@ -517,59 +517,6 @@ def test_api3_the_rate_counts_per_client_minting_tokens_does_not_escape_it(store
         server.stop()
 
 
-def test_api3_two_workers_share_the_token_key_and_the_rate(store):
-    """--workers 2: a token from one process is good in the other (the key comes by
-    fork), and the rate counts the client's calls in both (shared memory). Each call
-    on a new connection, which either process may accept."""
-    import math
-    import time
-
-    url, home = store
-    server = start(url, home, "--workers", "2", "--rate", "5")
-    try:
-        headers = headers_of(server)
-        fresh = httpx.Limits(max_keepalive_connections=0)
-        with httpx.Client(base_url=server.url, timeout=30, limits=fresh) as client:
-            began = time.monotonic()
-            statuses = [
-                client.get("/cpro/transverses/v1/health-check", headers=headers).status_code
-                for _ in range(40)
-            ]
-            windows = math.ceil(time.monotonic() - began) + 1  # one-second windows spanned
-        assert statuses[0] == 200 and 401 not in statuses
-        assert set(statuses) == {200, 429}
-        assert statuses.count(200) <= 5 * windows
-    finally:
-        assert server.stop() == 0
-    assert "".join(server.log).strip().endswith("chorus serve stopped.")
-
-
-def test_tech2_two_workers_ctrl_c_writes_the_audit_rows_of_both(tmp_path, request):
-    """--workers 2, batches an hour apart: nothing written while they answer; Ctrl-C
-    to the first process stops both, and each writes its rows: every call audited."""
-    template, _ = template_store(request, "sqlite")
-    url = copy_store(template, None, path=tmp_path / "chorus.db")
-    seed_store(url, tmp_path)
-    server = start(url, tmp_path, "--workers", "2", "--rate", "100000", "--audit-every", "3600")
-    headers = headers_of(server, 6)
-    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id=6")[0]
-    audited = (
-        f"SELECT count(*) FROM audit_entry WHERE actor = 'TECH_1_{identifier}@cpro.fr'"
-        " AND action = 'api.consulter_structure'"
-    )
-    fresh = httpx.Limits(max_keepalive_connections=0)
-    with httpx.Client(base_url=server.url, timeout=30, limits=fresh) as client:
-        for _ in range(30):
-            answer = client.post(f"{STRUCTURES}/consulter", headers=headers,
-                                 json={"idStructureCPP": 6})  # fmt: skip
-            assert answer.status_code == 200, answer.text
-    assert rows(url, audited) == [(0,)]
-    assert server.stop() == 0
-    assert rows(url, audited) == [(30,)]
-    log = "".join(server.log)
-    assert "Traceback" not in log and log.strip().endswith("chorus serve stopped.")
-
-
 def snapshot_but_audit(url: str) -> dict[str, list[tuple]]:
     """Every table but the audit, and technical accounts without their last-use time (nor
     their hash, which a first use rehashes if made at other Argon2 parameters: the tests

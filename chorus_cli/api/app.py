@@ -116,38 +116,6 @@ class Rate:
         return seen <= self.per_second
 
 
-class SharedRate:
-    """``Rate`` for processes forked from one (``chorus serve --workers``): the counters
-    in shared memory, a table of ``SLOTS`` (client key's hash, second, count) under one
-    lock. A slot of an earlier second is free; when every slot counts another client in
-    this second, the call is refused (429) rather than uncounted."""
-
-    SLOTS = 4096
-
-    def __init__(self, per_second: int) -> None:
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        self.per_second = per_second
-        self._table = context.RawArray("q", self.SLOTS * 3)
-        self._lock = context.Lock()
-
-    def allow(self, key: str) -> bool:
-        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=7).digest(), "big")
-        mark = digest + 1  # never 0, which is an empty slot
-        now = int(time.monotonic())  # the system's clock: the same in every process
-        table = self._table
-        with self._lock:
-            for probe in range(self.SLOTS):
-                slot = (digest + probe) % self.SLOTS * 3
-                if table[slot] == mark or table[slot] == 0 or table[slot + 1] != now:
-                    if table[slot] != mark or table[slot + 1] != now:
-                        table[slot], table[slot + 1], table[slot + 2] = mark, now, 0
-                    table[slot + 2] += 1
-                    return table[slot + 2] <= self.per_second
-        return False
-
-
 def envelope(lang: str, status: int, key: str, **params: Any) -> JSONResponse:
     """The API's error answer: ``codeRetour`` (the HTTP status) and ``libelle``."""
     headers = {"Retry-After": "1"} if status == 429 else None
@@ -191,13 +159,11 @@ class Server:
         rate: int = RATE,
         clock: Clock | None = None,
         audit_every: float = journal.EVERY,
-        processes: int = 1,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()  # the demo's moves with its story
         self.lang = settings.lang or "fr"
-        # Several processes (``--workers``): the rate's counters in memory they share.
-        self.rate: Rate | SharedRate = SharedRate(rate) if processes > 1 else Rate(rate)
+        self.rate = Rate(rate)
         self.callers = Callers()
         self._verifying = [threading.Lock() for _ in range(64)]
         self._threads: Any = None  # the requests' worker threads (made in the event loop)
