@@ -48,6 +48,12 @@ class Served:
             self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=30)
 
+    def end(self) -> None:
+        """After a failed test: no server left running."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
 
 def seed_store(url: str, home: Path) -> None:
     """Seeded structures, one technical account each (TECH-1), one API client (API-2)."""
@@ -427,9 +433,10 @@ def test_tech1_technical_account_reads_public_structures_and_its_own_403_elsewhe
                            json={"idStructureCPP": other}).status_code == 200  # fmt: skip
 
 
-def test_tech2_every_call_is_audited_with_the_technical_account_as_actor(store):
+def test_tech2_every_call_is_audited_with_the_technical_account_as_actor(store, request):
     url, home = store
     server = start(url, home)
+    request.addfinalizer(server.end)
     headers = headers_of(server, 2)
     (identifier,) = rows(server.store, "SELECT identifier FROM structure WHERE id=2")[0]
     login = f"TECH_1_{identifier}@cpro.fr"
@@ -530,9 +537,10 @@ def snapshot_but_audit(url: str) -> dict[str, list[tuple]]:
     return shown
 
 
-def test_api3_tokens_and_calls_write_only_audit_rows_and_last_use_time(store):
+def test_api3_tokens_and_calls_write_only_audit_rows_and_last_use_time(store, request):
     url, home = store
     server = start(url, home)
+    request.addfinalizer(server.end)
     before = snapshot_but_audit(url)
     audited = len(rows(url, "SELECT id FROM audit_entry"))
     headers = headers_of(server, 4)  # a token issued
@@ -751,6 +759,7 @@ def test_tech2_ctrl_c_loses_no_audit_row_every_call_is_there_after_the_stop(
 
         engine_module.dispose_all()
         server = start(url, tmp_path, "--rate", "100000", "--audit-every", "3600")
+        request.addfinalizer(server.end)
         headers = headers_of(server, 5)
         (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id=5")[0]
         audited = (
