@@ -209,7 +209,7 @@ class Server:
             # wait for it and use its result (one Argon2, and one rehash, not one each).
             with self._verifying[int(key[:8], 16) % len(self._verifying)]:
                 if self.callers.get(key) is None:
-                    self._verify(token, account_header, key)
+                    self._verify(token, account_header, key, seen)
         # A read: on SQLite a plain BEGIN (a snapshot, no write lock), rolled back at the
         # end; the use is recorded in the journal (TECH-2).
         with UnitOfWork(self.settings, self.clock, journal=self.journal) as uow:
@@ -222,11 +222,11 @@ class Server:
             caller = integration.caller_by_id(uow, *known)
             return use_case(uow, caller, body)
 
-    def _verify(self, token: str, account_header: str, key: str) -> None:
+    def _verify(self, token: str, account_header: str, key: str, seen: dict[str, str]) -> None:
         """The bearer token, then the ``cpro-account``'s password (Argon2, in a unit of
         work of its own: a rehash at current parameters is written), remembered."""
         with UnitOfWork(self.settings, self.clock) as uow:
-            self.tokens.check(uow, token)
+            seen["client"] = self.tokens.check(uow, token).name
             login, password = _credentials(account_header)
             caller = technical.authenticate(uow, login, password)
             uow.commit()
