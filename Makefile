@@ -109,3 +109,8 @@ bench-deps:
 	  echo "sqlite3 shell not found: installing it"; \
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y sqlite3; }
+	@# benchmarks/serve.py loads `chorus serve` with wrk (50 connections, latency percentiles).
+	@command -v wrk >/dev/null || { \
+	  echo "wrk not found: installing it"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }

@@ -241,7 +241,8 @@ def _integrator(demo: Demo, technical_password: str) -> None:
     _login(demo, "admin@example.fr", quiet=True)
     registered = demo.run("api", "client", "add", "ERP Boulangerie", "--format", "json").json()
     settings = Settings.from_env(db=demo.env["CHORUS_DATABASE_URL"], lang=demo.lang)
-    app = Server(settings, clock=demo.clock).app(log=False)
+    served = Server(settings, clock=demo.clock)
+    app = served.app(log=False)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
     )
@@ -296,6 +297,7 @@ def _integrator(demo: Demo, technical_password: str) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        served.close()
 
 
 def _attachment(demo: Demo, manager: str) -> None:

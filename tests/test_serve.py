@@ -48,6 +48,12 @@ class Served:
             self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=30)
 
+    def end(self) -> None:
+        """After a failed test: no server left running."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
 
 def seed_store(url: str, home: Path) -> None:
     """Seeded structures, one technical account each (TECH-1), one API client (API-2)."""
@@ -325,6 +331,22 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
         assert "API-1" in bad.json()["libelle"]
 
 
+def test_str9_api1_a_one_letter_word_beside_another_is_searched_the_server_stays_up(served):
+    """The trigram index serves words of two letters or more: SQLite 3.40's FTS5 crashed
+    the server on a one-letter LIKE beside another (found by schemathesis)."""
+    headers = headers_of(served)
+    ((name,),) = rows(served.store, "SELECT raison_sociale FROM structure WHERE id = 1")
+    with served.client() as client:
+        for text in ("p þ", "p " + name, name, "a b c"):
+            body = {"structure": {"raisonSocialeStructure": text}}
+            answer = client.post(f"{STRUCTURES}/rechercher", headers=headers, json=body)
+            assert answer.status_code == 200, (text, answer.text)
+        by_name = {"structure": {"raisonSocialeStructure": name}}
+        found = client.post(f"{STRUCTURES}/rechercher", headers=headers, json=by_name).json()
+        assert 1 in [s["idStructureCPP"] for s in found["listeStructures"]]
+    assert served.process.poll() is None
+
+
 def test_api1_own_attachments_user_attachments_and_health_check(served):
     headers = headers_of(served, 1)
     with served.client() as client:
@@ -411,17 +433,21 @@ def test_tech1_technical_account_reads_public_structures_and_its_own_403_elsewhe
                            json={"idStructureCPP": other}).status_code == 200  # fmt: skip
 
 
-def test_tech2_every_call_is_audited_with_the_technical_account_as_actor(served):
-    headers = headers_of(served, 2)
-    (identifier,) = rows(served.store, "SELECT identifier FROM structure WHERE id=2")[0]
+def test_tech2_every_call_is_audited_with_the_technical_account_as_actor(store, request):
+    url, home = store
+    server = start(url, home)
+    request.addfinalizer(server.end)
+    headers = headers_of(server, 2)
+    (identifier,) = rows(server.store, "SELECT identifier FROM structure WHERE id=2")[0]
     login = f"TECH_1_{identifier}@cpro.fr"
-    with served.client() as client:
+    with server.client() as client:
         assert client.post(f"{STRUCTURES}/consulter", headers=headers,
                            json={"idStructureCPP": 2}).status_code == 200  # fmt: skip
-    audit = rows(served.store, f"SELECT action FROM audit_entry WHERE actor = '{login}'")
+    assert server.stop() == 0  # the journal's last rows are written as it stops
+    audit = rows(server.store, f"SELECT action FROM audit_entry WHERE actor = '{login}'")
     assert ("api.consulter_structure",) in audit
     (used,) = rows(
-        served.store, f"SELECT last_used_at FROM technical_account WHERE login='{login}'"
+        server.store, f"SELECT last_used_at FROM technical_account WHERE login='{login}'"
     )[0]
     assert used is not None
 
@@ -511,16 +537,20 @@ def snapshot_but_audit(url: str) -> dict[str, list[tuple]]:
     return shown
 
 
-def test_api3_tokens_and_calls_write_only_audit_rows_and_last_use_time(served):
-    before = snapshot_but_audit(served.store)
-    audited = len(rows(served.store, "SELECT id FROM audit_entry"))
-    headers = headers_of(served, 4)  # a token issued
-    with served.client() as client:
+def test_api3_tokens_and_calls_write_only_audit_rows_and_last_use_time(store, request):
+    url, home = store
+    server = start(url, home)
+    request.addfinalizer(server.end)
+    before = snapshot_but_audit(url)
+    audited = len(rows(url, "SELECT id FROM audit_entry"))
+    headers = headers_of(server, 4)  # a token issued
+    with server.client() as client:
         for path in ("/rechercher", "/consulter"):
             answer = client.post(f"{STRUCTURES}{path}", headers=headers, json={"idStructureCPP": 4})
             assert answer.status_code == 200, answer.text
-    assert snapshot_but_audit(served.store) == before
-    assert len(rows(served.store, "SELECT id FROM audit_entry")) >= audited + 3
+    assert server.stop() == 0
+    assert snapshot_but_audit(url) == before
+    assert len(rows(url, "SELECT id FROM audit_entry")) >= audited + 3
 
 
 def test_api3_binding_outside_loopback_without_tls_is_refused(tmp_path):
@@ -617,6 +647,146 @@ def test_api3_each_request_is_a_short_unit_of_work_the_store_stays_writable(serv
         assert client.post(f"{STRUCTURES}/rechercher", headers=headers, json={}).status_code == 200
 
 
+def test_api3_no_reader_stays_open_after_the_answers_on_sqlite(served):
+    """No read transaction left open either (a snapshot held keeps the WAL from being
+    checkpointed): a TRUNCATE checkpoint completes once the answers are in."""
+    import sqlite3
+
+    headers = headers_of(served)
+    with served.client() as client:
+        for body in ({}, {"structure": {"raisonSocialeStructure": "commune"}}):
+            answer = client.post(f"{STRUCTURES}/rechercher", headers=headers, json=body)
+            assert answer.status_code == 200
+        assert client.post(f"{STRUCTURES}/consulter", headers=headers,
+                           json={"idStructureCPP": 1}).status_code == 200  # fmt: skip
+    db = sqlite3.connect(served.store.removeprefix("sqlite:///"), timeout=30)
+    try:
+        busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.close()
+    assert busy == 0
+
+
+# --- TECH-2: the calls' audit rows, written in batches (store.journal) ------------------------
+
+
+def test_tech2_the_journal_writes_nothing_until_its_batch_and_everything_on_close(
+    store_url, tmp_path
+):
+    """Recorded uses wait in memory (no write transaction per request); close() writes
+    them all in one batch, the account's last use the latest of them; a use recorded
+    after close() is written at once."""
+    from datetime import timedelta
+
+    from chorus_cli.config import Settings
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.journal import Journal, Use
+    from chorus_cli.store.models import TechnicalAccount
+    from chorus_cli.store.uow import UnitOfWork
+
+    seed_store(store_url, tmp_path)
+    ((account_id, login),) = rows(
+        store_url, "SELECT id, login FROM technical_account ORDER BY id LIMIT 1"
+    )
+    actions = f"SELECT action, target FROM audit_entry WHERE actor = '{login}' ORDER BY id"
+    journal = Journal(store_url, every=3600).start()  # no batch before close()
+    now = SystemClock().now()
+    times = [now - timedelta(minutes=5), now - timedelta(minutes=1), now - timedelta(minutes=3)]
+    for n, at in enumerate(times):
+        journal.record(Use(at, login, "api.test", f"target-{n}", {"n": n}, account_id))
+    assert journal.pending() == 3
+    assert rows(store_url, actions) == []
+    assert journal.close() == 3
+    assert rows(store_url, actions) == [("api.test", f"target-{n}") for n in range(3)]
+
+    def last_use():
+        with UnitOfWork(Settings.from_env(store_url), SystemClock()) as uow:
+            return uow.session.get(TechnicalAccount, account_id).last_used_at
+
+    assert last_use() == max(times)
+    journal.record(Use(now - timedelta(hours=1), login, "api.late", "x", {}, account_id))
+    assert rows(store_url, actions)[-1] == ("api.late", "x")
+    assert last_use() == max(times)  # an older use does not move it back
+
+
+def test_tech2_a_batch_the_store_refuses_stays_queued_and_is_written_next_time(store_url):
+    """A batch the store refuses (here its audit table is briefly gone) is kept, in
+    order, ahead of newer rows, and written by the next flush: no row lost."""
+    from sqlalchemy import create_engine, text
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.journal import Journal, Use
+
+    def rename(old: str, new: str) -> None:
+        engine = create_engine(store_url)
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+        engine.dispose()
+
+    journal = Journal(store_url, every=3600)
+    now = SystemClock().now()
+    journal.record(Use(now, "system", "api.first", "a"))
+    rename("audit_entry", "audit_entry_away")
+    try:
+        with pytest.raises(Exception):  # noqa: B017  (the driver's error, whichever store)
+            journal.flush()
+    finally:
+        from chorus_cli.store import engine as engine_module
+
+        engine_module.dispose_all()
+        rename("audit_entry_away", "audit_entry")
+    journal.record(Use(now, "system", "api.second", "b"))
+    assert journal.pending() == 2
+    assert journal.flush() == 2
+    found = rows(store_url, "SELECT action FROM audit_entry WHERE actor = 'system' ORDER BY id")
+    assert found[-2:] == [("api.first",), ("api.second",)]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_tech2_ctrl_c_loses_no_audit_row_every_call_is_there_after_the_stop(
+    kind, tmp_path, request
+):
+    """Many calls at once, then Ctrl-C: every call has its audit row, none lost. With
+    batches an hour apart (--audit-every), none is written while the server answers:
+    they are all written as it stops; it stops cleanly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    template, admin = template_store(request, kind)
+    url = copy_store(template, admin, path=tmp_path / "chorus.db")
+    try:
+        seed_store(url, tmp_path)
+        from chorus_cli.store import engine as engine_module
+
+        engine_module.dispose_all()
+        server = start(url, tmp_path, "--rate", "100000", "--audit-every", "3600")
+        request.addfinalizer(server.end)
+        headers = headers_of(server, 5)
+        (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id=5")[0]
+        audited = (
+            f"SELECT count(*) FROM audit_entry WHERE actor = 'TECH_1_{identifier}@cpro.fr'"
+            " AND action = 'api.rechercher_structure'"
+        )
+        calls = 60
+
+        def call(n: int) -> int:
+            body = {"parametres": {"pageResultatDemandee": 1 + n % 3, "nbResultatsParPage": 2}}
+            with server.client() as client:
+                return client.post(
+                    f"{STRUCTURES}/rechercher", headers=headers, json=body
+                ).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(call, range(calls)))
+        assert statuses == [200] * calls
+        assert rows(url, audited) == [(0,)]  # deferred: not one write per call
+        assert server.stop() == 0
+        log = "".join(server.log)
+        assert "Traceback" not in log and log.strip().endswith("chorus serve stopped.")
+        assert rows(url, audited) == [(calls,)]
+    finally:
+        drop_store(url, admin)
+
+
 def test_api1_the_web_stack_is_imported_by_chorus_serve_only():
     for argv in (["--help"], ["whoami"]):
         ran = subprocess.run(
@@ -649,6 +819,39 @@ def test_api1_erp_scenario_on_postgresql(tmp_path, request):
             result = erp_scenario(server.url, url)
             assert result["structure"]["identifiantStructure"] == result["siret"]
             assert result["shown"]["codeRetour"] == 0 and result["services"]["listeServices"]
+        finally:
+            server.stop()
+    finally:
+        drop_store(url, admin)
+
+
+def test_api3_no_transaction_stays_open_after_the_answers_on_postgresql(tmp_path, request):
+    """On PostgreSQL: once the answers are in, no transaction of the server holds a lock
+    on what it read (an exclusive lock is granted at once)."""
+    template, admin = template_store(request, "postgresql")
+    url = copy_store(template, admin)
+    try:
+        seed_store(url, tmp_path)
+        from chorus_cli.store import engine as engine_module
+
+        engine_module.dispose_all()
+        server = start(url, tmp_path)
+        try:
+            headers = headers_of(server)
+            with server.client() as client:
+                for path, body in (("/rechercher", {}), ("/consulter", {"idStructureCPP": 1}),
+                                   ("/rechercher/services", {"idStructure": 1})):  # fmt: skip
+                    answer = client.post(f"{STRUCTURES}{path}", headers=headers, json=body)
+                    assert answer.status_code == 200, answer.text
+                from sqlalchemy import create_engine, text
+
+                engine = create_engine(url)
+                with engine.begin() as conn:
+                    for table in ("structure", "service", "technical_account", "api_client"):
+                        conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+                engine.dispose()
+                health = client.get("/cpro/transverses/v1/health-check", headers=headers)
+                assert health.status_code == 200
         finally:
             server.stop()
     finally:

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -48,6 +47,7 @@ from chorus_cli.kernel.errors import (
     NotAuthenticated,
     NotFound,
 )
+from chorus_cli.store import journal
 from chorus_cli.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 MAX_BODY = 1024 * 1024  # API-3
 RATE = 50  # API-3: requests a second per client (chosen)
 CACHE_SECONDS = 60
+THREADS = 4  # worker threads running units of work at once (``Server._in_thread``)
 CACHE_MAX = 10_000
 OK = "GCU_MSG_01_000"  # the libelle of a successful answer, as Chorus Pro's
 
@@ -152,13 +153,45 @@ class Server:
     signed with, the rate counters and the short cache of verified technical accounts
     (nothing of the store)."""
 
-    def __init__(self, settings: Settings, rate: int = RATE, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rate: int = RATE,
+        clock: Clock | None = None,
+        audit_every: float = journal.EVERY,
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()  # the demo's moves with its story
         self.lang = settings.lang or "fr"
         self.rate = Rate(rate)
         self.callers = Callers()
+        self._verifying = [threading.Lock() for _ in range(64)]
+        self._threads: Any = None  # the requests' worker threads (made in the event loop)
         self.tokens = api_clients.Tokens()
+        # TECH-2: the calls' audit rows and last-use times, written in batches by a
+        # thread of their own (no write transaction per request); ``close`` writes the rest.
+        self._journal_said = -3600.0  # when a failed batch was last said (monotonic)
+        self.journal = journal.Journal(
+            settings.database_url, every=audit_every, failed=self._journal_failed
+        )
+
+    def _journal_failed(self, error: Exception, waiting: int) -> None:
+        """Said once in a while (the journal tries again every interval), not each time."""
+        now = time.monotonic()
+        if now - self._journal_said < 10:
+            return
+        self._journal_said = now
+        text = i18n.message("tech2.journal_retry", self.lang, count=waiting)
+        print(f"{text} ({type(error).__name__})", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Write the audit rows still waiting (the server has stopped answering)."""
+        try:
+            self.journal.close()
+        except Exception as error:
+            waiting = self.journal.pending()
+            text = i18n.message("tech2.journal_lost", self.lang, count=waiting)
+            print(f"{text} ({type(error).__name__})", file=sys.stderr, flush=True)
 
     # --- one unit of work per request ---------------------------------------------------
 
@@ -170,20 +203,34 @@ class Server:
         body: Any,
         seen: dict[str, str],
     ) -> dict[str, Any]:
-        with UnitOfWork(self.settings, self.clock) as uow:
+        key = hashlib.sha256(account_header.encode()).hexdigest()
+        if self.callers.get(key) is None:
+            # One verification of a header at a time: the calls that bring it meanwhile
+            # wait for it and use its result (one Argon2, and one rehash, not one each).
+            with self._verifying[int(key[:8], 16) % len(self._verifying)]:
+                if self.callers.get(key) is None:
+                    self._verify(token, account_header, key, seen)
+        # A read: on SQLite a plain BEGIN (a snapshot, no write lock), rolled back at the
+        # end; the use is recorded in the journal (TECH-2).
+        with UnitOfWork(self.settings, self.clock, journal=self.journal) as uow:
+            uow.reading()
             client = self.tokens.check(uow, token)
             seen["client"] = client.name
-            login, password = _credentials(account_header)
-            key = hashlib.sha256(account_header.encode()).hexdigest()
             known = self.callers.get(key)
-            if known is not None:
-                caller = integration.caller_by_id(uow, *known)
-            else:
-                caller = technical.authenticate(uow, login, password)
-                self.callers.put(key, caller.id, caller.password_hash)  # type: ignore[arg-type]
-            answer = use_case(uow, caller, body)
+            if known is None:  # dropped from the cache meanwhile
+                raise technical.TechnicalRefused()
+            caller = integration.caller_by_id(uow, *known)
+            return use_case(uow, caller, body)
+
+    def _verify(self, token: str, account_header: str, key: str, seen: dict[str, str]) -> None:
+        """The bearer token, then the ``cpro-account``'s password (Argon2, in a unit of
+        work of its own: a rehash at current parameters is written), remembered."""
+        with UnitOfWork(self.settings, self.clock) as uow:
+            seen["client"] = self.tokens.check(uow, token).name
+            login, password = _credentials(account_header)
+            caller = technical.authenticate(uow, login, password)
             uow.commit()
-        return answer
+        self.callers.put(key, caller.id, caller.password_hash)  # type: ignore[arg-type]
 
     def _token(self, body: bytes, authorization: str | None, seen: dict[str, str]) -> Any:
         form = {k: v[0] for k, v in parse_qs(body.decode("latin-1")).items()}
@@ -204,6 +251,16 @@ class Server:
         return issued.view()
 
     # --- the endpoints --------------------------------------------------------------------
+
+    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function`` in a worker thread, at most ``THREADS`` at once: the units of work
+        are short, and more threads than that only take the interpreter's lock in turns
+        (measured: fewer threads, a shorter tail at 50 concurrent clients)."""
+        import anyio.to_thread
+
+        if self._threads is None:
+            self._threads = anyio.CapacityLimiter(THREADS)
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._threads)
 
     async def _body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -241,7 +298,7 @@ class Server:
                 header = request.headers.get("cpro-account")
                 if not header:
                     raise Refused(401, "api2.cpro_account")
-                shown = await run_in_threadpool(self._call, use_case, token, header, body, seen)
+                shown = await self._in_thread(self._call, use_case, token, header, body, seen)
             except Refused as refused:
                 return envelope(self.lang, refused.status, refused.key, **refused.params)
             except ChorusError as error:
@@ -256,7 +313,7 @@ class Server:
         try:
             self._limit(request)
             raw = await self._body(request)
-            shown = await run_in_threadpool(
+            shown = await self._in_thread(
                 self._token, raw, request.headers.get("authorization"), seen
             )
         except Refused as refused:
@@ -320,6 +377,7 @@ class Server:
         async def server_error(request: Request, exc: Exception) -> Response:
             return envelope(lang, 500, "api1.internal")
 
+        self.journal.start()
         app = Starlette(
             routes=routes,
             exception_handlers={HTTPException: http_error, Exception: server_error},

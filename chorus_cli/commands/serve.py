@@ -36,6 +36,15 @@ def serve(
         int,
         typer.Option("--rate", min=1, max=100_000, help="Requests a second per client (API-3)."),
     ] = 50,
+    audit_every: Annotated[
+        float,
+        typer.Option(
+            "--audit-every",
+            min=0.001,
+            max=3600,
+            help="Seconds the calls' audit rows may wait to be written together (TECH-2).",
+        ),
+    ] = 0.05,
 ) -> None:
     """Serve the store as the Chorus Pro API an integration calls (API-1): the
     Structures paths, «Mon compte» attachments, health-check and POST /api/oauth/token,
@@ -60,7 +69,8 @@ def serve(
     from chorus_cli.api.app import Server
     from chorus_cli.i18n import message
 
-    app = Server(STATE.settings, rate).app()
+    served = Server(STATE.settings, rate, audit_every=audit_every)
+    app = served.app()
     config = uvicorn.Config(
         app,
         host=host,
@@ -101,8 +111,26 @@ def serve(
             print(message("serve.listening", url=url), file=sys.stderr, flush=True)
 
     server = Announced(config)
-    asyncio.run(server.serve())
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(server.serve())
+    finally:
+        # The audit rows still waiting are written, a further Ctrl-C notwithstanding.
+        ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            served.close()
+        finally:
+            signal.signal(signal.SIGINT, ignored)
     if server.started:
         print(message("serve.stopped"), file=sys.stderr, flush=True)
     else:
         raise BadInput("api3.cannot_listen", host=host, port=port)
+
+
+def _loop_factory():  # type: ignore[no-untyped-def]
+    """uvloop's event loop where it is installed (not on Windows), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

@@ -29,6 +29,7 @@ import secrets as random
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.domain import authz
@@ -252,17 +253,28 @@ class Tokens:
         claims = self._claims(token)
         return str(claims[0]) if claims else None
 
-    def check(self, uow: UnitOfWork, token: str) -> ApiClient:
-        """The client of a bearer token still valid, still registered, and registered
-        before the token was issued (a client added later under a number set free by a
-        removed one does not inherit its tokens), or :class:`TokenRefused`."""
-        from chorus_cli.store.models import ApiClient
-
+    def check(self, uow: UnitOfWork, token: str) -> Any:
+        """The client (a row of ``api_client``, read as the model's object) of a bearer token still
+        valid, still registered, and registered before the token was issued (a client
+        added later under a number set free by a removed one does not inherit its
+        tokens), or :class:`TokenRefused`."""
         claims = self._claims(token)
         if claims is None or claims[1] <= uow.clock.now().timestamp():
             raise TokenRefused()
-        client = uow.session.get(ApiClient, claims[0])
+        # Read as a row (every API call checks its token: no ORM object built).
+        client = uow.session.connection().execute(_client_by_id(), {"id": claims[0]}).first()
         issued = claims[1] - EXPIRES_IN
         if client is None or client.created_at.timestamp() > issued:
             raise TokenRefused()
         return client
+
+
+@cache
+def _client_by_id() -> Any:
+    """The statement of ``Tokens.check``, built once (every API call runs it)."""
+    from sqlalchemy import bindparam, select
+
+    from chorus_cli.store.models import ApiClient
+
+    table = ApiClient.__table__  # type: ignore[attr-defined]
+    return select(table).where(table.c.id == bindparam("id"))

@@ -19,6 +19,7 @@ accepts). Chorus has no «inactive» structure a third party may see: ``statutSt
 
 from __future__ import annotations
 
+from functools import cache
 from math import ceil
 from typing import TYPE_CHECKING, Any
 
@@ -116,18 +117,21 @@ def _paging(params: dict[str, Any], sorts: dict[str, str]) -> tuple[Window, str 
     return Window(size, (page - 1) * size), column, descending
 
 
-def _paged(uow: UnitOfWork, query: Any, shown: Window) -> tuple[list[Any], dict[str, int]]:
-    """The rows of a page and the contract's ``parametresRetour``."""
-    page = fetch(uow, query, shown)
-    rows = list(page.rows)
+def _paged(
+    uow: UnitOfWork, query: Any, shown: Window, rows: bool = False
+) -> tuple[list[Any], dict[str, int]]:
+    """The rows of a page and the contract's ``parametresRetour``; ``rows``: a Core
+    query, read on the unit of work's connection (rows, not objects)."""
+    page = fetch(uow, query, shown, rows)
+    found = list(page.rows)
     if page.total is not None:
         total = page.total
-    elif rows or shown.offset == 0:
-        total = shown.offset + len(rows)
+    elif found or shown.offset == 0:
+        total = shown.offset + len(found)
     else:  # past the last page
-        total = count(uow, query)
+        total = count(uow, query, rows)
     size = shown.limit or PAGE_DEFAULT
-    return rows, {
+    return found, {
         "nbResultatsParPage": size,
         "pageCourante": shown.offset // size + 1,
         "pages": ceil(total / size),
@@ -203,46 +207,48 @@ def _structure(uow: UnitOfWork, structure_id: int) -> Structure:
 def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
     """``rechercherStructure``: active structures by identifier, raison sociale (STR-9's
     words), type, postal code, identifier type; a page of them (API-1)."""
-    from sqlmodel import col, select
+    from sqlalchemy import select
 
     from chorus_cli.store.models import Structure
 
+    # The hottest call: SQLAlchemy Core on the table's columns, rows read as they come
+    # (no ORM object per structure found).
+    table = Structure.__table__.c  # type: ignore[attr-defined]
     wanted = _object(body, "structure")
     shown, column, descending = _paging(_object(body, "parametres"), STRUCTURE_SORTS)
-    query = select(Structure).where(col(Structure.status) == "active")
+    query = select(
+        table.id, table.identifier, table.id_type, table.raison_sociale, table.status
+    ).where(table.status == "active")
     if _choice(wanted, "statutStructure", ("ACTIF", "INACTIF")) == "INACTIF":
-        query = query.where(col(Structure.id).is_(None))
+        query = query.where(table.id.is_(None))
     id_type = _choice(wanted, "typeIdentifiantStructure", (*identifiers.TYPES, "AUTRE"))
     if id_type is not None:
-        query = query.where(col(Structure.id_type) == TYPE_IN.get(id_type, id_type))
+        query = query.where(table.id_type == TYPE_IN.get(id_type, id_type))
     ident = _text(wanted, "identifiantStructure")
     if ident is not None:
         pairs = identifiers.candidates(ident) or [("", ident)]
-        query = query.where(col(Structure.identifier).in_([i for _t, i in pairs]))
+        query = query.where(table.identifier.in_([i for _t, i in pairs]))
     for field in ("raisonSocialeStructure", "libelleStructure", "nomStructure"):
         name = _text(wanted, field)
         if name is not None:
             terms = structures.search_terms(name)
             if not terms:
                 raise BadInput("api1.field", field=field)
-            query = query.where(structures.words_match(terms))
+            query = query.where(structures.words_match(uow, terms))
     kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
     if kind is not None:
-        query = query.where(col(Structure.public).is_(kind == "PUBLIQUE"))
+        query = query.where(table.public.is_(kind == "PUBLIQUE"))
     if _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees"):
-        query = query.where(col(Structure.public).is_(True))
+        query = query.where(table.public.is_(True))
     postal = _text(wanted, "adresseCodePostal")
     if postal is not None:
-        query = query.where(
-            col(Structure.postal_code) == postal, col(Structure.non_diffusible).is_(False)
-        )
+        query = query.where(table.postal_code == postal, table.non_diffusible.is_(False))
     city = _text(wanted, "adresseVille")
     if city is not None:
-        query = query.where(
-            col(Structure.commune) == city.upper(), col(Structure.non_diffusible).is_(False)
-        )
-    query = _ordered(query, Structure, column and STRUCTURE_SORTS[column], descending, "identifier")
-    rows, paging = _paged(uow, query, shown)
+        query = query.where(table.commune == city.upper(), table.non_diffusible.is_(False))
+    first = getattr(table, STRUCTURE_SORTS[column] if column else "identifier")
+    query = query.order_by(first.desc() if descending else first.asc(), table.id)
+    rows, paging = _paged(uow, query, shown, rows=True)
     technical.record_use(uow, caller, "api.rechercher_structure", "structures", found=len(rows))
     return {"listeStructures": [structure_found(s) for s in rows], "parametresRetour": paging}
 
@@ -450,14 +456,25 @@ def caller_by_id(uow: UnitOfWork, account_id: int, password_hash: str) -> Techni
     there, with the same password hash (a reset, even within the second it was
     verified, changes it), not expired; else :class:`technical.TechnicalRefused`
     or :class:`technical.PasswordExpired`."""
-    from chorus_cli.store.models import TechnicalAccount
-
-    account = uow.session.get(TechnicalAccount, account_id)
+    # Read as a row (every call does this: no ORM object), which the use cases read as
+    # they would the account (same attribute names); they never change it.
+    account = uow.session.connection().execute(_account_by_id(), {"id": account_id}).first()
     if account is None or not same(account.password_hash, password_hash):
         raise technical.TechnicalRefused()
     if account.expires_at <= uow.clock.now():
         raise technical.PasswordExpired(account.login, account.expires_at)
     return account
+
+
+@cache
+def _account_by_id() -> Any:
+    """The statement of ``caller_by_id``, built once."""
+    from sqlalchemy import bindparam, select
+
+    from chorus_cli.store.models import TechnicalAccount
+
+    table = TechnicalAccount.__table__  # type: ignore[attr-defined]
+    return select(table).where(table.c.id == bindparam("id"))
 
 
 # --- where `chorus serve` may listen (API-3) --------------------------------------------

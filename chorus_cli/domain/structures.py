@@ -562,19 +562,40 @@ def search_terms(text: str) -> list[str]:
     return content_words(words(text))
 
 
-def words_match(terms: list[str]) -> Any:
+def words_match(uow: UnitOfWork, terms: list[str]) -> Any:
     """STR-9: every term starts a word of the structure's name, label or identifier
-    (or, several terms, they start the identifier in one piece)."""
-    from sqlmodel import and_, col, or_
+    (or, several terms, they start the identifier in one piece). A trigram index of
+    ``search_text`` finds the candidates (migration 0015): on PostgreSQL the LIKE itself
+    uses it; on SQLite the FTS5 table ``structure_search`` answers the same LIKE first."""
+    from sqlalchemy import and_, or_
 
     from chorus_cli.store.models import Structure
 
-    column = col(Structure.search_text)
-    matched = and_(*(column.contains(f" {term}") for term in terms))
+    table = Structure.__table__.c  # type: ignore[attr-defined]  (a Core query's too)
+    matched = and_(*(table.search_text.contains(f" {term}") for term in terms))
     whole = "".join(terms)
     if len(terms) > 1:  # "732 829 320" is the start of one identifier
-        matched = or_(matched, column.contains(f" {whole}"))
+        matched = or_(matched, table.search_text.contains(f" {whole}"))
+    # SQLite: the index for words of two letters or more only. A trigram needs three
+    # characters (" " and two letters), and SQLite 3.40's FTS5 crashes the process on a
+    # LIKE of fewer beside another LIKE (schemathesis found "p þ"); a search with a
+    # one-letter word reads the table, as before the index.
+    if uow.session.get_bind().dialect.name == "sqlite" and min(map(len, terms)) >= 2:
+        matched = and_(table.id.in_(_indexed(terms, whole)), matched)
     return matched
+
+
+def _indexed(terms: list[str], whole: str) -> Any:
+    """The ids ``structure_search`` (SQLite's trigram index) finds for the terms; a
+    term is a word (letters and digits), so a LIKE pattern needs no escape."""
+    from sqlalchemy import column, select, table, union
+
+    index = table("structure_search", column("rowid"), column("search_text"))
+
+    def hits(words: list[str]) -> Any:
+        return select(index.c.rowid).where(*(index.c.search_text.like(f"% {w}%") for w in words))
+
+    return hits(terms) if len(terms) == 1 else union(hits(terms), hits([whole]))
 
 
 def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:
@@ -583,7 +604,7 @@ def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) 
     from chorus_cli.store.models import Structure
 
     column = col(Structure.search_text)
-    query = select(Structure).where(words_match(terms), authz.findable_structures(uow, actor))
+    query = select(Structure).where(words_match(uow, terms), authz.findable_structures(uow, actor))
     exact = [identifier for _type, identifier in identifiers.candidates(text)]
     rank = case(
         (col(Structure.identifier).in_(exact or [""]), 0),

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from chorus_cli.config import Settings
     from chorus_cli.kernel.clock import Clock
+    from chorus_cli.store.journal import Journal
 
 
 class UnitOfWork:
@@ -31,9 +32,18 @@ class UnitOfWork:
     outbox mails included, so nothing half-written survives an error.
     """
 
-    def __init__(self, settings: Settings, clock: Clock, deferred: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        deferred: bool = False,
+        journal: Journal | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        # `chorus serve`: where the uses of technical accounts are recorded, written a
+        # moment later in batches (TECH-2, ``store.journal``); None: in this transaction.
+        self.journal = journal
         # `chorus batch --atomic`: every command's commit only flushes; the batch commits
         # (or rolls back) once at its end (OPS-6).
         self.deferred = deferred
