@@ -34,9 +34,9 @@ bench: system-deps bench-deps $(VENV)/.installed
 	$(BIN)/python benchmarks/serve.py
 
 # STR-2, opt-in (not in `make bench`): the national stock at SCALE_ROWS establishments
-# beside the 1-million-row run, and PostgreSQL's import at 1 million; the generated files
-# (~2 GB per 10 million rows, 40 million: ~8 GB and the stores) go to SCALE_DIR.
-# 10 million rows: about 15 minutes on 2 cores.
+# beside the 1-million-row run, and PostgreSQL's import at both sizes; the generated files
+# (~3 GB per 10 million rows, 40 million: ~12 GB and the stores) go to SCALE_DIR.
+# 10 million rows: about 28 minutes on 2 shared cores (4 of them generating the files).
 SCALE_ROWS ?= 10000000
 SCALE_DIR  ?= $${TMPDIR:-/tmp}/chorus-sirene-scale
 bench-sirene-scale: system-deps bench-deps $(VENV)/.installed-dev

@@ -4,7 +4,7 @@ search latency on the index it builds (STR-2); and the opt-in scale run.
     .venv/bin/python benchmarks/sirene.py [--rows 1000000] [--seed 7] [--calls 200]
                                           [--out benchmarks/results-sirene.json]
     .venv/bin/python benchmarks/sirene.py --scale 10000000 --dir /big/disk/folder
-                                          [--pg-rows 1000000] [--no-postgresql]
+                                          [--pg-rows N]... [--no-postgresql] [--keep]
     (or: make bench-sirene-scale [SCALE_ROWS=40000000] [SCALE_DIR=/big/disk/folder])
 
 - Generates StockEtablissement.csv (``--rows`` establishments) and StockUniteLegale.csv
@@ -26,8 +26,10 @@ search latency on the index it builds (STR-2); and the opt-in scale run.
   within 1.5x of `sqlite3 .import` of both files, peak memory within 1.3x of the 1M run,
   at N rows `sirene lookup` p95 < 1 ms and `sirene search` p95 < 10 ms (``--calls``
   queries: two common words, a word and a prefix, a prefix, accents, one common word,
-  rare names), the index's size on disk; the same import on PostgreSQL at
-  ``--pg-rows`` (a throwaway cluster, as the tests start) within 2x of SQLite's.
+  rare names), the index's size on disk; the same import on PostgreSQL at 1M and N
+  rows (or each ``--pg-rows``; a throwaway cluster, as the tests start) within 2x of
+  SQLite's, in wall time and in CPU time (chorus's and the server's). With ``--keep``
+  the generated files stay, and a later run with the same ``--dir`` uses them again.
   Written to results-sirene-scale.json.
 
 Exits 0 even when a figure is over its goal: this is a report.
@@ -542,11 +544,22 @@ def scale_import(sqlite3: str, folder: Path, rows: int, seed: int) -> dict:
     (FTS index and vocabulary included) on SQLite; returns figures and the store."""
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    establishments, units, sirets = generate(folder, rows, seed)
+    # A file a kept run generated with the same size and seed serves again (``--keep``).
+    marker = folder / f"generated-{rows}-{seed}"
+    sirets: list[str] | None = None
+    establishments = folder / "StockEtablissement_utf8.csv"
+    units = folder / "StockUniteLegale_utf8.csv"
+    if not (marker.exists() and establishments.exists() and units.exists()):
+        establishments, units, sirets = generate(folder, rows, seed)
+        marker.touch()
     generated = time.perf_counter() - started
     sizes = {p.name: p.stat().st_size for p in (establishments, units)}
     print(f"{rows:,} rows generated in {generated:.0f} s: {sizes}", flush=True)
     store = folder / "store" / "chorus.db"
+    if store.parent.exists():  # a kept run's store: a fresh one
+        shutil.rmtree(store.parent)
+        shutil.rmtree(folder / "home", ignore_errors=True)
+        shutil.rmtree(folder / "xdg", ignore_errors=True)
     store.parent.mkdir(parents=True, exist_ok=True)
     env = store_env(folder, f"sqlite:///{store}")
     operator_session(env, ADMIN)
@@ -586,24 +599,55 @@ def scale_import(sqlite3: str, folder: Path, rows: int, seed: int) -> dict:
         "peak_rss_mb": round(max(peaks), 1),
         "sizes": sqlite_sizes(store),
         "store": store,
-        "sirets": sirets,
+        "sirets": sirets if sirets is not None else store_sirets(store, 1000),
         "files": (establishments, units),
     }
 
 
+def server_cpu(data: Path) -> float:
+    """CPU seconds the PostgreSQL cluster in ``data`` has used so far: its postmaster,
+    the backends it has reaped (a session's ends with it) and those still running."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(pid: str) -> list[str]:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+
+    try:
+        postmaster = (data / "postmaster.pid").read_text().split()[0]
+        fields = stat(postmaster)  # from field 3 on: utime is [11], cutime [13]
+        total = sum(int(fields[i]) for i in (11, 12, 13, 14))
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                child = stat(pid)
+            except OSError:
+                continue
+            if child[1] == postmaster:
+                total += int(child[11]) + int(child[12])
+    except (OSError, IndexError, ValueError):  # not readable here: not reported
+        return float("nan")
+    return total / tick
+
+
 def pg_import(folder: Path, files: tuple[Path, Path]) -> dict:
-    """The same import on PostgreSQL (a throwaway cluster, as the tests start one)."""
+    """The same import on PostgreSQL (a throwaway cluster, as the tests start one):
+    wall time, and CPU time of chorus and of the server (the server does most of it)."""
     from tests.pg import Cluster
 
     cluster = Cluster()
     try:
         url = cluster.start() + "/postgres"
         env = store_env(folder / "pg", url)
-        (folder / "pg").mkdir(exist_ok=True)
+        shutil.rmtree(folder / "pg", ignore_errors=True)  # a kept run's session
+        (folder / "pg").mkdir()
         operator_session(env, ADMIN)
         establishments, units = files
         argv = [CHORUS, "sirene", "import", str(establishments), "--unites-legales", str(units)]
+        time.sleep(1)
+        before = server_cpu(cluster.data)
         wall, cpu, peak = measured(argv, env)
+        time.sleep(1)  # the session's backend exits and is reaped
+        server = server_cpu(cluster.data) - before
         from sqlalchemy import create_engine, text
 
         engine = create_engine(url)
@@ -619,7 +663,8 @@ def pg_import(folder: Path, files: tuple[Path, Path]) -> dict:
         cluster.stop()
     return {
         "import_s": round(wall, 1),
-        "import_cpu_s": round(cpu, 1),  # chorus's own: the server's is not counted
+        "import_cpu_s": round(cpu, 1),  # chorus's own
+        "server_cpu_s": round(server, 1),
         "peak_rss_mb": round(peak, 1),
         "table_and_indexes_mb": round(size[0] / 1e6, 1),
         "gin_index_mb": round(size[1] / 1e6, 1),
@@ -685,7 +730,8 @@ def scale_main(options: argparse.Namespace, sqlite3: str) -> int:
     base = options.dir or Path(tempfile.mkdtemp(prefix="chorus-sirene-scale-"))
     base.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    sizes = sorted({1_000_000, options.scale, options.pg_rows})
+    pg_rows = set(options.pg_rows or {1_000_000, options.scale})
+    sizes = sorted({1_000_000, options.scale} | pg_rows)
     runs: dict[int, dict] = {}
     pg: dict[int, dict] = {}
     lat: dict = {}
@@ -693,7 +739,7 @@ def scale_main(options: argparse.Namespace, sqlite3: str) -> int:
         for rows in sizes:
             folder = base / f"rows-{rows}"
             runs[rows] = run = scale_import(sqlite3, folder, rows, options.seed)
-            if rows == options.pg_rows and options.postgresql:
+            if rows in pg_rows and options.postgresql:
                 pg[rows] = pg_import(folder, run["files"])
                 print(f"{rows:,} rows on PostgreSQL: {pg[rows]}", flush=True)
             if rows == options.scale:
@@ -738,6 +784,20 @@ def scale_main(options: argparse.Namespace, sqlite3: str) -> int:
         ratio = round(figures_pg["import_s"] / runs[rows]["import_s"], 2)
         figures_pg["ratio_to_sqlite"] = ratio
         figures.append(line(f"import {rows:,} rows PostgreSQL / SQLite", ratio, "x", 2, ratio <= 2))
+        # CPU: chorus's and the server's against chorus's on SQLite (all of it there)
+        both = figures_pg["import_cpu_s"] + figures_pg["server_cpu_s"]
+        if both == both:  # not NaN: the server's was readable
+            cpu_ratio = round(both / runs[rows]["import_cpu_s"], 2)
+            figures_pg["cpu_ratio_to_sqlite"] = cpu_ratio
+            figures.append(
+                line(
+                    f"import {rows:,} rows PostgreSQL / SQLite, CPU time (server's included)",
+                    cpu_ratio,
+                    "x",
+                    2,
+                    cpu_ratio <= 2,
+                )
+            )
     figures += latency_lines(lat, n, line)
     print()
     for rows, run in runs.items():
@@ -772,7 +832,12 @@ def main() -> int:
     parser.add_argument(
         "--scale", type=int, help="The scale run at this many rows (e.g. 10000000), opt-in."
     )
-    parser.add_argument("--pg-rows", type=int, default=1_000_000, help="Scale run on PostgreSQL.")
+    parser.add_argument(
+        "--pg-rows",
+        type=int,
+        action="append",
+        help="Scale run on PostgreSQL at these sizes (repeat it; default 1,000,000 and --scale).",
+    )
     parser.add_argument("--no-postgresql", dest="postgresql", action="store_false")
     parser.add_argument("--dir", type=Path, help="Scale run: where the files go (big).")
     parser.add_argument(

@@ -407,6 +407,96 @@ def test_str2_duplicate_sirets_keep_the_first_row(cli, tmp_path):
     assert look(cli, "82345678500018")["raison_sociale"] == "PREMIER"
 
 
+def _messy_stock(folder: Path) -> tuple[str, str]:
+    """Stock files with some of everything an import skips, keeps first or reads across
+    lines, over more than one batch."""
+    from chorus_cli.sirene import batches
+
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=ETABLISSEMENT_HEADER, restval="", lineterminator="\n")
+    writer.writeheader()
+    units = []
+    for number in range(batches.BATCH + 700):
+        body = f"{10_000_000 + number * 3:08d}"
+        siren = body + "0"  # the import checks nine digits, not the key
+        siret = siren + "00012"
+        fields = {"etatAdministratifEtablissement": "AF"[number % 2]}
+        if number % 5 == 0:
+            fields["codePostalEtablissement"] = "38000"
+        if number % 97 == 0:
+            fields["complementAdresseEtablissement"] = "BAT C\nESC 2"  # over two lines
+        if number % 89 == 0:
+            fields["statutDiffusionEtablissement"] = "P"
+        writer.writerow(establishment(siret, f"NOM {number}", **fields))
+        if number % 101 == 0:
+            writer.writerow(establishment(siret, "REPETE"))  # a duplicate: the first stays
+        if number % 103 == 0:
+            text.write(f"{siret},too,few\n")
+        if number % 107 == 0:
+            writer.writerow(establishment(siret[:10], "PAS UN SIRET"))
+        if number % 211 == 0:
+            writer.writerow(establishment(siret[:-1] + "9", "BON\0NUL"))
+        units.append(
+            {
+                "siren": siren,
+                "statutDiffusionUniteLegale": "OP"[number % 53 == 0],
+                "denominationUniteLegale": f"SOCIETE {number}" if number % 3 else "",
+                "nomUniteLegale": "MARTIN",
+                "prenom1UniteLegale": "ÉLODIE",
+                "categorieJuridiqueUniteLegale": "5710",
+            }
+        )
+    units.insert(40, dict(units[40], siren="12345"))  # not a SIREN
+    establishments = folder / "StockEtablissement_utf8.csv"
+    establishments.write_text(text.getvalue(), encoding="utf-8")
+    return str(establishments), write_csv(
+        folder / "StockUniteLegale_utf8.csv", UNITE_LEGALE_HEADER, units
+    )
+
+
+@pytest.mark.parametrize("kept", [[], ["--departments", "75"]], ids=["all", "departments"])
+def test_str2_rows_read_in_a_second_process_make_the_same_index(cli, tmp_path, monkeypatch, kept):
+    """The stock file is read in a second process where a core is free (sirene/batches.py):
+    the same summary (counts, skipped rows and their lines) and the same index."""
+    from chorus_cli.sirene import batches
+
+    operator(cli)
+    establishments, units = _messy_stock(tmp_path)
+    seen = []
+    for second in (False, True):
+        monkeypatch.setattr(batches, "SECOND_PROCESS", second)
+        summary = imported(cli, establishments, "--unites-legales", units, *kept)
+        summary.pop("seconds")
+        index = store_rows(cli, "SELECT * FROM sirene_establishment ORDER BY siret")
+        index += store_rows(cli, "SELECT * FROM sirene_unit ORDER BY siren")
+        found = sirets(cli("sirene", "search", "societe 12", "--json", "--limit", "50"))
+        seen.append((summary, index, found))
+    assert seen[0] == seen[1]
+    summary = seen[0][0]
+    assert summary["skipped"] > 50 and summary["duplicates"] > 0
+    if not kept:  # more than one batch, more skipped rows than the summary describes
+        assert summary["establishments"] > batches.BATCH and len(summary["skipped_rows"]) == 100
+
+
+def test_str2_a_cut_file_read_in_a_second_process_is_refused_and_the_index_unchanged(
+    cli, tmp_path, monkeypatch, unchanged
+):
+    from chorus_cli.sirene import batches
+
+    monkeypatch.setattr(batches, "SECOND_PROCESS", True)
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    whole = Path(SAMPLE_ESTABLISHMENTS).read_bytes()
+    path = tmp_path / "StockEtablissement.csv"
+    path.write_bytes(whole[: whole.rstrip(b"\n").rindex(b"\n") + 41])  # stopped mid-row
+
+    with unchanged():
+        result = cli("sirene", "import", str(path))
+
+    assert result.exit_code == 2 and "tronqué" in result.stderr and "STR-2" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_str2_the_index_keeps_its_shape_across_imports(cli):
     """Migration 0003 and the import build the same tables (no drift between them)."""
     from sqlalchemy import inspect

@@ -1,7 +1,8 @@
 """Building the offline SIRENE index: import (load under new names, then swap).
 
 Built for the national file (~42 million establishments, ~29 million legal units):
-rows stream from the CSV in batches of ``BATCH`` through the raw DBAPI connection
+rows stream from the CSV in batches (``sirene/batches.py``, read in a second process
+where a core is free) through the raw DBAPI connection
 (``executemany`` on tuples on SQLite, COPY on PostgreSQL; no ORM objects), the write
 lock is released every ``COMMIT_EVERY`` rows so other chorus commands keep working
 during an import, and the full-text index (and on SQLite its vocabulary) is built after
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel.errors import RuleRefused
-from chorus_cli.sirene import columns
+from chorus_cli.sirene import batches, columns
 from chorus_cli.store import sirene_tables as schema
 
 if TYPE_CHECKING:
@@ -29,10 +30,9 @@ if TYPE_CHECKING:
     from chorus_cli.sirene.departments import DepartmentOf
     from chorus_cli.sirene.reader import StockFile
 
-BATCH = 5_000
 COMMIT_EVERY = 100_000
 FTS_CHUNK = 200_000
-KEEP_SKIPPED = 100  # skipped rows described in the summary; all are counted
+KEEP_SKIPPED = batches.KEEP_SKIPPED  # skipped rows described in the summary; all are counted
 PG_LOCK_KEY = 0x5152454E  # advisory lock: one import at a time per PostgreSQL store
 
 
@@ -338,12 +338,6 @@ class _Loader:
 
     # --- loading --------------------------------------------------------------------
 
-    def _unreadable(self, stock: StockFile) -> Callable[[int, str], None]:
-        def skip(line: int, error: str) -> None:
-            self.summary.skip(stock.display, line, "csv", error)
-
-        return skip
-
     def _insert(self, table: str, width: int, batch: list[tuple[Any, ...]]) -> None:
         if self.sqlite:
             marks = ", ".join([self.mark] * width)
@@ -395,225 +389,113 @@ class _Loader:
                 copy.write_row(row)
         self.cursor.execute(f"INSERT INTO {table} SELECT * FROM {scratch} ON CONFLICT DO NOTHING")
 
+    def _tallied(self, tally: batches.Tally) -> None:
+        """What a file's reading skipped, counted as if this process had read it."""
+        summary = self.summary
+        summary.skipped += tally.skipped
+        room = KEEP_SKIPPED - len(summary.skipped_rows)
+        summary.skipped_rows.extend(Skipped(*row) for row in tally.skipped_rows[: max(room, 0)])
+
     def load_units(self, stock: StockFile, sirens: set[int] | None = None) -> None:
         """The legal units; only those of ``sirens`` when given (``--departments``)."""
         table = schema.UNIT + schema.STAGING
-        summary, progress, skip = self.summary, self.progress, self.summary.skip
-        keep_line = None
-        if sirens is not None:
-            # INSEE's layout starts with the SIREN: a line of another unit is passed
-            # over unparsed (with the columns in another order, every line is parsed).
-            texts = {f"{siren:09d}" for siren in sirens}
-
-            def keep_line(line: str) -> bool:
-                return line[:9] in texts or line.startswith('"')
-
-        with stock.rows(self._unreadable(stock)) as rows:
-            if keep_line is not None and rows.index("siren") == 0:
-                rows.pass_over(keep_line)
-            at = rows.index
-            i_siren, i_status = at("siren"), at("statutDiffusionUniteLegale")
-            i_name, i_surname = at("denominationUniteLegale"), at("nomUniteLegale")
-            i_first, i_category = at("prenom1UniteLegale"), at("categorieJuridiqueUniteLegale")
-            i_usage, i_usual = at("nomUsageUniteLegale"), at("prenomUsuelUniteLegale")
-            width, display = len(rows.header), rows.display
-            unit_name, diffusion = columns.unit_name, columns.DIFFUSION
-            batch: list[tuple[Any, ...]] = []
-            since_commit = 0
-            self.begin()
-            for line, row in rows:
-                if len(row) != width:
-                    skip(display, line, "columns", str(len(row)))
-                    continue
-                siren = row[i_siren]
-                if len(siren) != 9 or not siren.isdigit():
-                    skip(display, line, "siren", siren)
-                    continue
-                if sirens is not None and int(siren) not in sirens:
-                    summary.units_outside += 1
-                    continue
-                status = row[i_status]
-                if status not in diffusion:
-                    skip(display, line, "diffusion", status)
-                    continue
-                name = unit_name(
-                    row[i_name],
-                    row[i_surname],
-                    row[i_first],
-                    row[i_usage] if i_usage is not None else None,
-                    row[i_usual] if i_usual is not None else None,
-                )
-                batch.append((int(siren), name, row[i_category].strip() or None, status != "O"))
-                if len(batch) >= BATCH:
-                    self._insert(table, 4, batch)
-                    summary.units += len(batch)
-                    since_commit += len(batch)
-                    batch.clear()
-                    progress("units", rows.position(), stock.size)
-                    if since_commit >= COMMIT_EVERY:
-                        self.commit()
-                        self.begin()
-                        since_commit = 0
-            if batch:
-                self._insert(table, 4, batch)
-                summary.units += len(batch)
-            self.commit()
-            progress("units", stock.size, stock.size)
-            summary.units_outside += rows.passed_over
+        summary, progress = self.summary, self.progress
+        reading = batches.Reading(batches.units, stock, sirens)
+        since_commit = 0
+        self.begin()
+        for batch, position in reading:
+            self._insert(table, 4, batch)
+            summary.units += len(batch)
+            since_commit += len(batch)
+            progress("units", position, stock.size)
+            if since_commit >= COMMIT_EVERY:
+                self.commit()
+                self.begin()
+                since_commit = 0
+        self.commit()
+        progress("units", stock.size, stock.size)
+        self._tallied(reading.tally)
+        summary.units_outside += reading.tally.outside
         summary.units -= summary.duplicates
 
     def _units_of(self, table: str, sirens: set[int]) -> dict[int, tuple[str, str | None, bool]]:
-        if self.sqlite:
-            self.cursor.execute(
-                f"SELECT siren, raison_sociale, categorie_juridique, non_diffusible FROM {table}"
-                " WHERE siren IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(sirens)),),
-            )
-        else:
-            self.cursor.execute(
-                f"SELECT siren, raison_sociale, categorie_juridique, non_diffusible FROM {table}"
-                " WHERE siren = ANY(%s)",
-                (list(sirens),),
-            )
-        return {row[0]: (row[1], row[2], bool(row[3])) for row in self.cursor.fetchall()}
+        """The legal units of ``sirens`` (a batch's). INSEE's files are in SIREN order,
+        so a batch's units are one short range of the key: read as a range (one seek),
+        and by their SIRENs only when the range holds many more units than the batch
+        names (a file in another order)."""
+        columns = f"siren, raison_sociale, categorie_juridique, non_diffusible FROM {table}"
+        most = 2 * len(sirens) + 100
+        self.cursor.execute(
+            f"SELECT {columns} WHERE siren >= {self.mark} AND siren <= {self.mark}"
+            f" ORDER BY siren LIMIT {self.mark}",
+            (min(sirens), max(sirens), most + 1),
+        )
+        rows = self.cursor.fetchall()
+        if len(rows) > most:
+            if self.sqlite:
+                self.cursor.execute(
+                    f"SELECT {columns} WHERE siren IN (SELECT value FROM json_each(?))",
+                    (json.dumps(list(sirens)),),
+                )
+            else:
+                self.cursor.execute(f"SELECT {columns} WHERE siren = ANY(%s)", (list(sirens),))
+            rows = self.cursor.fetchall()
+        return {row[0]: (row[1], row[2], bool(row[3])) for row in rows}
 
     def load_establishments(self, stock: StockFile, unit_table: str | None) -> None:
         table = schema.ESTABLISHMENT + schema.STAGING
-        summary, progress, skip = self.summary, self.progress, self.summary.skip
+        summary, progress = self.summary, self.progress
         duplicates_before = summary.duplicates
-        place, own_name = columns.place, columns.sign
-        states, diffusion = columns.ADMINISTRATIVE_STATE, columns.DIFFUSION
-        keep = self.departments
-        keep_line = department_of = None
-        if keep is not None:
-            from chorus_cli.sirene import departments as places
-
-            keep_line, department_of = places.line_filter(keep), self.department_of
-        outside = 0
-        newest = ""
-        with stock.rows(self._unreadable(stock), keep_line) as rows:
-            at = rows.index
-            i_siret = at("siret")
-            i_status, i_state = (
-                at("statutDiffusionEtablissement"),
-                at("etatAdministratifEtablissement"),
-            )
-            i_number, i_repeat = at("numeroVoieEtablissement"), at("indiceRepetitionEtablissement")
-            i_last, i_type = at("dernierNumeroVoieEtablissement"), at("typeVoieEtablissement")
-            i_street, i_extra = at("libelleVoieEtablissement"), at("complementAdresseEtablissement")
-            i_special, i_postal = (
-                at("distributionSpecialeEtablissement"),
-                at("codePostalEtablissement"),
-            )
-            i_town, i_abroad = (
-                at("libelleCommuneEtablissement"),
-                at("libelleCommuneEtrangerEtablissement"),
-            )
-            i_country, i_head = at("libellePaysEtrangerEtablissement"), at("etablissementSiege")
-            i_sign, i_usual = at("enseigne1Etablissement"), at("denominationUsuelleEtablissement")
-            i_commune, i_treated = (
-                at("codeCommuneEtablissement"),
-                at("dateDernierTraitementEtablissement"),
-            )
-            width, display = len(rows.header), rows.display
-            pending: list[tuple[Any, ...]] = []
-            since_commit = 0
-
-            def flush() -> None:
-                units = {}
-                if unit_table:
-                    units = self._units_of(unit_table, {p[0] // 100_000 for p in pending})
-                batch = []
-                for siret, sign, active, hidden, head, address, postal, town, country in pending:
-                    unit = units.get(siret // 100_000)
-                    if unit is not None:
-                        name, category, unit_hidden = unit
-                        hidden = hidden or unit_hidden
-                    else:  # no legal-unit file: the establishment's own name stands in
-                        name, category = sign or "", None
-                    if hidden:  # STR-3: no postal address is kept (columns.place)
-                        address, postal, town, country = columns.NOWHERE
-                    batch.append(
-                        (
-                            siret,
-                            name,
-                            sign,
-                            category,
-                            active,
-                            hidden,
-                            head,
-                            address,
-                            postal,
-                            town,
-                            country,
-                        )
+        nowhere = columns.NOWHERE
+        reading = batches.Reading(
+            batches.establishments, stock, self.departments, self.department_of
+        )
+        since_commit = 0
+        self.begin()
+        for pending, position in reading:
+            units = {}
+            if unit_table:
+                units = self._units_of(unit_table, {p[0] // 100_000 for p in pending})
+            batch = []
+            for siret, sign, active, hidden, head, address, postal, town, country in pending:
+                unit = units.get(siret // 100_000)
+                if unit is not None:
+                    name, category, unit_hidden = unit
+                    hidden = hidden or unit_hidden
+                else:  # no legal-unit file: the establishment's own name stands in
+                    name, category = sign or "", None
+                if hidden:  # STR-3: no postal address is kept (columns.place)
+                    address, postal, town, country = nowhere
+                batch.append(
+                    (
+                        siret,
+                        name,
+                        sign,
+                        category,
+                        active,
+                        hidden,
+                        head,
+                        address,
+                        postal,
+                        town,
+                        country,
                     )
-                self._insert(table, 11, batch)
-                summary.establishments += len(batch)
-                pending.clear()
-
-            self.begin()
-            for line, row in rows:
-                if len(row) != width:
-                    skip(display, line, "columns", str(len(row)))
-                    continue
-                if department_of is not None and (
-                    department_of(row[i_commune] if i_commune is not None else None, row[i_postal])
-                    not in keep
-                ):
-                    outside += 1
-                    continue
-                siret = row[i_siret]
-                if len(siret) != 14 or not siret.isdigit():
-                    skip(display, line, "siret", siret)
-                    continue
-                if i_treated is not None and row[i_treated] > newest:
-                    newest = row[i_treated]
-                state, status = row[i_state], row[i_status]
-                if state not in states:
-                    skip(display, line, "state", state)
-                    continue
-                if status not in diffusion:
-                    skip(display, line, "diffusion", status)
-                    continue
-                hidden = status != "O"  # P or N (columns.non_diffusible; valid: checked)
-                address, postal, town, country = place(
-                    hidden,
-                    row[i_extra],
-                    row[i_number],
-                    row[i_repeat],
-                    row[i_last] if i_last is not None else None,
-                    row[i_type],
-                    row[i_street],
-                    row[i_special],
-                    row[i_postal],
-                    row[i_town],
-                    row[i_abroad],
-                    row[i_country],
                 )
-                sign = own_name(
-                    row[i_usual] if i_usual is not None else None,
-                    row[i_sign] if i_sign is not None else None,
-                )
-                head = i_head is not None and row[i_head] == "true"
-                pending.append(
-                    (int(siret), sign, state == "A", hidden, head, address, postal, town, country)
-                )
-                if len(pending) >= BATCH:
-                    since_commit += len(pending)
-                    flush()
-                    progress("establishments", rows.position(), stock.size)
-                    if since_commit >= COMMIT_EVERY:
-                        self.commit()
-                        self.begin()
-                        since_commit = 0
-            if pending:
-                flush()
-            self.commit()
-            progress("establishments", stock.size, stock.size)
-            summary.outside = outside + rows.passed_over
+            self._insert(table, 11, batch)
+            summary.establishments += len(batch)
+            since_commit += len(batch)
+            progress("establishments", position, stock.size)
+            if since_commit >= COMMIT_EVERY:
+                self.commit()
+                self.begin()
+                since_commit = 0
+        self.commit()
+        progress("establishments", stock.size, stock.size)
+        tally = reading.tally
+        self._tallied(tally)
+        summary.outside = tally.outside
         summary.establishments -= summary.duplicates - duplicates_before
-        summary.data_date = newest[:10] or None
+        summary.data_date = tally.newest[:10] or None
 
     def build_search(self) -> None:
         """The full-text index, after the load (cheaper than row by row)."""

@@ -232,19 +232,31 @@ def place(
     A non-diffusible establishment (``hidden``) keeps none of it (STR-3)."""
     if hidden:
         return NOWHERE
-    number = clean(numero)
-    last = clean(dernier)
+    # ``x and clean(x)``: most fields are empty, and an empty one stays falsy.
+    number = numero and clean(numero)
+    last = dernier and clean(dernier)
     if number and last and last != number:
         number = f"{number}-{last}"
-    kind = clean(type_voie)
-    kind = STREET_TYPES.get(kind.upper(), kind)
-    street = " ".join(part for part in (number, clean(indice), kind, clean(libelle)) if part)
-    lines = [line for line in (clean(complement), street, clean(distribution)) if line]
+    kind = type_voie and clean(type_voie)
+    if kind:
+        kind = STREET_TYPES.get(kind.upper(), kind)
+    street = " ".join(
+        [
+            part
+            for part in (number, indice and clean(indice), kind, libelle and clean(libelle))
+            if part
+        ]
+    )
+    lines = [
+        line
+        for line in (complement and clean(complement), street, distribution and clean(distribution))
+        if line
+    ]
     address = "\n".join(lines) or None
-    foreign = clean(abroad)
+    foreign = abroad and clean(abroad)
     if foreign:
-        return address, None, foreign, clean(country) or None
-    return address, clean(postal) or None, clean(town) or None, None
+        return address, None, foreign, (country and clean(country)) or None
+    return address, (postal and clean(postal)) or None, (town and clean(town)) or None, None
 
 
 def sign(usual: str | None, first: str | None) -> str | None:
