@@ -24,6 +24,7 @@ from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAuthenticated, Ru
 if TYPE_CHECKING:
     from sqlalchemy import TableClause
 
+    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account, LoginChallenge
     from chorus_cli.store.uow import UnitOfWork
 
@@ -203,15 +204,11 @@ def _session_table() -> TableClause:
     )
 
 
-def signed_in(uow: UnitOfWork, token: str | None) -> tuple[Account, Any]:
-    """The account behind a session token and its session row (``id``, ``last_seen_at``…),
-    read only: NotAuthenticated when there is none, or it is revoked, idle 30 min, 10 h old
-    (AUTH-3, AUTH-4). Shell completion (OUT-6) asks this, so that pressing Tab neither
-    writes nor keeps a session alive; a command asks ``authenticate``."""
+def _live_session(uow: UnitOfWork, token: str | None) -> Any:
+    """The session row behind a token (``id``, ``account_id``, ``last_seen_at``…), read by
+    plain SQL: NotAuthenticated when there is none, or it is revoked, idle 30 min, 10 h
+    old (AUTH-3, AUTH-4)."""
     from sqlalchemy import select
-    from sqlalchemy.orm import defer
-
-    from chorus_cli.store.models import Account
 
     if not token:
         raise NotAuthenticated("auth3.no_session")
@@ -226,12 +223,28 @@ def signed_in(uow: UnitOfWork, token: str | None) -> tuple[Account, Any]:
     now = uow.clock.now()
     if now - session.last_seen_at >= IDLE_TIMEOUT or now - session.created_at >= ABSOLUTE_TIMEOUT:
         raise NotAuthenticated("auth3.expired")
-    # The photo (up to 1 MB, SET-1) is read only by the commands that show it.
-    account = uow.session.get(Account, session.account_id, options=[defer(Account.photo)])
+    return session
+
+
+def _still_active(account: Account | AccountRecord | None) -> None:
     # A lockout stops new log-ins only (AUTH-4): else five wrong passwords typed by
     # anyone who knows the address would end the owner's open sessions.
     if account is None or account.status != "active":
         raise NotAuthenticated("auth3.expired")
+
+
+def signed_in(uow: UnitOfWork, token: str | None) -> tuple[AccountRecord, Any]:
+    """The account behind a session token, as a record to show (``store.account_record``:
+    no ORM class loaded, no photo read), and its session row, read only: NotAuthenticated
+    when there is none, or it is revoked, idle 30 min, 10 h old (AUTH-3, AUTH-4). Shell
+    completion (OUT-6) asks this, so that pressing Tab neither writes nor keeps a session
+    alive; a command asks ``authenticate`` (or ``authenticate_to_show``)."""
+    from chorus_cli.store import account_record
+
+    session = _live_session(uow, token)
+    account = account_record.read(uow, session.account_id)
+    _still_active(account)
+    assert account is not None  # _still_active refuses a missing account
     return account, session
 
 
@@ -239,9 +252,32 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Account:
     """The account behind a session token; idle 30 min, absolute 10 h (AUTH-3, AUTH-4).
     The session's last use slides to now, in the command's transaction (committed with
     it, rolled back with it)."""
+    from sqlalchemy.orm import defer
+
+    from chorus_cli.store.models import Account
+
+    session = _live_session(uow, token)
+    # The photo (up to 1 MB, SET-1) is read only by the commands that show it.
+    account = uow.session.get(Account, session.account_id, options=[defer(Account.photo)])
+    _still_active(account)
+    _used(uow, session, account)
+    return account
+
+
+def authenticate_to_show(uow: UnitOfWork, token: str | None) -> AccountRecord:
+    """``authenticate`` for a command that only shows the account (``whoami``, ``account
+    show``): the same checks and the same sliding session, the account read as a record
+    (``signed_in``), which no use case that changes it accepts."""
+    account, session = signed_in(uow, token)
+    _used(uow, session, account)
+    return account
+
+
+def _used(uow: UnitOfWork, session: Any, account: Account | AccountRecord) -> None:
+    """The session's last use slides to now; the command speaks the account's language
+    unless --lang or CHORUS_LANG said another."""
     from sqlalchemy import update
 
-    account, session = signed_in(uow, token)
     now = uow.clock.now()
     if session.last_seen_at != now:  # as the ORM did: no write when nothing changes
         sessions = _session_table()
@@ -251,7 +287,6 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Account:
     uow.session_id = session.id
     if uow.settings.lang is None:
         uow.lang = account.language
-    return account
 
 
 def logout(uow: UnitOfWork, token: str | None) -> str | None:
