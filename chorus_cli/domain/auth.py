@@ -2,7 +2,9 @@
 
 Failed proofs count toward the lockout in ``lockout`` (AUTH-2), and an account's
 sessions are ended in ``sessions``: both are leaves, so that ``accounts``, the factors
-and ``deactivation``, which this module imports, need not import it back.
+and ``deactivation``, which this module imports, need not import it back. The factors
+and ``deactivation`` are imported by the log-in's steps that use them: a command that
+only reads its session (``whoami``) needs neither.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, deactivation, factors, lockout, membership, passwords, roles
+from chorus_cli.domain import accounts, lockout, membership, passwords, roles
 from chorus_cli.domain.secrets import (
     hash_password,
     needs_rehash,
@@ -22,8 +24,6 @@ from chorus_cli.domain.secrets import (
 from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 
 if TYPE_CHECKING:
-    from sqlalchemy import TableClause
-
     from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account, LoginChallenge
     from chorus_cli.store.uow import UnitOfWork
@@ -72,6 +72,7 @@ def check_password(
     ``purpose`` ``reactivate`` (SET-4): the same proof for a deactivated account; once
     the password is right, an account that is not deactivated is told so (exit 1).
     """
+    from chorus_cli.domain import factors
     from chorus_cli.store.models import LoginChallenge
 
     if method is not None and method not in factors.METHODS:
@@ -146,6 +147,7 @@ def check_second_factor(
 ) -> Opened:
     """Check the second factor and open a session (AUTH-1, AUTH-3); a reactivation's
     (SET-4) reactivates the account first. ``purpose``: the attempt must be of it."""
+    from chorus_cli.domain import deactivation, factors
     from chorus_cli.store.models import Account, AuthSession
 
     challenge = _challenge(uow, attempt)
@@ -187,37 +189,24 @@ def check_second_factor(
     return Opened(token, account)
 
 
-def _session_table() -> TableClause:
-    """The session table as plain SQL sees it: no ORM class to define (~8 ms of a store
-    command's start-up) nor query to compile; its dates typed as the table's."""
-    from sqlalchemy import Integer, String, column, table
-    from sqlmodel.sql.sqltypes import UTCDateTime
-
-    return table(
-        "auth_session",
-        column("id", Integer),
-        column("token_hash", String),
-        column("account_id", Integer),
-        column("created_at", UTCDateTime()),
-        column("last_seen_at", UTCDateTime()),
-        column("revoked_at", UTCDateTime()),
-    )
-
-
 def _live_session(uow: UnitOfWork, token: str | None) -> Any:
     """The session row behind a token (``id``, ``account_id``, ``last_seen_at``…), read by
-    plain SQL: NotAuthenticated when there is none, or it is revoked, idle 30 min, 10 h
-    old (AUTH-3, AUTH-4)."""
-    from sqlalchemy import select
+    plain SQL (no ORM class to define, ~8 ms of a store command's start-up, nor query to
+    compile; its dates typed as the table's): NotAuthenticated when there is none, or it
+    is revoked, idle 30 min, 10 h old (AUTH-3, AUTH-4)."""
+    from sqlalchemy import Integer, text
+    from sqlmodel.sql.sqltypes import UTCDateTime
 
     if not token:
         raise NotAuthenticated("auth3.no_session")
-    sessions = _session_table()
-    session = (
-        uow.session.connection()
-        .execute(select(sessions).where(sessions.c.token_hash == token_hash(token)))
-        .first()
+    when = UTCDateTime()
+    query = text(
+        "SELECT id, account_id, created_at, last_seen_at, revoked_at FROM auth_session"
+        " WHERE token_hash = :hash"
+    ).columns(
+        id=Integer(), account_id=Integer(), created_at=when, last_seen_at=when, revoked_at=when
     )
+    session = uow.session.connection().execute(query, {"hash": token_hash(token)}).first()
     if session is None or session.revoked_at is not None:
         raise NotAuthenticated("auth3.no_session")
     now = uow.clock.now()
@@ -276,14 +265,15 @@ def authenticate_to_show(uow: UnitOfWork, token: str | None) -> AccountRecord:
 def _used(uow: UnitOfWork, session: Any, account: Account | AccountRecord) -> None:
     """The session's last use slides to now; the command speaks the account's language
     unless --lang or CHORUS_LANG said another."""
-    from sqlalchemy import update
+    from sqlalchemy import bindparam, text
+    from sqlmodel.sql.sqltypes import UTCDateTime
 
     now = uow.clock.now()
     if session.last_seen_at != now:  # as the ORM did: no write when nothing changes
-        sessions = _session_table()
-        uow.session.connection().execute(
-            update(sessions).where(sessions.c.id == session.id).values(last_seen_at=now)
+        slide = text("UPDATE auth_session SET last_seen_at = :now WHERE id = :id").bindparams(
+            bindparam("now", type_=UTCDateTime())
         )
+        uow.session.connection().execute(slide, {"now": now, "id": session.id})
     uow.session_id = session.id
     if uow.settings.lang is None:
         uow.lang = account.language
