@@ -217,6 +217,18 @@ def test_startup_plain_tables_are_their_models_columns_typed_alike():
             assert type(column.type) is (String if isinstance(typed, AutoString) else type(typed))
 
 
+def test_startup_account_record_is_the_account_s_shown_columns_and_no_secret():
+    """AUTH-3, MEM-3: the record whoami and account show read (``store.account_record``)
+    names the account's own columns (the photo's size in place of its bytes, SET-1),
+    and never its password hash."""
+    from chorus_cli.store.account_record import AccountRecord
+    from chorus_cli.store.models import Account
+
+    fields = set(AccountRecord._fields)
+    assert fields - set(Account.__table__.c.keys()) == {"photo_size"}
+    assert not fields & {"password_hash", "photo"}
+
+
 def test_startup_help_of_a_group_still_lists_every_command(tmp_path):
     """Trimming the tree never trims what is shown: a group's help, or a word that is no
     command of it (Click's suggestion needs the names), builds the whole group."""

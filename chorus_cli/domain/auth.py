@@ -9,9 +9,8 @@ only reads its session (``whoami``) needs neither.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chorus_cli.domain import accounts, lockout, membership, passwords, roles
 from chorus_cli.domain.secrets import (
@@ -34,9 +33,10 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=10)
 
 
-@dataclass
-class Pending:
-    """A login that passed the password and waits for its second factor."""
+class Pending(NamedTuple):
+    """A login that passed the password and waits for its second factor. (Named tuples,
+    this and ``Opened``: a dataclass costs every command that imports this module,
+    ``whoami`` too, about a millisecond to define.)"""
 
     attempt: str  # the attempt's secret: kept by the client, hashed in the store
     method: str
@@ -45,8 +45,7 @@ class Pending:
     data: dict[str, Any] | None = None  # what the client needs to answer (WebAuthn options)
 
 
-@dataclass
-class Opened:
+class Opened(NamedTuple):
     token: str
     account: Account
 

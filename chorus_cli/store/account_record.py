@@ -46,7 +46,9 @@ class AccountRecord(NamedTuple):
 
 def read(uow: UnitOfWork, account_id: int) -> AccountRecord | None:
     """The account ``account_id`` as a record, in the unit of work's transaction; None
-    when there is none. Typed as the table's columns are (booleans, UTC times)."""
+    when there is none. Typed as the table's columns are (booleans, UTC times). What the
+    session has not written yet (an earlier line of `chorus batch`) is flushed first, as
+    the ORM's own query would."""
     from sqlalchemy import Boolean, Integer, String, text
     from sqlmodel.sql.sqltypes import UTCDateTime
 
@@ -64,5 +66,6 @@ def read(uow: UnitOfWork, account_id: int) -> AccountRecord | None:
         language=string, accessibility=Boolean(), status=string, to_complete=Boolean(),
         locked_until=when, created_at=when, activated_at=when, last_login_at=when,
     )  # fmt: skip
+    uow.session.flush()
     row = uow.session.connection().execute(query, {"id": account_id}).first()
     return None if row is None else AccountRecord._make(row)
