@@ -72,8 +72,9 @@ else:
     code = 0
 sqlmodel = sys.modules.get("sqlmodel")
 tables = sorted(sqlmodel.SQLModel.metadata.tables) if sqlmodel else []
-print(json.dumps({"code": code, "modules": sorted(sys.modules), "built": built, "tables": tables}),
-      file=sys.stderr)  # fmt: skip
+mappers = len(sqlmodel.SQLModel._sa_registry.mappers) if sqlmodel else 0
+print(json.dumps({"code": code, "modules": sorted(sys.modules), "built": built, "tables": tables,
+                  "mappers": mappers}), file=sys.stderr)  # fmt: skip
 """
 
 
@@ -155,8 +156,8 @@ def test_startup_help_imports_typer_alone_and_builds_no_group(tmp_path, lang):
         (["whoami"], []),
         (["whoami", "--lang", "en"], []),
         (["whoami", "--json"], []),
-        (["mail", "list", "--json"], ["models_mail"]),
-        (["mail", "list", "--json", "--lang", "en"], ["models_mail"]),
+        (["mail", "list", "--json"], []),
+        (["mail", "list", "--json", "--lang", "en"], []),
         (["account", "show", "--json"], []),
         (["account", "show", "--json", "--lang", "en"], []),
     ],
@@ -165,16 +166,67 @@ def test_startup_store_command_imports_and_builds_only_what_it_runs(logged_in, l
     """A store command (whoami, mail list, account show) imports no heavy module (no Rich
     for JSON or a record, no Alembic for the schema check, no keyring on a headless
     machine, no PostgreSQL dialect on a SQLite store), defines only the tables it reads
-    (besides the account's: its session is checked and slid by plain SQL, its roles and
-    structures read so), and builds only its command."""
+    (these three none: the session, the account, its roles and structures, the outbox
+    are read by plain SQL), and builds only its command."""
     found = probe(logged_in, *line)
     assert heavy(found["modules"]) == []
     models = [
         m.rsplit(".", 1)[1] for m in found["modules"] if m.startswith("chorus_cli.store.models_")
     ]
-    assert models == tables
-    assert found["tables"] == sorted(["account", *(["mail"] if tables else [])])
+    assert models == [f"models_{t}" for t in tables if t != "account"]
+    assert found["tables"] == tables
     assert found["built"] == [line[1] if line[0] in ("mail", "account") else line[0]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ["whoami"],
+        ["whoami", "--lang", "en"],
+        ["whoami", "--format", "csv"],
+        ["account", "show"],
+        ["account", "show", "--json", "--lang", "en"],
+    ],
+)
+def test_startup_whoami_and_account_show_load_no_orm_class(logged_in, line):
+    """AUTH-3, MEM-3: whoami and account show only show the logged-in account: it is read
+    as a record by plain SQL (``store.account_record``), so that no SQLModel class is
+    defined and SQLAlchemy configures no mapper (the ``Account`` class and its mapper
+    were the largest part of these commands' start-up past SQLModel's import)."""
+    found = probe(logged_in, *line)
+    assert "chorus_cli.store.models" not in found["modules"]
+    assert found["mappers"] == 0
+    assert found["tables"] == []
+
+
+def test_startup_plain_tables_are_their_models_columns_typed_alike():
+    """What `mail list` reads by plain SQL (``store.plain``) is the outbox's model: each
+    column is one of ``Mail``'s, with the same type, so the listing cannot drift from the
+    schema unnoticed."""
+    from sqlalchemy import String
+    from sqlmodel.sql.sqltypes import AutoString
+
+    from chorus_cli.store import plain
+    from chorus_cli.store.models import Mail
+
+    for light, model in ((plain.mail(), Mail.__table__),):
+        assert light.name == model.name
+        for column in light.c:
+            assert column.name in model.c, (light.name, column.name)
+            typed = model.c[column.name].type  # SQLModel's AutoString is a String to read
+            assert type(column.type) is (String if isinstance(typed, AutoString) else type(typed))
+
+
+def test_startup_account_record_is_the_account_s_shown_columns_and_no_secret():
+    """AUTH-3, MEM-3: the record whoami and account show read (``store.account_record``)
+    names the account's own columns (the photo's size in place of its bytes, SET-1),
+    and never its password hash."""
+    from chorus_cli.store.account_record import AccountRecord
+    from chorus_cli.store.models import Account
+
+    fields = set(AccountRecord._fields)
+    assert fields - set(Account.__table__.c.keys()) == {"photo_size"}
+    assert not fields & {"password_hash", "photo"}
 
 
 def test_startup_help_of_a_group_still_lists_every_command(tmp_path):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -14,8 +14,12 @@ if TYPE_CHECKING:
     from chorus_cli.config import Settings
     from chorus_cli.kernel.clock import Clock
     from chorus_cli.mail.outbox import Delivery
+    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
+
+# An account as a command holds it: the ORM row, or a record read to show it.
+A = TypeVar("A", "Account", "AccountRecord")
 
 
 @dataclass
@@ -230,10 +234,22 @@ def current_account(uow: UnitOfWork) -> Account:
     """The logged-in account; sets the message language to its preference (SPEC) and
     plain output when it chose accessibility (SET-5), for the rest of the command."""
     from chorus_cli.domain import auth
+
+    return _speaking_to(uow, auth.authenticate(uow, session_token()))
+
+
+def shown_account(uow: UnitOfWork) -> AccountRecord:
+    """``current_account`` for a command that only shows the account (whoami, account
+    show): read as a record (``store.account_record``), no ORM class loaded."""
+    from chorus_cli.domain import auth
+
+    return _speaking_to(uow, auth.authenticate_to_show(uow, session_token()))
+
+
+def _speaking_to(uow: UnitOfWork, account: A) -> A:
     from chorus_cli.i18n import set_lang
     from chorus_cli.ui.output import set_plain
 
-    account = auth.authenticate(uow, session_token())
     set_lang(uow.lang)
     set_plain(account.accessibility)
     return account
@@ -245,5 +261,15 @@ def as_account() -> Iterator[tuple[UnitOfWork, Account]]:
     the logged-in account, committed when the block ends without an error."""
     with unit_of_work() as uow:
         account = current_account(uow)
+        yield uow, account
+        uow.commit()
+
+
+@contextmanager
+def showing_account() -> Iterator[tuple[UnitOfWork, AccountRecord]]:
+    """``as_account`` for a command that only shows the account (``shown_account``);
+    committed all the same: the session's last use slides (AUTH-3)."""
+    with unit_of_work() as uow:
+        account = shown_account(uow)
         yield uow, account
         uow.commit()

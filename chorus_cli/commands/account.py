@@ -18,6 +18,7 @@ from chorus_cli.commands._common import (
     data_fields,
     new_group,
     output_format,
+    showing_account,
     unit_of_work,
 )
 from chorus_cli.commands.technical import app as technical_app
@@ -214,7 +215,7 @@ def show(
     """
     from chorus_cli.domain import support
 
-    with as_account() as (uow, account):
+    with showing_account() as (uow, account):
         result = support.show(uow, account, email)
     _emit_account(result, output_format(fmt, as_json))
 

@@ -12,10 +12,10 @@ from chorus_cli.commands._common import (
     FormatOpt,
     JsonOpt,
     PasswordStdinOpt,
-    as_account,
     data_fields,
     output_format,
     session_token,
+    showing_account,
     unit_of_work,
 )
 
@@ -198,7 +198,7 @@ def whoami(fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     from chorus_cli.ui.cells import photo_read
     from chorus_cli.ui.output import emit
 
-    with as_account() as (uow, account):
+    with showing_account() as (uow, account):
         summary = auth.whoami(uow, account)
     _hints(account, summary)
     fmt = output_format(fmt, as_json)

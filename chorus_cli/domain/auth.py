@@ -2,16 +2,17 @@
 
 Failed proofs count toward the lockout in ``lockout`` (AUTH-2), and an account's
 sessions are ended in ``sessions``: both are leaves, so that ``accounts``, the factors
-and ``deactivation``, which this module imports, need not import it back.
+and ``deactivation``, which this module imports, need not import it back. The factors
+and ``deactivation`` are imported by the log-in's steps that use them: a command that
+only reads its session (``whoami``) needs neither.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from chorus_cli.domain import accounts, deactivation, factors, lockout, membership, passwords, roles
+from chorus_cli.domain import accounts, lockout, membership, passwords, roles
 from chorus_cli.domain.secrets import (
     hash_password,
     needs_rehash,
@@ -22,8 +23,7 @@ from chorus_cli.domain.secrets import (
 from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAuthenticated, RuleRefused, WrongCode
 
 if TYPE_CHECKING:
-    from sqlalchemy import TableClause
-
+    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account, LoginChallenge
     from chorus_cli.store.uow import UnitOfWork
 
@@ -33,9 +33,10 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=10)
 
 
-@dataclass
-class Pending:
-    """A login that passed the password and waits for its second factor."""
+class Pending(NamedTuple):
+    """A login that passed the password and waits for its second factor. (Named tuples,
+    this and ``Opened``: a dataclass costs every command that imports this module,
+    ``whoami`` too, about a millisecond to define.)"""
 
     attempt: str  # the attempt's secret: kept by the client, hashed in the store
     method: str
@@ -44,8 +45,7 @@ class Pending:
     data: dict[str, Any] | None = None  # what the client needs to answer (WebAuthn options)
 
 
-@dataclass
-class Opened:
+class Opened(NamedTuple):
     token: str
     account: Account
 
@@ -71,6 +71,7 @@ def check_password(
     ``purpose`` ``reactivate`` (SET-4): the same proof for a deactivated account; once
     the password is right, an account that is not deactivated is told so (exit 1).
     """
+    from chorus_cli.domain import factors
     from chorus_cli.store.models import LoginChallenge
 
     if method is not None and method not in factors.METHODS:
@@ -145,6 +146,7 @@ def check_second_factor(
 ) -> Opened:
     """Check the second factor and open a session (AUTH-1, AUTH-3); a reactivation's
     (SET-4) reactivates the account first. ``purpose``: the attempt must be of it."""
+    from chorus_cli.domain import deactivation, factors
     from chorus_cli.store.models import Account, AuthSession
 
     challenge = _challenge(uow, attempt)
@@ -186,52 +188,51 @@ def check_second_factor(
     return Opened(token, account)
 
 
-def _session_table() -> TableClause:
-    """The session table as plain SQL sees it: no ORM class to define (~8 ms of a store
-    command's start-up) nor query to compile; its dates typed as the table's."""
-    from sqlalchemy import Integer, String, column, table
+def _live_session(uow: UnitOfWork, token: str | None) -> Any:
+    """The session row behind a token (``id``, ``account_id``, ``last_seen_at``…), read by
+    plain SQL (no ORM class to define, ~8 ms of a store command's start-up, nor query to
+    compile; its dates typed as the table's): NotAuthenticated when there is none, or it
+    is revoked, idle 30 min, 10 h old (AUTH-3, AUTH-4)."""
+    from sqlalchemy import Integer, text
     from sqlmodel.sql.sqltypes import UTCDateTime
-
-    return table(
-        "auth_session",
-        column("id", Integer),
-        column("token_hash", String),
-        column("account_id", Integer),
-        column("created_at", UTCDateTime()),
-        column("last_seen_at", UTCDateTime()),
-        column("revoked_at", UTCDateTime()),
-    )
-
-
-def signed_in(uow: UnitOfWork, token: str | None) -> tuple[Account, Any]:
-    """The account behind a session token and its session row (``id``, ``last_seen_at``…),
-    read only: NotAuthenticated when there is none, or it is revoked, idle 30 min, 10 h old
-    (AUTH-3, AUTH-4). Shell completion (OUT-6) asks this, so that pressing Tab neither
-    writes nor keeps a session alive; a command asks ``authenticate``."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import defer
-
-    from chorus_cli.store.models import Account
 
     if not token:
         raise NotAuthenticated("auth3.no_session")
-    sessions = _session_table()
-    session = (
-        uow.session.connection()
-        .execute(select(sessions).where(sessions.c.token_hash == token_hash(token)))
-        .first()
+    when = UTCDateTime()
+    query = text(
+        "SELECT id, account_id, created_at, last_seen_at, revoked_at FROM auth_session"
+        " WHERE token_hash = :hash"
+    ).columns(
+        id=Integer(), account_id=Integer(), created_at=when, last_seen_at=when, revoked_at=when
     )
+    session = uow.session.connection().execute(query, {"hash": token_hash(token)}).first()
     if session is None or session.revoked_at is not None:
         raise NotAuthenticated("auth3.no_session")
     now = uow.clock.now()
     if now - session.last_seen_at >= IDLE_TIMEOUT or now - session.created_at >= ABSOLUTE_TIMEOUT:
         raise NotAuthenticated("auth3.expired")
-    # The photo (up to 1 MB, SET-1) is read only by the commands that show it.
-    account = uow.session.get(Account, session.account_id, options=[defer(Account.photo)])
+    return session
+
+
+def _still_active(account: Account | AccountRecord | None) -> None:
     # A lockout stops new log-ins only (AUTH-4): else five wrong passwords typed by
     # anyone who knows the address would end the owner's open sessions.
     if account is None or account.status != "active":
         raise NotAuthenticated("auth3.expired")
+
+
+def signed_in(uow: UnitOfWork, token: str | None) -> tuple[AccountRecord, Any]:
+    """The account behind a session token, as a record to show (``store.account_record``:
+    no ORM class loaded, no photo read), and its session row, read only: NotAuthenticated
+    when there is none, or it is revoked, idle 30 min, 10 h old (AUTH-3, AUTH-4). Shell
+    completion (OUT-6) asks this, so that pressing Tab neither writes nor keeps a session
+    alive; a command asks ``authenticate`` (or ``authenticate_to_show``)."""
+    from chorus_cli.store import account_record
+
+    session = _live_session(uow, token)
+    account = account_record.read(uow, session.account_id)
+    _still_active(account)
+    assert account is not None  # _still_active refuses a missing account
     return account, session
 
 
@@ -239,19 +240,42 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Account:
     """The account behind a session token; idle 30 min, absolute 10 h (AUTH-3, AUTH-4).
     The session's last use slides to now, in the command's transaction (committed with
     it, rolled back with it)."""
-    from sqlalchemy import update
+    from sqlalchemy.orm import defer
 
+    from chorus_cli.store.models import Account
+
+    session = _live_session(uow, token)
+    # The photo (up to 1 MB, SET-1) is read only by the commands that show it.
+    account = uow.session.get(Account, session.account_id, options=[defer(Account.photo)])
+    _still_active(account)
+    _used(uow, session, account)
+    return account
+
+
+def authenticate_to_show(uow: UnitOfWork, token: str | None) -> AccountRecord:
+    """``authenticate`` for a command that only shows the account (``whoami``, ``account
+    show``): the same checks and the same sliding session, the account read as a record
+    (``signed_in``), which no use case that changes it accepts."""
     account, session = signed_in(uow, token)
+    _used(uow, session, account)
+    return account
+
+
+def _used(uow: UnitOfWork, session: Any, account: Account | AccountRecord) -> None:
+    """The session's last use slides to now; the command speaks the account's language
+    unless --lang or CHORUS_LANG said another."""
+    from sqlalchemy import bindparam, text
+    from sqlmodel.sql.sqltypes import UTCDateTime
+
     now = uow.clock.now()
     if session.last_seen_at != now:  # as the ORM did: no write when nothing changes
-        sessions = _session_table()
-        uow.session.connection().execute(
-            update(sessions).where(sessions.c.id == session.id).values(last_seen_at=now)
+        slide = text("UPDATE auth_session SET last_seen_at = :now WHERE id = :id").bindparams(
+            bindparam("now", type_=UTCDateTime())
         )
+        uow.session.connection().execute(slide, {"now": now, "id": session.id})
     uow.session_id = session.id
     if uow.settings.lang is None:
         uow.lang = account.language
-    return account
 
 
 def logout(uow: UnitOfWork, token: str | None) -> str | None:

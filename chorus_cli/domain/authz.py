@@ -26,8 +26,7 @@ manager) live with their use cases, in ``habilitations`` and ``attachments``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chorus_cli.domain.catalogue import LEVELS, profile_label
 from chorus_cli.domain.departments import department
@@ -364,10 +363,11 @@ def require_member_remover(
 FLOW_OPERATORS = ("admin", "support")
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """Where an actor may provision or read in bulk: every structure (``departments`` is
-    None), or the public structures of some departments (a correspondent, PUB-1)."""
+    None), or the public structures of some departments (a correspondent, PUB-1). (A
+    named tuple: a dataclass costs every command that checks a right about a millisecond
+    to define.)"""
 
     departments: frozenset[str] | None
 

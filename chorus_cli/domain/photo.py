@@ -13,6 +13,7 @@ from chorus_cli.kernel import text
 from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
+    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -67,15 +68,22 @@ def _dimensions(data: bytes, pillow_format: str, shown: str) -> tuple[int, int]:
     return width, height
 
 
-def describe(account: Account, size: int | None = None) -> dict[str, Any] | None:
+def describe(account: Account | AccountRecord, size: int | None = None) -> dict[str, Any] | None:
     """What `account show` says of the photo: type, size in bytes, width, height.
 
-    ``size``: when a listing read it with the row, so the blob itself stays unread."""
+    ``size``: when a listing read it with the row, so the blob itself stays unread; an
+    account read to be shown (``store.account_record``) carries its own."""
+    from chorus_cli.store.account_record import AccountRecord
+
     if account.photo_type is None:
         return None
+    if size is None:
+        size = (
+            account.photo_size if isinstance(account, AccountRecord) else len(account.photo or b"")
+        )
     return {
         "type": account.photo_type,
-        "size": len(account.photo or b"") if size is None else size,
+        "size": size,
         "width": account.photo_width,
         "height": account.photo_height,
     }

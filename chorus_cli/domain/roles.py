@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chorus_cli.domain import accounts, authz, notices
 from chorus_cli.domain.departments import DEPARTMENT
@@ -66,8 +65,7 @@ def _scoped(role: str, department: str | None) -> str | None:
     return department
 
 
-@dataclass
-class Bootstrapped:
+class Bootstrapped(NamedTuple):
     """The first admin, and whether its account was created for it or existed already."""
 
     account: Account

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, authz, deactivation, notices
+from chorus_cli.domain import accounts, authz, notices
 from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotAllowed, RuleRefused
@@ -117,6 +117,8 @@ def _reason(reason: str | None) -> str:
 def suspend(uow: UnitOfWork, actor: Account, email: str, reason: str) -> Account:
     """Suspend the account: it cannot log in, its sessions, links and log-ins under way
     end, the status it had is kept for `restore`; mailed and audited with the reason."""
+    from chorus_cli.domain import deactivation  # here: `account show` needs none of it
+
     reason = _reason(reason)
     target = _keeper(uow, actor, email)
     uow.session.refresh(target, with_for_update=True)

@@ -71,19 +71,27 @@ def list_mail(uow: UnitOfWork, to: str | None = None, limit: int | None = None) 
 
 def listing(uow: UnitOfWork, to: str | None = None, shown: Window = WINDOW) -> Page:
     """``list_mail`` as ``chorus mail list`` shows it, the rows of ``shown`` (OUT-2);
-    with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open."""
-    return mapped(stream(uow, _query(to, as_rows=True), shown), view)
+    with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open.
+    Read by plain SQL (``store.plain.mail``): rows read by attribute as ``Mail`` objects
+    are, and no model class defined."""
+    from sqlalchemy import func, select
+
+    from chorus_cli.store import plain
+
+    mail = plain.mail()
+    query = select(*mail.c).order_by(mail.c.id.desc())
+    if to:
+        query = query.where(func.lower(mail.c.to) == to.strip().lower())
+    return mapped(stream(uow, query, shown), view)
 
 
-def _query(to: str | None, as_rows: bool = False) -> Any:
-    """The outbox, newest first: as ``Mail`` objects, or ``as_rows`` (read by attribute
-    alike, lighter)."""
+def _query(to: str | None) -> Any:
+    """The outbox, newest first, as ``Mail`` objects."""
     from sqlmodel import col, func, select
 
-    from chorus_cli.store.listing import columns
     from chorus_cli.store.models import Mail
 
-    query = (columns(Mail) if as_rows else select(Mail)).order_by(col(Mail.id).desc())
+    query = select(Mail).order_by(col(Mail.id).desc())
     if to:
         query = query.where(func.lower(col(Mail.to)) == to.strip().lower())
     return query

@@ -1,7 +1,7 @@
 """The one place chorus touches Typer's private copy of Click (``typer._click``).
 
 Typer 0.27 (pinned below 0.28 for start-up, PERFORMANCE.md) ships its own Click, which
-is no public API: its exceptions, its stdout wrapper and five methods chorus replaces
+is no public API: its exceptions, its stdout wrapper and four methods chorus replaces
 so that help and usage errors speak the user's language (``ui/helptext.py`` says what
 the replacements do). Everything chorus uses of it is named here, with the signature it
 expects; tests/test_vendored_click.py fails when an upgrade of Typer changes any of it,
@@ -34,7 +34,6 @@ HelpFormatter = formatting.HelpFormatter
 PATCHED: dict[tuple[type, str], tuple[str, ...]] = {
     (formatting.HelpFormatter, "write_usage"): ("self", "prog", "args", "prefix"),
     (formatting.HelpFormatter, "write_heading"): ("self", "heading"),
-    (core.Command, "get_help_option"): ("self", "ctx"),
     (core.Command, "get_short_help_str"): ("self", "limit"),
     (core.Command, "get_help"): ("self", "ctx"),
 }
@@ -63,17 +62,16 @@ def patch(
 ) -> None:
     """Replace, once per process: Typer's gettext (``Options``, ``default: …``) by
     ``gettext``; the usage line's ``Usage:`` by ``usage_prefix()``; a heading ``Name:`` by
-    ``heading(name)``; the ``--help`` option's help by ``help_option()``; a command's
-    summary in a list, cut to 45 characters, by its first sentence up to
-    ``summary_limit``; and call ``before_help(command)`` before a command's help is
-    written."""
+    ``heading(name)``; a command's summary in a list, cut to 45 characters, by its first
+    sentence up to ``summary_limit``; and, before a command's help is written, call
+    ``before_help(command)`` and give its ``--help`` option the help ``help_option()``
+    (then only: a command that runs reads no help catalogue for it)."""
     if ORIGINALS:
         return
     for (owner, name), _params in PATCHED.items():
         ORIGINALS[owner, name] = getattr(owner, name)
     typer.core._ = gettext  # type: ignore[attr-defined]
     write_usage = ORIGINALS[formatting.HelpFormatter, "write_usage"]
-    get_help_option = ORIGINALS[core.Command, "get_help_option"]
     get_short_help_str = ORIGINALS[core.Command, "get_short_help_str"]
     get_help = ORIGINALS[core.Command, "get_help"]
 
@@ -83,22 +81,18 @@ def patch(
     def new_write_heading(self: Any, name: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading(name)}\n")
 
-    def new_get_help_option(self: Any, ctx: Any) -> Any:
-        option = get_help_option(self, ctx)
-        if option is not None:
-            option.help = help_option()
-        return option
-
     def new_get_short_help_str(self: Any, limit: int = 45) -> str:
         return get_short_help_str(self, max(limit, summary_limit))
 
     def new_get_help(self: Any, ctx: Any) -> str:
         before_help(self)
+        option = self.get_help_option(ctx)  # Click's, made once per command and kept
+        if option is not None:
+            option.help = help_option()
         return get_help(self, ctx)
 
     formatting.HelpFormatter.write_usage = new_write_usage  # type: ignore[method-assign]
     formatting.HelpFormatter.write_heading = new_write_heading  # type: ignore[method-assign]
-    core.Command.get_help_option = new_get_help_option  # type: ignore[method-assign]
     core.Command.get_short_help_str = new_get_short_help_str  # type: ignore[method-assign]
     core.Command.get_help = new_get_help  # type: ignore[method-assign]
 
