@@ -331,6 +331,63 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
         assert "API-1" in bad.json()["libelle"]
 
 
+def test_api1_searches_of_one_shape_each_answer_their_own_values(served):
+    searches_of_one_shape(served)
+
+
+def test_api1_searches_of_one_shape_each_answer_their_own_values_on_postgresql(tmp_path, request):
+    template, admin = template_store(request, "postgresql")
+    url = copy_store(template, admin)
+    try:
+        seed_store(url, tmp_path)
+        from chorus_cli.store import engine as engine_module
+
+        engine_module.dispose_all()
+        server = start(url, tmp_path)
+        try:
+            searches_of_one_shape(server)
+        finally:
+            server.stop()
+    finally:
+        drop_store(url, admin)
+
+
+def searches_of_one_shape(served: Served) -> None:
+    """The server builds a search's statement once per shape (which filters, how many
+    words) and runs it with each request's values: searches of one shape in a row, by
+    identifier and by name, each find their own structure, and a page's total is its own."""
+    headers = headers_of(served)
+    every = rows(
+        served.store,
+        "SELECT id, identifier, raison_sociale FROM structure WHERE status = 'active' "
+        "ORDER BY id LIMIT 6",
+    )
+    assert len(every) >= 4
+    with served.client() as client:
+
+        def search(body: dict) -> dict:
+            answer = client.post(f"{STRUCTURES}/rechercher", headers=headers, json=body)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        for _round in range(2):
+            for sid, identifier, name in every:
+                by_id = search({"structure": {"identifiantStructure": identifier}})
+                assert [s["idStructureCPP"] for s in by_id["listeStructures"]] == [sid]
+                by_name = search({"structure": {"raisonSocialeStructure": name}})
+                found = [s["idStructureCPP"] for s in by_name["listeStructures"]]
+                assert sid in found, (name, found)
+                assert all(name.split()[0].upper() in s["designationStructure"].upper()
+                           for s in by_name["listeStructures"])  # fmt: skip
+        for size in (1, 2, 3):
+            page = search({"parametres": {"nbResultatsParPage": size, "pageResultatDemandee": 2}})
+            assert len(page["listeStructures"]) == size
+            assert page["parametresRetour"]["pageCourante"] == 2
+            assert page["parametresRetour"]["pages"] == -(
+                -page["parametresRetour"]["total"] // size
+            )
+
+
 def test_str9_api1_a_one_letter_word_beside_another_is_searched_the_server_stays_up(served):
     """The trigram index serves words of two letters or more: SQLite 3.40's FTS5 crashed
     the server on a one-letter LIKE beside another (found by schemathesis)."""

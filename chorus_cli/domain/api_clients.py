@@ -262,7 +262,7 @@ class Tokens:
         if claims is None or claims[1] <= uow.clock.now().timestamp():
             raise TokenRefused()
         # Read as a row (every API call checks its token: no ORM object built).
-        client = uow.session.connection().execute(_client_by_id(), {"id": claims[0]}).first()
+        client = uow.first(_client_by_id(), {"id": claims[0]})
         issued = claims[1] - EXPIRES_IN
         if client is None or client.created_at.timestamp() > issued:
             raise TokenRefused()

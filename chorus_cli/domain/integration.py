@@ -19,7 +19,7 @@ accepts). Chorus has no «inactive» structure a third party may see: ``statutSt
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from math import ceil
 from typing import TYPE_CHECKING, Any
 
@@ -206,51 +206,146 @@ def _structure(uow: UnitOfWork, structure_id: int) -> Structure:
 
 def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
     """``rechercherStructure``: active structures by identifier, raison sociale (STR-9's
-    words), type, postal code, identifier type; a page of them (API-1)."""
-    from sqlalchemy import select
+    words), type, postal code, identifier type; a page of them (API-1).
+
+    The hottest call: the request's fields give the statement's shape (which filters,
+    how many terms, which order) and its parameters; the statement of a shape is built
+    once (``_search_statement``, SQLAlchemy Core on the table's columns, rows read as
+    they come)."""
+    wanted = _object(body, "structure")
+    shown, column, descending = _paging(_object(body, "parametres"), STRUCTURE_SORTS)
+    params: dict[str, Any] = {}
+    inactive = _choice(wanted, "statutStructure", ("ACTIF", "INACTIF")) == "INACTIF"
+    id_type = _choice(wanted, "typeIdentifiantStructure", (*identifiers.TYPES, "AUTRE"))
+    if id_type is not None:
+        params["id_type"] = TYPE_IN.get(id_type, id_type)
+    ident = _text(wanted, "identifiantStructure")
+    idents = 0
+    if ident is not None:
+        found = _candidates(ident)
+        idents = len(found)
+        params.update({f"ident{i}": value for i, value in enumerate(found)})
+    names: list[tuple[int, bool]] = []
+    for number, field in enumerate(("raisonSocialeStructure", "libelleStructure", "nomStructure")):
+        name = _text(wanted, field)
+        if name is None:
+            names.append((0, False))
+            continue
+        terms = structures.search_terms(name)
+        if not terms:
+            raise BadInput("api1.field", field=field)
+        values = structures.words_values(terms, f"name{number}_", uow.dialect_name)
+        names.append((len(terms), f"name{number}__index0" in values))
+        params.update(values)
+    kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
+    if _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees"):
+        params["public_only"] = True
+    if kind is not None:
+        params["public"] = kind == "PUBLIQUE"
+    postal = _text(wanted, "adresseCodePostal")
+    if postal is not None:
+        params["postal_code"] = postal
+    city = _text(wanted, "adresseVille")
+    if city is not None:
+        params["commune"] = city.upper()
+    shape = (inactive, idents, tuple(names), tuple(sorted(params)), column, descending)
+    query = _search_statement(uow, shape)
+    size = shown.limit or PAGE_DEFAULT
+    rows = uow.rows(query, {**params, "limit": size + 1, "offset": shown.offset})
+    if len(rows) > size or (not rows and shown.offset):
+        rows = rows[:size]
+        total = int(uow.rows(_counted(query), params)[0][0])
+    else:
+        total = shown.offset + len(rows)
+    paging = {
+        "nbResultatsParPage": size,
+        "pageCourante": shown.offset // size + 1,
+        "pages": ceil(total / size),
+        "total": total,
+    }
+    technical.record_use(uow, caller, "api.rechercher_structure", "structures", found=len(rows))
+    return {"listeStructures": [structure_found(s) for s in rows], "parametresRetour": paging}
+
+
+def by_identifier(body: Any) -> bool:
+    """Whether a ``rechercherStructure`` names an identifier: an index then finds its
+    few rows, whatever else it asks (`chorus serve` reads it without a thread hop)."""
+    wanted = body.get("structure") if isinstance(body, dict) else None
+    ident = wanted.get("identifiantStructure") if isinstance(wanted, dict) else None
+    return isinstance(ident, str) and bool(ident.strip())
+
+
+@lru_cache(maxsize=1024)
+def _candidates(ident: str) -> tuple[str, ...]:
+    """The spellings of an identifier a search matches exactly (any its type accepts)."""
+    pairs = identifiers.candidates(ident) or [("", ident)]
+    return tuple(dict.fromkeys(i for _t, i in pairs))
+
+
+_statements: dict[tuple[Any, ...], Any] = {}
+
+
+def _search_statement(uow: UnitOfWork, shape: tuple[Any, ...]) -> Any:
+    """The statement of ``search_structures`` for a shape, built once (per store kind)."""
+    key = (uow.dialect_name, *shape)
+    found = _statements.get(key)
+    if found is None:
+        if len(_statements) >= 1024:
+            _statements.clear()
+        found = _statements[key] = _build_search(uow, *shape)
+    return found
+
+
+def _build_search(
+    uow: UnitOfWork,
+    inactive: bool,
+    idents: int,
+    names: tuple[tuple[int, bool], ...],
+    given: tuple[str, ...],
+    column: str | None,
+    descending: bool,
+) -> Any:
+    from sqlalchemy import bindparam, select
 
     from chorus_cli.store.models import Structure
 
-    # The hottest call: SQLAlchemy Core on the table's columns, rows read as they come
-    # (no ORM object per structure found).
     table = Structure.__table__.c  # type: ignore[attr-defined]
-    wanted = _object(body, "structure")
-    shown, column, descending = _paging(_object(body, "parametres"), STRUCTURE_SORTS)
     query = select(
         table.id, table.identifier, table.id_type, table.raison_sociale, table.status
     ).where(table.status == "active")
-    if _choice(wanted, "statutStructure", ("ACTIF", "INACTIF")) == "INACTIF":
+    if inactive:
         query = query.where(table.id.is_(None))
-    id_type = _choice(wanted, "typeIdentifiantStructure", (*identifiers.TYPES, "AUTRE"))
-    if id_type is not None:
-        query = query.where(table.id_type == TYPE_IN.get(id_type, id_type))
-    ident = _text(wanted, "identifiantStructure")
-    if ident is not None:
-        pairs = identifiers.candidates(ident) or [("", ident)]
-        query = query.where(table.identifier.in_([i for _t, i in pairs]))
-    for field in ("raisonSocialeStructure", "libelleStructure", "nomStructure"):
-        name = _text(wanted, field)
-        if name is not None:
-            terms = structures.search_terms(name)
-            if not terms:
-                raise BadInput("api1.field", field=field)
-            query = query.where(structures.words_match(uow, terms))
-    kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
-    if kind is not None:
-        query = query.where(table.public.is_(kind == "PUBLIQUE"))
-    if _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees"):
+    if "id_type" in given:
+        query = query.where(table.id_type == bindparam("id_type"))
+    if idents:
+        query = query.where(table.identifier.in_([bindparam(f"ident{i}") for i in range(idents)]))
+    for number, (many, indexed) in enumerate(names):
+        if many:  # terms of the shape's count and index use; their values are parameters
+            terms = ["xx" if indexed else "x"] * many
+            query = query.where(structures.words_match(uow, terms, f"name{number}_"))
+    if "public" in given:
+        query = query.where(table.public == bindparam("public"))
+    if "public_only" in given:
         query = query.where(table.public.is_(True))
-    postal = _text(wanted, "adresseCodePostal")
-    if postal is not None:
-        query = query.where(table.postal_code == postal, table.non_diffusible.is_(False))
-    city = _text(wanted, "adresseVille")
-    if city is not None:
-        query = query.where(table.commune == city.upper(), table.non_diffusible.is_(False))
+    if "postal_code" in given:
+        query = query.where(
+            table.postal_code == bindparam("postal_code"), table.non_diffusible.is_(False)
+        )
+    if "commune" in given:
+        query = query.where(table.commune == bindparam("commune"), table.non_diffusible.is_(False))
     first = getattr(table, STRUCTURE_SORTS[column] if column else "identifier")
     query = query.order_by(first.desc() if descending else first.asc(), table.id)
-    rows, paging = _paged(uow, query, shown, rows=True)
-    technical.record_use(uow, caller, "api.rechercher_structure", "structures", found=len(rows))
-    return {"listeStructures": [structure_found(s) for s in rows], "parametresRetour": paging}
+    return query.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+@lru_cache(maxsize=1024)
+def _counted(query: Any) -> Any:
+    """How many rows a search statement has, all pages."""
+    from sqlalchemy import func, select
+
+    return select(func.count()).select_from(
+        query.limit(None).offset(None).order_by(None).subquery()
+    )
 
 
 def show_structure(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dict[str, Any]:
@@ -444,9 +539,7 @@ def own_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dic
 
 def health(uow: UnitOfWork, caller: TechnicalAccount) -> dict[str, Any]:
     """``health-check``: the store answers."""
-    from sqlmodel import text
-
-    uow.session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    uow.rows(_one())
     # As PISTE's answers it (a Spring ResponseEntity), which published clients read.
     return {"body": "OK", "statusCode": "OK", "statusCodeValue": 200}
 
@@ -458,12 +551,19 @@ def caller_by_id(uow: UnitOfWork, account_id: int, password_hash: str) -> Techni
     or :class:`technical.PasswordExpired`."""
     # Read as a row (every call does this: no ORM object), which the use cases read as
     # they would the account (same attribute names); they never change it.
-    account = uow.session.connection().execute(_account_by_id(), {"id": account_id}).first()
+    account = uow.first(_account_by_id(), {"id": account_id})
     if account is None or not same(account.password_hash, password_hash):
         raise technical.TechnicalRefused()
     if account.expires_at <= uow.clock.now():
         raise technical.PasswordExpired(account.login, account.expires_at)
     return account
+
+
+@cache
+def _one() -> Any:
+    from sqlalchemy import literal_column, select
+
+    return select(literal_column("1"))
 
 
 @cache

@@ -562,40 +562,62 @@ def search_terms(text: str) -> list[str]:
     return content_words(words(text))
 
 
-def words_match(uow: UnitOfWork, terms: list[str]) -> Any:
+def words_match(uow: UnitOfWork, terms: list[str], prefix: str = "word") -> Any:
     """STR-9: every term starts a word of the structure's name, label or identifier
     (or, several terms, they start the identifier in one piece). A trigram index of
     ``search_text`` finds the candidates (migration 0015): on PostgreSQL the LIKE itself
-    uses it; on SQLite the FTS5 table ``structure_search`` answers the same LIKE first."""
-    from sqlalchemy import and_, or_
+    uses it; on SQLite the FTS5 table ``structure_search`` answers the same LIKE first.
+
+    The patterns are parameters named ``prefix`` + a number (``words_values``): a
+    statement built once for a count of terms serves any terms (`chorus serve`)."""
+    from sqlalchemy import and_, bindparam, or_
 
     from chorus_cli.store.models import Structure
 
     table = Structure.__table__.c  # type: ignore[attr-defined]  (a Core query's too)
-    matched = and_(*(table.search_text.contains(f" {term}") for term in terms))
-    whole = "".join(terms)
+    values = words_values(terms, prefix, uow.dialect_name)
+
+    def given(name: str) -> Any:
+        return bindparam(name, values[name])
+
+    matched = and_(*(table.search_text.contains(given(f"{prefix}{i}")) for i in range(len(terms))))
     if len(terms) > 1:  # "732 829 320" is the start of one identifier
-        matched = or_(matched, table.search_text.contains(f" {whole}"))
-    # SQLite: the index for words of two letters or more only. A trigram needs three
-    # characters (" " and two letters), and SQLite 3.40's FTS5 crashes the process on a
-    # LIKE of fewer beside another LIKE (schemathesis found "p þ"); a search with a
-    # one-letter word reads the table, as before the index.
-    if uow.session.get_bind().dialect.name == "sqlite" and min(map(len, terms)) >= 2:
-        matched = and_(table.id.in_(_indexed(terms, whole)), matched)
+        matched = or_(matched, table.search_text.contains(given(f"{prefix}_whole")))
+    if f"{prefix}_index0" in values:
+        index = _indexed(len(terms), prefix, given)
+        matched = and_(table.id.in_(index), matched)
     return matched
 
 
-def _indexed(terms: list[str], whole: str) -> Any:
-    """The ids ``structure_search`` (SQLite's trigram index) finds for the terms; a
-    term is a word (letters and digits), so a LIKE pattern needs no escape."""
+def words_values(terms: list[str], prefix: str, dialect_name: str) -> dict[str, str]:
+    """The parameters of ``words_match``: the LIKE patterns of the terms."""
+    values = {f"{prefix}{i}": f" {term}" for i, term in enumerate(terms)}
+    whole = "".join(terms)
+    if len(terms) > 1:
+        values[f"{prefix}_whole"] = f" {whole}"
+    # SQLite: the index for words of two letters or more only. A trigram needs three
+    # characters (" " and two letters), and SQLite 3.40's FTS5 crashes the process on a
+    # LIKE of fewer beside another LIKE (schemathesis found "p þ"); a search with a
+    # one-letter word reads the table, as before the index. A term is a word (letters
+    # and digits), so a LIKE pattern needs no escape.
+    if dialect_name == "sqlite" and min(map(len, terms)) >= 2:
+        values.update({f"{prefix}_index{i}": f"% {term}%" for i, term in enumerate(terms)})
+        if len(terms) > 1:
+            values[f"{prefix}_index_whole"] = f"% {whole}%"
+    return values
+
+
+def _indexed(count: int, prefix: str, given: Any) -> Any:
+    """The ids ``structure_search`` (SQLite's trigram index) finds for the terms."""
     from sqlalchemy import column, select, table, union
 
     index = table("structure_search", column("rowid"), column("search_text"))
 
-    def hits(words: list[str]) -> Any:
-        return select(index.c.rowid).where(*(index.c.search_text.like(f"% {w}%") for w in words))
+    def hits(names: list[str]) -> Any:
+        return select(index.c.rowid).where(*(index.c.search_text.like(given(n)) for n in names))
 
-    return hits(terms) if len(terms) == 1 else union(hits(terms), hits([whole]))
+    each = [f"{prefix}_index{i}" for i in range(count)]
+    return hits(each) if count == 1 else union(hits(each), hits([f"{prefix}_index_whole"]))
 
 
 def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:

@@ -180,6 +180,19 @@ class UnitOfWork:
             return self.session.connection()
         return self.session.connection(execution_options={READ_ONLY: True})
 
+    @property
+    def dialect_name(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.session.get_bind().dialect.name
+
+    def rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """The rows of a Core statement (built once, with named ``bindparam``s) on this
+        unit of work's connection; as ``store.reads.ReadUnitOfWork.rows``."""
+        return list(self.session.connection().execute(statement, params or {}).all())
+
+    def first(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.session.connection().execute(statement, params or {}).first()
+
     def add(self, obj: Any) -> Any:
         self.session.add(obj)
         self.session.flush()
