@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -335,7 +337,11 @@ def test_api1_searches_of_one_shape_each_answer_their_own_values(served):
     searches_of_one_shape(served)
 
 
-def test_api1_searches_of_one_shape_each_answer_their_own_values_on_postgresql(tmp_path, request):
+@contextmanager
+def served_on_postgresql(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Served, str]]:
+    """A seeded copy of the PostgreSQL template and a `chorus serve` on it; both gone after."""
     template, admin = template_store(request, "postgresql")
     url = copy_store(template, admin)
     try:
@@ -345,11 +351,16 @@ def test_api1_searches_of_one_shape_each_answer_their_own_values_on_postgresql(t
         engine_module.dispose_all()
         server = start(url, tmp_path)
         try:
-            searches_of_one_shape(server)
+            yield server, url
         finally:
             server.stop()
     finally:
         drop_store(url, admin)
+
+
+def test_api1_searches_of_one_shape_each_answer_their_own_values_on_postgresql(tmp_path, request):
+    with served_on_postgresql(tmp_path, request) as (server, url):
+        searches_of_one_shape(server)
 
 
 def searches_of_one_shape(served: Served) -> None:
@@ -864,55 +875,31 @@ def test_api1_the_web_stack_is_imported_by_chorus_serve_only():
 
 
 def test_api1_erp_scenario_on_postgresql(tmp_path, request):
-    template, admin = template_store(request, "postgresql")
-    url = copy_store(template, admin)
-    try:
-        seed_store(url, tmp_path)
-        from chorus_cli.store import engine as engine_module
-
-        engine_module.dispose_all()
-        server = start(url, tmp_path)
-        try:
-            result = erp_scenario(server.url, url)
-            assert result["structure"]["identifiantStructure"] == result["siret"]
-            assert result["shown"]["codeRetour"] == 0 and result["services"]["listeServices"]
-        finally:
-            server.stop()
-    finally:
-        drop_store(url, admin)
+    with served_on_postgresql(tmp_path, request) as (server, url):
+        result = erp_scenario(server.url, url)
+        assert result["structure"]["identifiantStructure"] == result["siret"]
+        assert result["shown"]["codeRetour"] == 0 and result["services"]["listeServices"]
 
 
 def test_api3_no_transaction_stays_open_after_the_answers_on_postgresql(tmp_path, request):
     """On PostgreSQL: once the answers are in, no transaction of the server holds a lock
     on what it read (an exclusive lock is granted at once)."""
-    template, admin = template_store(request, "postgresql")
-    url = copy_store(template, admin)
-    try:
-        seed_store(url, tmp_path)
-        from chorus_cli.store import engine as engine_module
+    with served_on_postgresql(tmp_path, request) as (server, url):
+        headers = headers_of(server)
+        with server.client() as client:
+            for path, body in (("/rechercher", {}), ("/consulter", {"idStructureCPP": 1}),
+                               ("/rechercher/services", {"idStructure": 1})):  # fmt: skip
+                answer = client.post(f"{STRUCTURES}{path}", headers=headers, json=body)
+                assert answer.status_code == 200, answer.text
+            from sqlalchemy import create_engine, text
 
-        engine_module.dispose_all()
-        server = start(url, tmp_path)
-        try:
-            headers = headers_of(server)
-            with server.client() as client:
-                for path, body in (("/rechercher", {}), ("/consulter", {"idStructureCPP": 1}),
-                                   ("/rechercher/services", {"idStructure": 1})):  # fmt: skip
-                    answer = client.post(f"{STRUCTURES}{path}", headers=headers, json=body)
-                    assert answer.status_code == 200, answer.text
-                from sqlalchemy import create_engine, text
-
-                engine = create_engine(url)
-                with engine.begin() as conn:
-                    for table in ("structure", "service", "technical_account", "api_client"):
-                        conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE NOWAIT"))
-                engine.dispose()
-                health = client.get("/cpro/transverses/v1/health-check", headers=headers)
-                assert health.status_code == 200
-        finally:
-            server.stop()
-    finally:
-        drop_store(url, admin)
+            engine = create_engine(url)
+            with engine.begin() as conn:
+                for table in ("structure", "service", "technical_account", "api_client"):
+                    conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+            engine.dispose()
+            health = client.get("/cpro/transverses/v1/health-check", headers=headers)
+            assert health.status_code == 200
 
 
 # --- API-1: the OpenAPI description, checked by schemathesis -----------------------------------
