@@ -511,9 +511,12 @@ def test_tech2_every_call_is_audited_with_the_technical_account_as_actor(store, 
     with server.client() as client:
         assert client.post(f"{STRUCTURES}/consulter", headers=headers,
                            json={"idStructureCPP": 2}).status_code == 200  # fmt: skip
+        health = client.get("/cpro/transverses/v1/health-check", headers=headers)
+        assert health.status_code == 200
     assert server.stop() == 0  # the journal's last rows are written as it stops
     audit = rows(server.store, f"SELECT action FROM audit_entry WHERE actor = '{login}'")
     assert ("api.consulter_structure",) in audit
+    assert ("api.health_check",) in audit  # a health check is a use too
     (used,) = rows(
         server.store, f"SELECT last_used_at FROM technical_account WHERE login='{login}'"
     )[0]

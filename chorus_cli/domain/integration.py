@@ -538,8 +538,9 @@ def own_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dic
 
 
 def health(uow: UnitOfWork, caller: TechnicalAccount) -> dict[str, Any]:
-    """``health-check``: the store answers."""
+    """``health-check``: the store answers; a use of the technical account (TECH-2)."""
     uow.rows(_one())
+    technical.record_use(uow, caller, "api.health_check", "health-check")
     # As PISTE's answers it (a Spring ResponseEntity), which published clients read.
     return {"body": "OK", "statusCode": "OK", "statusCodeValue": 200}
 
