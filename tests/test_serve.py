@@ -339,9 +339,10 @@ def test_api1_searches_of_one_shape_each_answer_their_own_values(served):
 
 @contextmanager
 def served_on_postgresql(
-    tmp_path: Path, request: pytest.FixtureRequest
+    tmp_path: Path, request: pytest.FixtureRequest, *args: str
 ) -> Iterator[tuple[Served, str]]:
-    """A seeded copy of the PostgreSQL template and a `chorus serve` on it; both gone after."""
+    """A seeded copy of the PostgreSQL template and a `chorus serve ARGS` on it; both gone
+    after."""
     template, admin = template_store(request, "postgresql")
     url = copy_store(template, admin)
     try:
@@ -349,7 +350,7 @@ def served_on_postgresql(
         from chorus_cli.store import engine as engine_module
 
         engine_module.dispose_all()
-        server = start(url, tmp_path)
+        server = start(url, tmp_path, *args)
         try:
             yield server, url
         finally:
@@ -886,8 +887,9 @@ def test_api1_erp_scenario_on_postgresql(tmp_path, request):
 
 def test_api3_no_transaction_stays_open_after_the_answers_on_postgresql(tmp_path, request):
     """On PostgreSQL: once the answers are in, no transaction of the server holds a lock
-    on what it read (an exclusive lock is granted at once)."""
-    with served_on_postgresql(tmp_path, request) as (server, url):
+    on what it read (an exclusive lock is granted at once). The journal writes only when
+    the server stops (``--audit-every 3600``): its own short batches would race the lock."""
+    with served_on_postgresql(tmp_path, request, "--audit-every", "3600") as (server, url):
         headers = headers_of(server)
         with server.client() as client:
             for path, body in (("/rechercher", {}), ("/consulter", {"idStructureCPP": 1}),
