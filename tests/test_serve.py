@@ -333,6 +333,43 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
         assert "API-1" in bad.json()["libelle"]
 
 
+def test_api1_str9_a_search_finds_active_structures_only(served):
+    """A technical account finds by searching what anyone logged in finds: the active
+    structures (authz.technical_findable_structures); pending and refused ones, never."""
+    headers = headers_of(served)
+    ((sid, identifier, name),) = rows(
+        served.store, "SELECT id, identifier, raison_sociale FROM structure WHERE id = 4"
+    )
+    searches = (
+        {"structure": {"identifiantStructure": identifier}},
+        {"structure": {"raisonSocialeStructure": name}},
+        {"parametres": {"nbResultatsParPage": 1000}},
+    )
+
+    def found() -> list[bool]:
+        with served.client() as client:
+            answers = [
+                client.post(f"{STRUCTURES}/rechercher", headers=headers, json=body).json()
+                for body in searches
+            ]
+        return [sid in [s["idStructureCPP"] for s in a["listeStructures"]] for a in answers]
+
+    assert found() == [True, True, True]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(served.store)
+    try:
+        for status in ("pending", "refused"):
+            with engine.begin() as conn:
+                conn.execute(text(f"UPDATE structure SET status = '{status}' WHERE id = {sid}"))
+            assert found() == [False, False, False], status
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"UPDATE structure SET status = 'active' WHERE id = {sid}"))
+        engine.dispose()
+    assert found() == [True, True, True]
+
+
 def test_api1_searches_of_one_shape_each_answer_their_own_values(served):
     searches_of_one_shape(served)
 

@@ -234,9 +234,8 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
         terms = structures.search_terms(name)
         if not terms:
             raise BadInput("api1.field", field=field)
-        values = structures.words_values(terms, f"name{number}_", uow.dialect_name)
-        names.append((len(terms), f"name{number}__index0" in values))
-        params.update(values)
+        names.append((len(terms), structures.words_indexed(terms, uow.dialect_name)))
+        params.update(structures.words_values(terms, f"name{number}_", uow.dialect_name))
     kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
     if _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees"):
         params["public_only"] = True
@@ -248,8 +247,9 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
     city = _text(wanted, "adresseVille")
     if city is not None:
         params["commune"] = city.upper()
-    shape = (inactive, idents, tuple(names), tuple(sorted(params)), column, descending)
-    query = _search_statement(uow, shape)
+    query = _search_statement(
+        inactive, idents, tuple(names), tuple(sorted(params)), column, descending
+    )
     size = shown.limit or PAGE_DEFAULT
     rows = uow.rows(query, {**params, "limit": size + 1, "offset": shown.offset})
     if len(rows) > size or (not rows and shown.offset):
@@ -282,22 +282,8 @@ def _candidates(ident: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for _t, i in pairs))
 
 
-_statements: dict[tuple[Any, ...], Any] = {}
-
-
-def _search_statement(uow: UnitOfWork, shape: tuple[Any, ...]) -> Any:
-    """The statement of ``search_structures`` for a shape, built once (per store kind)."""
-    key = (uow.dialect_name, *shape)
-    found = _statements.get(key)
-    if found is None:
-        if len(_statements) >= 1024:
-            _statements.clear()
-        found = _statements[key] = _build_search(uow, *shape)
-    return found
-
-
-def _build_search(
-    uow: UnitOfWork,
+@lru_cache(maxsize=1024)
+def _search_statement(
     inactive: bool,
     idents: int,
     names: tuple[tuple[int, bool], ...],
@@ -305,6 +291,9 @@ def _build_search(
     column: str | None,
     descending: bool,
 ) -> Any:
+    """The statement of ``search_structures`` for a shape (which filters, how many
+    identifiers and words, whether the index serves them, which order), built once; it
+    holds no value of a request: every one is a named parameter (``given``)."""
     from sqlalchemy import bindparam, select
 
     from chorus_cli.store.models import Structure
@@ -312,7 +301,7 @@ def _build_search(
     table = Structure.__table__.c  # type: ignore[attr-defined]
     query = select(
         table.id, table.identifier, table.id_type, table.raison_sociale, table.status
-    ).where(table.status == "active")
+    ).where(authz.technical_findable_structures())
     if inactive:
         query = query.where(table.id.is_(None))
     if "id_type" in given:
@@ -320,9 +309,8 @@ def _build_search(
     if idents:
         query = query.where(table.identifier.in_([bindparam(f"ident{i}") for i in range(idents)]))
     for number, (many, indexed) in enumerate(names):
-        if many:  # terms of the shape's count and index use; their values are parameters
-            terms = ["xx" if indexed else "x"] * many
-            query = query.where(structures.words_match(uow, terms, f"name{number}_"))
+        if many:
+            query = query.where(structures.words_match(many, indexed, f"name{number}_"))
     if "public" in given:
         query = query.where(table.public == bindparam("public"))
     if "public_only" in given:
@@ -537,12 +525,18 @@ def own_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dic
     }
 
 
-def health(uow: UnitOfWork, caller: TechnicalAccount) -> dict[str, Any]:
-    """``health-check``: the store answers; a use of the technical account (TECH-2)."""
+def health(uow: UnitOfWork, caller: TechnicalAccount, body: Any = None) -> dict[str, Any]:
+    """``health-check``: the store answers; a use of the technical account (TECH-2). No
+    field of the request is read."""
     uow.rows(_one())
     technical.record_use(uow, caller, "api.health_check", "health-check")
     # As PISTE's answers it (a Spring ResponseEntity), which published clients read.
     return {"body": "OK", "statusCode": "OK", "statusCodeValue": 200}
+
+
+# The use cases that read with ``uow.rows``/``uow.first`` only, never ``uow.session``: a
+# ``store.reads.ReadUnitOfWork`` serves them (`chorus serve`'s hottest calls).
+ROWS_ONLY = frozenset({search_structures, health})
 
 
 def caller_by_id(uow: UnitOfWork, account_id: int, password_hash: str) -> TechnicalAccount:

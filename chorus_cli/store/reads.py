@@ -37,7 +37,12 @@ class _Prepared:
         self.statement = statement  # kept: its id is the cache's key
         self.sql = compiled.string
         self.order = tuple(compiled.positiontup) if dialect.positional else None
-        self.defaults = dict(compiled.params)
+        # A parameter with no value (``bindparam(name)``) must be given: left out, the
+        # call fails rather than run with None.
+        binds = compiled.binds
+        self.defaults = {
+            name: value for name, value in compiled.params.items() if not binds[name].required
+        }
         self.binds = dict(compiled._bind_processors)
         columns = compiled._result_columns
         self.results = [
@@ -123,18 +128,17 @@ class Reads:
             with contextlib.suppress(Exception):  # closing after a failure
                 connection.close()
 
-    def unit(self, settings: Settings, clock: Clock, journal: Journal | None) -> ReadUnitOfWork:
+    def unit(self, settings: Settings, clock: Clock, journal: Journal) -> ReadUnitOfWork:
         return ReadUnitOfWork(self, settings, clock, journal)
 
 
 class ReadUnitOfWork:
     """``with reads.unit(settings, clock, journal) as uow: uow.first(statement, …)``: one
     read transaction, rolled back at the end; what the domain's read use cases need of a
-    unit of work (``rows``, ``first``, ``dialect_name``, ``clock``, ``journal``)."""
+    unit of work (``rows``, ``first``, ``dialect_name``, ``clock``, and ``journal``, where
+    ``technical.record_use`` records a call: this unit of work writes nothing)."""
 
-    def __init__(
-        self, reads: Reads, settings: Settings, clock: Clock, journal: Journal | None
-    ) -> None:
+    def __init__(self, reads: Reads, settings: Settings, clock: Clock, journal: Journal) -> None:
         self.reads = reads
         self.settings = settings
         self.clock = clock
