@@ -117,21 +117,23 @@ def _paging(params: dict[str, Any], sorts: dict[str, str]) -> tuple[Window, str 
     return Window(size, (page - 1) * size), column, descending
 
 
-def _paged(
-    uow: UnitOfWork, query: Any, shown: Window, rows: bool = False
-) -> tuple[list[Any], dict[str, int]]:
-    """The rows of a page and the contract's ``parametresRetour``; ``rows``: a Core
-    query, read on the unit of work's connection (rows, not objects)."""
-    page = fetch(uow, query, shown, rows)
+def _paged(uow: UnitOfWork, query: Any, shown: Window) -> tuple[list[Any], dict[str, int]]:
+    """The rows of a page and the contract's ``parametresRetour``."""
+    page = fetch(uow, query, shown)
     found = list(page.rows)
     if page.total is not None:
         total = page.total
     elif found or shown.offset == 0:
         total = shown.offset + len(found)
     else:  # past the last page
-        total = count(uow, query, rows)
+        total = count(uow, query)
+    return found, _returned(shown, total)
+
+
+def _returned(shown: Window, total: int) -> dict[str, int]:
+    """``parametresRetour``: the page ``shown`` of ``total`` rows."""
     size = shown.limit or PAGE_DEFAULT
-    return found, {
+    return {
         "nbResultatsParPage": size,
         "pageCourante": shown.offset // size + 1,
         "pages": ceil(total / size),
@@ -257,14 +259,11 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
         total = int(uow.rows(_counted(query), params)[0][0])
     else:
         total = shown.offset + len(rows)
-    paging = {
-        "nbResultatsParPage": size,
-        "pageCourante": shown.offset // size + 1,
-        "pages": ceil(total / size),
-        "total": total,
-    }
     technical.record_use(uow, caller, "api.rechercher_structure", "structures", found=len(rows))
-    return {"listeStructures": [structure_found(s) for s in rows], "parametresRetour": paging}
+    return {
+        "listeStructures": [structure_found(s) for s in rows],
+        "parametresRetour": _returned(shown, total),
+    }
 
 
 def by_identifier(body: Any) -> bool:
