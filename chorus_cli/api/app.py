@@ -220,7 +220,7 @@ class Server:
         # only do so with statements compiled once (``store.reads``).
         light = use_case in integration.ROWS_ONLY
         if light:
-            unit: Any = self.reads.unit(self.settings, self.clock, self.journal)
+            unit: Any = self.reads.unit(self.clock, self.journal)
         else:
             unit = UnitOfWork(self.settings, self.clock, journal=self.journal)
         with unit as uow:

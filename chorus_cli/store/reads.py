@@ -19,7 +19,6 @@ from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chorus_cli.config import Settings
     from chorus_cli.kernel.clock import Clock
     from chorus_cli.store.journal import Journal
 
@@ -128,22 +127,20 @@ class Reads:
             with contextlib.suppress(Exception):  # closing after a failure
                 connection.close()
 
-    def unit(self, settings: Settings, clock: Clock, journal: Journal) -> ReadUnitOfWork:
-        return ReadUnitOfWork(self, settings, clock, journal)
+    def unit(self, clock: Clock, journal: Journal) -> ReadUnitOfWork:
+        return ReadUnitOfWork(self, clock, journal)
 
 
 class ReadUnitOfWork:
-    """``with reads.unit(settings, clock, journal) as uow: uow.first(statement, …)``: one
+    """``with reads.unit(clock, journal) as uow: uow.first(statement, …)``: one
     read transaction, rolled back at the end; what the domain's read use cases need of a
     unit of work (``rows``, ``first``, ``dialect_name``, ``clock``, and ``journal``, where
     ``technical.record_use`` records a call: this unit of work writes nothing)."""
 
-    def __init__(self, reads: Reads, settings: Settings, clock: Clock, journal: Journal) -> None:
+    def __init__(self, reads: Reads, clock: Clock, journal: Journal) -> None:
         self.reads = reads
-        self.settings = settings
         self.clock = clock
         self.journal = journal
-        self.lang: str = settings.lang or "fr"
         self.dialect_name: str = reads.dialect.name
         self._cursor: Any = None
 
