@@ -52,7 +52,7 @@ class _Prepared:
         self.row = namedtuple("Row", [column[0] for column in columns], rename=True)  # type: ignore[misc]
 
     def parameters(self, given: dict[str, Any]) -> Any:
-        values = {**self.defaults, **given} if given else self.defaults
+        values = {**self.defaults, **given}  # a copy: the processors convert in it
         for name, process in self.binds.items():
             values[name] = process(values[name])
         if self.order is not None:
