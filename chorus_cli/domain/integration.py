@@ -239,8 +239,7 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
         names.append((len(terms), structures.words_indexed(terms, uow.dialect_name)))
         params.update(structures.words_values(terms, f"name{number}_", uow.dialect_name))
     kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
-    if _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees"):
-        params["public_only"] = True
+    public_only = _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees")
     if kind is not None:
         params["public"] = kind == "PUBLIQUE"
     postal = _text(wanted, "adresseCodePostal")
@@ -250,7 +249,7 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
     if city is not None:
         params["commune"] = city.upper()
     query = _search_statement(
-        inactive, idents, tuple(names), tuple(sorted(params)), column, descending
+        inactive, public_only, idents, tuple(names), tuple(sorted(params)), column, descending
     )
     size = shown.limit or PAGE_DEFAULT
     rows = uow.rows(query, {**params, "limit": size + 1, "offset": shown.offset})
@@ -284,6 +283,7 @@ def _candidates(ident: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1024)
 def _search_statement(
     inactive: bool,
+    public_only: bool,
     idents: int,
     names: tuple[tuple[int, bool], ...],
     given: tuple[str, ...],
@@ -312,7 +312,7 @@ def _search_statement(
             query = query.where(structures.words_match(many, indexed, f"name{number}_"))
     if "public" in given:
         query = query.where(table.public == bindparam("public"))
-    if "public_only" in given:
+    if public_only:
         query = query.where(table.public.is_(True))
     if "postal_code" in given:
         query = query.where(
