@@ -311,6 +311,14 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
         assert first["parametresRetour"] == {
             "nbResultatsParPage": 5, "pageCourante": 2, "pages": -(-len(every) // 5),
             "total": len(every)}  # fmt: skip
+        # Past the last page: no rows, and still the whole count (structures, services).
+        past = search({"parametres": {"nbResultatsParPage": 5, "pageResultatDemandee": 99}})
+        assert past["listeStructures"] == [] and past["parametresRetour"]["total"] == len(every)
+        ((services,),) = rows(served.store, "SELECT count(*) FROM service WHERE structure_id = 1")
+        paging = {"nbResultatsParPage": 1, "pageResultatDemandee": 99}
+        body = {"idStructure": 1, "parametresRechercherServicesStructure": paging}
+        listed = client.post(f"{STRUCTURES}/rechercher/services", headers=headers, json=body).json()
+        assert listed["listeServices"] == [] and listed["parametresRetour"]["total"] == services
         ((sid, name, postal),) = rows(
             served.store,
             "SELECT id, raison_sociale, postal_code FROM structure "

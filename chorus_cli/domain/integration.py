@@ -19,6 +19,7 @@ accepts). Chorus has no «inactive» structure a third party may see: ``statutSt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, lru_cache
 from math import ceil
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from chorus_cli.domain import authz, identifiers, structures, technical
 from chorus_cli.domain.secrets import same
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotFound
-from chorus_cli.store.listing import Window, count, fetch
+from chorus_cli.store.listing import Window, count
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Service, Structure, TechnicalAccount
@@ -118,16 +119,23 @@ def _paging(params: dict[str, Any], sorts: dict[str, str]) -> tuple[Window, str 
 
 
 def _paged(uow: UnitOfWork, query: Any, shown: Window) -> tuple[list[Any], dict[str, int]]:
-    """The rows of a page and the contract's ``parametresRetour``."""
-    page = fetch(uow, query, shown)
-    found = list(page.rows)
-    if page.total is not None:
-        total = page.total
-    elif found or shown.offset == 0:
+    """The objects of an ORM query's page and the contract's ``parametresRetour``."""
+    found = list(uow.session.exec(query.offset(shown.offset).limit(shown.limit + 1)).all())
+    return _page(found, shown, lambda: count(uow, query))
+
+
+def _page(
+    found: list[Any], shown: Window, counted: Callable[[], int]
+) -> tuple[list[Any], dict[str, int]]:
+    """A page from the rows of ``shown``'s window read with one more (``limit + 1``), and
+    its ``parametresRetour``: all the rows are ``counted`` only when there are more, or
+    when the page is past the last one."""
+    size = shown.limit or PAGE_DEFAULT
+    if len(found) > size or (not found and shown.offset):
+        total = counted()
+    else:
         total = shown.offset + len(found)
-    else:  # past the last page
-        total = count(uow, query)
-    return found, _returned(shown, total)
+    return found[:size], _returned(shown, total)
 
 
 def _returned(shown: Window, total: int) -> dict[str, int]:
@@ -251,18 +259,10 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
     query = _search_statement(
         inactive, public_only, idents, tuple(names), tuple(sorted(params)), column, descending
     )
-    size = shown.limit or PAGE_DEFAULT
-    rows = uow.rows(query, {**params, "limit": size + 1, "offset": shown.offset})
-    if len(rows) > size or (not rows and shown.offset):
-        rows = rows[:size]
-        total = int(uow.rows(_counted(query), params)[0][0])
-    else:
-        total = shown.offset + len(rows)
+    found = uow.rows(query, {**params, "limit": shown.limit + 1, "offset": shown.offset})
+    rows, paging = _page(found, shown, lambda: int(uow.rows(_counted(query), params)[0][0]))
     technical.record_use(uow, caller, "api.rechercher_structure", "structures", found=len(rows))
-    return {
-        "listeStructures": [structure_found(s) for s in rows],
-        "parametresRetour": _returned(shown, total),
-    }
+    return {"listeStructures": [structure_found(s) for s in rows], "parametresRetour": paging}
 
 
 def by_identifier(body: Any) -> bool:
