@@ -311,6 +311,14 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
         assert first["parametresRetour"] == {
             "nbResultatsParPage": 5, "pageCourante": 2, "pages": -(-len(every) // 5),
             "total": len(every)}  # fmt: skip
+        # Past the last page: no rows, and still the whole count (structures, services).
+        past = search({"parametres": {"nbResultatsParPage": 5, "pageResultatDemandee": 99}})
+        assert past["listeStructures"] == [] and past["parametresRetour"]["total"] == len(every)
+        ((services,),) = rows(served.store, "SELECT count(*) FROM service WHERE structure_id = 1")
+        paging = {"nbResultatsParPage": 1, "pageResultatDemandee": 99}
+        body = {"idStructure": 1, "parametresRechercherServicesStructure": paging}
+        listed = client.post(f"{STRUCTURES}/rechercher/services", headers=headers, json=body).json()
+        assert listed["listeServices"] == [] and listed["parametresRetour"]["total"] == services
         ((sid, name, postal),) = rows(
             served.store,
             "SELECT id, raison_sociale, postal_code FROM structure "
@@ -331,6 +339,91 @@ def test_api1_search_by_name_type_postal_code_with_paging_and_sort(served):
                           json={"parametres": {"nbResultatsParPage": 5000}})  # fmt: skip
         assert bad.status_code == 400 and bad.json()["codeRetour"] == 400
         assert "API-1" in bad.json()["libelle"]
+
+
+def test_api1_str3_search_filters_hold_and_an_address_never_finds_a_non_diffusible_one(served):
+    """rechercherStructure's other filters (identifier type, city, private ones left out)
+    each hold; a non-diffusible structure (STR-3) is never found by its postal code or
+    city, which it does not publish."""
+    headers = headers_of(served)
+    ((sid, identifier, id_type, postal, city),) = rows(
+        served.store,
+        "SELECT id, identifier, id_type, postal_code, commune FROM structure WHERE public "
+        "AND status = 'active' AND commune IS NOT NULL AND NOT non_diffusible ORDER BY id "
+        "LIMIT 1",
+    )
+    ((private,),) = rows(served.store, "SELECT id FROM structure WHERE NOT public LIMIT 1")
+    other_type = "RIDET" if id_type != "RIDET" else "SIRET"
+    every = {"nbResultatsParPage": 1000}
+
+    def found(wanted: dict, **more: object) -> set[int]:
+        body = {"structure": wanted, "parametres": every, **more}
+        with served.client() as client:
+            answer = client.post(f"{STRUCTURES}/rechercher", headers=headers, json=body)
+        assert answer.status_code == 200, answer.text
+        return {s["idStructureCPP"] for s in answer.json()["listeStructures"]}
+
+    assert sid in found({"identifiantStructure": identifier, "typeIdentifiantStructure": id_type})
+    assert (
+        found({"identifiantStructure": identifier, "typeIdentifiantStructure": other_type}) == set()
+    )
+    assert private in found({}) and sid in found({})
+    kept = found({}, restreindreStructuresPrivees=True)
+    assert private not in kept and sid in kept
+    by_address = ({"adresseCodePostal": postal}, {"adresseVille": city.lower()})
+    assert [sid in found(wanted) for wanted in by_address] == [True, True]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(served.store)
+
+    def hidden(flag: bool) -> None:
+        with engine.begin() as conn:
+            conn.execute(text(f"UPDATE structure SET non_diffusible = {flag} WHERE id = {sid}"))
+
+    try:
+        hidden(True)
+        assert [sid in found(wanted) for wanted in by_address] == [False, False]
+        assert sid in found({"identifiantStructure": identifier})  # found, but not by address
+    finally:
+        hidden(False)
+        engine.dispose()
+
+
+def test_api1_str9_a_search_finds_active_structures_only(served):
+    """A technical account finds by searching what anyone logged in finds: the active
+    structures (authz.technical_findable_structures); pending and refused ones, never."""
+    headers = headers_of(served)
+    ((sid, identifier, name),) = rows(
+        served.store, "SELECT id, identifier, raison_sociale FROM structure WHERE id = 4"
+    )
+    searches = (
+        {"structure": {"identifiantStructure": identifier}},
+        {"structure": {"raisonSocialeStructure": name}},
+        {"parametres": {"nbResultatsParPage": 1000}},
+    )
+
+    def found() -> list[bool]:
+        with served.client() as client:
+            answers = [
+                client.post(f"{STRUCTURES}/rechercher", headers=headers, json=body).json()
+                for body in searches
+            ]
+        return [sid in [s["idStructureCPP"] for s in a["listeStructures"]] for a in answers]
+
+    assert found() == [True, True, True]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(served.store)
+    try:
+        for status in ("pending", "refused"):
+            with engine.begin() as conn:
+                conn.execute(text(f"UPDATE structure SET status = '{status}' WHERE id = {sid}"))
+            assert found() == [False, False, False], status
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"UPDATE structure SET status = 'active' WHERE id = {sid}"))
+        engine.dispose()
+    assert found() == [True, True, True]
 
 
 def test_api1_searches_of_one_shape_each_answer_their_own_values(served):

@@ -170,7 +170,6 @@ class Server:
         self._threads: Any = None  # the requests' worker threads (made in the event loop)
         self.tokens = api_clients.Tokens()
         self.reads = Reads(settings.database_url)
-        self._light: set[Callable[..., Any]] = {integration.search_structures}
         # TECH-2: the calls' audit rows and last-use times, written in batches by a
         # thread of their own (no write transaction per request); ``close`` writes the rest.
         self._journal_said = -3600.0  # when a failed batch was last said (monotonic)
@@ -210,39 +209,41 @@ class Server:
     ) -> dict[str, Any]:
         """A request's unit of work: the bearer token, the technical account (verified a
         moment ago, else now), the use case. ``key``: the SHA-256 of the header."""
-        if self.callers.get(key) is None:
+        known = self.callers.get(key)
+        if known is None:
             # One verification of a header at a time: the calls that bring it meanwhile
             # wait for it and use its result (one Argon2, and one rehash, not one each).
             with self._verifying[int(key[:8], 16) % len(self._verifying)]:
-                if self.callers.get(key) is None:
-                    self._verify(token, account_header, key, seen)
+                known = self.callers.get(key) or self._verify(token, account_header, key, seen)
         # A read: on SQLite a plain BEGIN (a snapshot, no write lock), rolled back at the
-        # end; the use is recorded in the journal (TECH-2). The searches and the health
-        # check read a few rows with statements compiled once (``store.reads``).
-        if use_case in self._light:
-            unit: Any = self.reads.unit(self.settings, self.clock, self.journal)
+        # end; the use is recorded in the journal (TECH-2). The use cases that read rows
+        # only do so with statements compiled once (``store.reads``).
+        light = use_case in integration.ROWS_ONLY
+        if light:
+            unit: Any = self.reads.unit(self.clock, self.journal)
         else:
             unit = UnitOfWork(self.settings, self.clock, journal=self.journal)
         with unit as uow:
-            if isinstance(uow, UnitOfWork):
+            if not light:
                 uow.reading()
-            client = self.tokens.check(uow, token)
-            seen["client"] = client.name
-            known = self.callers.get(key)
-            if known is None:  # dropped from the cache meanwhile
-                raise technical.TechnicalRefused()
+            seen["client"] = self.tokens.check(uow, token).name
             caller = integration.caller_by_id(uow, *known)
             return use_case(uow, caller, body)
 
-    def _verify(self, token: str, account_header: str, key: str, seen: dict[str, str]) -> None:
+    def _verify(
+        self, token: str, account_header: str, key: str, seen: dict[str, str]
+    ) -> tuple[int, str]:
         """The bearer token, then the ``cpro-account``'s password (Argon2, in a unit of
-        work of its own: a rehash at current parameters is written), remembered."""
+        work of its own: a rehash at current parameters is written), remembered: the
+        account's id and password hash."""
         with UnitOfWork(self.settings, self.clock) as uow:
             seen["client"] = self.tokens.check(uow, token).name
             login, password = _credentials(account_header)
             caller = technical.authenticate(uow, login, password)
             uow.commit()
-        self.callers.put(key, caller.id, caller.password_hash)  # type: ignore[arg-type]
+        known = caller.id, caller.password_hash
+        self.callers.put(key, *known)  # type: ignore[arg-type]
+        return known  # type: ignore[return-value]
 
     def _token(self, body: bytes, authorization: str | None, seen: dict[str, str]) -> Any:
         form = {k: v[0] for k, v in parse_qs(body.decode("latin-1")).items()}
@@ -269,7 +270,7 @@ class Server:
         the read; measured, 2× the requests a second). Elsewhere a thread: a search by
         name reads for milliseconds, and PostgreSQL answers over a socket; on the event
         loop they held up every other request (p99 over a second, measured)."""
-        if use_case not in self._light or not self.reads.sqlite:
+        if use_case not in integration.ROWS_ONLY or not self.reads.sqlite:
             return False
         return use_case is not integration.search_structures or integration.by_identifier(body)
 
@@ -374,12 +375,6 @@ class Server:
     def app(self, log: bool = True) -> Starlette:
         """The ASGI application; ``log``: one line per request on stderr."""
         structures = "/cpro/structures/v1"
-
-        def health(uow: UnitOfWork, caller: Any, body: Any) -> dict[str, Any]:
-            return integration.health(uow, caller)
-
-        self._light.add(health)
-
         calls = {
             f"{structures}/rechercher": integration.search_structures,
             f"{structures}/consulter": integration.show_structure,
@@ -396,7 +391,7 @@ class Server:
             *(Route(path, self.endpoint(call), methods=["POST"]) for path, call in calls.items()),
             Route(
                 "/cpro/transverses/v1/health-check",
-                self.endpoint(health),
+                self.endpoint(integration.health),
                 methods=["GET", "POST"],
             ),
         ]

@@ -216,8 +216,8 @@ def verify(uow: UnitOfWork, client_id: str, secret: str) -> ApiClient:
 class Tokens:
     """The bearer tokens of one server (API-2): signed, not stored (API-3)."""
 
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key or random.token_bytes(32)
+    def __init__(self) -> None:
+        self._key = random.token_bytes(32)
 
     def _signature(self, payload: str) -> str:
         """HMAC-SHA-256 cut to 128 bits (RFC 2104 §5), URL-safe: a token short enough to

@@ -708,6 +708,16 @@ def require_technical(
     )
 
 
+def technical_findable_structures() -> Any:
+    """API-1, STR-9: the structures a technical account finds by searching
+    (``rechercherStructure``), as a SQL condition on ``structure`` holding no value (a
+    statement built once serves every call): the active ones, as anyone logged in
+    finds them (``findable_structures``)."""
+    from chorus_cli.store.models import Structure
+
+    return Structure.__table__.c.status == "active"  # type: ignore[attr-defined]
+
+
 def require_technical_reader(
     uow: UnitOfWork, technical: TechnicalAccount, structure: Structure
 ) -> None:

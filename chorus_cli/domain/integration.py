@@ -19,6 +19,7 @@ accepts). Chorus has no «inactive» structure a third party may see: ``statutSt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, lru_cache
 from math import ceil
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from chorus_cli.domain import authz, identifiers, structures, technical
 from chorus_cli.domain.secrets import same
 from chorus_cli.kernel.clock import iso
 from chorus_cli.kernel.errors import BadInput, NotFound
-from chorus_cli.store.listing import Window, count, fetch
+from chorus_cli.store.listing import Window, count
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Service, Structure, TechnicalAccount
@@ -117,21 +118,30 @@ def _paging(params: dict[str, Any], sorts: dict[str, str]) -> tuple[Window, str 
     return Window(size, (page - 1) * size), column, descending
 
 
-def _paged(
-    uow: UnitOfWork, query: Any, shown: Window, rows: bool = False
+def _paged(uow: UnitOfWork, query: Any, shown: Window) -> tuple[list[Any], dict[str, int]]:
+    """The objects of an ORM query's page and the contract's ``parametresRetour``."""
+    found = list(uow.session.exec(query.offset(shown.offset).limit(shown.limit + 1)).all())
+    return _page(found, shown, lambda: count(uow, query))
+
+
+def _page(
+    found: list[Any], shown: Window, counted: Callable[[], int]
 ) -> tuple[list[Any], dict[str, int]]:
-    """The rows of a page and the contract's ``parametresRetour``; ``rows``: a Core
-    query, read on the unit of work's connection (rows, not objects)."""
-    page = fetch(uow, query, shown, rows)
-    found = list(page.rows)
-    if page.total is not None:
-        total = page.total
-    elif found or shown.offset == 0:
-        total = shown.offset + len(found)
-    else:  # past the last page
-        total = count(uow, query, rows)
+    """A page from the rows of ``shown``'s window read with one more (``limit + 1``), and
+    its ``parametresRetour``: all the rows are ``counted`` only when there are more, or
+    when the page is past the last one."""
     size = shown.limit or PAGE_DEFAULT
-    return found, {
+    if len(found) > size or (not found and shown.offset):
+        total = counted()
+    else:
+        total = shown.offset + len(found)
+    return found[:size], _returned(shown, total)
+
+
+def _returned(shown: Window, total: int) -> dict[str, int]:
+    """``parametresRetour``: the page ``shown`` of ``total`` rows."""
+    size = shown.limit or PAGE_DEFAULT
+    return {
         "nbResultatsParPage": size,
         "pageCourante": shown.offset // size + 1,
         "pages": ceil(total / size),
@@ -234,12 +244,10 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
         terms = structures.search_terms(name)
         if not terms:
             raise BadInput("api1.field", field=field)
-        values = structures.words_values(terms, f"name{number}_", uow.dialect_name)
-        names.append((len(terms), f"name{number}__index0" in values))
-        params.update(values)
+        names.append((len(terms), structures.words_indexed(terms, uow.dialect_name)))
+        params.update(structures.words_values(terms, f"name{number}_", uow.dialect_name))
     kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
-    if _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees"):
-        params["public_only"] = True
+    public_only = _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees")
     if kind is not None:
         params["public"] = kind == "PUBLIQUE"
     postal = _text(wanted, "adresseCodePostal")
@@ -248,21 +256,11 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
     city = _text(wanted, "adresseVille")
     if city is not None:
         params["commune"] = city.upper()
-    shape = (inactive, idents, tuple(names), tuple(sorted(params)), column, descending)
-    query = _search_statement(uow, shape)
-    size = shown.limit or PAGE_DEFAULT
-    rows = uow.rows(query, {**params, "limit": size + 1, "offset": shown.offset})
-    if len(rows) > size or (not rows and shown.offset):
-        rows = rows[:size]
-        total = int(uow.rows(_counted(query), params)[0][0])
-    else:
-        total = shown.offset + len(rows)
-    paging = {
-        "nbResultatsParPage": size,
-        "pageCourante": shown.offset // size + 1,
-        "pages": ceil(total / size),
-        "total": total,
-    }
+    query = _search_statement(
+        inactive, public_only, idents, tuple(names), tuple(sorted(params)), column, descending
+    )
+    found = uow.rows(query, {**params, "limit": shown.limit + 1, "offset": shown.offset})
+    rows, paging = _page(found, shown, lambda: int(uow.rows(_counted(query), params)[0][0]))
     technical.record_use(uow, caller, "api.rechercher_structure", "structures", found=len(rows))
     return {"listeStructures": [structure_found(s) for s in rows], "parametresRetour": paging}
 
@@ -282,29 +280,19 @@ def _candidates(ident: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for _t, i in pairs))
 
 
-_statements: dict[tuple[Any, ...], Any] = {}
-
-
-def _search_statement(uow: UnitOfWork, shape: tuple[Any, ...]) -> Any:
-    """The statement of ``search_structures`` for a shape, built once (per store kind)."""
-    key = (uow.dialect_name, *shape)
-    found = _statements.get(key)
-    if found is None:
-        if len(_statements) >= 1024:
-            _statements.clear()
-        found = _statements[key] = _build_search(uow, *shape)
-    return found
-
-
-def _build_search(
-    uow: UnitOfWork,
+@lru_cache(maxsize=1024)
+def _search_statement(
     inactive: bool,
+    public_only: bool,
     idents: int,
     names: tuple[tuple[int, bool], ...],
     given: tuple[str, ...],
     column: str | None,
     descending: bool,
 ) -> Any:
+    """The statement of ``search_structures`` for a shape (which filters, how many
+    identifiers and words, whether the index serves them, which order), built once; it
+    holds no value of a request: every one is a named parameter (``given``)."""
     from sqlalchemy import bindparam, select
 
     from chorus_cli.store.models import Structure
@@ -312,7 +300,7 @@ def _build_search(
     table = Structure.__table__.c  # type: ignore[attr-defined]
     query = select(
         table.id, table.identifier, table.id_type, table.raison_sociale, table.status
-    ).where(table.status == "active")
+    ).where(authz.technical_findable_structures())
     if inactive:
         query = query.where(table.id.is_(None))
     if "id_type" in given:
@@ -320,12 +308,11 @@ def _build_search(
     if idents:
         query = query.where(table.identifier.in_([bindparam(f"ident{i}") for i in range(idents)]))
     for number, (many, indexed) in enumerate(names):
-        if many:  # terms of the shape's count and index use; their values are parameters
-            terms = ["xx" if indexed else "x"] * many
-            query = query.where(structures.words_match(uow, terms, f"name{number}_"))
+        if many:
+            query = query.where(structures.words_match(many, indexed, f"name{number}_"))
     if "public" in given:
         query = query.where(table.public == bindparam("public"))
-    if "public_only" in given:
+    if public_only:
         query = query.where(table.public.is_(True))
     if "postal_code" in given:
         query = query.where(
@@ -537,12 +524,18 @@ def own_attachments(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> dic
     }
 
 
-def health(uow: UnitOfWork, caller: TechnicalAccount) -> dict[str, Any]:
-    """``health-check``: the store answers; a use of the technical account (TECH-2)."""
+def health(uow: UnitOfWork, caller: TechnicalAccount, body: Any = None) -> dict[str, Any]:
+    """``health-check``: the store answers; a use of the technical account (TECH-2). No
+    field of the request is read."""
     uow.rows(_one())
     technical.record_use(uow, caller, "api.health_check", "health-check")
     # As PISTE's answers it (a Spring ResponseEntity), which published clients read.
     return {"body": "OK", "statusCode": "OK", "statusCodeValue": 200}
+
+
+# The use cases that read with ``uow.rows``/``uow.first`` only, never ``uow.session``: a
+# ``store.reads.ReadUnitOfWork`` serves them (`chorus serve`'s hottest calls).
+ROWS_ONLY = frozenset({search_structures, health})
 
 
 def caller_by_id(uow: UnitOfWork, account_id: int, password_hash: str) -> TechnicalAccount:

@@ -539,8 +539,7 @@ def search(
     Anyone logged in searches (to request an attachment, ATT-1) among active
     structures; pending and refused ones only show to their members and support.
     """
-    # Small words name nothing alone: "mairie de lyon" finds «Mairie Lyon» too.
-    terms = content_words(words(text))
+    terms = search_terms(text)
     if not terms:
         raise BadInput("str9.empty")
     if not 1 <= limit <= 1000:
@@ -551,70 +550,73 @@ def search(
 
 def search_page(uow: UnitOfWork, actor: Account, text: str, shown: Window = WINDOW) -> Page:
     """``search``, the rows of ``shown`` (OUT-2): ``structure search``."""
-    terms = content_words(words(text))
+    terms = search_terms(text)
     if not terms:
         raise BadInput("str9.empty")
     return mapped(fetch(uow, _search_query(uow, actor, terms, text), shown), summary)
 
 
 def search_terms(text: str) -> list[str]:
-    """STR-9: the words of a search that name something (small words dropped)."""
+    """STR-9: the words of a search that name something (small words dropped: "mairie
+    de lyon" finds «Mairie Lyon» too)."""
     return content_words(words(text))
 
 
-def words_match(uow: UnitOfWork, terms: list[str], prefix: str = "word") -> Any:
-    """STR-9: every term starts a word of the structure's name, label or identifier
-    (or, several terms, they start the identifier in one piece). A trigram index of
-    ``search_text`` finds the candidates (migration 0015): on PostgreSQL the LIKE itself
-    uses it; on SQLite the FTS5 table ``structure_search`` answers the same LIKE first.
+def words_indexed(terms: list[str], dialect_name: str) -> bool:
+    """Whether SQLite's trigram index (``structure_search``) serves these terms: words of
+    two letters or more only. A trigram needs three characters (" " and two letters),
+    and SQLite 3.40's FTS5 crashes the process on a LIKE of fewer beside another LIKE
+    (schemathesis found "p þ"); a search with a one-letter word reads the table, as
+    before the index. PostgreSQL's index serves the LIKE itself."""
+    return dialect_name == "sqlite" and min(map(len, terms)) >= 2
 
-    The patterns are parameters named ``prefix`` + a number (``words_values``): a
-    statement built once for a count of terms serves any terms (`chorus serve`)."""
+
+def words_match(count: int, indexed: bool, prefix: str = "word") -> Any:
+    """STR-9: every one of ``count`` terms starts a word of the structure's name, label or
+    identifier (or, several terms, they start the identifier in one piece). A trigram
+    index of ``search_text`` finds the candidates (migration 0015): on PostgreSQL the
+    LIKE itself uses it; on SQLite (``indexed``: ``words_indexed``) the FTS5 table
+    ``structure_search`` answers the same LIKE first.
+
+    The condition holds no value: its patterns are parameters named ``prefix`` + a
+    number, given by ``words_values`` (a statement's ``.params`` or at execution), so a statement
+    built once for a count of terms serves any terms (`chorus serve`)."""
     from sqlalchemy import and_, bindparam, or_
 
     from chorus_cli.store.models import Structure
 
     table = Structure.__table__.c  # type: ignore[attr-defined]  (a Core query's too)
-    values = words_values(terms, prefix, uow.dialect_name)
-
-    def given(name: str) -> Any:
-        return bindparam(name, values[name])
-
-    matched = and_(*(table.search_text.contains(given(f"{prefix}{i}")) for i in range(len(terms))))
-    if len(terms) > 1:  # "732 829 320" is the start of one identifier
-        matched = or_(matched, table.search_text.contains(given(f"{prefix}_whole")))
-    if f"{prefix}_index0" in values:
-        index = _indexed(len(terms), prefix, given)
-        matched = and_(table.id.in_(index), matched)
+    text = table.search_text
+    matched = and_(*(text.contains(bindparam(f"{prefix}{i}")) for i in range(count)))
+    if count > 1:  # "732 829 320" is the start of one identifier
+        matched = or_(matched, text.contains(bindparam(f"{prefix}_whole")))
+    if indexed:
+        matched = and_(table.id.in_(_indexed(count, prefix)), matched)
     return matched
 
 
 def words_values(terms: list[str], prefix: str, dialect_name: str) -> dict[str, str]:
-    """The parameters of ``words_match``: the LIKE patterns of the terms."""
+    """The parameters of ``words_match``: the LIKE patterns of the terms. A term is a
+    word (letters and digits), so a pattern needs no escape."""
     values = {f"{prefix}{i}": f" {term}" for i, term in enumerate(terms)}
     whole = "".join(terms)
     if len(terms) > 1:
         values[f"{prefix}_whole"] = f" {whole}"
-    # SQLite: the index for words of two letters or more only. A trigram needs three
-    # characters (" " and two letters), and SQLite 3.40's FTS5 crashes the process on a
-    # LIKE of fewer beside another LIKE (schemathesis found "p þ"); a search with a
-    # one-letter word reads the table, as before the index. A term is a word (letters
-    # and digits), so a LIKE pattern needs no escape.
-    if dialect_name == "sqlite" and min(map(len, terms)) >= 2:
+    if words_indexed(terms, dialect_name):
         values.update({f"{prefix}_index{i}": f"% {term}%" for i, term in enumerate(terms)})
         if len(terms) > 1:
             values[f"{prefix}_index_whole"] = f"% {whole}%"
     return values
 
 
-def _indexed(count: int, prefix: str, given: Any) -> Any:
+def _indexed(count: int, prefix: str) -> Any:
     """The ids ``structure_search`` (SQLite's trigram index) finds for the terms."""
-    from sqlalchemy import column, select, table, union
+    from sqlalchemy import bindparam, column, select, table, union
 
     index = table("structure_search", column("rowid"), column("search_text"))
 
     def hits(names: list[str]) -> Any:
-        return select(index.c.rowid).where(*(index.c.search_text.like(given(n)) for n in names))
+        return select(index.c.rowid).where(*(index.c.search_text.like(bindparam(n)) for n in names))
 
     each = [f"{prefix}_index{i}" for i in range(count)]
     return hits(each) if count == 1 else union(hits(each), hits([f"{prefix}_index_whole"]))
@@ -626,14 +628,17 @@ def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) 
     from chorus_cli.store.models import Structure
 
     column = col(Structure.search_text)
-    query = select(Structure).where(words_match(uow, terms), authz.findable_structures(uow, actor))
+    dialect = uow.dialect_name
+    matched = words_match(len(terms), words_indexed(terms, dialect))
+    query = select(Structure).where(matched, authz.findable_structures(uow, actor))
     exact = [identifier for _type, identifier in identifiers.candidates(text)]
     rank = case(
         (col(Structure.identifier).in_(exact or [""]), 0),
         (column.startswith(f" {terms[0]}"), 1),
         else_=2,
     )
-    return query.order_by(rank, col(Structure.raison_sociale), col(Structure.identifier))
+    query = query.order_by(rank, col(Structure.raison_sociale), col(Structure.identifier))
+    return query.params(words_values(terms, "word", dialect))
 
 
 def _managed(uow: UnitOfWork, actor: Account, ident: str, id_type: str | None) -> Structure:

@@ -342,17 +342,16 @@ def record_use(
     uow: UnitOfWork, account: TechnicalAccount, action: str, target: str, **details: Any
 ) -> None:
     """TECH-2: every use is audited with the technical account as actor; its last-use
-    time is kept (``last_used_at``). In the unit of work's transaction, or, when it has
-    a journal (`chorus serve`), a moment later in a batch (``store.journal``)."""
-    now = uow.clock.now()
-    if uow.journal is not None:
-        from chorus_cli.store.journal import Use
+    time is kept (``last_used_at``). Written by ``store.journal.write``: a moment later
+    in a batch when the unit of work has a journal (`chorus serve`), else now, in the
+    unit of work's transaction."""
+    from chorus_cli.store import journal
 
-        uow.journal.record(Use(now, account.login, action, target, details, account.id))
-        return
-    account.last_used_at = now
-    uow.session.add(account)
-    uow.audit(account.login, action, target, **details)
+    use = journal.Use(uow.clock.now(), account.login, action, target, details, account.id)
+    if uow.journal is not None:
+        uow.journal.record(use)
+    else:
+        journal.write(uow.session.connection(), [use])
 
 
 def structure_of(uow: UnitOfWork, account: TechnicalAccount) -> Structure:

@@ -94,7 +94,10 @@ class Journal:
             if not rows:
                 return 0
             try:
-                _write(self.url, rows)
+                from chorus_cli.store.engine import get_engine
+
+                with get_engine(self.url).begin() as connection:
+                    write(connection, rows)
             except BaseException:
                 with self._lock:
                     self._rows[:0] = rows
@@ -112,10 +115,12 @@ class Journal:
         return self.flush()
 
 
-def _write(url: str, rows: list[Use]) -> None:
+def write(connection: Any, rows: list[Use]) -> None:
+    """The uses' audit rows, then each technical account's last use (the latest time of
+    the rows, never moving it backwards), on ``connection``, in its transaction: a
+    batch of the journal's, or one use in a unit of work's (``technical.record_use``)."""
     from sqlalchemy import and_, bindparam, or_, update
 
-    from chorus_cli.store.engine import get_engine
     from chorus_cli.store.models_api import TechnicalAccount
     from chorus_cli.store.models_audit import AuditEntry
 
@@ -137,21 +142,18 @@ def _write(url: str, rows: list[Use]) -> None:
         )
         .values(last_used_at=bindparam("at"))
     )
-    with get_engine(url).begin() as connection:
-        connection.execute(
-            audit.insert(),  # type: ignore[attr-defined]
-            [
-                {
-                    "at": u.at,
-                    "actor": u.actor,
-                    "action": u.action,
-                    "target": u.target,
-                    "details": u.details,
-                }  # fmt: skip
-                for u in rows
-            ],
-        )
-        if latest:
-            connection.execute(
-                used, [{"account": key, "at": at} for key, at in sorted(latest.items())]
-            )
+    connection.execute(
+        audit.insert(),  # type: ignore[attr-defined]
+        [
+            {
+                "at": u.at,
+                "actor": u.actor,
+                "action": u.action,
+                "target": u.target,
+                "details": u.details,
+            }  # fmt: skip
+            for u in rows
+        ],
+    )
+    if latest:
+        connection.execute(used, [{"account": key, "at": at} for key, at in sorted(latest.items())])

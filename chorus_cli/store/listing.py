@@ -65,26 +65,22 @@ def cut(rows: list[Any], shown: Window) -> Page:
     return Page(kept, len(rows) if more else None)
 
 
-def fetch(uow: UnitOfWork, query: Any, shown: Window, core: bool = False) -> Page:
-    """The window of a query's rows (as ``session.exec`` gives them; ``core``: a Core
-    query run on the unit of work's connection, rows as it gives them): ``limit + 1``
+def fetch(uow: UnitOfWork, query: Any, shown: Window) -> Page:
+    """The window of a query's rows (as ``session.exec`` gives them): ``limit + 1``
     fetched, the whole counted only when there are more."""
-    run = uow.session.connection().execute if core else uow.session.exec
     if shown.limit is None:
-        return Page(list(run(query.offset(shown.offset)).all()))
-    rows = list(run(query.offset(shown.offset).limit(shown.limit + 1)).all())
+        return Page(list(uow.session.exec(query.offset(shown.offset)).all()))
+    rows = list(uow.session.exec(query.offset(shown.offset).limit(shown.limit + 1)).all())
     if len(rows) <= shown.limit:
         return Page(rows)
-    return Page(rows[: shown.limit], count(uow, query, core))
+    return Page(rows[: shown.limit], count(uow, query))
 
 
-def count(uow: UnitOfWork, query: Any, core: bool = False) -> int:
+def count(uow: UnitOfWork, query: Any) -> int:
     """How many rows ``query`` has (its order dropped)."""
     from sqlmodel import func, select
 
     counted = select(func.count()).select_from(query.order_by(None).subquery())
-    if core:
-        return int(uow.session.connection().execute(counted).scalar_one())
     return int(uow.session.exec(counted).one())
 
 

@@ -19,7 +19,6 @@ from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chorus_cli.config import Settings
     from chorus_cli.kernel.clock import Clock
     from chorus_cli.store.journal import Journal
 
@@ -37,7 +36,12 @@ class _Prepared:
         self.statement = statement  # kept: its id is the cache's key
         self.sql = compiled.string
         self.order = tuple(compiled.positiontup) if dialect.positional else None
-        self.defaults = dict(compiled.params)
+        # A parameter with no value (``bindparam(name)``) must be given: left out, the
+        # call fails rather than run with None.
+        binds = compiled.binds
+        self.defaults = {
+            name: value for name, value in compiled.params.items() if not binds[name].required
+        }
         self.binds = dict(compiled._bind_processors)
         columns = compiled._result_columns
         self.results = [
@@ -48,7 +52,7 @@ class _Prepared:
         self.row = namedtuple("Row", [column[0] for column in columns], rename=True)  # type: ignore[misc]
 
     def parameters(self, given: dict[str, Any]) -> Any:
-        values = {**self.defaults, **given} if given else self.defaults
+        values = {**self.defaults, **given}  # a copy: the processors convert in it
         for name, process in self.binds.items():
             values[name] = process(values[name])
         if self.order is not None:
@@ -123,23 +127,20 @@ class Reads:
             with contextlib.suppress(Exception):  # closing after a failure
                 connection.close()
 
-    def unit(self, settings: Settings, clock: Clock, journal: Journal | None) -> ReadUnitOfWork:
-        return ReadUnitOfWork(self, settings, clock, journal)
+    def unit(self, clock: Clock, journal: Journal) -> ReadUnitOfWork:
+        return ReadUnitOfWork(self, clock, journal)
 
 
 class ReadUnitOfWork:
-    """``with reads.unit(settings, clock, journal) as uow: uow.first(statement, …)``: one
+    """``with reads.unit(clock, journal) as uow: uow.first(statement, …)``: one
     read transaction, rolled back at the end; what the domain's read use cases need of a
-    unit of work (``rows``, ``first``, ``dialect_name``, ``clock``, ``journal``)."""
+    unit of work (``rows``, ``first``, ``dialect_name``, ``clock``, and ``journal``, where
+    ``technical.record_use`` records a call: this unit of work writes nothing)."""
 
-    def __init__(
-        self, reads: Reads, settings: Settings, clock: Clock, journal: Journal | None
-    ) -> None:
+    def __init__(self, reads: Reads, clock: Clock, journal: Journal) -> None:
         self.reads = reads
-        self.settings = settings
         self.clock = clock
         self.journal = journal
-        self.lang: str = settings.lang or "fr"
         self.dialect_name: str = reads.dialect.name
         self._cursor: Any = None
 
