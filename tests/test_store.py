@@ -71,6 +71,52 @@ def test_ops5_db_upgrade_migrates_a_fresh_store(fresh_url, tmp_path, clock):
     assert [m["to"] for m in cli.mails()] == [MARIE]
 
 
+def test_api3_ops5_a_store_the_first_0013_migrated_loses_its_stored_tokens(
+    fresh_url, tmp_path, clock
+):
+    """Migration 0013 first stored bearer tokens (``api_token``) and a client's last use;
+    tokens are now signed, never stored (API-3): a store that ran the first 0013 has both
+    dropped by the next upgrade, its clients kept."""
+    from sqlalchemy import inspect
+
+    cli = Runner(fresh_url, tmp_path, clock)
+    assert cli("db", "upgrade").exit_code == 0
+    engine = create_engine(engine_module.normalise_url(fresh_url))
+    with engine.begin() as conn:  # what the first 0013 created, with a token in it
+        conn.execute(text("ALTER TABLE api_client ADD COLUMN last_used_at TIMESTAMP"))
+        conn.execute(text(
+            "CREATE TABLE api_token (id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL"
+            " REFERENCES api_client (id) ON DELETE CASCADE, token_hash VARCHAR(64) NOT NULL"
+            " UNIQUE, issued_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL)"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO api_client (id, name, client_id, secret_hash, created_at, created_by)"
+            " VALUES (1, 'ERP', 'erp-id', :h, :t, 'ada@example.fr')"
+        ), {"h": "0" * 64, "t": clock.now()})  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO api_token VALUES (1, 1, :h, :t, :t)"
+        ), {"h": "1" * 64, "t": clock.now()})  # fmt: skip
+        conn.execute(text("UPDATE alembic_version SET version_num = '0015'"))
+    engine.dispose()
+    engine_module.dispose_all()  # as a new process would: the store is read afresh
+
+    upgraded = cli("db", "upgrade")
+
+    assert upgraded.exit_code == 0, upgraded.stderr
+    engine = create_engine(engine_module.normalise_url(fresh_url))
+    try:
+        found = inspect(engine)
+        assert not found.has_table("api_token")
+        assert "last_used_at" not in {c["name"] for c in found.get_columns("api_client")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT client_id FROM api_client")).scalars().all() == [
+                "erp-id"
+            ]
+    finally:
+        engine.dispose()
+    assert revision(fresh_url) == HEAD_REVISION
+
+
 def test_ops5_first_use_of_a_new_sqlite_path_creates_and_migrates_it(tmp_path, clock):
     # In a folder that exists: a missing folder is a mistyped path (SEC-6, test_hardening).
     path = tmp_path / "there.db"
