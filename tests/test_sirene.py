@@ -407,6 +407,41 @@ def test_str2_duplicate_sirets_keep_the_first_row(cli, tmp_path):
     assert look(cli, "82345678500018")["raison_sociale"] == "PREMIER"
 
 
+def test_str2_establishments_out_of_siren_order_get_their_legal_units(cli, tmp_path, monkeypatch):
+    """A batch's legal units are read as one range of SIRENs (INSEE's files are in that
+    order); out of order, the range holds far more units than the batch names and they
+    are read by SIREN: each establishment still gets its unit's name, and a
+    non-diffusible unit's establishments no address (STR-3)."""
+    from chorus_cli.sirene import batches
+
+    monkeypatch.setattr(batches, "BATCH", 20)
+    operator(cli)
+    sirens = [f"{10_000_000 + n * 3:08d}0" for n in range(400)]  # nine digits, key unchecked
+    units = [
+        {
+            "siren": siren,
+            "statutDiffusionUniteLegale": "OP"[n % 7 == 0],
+            "denominationUniteLegale": f"UNITE {siren}",
+        }
+        for n, siren in enumerate(sirens)
+    ]
+    spread = [siren for start in range(20) for siren in sirens[start::20]]  # a batch: all over
+    rows = [establishment(siren + "00012", "ENSEIGNE") for siren in spread]
+    establishments = write_csv(tmp_path / "e.csv", ETABLISSEMENT_HEADER, rows)
+    unit_file = write_csv(tmp_path / "u.csv", UNITE_LEGALE_HEADER, units)
+
+    summary = imported(cli, establishments, "--unites-legales", unit_file)
+
+    assert (summary["establishments"], summary["units"]) == (400, 400)
+    kept = store_rows(
+        cli,
+        "SELECT siret, raison_sociale, address IS NULL FROM sirene_establishment ORDER BY siret",
+    )
+    assert kept == [
+        (int(siren + "00012"), f"UNITE {siren}", n % 7 == 0) for n, siren in enumerate(sirens)
+    ]
+
+
 def _messy_stock(folder: Path) -> tuple[str, str]:
     """Stock files with some of everything an import skips, keeps first or reads across
     lines, over more than one batch."""
