@@ -532,6 +532,37 @@ def test_str2_a_cut_file_read_in_a_second_process_is_refused_and_the_index_uncha
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_str2_the_reading_process_killed_leaves_the_index_as_it_was(cli, monkeypatch, unchanged):
+    """The second process reading the stock killed mid-file (the kernel short of memory,
+    ``kill -9``): one sentence naming the file and the signal, exit 1, and the index as
+    it was (no staging table left either)."""
+    import os
+    import signal
+
+    from chorus_cli.sirene import batches
+
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    monkeypatch.setattr(batches, "SECOND_PROCESS", True)
+    monkeypatch.setattr(batches, "BATCH", 2)
+    first, read = os.getpid(), batches.establishments
+
+    def killed_at_the_second_batch(*args):
+        for number, item in enumerate(read(*args)):
+            if number == 1 and os.getpid() != first:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield item
+
+    monkeypatch.setattr(batches, "establishments", killed_at_the_second_batch)
+
+    with unchanged():
+        result = cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
+
+    assert result.exit_code == 1 and "STR-2" in result.stderr
+    assert "SIGKILL" in result.stderr and Path(SAMPLE_ESTABLISHMENTS).name in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_str2_the_index_keeps_its_shape_across_imports(cli):
     """Migration 0003 and the import build the same tables (no drift between them)."""
     from sqlalchemy import inspect

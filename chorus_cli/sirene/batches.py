@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.errors import BadInput, ChorusError
 from chorus_cli.sirene import columns
 
 if TYPE_CHECKING:
@@ -55,13 +55,19 @@ class Tally:
 Produce = Callable[..., Iterator[tuple[Batch, int]]]
 
 
-class Reading:
-    """The batches of ``produce(*args, tally)`` with the bytes read after each (for the
-    progress bar); ``tally`` is complete once they are all read."""
+class Stopped(ChorusError):
+    """The second process stopped before the end of its file (killed: the kernel short
+    of memory, ``kill -9``): exit 1; the import abandons, the index stays as it was."""
 
-    def __init__(self, produce: Produce, *args: Any) -> None:
+
+class Reading:
+    """The batches of ``produce(stock, *args, tally)`` with the bytes read after each (for
+    the progress bar); ``tally`` is complete once they are all read."""
+
+    def __init__(self, produce: Produce, stock: StockFile, *args: Any) -> None:
         self.produce = produce
-        self.args = args
+        self.stock = stock
+        self.args = (stock, *args)
         self.tally = Tally()
 
     def __iter__(self) -> Iterator[tuple[Batch, int]]:
@@ -81,7 +87,10 @@ class Reading:
                 try:
                     kind, payload = receive.recv()
                 except EOFError:
-                    raise RuntimeError("the process reading the stock file stopped") from None
+                    worker.join()
+                    raise Stopped(
+                        "str2.reader_stopped", file=self.stock.display, how=_how(worker.exitcode)
+                    ) from None
                 if kind == "batch":
                     yield payload
                 elif kind == "done":
@@ -108,6 +117,16 @@ def _widen(send: Connection) -> None:
         fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
+def _how(exitcode: int | None) -> str:
+    """How a process ended: the signal that killed it (SIGKILL), else its exit code."""
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        with contextlib.suppress(ValueError):
+            return signal.Signals(-exitcode).name
+    return str(exitcode)
+
+
 def _second_process() -> bool:
     if SECOND_PROCESS is not None:
         return SECOND_PROCESS
@@ -117,7 +136,10 @@ def _second_process() -> bool:
 
 
 def _work(send: Connection, produce: Produce, args: tuple[Any, ...]) -> None:
-    """The second process: each batch down the pipe, then the tally, or the error."""
+    """The second process: each batch down the pipe, then the tally, or the error; then
+    it ends at once (``os._exit``), running nothing of the first process's at exit: no
+    flush of the copies of its output buffers (the progress bar's thread may have been
+    writing when the fork copied them), no finalizer (its store connections stay its)."""
     tally = Tally()
     try:
         for item in produce(*args, tally):
@@ -131,6 +153,7 @@ def _work(send: Connection, produce: Produce, args: tuple[Any, ...]) -> None:
         send.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         send.close()
+        os._exit(0)
 
 
 def units(stock: StockFile, sirens: set[int] | None, tally: Tally) -> Iterator[tuple[Batch, int]]:
