@@ -612,6 +612,35 @@ def test_str3_a_non_diffusible_establishment_keeps_no_address(sample):
     assert stored == [(None, None, None, None)]  # not stored at all, not just hidden
 
 
+@pytest.mark.parametrize("status", ["P", "N"])
+@pytest.mark.parametrize("with_units", [True, False], ids=["units", "no_units"])
+def test_str3_an_establishment_non_diffusible_itself_keeps_no_address(
+    cli, tmp_path, status, with_units
+):
+    """The establishment's own statutDiffusion P or N hides its address, its legal unit
+    diffusible (the sample's non-diffusible establishment has a non-diffusible unit:
+    that alone hid the address) or no legal-unit file given."""
+    operator(cli)
+    rows = [
+        establishment("82345678500018", "VISIBLE"),
+        establishment("82345678500026", "CACHE", statutDiffusionEtablissement=status),
+    ]
+    units = [
+        {"siren": "823456785", "statutDiffusionUniteLegale": "O", "denominationUniteLegale": "SA"}
+    ]
+    args = [write_csv(tmp_path / "e.csv", ETABLISSEMENT_HEADER, rows)]
+    if with_units:
+        args += ["--unites-legales", write_csv(tmp_path / "u.csv", UNITE_LEGALE_HEADER, units)]
+
+    imported(cli, *args)
+
+    kept = "SELECT siret, non_diffusible, address, postal_code, commune, country"
+    assert store_rows(cli, f"{kept} FROM sirene_establishment ORDER BY siret") == [
+        (82345678500018, False, "1 RUE DE LA PAIX", "75002", "PARIS 2", None),
+        (82345678500026, True, None, None, None, None),
+    ]
+
+
 def test_str3_a_non_diffusible_unit_hides_its_establishments_addresses(sample):
     found = look(sample, SAMPLE_SIRETS["non_diffusible_unit"])
 
