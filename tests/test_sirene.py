@@ -563,6 +563,35 @@ def test_str2_the_reading_process_killed_leaves_the_index_as_it_was(cli, monkeyp
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_str2_an_error_in_the_reading_process_is_said_as_if_read_in_the_first(
+    cli, monkeypatch, unchanged
+):
+    """An unexpected error of the reading (here a disk's) crosses to the first process as
+    it was: the same exit code and sentence, naming its type, either way."""
+    import errno
+
+    from chorus_cli.sirene import batches
+
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    monkeypatch.delenv("CHORUS_DEBUG")  # the sentence a user reads, not a traceback
+
+    def unreadable(*args):
+        yield from ()
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(batches, "establishments", unreadable)
+    said = []
+    for second in (False, True):
+        monkeypatch.setattr(batches, "SECOND_PROCESS", second)
+        with unchanged():
+            result = cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
+        said.append((result.exit_code, result.stderr))
+
+    assert said[0] == said[1]
+    assert said[0][0] == 1 and "OSError" in said[0][1]
+
+
 def test_str2_the_index_keeps_its_shape_across_imports(cli):
     """Migration 0003 and the import build the same tables (no drift between them)."""
     from sqlalchemy import inspect

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.kernel.errors import BadInput, ChorusError
+from chorus_cli.kernel.errors import ChorusError
 from chorus_cli.sirene import columns
 
 if TYPE_CHECKING:
@@ -96,11 +96,8 @@ class Reading:
                 elif kind == "done":
                     self.tally = payload
                     return
-                elif kind == "bad":
-                    key, params = payload
-                    raise BadInput(key, **params)
-                else:
-                    raise RuntimeError(payload)
+                else:  # "error": raised here as if this process had read the file
+                    raise payload
         finally:
             receive.close()
             if worker.is_alive():  # abandoned (an error here, Ctrl-C): not left behind
@@ -136,7 +133,8 @@ def _second_process() -> bool:
 
 
 def _work(send: Connection, produce: Produce, args: tuple[Any, ...]) -> None:
-    """The second process: each batch down the pipe, then the tally, or the error; then
+    """The second process: each batch down the pipe (``("batch", (rows, position))``),
+    then the tally (``("done", tally)``), or the error (``("error", exception)``); then
     it ends at once (``os._exit``), running nothing of the first process's at exit: no
     flush of the copies of its output buffers (the progress bar's thread may have been
     writing when the fork copied them), no finalizer (its store connections stay its)."""
@@ -145,15 +143,25 @@ def _work(send: Connection, produce: Produce, args: tuple[Any, ...]) -> None:
         for item in produce(*args, tally):
             send.send(("batch", item))
         send.send(("done", tally))
-    except BadInput as exc:
-        send.send(("bad", (exc.key, exc.params)))
     except (KeyboardInterrupt, BrokenPipeError):  # the first process is gone or going
         pass
     except Exception as exc:  # noqa: BLE001 - told to the first process, which raises
-        send.send(("error", f"{type(exc).__name__}: {exc}"))
+        send.send(("error", _portable(exc)))
     finally:
         send.close()
         os._exit(0)
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` when it crosses the pipe whole (pickled and back: a BadInput keeps its
+    message key and parameters), else a RuntimeError saying what it was."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - an exception pickle cannot rebuild
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 def units(stock: StockFile, sirens: set[int] | None, tally: Tally) -> Iterator[tuple[Batch, int]]:
