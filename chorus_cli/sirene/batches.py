@@ -6,7 +6,8 @@ much as writing the index. Where the machine has a second core, the rows are rea
 second process (forked: nothing is pickled to start it) that hands each batch over a
 pipe while the first one writes the previous batch; the pipe holds about one batch, so
 memory stays flat. Elsewhere, or when ``SECOND_PROCESS`` says no, they are read in
-this process. The batches, their order and what is skipped are the same either way.
+this process. The batches, their order, what is skipped and the errors are the same
+either way; a second process killed mid-file is ``Stopped`` (the import abandons).
 """
 
 from __future__ import annotations
