@@ -563,6 +563,43 @@ def test_str2_the_reading_process_killed_leaves_the_index_as_it_was(cli, monkeyp
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_str2_a_write_failing_mid_import_stops_the_reading_process_at_once(
+    cli, monkeypatch, unchanged
+):
+    """The index's writing fails (a full disk): the second process reading the stock
+    has stopped before the partial index is dropped (long on a big one), not only once
+    the error is let go; the index stays as it was."""
+    import errno
+    import multiprocessing
+
+    from chorus_cli.sirene import batches, build
+    from chorus_cli.store import sirene_tables as schema
+
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    monkeypatch.setattr(batches, "SECOND_PROCESS", True)
+    monkeypatch.setattr(batches, "BATCH", 2)
+    insert, abandon = build._Loader._insert, build._Loader.abandon
+    readers = []
+
+    def full_disk(self, table, batch):
+        if table == schema.ESTABLISHMENT + schema.STAGING:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        insert(self, table, batch)
+
+    def abandoning(self):
+        readers.append(multiprocessing.active_children())
+        abandon(self)
+
+    monkeypatch.setattr(build._Loader, "_insert", full_disk)
+    monkeypatch.setattr(build._Loader, "abandon", abandoning)
+
+    with unchanged(), pytest.raises(OSError):  # CHORUS_DEBUG: the error itself
+        cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
+
+    assert readers == [[]]
+
+
 def test_str2_an_error_in_the_reading_process_is_said_as_if_read_in_the_first(
     cli, monkeypatch, unchanged
 ):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -449,8 +449,9 @@ class _Loader:
             batches.establishments, stock, self.departments, self.department_of
         )
         table = schema.ESTABLISHMENT + schema.STAGING
-        named = self._named(reading, unit_table)
-        summary.establishments = self._write("establishments", table, stock, named)
+        # Closed on an error: the second process stops now, not when the error is freed.
+        with contextlib.closing(self._named(reading, unit_table)) as named:
+            summary.establishments = self._write("establishments", table, stock, named)
         tally = reading.tally
         self._tallied(tally)
         summary.outside = tally.outside
@@ -458,7 +459,7 @@ class _Loader:
 
     def _named(
         self, reading: Iterable[tuple[batches.Batch, int]], unit_table: str | None
-    ) -> Iterator[tuple[batches.Batch, int]]:
+    ) -> Generator[tuple[batches.Batch, int], None, None]:
         """The establishments of ``reading`` with their legal unit's name, category
         and diffusion (from ``unit_table``; without it, the establishment's own name
         stands in). A unit's non-diffusion hides its establishments' addresses (STR-3)."""
