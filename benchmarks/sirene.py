@@ -55,7 +55,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import CHORUS, operator_session, report, run_measured  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    CHORUS,
+    clean_env,
+    operator_session,
+    report,
+    run_measured,
+    run_usage,
+)
 
 ADMIN = "bench.sirene@example.fr"
 
@@ -490,33 +497,10 @@ def store_sirets(store: Path, count: int) -> list[str]:
 
 
 def measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system, its children included) and peak MiB of
-    one command. CPU time is the figure that holds on a shared machine: wall time
-    there measures the neighbours too."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    err = process.stderr.read() if process.stderr else b""
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{' '.join(argv[:4])}...: {err.decode()[-2000:]}")
+    """Wall seconds, CPU seconds (user + system, its children included: the figure that
+    holds on a shared machine) and peak MiB of one command."""
+    wall, usage, _err = run_usage(argv, env)
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-
-
-def store_env(folder: Path, url: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CHORUS_", "PYTHON_KEYRING", "DBUS_SESSION"))
-    }
-    env.update(
-        CHORUS_DATABASE_URL=url,
-        CHORUS_DATA_DIR=str(folder / "home"),
-        XDG_DATA_HOME=str(folder / "xdg"),
-    )
-    return env
 
 
 def sqlite_sizes(store: Path) -> dict[str, float]:
@@ -561,7 +545,7 @@ def scale_import(sqlite3: str, folder: Path, rows: int, seed: int) -> dict:
         shutil.rmtree(folder / "home", ignore_errors=True)
         shutil.rmtree(folder / "xdg", ignore_errors=True)
     store.parent.mkdir(parents=True, exist_ok=True)
-    env = store_env(folder, f"sqlite:///{store}")
+    env = clean_env(folder, f"sqlite:///{store}")
     operator_session(env, ADMIN)
     database = folder / "floor.db"
     floor_argv = [sqlite3, "-cmd", "PRAGMA journal_mode=WAL", str(database)]
@@ -637,7 +621,7 @@ def pg_import(folder: Path, files: tuple[Path, Path]) -> dict:
     cluster = Cluster()
     try:
         url = cluster.start() + "/postgres"
-        env = store_env(folder / "pg", url)
+        env = clean_env(folder / "pg", url)
         shutil.rmtree(folder / "pg", ignore_errors=True)  # a kept run's session
         (folder / "pg").mkdir()
         operator_session(env, ADMIN)
@@ -869,18 +853,9 @@ def main() -> int:
         sizes = {p.name: p.stat().st_size for p in (establishments, units)}
         print(f"generated {options.rows:,} establishments in {generated:.1f} s: {sizes}")
 
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("CHORUS_", "PYTHON_KEYRING", "DBUS_SESSION"))
-        }
         store = tmp / "store" / "chorus.db"
         store.parent.mkdir(parents=True, exist_ok=True)  # SEC-6: chorus creates no folder
-        env.update(
-            CHORUS_DATABASE_URL=f"sqlite:///{store}",
-            CHORUS_DATA_DIR=str(tmp / "home"),
-            XDG_DATA_HOME=str(tmp / "xdg"),
-        )
+        env = clean_env(tmp, f"sqlite:///{store}")
         operator_session(env, ADMIN)
 
         floor_e = floor_import(sqlite3, tmp, [establishments])
@@ -1039,19 +1014,9 @@ def departments_main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="chorus-sirene-departments-", dir=options.folder))
     try:
         establishments, units, _ = generate(tmp, options.rows, options.seed)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("CHORUS_", "PYTHON_KEYRING", "DBUS_SESSION"))
-        }
         store = tmp / "store" / "chorus.db"
         store.parent.mkdir(parents=True, exist_ok=True)
-        env.update(
-            CHORUS_DATABASE_URL=f"sqlite:///{store}",
-            CHORUS_DATA_DIR=str(tmp / "home"),
-            XDG_DATA_HOME=str(tmp / "xdg"),
-            CHORUS_LANG="en",
-        )
+        env = {**clean_env(tmp, f"sqlite:///{store}"), "CHORUS_LANG": "en"}
         operator_session(env, ADMIN)
         figures = departments_figures(
             tmp, establishments, units, env, options.departments, options.rows

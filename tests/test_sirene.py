@@ -407,6 +407,41 @@ def test_str2_duplicate_sirets_keep_the_first_row(cli, tmp_path):
     assert look(cli, "82345678500018")["raison_sociale"] == "PREMIER"
 
 
+def test_str2_establishments_out_of_siren_order_get_their_legal_units(cli, tmp_path, monkeypatch):
+    """A batch's legal units are read as one range of SIRENs (INSEE's files are in that
+    order); out of order, the range holds far more units than the batch names and they
+    are read by SIREN: each establishment still gets its unit's name, and a
+    non-diffusible unit's establishments no address (STR-3)."""
+    from chorus_cli.sirene import batches
+
+    monkeypatch.setattr(batches, "BATCH", 20)
+    operator(cli)
+    sirens = [f"{10_000_000 + n * 3:08d}0" for n in range(400)]  # nine digits, key unchecked
+    units = [
+        {
+            "siren": siren,
+            "statutDiffusionUniteLegale": "OP"[n % 7 == 0],
+            "denominationUniteLegale": f"UNITE {siren}",
+        }
+        for n, siren in enumerate(sirens)
+    ]
+    spread = [siren for start in range(20) for siren in sirens[start::20]]  # a batch: all over
+    rows = [establishment(siren + "00012", "ENSEIGNE") for siren in spread]
+    establishments = write_csv(tmp_path / "e.csv", ETABLISSEMENT_HEADER, rows)
+    unit_file = write_csv(tmp_path / "u.csv", UNITE_LEGALE_HEADER, units)
+
+    summary = imported(cli, establishments, "--unites-legales", unit_file)
+
+    assert (summary["establishments"], summary["units"]) == (400, 400)
+    kept = store_rows(
+        cli,
+        "SELECT siret, raison_sociale, address IS NULL FROM sirene_establishment ORDER BY siret",
+    )
+    assert kept == [
+        (int(siren + "00012"), f"UNITE {siren}", n % 7 == 0) for n, siren in enumerate(sirens)
+    ]
+
+
 def _messy_stock(folder: Path) -> tuple[str, str]:
     """Stock files with some of everything an import skips, keeps first or reads across
     lines, over more than one batch."""
@@ -497,6 +532,103 @@ def test_str2_a_cut_file_read_in_a_second_process_is_refused_and_the_index_uncha
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_str2_the_reading_process_killed_leaves_the_index_as_it_was(cli, monkeypatch, unchanged):
+    """The second process reading the stock killed mid-file (the kernel short of memory,
+    ``kill -9``): one sentence naming the file and the signal, exit 1, and the index as
+    it was (no staging table left either)."""
+    import os
+    import signal
+
+    from chorus_cli.sirene import batches
+
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    monkeypatch.setattr(batches, "SECOND_PROCESS", True)
+    monkeypatch.setattr(batches, "BATCH", 2)
+    first, read = os.getpid(), batches.establishments
+
+    def killed_at_the_second_batch(*args):
+        for number, item in enumerate(read(*args)):
+            if number == 1 and os.getpid() != first:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield item
+
+    monkeypatch.setattr(batches, "establishments", killed_at_the_second_batch)
+
+    with unchanged():
+        result = cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
+
+    assert result.exit_code == 1 and "STR-2" in result.stderr
+    assert "SIGKILL" in result.stderr and Path(SAMPLE_ESTABLISHMENTS).name in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_str2_a_write_failing_mid_import_stops_the_reading_process_at_once(
+    cli, monkeypatch, unchanged
+):
+    """The index's writing fails (a full disk): the second process reading the stock
+    has stopped before the partial index is dropped (long on a big one), not only once
+    the error is let go; the index stays as it was."""
+    import errno
+    import multiprocessing
+
+    from chorus_cli.sirene import batches, build
+    from chorus_cli.store import sirene_tables as schema
+
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    monkeypatch.setattr(batches, "SECOND_PROCESS", True)
+    monkeypatch.setattr(batches, "BATCH", 2)
+    insert, abandon = build._Loader._insert, build._Loader.abandon
+    readers = []
+
+    def full_disk(self, table, batch):
+        if table == schema.ESTABLISHMENT + schema.STAGING:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        insert(self, table, batch)
+
+    def abandoning(self):
+        readers.append(multiprocessing.active_children())
+        abandon(self)
+
+    monkeypatch.setattr(build._Loader, "_insert", full_disk)
+    monkeypatch.setattr(build._Loader, "abandon", abandoning)
+
+    with unchanged(), pytest.raises(OSError):  # CHORUS_DEBUG: the error itself
+        cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
+
+    assert readers == [[]]
+
+
+def test_str2_an_error_in_the_reading_process_is_said_as_if_read_in_the_first(
+    cli, monkeypatch, unchanged
+):
+    """An unexpected error of the reading (here a disk's) crosses to the first process as
+    it was: the same exit code and sentence, naming its type, either way."""
+    import errno
+
+    from chorus_cli.sirene import batches
+
+    operator(cli)
+    imported(cli, SAMPLE_ESTABLISHMENTS, "--unites-legales", SAMPLE_UNITS)
+    monkeypatch.delenv("CHORUS_DEBUG")  # the sentence a user reads, not a traceback
+
+    def unreadable(*args):
+        yield from ()
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(batches, "establishments", unreadable)
+    said = []
+    for second in (False, True):
+        monkeypatch.setattr(batches, "SECOND_PROCESS", second)
+        with unchanged():
+            result = cli("sirene", "import", SAMPLE_ESTABLISHMENTS)
+        said.append((result.exit_code, result.stderr))
+
+    assert said[0] == said[1]
+    assert said[0][0] == 1 and "OSError" in said[0][1]
+
+
 def test_str2_the_index_keeps_its_shape_across_imports(cli):
     """Migration 0003 and the import build the same tables (no drift between them)."""
     from sqlalchemy import inspect
@@ -544,6 +676,35 @@ def test_str3_a_non_diffusible_establishment_keeps_no_address(sample):
         f" WHERE siret = {int(SAMPLE_SIRETS['non_diffusible'])}",
     )
     assert stored == [(None, None, None, None)]  # not stored at all, not just hidden
+
+
+@pytest.mark.parametrize("status", ["P", "N"])
+@pytest.mark.parametrize("with_units", [True, False], ids=["units", "no_units"])
+def test_str3_an_establishment_non_diffusible_itself_keeps_no_address(
+    cli, tmp_path, status, with_units
+):
+    """The establishment's own statutDiffusion P or N hides its address, its legal unit
+    diffusible (the sample's non-diffusible establishment has a non-diffusible unit:
+    that alone hid the address) or no legal-unit file given."""
+    operator(cli)
+    rows = [
+        establishment("82345678500018", "VISIBLE"),
+        establishment("82345678500026", "CACHE", statutDiffusionEtablissement=status),
+    ]
+    units = [
+        {"siren": "823456785", "statutDiffusionUniteLegale": "O", "denominationUniteLegale": "SA"}
+    ]
+    args = [write_csv(tmp_path / "e.csv", ETABLISSEMENT_HEADER, rows)]
+    if with_units:
+        args += ["--unites-legales", write_csv(tmp_path / "u.csv", UNITE_LEGALE_HEADER, units)]
+
+    imported(cli, *args)
+
+    kept = "SELECT siret, non_diffusible, address, postal_code, commune, country"
+    assert store_rows(cli, f"{kept} FROM sirene_establishment ORDER BY siret") == [
+        (82345678500018, False, "1 RUE DE LA PAIX", "75002", "PARIS 2", None),
+        (82345678500026, True, None, None, None, None),
+    ]
 
 
 def test_str3_a_non_diffusible_unit_hides_its_establishments_addresses(sample):

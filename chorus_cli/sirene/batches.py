@@ -6,7 +6,8 @@ much as writing the index. Where the machine has a second core, the rows are rea
 second process (forked: nothing is pickled to start it) that hands each batch over a
 pipe while the first one writes the previous batch; the pipe holds about one batch, so
 memory stays flat. Elsewhere, or when ``SECOND_PROCESS`` says no, they are read in
-this process. The batches, their order and what is skipped are the same either way.
+this process. The batches, their order, what is skipped and the errors are the same
+either way; a second process killed mid-file is ``Stopped`` (the import abandons).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chorus_cli.kernel.errors import BadInput
+from chorus_cli.kernel.errors import ChorusError
 from chorus_cli.sirene import columns
 
 if TYPE_CHECKING:
@@ -55,13 +56,19 @@ class Tally:
 Produce = Callable[..., Iterator[tuple[Batch, int]]]
 
 
-class Reading:
-    """The batches of ``produce(*args, tally)`` with the bytes read after each (for the
-    progress bar); ``tally`` is complete once they are all read."""
+class Stopped(ChorusError):
+    """The second process stopped before the end of its file (killed: the kernel short
+    of memory, ``kill -9``): exit 1; the import abandons, the index stays as it was."""
 
-    def __init__(self, produce: Produce, *args: Any) -> None:
+
+class Reading:
+    """The batches of ``produce(stock, *args, tally)`` with the bytes read after each (for
+    the progress bar); ``tally`` is complete once they are all read."""
+
+    def __init__(self, produce: Produce, stock: StockFile, *args: Any) -> None:
         self.produce = produce
-        self.args = args
+        self.stock = stock
+        self.args = (stock, *args)
         self.tally = Tally()
 
     def __iter__(self) -> Iterator[tuple[Batch, int]]:
@@ -81,17 +88,17 @@ class Reading:
                 try:
                     kind, payload = receive.recv()
                 except EOFError:
-                    raise RuntimeError("the process reading the stock file stopped") from None
+                    worker.join()
+                    raise Stopped(
+                        "str2.reader_stopped", file=self.stock.display, how=_how(worker.exitcode)
+                    ) from None
                 if kind == "batch":
                     yield payload
                 elif kind == "done":
                     self.tally = payload
                     return
-                elif kind == "bad":
-                    key, params = payload
-                    raise BadInput(key, **params)
-                else:
-                    raise RuntimeError(payload)
+                else:  # "error": raised here as if this process had read the file
+                    raise payload
         finally:
             receive.close()
             if worker.is_alive():  # abandoned (an error here, Ctrl-C): not left behind
@@ -108,6 +115,16 @@ def _widen(send: Connection) -> None:
         fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
+def _how(exitcode: int | None) -> str:
+    """How a process ended: the signal that killed it (SIGKILL), else its exit code."""
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        with contextlib.suppress(ValueError):
+            return signal.Signals(-exitcode).name
+    return str(exitcode)
+
+
 def _second_process() -> bool:
     if SECOND_PROCESS is not None:
         return SECOND_PROCESS
@@ -117,20 +134,35 @@ def _second_process() -> bool:
 
 
 def _work(send: Connection, produce: Produce, args: tuple[Any, ...]) -> None:
-    """The second process: each batch down the pipe, then the tally, or the error."""
+    """The second process: each batch down the pipe (``("batch", (rows, position))``),
+    then the tally (``("done", tally)``), or the error (``("error", exception)``); then
+    it ends at once (``os._exit``), running nothing of the first process's at exit: no
+    flush of the copies of its output buffers (the progress bar's thread may have been
+    writing when the fork copied them), no finalizer (its store connections stay its)."""
     tally = Tally()
     try:
         for item in produce(*args, tally):
             send.send(("batch", item))
         send.send(("done", tally))
-    except BadInput as exc:
-        send.send(("bad", (exc.key, exc.params)))
     except (KeyboardInterrupt, BrokenPipeError):  # the first process is gone or going
         pass
     except Exception as exc:  # noqa: BLE001 - told to the first process, which raises
-        send.send(("error", f"{type(exc).__name__}: {exc}"))
+        send.send(("error", _portable(exc)))
     finally:
         send.close()
+        os._exit(0)
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` when it crosses the pipe whole (pickled and back: a BadInput keeps its
+    message key and parameters), else a RuntimeError saying what it was."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - an exception pickle cannot rebuild
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 def units(stock: StockFile, sirens: set[int] | None, tally: Tally) -> Iterator[tuple[Batch, int]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 COMMIT_EVERY = 100_000
 FTS_CHUNK = 200_000
-KEEP_SKIPPED = batches.KEEP_SKIPPED  # skipped rows described in the summary; all are counted
 PG_LOCK_KEY = 0x5152454E  # advisory lock: one import at a time per PostgreSQL store
 
 
@@ -69,11 +68,6 @@ class IndexSummary:
     # The newest dateDernierTraitementEtablissement of the file: ``sirene update`` asks
     # for what changed from that day on.
     data_date: str | None = None
-
-    def skip(self, file: str, line: int, reason: str, value: str = "") -> None:
-        self.skipped += 1
-        if len(self.skipped_rows) < KEEP_SKIPPED:
-            self.skipped_rows.append(Skipped(file, line, reason, value[:60]))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -338,9 +332,9 @@ class _Loader:
 
     # --- loading --------------------------------------------------------------------
 
-    def _insert(self, table: str, width: int, batch: list[tuple[Any, ...]]) -> None:
+    def _insert(self, table: str, batch: batches.Batch) -> None:
         if self.sqlite:
-            marks = ", ".join([self.mark] * width)
+            marks = ", ".join([self.mark] * len(batch[0]))
             self.cursor.executemany(
                 f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT DO NOTHING", batch
             )
@@ -393,30 +387,37 @@ class _Loader:
         """What a file's reading skipped, counted as if this process had read it."""
         summary = self.summary
         summary.skipped += tally.skipped
-        room = KEEP_SKIPPED - len(summary.skipped_rows)
+        room = batches.KEEP_SKIPPED - len(summary.skipped_rows)
         summary.skipped_rows.extend(Skipped(*row) for row in tally.skipped_rows[: max(room, 0)])
 
     def load_units(self, stock: StockFile, sirens: set[int] | None = None) -> None:
         """The legal units; only those of ``sirens`` when given (``--departments``)."""
-        table = schema.UNIT + schema.STAGING
-        summary, progress = self.summary, self.progress
         reading = batches.Reading(batches.units, stock, sirens)
-        since_commit = 0
+        self.summary.units = self._write("units", schema.UNIT + schema.STAGING, stock, reading)
+        self._tallied(reading.tally)
+        self.summary.units_outside += reading.tally.outside
+
+    def _write(
+        self, phase: str, table: str, stock: StockFile, rows: Iterable[tuple[batches.Batch, int]]
+    ) -> int:
+        """Each batch of ``rows`` (with the bytes of ``stock`` read after it) into
+        ``table``, the write lock released every ``COMMIT_EVERY`` rows; the rows
+        written, a repeated key's not counted."""
+        duplicates_before = self.summary.duplicates
+        written = since_commit = 0
         self.begin()
-        for batch, position in reading:
-            self._insert(table, 4, batch)
-            summary.units += len(batch)
+        for batch, position in rows:
+            self._insert(table, batch)
+            written += len(batch)
             since_commit += len(batch)
-            progress("units", position, stock.size)
+            self.progress(phase, position, stock.size)
             if since_commit >= COMMIT_EVERY:
                 self.commit()
                 self.begin()
                 since_commit = 0
         self.commit()
-        progress("units", stock.size, stock.size)
-        self._tallied(reading.tally)
-        summary.units_outside += reading.tally.outside
-        summary.units -= summary.duplicates
+        self.progress(phase, stock.size, stock.size)
+        return written - (self.summary.duplicates - duplicates_before)
 
     def _units_of(self, table: str, sirens: set[int]) -> dict[int, tuple[str, str | None, bool]]:
         """The legal units of ``sirens`` (a batch's). INSEE's files are in SIREN order,
@@ -443,15 +444,26 @@ class _Loader:
         return {row[0]: (row[1], row[2], bool(row[3])) for row in rows}
 
     def load_establishments(self, stock: StockFile, unit_table: str | None) -> None:
-        table = schema.ESTABLISHMENT + schema.STAGING
-        summary, progress = self.summary, self.progress
-        duplicates_before = summary.duplicates
-        nowhere = columns.NOWHERE
+        summary = self.summary
         reading = batches.Reading(
             batches.establishments, stock, self.departments, self.department_of
         )
-        since_commit = 0
-        self.begin()
+        table = schema.ESTABLISHMENT + schema.STAGING
+        # Closed on an error: the second process stops now, not when the error is freed.
+        with contextlib.closing(self._named(reading, unit_table)) as named:
+            summary.establishments = self._write("establishments", table, stock, named)
+        tally = reading.tally
+        self._tallied(tally)
+        summary.outside = tally.outside
+        summary.data_date = tally.newest[:10] or None
+
+    def _named(
+        self, reading: Iterable[tuple[batches.Batch, int]], unit_table: str | None
+    ) -> Generator[tuple[batches.Batch, int], None, None]:
+        """The establishments of ``reading`` with their legal unit's name, category
+        and diffusion (from ``unit_table``; without it, the establishment's own name
+        stands in). A unit's non-diffusion hides its establishments' addresses (STR-3)."""
+        nowhere = columns.NOWHERE
         for pending, position in reading:
             units = {}
             if unit_table:
@@ -481,21 +493,7 @@ class _Loader:
                         country,
                     )
                 )
-            self._insert(table, 11, batch)
-            summary.establishments += len(batch)
-            since_commit += len(batch)
-            progress("establishments", position, stock.size)
-            if since_commit >= COMMIT_EVERY:
-                self.commit()
-                self.begin()
-                since_commit = 0
-        self.commit()
-        progress("establishments", stock.size, stock.size)
-        tally = reading.tally
-        self._tallied(tally)
-        summary.outside = tally.outside
-        summary.establishments -= summary.duplicates - duplicates_before
-        summary.data_date = tally.newest[:10] or None
+            yield batch, position
 
     def build_search(self) -> None:
         """The full-text index, after the load (cheaper than row by row)."""

@@ -31,8 +31,8 @@ def line_filter(departments: Iterable[str]) -> Callable[[str], object]:
     """A cheap test on a raw CSV line without quotes (the reader parses those): false
     only when no field of the line can start with one of the départements' codes (no
     ``,38`` in it). A line it lets through is parsed and its département checked
-    exactly (``of``). Substring tests for a few départements (the fastest test Python
-    has), one regular expression for more."""
+    exactly (the domain's ``of_establishment``). Substring tests for a few
+    départements (the fastest test Python has), one regular expression for more."""
     marks = [f",{start}" for start in prefixes(departments)]
     if len(marks) == 1:
         (one,) = marks
