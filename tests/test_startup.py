@@ -218,15 +218,26 @@ def test_startup_plain_tables_are_their_models_columns_typed_alike():
 
 
 def test_startup_account_record_is_the_account_s_shown_columns_and_no_secret():
-    """AUTH-3, MEM-3: the record whoami and account show read (``store.account_record``)
-    names the account's own columns (the photo's size in place of its bytes, SET-1),
-    and never its password hash."""
-    from chorus_cli.store.account_record import AccountRecord
+    """AUTH-3, MEM-3: the record whoami and account show read (``store.account_record``,
+    its query made from its fields) names the account's own columns (the photo's size in
+    place of its bytes, SET-1), each typed and nullable as the model's, and never its
+    password hash."""
+    from sqlalchemy import String
+    from sqlmodel.sql.sqltypes import AutoString
+
+    from chorus_cli.store.account_record import AccountRecord, annotations, sql_type
     from chorus_cli.store.models import Account
 
     fields = set(AccountRecord._fields)
     assert fields - set(Account.__table__.c.keys()) == {"photo_size"}
     assert not fields & {"password_hash", "photo"}
+    for name, annotation in annotations().items():
+        if name == "photo_size":
+            continue
+        model = Account.__table__.c[name]
+        expected = String if isinstance(model.type, AutoString) else type(model.type)
+        assert type(sql_type(annotation)) is expected, (name, annotation)
+        assert ("None" in annotation) == (model.nullable and not model.primary_key), name
 
 
 def test_startup_help_of_a_group_still_lists_every_command(tmp_path):
