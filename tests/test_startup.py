@@ -199,17 +199,48 @@ def test_startup_whoami_and_account_show_load_no_orm_class(logged_in, line):
     assert found["tables"] == []
 
 
+@pytest.mark.parametrize(
+    "line, offered",
+    [("chorus account show a", ["ada.lovelace@example.fr"]), ("chorus structure show 4", [])],
+)
+def test_startup_out6_tab_from_the_store_loads_no_orm_class(logged_in, line, offered):
+    """OUT-6: Tab of a login or a structure identifier reads the session, the account
+    and who sees what (MEM-3's ``authz.seen_accounts``, STR-9's ``findable_structures``)
+    on plain tables (``store.plain``): no SQLModel class defined, no mapper configured,
+    so that a key press costs no more than a store command's start-up."""
+    env = {**logged_in, "_CHORUS_COMPLETE": "complete_bash", "COMP_WORDS": line,
+           "COMP_CWORD": str(len(line.split(" ")) - 1)}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    found = json.loads(done.stderr.strip().splitlines()[-1])
+    assert done.stdout.split() == offered
+    assert heavy(found["modules"]) == []
+    assert "chorus_cli.store.models" not in found["modules"]
+    assert (found["tables"], found["mappers"]) == ([], 0)
+
+
+# Every table of ``store.plain``, and its model.
+PLAIN = {
+    "mail": "Mail", "account": "Account", "attachment": "Attachment", "structure": "Structure",
+    "role_grant": "RoleGrant", "habilitation": "Habilitation",
+}  # fmt: skip
+
+
 def test_startup_plain_tables_are_their_models_columns_typed_alike():
-    """What `mail list` reads by plain SQL (``store.plain``) is the outbox's model: each
-    column is one of ``Mail``'s, with the same type, so the listing cannot drift from the
-    schema unnoticed."""
+    """What `mail list` and the rights shell completion asks (``authz``) read by plain SQL
+    (``store.plain``) is the models': each column is one of its model's, with the same
+    type, so neither can drift from the schema unnoticed."""
     from sqlalchemy import String
     from sqlmodel.sql.sqltypes import AutoString
 
-    from chorus_cli.store import plain
-    from chorus_cli.store.models import Mail
+    from chorus_cli.store import models, plain
 
-    for light, model in ((plain.mail(), Mail.__table__),):
+    made = [n for n, v in vars(plain).items() if getattr(v, "__module__", "") == plain.__name__]
+    assert {n for n in made if not n.startswith("_")} == set(PLAIN)
+    for name, model_name in PLAIN.items():
+        light, model = getattr(plain, name)(), getattr(models, model_name).__table__
         assert light.name == model.name
         for column in light.c:
             assert column.name in model.c, (light.name, column.name)

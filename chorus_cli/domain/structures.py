@@ -626,7 +626,8 @@ def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) 
     from chorus_cli.store.models import Structure
 
     column = col(Structure.search_text)
-    query = select(Structure).where(words_match(uow, terms), authz.findable_structures(uow, actor))
+    findable = authz.findable_structures(uow, actor, Structure.__table__)
+    query = select(Structure).where(words_match(uow, terms), findable)
     exact = [identifier for _type, identifier in identifiers.candidates(text)]
     rank = case(
         (col(Structure.identifier).in_(exact or [""]), 0),
