@@ -224,7 +224,7 @@ def test_startup_out6_tab_from_the_store_loads_no_orm_class(logged_in, line, off
 # Every table of ``store.plain``, and its model.
 PLAIN = {
     "mail": "Mail", "account": "Account", "attachment": "Attachment", "structure": "Structure",
-    "role_grant": "RoleGrant", "habilitation": "Habilitation",
+    "role_grant": "RoleGrant", "habilitation": "Habilitation", "auth_session": "AuthSession",
 }  # fmt: skip
 
 

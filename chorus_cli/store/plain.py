@@ -68,6 +68,17 @@ def habilitation() -> TableClause:
     )  # fmt: skip
 
 
+def auth_session() -> TableClause:
+    """``models_auth.AuthSession``: what checking a session reads (AUTH-3, AUTH-4)."""
+    from sqlalchemy import Integer
+    from sqlmodel.sql.sqltypes import UTCDateTime
+
+    return _table(
+        "auth_session", id=Integer, account_id=Integer, created_at=UTCDateTime,
+        last_seen_at=UTCDateTime, revoked_at=UTCDateTime,
+    )  # fmt: skip
+
+
 def mail() -> TableClause:
     """The outbox (``models_mail.Mail``): the columns `mail list` shows."""
     from sqlalchemy import Integer, String
