@@ -45,8 +45,9 @@ HEAVY = (
 # What reading the store costs: not for `chorus --help`.
 STORE = ("sqlalchemy", "sqlmodel", "pydantic")
 
-# Run in the child: chorus' entry point with the line given, then what it imported and
-# which commands Typer built (each one costs its parameters' signatures), on stderr.
+# Run in the child: chorus' entry point with the line given, then what it imported, which
+# commands Typer built (each one costs its parameters' signatures) and which message
+# catalogues it read, on stderr.
 PROBE = """
 import json, sys
 import typer.main
@@ -62,6 +63,11 @@ def counted(command_info, **kwargs):
 
 
 typer.main.get_command_from_info = counted
+import chorus_cli.i18n
+
+read = []  # the catalogues read: (domain, language)
+catalogue = chorus_cli.i18n.catalogue
+chorus_cli.i18n.catalogue = lambda *key: read.append(key) or catalogue(*key)
 from chorus_cli.cli import main
 
 try:
@@ -74,7 +80,8 @@ sqlmodel = sys.modules.get("sqlmodel")
 tables = sorted(sqlmodel.SQLModel.metadata.tables) if sqlmodel else []
 mappers = len(sqlmodel.SQLModel._sa_registry.mappers) if sqlmodel else 0
 print(json.dumps({"code": code, "modules": sorted(sys.modules), "built": built, "tables": tables,
-                  "mappers": mappers}), file=sys.stderr)  # fmt: skip
+                  "mappers": mappers, "catalogues": sorted(set(read))}),
+      file=sys.stderr)  # fmt: skip
 """
 
 
@@ -144,6 +151,7 @@ def test_startup_help_imports_typer_alone_and_builds_no_group(tmp_path, lang):
 
     found = probe(headless(tmp_path), "--help", "--lang", lang)
     assert heavy(found["modules"], STORE) == []
+    assert ["help", lang] in found["catalogues"]  # what the probe sees: it sees help read
     # The top-level commands (login, whoami…) are built, being listed; no group's command.
     assert sorted(found["built"]) == sorted(COMMANDS)
     groups = [m for m in found["modules"] if m.startswith("chorus_cli.commands.")]
@@ -167,7 +175,7 @@ def test_startup_store_command_imports_and_builds_only_what_it_runs(logged_in, l
     for JSON or a record, no Alembic for the schema check, no keyring on a headless
     machine, no PostgreSQL dialect on a SQLite store), defines only the tables it reads
     (these three none: the session, the account, its roles and structures, the outbox
-    are read by plain SQL), and builds only its command."""
+    are read by plain SQL), builds only its command, and reads no help catalogue."""
     found = probe(logged_in, *line)
     assert heavy(found["modules"]) == []
     models = [
@@ -176,6 +184,8 @@ def test_startup_store_command_imports_and_builds_only_what_it_runs(logged_in, l
     assert models == [f"models_{t}" for t in tables if t != "account"]
     assert found["tables"] == tables
     assert found["built"] == [line[1] if line[0] in ("mail", "account") else line[0]]
+    # SET-5: help text is translated when help is shown; a command that runs reads none.
+    assert [domain for domain, _lang in found["catalogues"]] in ([], ["messages"])
 
 
 @pytest.mark.parametrize(
