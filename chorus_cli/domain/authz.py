@@ -520,11 +520,9 @@ def require_within_scope(uow: UnitOfWork, scope: Scope, account: Account) -> Non
 
 
 def correspondent_scope(uow: UnitOfWork, actor: Account) -> Scope | None:
-    """The departments the actor is a correspondent of, or None (PUB-1)."""
-    mine = frozenset(
-        g.department for g in role_grants(uow, actor) if g.role == "correspondent" and g.department
-    )
-    return Scope(mine) if mine else None
+    """The departments the actor is a correspondent of, or None (PUB-1): her scope as
+    a correspondent, whatever other role she holds."""
+    return _scope(uow, actor, ())
 
 
 def seen_accounts(uow: UnitOfWork, actor: Account | AccountRecord, account: Any) -> Any:
