@@ -447,9 +447,9 @@ IDS_PER_QUERY = 900
 
 def outside_scope(scope: Scope, account: Any) -> Any:
     """SEC-11, the one definition, as a SQL condition on ``account`` (the enclosing
-    query's table, ``store.plain.account()``): true for an
-    existing account that an actor of ``scope`` may not rename, re-address, attach,
-    make a primary manager or delete. For a correspondent, an account is within scope
+    query's table, ``store.plain.account()``): true for an existing account that an
+    actor of ``scope`` may not rename, re-address, attach, make a primary manager or
+    delete. For a correspondent, an account is within scope
     only when it is attached to at least one structure, every structure it is attached
     to is a public structure of their departments, and it holds no platform role (an
     admin's, a support agent's or another correspondent's account is an admin's to
@@ -471,12 +471,12 @@ def outside_scope(scope: Scope, account: Any) -> Any:
     mine = text(f"coalesce({area}, '') IN :scope_departments").bindparams(
         bindparam("scope_departments", value=sorted(scope.departments), expanding=True)
     )
-    link, held, grant = plain.attachment().c, plain.attachment().c, plain.role_grant().c
+    link, grant = plain.attachment().c, plain.role_grant().c
     attached = exists().where(link.account_id == account.c.id)
     elsewhere = (
         exists()
-        .where(held.account_id == account.c.id)
-        .where(structure.id == held.structure_id)
+        .where(link.account_id == account.c.id)
+        .where(structure.id == link.structure_id)
         .where(~(structure.public.is_(True) & mine))
     )
     role = exists().where(grant.account_id == account.c.id)
