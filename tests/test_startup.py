@@ -45,8 +45,9 @@ HEAVY = (
 # What reading the store costs: not for `chorus --help`.
 STORE = ("sqlalchemy", "sqlmodel", "pydantic")
 
-# Run in the child: chorus' entry point with the line given, then what it imported and
-# which commands Typer built (each one costs its parameters' signatures), on stderr.
+# Run in the child: chorus' entry point with the line given, then what it imported, which
+# commands Typer built (each one costs its parameters' signatures) and which message
+# catalogues it read, on stderr.
 PROBE = """
 import json, sys
 import typer.main
@@ -62,6 +63,11 @@ def counted(command_info, **kwargs):
 
 
 typer.main.get_command_from_info = counted
+import chorus_cli.i18n
+
+read = []  # the catalogues read: (domain, language)
+catalogue = chorus_cli.i18n.catalogue
+chorus_cli.i18n.catalogue = lambda *key: read.append(key) or catalogue(*key)
 from chorus_cli.cli import main
 
 try:
@@ -74,7 +80,8 @@ sqlmodel = sys.modules.get("sqlmodel")
 tables = sorted(sqlmodel.SQLModel.metadata.tables) if sqlmodel else []
 mappers = len(sqlmodel.SQLModel._sa_registry.mappers) if sqlmodel else 0
 print(json.dumps({"code": code, "modules": sorted(sys.modules), "built": built, "tables": tables,
-                  "mappers": mappers}), file=sys.stderr)  # fmt: skip
+                  "mappers": mappers, "catalogues": sorted(set(read))}),
+      file=sys.stderr)  # fmt: skip
 """
 
 
@@ -144,6 +151,7 @@ def test_startup_help_imports_typer_alone_and_builds_no_group(tmp_path, lang):
 
     found = probe(headless(tmp_path), "--help", "--lang", lang)
     assert heavy(found["modules"], STORE) == []
+    assert ["help", lang] in found["catalogues"]  # what the probe sees: it sees help read
     # The top-level commands (login, whoami…) are built, being listed; no group's command.
     assert sorted(found["built"]) == sorted(COMMANDS)
     groups = [m for m in found["modules"] if m.startswith("chorus_cli.commands.")]
@@ -167,7 +175,7 @@ def test_startup_store_command_imports_and_builds_only_what_it_runs(logged_in, l
     for JSON or a record, no Alembic for the schema check, no keyring on a headless
     machine, no PostgreSQL dialect on a SQLite store), defines only the tables it reads
     (these three none: the session, the account, its roles and structures, the outbox
-    are read by plain SQL), and builds only its command."""
+    are read by plain SQL), builds only its command, and reads no help catalogue."""
     found = probe(logged_in, *line)
     assert heavy(found["modules"]) == []
     models = [
@@ -176,6 +184,8 @@ def test_startup_store_command_imports_and_builds_only_what_it_runs(logged_in, l
     assert models == [f"models_{t}" for t in tables if t != "account"]
     assert found["tables"] == tables
     assert found["built"] == [line[1] if line[0] in ("mail", "account") else line[0]]
+    # SET-5: help text is translated when help is shown; a command that runs reads none.
+    assert [domain for domain, _lang in found["catalogues"]] in ([], ["messages"])
 
 
 @pytest.mark.parametrize(
@@ -199,17 +209,48 @@ def test_startup_whoami_and_account_show_load_no_orm_class(logged_in, line):
     assert found["tables"] == []
 
 
+@pytest.mark.parametrize(
+    "line, offered",
+    [("chorus account show a", ["ada.lovelace@example.fr"]), ("chorus structure show 4", [])],
+)
+def test_startup_out6_tab_from_the_store_loads_no_orm_class(logged_in, line, offered):
+    """OUT-6: Tab of a login or a structure identifier reads the session, the account
+    and who sees what (MEM-3's ``authz.seen_accounts``, STR-9's ``findable_structures``)
+    on plain tables (``store.plain``): no SQLModel class defined, no mapper configured,
+    so that a key press costs no more than a store command's start-up."""
+    env = {**logged_in, "_CHORUS_COMPLETE": "complete_bash", "COMP_WORDS": line,
+           "COMP_CWORD": str(len(line.split(" ")) - 1)}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    found = json.loads(done.stderr.strip().splitlines()[-1])
+    assert done.stdout.split() == offered
+    assert heavy(found["modules"]) == []
+    assert "chorus_cli.store.models" not in found["modules"]
+    assert (found["tables"], found["mappers"]) == ([], 0)
+
+
+# Every table of ``store.plain``, and its model.
+PLAIN = {
+    "mail": "Mail", "account": "Account", "attachment": "Attachment", "structure": "Structure",
+    "role_grant": "RoleGrant", "habilitation": "Habilitation", "auth_session": "AuthSession",
+}  # fmt: skip
+
+
 def test_startup_plain_tables_are_their_models_columns_typed_alike():
-    """What `mail list` reads by plain SQL (``store.plain``) is the outbox's model: each
-    column is one of ``Mail``'s, with the same type, so the listing cannot drift from the
-    schema unnoticed."""
+    """What `mail list` and the rights shell completion asks (``authz``) read by plain SQL
+    (``store.plain``) is the models': each column is one of its model's, with the same
+    type, so neither can drift from the schema unnoticed."""
     from sqlalchemy import String
     from sqlmodel.sql.sqltypes import AutoString
 
-    from chorus_cli.store import plain
-    from chorus_cli.store.models import Mail
+    from chorus_cli.store import models, plain
 
-    for light, model in ((plain.mail(), Mail.__table__),):
+    made = [n for n, v in vars(plain).items() if getattr(v, "__module__", "") == plain.__name__]
+    assert {n for n in made if not n.startswith("_")} == set(PLAIN)
+    for name, model_name in PLAIN.items():
+        light, model = getattr(plain, name)(), getattr(models, model_name).__table__
         assert light.name == model.name
         for column in light.c:
             assert column.name in model.c, (light.name, column.name)
@@ -218,15 +259,26 @@ def test_startup_plain_tables_are_their_models_columns_typed_alike():
 
 
 def test_startup_account_record_is_the_account_s_shown_columns_and_no_secret():
-    """AUTH-3, MEM-3: the record whoami and account show read (``store.account_record``)
-    names the account's own columns (the photo's size in place of its bytes, SET-1),
-    and never its password hash."""
-    from chorus_cli.store.account_record import AccountRecord
+    """AUTH-3, MEM-3: the record whoami and account show read (``store.account_record``,
+    its query made from its fields) names the account's own columns (the photo's size in
+    place of its bytes, SET-1), each typed and nullable as the model's, and never its
+    password hash."""
+    from sqlalchemy import String
+    from sqlmodel.sql.sqltypes import AutoString
+
+    from chorus_cli.store.account_record import AccountRecord, annotations, sql_type
     from chorus_cli.store.models import Account
 
     fields = set(AccountRecord._fields)
     assert fields - set(Account.__table__.c.keys()) == {"photo_size"}
     assert not fields & {"password_hash", "photo"}
+    for name, annotation in annotations().items():
+        if name == "photo_size":
+            continue
+        model = Account.__table__.c[name]
+        expected = String if isinstance(model.type, AutoString) else type(model.type)
+        assert type(sql_type(annotation)) is expected, (name, annotation)
+        assert ("None" in annotation) == (model.nullable and not model.primary_key), name
 
 
 def test_startup_help_of_a_group_still_lists_every_command(tmp_path):

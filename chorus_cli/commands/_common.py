@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -238,14 +238,6 @@ def current_account(uow: UnitOfWork) -> Account:
     return _speaking_to(uow, auth.authenticate(uow, session_token()))
 
 
-def shown_account(uow: UnitOfWork) -> AccountRecord:
-    """``current_account`` for a command that only shows the account (whoami, account
-    show): read as a record (``store.account_record``), no ORM class loaded."""
-    from chorus_cli.domain import auth
-
-    return _speaking_to(uow, auth.authenticate_to_show(uow, session_token()))
-
-
 def _speaking_to(uow: UnitOfWork, account: A) -> A:
     from chorus_cli.i18n import set_lang
     from chorus_cli.ui.output import set_plain
@@ -256,20 +248,25 @@ def _speaking_to(uow: UnitOfWork, account: A) -> A:
 
 
 @contextmanager
-def as_account() -> Iterator[tuple[UnitOfWork, Account]]:
+def _logged_in(find: Callable[[UnitOfWork], A]) -> Iterator[tuple[UnitOfWork, A]]:
+    with unit_of_work() as uow:
+        account = find(uow)
+        yield uow, account
+        uow.commit()
+
+
+def as_account() -> AbstractContextManager[tuple[UnitOfWork, Account]]:
     """``with as_account() as (uow, account): <one domain call>``: a unit of work for
     the logged-in account, committed when the block ends without an error."""
-    with unit_of_work() as uow:
-        account = current_account(uow)
-        yield uow, account
-        uow.commit()
+    return _logged_in(current_account)
 
 
-@contextmanager
-def showing_account() -> Iterator[tuple[UnitOfWork, AccountRecord]]:
-    """``as_account`` for a command that only shows the account (``shown_account``);
-    committed all the same: the session's last use slides (AUTH-3)."""
-    with unit_of_work() as uow:
-        account = shown_account(uow)
-        yield uow, account
-        uow.commit()
+def showing_account() -> AbstractContextManager[tuple[UnitOfWork, AccountRecord]]:
+    """``as_account`` for a command that only shows the account (whoami, account show):
+    read as a record (``store.account_record``), no ORM class loaded; committed all the
+    same: the session's last use slides (AUTH-3)."""
+    from chorus_cli.domain import auth
+
+    return _logged_in(
+        lambda uow: _speaking_to(uow, auth.authenticate_to_show(uow, session_token()))
+    )

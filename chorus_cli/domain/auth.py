@@ -191,20 +191,18 @@ def check_second_factor(
 def _live_session(uow: UnitOfWork, token: str | None) -> Any:
     """The session row behind a token (``id``, ``account_id``, ``last_seen_at``…), read by
     plain SQL (no ORM class to define, ~8 ms of a store command's start-up, nor query to
-    compile; its dates typed as the table's): NotAuthenticated when there is none, or it
-    is revoked, idle 30 min, 10 h old (AUTH-3, AUTH-4)."""
-    from sqlalchemy import Integer, text
-    from sqlmodel.sql.sqltypes import UTCDateTime
+    compile; typed as ``store.plain.auth_session`` gives the table's columns):
+    NotAuthenticated when there is none, or it is revoked, idle 30 min, 10 h old
+    (AUTH-3, AUTH-4)."""
+    from sqlalchemy import text
+
+    from chorus_cli.store import plain
 
     if not token:
         raise NotAuthenticated("auth3.no_session")
-    when = UTCDateTime()
-    query = text(
-        "SELECT id, account_id, created_at, last_seen_at, revoked_at FROM auth_session"
-        " WHERE token_hash = :hash"
-    ).columns(
-        id=Integer(), account_id=Integer(), created_at=when, last_seen_at=when, revoked_at=when
-    )
+    read = plain.auth_session().c
+    names = ", ".join(column.name for column in read)
+    query = text(f"SELECT {names} FROM auth_session WHERE token_hash = :hash").columns(*read)
     session = uow.session.connection().execute(query, {"hash": token_hash(token)}).first()
     if session is None or session.revoked_at is not None:
         raise NotAuthenticated("auth3.no_session")

@@ -33,6 +33,7 @@ from chorus_cli.domain.departments import department
 from chorus_cli.kernel.errors import NotAllowed, NotFound
 
 if TYPE_CHECKING:
+    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account, Service, Structure, TechnicalAccount
     from chorus_cli.store.uow import UnitOfWork
 
@@ -116,15 +117,17 @@ def require_helios_creator(uow: UnitOfWork, actor: Account, postal_code: str | N
 
 def attached_profiles(column: Any) -> Any:
     """``SELECT column`` over habilitations whose holder is still attached to the
-    structure: a profile left behind by a detachment gives no right."""
-    from sqlmodel import col, select
+    structure: a profile left behind by a detachment gives no right. ``column``: of the
+    ``Habilitation`` model, or of ``store.plain.habilitation()`` (no model defined): the
+    query's further conditions name the same table."""
+    from sqlmodel import select
 
-    from chorus_cli.store.models import Attachment, Habilitation
+    from chorus_cli.store import plain
 
+    held, link = column.table, plain.attachment()
     return select(column).join(
-        Attachment,
-        (col(Attachment.account_id) == col(Habilitation.account_id))
-        & (col(Attachment.structure_id) == col(Habilitation.structure_id)),
+        link,
+        (link.c.account_id == held.c.account_id) & (link.c.structure_id == held.c.structure_id),
     )
 
 
@@ -255,18 +258,19 @@ def require_manager_or_self(
 
 def managed_structure_ids(uow: UnitOfWork, actor: Account) -> list[int]:
     """The structures where the actor holds «Organisation modification» on the whole
-    structure (HAB-4): those whose attachment requests they handle."""
-    from sqlmodel import col
+    structure (HAB-4): those whose attachment requests they handle. (Read on plain
+    tables: shell completion asks it, through ``seen_accounts``.)"""
+    from chorus_cli.store import plain
 
-    from chorus_cli.store.models import Habilitation
-
-    query = attached_profiles(Habilitation.structure_id).where(
-        col(Habilitation.account_id) == actor.id,
-        col(Habilitation.service_id).is_(None),
-        col(Habilitation.application) == ORGANISATION,
-        col(Habilitation.level) == MODIFICATION,
+    held = plain.habilitation().c
+    query = attached_profiles(held.structure_id).where(
+        held.account_id == actor.id,
+        held.service_id.is_(None),
+        held.application == ORGANISATION,
+        held.level == MODIFICATION,
     )
-    return list(uow.session.exec(query).all())
+    uow.session.flush()  # what the session holds, as the ORM's own query would
+    return list(uow.session.execute(query).scalars())
 
 
 def require_decider(uow: UnitOfWork, actor: Account, structure: Structure) -> None:
@@ -441,10 +445,11 @@ def oversight_scope(uow: UnitOfWork, actor: Account) -> Scope:
 IDS_PER_QUERY = 900
 
 
-def outside_scope(scope: Scope) -> Any:
-    """SEC-11, the one definition, as a SQL condition on ``account``: true for an
-    existing account that an actor of ``scope`` may not rename, re-address, attach,
-    make a primary manager or delete. For a correspondent, an account is within scope
+def outside_scope(scope: Scope, account: Any) -> Any:
+    """SEC-11, the one definition, as a SQL condition on ``account`` (the enclosing
+    query's table, ``store.plain.account()``): true for an existing account that an
+    actor of ``scope`` may not rename, re-address, attach, make a primary manager or
+    delete. For a correspondent, an account is within scope
     only when it is attached to at least one structure, every structure it is attached
     to is a public structure of their departments, and it holds no platform role (an
     admin's, a support agent's or another correspondent's account is an admin's to
@@ -454,42 +459,43 @@ def outside_scope(scope: Scope) -> Any:
     ``within_scope`` / ``require_within_scope``; flows ``accounts_outside_scope`` once
     per chunk of rows: both run this condition."""
     from sqlalchemy import bindparam, false, text
-    from sqlmodel import col, exists, or_
+    from sqlmodel import exists, or_
 
     from chorus_cli.domain.departments import department_sql
-    from chorus_cli.store.models import Account, Attachment, RoleGrant, Structure
+    from chorus_cli.store import plain
 
     if scope.departments is None:
         return false()
+    structure = plain.structure().c
     area = department_sql("structure.postal_code")
     mine = text(f"coalesce({area}, '') IN :scope_departments").bindparams(
         bindparam("scope_departments", value=sorted(scope.departments), expanding=True)
     )
-    account = col(Account.id)
-    attached = exists().where(col(Attachment.account_id) == account)
+    link, grant = plain.attachment().c, plain.role_grant().c
+    attached = exists().where(link.account_id == account.c.id)
     elsewhere = (
         exists()
-        .where(col(Attachment.account_id) == account)
-        .where(col(Structure.id) == col(Attachment.structure_id))
-        .where(~(col(Structure.public).is_(True) & mine))
+        .where(link.account_id == account.c.id)
+        .where(structure.id == link.structure_id)
+        .where(~(structure.public.is_(True) & mine))
     )
-    role = exists().where(col(RoleGrant.account_id) == account)
+    role = exists().where(grant.account_id == account.c.id)
     return or_(~attached, elsewhere, role)
 
 
 def accounts_outside_scope(uow: UnitOfWork, scope: Scope, account_ids: Any) -> set[int]:
     """Which of these existing accounts are outside the scope (SEC-11): one query per
     900 ids, for a flow's chunk of rows as for one account."""
-    from sqlalchemy import bindparam
-    from sqlmodel import col, select
+    from sqlalchemy import bindparam, select
 
-    from chorus_cli.store.models import Account
+    from chorus_cli.store import plain
 
     ids = sorted(set(account_ids))
     if scope.everywhere or not ids:
         return set()
-    query = select(col(Account.id)).where(
-        col(Account.id).in_(bindparam("scope_ids", expanding=True)), outside_scope(scope)
+    account = plain.account()
+    query = select(account.c.id).where(
+        account.c.id.in_(bindparam("scope_ids", expanding=True)), outside_scope(scope, account)
     )
     connection = uow.session.connection()
     found: set[int] = set()
@@ -514,73 +520,69 @@ def require_within_scope(uow: UnitOfWork, scope: Scope, account: Account) -> Non
 
 
 def correspondent_scope(uow: UnitOfWork, actor: Account) -> Scope | None:
-    """The departments the actor is a correspondent of, or None (PUB-1)."""
-    mine = frozenset(
-        g.department for g in role_grants(uow, actor) if g.role == "correspondent" and g.department
-    )
-    return Scope(mine) if mine else None
+    """The departments the actor is a correspondent of, or None (PUB-1): her scope as
+    a correspondent, whatever other role she holds."""
+    return _scope(uow, actor, ())
 
 
-def seen_accounts(uow: UnitOfWork, actor: Account) -> Any:
-    """MEM-3, the one definition, as a SQL condition on ``account``: the accounts the
-    actor sees whole. Support and admins see every account; a correspondent the accounts
-    within her scope (SEC-11, ``outside_scope``); a manager the accounts attached to a
-    structure she manages (``managed_structure_ids``); everyone their own.
-    ``sees_account`` asks it for one account; shell completion (OUT-6) for the logins
-    that begin with what was typed."""
+def seen_accounts(uow: UnitOfWork, actor: Account | AccountRecord, account: Any) -> Any:
+    """MEM-3, the one definition, as a SQL condition on ``account`` (the enclosing
+    query's table, ``store.plain.account()``): the accounts the actor sees whole.
+    Support and admins see every account; a correspondent the accounts within her scope
+    (SEC-11, ``outside_scope``); a manager the accounts attached to a structure she
+    manages (``managed_structure_ids``); everyone their own. ``sees_account`` asks it
+    for one account; shell completion (OUT-6) for the logins that begin with what was
+    typed, with no model defined."""
     from sqlalchemy import true
-    from sqlmodel import col, exists, or_
+    from sqlmodel import exists, or_
 
-    from chorus_cli.store.models import Account as Table
-    from chorus_cli.store.models import Attachment
+    from chorus_cli.store import plain
 
     if has_role(uow, actor, *SUPPORT):
         return true()
-    account = col(Table.id)
-    seen = [account == actor.id]
+    seen = [account.c.id == actor.id]
     scope = correspondent_scope(uow, actor)
     if scope is not None:
-        seen.append(~outside_scope(scope))
+        seen.append(~outside_scope(scope, account))
     managed = managed_structure_ids(uow, actor)
     if managed:
-        seen.append(
-            exists().where(
-                col(Attachment.account_id) == account,
-                col(Attachment.structure_id).in_(managed),
-            )
-        )
+        link = plain.attachment().c
+        seen.append(exists().where(link.account_id == account.c.id, link.structure_id.in_(managed)))
     return or_(*seen)
 
 
-def sees_account(uow: UnitOfWork, actor: Account, target: Account) -> bool:
+def sees_account(uow: UnitOfWork, actor: Account | AccountRecord, target: Account) -> bool:
     """MEM-3: whether the actor sees the target account whole (``seen_accounts``)."""
-    from sqlmodel import col, select
+    from sqlalchemy import select
 
-    from chorus_cli.store.models import Account as Table
+    from chorus_cli.store import plain
 
     if target.id == actor.id:
         return True
-    query = select(col(Table.id)).where(col(Table.id) == target.id, seen_accounts(uow, actor))
-    return uow.session.exec(query).first() is not None
+    account = plain.account()
+    query = select(account.c.id).where(
+        account.c.id == target.id, seen_accounts(uow, actor, account)
+    )
+    uow.session.flush()  # what the session holds, as the ORM's own query would
+    return uow.session.execute(query).first() is not None
 
 
-def findable_structures(uow: UnitOfWork, actor: Account) -> Any:
-    """STR-9, the one definition, as a SQL condition on ``structure``: the structures
-    the actor finds by searching (and completes, OUT-6). Platform readers (``is_reader``)
-    find every one; anyone else logged in the active ones (to request an attachment,
-    ATT-1), and the pending or refused ones they are attached to."""
+def findable_structures(uow: UnitOfWork, actor: Account | AccountRecord, structure: Any) -> Any:
+    """STR-9, the one definition, as a SQL condition on ``structure`` (the enclosing
+    query's table: the ``Structure`` model's, or ``store.plain.structure()``): the
+    structures the actor finds by searching (and completes, OUT-6). Platform readers
+    (``is_reader``) find every one; anyone else logged in the active ones (to request
+    an attachment, ATT-1), and the pending or refused ones they are attached to."""
     from sqlalchemy import true
-    from sqlmodel import col, exists, or_
+    from sqlmodel import exists, or_
 
-    from chorus_cli.store.models import Attachment, Structure
+    from chorus_cli.store import plain
 
     if is_reader(uow, actor):
         return true()
-    mine = exists().where(
-        col(Attachment.structure_id) == col(Structure.id),
-        col(Attachment.account_id) == actor.id,
-    )
-    return or_(col(Structure.status) == "active", mine)
+    link = plain.attachment().c
+    mine = exists().where(link.structure_id == structure.c.id, link.account_id == actor.id)
+    return or_(structure.c.status == "active", mine)
 
 
 def require_access_keeper(uow: UnitOfWork, actor: Account, target: Account, refusal: str) -> None:

@@ -630,7 +630,8 @@ def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) 
     column = col(Structure.search_text)
     dialect = uow.dialect_name
     matched = words_match(len(terms), words_indexed(terms, dialect))
-    query = select(Structure).where(matched, authz.findable_structures(uow, actor))
+    findable = authz.findable_structures(uow, actor, Structure.__table__)
+    query = select(Structure).where(matched, findable)
     exact = [identifier for _type, identifier in identifiers.candidates(text)]
     rank = case(
         (col(Structure.identifier).in_(exact or [""]), 0),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.domain import authz
 
 if TYPE_CHECKING:
+    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account
     from chorus_cli.store.uow import UnitOfWork
 
@@ -33,29 +34,28 @@ def _beginning(uow: UnitOfWork, column: Any, typed: str, seen: Any, limit: int |
     return list(uow.session.exec(query.limit(limit or LIMIT)).all())
 
 
-def logins(uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None) -> list[str]:
+def logins(
+    uow: UnitOfWork, actor: Account | AccountRecord, typed: str, limit: int | None = None
+) -> list[str]:
     """The login addresses beginning with ``typed`` (any case) of the accounts the actor
     sees whole (MEM-3)."""
-    from sqlmodel import col
+    from chorus_cli.store import plain
 
-    from chorus_cli.store.models import Account as Table
-
-    column = col(Table.login_email)
-    return _beginning(uow, column, typed.strip().lower(), authz.seen_accounts(uow, actor), limit)
+    account = plain.account()  # no model defined: a key press costs no more than a command
+    seen = authz.seen_accounts(uow, actor, account)
+    return _beginning(uow, account.c.login_email, typed.strip().lower(), seen, limit)
 
 
 def structure_identifiers(
-    uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None
+    uow: UnitOfWork, actor: Account | AccountRecord, typed: str, limit: int | None = None
 ) -> list[str]:
     """The identifiers beginning with ``typed`` (any case) of the structures the actor
     finds (STR-9), each once (two types may share one, STR-1)."""
-    from sqlmodel import col
+    from chorus_cli.store import plain
 
-    from chorus_cli.store.models import Structure
-
-    column = col(Structure.identifier)
-    findable = authz.findable_structures(uow, actor)
-    return _beginning(uow, column, typed.strip().upper(), findable, limit)
+    structure = plain.structure()
+    findable = authz.findable_structures(uow, actor, structure)
+    return _beginning(uow, structure.c.identifier, typed.strip().upper(), findable, limit)
 
 
 def technical_logins(

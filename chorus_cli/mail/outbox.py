@@ -61,16 +61,9 @@ def view(mail: Mail) -> dict[str, Any]:
     }
 
 
-def list_mail(uow: UnitOfWork, to: str | None = None, limit: int | None = None) -> list[Mail]:
-    """Newest first, optionally for one address (case-insensitive)."""
-    query = _query(to)
-    if limit:
-        query = query.limit(limit)
-    return list(uow.session.exec(query).all())
-
-
 def listing(uow: UnitOfWork, to: str | None = None, shown: Window = WINDOW) -> Page:
-    """``list_mail`` as ``chorus mail list`` shows it, the rows of ``shown`` (OUT-2);
+    """The outbox as ``chorus mail list`` shows it, newest first, optionally for one
+    address (case-insensitive): the rows of ``shown`` (OUT-2);
     with ``--all`` they stream, each as ``view`` gives it, while the unit of work is open.
     Read by plain SQL (``store.plain.mail``): rows read by attribute as ``Mail`` objects
     are, and no model class defined."""
@@ -83,18 +76,6 @@ def listing(uow: UnitOfWork, to: str | None = None, shown: Window = WINDOW) -> P
     if to:
         query = query.where(func.lower(mail.c.to) == to.strip().lower())
     return mapped(stream(uow, query, shown), view)
-
-
-def _query(to: str | None) -> Any:
-    """The outbox, newest first, as ``Mail`` objects."""
-    from sqlmodel import col, func, select
-
-    from chorus_cli.store.models import Mail
-
-    query = select(Mail).order_by(col(Mail.id).desc())
-    if to:
-        query = query.where(func.lower(col(Mail.to)) == to.strip().lower())
-    return query
 
 
 def get(uow: UnitOfWork, mail_id: int) -> Mail:

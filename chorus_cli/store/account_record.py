@@ -11,9 +11,13 @@ start-up); the columns these commands show are one query away. The photo's bytes
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from sqlalchemy import TextClause
+    from sqlalchemy.types import TypeEngine
+
     from chorus_cli.store.uow import UnitOfWork
 
 
@@ -44,28 +48,44 @@ class AccountRecord(NamedTuple):
     last_login_at: datetime | None
 
 
+# Read in place of the column of that name.
+_IN_PLACE = {"photo_size": "length(photo) AS photo_size"}
+
+
+def annotations() -> dict[str, str]:
+    """Each field's annotation as written (``"str | None"``)."""
+    return {
+        name: getattr(kind, "__forward_arg__", kind)  # a named tuple wraps each in a ForwardRef
+        for name, kind in AccountRecord.__annotations__.items()
+    }
+
+
+def sql_type(annotation: str) -> TypeEngine:
+    """The SQL type a field of this annotation is read with (SQLite gives booleans as
+    0/1, times as text); an annotation of another type fails at once."""
+    from sqlalchemy import Boolean, Integer, String
+    from sqlmodel.sql.sqltypes import UTCDateTime
+
+    kinds = {"int": Integer, "str": String, "bool": Boolean, "datetime": UTCDateTime}
+    return kinds[annotation.split(" |")[0]]()
+
+
+@cache
+def _query() -> TextClause:
+    """``SELECT`` of the record's fields, in its order, each typed by its annotation:
+    the record is the one list of what is read."""
+    from sqlalchemy import text
+
+    selected = ", ".join(_IN_PLACE.get(name, name) for name in AccountRecord._fields)
+    types = {name: sql_type(kind) for name, kind in annotations().items()}
+    return text(f"SELECT {selected} FROM account WHERE id = :id").columns(**types)
+
+
 def read(uow: UnitOfWork, account_id: int) -> AccountRecord | None:
     """The account ``account_id`` as a record, in the unit of work's transaction; None
     when there is none. Typed as the table's columns are (booleans, UTC times). What the
     session has not written yet (an earlier line of `chorus batch`) is flushed first, as
     the ORM's own query would."""
-    from sqlalchemy import Boolean, Integer, String, text
-    from sqlmodel.sql.sqltypes import UTCDateTime
-
-    when, number, string = UTCDateTime(), Integer(), String()
-    query = text(
-        "SELECT id, login_email, contact_email, first_name, last_name, phone,"
-        " workplace_address, biography, photo_type, photo_width, photo_height,"
-        " length(photo) AS photo_size, language, accessibility, status, to_complete,"
-        " locked_until, created_at, activated_at, last_login_at"
-        " FROM account WHERE id = :id"
-    ).columns(
-        id=number, login_email=string, contact_email=string, first_name=string,
-        last_name=string, phone=string, workplace_address=string, biography=string,
-        photo_type=string, photo_width=number, photo_height=number, photo_size=number,
-        language=string, accessibility=Boolean(), status=string, to_complete=Boolean(),
-        locked_until=when, created_at=when, activated_at=when, last_login_at=when,
-    )  # fmt: skip
     uow.session.flush()
-    row = uow.session.connection().execute(query, {"id": account_id}).first()
+    row = uow.session.connection().execute(_query(), {"id": account_id}).first()
     return None if row is None else AccountRecord._make(row)

@@ -1,7 +1,8 @@
 """SQLModel tables. The store keeps data; the rules live in ``chorus_cli.domain``.
 
-Here the table every command that reads a session needs (the account: its session is read
-by plain SQL, ``domain.auth.signed_in``); the
+Here the account's table, which every command that changes the logged-in account needs
+(a session is read by plain SQL, ``domain.auth``; an account only shown as a record,
+``store.account_record``; who sees what, for shell completion, on ``store.plain``); the
 others in modules of their own, loaded on first use (``_LAZY``), each named
 from here all the same: ``from chorus_cli.store.models import Mail``."""
 
