@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.domain import accounts, authz, granting, identifiers, notices
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.departments import DEPARTMENT, department, department_sql
-from chorus_cli.domain.preferences import SWITCH
+from chorus_cli.domain.preferences import switch
 from chorus_cli.domain.structure_lookup import find, get
 from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
@@ -706,11 +706,8 @@ def update(
 
 
 def _switch(value: str | None, field: str) -> bool:
-    try:
-        return SWITCH[(value or "").strip().lower()]
-    except KeyError:
-        option = "--" + field.replace("_", "-")
-        raise BadInput("str.switch", option=option, value=text.shown(value or "")) from None
+    """A setting, ``on|off`` as ``structure update --service-code-required`` takes it."""
+    return switch(value or "", "--" + field.replace("_", "-"), "str.switch")
 
 
 def transfer_primary(
