@@ -236,9 +236,9 @@ class StructuresLoader(Loader):
         data: dict[str, Any],
         manager: AccountInfo | None,
     ) -> str:
-        changes = {
+        changes = {  # what `structure update` edits: label, e-mail, phone, the settings
             name: values[name]
-            for name in ("label", "email", "phone")
+            for name in (*structures.EDITABLE, *structures.SETTINGS)
             if values.get(name) is not None and values[name] != getattr(existing, name)
         }
         public = values.get("public")
@@ -246,9 +246,6 @@ class StructuresLoader(Loader):
             changes["public"] = public
         if values.get("helios") and not existing.helios:
             changes["helios"] = True
-        for name in structures.SETTINGS:  # as `structure update --service-code-required`
-            if values.get(name) is not None and values[name] != getattr(existing, name):
-                changes[name] = values[name]
         if changes:
             current = {name: getattr(existing, name) for name in UPDATED_COLUMNS[:-1]}
             current |= {
