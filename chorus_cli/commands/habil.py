@@ -19,12 +19,6 @@ from chorus_cli.commands._common import (
 if TYPE_CHECKING:
     from chorus_cli.store.listing import Window
 
-# Every field of a habilitation, the header of an empty CSV.
-HABILITATION_FIELDS = (
-    "structure", "service", "application", "level", "raison_sociale", "domain", "profile",
-    "granted_at",
-)  # fmt: skip
-
 app = new_group("habil", "Habilitations: the catalogue, your profiles, grant and revoke: HAB-1..6.")
 
 EmailArg = Annotated[str, typer.Argument(help="Login e-mail of the account.")]
@@ -67,7 +61,7 @@ def catalogue(
 
 
 @app.command("list")
-@data_fields(HABILITATION_FIELDS)
+@data_fields("chorus_cli.domain.habilitations:FIELDS")
 def list_(
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Only this structure.")
@@ -113,7 +107,7 @@ def list_(
 
 
 @app.command()
-@data_fields(HABILITATION_FIELDS)
+@data_fields("chorus_cli.domain.habilitations:FIELDS")
 def grant(
     email: EmailArg,
     structure: StructureOpt,
@@ -144,7 +138,7 @@ def grant(
 
 
 @app.command()
-@data_fields(HABILITATION_FIELDS)
+@data_fields("chorus_cli.domain.habilitations:FIELDS")
 def revoke(
     email: EmailArg,
     structure: StructureOpt,

@@ -116,6 +116,9 @@ def _services(uow: UnitOfWork, structure: Structure) -> list[Service]:
     )
 
 
+SERVICE_FIELDS = ("structure", "code", "label", "active", "created_at")  # ``service_row``'s
+
+
 def service_row(uow: UnitOfWork, service: Service) -> dict[str, Any]:
     from chorus_cli.store.models import Structure
 
@@ -173,15 +176,13 @@ def view(uow: UnitOfWork, structure: Structure) -> dict[str, Any]:
     }
 
 
+# What identifies a structure, never its address: ``summary``'s fields, its own names.
+SUMMARY_FIELDS = ("identifier", "id_type", "raison_sociale", "label", "status")
+
+
 def summary(structure: Structure) -> dict[str, Any]:
-    """One search result: what identifies a structure, never its address."""
-    return {
-        "identifier": structure.identifier,
-        "id_type": structure.id_type,
-        "raison_sociale": structure.raison_sociale,
-        "label": structure.label,
-        "status": structure.status,
-    }
+    """One search result (``SUMMARY_FIELDS``)."""
+    return {name: getattr(structure, name) for name in SUMMARY_FIELDS}
 
 
 # --- creation (STR-1..6) ------------------------------------------------------------
@@ -449,6 +450,9 @@ def _notify(uow: UnitOfWork, account: Account | None, kind: str, structure: Stru
 
 
 # --- support's decision on public structures (STR-6) --------------------------------
+
+
+PENDING_FIELDS = (*SUMMARY_FIELDS, "requester", "created_at")  # ``pending``'s rows
 
 
 def pending(uow: UnitOfWork, actor: Account) -> list[dict[str, Any]]:
@@ -890,6 +894,12 @@ def listing(
         query = query.where(col(Structure.public).is_(public))
     query = query.order_by(col(Structure.identifier), col(Structure.id_type))
     return mapped(fetch(uow, query, shown), _listed)
+
+
+# A row of ``listing`` (``_listed``): `structure list`'s fields (OUT-3).
+LIST_FIELDS = (
+    *SUMMARY_FIELDS, "public", "helios", "department", "primary_manager", "created_at",
+)  # fmt: skip
 
 
 def _listed(row: tuple[Any, str | None]) -> dict[str, Any]:
