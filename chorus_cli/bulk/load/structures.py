@@ -80,17 +80,16 @@ class StructuresLoader(Loader):
         if it is not, but never makes primary a member of some services only, nor hands
         the role over to an account that has not activated."""
         state = ABSENT if existing is None else self.attacher.state_of(manager.id, existing.id)
-        try:
-            check_primary(
-                manager.login_email,
-                existing.identifier if existing else "",
-                state=state,
-                status=manager.status,
-                transfer=existing is not None and existing.primary_manager_id is not None,
-                attaching=True,
-            )
-        except RuleRefused as refused:
-            raise RowRefused(self.column("primary_manager"), refused) from None
+        self.checked(
+            "primary_manager",
+            check_primary,
+            manager.login_email,
+            existing.identifier if existing else "",
+            state=state,
+            status=manager.status,
+            transfer=existing is not None and existing.primary_manager_id is not None,
+            attaching=True,
+        )
 
     def forget(self) -> None:
         super().forget()
