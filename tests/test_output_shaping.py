@@ -245,7 +245,7 @@ NOT_WALKED = {
     "mfa totp add": "zipped from ENROLMENT_FIELDS",
     "mfa totp confirm": "mfa list's (walked)",
     "login-address change": "login-address status's (walked)",
-    "login-address confirm": "login-address status's (walked)",
+    "login-address confirm": "two of login-address status's (login_email, status)",
     "notify weekly": "zipped from SENT_FIELDS and ROW_FIELDS",
     "seed": "SeedSummary's fields",
     "bulk import": "the fields _summary_data gives an empty summary",
