@@ -220,10 +220,14 @@ def test_out3_every_command_with_fields_declares_them_before_it_runs():
     made for an output then refused (OUT-3). A new command cannot slip through."""
     from chorus_cli.commands._common import fields_declared
 
-    shaped = {p: c for p, c in _commands().items() if "--fields" in _options(c)}
+    commands = _commands()
+    shaped = {p: c for p, c in commands.items() if "--fields" in _options(c)}
     assert {"account list", "structure members", "habil catalogue", "seed"} <= set(shaped)
     undeclared = sorted(p for p, c in shaped.items() if fields_declared(c.callback) is None)
     assert undeclared == []
+    # and a declaration ("module:NAME" read here) is on a command that shows data only
+    declaring = {p for p, c in commands.items() if hasattr(c.callback, "chorus_fields")}
+    assert declaring == set(shaped)
     for path, command in shaped.items():
         declared = fields_declared(command.callback)
         assert declared and len(set(declared)) == len(declared), path
