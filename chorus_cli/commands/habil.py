@@ -55,9 +55,8 @@ def catalogue(
     with as_account():  # like every portal page, for a logged-in account (SPEC)
         pass
     rows, fmt = cut(habilitations.catalogue_rows(), window), output_format(fmt, as_json)
-    fields = applications.ROW_FIELDS
     # The profiles are the application's name and each level.
-    emit(rows, fmt, columns=fields, table=[f for f in fields if f != "profiles"])
+    emit(rows, fmt, table=[f for f in applications.ROW_FIELDS if f != "profiles"])
 
 
 @app.command("list")

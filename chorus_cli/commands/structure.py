@@ -392,7 +392,7 @@ def members(
             shown=window,
         )
     fmt = output_format(fmt, as_json)
-    emit(rows, fmt, columns=people.FIELDS, table=MEMBER_TABLE_COLUMNS)
+    emit(rows, fmt, table=MEMBER_TABLE_COLUMNS)
 
 
 @app.command("remove-member")
