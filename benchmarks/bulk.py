@@ -369,18 +369,14 @@ def scale(options: argparse.Namespace) -> int:
 
     results, memory = [], []
     for engine, got in runs.items():
-        small, big = got["import_small"], got["import_big"]
-        results.append(per_row(f"bulk import per row ({engine})", small, big, rows, big_rows, 1.15))
-        results.append(per_row("  the same, net of its fixed cost", small, big, rows, big_rows,
-                               1.15, got["import_fixed"][0]))  # fmt: skip
-        memory.append(peak(f"bulk import peak memory ({engine})", got["import_small_peak"],
-                           got["import_big_peak"]))  # fmt: skip
-        small, big = got["export_small"], got["export_big"]
-        results.append(per_row(f"bulk export per row ({engine})", small, big, rows, big_rows, 1.15))
-        results.append(per_row("  the same, net of its fixed cost", small, big, rows, big_rows,
-                               1.15, got["export_fixed"][0]))  # fmt: skip
-        memory.append(peak(f"bulk export peak memory ({engine})", got["export_small_peak"],
-                           got["export_big_peak"]))  # fmt: skip
+        for flow in ("import", "export"):
+            small, big = got[f"{flow}_small"], got[f"{flow}_big"]
+            results.append(per_row(f"bulk {flow} per row ({engine})", small, big, rows,
+                                   big_rows, 1.15))  # fmt: skip
+            results.append(per_row("  the same, net of its fixed cost", small, big, rows,
+                                   big_rows, 1.15, got[f"{flow}_fixed"][0]))  # fmt: skip
+            memory.append(peak(f"bulk {flow} peak memory ({engine})", got[f"{flow}_small_peak"],
+                               got[f"{flow}_big_peak"]))  # fmt: skip
     small_name, big_name = f"{rows:,}", f"{big_rows:,}"
     header = (f"{'figure':<38} {small_name + ' s':>10} {big_name + ' s':>12} {'us/row':>7}"
               f" {'us/row':>7} {'ratio':>6} {'goal':>5}  verdict")  # fmt: skip

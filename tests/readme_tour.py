@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -283,11 +283,21 @@ def in_one_process(home: Path) -> Iterator[Path]:
             engine_module.dispose_all()
 
 
+@contextmanager
+def fresh_home() -> Iterator[Path]:
+    """A home of its own for one run of the tour, gone after it."""
+    home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def run(tour: list[Step], home: Path, left: list[str] | None = None) -> list[list[str]]:
     """Each step's output (stdout and stderr, as a terminal shows them), in one shell;
-    each step's exit status goes in its ``status``. The commands of the processes the
-    tour left running in the background (a ``chorus serve &`` never stopped) go in
-    ``left``, once the runner has stopped them."""
+    each step's exit status goes in its ``status``. What the tour left running (a
+    ``chorus serve &`` never stopped, or anything else of its process group) is stopped,
+    and said in ``left``."""
     with in_one_process(home) as folder:
         return _run(tour, home, folder, [] if left is None else left)
 
@@ -317,15 +327,21 @@ def _run(tour: list[Step], home: Path, folder: Path, left: list[str]) -> list[li
     try:
         stdout, _ = shell.communicate(timeout=600)
     except subprocess.TimeoutExpired:
+        left.append("the tour still ran after 600 s: stopped, with all it started")
         os.killpg(shell.pid, signal.SIGKILL)
         stdout, _ = shell.communicate()
+    else:  # the shell's jobs are stopped; one started out of them (`( … &)`) may remain
+        with suppress(ProcessLookupError):  # none: the usual case
+            os.killpg(shell.pid, signal.SIGKILL)
+            left.append("a process started out of the shell's jobs (`( … &)`) still ran: stopped")
     outputs: list[list[str]] = [[] for _ in tour]
     current = None
     for line in stdout.splitlines():
         found = re.fullmatch(r"@@chorus-tour (\d+)@@", line)
         status = re.fullmatch(r"@@chorus-status (\d+)@@", line)
         if line.startswith("@@chorus-left@@ "):
-            left.append(line.removeprefix("@@chorus-left@@ "))
+            job = line.removeprefix("@@chorus-left@@ ")
+            left.append(f"left running after the tour (stop it in its section): {job}")
         elif found:
             current = int(found.group(1))
         elif status and current is not None:
@@ -338,19 +354,16 @@ def _run(tour: list[Step], home: Path, folder: Path, left: list[str]) -> list[li
 def check() -> list[str]:
     """Every difference between the README's tour and a run of it, README line first."""
     tour = steps()
-    home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
     left: list[str] = []
-    try:
+    with fresh_home() as home:
         outputs = run(tour, home, left)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
     return findings(tour, outputs, left)
 
 
 def findings(tour: list[Step], outputs: list[list[str]], left: Sequence[str] = ()) -> list[str]:
     """A step that exited non-zero without showing it, or whose output differs; a
     process the tour left running."""
-    report = [f"left running after the tour (stop it in its section): {job}" for job in left]
+    report = list(left)
     for step, output in zip(tour, outputs, strict=True):
         if step.status != 0:  # a failure the README shows says so: `; echo "exit $?"`
             diff = [f'exited {step.status} (a failure shown ends with `; echo "exit $?"`)']
@@ -378,21 +391,15 @@ def write(tour: list[Step], outputs: list[list[str]]) -> None:
 def main(argv: list[str]) -> int:
     if "--write" in argv:
         tour = steps()
-        home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
-        try:
+        with fresh_home() as home:
             write(tour, run(tour, home))
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
         return 0
     if "--show" in argv:
         tour = steps()
-        home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
-        try:
+        with fresh_home() as home:
             for step, output in zip(tour, run(tour, home), strict=True):
                 print(f"$ {step.command}")
                 print("\n".join(output))
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
         return 0
     report = check()
     print("\n\n".join(report) or "the tour runs as the README says")

@@ -89,6 +89,19 @@ def test_ops1_excel_cp1252_semicolon_file_with_accents(world, tmp_path):
     assert '"first_name": "Élise"' in shown and '"last_name": "Lefèvre"' in shown
 
 
+def test_out3_bulk_import_shows_the_fields_it_declares_in_their_order(world, tmp_path):
+    """Out of test_output_shaping's walk (NOT_WALKED): the JSON summary holds exactly the
+    fields `bulk import` declares, in that order, and --fields keeps those named."""
+    from chorus_cli.commands._common import fields_declared
+    from chorus_cli.commands.bulk import import_
+
+    path = write(tmp_path, "agents.csv", agents())
+    result = imported(world, CORINNE, path)
+    assert list(result.json()) == list(fields_declared(import_))
+    again = imported(world, CORINNE, path, "accounts", "--fields", "unchanged,written")
+    assert again.json() == {"unchanged": 3, "written": True}
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8"])
 def test_ops1_utf8_with_or_without_bom(world, tmp_path, encoding):
     path = write(tmp_path, "agents.csv", agents(), encoding=encoding, sep=",")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -56,15 +56,36 @@ def test_contract_the_tour_checker_catches_a_silent_failure():
 def test_contract_the_tour_stops_and_reports_a_process_left_running():
     """A section that starts a server and never stops it is a finding, and the runner
     stops what was left: the tour leaves no process behind."""
-    home = Path(tempfile.mkdtemp(prefix="chorus-tour-"))
     tour = [readme_tour.Step("sleep 300 &"), readme_tour.Step("echo done", ["done"])]
     left: list[str] = []
-    try:
+    with readme_tour.fresh_home() as home:
         outputs = readme_tour.run(tour, home, left)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
     report = readme_tour.findings(tour, outputs, left)
     assert len(report) == 1 and "left running" in report[0] and "sleep 300" in report[0]
     pid = int(re.search(r"\] *\+? *(\d+) ", left[0]).group(1))
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_contract_the_tour_stops_a_process_started_out_of_the_shells_jobs():
+    """A process the shell's jobs do not hold (a subshell's ``&``, its output elsewhere)
+    is stopped all the same, with the tour's process group, and is a finding."""
+    tour = [readme_tour.Step("(sleep 300 > /dev/null 2>&1 & echo $!)")]
+    left: list[str] = []
+    with readme_tour.fresh_home() as home:
+        outputs = readme_tour.run(tour, home, left)
+    assert len(left) == 1 and "out of the shell's jobs" in left[0], left
+    assert _stopped(int(outputs[0][0]))
+
+
+def _stopped(pid: int) -> bool:
+    """Whether ``pid`` is gone or dead (a zombie until init reaps it), within 10 s."""
+    for _ in range(100):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.1)
+    return False

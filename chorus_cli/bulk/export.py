@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from chorus_cli.domain import accounts, authz, structures
+from chorus_cli.domain import accounts, authz, habilitations, structures, technical
 from chorus_cli.domain.departments import department_sql
 from chorus_cli.kernel.errors import BadInput
 from chorus_cli.kernel.text import json_safe, spreadsheet_cell
@@ -47,29 +47,11 @@ ATTACHMENT_FIELDS = (
     "status",
     "attached_at",
 )
-HABILITATION_FIELDS = (
-    "login_email",
-    "structure",
-    "service",
-    "application",
-    "level",
-    "raison_sociale",
-    "domain",
-    "profile",
-    "granted_at",
-)
+HABILITATION_FIELDS = ("login_email", *habilitations.FIELDS)  # whose, then `habil list`'s
 # TECH-1: a structure's technical accounts, a kind of their own (they are not people:
 # no names, contact, profiles); never their password or its hash. Not importable.
-TECHNICAL_FIELDS = (
-    "login",
-    "structure",
-    "raison_sociale",
-    "created_at",
-    "created_by",
-    "password_set_at",
-    "expires_at",
-    "last_used_at",
-)
+# `account technical list`'s fields but the status, which the day of reading decides.
+TECHNICAL_FIELDS = tuple(name for name in technical.FIELDS if name != "status")
 FIELDS = {
     "technical": TECHNICAL_FIELDS,
     "accounts": ACCOUNT_FIELDS,

@@ -162,11 +162,9 @@ def _row(number: int, letters: list[str], cells: Sequence[Any], style: int) -> s
             else:
                 parts.append(f'<c r="{letter}{number}"><v>{value!r}</v></c>')
                 continue
-        # Nearly every cell: nothing to escape but XML's own (cell_xml's first test).
-        text = escape(value) if value.isprintable() and "_x" not in value else cell_xml(value)
         parts.append(
             f'<c r="{letter}{number}" s="{style}" t="inlineStr"><is>'
-            f'<t xml:space="preserve">{text}</t></is></c>'
+            f'<t xml:space="preserve">{cell_xml(value)}</t></is></c>'
         )
     parts.append("</row>")
     return "".join(parts)

@@ -434,18 +434,14 @@ def history(
 
     Example: chorus account history --json
     """
+    from chorus_cli.commands.attach import emit_requests
     from chorus_cli.domain import attachments
     from chorus_cli.store.listing import cut
-    from chorus_cli.ui.output import emit
 
     with as_account() as (uow, account):
         page = cut(attachments.history(uow, account), window)
-    from chorus_cli.commands.attach import REQUEST_FIELDS
-
     shown = ("id", "type", "structure", "services", "status", "approver", "created_at")
-    if any(row["type"] == "subscription" for row in page.rows):  # what it asks (MEM-5)
-        shown = (*shown[:4], "profile", *shown[4:])
-    emit(page, output_format(fmt, as_json), columns=REQUEST_FIELDS, table=shown)
+    emit_requests(page, output_format(fmt, as_json), shown)
 
 
 LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")
@@ -485,7 +481,7 @@ def list_(
             search=search,
             shown=window,
         )
-    emit(rows, output_format(fmt, as_json), columns=accounts.VIEW_FIELDS, table=LIST_COLUMNS)
+    emit(rows, output_format(fmt, as_json), table=LIST_COLUMNS)
 
 
 @app.command()

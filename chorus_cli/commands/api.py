@@ -64,7 +64,7 @@ def list_(
 
     with as_account() as (uow, actor):
         rows = api_clients.listing(uow, actor, shown=window)
-    emit(rows, output_format(fmt, as_json), columns=api_clients.FIELDS, table=LIST_COLUMNS)
+    emit(rows, output_format(fmt, as_json), table=LIST_COLUMNS)
 
 
 @client_app.command()

@@ -50,15 +50,16 @@ ATTACHMENT_FIELDS = (
 )  # fmt: skip
 
 
-def _emit(rows: list[dict] | Page, fmt: str, columns: tuple[str, ...]) -> None:
-    """A table shows the profile asked for when a subscription (MEM-5) is among them."""
+def emit_requests(rows: list[dict] | Page, fmt: str, columns: tuple[str, ...]) -> None:
+    """Requests (``REQUEST_FIELDS``), a table showing ``columns``, and the profile asked
+    for when a subscription (MEM-5) is among them (`account history`'s too)."""
     from chorus_cli.store.listing import Page
     from chorus_cli.ui.output import emit
 
     shown = rows.rows if isinstance(rows, Page) else rows
     if any(row["type"] == "subscription" for row in shown):
         columns = (*columns[:4], "profile", *columns[4:])
-    emit(rows, fmt, columns=REQUEST_FIELDS, table=columns)
+    emit(rows, fmt, table=columns)
 
 
 @app.command()
@@ -124,7 +125,7 @@ def pending(
 
     with as_account() as (uow, actor):
         rows = cut(attachments.pending(uow, actor, structure, id_type), window)
-    _emit(rows, output_format(fmt, as_json), PENDING_COLUMNS)
+    emit_requests(rows, output_format(fmt, as_json), PENDING_COLUMNS)
 
 
 @app.command()
@@ -142,7 +143,7 @@ def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False)
         decided = attachments.approve(uow, actor, ids)
         rows = [attachments.view(uow, r) for r in decided]
     say("done.attach_approved", count=len(rows), ids=", ".join(str(r["id"]) for r in rows))
-    _emit(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
+    emit_requests(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
 
 
 @app.command()
@@ -165,7 +166,7 @@ def reject(
         decided = attachments.reject(uow, actor, ids, reason)
         rows = [attachments.view(uow, r) for r in decided]
     say("done.attach_rejected", count=len(rows), ids=", ".join(str(r["id"]) for r in rows))
-    _emit(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
+    emit_requests(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
 
 
 @app.command("list")

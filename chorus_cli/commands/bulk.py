@@ -32,12 +32,11 @@ app = new_group(
 
 
 def import_fields() -> tuple[str, ...]:
-    """What `bulk import` tells scripts: its summary's fields, and whether it was written."""
-    from dataclasses import fields
-
+    """What `bulk import` tells scripts, in its order: the fields ``_summary_data`` gives
+    (an empty summary's)."""
     from chorus_cli.bulk.service import ImportSummary
 
-    return (*(f.name for f in fields(ImportSummary)), "written")
+    return tuple(_summary_data(ImportSummary("", "", "", "", None, False)))
 
 
 @app.command("import")

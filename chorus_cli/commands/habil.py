@@ -19,12 +19,6 @@ from chorus_cli.commands._common import (
 if TYPE_CHECKING:
     from chorus_cli.store.listing import Window
 
-# Every field of a habilitation, the header of an empty CSV.
-HABILITATION_FIELDS = (
-    "structure", "service", "application", "level", "raison_sociale", "domain", "profile",
-    "granted_at",
-)  # fmt: skip
-
 app = new_group("habil", "Habilitations: the catalogue, your profiles, grant and revoke: HAB-1..6.")
 
 EmailArg = Annotated[str, typer.Argument(help="Login e-mail of the account.")]
@@ -61,13 +55,12 @@ def catalogue(
     with as_account():  # like every portal page, for a logged-in account (SPEC)
         pass
     rows, fmt = cut(habilitations.catalogue_rows(), window), output_format(fmt, as_json)
-    fields = applications.ROW_FIELDS
     # The profiles are the application's name and each level.
-    emit(rows, fmt, columns=fields, table=[f for f in fields if f != "profiles"])
+    emit(rows, fmt, table=[f for f in applications.ROW_FIELDS if f != "profiles"])
 
 
 @app.command("list")
-@data_fields(HABILITATION_FIELDS)
+@data_fields("chorus_cli.domain.habilitations:FIELDS")
 def list_(
     structure: Annotated[
         str | None, typer.Option("--structure", metavar="ID", help="Only this structure.")
@@ -113,7 +106,7 @@ def list_(
 
 
 @app.command()
-@data_fields(HABILITATION_FIELDS)
+@data_fields("chorus_cli.domain.habilitations:FIELDS")
 def grant(
     email: EmailArg,
     structure: StructureOpt,
@@ -144,7 +137,7 @@ def grant(
 
 
 @app.command()
-@data_fields(HABILITATION_FIELDS)
+@data_fields("chorus_cli.domain.habilitations:FIELDS")
 def revoke(
     email: EmailArg,
     structure: StructureOpt,

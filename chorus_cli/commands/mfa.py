@@ -48,7 +48,7 @@ def _emit_rows(rows: Page, fmt: str, empty: str = "hint.no_factor") -> None:
         say(empty)
         if fmt == "table":
             return
-    emit(rows, fmt, columns=FACTOR_FIELDS)
+    emit(rows, fmt)
 
 
 @app.command("list")

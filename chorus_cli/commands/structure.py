@@ -115,24 +115,6 @@ def create(
     _render(result, output_format(fmt, as_json))
 
 
-# The fields of a search result, of a pending structure, of a service: empty CSVs' headers.
-SUMMARY_FIELDS = ("identifier", "id_type", "raison_sociale", "label", "status")
-PENDING_FIELDS = (*SUMMARY_FIELDS, "requester", "created_at")
-SERVICE_FIELDS = ("structure", "code", "label", "active", "created_at")
-STRUCTURE_LIST_COLUMNS = (
-    "identifier",
-    "id_type",
-    "raison_sociale",
-    "label",
-    "status",
-    "public",
-    "helios",
-    "department",
-    "primary_manager",
-    "created_at",
-)
-
-
 STRUCTURE_TABLE_COLUMNS = (
     "identifier",
     "raison_sociale",
@@ -143,7 +125,7 @@ STRUCTURE_TABLE_COLUMNS = (
 
 
 @app.command("list")
-@data_fields(STRUCTURE_LIST_COLUMNS)
+@data_fields("chorus_cli.domain.structures:LIST_FIELDS")
 def list_(
     status: Annotated[str | None, typer.Option("--status", help="active|pending|refused.")] = None,
     public: Annotated[
@@ -199,7 +181,7 @@ def show(
 
 
 @app.command()
-@data_fields(SUMMARY_FIELDS)
+@data_fields("chorus_cli.domain.structures:SUMMARY_FIELDS")
 def search(
     text: Annotated[str, typer.Argument(help="Identifier, or words of the name or label.")],
     *,
@@ -271,7 +253,7 @@ def update(
 
 
 @app.command()
-@data_fields(PENDING_FIELDS)
+@data_fields("chorus_cli.domain.structures:PENDING_FIELDS")
 def pending(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
@@ -410,7 +392,7 @@ def members(
             shown=window,
         )
     fmt = output_format(fmt, as_json)
-    emit(rows, fmt, columns=people.FIELDS, table=MEMBER_TABLE_COLUMNS)
+    emit(rows, fmt, table=MEMBER_TABLE_COLUMNS)
 
 
 @app.command("remove-member")
@@ -462,7 +444,7 @@ def remove_member(
 
 
 @service_app.command("add")
-@data_fields(SERVICE_FIELDS)
+@data_fields("chorus_cli.domain.structures:SERVICE_FIELDS")
 def service_add(
     structure: StructureArg,
     code: Annotated[str, typer.Option("--code", help="Unique within the structure.")],
@@ -486,7 +468,7 @@ def service_add(
 
 
 @service_app.command("list")
-@data_fields(SERVICE_FIELDS)
+@data_fields("chorus_cli.domain.structures:SERVICE_FIELDS")
 def service_list(
     structure: StructureArg,
     id_type: IdTypeOpt = None,
@@ -510,7 +492,7 @@ def service_list(
 
 
 @service_app.command("update")
-@data_fields(SERVICE_FIELDS)
+@data_fields("chorus_cli.domain.structures:SERVICE_FIELDS")
 def service_update(
     structure: StructureArg,
     code: CodeArg,
@@ -534,7 +516,7 @@ def service_update(
 
 
 @service_app.command("deactivate")
-@data_fields(SERVICE_FIELDS)
+@data_fields("chorus_cli.domain.structures:SERVICE_FIELDS")
 def service_deactivate(
     structure: StructureArg,
     code: CodeArg,

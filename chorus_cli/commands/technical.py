@@ -79,7 +79,7 @@ def list_(
 
     with as_account() as (uow, actor):
         rows = technical.listing(uow, actor, structure, id_type, shown=window)
-    emit(rows, output_format(fmt, as_json), columns=technical.FIELDS, table=LIST_COLUMNS)
+    emit(rows, output_format(fmt, as_json), table=LIST_COLUMNS)
 
 
 @app.command("reset-password")

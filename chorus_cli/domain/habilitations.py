@@ -30,6 +30,13 @@ if TYPE_CHECKING:
     from chorus_cli.store.uow import UnitOfWork
 
 
+# ``view``'s fields, in its order: what the commands showing profiles declare (OUT-3).
+FIELDS = (
+    "structure", "service", "application", "level", "raison_sociale", "domain", "profile",
+    "granted_at",
+)  # fmt: skip
+
+
 def view(
     habilitation: Habilitation, structure: Structure, service: Service | None
 ) -> dict[str, Any]:

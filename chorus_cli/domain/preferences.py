@@ -15,23 +15,21 @@ LANGUAGES = ("fr", "en")
 SWITCH = {"on": True, "off": False}
 
 
-FIELDS = ("accessibility", "survey_consent", "language")  # ``view``'s, in order
+FIELDS = ("accessibility", "survey_consent", "language")  # the account's own names
 
 
 def view(account: Account) -> dict[str, Any]:
-    """The three preferences as scripts see them."""
-    return {
-        "accessibility": account.accessibility,
-        "survey_consent": account.survey_consent,
-        "language": account.language,
-    }
+    """The three preferences as scripts see them, in ``FIELDS``' order."""
+    return {name: getattr(account, name) for name in FIELDS}
 
 
-def _switch(value: str, option: str) -> bool:
+def switch(value: str, option: str, key: str = "set5.switch") -> bool:
+    """``on|off`` as typed for ``option`` (any case, spaces around); anything else is bad
+    input ``key`` naming the option and the value."""
     try:
         return SWITCH[value.strip().lower()]
     except KeyError:
-        raise BadInput("set5.switch", option=option, value=text.shown(value)) from None
+        raise BadInput(key, option=option, value=text.shown(value)) from None
 
 
 def update(
@@ -48,9 +46,9 @@ def update(
     command's messages unless ``--lang`` or CHORUS_LANG chose one (SPEC's order)."""
     wanted: dict[str, Any] = {}
     if accessibility is not None:
-        wanted["accessibility"] = _switch(accessibility, "--accessibility")
+        wanted["accessibility"] = switch(accessibility, "--accessibility")
     if surveys is not None:
-        wanted["survey_consent"] = _switch(surveys, "--surveys")
+        wanted["survey_consent"] = switch(surveys, "--surveys")
     if language is not None:
         lang = language.strip().lower()
         if lang not in LANGUAGES:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.domain import accounts, authz, granting, identifiers, notices
 from chorus_cli.domain.authz import CONSULTATION, MODIFICATION, ORGANISATION
 from chorus_cli.domain.departments import DEPARTMENT, department, department_sql
-from chorus_cli.domain.preferences import SWITCH
+from chorus_cli.domain.preferences import switch
 from chorus_cli.domain.structure_lookup import find, get
 from chorus_cli.kernel import text
 from chorus_cli.kernel.clock import iso
@@ -116,6 +116,9 @@ def _services(uow: UnitOfWork, structure: Structure) -> list[Service]:
     )
 
 
+SERVICE_FIELDS = ("structure", "code", "label", "active", "created_at")  # ``service_row``'s
+
+
 def service_row(uow: UnitOfWork, service: Service) -> dict[str, Any]:
     from chorus_cli.store.models import Structure
 
@@ -173,15 +176,13 @@ def view(uow: UnitOfWork, structure: Structure) -> dict[str, Any]:
     }
 
 
+# What identifies a structure, never its address: ``summary``'s fields, its own names.
+SUMMARY_FIELDS = ("identifier", "id_type", "raison_sociale", "label", "status")
+
+
 def summary(structure: Structure) -> dict[str, Any]:
-    """One search result: what identifies a structure, never its address."""
-    return {
-        "identifier": structure.identifier,
-        "id_type": structure.id_type,
-        "raison_sociale": structure.raison_sociale,
-        "label": structure.label,
-        "status": structure.status,
-    }
+    """One search result (``SUMMARY_FIELDS``)."""
+    return {name: getattr(structure, name) for name in SUMMARY_FIELDS}
 
 
 # --- creation (STR-1..6) ------------------------------------------------------------
@@ -451,6 +452,9 @@ def _notify(uow: UnitOfWork, account: Account | None, kind: str, structure: Stru
 # --- support's decision on public structures (STR-6) --------------------------------
 
 
+PENDING_FIELDS = (*SUMMARY_FIELDS, "requester", "created_at")  # ``pending``'s rows
+
+
 def pending(uow: UnitOfWork, actor: Account) -> list[dict[str, Any]]:
     """Public structures awaiting approval, oldest first (support and admin)."""
     from sqlmodel import col, select
@@ -712,11 +716,8 @@ def update(
 
 
 def _switch(value: str | None, field: str) -> bool:
-    try:
-        return SWITCH[(value or "").strip().lower()]
-    except KeyError:
-        option = "--" + field.replace("_", "-")
-        raise BadInput("str.switch", option=option, value=text.shown(value or "")) from None
+    """A setting, ``on|off`` as ``structure update --service-code-required`` takes it."""
+    return switch(value or "", "--" + field.replace("_", "-"), "str.switch")
 
 
 def transfer_primary(
@@ -899,6 +900,12 @@ def listing(
         query = query.where(col(Structure.public).is_(public))
     query = query.order_by(col(Structure.identifier), col(Structure.id_type))
     return mapped(fetch(uow, query, shown), _listed)
+
+
+# A row of ``listing`` (``_listed``): `structure list`'s fields (OUT-3).
+LIST_FIELDS = (
+    *SUMMARY_FIELDS, "public", "helios", "department", "primary_manager", "created_at",
+)  # fmt: skip
 
 
 def _listed(row: tuple[Any, str | None]) -> dict[str, Any]:

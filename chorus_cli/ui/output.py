@@ -77,18 +77,15 @@ def emit(
         if fmt not in ("table", "csv"):
             raise BadInput("out4.excel_csv_only", format=fmt)
         fmt = "csv"
+    # --fields was checked against what the command declares before it ran (``_shaping``):
+    # a declared field a row lacks shows null.
     if isinstance(data, dict):
-        if _shaping.fields is not None:  # a declared field this record lacks shows null
-            check_fields(_shaping.fields, list(dict.fromkeys([*(columns or ()), *data])))
         _emit_record(_kept(data), fmt, title)
         return
     rows: Iterator[dict[str, Any]] = iter(data)
     first = next(rows, None)
     fields = _shaping.fields
-    if fields is not None:  # what the command declares is known, if this output lacks it
-        known = list(dict.fromkeys([*(columns or ()), *(_shaping.columns or ()), *(first or {})]))
-        if known:
-            check_fields(fields, known)
+    if fields is not None:
         rows = (_kept(row) for row in rows)
         first = _kept(first) if first is not None else None
     elif fmt == "table" and table:
@@ -122,13 +119,10 @@ def number(n: int) -> str:
 
 
 def check_fields(fields: list[str], known: list[str]) -> None:
+    """``--fields`` names only ``known`` fields (OUT-3): else bad input naming them."""
     unknown = [f for f in fields if f not in known]
     if unknown:
-        from chorus_cli.store.engine import saved_something
-
-        # After a command that saved its change, the sentence says so (SEC-12).
-        key = "out3.unknown_field.after_commit" if saved_something() else "out3.unknown_field"
-        raise BadInput(key, name=unknown[0], valid=", ".join(known))
+        raise BadInput("out3.unknown_field", name=unknown[0], valid=", ".join(known))
 
 
 def _kept(row: dict[str, Any]) -> dict[str, Any]:

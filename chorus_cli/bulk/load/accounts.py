@@ -24,7 +24,7 @@ from chorus_cli.domain.accounts import (
     new_row,
 )
 from chorus_cli.domain.granting import check_open
-from chorus_cli.kernel.errors import BadInput, NotAllowed, RuleRefused
+from chorus_cli.kernel.errors import BadInput, NotAllowed
 
 
 class AccountsLoader(Loader):
@@ -96,10 +96,9 @@ class AccountsLoader(Loader):
             self.service_ids(structure, values.get("services") or []) if structure else set()
         )
         if structure is not None:
-            try:
-                check_open(structure.identifier, structure.status, provisioning=True)
-            except RuleRefused as refused:
-                raise RowRefused(self.column("structure"), refused) from None
+            self.checked(
+                "structure", check_open, structure.identifier, structure.status, provisioning=True
+            )
         if account is None:
             if structure is None:
                 if not self.scope.everywhere:

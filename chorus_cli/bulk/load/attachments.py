@@ -11,7 +11,7 @@ from chorus_cli.bulk.load.base import (
 )
 from chorus_cli.bulk.validate import Checked
 from chorus_cli.domain.granting import check_open
-from chorus_cli.kernel.errors import BadInput, NotFound, RuleRefused
+from chorus_cli.kernel.errors import BadInput, NotFound
 
 
 class AttachmentsLoader(Loader):
@@ -46,10 +46,7 @@ class AttachmentsLoader(Loader):
                 first=first,
             )
             raise RowRefused(self.column("structure"), error)
-        try:
-            check_open(structure.identifier, structure.status)
-        except RuleRefused as refused:
-            raise RowRefused(self.column("structure"), refused) from None
+        self.checked("structure", check_open, structure.identifier, structure.status)
         codes = values.get("services") or []
         if not self.attach(account, structure, self.service_ids(structure, codes)):
             return "unchanged"

@@ -19,7 +19,7 @@ from chorus_cli.mail.templates import render
 from chorus_cli.store.sql import Sql
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from chorus_cli.domain.authz import Scope
     from chorus_cli.store.models import Account
@@ -252,6 +252,14 @@ class Loader:
     def column(self, field: str) -> str:
         return self.names.get(field, field)
 
+    def checked(self, field: str, rule: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """``rule(*args, **kwargs)``, one of the domain's checks: its refusal refuses the
+        row, in the column of ``field``."""
+        try:
+            rule(*args, **kwargs)
+        except RuleRefused as refused:
+            raise RowRefused(self.column(field), refused) from None
+
     def remember(self, row: Checked) -> None:
         """A bad row still counts for the duplicates after it."""
 
@@ -319,10 +327,8 @@ class Loader:
             if code not in known:
                 error = NotFound("str7.not_found", code=code, id=structure.identifier)
                 raise RowRefused(self.column("services"), error)
-        try:
-            check_services_open(structure.identifier, [(c, known[c][1]) for c in codes])
-        except RuleRefused as refused:
-            raise RowRefused(self.column("services"), refused) from None
+        opened = [(code, known[code][1]) for code in codes]
+        self.checked("services", check_services_open, structure.identifier, opened)
         return {known[code][0] for code in codes}
 
     def require_scope(self, structure: StructureInfo, column: str) -> None:

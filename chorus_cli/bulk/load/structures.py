@@ -80,17 +80,16 @@ class StructuresLoader(Loader):
         if it is not, but never makes primary a member of some services only, nor hands
         the role over to an account that has not activated."""
         state = ABSENT if existing is None else self.attacher.state_of(manager.id, existing.id)
-        try:
-            check_primary(
-                manager.login_email,
-                existing.identifier if existing else "",
-                state=state,
-                status=manager.status,
-                transfer=existing is not None and existing.primary_manager_id is not None,
-                attaching=True,
-            )
-        except RuleRefused as refused:
-            raise RowRefused(self.column("primary_manager"), refused) from None
+        self.checked(
+            "primary_manager",
+            check_primary,
+            manager.login_email,
+            existing.identifier if existing else "",
+            state=state,
+            status=manager.status,
+            transfer=existing is not None and existing.primary_manager_id is not None,
+            attaching=True,
+        )
 
     def forget(self) -> None:
         super().forget()
@@ -236,9 +235,9 @@ class StructuresLoader(Loader):
         data: dict[str, Any],
         manager: AccountInfo | None,
     ) -> str:
-        changes = {
+        changes = {  # what `structure update` edits: label, e-mail, phone, the settings
             name: values[name]
-            for name in ("label", "email", "phone")
+            for name in (*structures.EDITABLE, *structures.SETTINGS)
             if values.get(name) is not None and values[name] != getattr(existing, name)
         }
         public = values.get("public")
@@ -246,9 +245,6 @@ class StructuresLoader(Loader):
             changes["public"] = public
         if values.get("helios") and not existing.helios:
             changes["helios"] = True
-        for name in structures.SETTINGS:  # as `structure update --service-code-required`
-            if values.get(name) is not None and values[name] != getattr(existing, name):
-                changes[name] = values[name]
         if changes:
             current = {name: getattr(existing, name) for name in UPDATED_COLUMNS[:-1]}
             current |= {
