@@ -251,6 +251,10 @@ def _integrator(demo: Demo, technical_password: str) -> None:
     thread.start()
     while not server.started and thread.is_alive():
         time.sleep(0.01)
+    if not server.started:  # uvicorn said why on stderr; the demo says which rule
+        from chorus_cli.kernel.errors import BadInput
+
+        raise BadInput("api3.cannot_listen", host="127.0.0.1", port=0)
     port = server.servers[0].sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     demo.say("api_listening", url=base)
