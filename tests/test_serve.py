@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -796,13 +797,19 @@ def test_api1_logs_one_line_per_request_without_secrets_and_stops_cleanly_on_ctr
 
 
 def test_api3_each_request_is_a_short_unit_of_work_the_store_stays_writable(served):
-    """No lock held across answers: between requests, another process writes at once."""
+    """No lock held across answers: between requests, another process writes at once
+    (once the journal has written the calls' audit rows: its batch is a short write)."""
     headers = headers_of(served)
+    calls = "SELECT count(*) FROM audit_entry WHERE action = 'api.rechercher_structure'"
     with served.client() as client:
+        before = rows(served.store, calls)[0][0]
         for _ in range(5):
             assert (
                 client.post(f"{STRUCTURES}/rechercher", headers=headers, json={}).status_code == 200
             )
+        deadline = time.monotonic() + 30
+        while rows(served.store, calls)[0][0] < before + 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
         from sqlalchemy import create_engine, text
 
         engine = create_engine(served.store, connect_args={"timeout": 0})
@@ -874,9 +881,11 @@ def test_tech2_the_journal_writes_nothing_until_its_batch_and_everything_on_clos
     assert last_use() == max(times)  # an older use does not move it back
 
 
-def test_tech2_a_batch_the_store_refuses_stays_queued_and_is_written_next_time(store_url):
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_tech2_a_batch_the_store_refuses_stays_queued_and_is_written_next_time(store_url, process):
     """A batch the store refuses (here its audit table is briefly gone) is kept, in
-    order, ahead of newer rows, and written by the next flush: no row lost."""
+    order, ahead of newer rows, and written by the next flush: no row lost; by the
+    journal itself or by its writing process (`chorus serve`'s)."""
     from sqlalchemy import create_engine, text
 
     from chorus_cli.kernel.clock import SystemClock
@@ -888,7 +897,7 @@ def test_tech2_a_batch_the_store_refuses_stays_queued_and_is_written_next_time(s
             conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
         engine.dispose()
 
-    journal = Journal(store_url, every=3600)
+    journal = Journal(store_url, every=3600, process=process).start()
     now = SystemClock().now()
     journal.record(Use(now, "system", "api.first", "a"))
     rename("audit_entry", "audit_entry_away")
@@ -905,6 +914,41 @@ def test_tech2_a_batch_the_store_refuses_stays_queued_and_is_written_next_time(s
     assert journal.flush() == 2
     found = rows(store_url, "SELECT action FROM audit_entry WHERE actor = 'system' ORDER BY id")
     assert found[-2:] == [("api.first",), ("api.second",)]
+    assert journal.close() == 0
+
+
+def test_tech2_the_journal_process_writes_the_batches_and_everything_on_close(store_url, tmp_path):
+    """`chorus serve`'s journal writes in a process of its own (forked, not this one):
+    a flush is written when it returns, close() writes the rest and ends that process;
+    killed, the journal writes in its own process from then on, no later row lost."""
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.journal import Journal, Use
+
+    now = SystemClock().now()
+    actions = "SELECT target FROM audit_entry WHERE action = 'api.test' ORDER BY id"
+    journal = Journal(store_url, every=3600, process=True).start()
+    writer = journal.writer_pid
+    assert writer is not None and writer != os.getpid()
+    for n in range(3):
+        journal.record(Use(now, "system", "api.test", f"t{n}"))
+    assert rows(store_url, actions) == []  # an hour between batches: none yet
+    assert journal.flush() == 3
+    assert rows(store_url, actions) == [("t0",), ("t1",), ("t2",)]
+    journal.record(Use(now, "system", "api.test", "t3"))
+    assert journal.close() == 1
+    assert rows(store_url, actions)[-1] == ("t3",)
+    assert journal.writer_pid is None
+    with pytest.raises(ProcessLookupError):  # ended, and waited for
+        os.kill(writer, 0)
+
+    killed = Journal(store_url, every=3600, process=True).start()
+    os.kill(killed.writer_pid, signal.SIGKILL)
+    killed.record(Use(now, "system", "api.test", "after-kill"))
+    assert killed.flush() == 1  # written here: the writing process is gone
+    assert killed.writer_pid is None
+    killed.record(Use(now, "system", "api.test", "last"))
+    assert killed.close() == 1
+    assert rows(store_url, actions)[-2:] == [("after-kill",), ("last",)]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])

@@ -64,6 +64,14 @@ def saved_something() -> bool:
     return _commits[0] > 0
 
 
+def forget_inherited() -> None:
+    """In a forked process: the parent's engines forgotten, their connections left open
+    for the parent (they are its sockets and files), none closed or reused here."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+    _engines.clear()
+
+
 def dispose_all() -> None:
     for engine in _engines.values():
         engine.dispose()
