@@ -5,7 +5,8 @@ triggers on ``structure``.
 
 A migration that rebuilds ``structure`` (Alembic's batch mode on SQLite copies it to a
 new table and drops the old one, its triggers with it) must create them again:
-``create(op.execute, WORDS)`` after the batch. Plain Python, no Alembic import: the
+``create(op.execute, WORDS)`` after the batch. An index made otherwise later gets its
+own tuple here: ``WORDS`` stays what 0017 made. Plain Python, no Alembic import: the
 domain reads ``WORDS_TABLE`` from here.
 """
 
