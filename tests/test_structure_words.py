@@ -199,7 +199,7 @@ def test_str9_api1_a_search_finds_what_the_rule_finds_indexed_or_not(world, tmp_
         assert expected in [s["identifier"] for s in found.json()], search
 
 
-def test_str9_the_index_follows_updates_new_labels_reimports_seed_and_deletions(
+def test_str9_the_index_follows_label_changes_flow_updates_and_deletions(
     world, tmp_path, store_url
 ):
     """The triggers: a structure created by command then given a label by `structure
