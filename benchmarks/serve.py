@@ -8,7 +8,8 @@ server's start-up time.
 - The store: ``chorus seed`` of ``--structures`` structures (as many accounts), a technical
   account each (``--technical-accounts``), one API client. Seeding 100,000 takes a while:
   the seeded SQLite file is kept in ``--cache`` (default ``$TMPDIR/chorus-bench-serve``),
-  named by its size and the store's revision, and each run works on a copy of it. The
+  named by its size and the store's revision (a store of an older revision there is
+  migrated rather than seeded again), and each run works on a copy of it. The
   PostgreSQL store is a throwaway cluster (``harness.postgresql``), filled from that copy
   by ``chorus db copy``.
 - The load: ``wrk`` (Debian's package, `make bench-deps` installs it), one thread, 50
@@ -90,6 +91,15 @@ def seeded_store(cache: Path, structures: int) -> Path:
         url = f"sqlite:///{work / 'chorus.db'}"
         env = clean_env(work, url)
         env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+        older = sorted(p for p in cache.glob(f"serve-{structures}-r*.db") if p.stem < path.stem)
+        if older:  # the same store at an older revision: migrating it takes seconds
+            print(f"migrating {older[-1].name} to {path.name} (once)...", flush=True)
+            shutil.copyfile(older[-1], work / "chorus.db")
+            subprocess.run([CHORUS, "db", "upgrade"], env=env, check=True, capture_output=True)
+            with sqlite3.connect(work / "chorus.db") as db:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            os.replace(work / "chorus.db", path)
+            return path
         print(f"seeding {structures:,} structures into {path} (once)...", flush=True)
         subprocess.run([CHORUS, "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run(

@@ -86,6 +86,19 @@ def test_ops7_sirene_is_searchable_on_the_copy(filled, target):
     assert lookup.json()["raison_sociale"] == wanted["raison_sociale"]
 
 
+def test_ops7_str9_structures_are_searched_by_name_on_the_copy(filled, target):
+    """The copy's rows go through the target's triggers: on a SQLite copy the word index
+    finds what STR-9's rule finds (tests/test_structure_words.py)."""
+    from tests.test_structure_words import check_searches
+
+    assert filled("db", "copy", "--to", target).exit_code == 0
+    exported = filled("bulk", "export", "structures", "--format", "jsonl").stdout
+    names = [json.loads(line)["raison_sociale"] for line in exported.splitlines()]
+    words = sorted({w for name in names for w in name.lower().split()})
+    searches = [*names[:10], *words, *{w[:2] for w in words}]
+    assert check_searches(target, searches) > len(words)
+
+
 def test_ops7_a_target_holding_data_is_refused_and_left_alone(filled, target):
     assert filled("db", "copy", "--to", target).exit_code == 0
     before = exports(filled, target)

@@ -244,7 +244,7 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
         terms = structures.search_terms(name)
         if not terms:
             raise BadInput("api1.field", field=field)
-        names.append((len(terms), structures.words_indexed(terms, uow.dialect_name)))
+        names.append((len(terms), structures.words_indexed(uow.dialect_name)))
         params.update(structures.words_values(terms, f"name{number}_", uow.dialect_name))
     kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
     public_only = _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees")

@@ -566,64 +566,67 @@ def search_terms(text: str) -> list[str]:
     return content_words(words(text))
 
 
-def words_indexed(terms: list[str], dialect_name: str) -> bool:
-    """Whether SQLite's trigram index (``structure_search``) serves these terms: words of
-    two letters or more only. A trigram needs three characters (" " and two letters),
-    and SQLite 3.40's FTS5 crashes the process on a LIKE of fewer beside another LIKE
-    (schemathesis found "p þ"); a search with a one-letter word reads the table, as
-    before the index. PostgreSQL's index serves the LIKE itself."""
-    return dialect_name == "sqlite" and min(map(len, terms)) >= 2
+def words_indexed(dialect_name: str) -> bool:
+    """Whether ``words_match`` asks SQLite's word index (``structure_words``, migration
+    0017) for its candidates: on SQLite, for any terms. PostgreSQL's trigram index
+    (migration 0015) serves the LIKE itself."""
+    return dialect_name == "sqlite"
 
 
 def words_match(count: int, indexed: bool, prefix: str = "word") -> Any:
     """STR-9: every one of ``count`` terms starts a word of the structure's name, label or
-    identifier (or, several terms, they start the identifier in one piece). A trigram
-    index of ``search_text`` finds the candidates (migration 0015): on PostgreSQL the
-    LIKE itself uses it; on SQLite (``indexed``: ``words_indexed``) the FTS5 table
-    ``structure_search`` answers the same LIKE first.
+    identifier (or, several terms, they start the identifier in one piece). These LIKE
+    conditions are the rule; an index only finds candidates: on PostgreSQL a trigram
+    index serves the LIKE itself; on SQLite (``indexed``: ``words_indexed``) the FTS5 word
+    index ``structure_words`` finds the rows whose words the terms begin first.
 
     The condition holds no value: its patterns are parameters named ``prefix`` + a
     number, given by ``words_values`` (a statement's ``.params`` or at execution), so a statement
     built once for a count of terms serves any terms (`chorus serve`)."""
-    from sqlalchemy import and_, bindparam, or_
+    from sqlalchemy import and_, bindparam, column, or_, select, table
 
+    from chorus_cli.store.migrations.search_index import WORDS_TABLE
     from chorus_cli.store.models import Structure
 
-    table = Structure.__table__.c  # type: ignore[attr-defined]  (a Core query's too)
-    text = table.search_text
+    columns = Structure.__table__.c  # type: ignore[attr-defined]  (a Core query's too)
+    text = columns.search_text
     matched = and_(*(text.contains(bindparam(f"{prefix}{i}")) for i in range(count)))
     if count > 1:  # "732 829 320" is the start of one identifier
         matched = or_(matched, text.contains(bindparam(f"{prefix}_whole")))
     if indexed:
-        matched = and_(table.id.in_(_indexed(count, prefix)), matched)
+        # FTS5 is asked through the column named after its table (detail=none refuses a
+        # column's name: "column queries are not supported").
+        index = table(WORDS_TABLE, column("rowid"), column(WORDS_TABLE))
+        found = select(index.c.rowid).where(
+            index.c[WORDS_TABLE].match(bindparam(f"{prefix}_match"))
+        )
+        matched = and_(columns.id.in_(found), matched)
     return matched
 
 
 def words_values(terms: list[str], prefix: str, dialect_name: str) -> dict[str, str]:
-    """The parameters of ``words_match``: the LIKE patterns of the terms. A term is a
-    word (letters and digits), so a pattern needs no escape."""
+    """The parameters of ``words_match``: the LIKE patterns of the terms (a term is a
+    word, letters and digits: a pattern needs no escape) and, indexed, the index's query
+    (``words_query``)."""
     values = {f"{prefix}{i}": f" {term}" for i, term in enumerate(terms)}
-    whole = "".join(terms)
     if len(terms) > 1:
-        values[f"{prefix}_whole"] = f" {whole}"
-    if words_indexed(terms, dialect_name):
-        values.update({f"{prefix}_index{i}": f"% {term}%" for i, term in enumerate(terms)})
-        if len(terms) > 1:
-            values[f"{prefix}_index_whole"] = f"% {whole}%"
+        values[f"{prefix}_whole"] = " " + "".join(terms)
+    if words_indexed(dialect_name):
+        values[f"{prefix}_match"] = words_query(terms)
     return values
 
 
-def _indexed(count: int, prefix: str) -> Any:
-    """The ids ``structure_search`` (SQLite's trigram index) finds for the terms."""
-    from sqlalchemy import bindparam, column, select, table, union
+def words_query(terms: list[str]) -> str:
+    """The FTS5 query of ``structure_words`` that finds what ``words_match`` matches:
+    each term a word's prefix (``"soc"* AND "gen"*``), or, several terms, all of them
+    the identifier's start in one piece. Each term is quoted (a quote doubled), so no
+    term is ever FTS5 syntax (``AND``, ``NEAR``, ``*``…); the query is a parameter."""
 
-    index = table("structure_search", column("rowid"), column("search_text"))
+    def starts(term: str) -> str:
+        return '"' + term.replace('"', '""') + '"*'
 
-    def hits(names: list[str]) -> Any:
-        return select(index.c.rowid).where(*(index.c.search_text.like(bindparam(n)) for n in names))
-
-    each = [f"{prefix}_index{i}" for i in range(count)]
-    return hits(each) if count == 1 else union(hits(each), hits([f"{prefix}_index_whole"]))
+    each = " AND ".join(map(starts, terms))
+    return each if len(terms) == 1 else f"({each}) OR {starts(''.join(terms))}"
 
 
 def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:
@@ -633,7 +636,7 @@ def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) 
 
     column = col(Structure.search_text)
     dialect = uow.dialect_name
-    matched = words_match(len(terms), words_indexed(terms, dialect))
+    matched = words_match(len(terms), words_indexed(dialect))
     findable = authz.findable_structures(uow, actor, Structure.__table__)
     query = select(Structure).where(matched, findable)
     exact = [identifier for _type, identifier in identifiers.candidates(text)]

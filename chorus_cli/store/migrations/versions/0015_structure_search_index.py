@@ -12,7 +12,8 @@ such a LIKE without reading every row:
   column (external content: it holds the index only), kept by three triggers on
   ``structure``. A later migration that rebuilds ``structure`` (Alembic's batch mode on
   SQLite copies it to a new table) drops these triggers: it must create them again
-  (``create_sqlite_search``).
+  (``chorus_cli.store.migrations.search_index.create``). Migration 0017 replaced this
+  table by a word index (``structure_words``).
 - PostgreSQL: a GIN index ``gin_trgm_ops`` on the column (extension ``pg_trgm``, trusted
   since PostgreSQL 13: a store's owner may create it). Where the extension cannot be
   created, the store goes without the index (searches read the table, as before).
@@ -21,36 +22,18 @@ such a LIKE without reading every row:
 import sqlalchemy as sa
 from alembic import op
 
+from chorus_cli.store.migrations.search_index import TRIGRAMS, create, drop
+
 revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-SQLITE = [
-    "CREATE VIRTUAL TABLE structure_search USING fts5(search_text, content='structure',"
-    " content_rowid='id', tokenize='trigram')",
-    "INSERT INTO structure_search(structure_search) VALUES ('rebuild')",
-    "CREATE TRIGGER structure_search_insert AFTER INSERT ON structure BEGIN"
-    " INSERT INTO structure_search(rowid, search_text) VALUES (new.id, new.search_text); END",
-    "CREATE TRIGGER structure_search_delete AFTER DELETE ON structure BEGIN"
-    " INSERT INTO structure_search(structure_search, rowid, search_text)"
-    " VALUES ('delete', old.id, old.search_text); END",
-    "CREATE TRIGGER structure_search_update AFTER UPDATE OF search_text ON structure BEGIN"
-    " INSERT INTO structure_search(structure_search, rowid, search_text)"
-    " VALUES ('delete', old.id, old.search_text);"
-    " INSERT INTO structure_search(rowid, search_text) VALUES (new.id, new.search_text); END",
-]
-
-
-def create_sqlite_search() -> None:
-    for statement in SQLITE:
-        op.execute(statement)
-
 
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        create_sqlite_search()
+        create(op.execute, TRIGRAMS)
         return
     available = bind.execute(
         sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
@@ -73,8 +56,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        for trigger in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS structure_search_{trigger}")
-        op.execute("DROP TABLE IF EXISTS structure_search")
+        drop(op.execute, TRIGRAMS)
         return
     op.execute("DROP INDEX IF EXISTS ix_structure_search_text_trgm")
