@@ -638,6 +638,29 @@ def test_api2_a_reset_password_stops_working_at_once_despite_the_cache(served):
         assert client.get(path, headers=headers).status_code == 401
 
 
+def test_api2_a_rehashed_password_is_verified_again_not_refused_from_the_cache(served):
+    """The same password hashed again by another process (other Argon2 parameters, as a
+    rehash writes): the remembered header no longer matches the stored hash, so it is
+    verified again and the call answered, not refused until the cache forgets it."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import create_engine, text
+
+    headers = headers_of(served, 4)
+    path = "/cpro/transverses/v1/health-check"
+    (identifier,) = rows(served.store, "SELECT identifier FROM structure WHERE id=4")[0]
+    rehashed = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(TECH_PASSWORD)
+    with served.client() as client:
+        assert client.get(path, headers=headers).status_code == 200  # now remembered
+        engine = create_engine(served.store)
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE technical_account SET password_hash = :hash WHERE login = :login"),
+                {"hash": rehashed, "login": f"TECH_1_{identifier}@cpro.fr"},
+            )
+        engine.dispose()
+        assert client.get(path, headers=headers).status_code == 200
+
+
 # --- API-3: limits, binding, failures, logs ---------------------------------------------------
 
 
@@ -817,6 +840,79 @@ def test_api3_each_request_is_a_short_unit_of_work_the_store_stays_writable(serv
             conn.execute(text("UPDATE structure SET label = label WHERE id = 1"))
         engine.dispose()
         assert client.post(f"{STRUCTURES}/rechercher", headers=headers, json={}).status_code == 200
+
+
+def test_api3_a_read_past_its_budget_stops_and_leaves_the_connection_sound(store_url, monkeypatch):
+    """A read given a budget (`chorus serve` on SQLite, on its event loop) stops with
+    OverBudget once past it, and the connection serves the next unit as before; on
+    PostgreSQL (reads in threads) a budget is not applied."""
+    from sqlalchemy import func, select
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store import reads as reads_module
+    from chorus_cli.store.models import Structure
+
+    monkeypatch.setattr(reads_module, "PROGRESS_STEPS", 1)  # looked at every step
+    reads = reads_module.Reads(store_url)
+    counted = select(func.count()).select_from(Structure.__table__)
+    try:
+        with reads.unit(SystemClock(), None, budget=0.0) as uow:  # type: ignore[arg-type]
+            if store_url.startswith("sqlite"):
+                with pytest.raises(reads_module.OverBudget):
+                    uow.rows(counted)
+            else:
+                assert uow.rows(counted)[0][0] >= 0
+        with reads.unit(SystemClock(), None) as uow:  # type: ignore[arg-type]
+            assert uow.rows(counted)[0][0] >= 0
+    finally:
+        reads.close()
+
+
+def test_api3_tech2_a_search_stopped_on_the_event_loop_is_answered_from_a_thread_once(
+    store, monkeypatch
+):
+    """Every read on the event loop stopped at once (a budget of nothing, looked at every
+    step): each call is answered from a worker thread, the same answers as without a
+    budget, and each is recorded once (TECH-2), not once per try."""
+    import asyncio
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.store import reads as reads_module
+
+    url, home = store
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 1")[0]
+    headers = {"cpro-account": account_header(f"TECH_1_{identifier}@cpro.fr")}
+    bodies = [{}, {"structure": {"identifiantStructure": identifier}},
+              {"structure": {"raisonSocialeStructure": "commune"}}]  # fmt: skip
+    calls = "SELECT count(*) FROM audit_entry WHERE action = 'api.rechercher_structure'"
+
+    async def answers() -> list[dict]:
+        server = api_app.Server(Settings.from_env(url), rate=100_000)
+        transport = httpx.ASGITransport(app=server.app(log=False))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://chorus") as client:
+                form = {"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                        "client_secret": CLIENT_SECRET}  # fmt: skip
+                bearer = (await client.post("/api/oauth/token", data=form)).json()
+                headers["Authorization"] = f"Bearer {bearer['access_token']}"
+                found = []
+                for body in bodies * 2:  # the second time, the caller is known: on the loop
+                    answer = await client.post(f"{STRUCTURES}/rechercher", headers=headers,
+                                               json=body)  # fmt: skip
+                    assert answer.status_code == 200, answer.text
+                    found.append(answer.json())
+                return found
+        finally:
+            server.close()
+
+    free = asyncio.run(answers())
+    before = rows(url, calls)[0][0]
+    monkeypatch.setattr(api_app, "INLINE_BUDGET", 0.0)
+    monkeypatch.setattr(reads_module, "PROGRESS_STEPS", 1)
+    stopped = asyncio.run(answers())
+    assert stopped == free
+    assert rows(url, calls)[0][0] == before + len(bodies) * 2
 
 
 def test_api3_no_reader_stays_open_after_the_answers_on_sqlite(served):

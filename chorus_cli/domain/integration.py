@@ -265,14 +265,6 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
     return {"listeStructures": [structure_found(s) for s in rows], "parametresRetour": paging}
 
 
-def by_identifier(body: Any) -> bool:
-    """Whether a ``rechercherStructure`` names an identifier: an index then finds its
-    few rows, whatever else it asks (`chorus serve` reads it without a thread hop)."""
-    wanted = body.get("structure") if isinstance(body, dict) else None
-    ident = wanted.get("identifiantStructure") if isinstance(wanted, dict) else None
-    return isinstance(ident, str) and bool(ident.strip())
-
-
 @lru_cache(maxsize=1024)
 def _candidates(ident: str) -> tuple[str, ...]:
     """The spellings of an identifier a search matches exactly (any its type accepts)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
     from chorus_cli.store.journal import Journal
 
 CACHE_MAX = 512  # compiled statements kept (the domain's are a few dozen shapes)
+PROGRESS_STEPS = 1000  # SQLite's virtual machine steps between two looks at a budget
+
+
+class OverBudget(Exception):
+    """A read stopped as it ran past its unit of work's budget (``Reads.unit(budget=…)``,
+    SQLite): to be run again where it may take its time."""
 
 
 class _Prepared:
@@ -137,8 +144,10 @@ class Reads:
             with contextlib.suppress(Exception):  # closing after a failure
                 self._release(connection)
 
-    def unit(self, clock: Clock, journal: Journal) -> ReadUnitOfWork:
-        return ReadUnitOfWork(self, clock, journal)
+    def unit(self, clock: Clock, journal: Journal, budget: float | None = None) -> ReadUnitOfWork:
+        """A unit of work; ``budget``: the seconds its reads may take on SQLite, past
+        which the statement running stops with :class:`OverBudget`."""
+        return ReadUnitOfWork(self, clock, journal, budget if self.sqlite else None)
 
 
 class ReadUnitOfWork:
@@ -148,10 +157,13 @@ class ReadUnitOfWork:
     ``journal``, where ``technical.record_use`` records a call: this unit of work
     writes nothing)."""
 
-    def __init__(self, reads: Reads, clock: Clock, journal: Journal) -> None:
+    def __init__(
+        self, reads: Reads, clock: Clock, journal: Journal, budget: float | None = None
+    ) -> None:
         self.reads = reads
         self.clock = clock
         self.journal = journal
+        self.budget = budget
         self.dialect_name: str = reads.dialect.name
         self._cursor: Any = None
 
@@ -161,6 +173,11 @@ class ReadUnitOfWork:
             self._cursor = connection.cursor()
             if self.reads.sqlite:
                 self._cursor.execute("BEGIN")
+            if self.budget is not None:  # the reads', from now
+                deadline = time.perf_counter() + self.budget
+                connection.dbapi_connection.set_progress_handler(
+                    lambda: time.perf_counter() > deadline, PROGRESS_STEPS
+                )
         except Exception:
             self.reads._drop()
             raise
@@ -168,6 +185,8 @@ class ReadUnitOfWork:
 
     def __exit__(self, kind: object, *exc: object) -> None:
         try:
+            if self.budget is not None:
+                self.reads._local.connection.dbapi_connection.set_progress_handler(None, 0)
             if self.reads.sqlite:
                 self._cursor.execute("ROLLBACK")
             self._cursor.close()
@@ -181,7 +200,9 @@ class ReadUnitOfWork:
         try:
             self._cursor.execute(prepared.sql, prepared.parameters(params or {}))
             found = self._cursor.fetchall()
-        except Exception:
+        except Exception as error:
+            if self.budget is not None and _interrupted(error):
+                raise OverBudget() from None  # the connection is sound: kept
             self.reads._drop()
             raise
         make = prepared.row._make
@@ -198,3 +219,10 @@ class ReadUnitOfWork:
     def first(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
         found = self.rows(statement, params)
         return found[0] if found else None
+
+
+def _interrupted(error: Exception) -> bool:
+    """Whether SQLite stopped a statement because its progress handler asked it to."""
+    import sqlite3
+
+    return isinstance(error, sqlite3.OperationalError) and str(error) == "interrupted"
