@@ -132,9 +132,13 @@ def run_import(
 
 def drop_leftovers(engine: Engine) -> int:
     """Drop the staging tables a killed import left behind (~30 MB for a department);
-    0 when there are none or an import is running now (its tables are in use)."""
+    0 when there are none or an import is running now (its tables are in use). The
+    import's lock is taken only when there are some: a store never imported keeps no
+    lock file beside it."""
     loader = _Loader(engine, IndexSummary(), _no_progress)
     try:
+        if not loader.leftovers():
+            return 0
         with loader.exclusive():
             return loader.drop_leftovers()
     except RuleRefused:
@@ -283,12 +287,16 @@ class _Loader:
         if self.sqlite:
             self.cursor.execute("PRAGMA temp_store=MEMORY")
 
-    def drop_leftovers(self) -> int:
-        """Tables an interrupted import left (we hold the lock: nobody is using them)."""
+    def leftovers(self) -> list[str]:
+        """Staging tables an interrupted import left, or a running import's."""
         suffixes = (schema.STAGING, schema.RETIRED)
         bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS, schema.TERM)
         wanted = {base + suffix for base in bases for suffix in suffixes}
-        names = [name for name in self._tables() if name in wanted]
+        return [name for name in self._tables() if name in wanted]
+
+    def drop_leftovers(self) -> int:
+        """Tables an interrupted import left (we hold the lock: nobody is using them)."""
+        names = self.leftovers()
         self._drop(names)
         return len(names)
 
