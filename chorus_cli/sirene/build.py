@@ -469,9 +469,11 @@ class _Loader:
         self, reading: Iterable[tuple[batches.Batch, int]], unit_table: str | None
     ) -> Generator[tuple[batches.Batch, int], None, None]:
         """The establishments of ``reading`` with their legal unit's name, category
-        and diffusion (from ``unit_table``; without it, the establishment's own name
-        stands in). A unit's non-diffusion hides its establishments' addresses (STR-3)."""
-        nowhere = columns.NOWHERE
+        and diffusion (from ``unit_table``); the name they are known by is chosen as
+        everywhere (``columns.known_as``: a unit with no name, or none, gives the
+        establishment's own). A unit's non-diffusion hides its establishments'
+        addresses (STR-3)."""
+        nowhere, known_as = columns.NOWHERE, columns.known_as
         for pending, position in reading:
             units = {}
             if unit_table:
@@ -482,14 +484,14 @@ class _Loader:
                 if unit is not None:
                     name, category, unit_hidden = unit
                     hidden = hidden or unit_hidden
-                else:  # no legal-unit file: the establishment's own name stands in
-                    name, category = sign or "", None
+                else:  # no legal unit known
+                    name, category = "", None
                 if hidden:  # STR-3: no postal address is kept (columns.place)
                     address, postal, town, country = nowhere
                 batch.append(
                     (
                         siret,
-                        name,
+                        known_as(name, sign),
                         sign,
                         category,
                         active,
