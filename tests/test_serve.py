@@ -759,6 +759,30 @@ def test_api3_binding_outside_loopback_without_tls_is_refused(tmp_path):
     assert half.returncode == 2 and "API-3" in half.stderr
 
 
+def test_api3_serve_defaults_have_one_definition_each(tmp_path):
+    """`chorus serve`'s --rate and --audit-every default to the server's RATE and the
+    journal's EVERY, defined once: changed there, the help and the server follow."""
+    probe = """
+import inspect
+import chorus_cli.domain.serving as serving, chorus_cli.store.journal as journal
+serving.RATE, journal.EVERY = 7, 0.25
+from chorus_cli.api.app import Server
+print("server", inspect.signature(Server).parameters["rate"].default,
+      inspect.signature(Server).parameters["audit_every"].default)
+from chorus_cli.cli import main
+main(["--lang", "en", "serve", "--help"])
+"""
+    env = {**os.environ, "CHORUS_DATABASE_URL": "sqlite:///" + str(tmp_path / "none.db"),
+           "CHORUS_DATA_DIR": str(tmp_path), "COLUMNS": "200", "NO_COLOR": "1"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "server 7 0.25" in done.stdout
+    shown = " ".join(done.stdout.split())
+    assert "Requests a second per client (API-3). [default: 7;" in shown
+    assert "together (TECH-2). [default: 0.25;" in shown
+
+
 def test_api3_behind_a_proxy_another_address_is_allowed(store):
     url, home = store
     server = start(url, home, "--host", "0.0.0.0", "--behind-proxy")

@@ -318,6 +318,26 @@ def test_str2_db_upgrade_drops_what_a_killed_import_left(cli):
     assert again.exit_code == 0 and "interrompu" not in again.stderr
 
 
+def test_str2_db_upgrade_of_a_fresh_store_leaves_only_the_store(tmp_path):
+    """`db upgrade` imports nothing: beside the store it leaves no SIRENE import lock
+    file (the lock is the import's; a store never imported needs none)."""
+    import os
+
+    folder = tmp_path / "store"
+    folder.mkdir()
+    env = {
+        **os.environ,
+        "CHORUS_DATA_DIR": str(tmp_path / "data"),
+        "CHORUS_DATABASE_URL": f"sqlite:///{folder / 'chorus.db'}",
+        "PYTHON_KEYRING_BACKEND": "tests.memory_keyring.MemoryKeyring",
+        "CHORUS_LANG": "fr",
+    }
+    done = subprocess.run([sys.executable, "-m", "chorus_cli", "db", "upgrade"], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["chorus.db"]
+
+
 def test_str2_a_missing_file_is_bad_input(cli, tmp_path):
     operator(cli)
 

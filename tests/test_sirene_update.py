@@ -259,6 +259,33 @@ def test_str3_update_a_unit_turned_non_diffusible_keeps_no_address_of_its_establ
     assert store_rows(ops, f"{kept} WHERE siret = {branch}") == [(None, None, None, None)]
 
 
+def test_str2_a_purged_unit_s_establishment_is_known_by_its_own_name_by_import_and_update(
+    ops, api, tmp_path
+):
+    """A legal unit INSEE purged has no name left: its establishment is known by its own
+    (denomination usuelle), whether the stock file brought it or `sirene update` did."""
+    own = "CAFE DU COIN"
+    stock = write_csv(tmp_path / "etab.csv", ETABLISSEMENT_HEADER, [establishment(NEW_SIRET, own)])
+    purged = {"siren": NEW_SIRET[:9], "statutDiffusionUniteLegale": "O",
+              "unitePurgeeUniteLegale": "true", "etatAdministratifUniteLegale": "C",
+              "categorieJuridiqueUniteLegale": "5710"}  # fmt: skip
+    units = write_csv(tmp_path / "ul.csv", UNITE_LEGALE_HEADER, [purged])
+    name = f"SELECT raison_sociale, enseigne FROM sirene_establishment WHERE siret = {NEW_SIRET}"
+
+    imported(ops, stock, "--unites-legales", units)
+    by_import = store_rows(ops, name)
+    found = changed(NEW_SIRET, name="")
+    found["periodesEtablissement"][0]["denominationUsuelleEtablissement"] = own
+    api.pages = [[found]]
+    updated(ops)
+    by_update = store_rows(ops, name)
+
+    assert by_update == [(own, own)]
+    assert by_import == by_update
+    assert look(ops, NEW_SIRET)["raison_sociale"] == own
+    assert NEW_SIRET in sirets(ops("sirene", "search", "cafe", "coin", "--json"))
+
+
 def test_str2_update_since_asks_from_that_day(ops, api):
     api.pages = [[]]
 

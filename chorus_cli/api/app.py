@@ -40,6 +40,7 @@ from starlette.routing import Route
 
 from chorus_cli import i18n
 from chorus_cli.domain import api_clients, integration, technical
+from chorus_cli.domain.serving import RATE
 from chorus_cli.kernel.clock import SystemClock
 from chorus_cli.kernel.errors import (
     BadInput,
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
     from chorus_cli.kernel.clock import Clock
 
 MAX_BODY = 1024 * 1024  # API-3
-RATE = 50  # API-3: requests a second per client (chosen)
 CACHE_SECONDS = 60
 THREADS = 4  # worker threads running units of work at once (``Server._in_thread``)
 # The seconds a read served on the event loop may take (SQLite) before it is stopped and

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from chorus_cli.commands._common import STATE
+from chorus_cli.domain.serving import RATE
 from chorus_cli.kernel.errors import BadInput
+from chorus_cli.store.journal import EVERY
 
 
 def serve(
@@ -35,7 +37,7 @@ def serve(
     rate: Annotated[
         int,
         typer.Option("--rate", min=1, max=100_000, help="Requests a second per client (API-3)."),
-    ] = 50,
+    ] = RATE,
     audit_every: Annotated[
         float,
         typer.Option(
@@ -44,7 +46,7 @@ def serve(
             max=3600,
             help="Seconds the calls' audit rows may wait to be written together (TECH-2).",
         ),
-    ] = 0.05,
+    ] = EVERY,
 ) -> None:
     """Serve the store as the Chorus Pro API an integration calls (API-1): the
     Structures paths, «Mon compte» attachments, health-check and POST /api/oauth/token,

@@ -207,8 +207,7 @@ def record(found: dict[str, Any]) -> dict[str, Any]:
         "siret": siret,
         "name": name,
         "sign": sign,
-        # the name an establishment is known by: its unit's, else its own
-        "raison_sociale": name or sign or "",
+        "raison_sociale": columns.known_as(name, sign),
         "category": category,
         "active": state == "A",
         "hidden": hidden,

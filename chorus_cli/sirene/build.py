@@ -132,9 +132,13 @@ def run_import(
 
 def drop_leftovers(engine: Engine) -> int:
     """Drop the staging tables a killed import left behind (~30 MB for a department);
-    0 when there are none or an import is running now (its tables are in use)."""
+    0 when there are none or an import is running now (its tables are in use). The
+    import's lock is taken only when there are some: a store never imported keeps no
+    lock file beside it."""
     loader = _Loader(engine, IndexSummary(), _no_progress)
     try:
+        if not loader.leftovers():
+            return 0
         with loader.exclusive():
             return loader.drop_leftovers()
     except RuleRefused:
@@ -283,12 +287,16 @@ class _Loader:
         if self.sqlite:
             self.cursor.execute("PRAGMA temp_store=MEMORY")
 
-    def drop_leftovers(self) -> int:
-        """Tables an interrupted import left (we hold the lock: nobody is using them)."""
+    def leftovers(self) -> list[str]:
+        """Staging tables an interrupted import left, or a running import's."""
         suffixes = (schema.STAGING, schema.RETIRED)
         bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS, schema.TERM)
         wanted = {base + suffix for base in bases for suffix in suffixes}
-        names = [name for name in self._tables() if name in wanted]
+        return [name for name in self._tables() if name in wanted]
+
+    def drop_leftovers(self) -> int:
+        """Tables an interrupted import left (we hold the lock: nobody is using them)."""
+        names = self.leftovers()
         self._drop(names)
         return len(names)
 
@@ -461,9 +469,11 @@ class _Loader:
         self, reading: Iterable[tuple[batches.Batch, int]], unit_table: str | None
     ) -> Generator[tuple[batches.Batch, int], None, None]:
         """The establishments of ``reading`` with their legal unit's name, category
-        and diffusion (from ``unit_table``; without it, the establishment's own name
-        stands in). A unit's non-diffusion hides its establishments' addresses (STR-3)."""
-        nowhere = columns.NOWHERE
+        and diffusion (from ``unit_table``); the name they are known by is chosen as
+        everywhere (``columns.known_as``: a unit with no name, or none, gives the
+        establishment's own). A unit's non-diffusion hides its establishments'
+        addresses (STR-3)."""
+        nowhere, known_as = columns.NOWHERE, columns.known_as
         for pending, position in reading:
             units = {}
             if unit_table:
@@ -474,14 +484,14 @@ class _Loader:
                 if unit is not None:
                     name, category, unit_hidden = unit
                     hidden = hidden or unit_hidden
-                else:  # no legal-unit file: the establishment's own name stands in
-                    name, category = sign or "", None
+                else:  # no legal unit known
+                    name, category = "", None
                 if hidden:  # STR-3: no postal address is kept (columns.place)
                     address, postal, town, country = nowhere
                 batch.append(
                     (
                         siret,
-                        name,
+                        known_as(name, sign),
                         sign,
                         category,
                         active,

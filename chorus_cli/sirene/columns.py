@@ -264,6 +264,13 @@ def sign(usual: str | None, first: str | None) -> str | None:
     return clean(usual) or clean(first) or None
 
 
+def known_as(unit_name: str, sign: str | None) -> str:
+    """The raison sociale an establishment is known by (STR-2): its legal unit's name,
+    else (a unit with no name left: purged by INSEE, or not in the index) its own name
+    (``sign``). The import, the lookup and ``sirene update`` all choose it here."""
+    return unit_name or sign or ""
+
+
 def non_diffusible(status: str | None) -> bool:
     """statutDiffusion P (partially) or N (not diffusible): no address kept (STR-3)."""
     return status in NON_DIFFUSIBLE
