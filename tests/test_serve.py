@@ -661,6 +661,42 @@ def test_api2_a_rehashed_password_is_verified_again_not_refused_from_the_cache(s
         assert client.get(path, headers=headers).status_code == 200
 
 
+def test_api2_the_event_loop_never_verifies_a_header_a_worker_thread_does(store):
+    """A read served on the event loop (a budget given) whose caller is not remembered
+    (forgotten since the request looked: its minute over, or the cache full) is handed
+    to a worker thread (Stale): no Argon2 on the loop, nothing remembered nor recorded
+    there; the worker thread verifies it and answers."""
+    import hashlib
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import integration
+
+    url, _home = store
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 6")[0]
+    login = f"TECH_1_{identifier}@cpro.fr"
+    checks = (
+        f"SELECT count(*) FROM audit_entry WHERE actor = '{login}' AND action = 'api.health_check'"
+    )
+    header = account_header(login)
+    key = hashlib.sha256(header.encode()).hexdigest()
+    server = api_app.Server(Settings.from_env(url))
+    form = f"grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
+    bearer = server._token(form.encode(), None, {})["access_token"]
+    before = rows(url, checks)[0][0]
+    try:
+        with pytest.raises(api_app.Stale):
+            server._call(integration.health, bearer, header, None, {}, key, api_app.INLINE_BUDGET)
+        assert server.callers.get(key) is None
+        assert server.journal.pending() == 0
+        shown = server._call(integration.health, bearer, header, None, {}, key)
+        assert shown["statusCodeValue"] == 200
+        assert server.callers.get(key) is not None
+    finally:
+        server.close()
+    assert rows(url, checks)[0][0] == before + 1
+
+
 # --- API-3: limits, binding, failures, logs ---------------------------------------------------
 
 
