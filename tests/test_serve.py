@@ -1083,6 +1083,46 @@ def test_tech2_the_journal_process_writes_the_batches_and_everything_on_close(st
     assert rows(store_url, actions)[-2:] == [("after-kill",), ("last",)]
 
 
+def test_tech2_the_journal_process_keeps_its_rows_through_sigterm_until_close(store_url):
+    """A service manager stops `chorus serve` by sending SIGTERM to each of its
+    processes: the writing process keeps what it holds (here a batch the store refused)
+    and writes it when the server, stopping, closes the journal; not one row lost. A
+    process that ends without closing the journal does not wait for its writer."""
+    from sqlalchemy import create_engine, text
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store import engine as engine_module
+    from chorus_cli.store.journal import Journal, Refused, Use
+
+    def rename(old: str, new: str) -> None:
+        engine = create_engine(store_url)
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+        engine.dispose()
+
+    actions = "SELECT target FROM audit_entry WHERE action = 'api.term' ORDER BY id"
+    journal = Journal(store_url, every=3600, process=True).start()
+    writer = journal.writer_pid
+    journal.record(Use(SystemClock().now(), "system", "api.term", "held"))
+    rename("audit_entry", "audit_entry_away")
+    try:
+        with pytest.raises(Refused):
+            journal.flush()  # the row stays with the writing process
+        os.kill(writer, signal.SIGTERM)
+        time.sleep(0.2)  # a signal's delivery: the writer, had it ended, would be gone
+    finally:
+        engine_module.dispose_all()
+        rename("audit_entry_away", "audit_entry")
+    assert journal.close() == 1
+    assert rows(store_url, actions) == [("held",)]
+
+    ends = (  # flush(): the writer answers, so it is in its loop, its signals set
+        "import sys; from chorus_cli.store.journal import Journal;"
+        " Journal(sys.argv[1], every=3600, process=True).start().flush(); sys.exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", ends, store_url], timeout=30, check=True)
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_tech2_ctrl_c_loses_no_audit_row_every_call_is_there_after_the_stop(
     kind, tmp_path, request

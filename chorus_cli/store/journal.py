@@ -195,11 +195,14 @@ class Journal:
 class _Writer:
     """The process that writes the journal's batches (forked): it receives batches on a
     pipe and writes each as it comes; a refused batch stays with it, tried again with the
-    next one or after ``every`` seconds. It ignores Ctrl-C (the server stops first and
-    then sends "close"), and writes what it holds when its pipe closes."""
+    next one or after ``every`` seconds. It ignores Ctrl-C and SIGTERM, which a terminal
+    or a service manager sends to every process of the server (the server stops first
+    and then sends "close"), and writes what it holds when its pipe closes: at the
+    latest as this process exits (before multiprocessing's exit waits for it)."""
 
     def __init__(self, url: str, every: float, failed: Any) -> None:
         import multiprocessing
+        from multiprocessing import util
 
         context = multiprocessing.get_context("fork")
         self._pipe, child = context.Pipe()
@@ -209,6 +212,7 @@ class _Writer:
         self._process.start()
         child.close()
         self.pid = self._process.pid
+        util.Finalize(self, self._pipe.close, exitpriority=0)
 
     def send(self, rows: list[Use], then: str | None) -> tuple[int, int, str | None] | None:
         if rows or then:
@@ -229,7 +233,8 @@ def _write_batches(pipe: Any, parents: Any, url: str, every: float, failed: Any)
     of the parent's exit work (buffers, engines, handlers) runs twice."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
     parents.close()
     from chorus_cli.store import engine
 
