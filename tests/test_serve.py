@@ -904,6 +904,38 @@ def test_api3_a_read_past_its_budget_stops_and_leaves_the_connection_sound(store
         reads.close()
 
 
+def test_tech2_a_read_unit_stopped_past_its_budget_has_recorded_no_use(store_url, monkeypatch):
+    """A use recorded in a read unit of work reaches the journal once the unit ends
+    well: one stopped past its budget (run again then in a worker thread, which records
+    it) has recorded nothing, whatever the order of the use case's reads and record."""
+    from sqlalchemy import func, select
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store import reads as reads_module
+    from chorus_cli.store.journal import Journal, Use
+    from chorus_cli.store.models import Structure
+
+    monkeypatch.setattr(reads_module, "PROGRESS_STEPS", 1)  # looked at every step
+    journal = Journal(store_url, every=3600)
+    reads = reads_module.Reads(store_url)
+    counted = select(func.count()).select_from(Structure.__table__)
+    clock = SystemClock()
+    try:
+        if store_url.startswith("sqlite"):  # a budget applies there only
+            stopped = reads.unit(clock, journal, budget=0.0)
+            with pytest.raises(reads_module.OverBudget), stopped as uow:
+                uow.journal.record(Use(clock.now(), "system", "api.test", "stopped"))
+                uow.rows(counted)
+            assert journal.pending() == 0
+        with reads.unit(clock, journal) as uow:
+            uow.journal.record(Use(clock.now(), "system", "api.test", "answered"))
+            assert uow.rows(counted)[0][0] >= 0
+        assert journal.pending() == 1
+    finally:
+        reads.close()
+        journal.close()
+
+
 def test_api3_tech2_a_search_stopped_on_the_event_loop_is_answered_from_a_thread_once(
     store, monkeypatch
 ):
