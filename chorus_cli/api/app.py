@@ -184,7 +184,7 @@ class Server:
         self.rate = Rate(rate)
         self.callers = Callers()
         self._verifying = [threading.Lock() for _ in range(64)]
-        self._threads: Any = None  # the requests' worker threads (made in the event loop)
+        self._threads: Any = None  # the requests' worker threads (made on first use)
         self.tokens = api_clients.Tokens()
         self.reads = Reads(settings.database_url)
         # TECH-2: the calls' audit rows and last-use times, written in batches (no write

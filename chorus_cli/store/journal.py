@@ -100,6 +100,9 @@ class Journal:
             self._wake.set()
 
     def pending(self) -> int:
+        """The rows not written yet that this process knows of: those waiting here and,
+        ``process=True``, those the writing process said it held at its last answer (a
+        flush's or close's); a batch handed over since is not counted."""
         with self._lock:
             return len(self._rows) + self._held
 
@@ -126,7 +129,9 @@ class Journal:
     def _hand_over(self, then: str | None = None) -> int | None:
         """The rows waiting, to the writing process (``then``: "flush" or "close", and
         wait for its answer: how many it wrote). If that process is gone, the rows stay
-        here and this process writes from then on."""
+        here and this process writes from then on; what it held is lost, and a batch it
+        got but never answered for is written here again (twice, if it had written it
+        before it went)."""
         with self._writing:
             rows = self._take()
             writer = self._writer
