@@ -904,6 +904,48 @@ def test_api3_a_read_past_its_budget_stops_and_leaves_the_connection_sound(store
         reads.close()
 
 
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_api3_read_connections_go_back_to_the_pool_out_of_autocommit(store_url):
+    """On PostgreSQL the reads run in autocommit; the connections go back to the pool
+    as it gave them (a unit of work's transaction there is one again), whether the
+    server closes them or a failed read drops one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import Integer, bindparam, literal_column, select
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.engine import get_engine
+    from chorus_cli.store.reads import Reads
+
+    reads = Reads(store_url)
+    clock = SystemClock()
+    failing = select(literal_column("1 / 0"))  # the server's error: the connection dropped
+    try:
+        with reads.unit(clock, None) as uow:  # type: ignore[arg-type]
+            assert uow.first(select(bindparam("n", type_=Integer)), {"n": 1})[0] == 1
+        with ThreadPoolExecutor(1) as other:  # another thread: a connection of its own
+            other.submit(failed_read, reads, failing).result()
+    finally:
+        reads.close()
+    pool = get_engine(store_url).pool
+    given = [pool.connect() for _ in range(pool.checkedin() or 1)]
+    try:
+        assert [c.dbapi_connection.autocommit for c in given] == [False] * len(given)
+    finally:
+        for connection in given:
+            connection.close()
+
+
+def failed_read(reads, statement) -> None:
+    import psycopg
+
+    from chorus_cli.kernel.clock import SystemClock
+
+    with pytest.raises(psycopg.errors.DivisionByZero), reads.unit(SystemClock(), None) as uow:
+        uow.first(statement)
+    assert reads._local.connection is None  # dropped
+
+
 def test_tech2_a_read_unit_stopped_past_its_budget_has_recorded_no_use(store_url, monkeypatch):
     """A use recorded in a read unit of work reaches the journal once the unit ends
     well: one stopped past its budget (run again then in a worker thread, which records
