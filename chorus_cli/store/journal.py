@@ -45,12 +45,11 @@ class Use:
 
 class Refused(Exception):
     """A batch the writing process could not write: the store's error, by its type's
-    name, and how many rows are still waiting."""
+    name (how many rows still wait there: ``Journal.pending``)."""
 
-    def __init__(self, kind: str, pending: int) -> None:
+    def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind
-        self.pending = pending
 
 
 class Journal:
@@ -152,7 +151,7 @@ class Journal:
                 return None
             written, self._held, refused = answer
             if refused is not None:
-                raise Refused(refused, self._held)
+                raise Refused(refused)
             return int(written)
 
     def flush(self) -> int:
