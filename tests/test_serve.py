@@ -1128,10 +1128,12 @@ def test_tech2_the_journal_process_writes_the_batches_and_everything_on_close(st
     a flush is written when it returns, close() writes the rest and ends that process;
     killed, the journal writes in its own process from then on, no later row lost."""
     from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store import engine as engine_module
     from chorus_cli.store.journal import Journal, Use
 
     now = SystemClock().now()
     actions = "SELECT target FROM audit_entry WHERE action = 'api.test' ORDER BY id"
+    engine_module.dispose_all()  # this process holds no engine: a write here would make one
     journal = Journal(store_url, every=3600, process=True).start()
     writer = journal.writer_pid
     assert writer is not None and writer != os.getpid()
@@ -1143,6 +1145,7 @@ def test_tech2_the_journal_process_writes_the_batches_and_everything_on_close(st
     journal.record(Use(now, "system", "api.test", "t3"))
     assert journal.close() == 1
     assert rows(store_url, actions)[-1] == ("t3",)
+    assert engine_module._engines == {}  # all written by the writing process
     assert journal.writer_pid is None
     with pytest.raises(ProcessLookupError):  # ended, and waited for
         os.kill(writer, 0)
