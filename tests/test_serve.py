@@ -661,6 +661,42 @@ def test_api2_a_rehashed_password_is_verified_again_not_refused_from_the_cache(s
         assert client.get(path, headers=headers).status_code == 200
 
 
+def test_api2_the_event_loop_never_verifies_a_header_a_worker_thread_does(store):
+    """A read served on the event loop (a budget given) whose caller is not remembered
+    (forgotten since the request looked: its minute over, or the cache full) is handed
+    to a worker thread (Stale): no Argon2 on the loop, nothing remembered nor recorded
+    there; the worker thread verifies it and answers."""
+    import hashlib
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import integration
+
+    url, _home = store
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 6")[0]
+    login = f"TECH_1_{identifier}@cpro.fr"
+    checks = (
+        f"SELECT count(*) FROM audit_entry WHERE actor = '{login}' AND action = 'api.health_check'"
+    )
+    header = account_header(login)
+    key = hashlib.sha256(header.encode()).hexdigest()
+    server = api_app.Server(Settings.from_env(url))
+    form = f"grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
+    bearer = server._token(form.encode(), None, {})["access_token"]
+    before = rows(url, checks)[0][0]
+    try:
+        with pytest.raises(api_app.Stale):
+            server._call(integration.health, bearer, header, None, {}, key, api_app.INLINE_BUDGET)
+        assert server.callers.get(key) is None
+        assert server.journal.pending() == 0
+        shown = server._call(integration.health, bearer, header, None, {}, key)
+        assert shown["statusCodeValue"] == 200
+        assert server.callers.get(key) is not None
+    finally:
+        server.close()
+    assert rows(url, checks)[0][0] == before + 1
+
+
 # --- API-3: limits, binding, failures, logs ---------------------------------------------------
 
 
@@ -892,6 +928,80 @@ def test_api3_a_read_past_its_budget_stops_and_leaves_the_connection_sound(store
         reads.close()
 
 
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_api3_read_connections_go_back_to_the_pool_out_of_autocommit(store_url):
+    """On PostgreSQL the reads run in autocommit; the connections go back to the pool
+    as it gave them (a unit of work's transaction there is one again), whether the
+    server closes them or a failed read drops one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import Integer, bindparam, literal_column, select
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.engine import get_engine
+    from chorus_cli.store.reads import Reads
+
+    reads = Reads(store_url)
+    clock = SystemClock()
+    failing = select(literal_column("1 / 0"))  # the server's error: the connection dropped
+    try:
+        with reads.unit(clock, None) as uow:  # type: ignore[arg-type]
+            assert uow.first(select(bindparam("n", type_=Integer)), {"n": 1})[0] == 1
+        with ThreadPoolExecutor(1) as other:  # another thread: a connection of its own
+            other.submit(failed_read, reads, failing).result()
+    finally:
+        reads.close()
+    pool = get_engine(store_url).pool
+    given = [pool.connect() for _ in range(pool.checkedin() or 1)]
+    try:
+        assert [c.dbapi_connection.autocommit for c in given] == [False] * len(given)
+    finally:
+        for connection in given:
+            connection.close()
+
+
+def failed_read(reads, statement) -> None:
+    import psycopg
+
+    from chorus_cli.kernel.clock import SystemClock
+
+    with pytest.raises(psycopg.errors.DivisionByZero), reads.unit(SystemClock(), None) as uow:
+        uow.first(statement)
+    assert reads._local.connection is None  # dropped
+
+
+def test_tech2_a_read_unit_stopped_past_its_budget_has_recorded_no_use(store_url, monkeypatch):
+    """A use recorded in a read unit of work reaches the journal once the unit ends
+    well: one stopped past its budget (run again then in a worker thread, which records
+    it) has recorded nothing, whatever the order of the use case's reads and record."""
+    from sqlalchemy import func, select
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store import reads as reads_module
+    from chorus_cli.store.journal import Journal, Use
+    from chorus_cli.store.models import Structure
+
+    monkeypatch.setattr(reads_module, "PROGRESS_STEPS", 1)  # looked at every step
+    journal = Journal(store_url, every=3600)
+    reads = reads_module.Reads(store_url)
+    counted = select(func.count()).select_from(Structure.__table__)
+    clock = SystemClock()
+    try:
+        if store_url.startswith("sqlite"):  # a budget applies there only
+            stopped = reads.unit(clock, journal, budget=0.0)
+            with pytest.raises(reads_module.OverBudget), stopped as uow:
+                uow.journal.record(Use(clock.now(), "system", "api.test", "stopped"))
+                uow.rows(counted)
+            assert journal.pending() == 0
+        with reads.unit(clock, journal) as uow:
+            uow.journal.record(Use(clock.now(), "system", "api.test", "answered"))
+            assert uow.rows(counted)[0][0] >= 0
+        assert journal.pending() == 1
+    finally:
+        reads.close()
+        journal.close()
+
+
 def test_api3_tech2_a_search_stopped_on_the_event_loop_is_answered_from_a_thread_once(
     store, monkeypatch
 ):
@@ -1042,10 +1152,12 @@ def test_tech2_the_journal_process_writes_the_batches_and_everything_on_close(st
     a flush is written when it returns, close() writes the rest and ends that process;
     killed, the journal writes in its own process from then on, no later row lost."""
     from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store import engine as engine_module
     from chorus_cli.store.journal import Journal, Use
 
     now = SystemClock().now()
     actions = "SELECT target FROM audit_entry WHERE action = 'api.test' ORDER BY id"
+    engine_module.dispose_all()  # this process holds no engine: a write here would make one
     journal = Journal(store_url, every=3600, process=True).start()
     writer = journal.writer_pid
     assert writer is not None and writer != os.getpid()
@@ -1057,6 +1169,7 @@ def test_tech2_the_journal_process_writes_the_batches_and_everything_on_close(st
     journal.record(Use(now, "system", "api.test", "t3"))
     assert journal.close() == 1
     assert rows(store_url, actions)[-1] == ("t3",)
+    assert engine_module._engines == {}  # all written by the writing process
     assert journal.writer_pid is None
     with pytest.raises(ProcessLookupError):  # ended, and waited for
         os.kill(writer, 0)
@@ -1069,6 +1182,46 @@ def test_tech2_the_journal_process_writes_the_batches_and_everything_on_close(st
     killed.record(Use(now, "system", "api.test", "last"))
     assert killed.close() == 1
     assert rows(store_url, actions)[-2:] == [("after-kill",), ("last",)]
+
+
+def test_tech2_the_journal_process_keeps_its_rows_through_sigterm_until_close(store_url):
+    """A service manager stops `chorus serve` by sending SIGTERM to each of its
+    processes: the writing process keeps what it holds (here a batch the store refused)
+    and writes it when the server, stopping, closes the journal; not one row lost. A
+    process that ends without closing the journal does not wait for its writer."""
+    from sqlalchemy import create_engine, text
+
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store import engine as engine_module
+    from chorus_cli.store.journal import Journal, Refused, Use
+
+    def rename(old: str, new: str) -> None:
+        engine = create_engine(store_url)
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+        engine.dispose()
+
+    actions = "SELECT target FROM audit_entry WHERE action = 'api.term' ORDER BY id"
+    journal = Journal(store_url, every=3600, process=True).start()
+    writer = journal.writer_pid
+    journal.record(Use(SystemClock().now(), "system", "api.term", "held"))
+    rename("audit_entry", "audit_entry_away")
+    try:
+        with pytest.raises(Refused):
+            journal.flush()  # the row stays with the writing process
+        os.kill(writer, signal.SIGTERM)
+        time.sleep(0.2)  # a signal's delivery: the writer, had it ended, would be gone
+    finally:
+        engine_module.dispose_all()
+        rename("audit_entry_away", "audit_entry")
+    assert journal.close() == 1
+    assert rows(store_url, actions) == [("held",)]
+
+    ends = (  # flush(): the writer answers, so it is in its loop, its signals set
+        "import sys; from chorus_cli.store.journal import Journal;"
+        " Journal(sys.argv[1], every=3600, process=True).start().flush(); sys.exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", ends, store_url], timeout=30, check=True)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])

@@ -184,7 +184,7 @@ class Server:
         self.rate = Rate(rate)
         self.callers = Callers()
         self._verifying = [threading.Lock() for _ in range(64)]
-        self._threads: Any = None  # the requests' worker threads (made in the event loop)
+        self._threads: Any = None  # the requests' worker threads (made on first use)
         self.tokens = api_clients.Tokens()
         self.reads = Reads(settings.database_url)
         # TECH-2: the calls' audit rows and last-use times, written in batches (no write
@@ -251,31 +251,36 @@ class Server:
         """A request's unit of work: the bearer token, the technical account (verified a
         moment ago, else now), the use case. ``key``: the SHA-256 of the header;
         ``budget``: the seconds its reads may take (``store.reads.OverBudget``), on the
-        event loop, where a :class:`Stale` caller is not verified again but raised."""
-        try:
-            return self._attempt(use_case, token, account_header, body, seen, key, budget)
-        except Stale:
-            if budget is not None:
-                raise
-            return self._attempt(use_case, token, account_header, body, seen, key, None)
+        event loop, which never verifies a header (Argon2, or waiting for another
+        request's verification of it): :class:`Stale` there, for a worker thread."""
+        known = self.callers.get(key)
+        if known is not None:
+            try:
+                return self._attempt(use_case, token, body, seen, known, budget)
+            except Stale:
+                self.callers.forget(key)  # verified again: a reset password is refused then
+                if budget is not None:
+                    raise
+        elif budget is not None:  # forgotten since the request looked (its minute over)
+            raise Stale()
+        # One verification of a header at a time: the calls that bring it meanwhile wait
+        # for it and use its result (one Argon2, and one rehash, not one each).
+        with self._verifying[int(key[:8], 16) % len(self._verifying)]:
+            known = self.callers.get(key) or self._verify(token, account_header, key, seen)
+        return self._attempt(use_case, token, body, seen, known, None, remembered=False)
 
     def _attempt(
         self,
         use_case: Callable[..., dict[str, Any]],
         token: str,
-        account_header: str,
         body: Any,
         seen: dict[str, str],
-        key: str,
+        known: tuple[int, str],
         budget: float | None,
+        remembered: bool = True,
     ) -> dict[str, Any]:
-        known = self.callers.get(key)
-        remembered = known is not None
-        if known is None:
-            # One verification of a header at a time: the calls that bring it meanwhile
-            # wait for it and use its result (one Argon2, and one rehash, not one each).
-            with self._verifying[int(key[:8], 16) % len(self._verifying)]:
-                known = self.callers.get(key) or self._verify(token, account_header, key, seen)
+        """The unit of work of a call by the account ``known`` (its id and password
+        hash); a ``remembered`` one whose hash has changed since: :class:`Stale`."""
         # A read: on SQLite a plain BEGIN (a snapshot, no write lock), rolled back at the
         # end; the use is recorded in the journal (TECH-2). The use cases that read rows
         # only do so with statements compiled once (``store.reads``).
@@ -293,7 +298,6 @@ class Server:
             except technical.TechnicalRefused:
                 if not remembered:
                     raise
-                self.callers.forget(key)  # verified again: a reset password is refused then
                 raise Stale() from None
             return use_case(uow, caller, body)
 

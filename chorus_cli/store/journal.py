@@ -45,12 +45,11 @@ class Use:
 
 class Refused(Exception):
     """A batch the writing process could not write: the store's error, by its type's
-    name, and how many rows are still waiting."""
+    name (how many rows still wait there: ``Journal.pending``)."""
 
-    def __init__(self, kind: str, pending: int) -> None:
+    def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind
-        self.pending = pending
 
 
 class Journal:
@@ -100,6 +99,9 @@ class Journal:
             self._wake.set()
 
     def pending(self) -> int:
+        """The rows not written yet that this process knows of: those waiting here and,
+        ``process=True``, those the writing process said it held at its last answer (a
+        flush's or close's); a batch handed over since is not counted."""
         with self._lock:
             return len(self._rows) + self._held
 
@@ -126,7 +128,9 @@ class Journal:
     def _hand_over(self, then: str | None = None) -> int | None:
         """The rows waiting, to the writing process (``then``: "flush" or "close", and
         wait for its answer: how many it wrote). If that process is gone, the rows stay
-        here and this process writes from then on."""
+        here and this process writes from then on; what it held is lost, and a batch it
+        got but never answered for is written here again (twice, if it had written it
+        before it went)."""
         with self._writing:
             rows = self._take()
             writer = self._writer
@@ -147,7 +151,7 @@ class Journal:
                 return None
             written, self._held, refused = answer
             if refused is not None:
-                raise Refused(refused, self._held)
+                raise Refused(refused)
             return int(written)
 
     def flush(self) -> int:
@@ -195,11 +199,14 @@ class Journal:
 class _Writer:
     """The process that writes the journal's batches (forked): it receives batches on a
     pipe and writes each as it comes; a refused batch stays with it, tried again with the
-    next one or after ``every`` seconds. It ignores Ctrl-C (the server stops first and
-    then sends "close"), and writes what it holds when its pipe closes."""
+    next one or after ``every`` seconds. It ignores Ctrl-C and SIGTERM, which a terminal
+    or a service manager sends to every process of the server (the server stops first
+    and then sends "close"), and writes what it holds when its pipe closes: at the
+    latest as this process exits (before multiprocessing's exit waits for it)."""
 
     def __init__(self, url: str, every: float, failed: Any) -> None:
         import multiprocessing
+        from multiprocessing import util
 
         context = multiprocessing.get_context("fork")
         self._pipe, child = context.Pipe()
@@ -209,6 +216,7 @@ class _Writer:
         self._process.start()
         child.close()
         self.pid = self._process.pid
+        util.Finalize(self, self._pipe.close, exitpriority=0)
 
     def send(self, rows: list[Use], then: str | None) -> tuple[int, int, str | None] | None:
         if rows or then:
@@ -229,7 +237,8 @@ def _write_batches(pipe: Any, parents: Any, url: str, every: float, failed: Any)
     of the parent's exit work (buffers, engines, handlers) runs twice."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
     parents.close()
     from chorus_cli.store import engine
 

@@ -155,14 +155,16 @@ class ReadUnitOfWork:
     SQLite in one read transaction, rolled back at the end); what the domain's read use
     cases need of a unit of work (``rows``, ``first``, ``dialect_name``, ``clock``, and
     ``journal``, where ``technical.record_use`` records a call: this unit of work
-    writes nothing)."""
+    writes nothing). The uses recorded reach ``journal`` when the unit ends well, not
+    when it fails (one stopped past its budget is run again, and records then)."""
 
     def __init__(
         self, reads: Reads, clock: Clock, journal: Journal, budget: float | None = None
     ) -> None:
         self.reads = reads
         self.clock = clock
-        self.journal = journal
+        self.journal = _Uses()
+        self._journal = journal
         self.budget = budget
         self.dialect_name: str = reads.dialect.name
         self._cursor: Any = None
@@ -194,6 +196,9 @@ class ReadUnitOfWork:
             self.reads._drop()
             if kind is None:
                 raise
+        if kind is None:
+            for use in self.journal:
+                self._journal.record(use)
 
     def rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         prepared = self.reads.prepared(statement)
@@ -219,6 +224,12 @@ class ReadUnitOfWork:
     def first(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
         found = self.rows(statement, params)
         return found[0] if found else None
+
+
+class _Uses(list):  # type: ignore[type-arg]
+    """A read unit of work's uses, kept until it ends (``journal.record(use)``)."""
+
+    record = list.append
 
 
 def _interrupted(error: Exception) -> bool:
