@@ -219,8 +219,8 @@ def _structure(demo: Demo) -> str:
     # TECH-1: her invoicing software's technical account, its password shown once
     made = demo.run("account", "technical", "create", "--structure", siret)
     demo.run("whoami")
-    found = re.search(r"password\s+(\S+)", made.stdout)
-    return found.group(1) if found else ""
+    # From the record the command showed (``Issued.view``), not from its table's text.
+    return made.records[0]["password"] if made.exit_code == 0 else ""
 
 
 def _integrator(demo: Demo, technical_password: str) -> None:

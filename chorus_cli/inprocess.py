@@ -28,6 +28,9 @@ class Outcome:
     stderr: str
     # What both streams wrote, in order, as a terminal shows it: ("stdout"|"stderr", text).
     written: list[tuple[str, str]] = field(default_factory=list)
+    # The records the command showed, as it was handed them (``ui.output.handed``),
+    # whatever the format drew of them.
+    records: list[dict] = field(default_factory=list)
 
     def json(self):  # type: ignore[no-untyped-def]
         import json
@@ -80,6 +83,7 @@ def invoke(
     from chorus_cli import i18n
     from chorus_cli.commands._common import STATE
     from chorus_cli.store import keychain
+    from chorus_cli.ui import output
 
     streams = sys.stdin, sys.stdout, sys.stderr
     sys.stdin = stdin if stdin is not None else io.StringIO(input or "")
@@ -88,6 +92,8 @@ def invoke(
     keychain._system_backend.cache_clear()
     i18n.set_lang("fr")
     STATE.clock = clock
+    records: list[dict] = []
+    outer, output.handed = output.handed, records
     code = 0
     if entry is None:
         from chorus_cli.cli import main as entry
@@ -100,4 +106,5 @@ def invoke(
         out, err = sys.stdout.getvalue(), sys.stderr.getvalue()
         sys.stdin, sys.stdout, sys.stderr = streams
         STATE.clock = None
-    return Outcome(code, out, err, written)
+        output.handed = outer
+    return Outcome(code, out, err, written, records)

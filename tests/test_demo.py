@@ -152,3 +152,29 @@ def test_out1_the_demo_fits_80_columns_and_keeps_its_csv_and_commands_whole(tmp_
     # A command wider than the terminal goes on the next line after a shell continuation.
     at = lines.index("$ chorus sirene import StockEtablissement_sample.csv \\")
     assert lines[at + 1].split() == ["--unites-legales", "StockUniteLegale_sample.csv"]
+
+
+def test_tech1_the_demos_api_step_takes_the_technical_password_from_the_record_not_the_table(
+    monkeypatch, capsys
+):
+    """The ERP's ``cpro-account`` carries the password `account technical create` gave
+    (TECH-1), taken from the record the command showed, not read back from its table's
+    text: with records drawn another way, the API step is still answered (API-2)."""
+    from chorus_cli import demo
+    from chorus_cli.cli import main
+    from chorus_cli.ui import tables
+
+    drawn = tables.print_record
+
+    def another_layout(data, title=None):
+        if "password" not in data:
+            return drawn(data, title)
+        print("\n".join(f"{key.upper()} = {value}" for key, value in data.items()))
+
+    monkeypatch.setattr(tables, "print_record", another_layout)
+    monkeypatch.setenv("COLUMNS", "120")
+    demo.run(main, "fr", plain=True)
+    out = capsys.readouterr().out
+    assert "PASSWORD = " in out and '"codeRetour": 401' not in out
+    assert '"designationStructure": "BOULANGERIE DUPONT ET FILS"' in out
+    assert '"codeService": "ACHATS"' in out

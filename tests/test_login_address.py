@@ -4,6 +4,7 @@ On SQLite and PostgreSQL, with the injected clock."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -167,6 +168,43 @@ def test_la2_one_pending_change_at_a_time(cli, marie, unchanged):
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
     assert at(shown["expires_at"]) - at(shown["requested_at"]) == timedelta(hours=24)
+
+
+def test_out3_a_pending_change_shows_the_fields_login_address_declares_in_their_order(
+    cli, marie, unchanged
+):
+    """Out of test_output_shaping's walk, which meets no change under way (NOT_WALKED):
+    `login-address change`'s answer and `status`'s of the change under way hold exactly
+    the fields they declare, in that order, `confirm`'s two of them in that order; --fields
+    keeps those named, in the order named, and an unknown one is refused before the
+    password is asked, nothing saved (OUT-3)."""
+    from chorus_cli.commands import login_address as commands
+    from chorus_cli.commands._common import fields_declared
+
+    declared = list(fields_declared(commands.change))
+    assert (
+        declared
+        == list(fields_declared(commands.status))
+        == list(fields_declared(commands.confirm))
+    )
+    with unchanged():
+        refused = change(cli, NEW, None, PASSWORD, "--fields", "new_email,colour")
+    assert refused.exit_code == 2 and "OUT-3" in refused.stderr, refused.stderr
+    assert "enregistr" not in refused.stderr and refused.stdout == ""
+    asked = change(cli, NEW, None, PASSWORD, "--json")
+    assert asked.exit_code == 0, asked.stderr
+    assert list(asked.json()) == declared and asked.json()["status"] == "pending"
+    shown = cli("login-address", "status", "--json").json()
+    assert list(shown) == declared and shown == asked.json()
+    kept = cli("login-address", "status", "--format", "jsonl", "--fields", "status,new_email")
+    assert [json.loads(line) for line in kept.stdout.splitlines()] == [
+        {"status": "pending", "new_email": NEW}
+    ]
+    assert list(json.loads(kept.stdout)) == ["status", "new_email"]
+    done = cli("login-address", "confirm", link_to(cli), "--json")
+    assert list(done.json()) == [f for f in declared if f in ("login_email", "status")]
+    again = change(cli, "marie@autre.fr", None, PASSWORD, "--json", "--fields", "new_email")
+    assert again.json() == {"new_email": "marie@autre.fr"}
 
 
 def test_la2_cancel_drops_the_change_and_its_link(cli, marie):

@@ -248,8 +248,9 @@ NOT_WALKED = {
     "mfa key add": "mfa list's (walked)",
     "mfa totp add": "zipped from ENROLMENT_FIELDS",
     "mfa totp confirm": "mfa list's (walked)",
-    "login-address change": "login-address status's (walked)",
-    "login-address confirm": "two of login-address status's (login_email, status)",
+    "login-address change": "login-address status's (walked with no change under way; "
+    "the pending shape, test_login_address's OUT-3 test)",
+    "login-address confirm": "two of login-address status's (login_email, status), as change",
     "notify weekly": "zipped from SENT_FIELDS and ROW_FIELDS",
     "seed": "SeedSummary's fields",
     "bulk import": "the fields _summary_data gives an empty summary",

@@ -1049,6 +1049,73 @@ def test_api3_tech2_a_search_stopped_on_the_event_loop_is_answered_from_a_thread
     assert rows(url, calls)[0][0] == before + len(bodies) * 2
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_api2_concurrent_first_calls_with_one_header_verify_its_password_once(
+    kind, tmp_path, request, monkeypatch
+):
+    """20 calls at once bringing the same new ``cpro-account``: one verification of its
+    password (one Argon2, a rehash once if any), the others wait and use its result; all
+    answered 200. With a wrong password, all 401: a refusal is not remembered, so each
+    waiting caller verifies the header again in its turn, 20 verifications for 20 calls,
+    never two at once (the header's lock; on SQLite the store's write lock keeps them
+    apart as well, on PostgreSQL only the header's), never more than one per call."""
+    import asyncio
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import technical
+    from chorus_cli.store import engine as engine_module
+
+    template, admin = template_store(request, kind)
+    url = copy_store(template, admin, path=tmp_path / "chorus.db")  # its own: a rehash
+    request.addfinalizer(lambda: drop_store(url, admin))
+    seed_store(url, tmp_path)
+    engine_module.dispose_all()
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 2")[0]
+    login = f"TECH_1_{identifier}@cpro.fr"
+    real = technical.authenticate
+    counted = {"calls": 0, "now": 0, "most": 0}
+    lock = threading.Lock()
+
+    def authenticate(uow, login, password):  # the real one, counted
+        with lock:
+            counted["calls"] += 1
+            counted["now"] += 1
+            counted["most"] = max(counted["most"], counted["now"])
+        try:
+            time.sleep(0.05)  # the others arrive meanwhile (the window made wide)
+            return real(uow, login, password)
+        finally:
+            with lock:
+                counted["now"] -= 1
+
+    monkeypatch.setattr(technical, "authenticate", authenticate)
+
+    async def at_once(password: str) -> list[int]:
+        server = api_app.Server(Settings.from_env(url), rate=100_000)
+        transport = httpx.ASGITransport(app=server.app(log=False))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://chorus") as client:
+                form = {"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                        "client_secret": CLIENT_SECRET}  # fmt: skip
+                bearer = (await client.post("/api/oauth/token", data=form)).json()
+                headers = {"Authorization": f"Bearer {bearer['access_token']}",
+                           "cpro-account": account_header(login, password)}  # fmt: skip
+                answers = await asyncio.gather(
+                    *(client.post(f"{STRUCTURES}/rechercher", headers=headers, json={})
+                      for _ in range(20))
+                )  # fmt: skip
+                return [answer.status_code for answer in answers]
+        finally:
+            server.close()
+
+    assert asyncio.run(at_once(TECH_PASSWORD)) == [200] * 20
+    assert counted["calls"] == 1
+    counted.update(calls=0, most=0)
+    assert asyncio.run(at_once("Not-The-Password-1!")) == [401] * 20
+    assert counted["calls"] == 20 and counted["most"] == 1
+
+
 def test_api3_no_reader_stays_open_after_the_answers_on_sqlite(served):
     """No read transaction left open either (a snapshot held keeps the WAL from being
     checkpointed): a TRUNCATE checkpoint completes once the answers are in."""

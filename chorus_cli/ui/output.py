@@ -35,6 +35,11 @@ class Shaping:
 
 _shaping = Shaping()
 
+# The records ``emit`` is handed, kept while a caller in this process asks for them
+# (``inprocess.invoke``): `chorus demo` takes a value a command showed in a table (the
+# technical account's password) from the record, not from the table's text.
+handed: list[dict[str, Any]] | None = None
+
 
 def set_shaping(
     fields: list[str] | None, excel: bool, columns: tuple[str, ...] | None = None
@@ -80,6 +85,8 @@ def emit(
     # --fields was checked against what the command declares before it ran (``_shaping``):
     # a declared field a row lacks shows null.
     if isinstance(data, dict):
+        if handed is not None:
+            handed.append(data)
         _emit_record(_kept(data), fmt, title)
         return
     rows: Iterator[dict[str, Any]] = iter(data)
