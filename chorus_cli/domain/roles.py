@@ -10,12 +10,13 @@ from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 ROLES = ("admin", "support", "correspondent")
 
 
-def describe(uow: UnitOfWork, account: Account) -> list[str]:
+def describe(uow: UnitOfWork, account: ShownAccount) -> list[str]:
     """``["admin", "correspondent:75"]``."""
     grants = authz.role_grants(uow, account)
     return [g.role + (f":{g.department}" if g.department else "") for g in grants]
