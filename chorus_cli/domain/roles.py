@@ -113,6 +113,10 @@ def grant(
     return account
 
 
+# The fields of a ``listing`` row, in its order (`admin roles`, OUT-3).
+ROLE_COLUMNS = ("login_email", "role", "department", "granted_at")
+
+
 def listing(uow: UnitOfWork, actor: Account, role: str | None = None) -> list[dict[str, str]]:
     """Every platform role and who holds it (admin and support read it, PUB-1)."""
     from sqlmodel import col, select

@@ -63,6 +63,11 @@ def reauthenticate(
         raise NotAuthenticated(refusal)
 
 
+# The fields of ``view``, in its order: what `mfa list`, `mfa key list`, `mfa key add` and
+# `mfa totp confirm` declare (OUT-3), an empty CSV's header.
+FACTOR_FIELDS = ("id", "type", "name", "created_at", "last_used_at")
+
+
 def view(row: Any) -> dict[str, Any]:
     """A factor as `mfa list` shows it: never its secret, key material or counter."""
     return {
