@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from chorus_cli.mail.outbox import Delivery
     from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 # An account as a command holds it: the ORM row, or a record read to show it.
-A = TypeVar("A", "Account", "AccountRecord")
+A = TypeVar("A", bound="ShownAccount")
 
 
 @dataclass

@@ -422,7 +422,7 @@ def unlock(
 
 
 @app.command()
-@data_fields("chorus_cli.commands.attach:REQUEST_FIELDS")
+@data_fields("chorus_cli.domain.attachments:REQUEST_FIELDS")
 def history(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py

@@ -90,11 +90,8 @@ def revoke_role(
     say("done.role_revoked", role=role.value, email=account.login_email)
 
 
-ROLE_COLUMNS = ("login_email", "role", "department", "granted_at")
-
-
 @app.command()
-@data_fields(ROLE_COLUMNS)
+@data_fields("chorus_cli.domain.roles:ROLE_COLUMNS")
 def roles(
     role: Annotated[Role | None, typer.Option("--role", help="Only this role.")] = None,
     *,

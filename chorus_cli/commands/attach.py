@@ -39,19 +39,13 @@ RequestIds = Annotated[
 # A terminal table shows what a decision needs; JSON and CSV keep every field.
 PENDING_COLUMNS = ("id", "requester", "structure", "services", "comment", "created_at")
 DECIDED_COLUMNS = ("id", "requester", "structure", "services", "status", "decided_by")
-# Every field of a request, the header of an empty CSV (account history's too).
-REQUEST_FIELDS = (
-    "id", "type", "structure", "services", "status", "comment", "approver", "raison_sociale",
-    "requester", "created_at", "decided_by", "decided_at", "reason", "application", "level",
-    "profile",
-)  # fmt: skip
 ATTACHMENT_FIELDS = (
     "structure", "raison_sociale", "role", "scope", "services", "status", "attached_at",
 )  # fmt: skip
 
 
 def emit_requests(rows: list[dict] | Page, fmt: str, columns: tuple[str, ...]) -> None:
-    """Requests (``REQUEST_FIELDS``), a table showing ``columns``, and the profile asked
+    """Requests (``attachments.REQUEST_FIELDS``), a table showing ``columns``, and the profile asked
     for when a subscription (MEM-5) is among them (`account history`'s too)."""
     from chorus_cli.store.listing import Page
     from chorus_cli.ui.output import emit
@@ -63,7 +57,7 @@ def emit_requests(rows: list[dict] | Page, fmt: str, columns: tuple[str, ...]) -
 
 
 @app.command()
-@data_fields(REQUEST_FIELDS)
+@data_fields("chorus_cli.domain.attachments:REQUEST_FIELDS")
 def request(
     structure: Annotated[
         str,
@@ -102,7 +96,7 @@ def request(
 
 
 @app.command()
-@data_fields(REQUEST_FIELDS)
+@data_fields("chorus_cli.domain.attachments:REQUEST_FIELDS")
 def pending(
     structure: Annotated[
         str | None,
@@ -129,7 +123,7 @@ def pending(
 
 
 @app.command()
-@data_fields(REQUEST_FIELDS)
+@data_fields("chorus_cli.domain.attachments:REQUEST_FIELDS")
 def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False) -> None:
     """Approve requests, several at once (all or none): each requester is attached with
     the default profiles (HAB-3) and mailed (ATT-2).
@@ -147,7 +141,7 @@ def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False)
 
 
 @app.command()
-@data_fields(REQUEST_FIELDS)
+@data_fields("chorus_cli.domain.attachments:REQUEST_FIELDS")
 def reject(
     ids: RequestIds,
     reason: Annotated[str, typer.Option("--reason", help="Mailed to each requester.")],

@@ -18,13 +18,11 @@ from chorus_cli.commands._common import (
 if TYPE_CHECKING:
     from chorus_cli.store.listing import Window
 
-AUDIT_FIELDS = ("id", "at", "actor", "action", "target", "details")  # an empty CSV's header
-
 app = new_group("audit", "The audit log: every change, its actor and target.")
 
 
 @app.command("list")
-@data_fields(AUDIT_FIELDS)
+@data_fields("chorus_cli.domain.audit:AUDIT_FIELDS")
 def list_(
     actor: Annotated[
         str | None, typer.Option("--actor", help="E-mail, system or anonymous.")

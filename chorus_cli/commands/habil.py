@@ -167,7 +167,7 @@ def revoke(
 
 
 @app.command("request")
-@data_fields("chorus_cli.commands.attach:REQUEST_FIELDS")
+@data_fields("chorus_cli.domain.attachments:REQUEST_FIELDS")
 def request_(
     structure: StructureOpt,
     application: Annotated[

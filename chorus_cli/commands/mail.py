@@ -23,20 +23,6 @@ if TYPE_CHECKING:
     from chorus_cli.store.listing import Window
     from chorus_cli.store.uow import UnitOfWork
 
-# SPEC's contract for `mail list --format json`, then SEC-8's fields; an empty CSV's header.
-MAIL_FIELDS = (
-    "id",
-    "to",
-    "sender",
-    "subject",
-    "body",
-    "created_at",
-    "status",
-    "attempts",
-    "last_error",
-    "message_id",
-    "next_attempt_at",
-)
 # The table is for reading in a terminal: the body is in --json and --format csv. The
 # delivery's attempts and last error join it once SMTP delivery has tried a listed mail.
 MAIL_TABLE = ("id", "to", "subject", "created_at", "status")
@@ -45,7 +31,7 @@ app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
 
 
 @app.command("list")
-@data_fields(MAIL_FIELDS)
+@data_fields("chorus_cli.mail.outbox:MAIL_FIELDS")
 def list_(
     to: Annotated[str | None, typer.Option("--to", help="Only mails to this address.")] = None,
     *,
@@ -82,7 +68,7 @@ def list_(
 
 
 @app.command()
-@data_fields(MAIL_FIELDS)
+@data_fields("chorus_cli.mail.outbox:MAIL_FIELDS")
 def show(
     mail_id: Annotated[int, typer.Argument(metavar="ID", help="The mail's id (mail list).")],
     fmt: FormatOpt = "table",

@@ -37,7 +37,6 @@ InvertOpt = Annotated[
 ]
 
 
-FACTOR_FIELDS = ("id", "type", "name", "created_at", "last_used_at")  # an empty CSV's header
 ENROLMENT_FIELDS = ("secret", "uri")  # a TOTP enrolment waiting for its code, for scripts
 
 
@@ -52,7 +51,7 @@ def _emit_rows(rows: Page, fmt: str, empty: str = "hint.no_factor") -> None:
 
 
 @app.command("list")
-@data_fields(FACTOR_FIELDS)
+@data_fields("chorus_cli.domain.factors.common:FACTOR_FIELDS")
 def list_factors(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py
@@ -152,7 +151,7 @@ def totp_add(
 
 
 @totp_app.command("confirm")
-@data_fields(FACTOR_FIELDS)
+@data_fields("chorus_cli.domain.factors.common:FACTOR_FIELDS")
 def totp_confirm(
     code: Annotated[str, typer.Argument(help="The 6-digit code the app shows.")],
     fmt: FormatOpt = "table",
@@ -188,7 +187,7 @@ def totp_remove(password_stdin: PasswordStdinOpt = False) -> None:
 
 
 @key_app.command("add")
-@data_fields(FACTOR_FIELDS)
+@data_fields("chorus_cli.domain.factors.common:FACTOR_FIELDS")
 def key_add(
     name: NameOpt = None,
     password_stdin: PasswordStdinOpt = False,
@@ -218,7 +217,7 @@ def key_add(
 
 
 @key_app.command("list")
-@data_fields(FACTOR_FIELDS)
+@data_fields("chorus_cli.domain.factors.common:FACTOR_FIELDS")
 def key_list(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py

@@ -21,12 +21,6 @@ if TYPE_CHECKING:
     from chorus_cli.sirene.build import IndexSummary
     from chorus_cli.store.listing import Window
 
-# Every field of a search result, the header of an empty CSV.
-SEARCH_FIELDS = (
-    "siret", "raison_sociale", "enseigne", "active", "siege", "non_diffusible", "public",
-    "postal_code", "commune", "country",
-)  # fmt: skip
-
 app = new_group(
     "sirene",
     "The SIRENE register (STR-2): INSEE's stock files as an offline index, the INSEE API.",
@@ -211,7 +205,7 @@ def lookup(
 
 
 @app.command()
-@data_fields(SEARCH_FIELDS)
+@data_fields("chorus_cli.sirene.index:SEARCH_FIELDS")
 def search(
     text: Annotated[list[str], typer.Argument(help="Words of the name, or a SIREN.")],
     *,

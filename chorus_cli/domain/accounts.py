@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 ANONYMOUS = "anonymous"
@@ -181,7 +182,7 @@ def get(uow: UnitOfWork, email: str) -> Account:
     return account
 
 
-def status(uow: UnitOfWork, account: Account) -> str:
+def status(uow: UnitOfWork, account: ShownAccount) -> str:
     """pending|active|locked|deactivated|suspended; «locked» is derived from the lockout
     time."""
     if account.status == "active" and lockout.is_locked(uow, account):
@@ -198,7 +199,7 @@ VIEW_FIELDS = (
 )  # fmt: skip
 
 
-def view(uow: UnitOfWork, account: Account, photo_size: int | None = None) -> dict[str, Any]:
+def view(uow: UnitOfWork, account: ShownAccount, photo_size: int | None = None) -> dict[str, Any]:
     """The account as scripts see it (SPEC's JSON fields first; ``VIEW_FIELDS``).
 
     ``photo_size``: the photo's size in bytes when the query read it, so that a listing

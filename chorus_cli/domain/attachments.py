@@ -184,6 +184,15 @@ def request_services(uow: UnitOfWork, request: AttachmentRequest) -> list[Servic
     )
 
 
+# The fields of ``view``, in its order: every field of a request, what the commands showing
+# requests declare (OUT-3; account history's too), the header of an empty CSV.
+REQUEST_FIELDS = (
+    "id", "type", "structure", "services", "status", "comment", "approver", "raison_sociale",
+    "requester", "created_at", "decided_by", "decided_at", "reason", "application", "level",
+    "profile",
+)  # fmt: skip
+
+
 def view(uow: UnitOfWork, request: AttachmentRequest) -> dict[str, Any]:
     """A request as scripts see it: SPEC's fields first (``approver`` is the primary
     manager when the request was made, ATT-3), then who, when and why."""

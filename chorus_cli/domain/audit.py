@@ -105,6 +105,10 @@ def _query(
     return query
 
 
+# The fields of ``view``, in its order (`audit list`, OUT-3), an empty CSV's header.
+AUDIT_FIELDS = ("id", "at", "actor", "action", "target", "details")
+
+
 def view(entry: AuditEntry) -> dict[str, Any]:
     return {
         "id": entry.id,

@@ -25,6 +25,7 @@ from chorus_cli.kernel.errors import BadInput, LinkExpired, NotAuthenticated, Ru
 if TYPE_CHECKING:
     from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account, LoginChallenge
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 CODE_TTL = timedelta(minutes=10)
@@ -212,7 +213,7 @@ def _live_session(uow: UnitOfWork, token: str | None) -> Any:
     return session
 
 
-def _still_active(account: Account | AccountRecord | None) -> None:
+def _still_active(account: ShownAccount | None) -> None:
     # A lockout stops new log-ins only (AUTH-4): else five wrong passwords typed by
     # anyone who knows the address would end the owner's open sessions.
     if account is None or account.status != "active":
@@ -259,7 +260,7 @@ def authenticate_to_show(uow: UnitOfWork, token: str | None) -> AccountRecord:
     return account
 
 
-def _used(uow: UnitOfWork, session: Any, account: Account | AccountRecord) -> None:
+def _used(uow: UnitOfWork, session: Any, account: ShownAccount) -> None:
     """The session's last use slides to now; the command speaks the account's language
     unless --lang or CHORUS_LANG said another."""
     from sqlalchemy import bindparam, text
@@ -299,7 +300,7 @@ def logout(uow: UnitOfWork, token: str | None) -> str | None:
 WHOAMI_FIELDS = (*accounts.VIEW_FIELDS, "roles", "structures")  # ``whoami``'s, in order
 
 
-def whoami(uow: UnitOfWork, account: Account) -> dict[str, Any]:
+def whoami(uow: UnitOfWork, account: ShownAccount) -> dict[str, Any]:
     """The account, its platform roles and its structures (AUTH-3, AUTH-5)."""
     return {
         **accounts.view(uow, account),

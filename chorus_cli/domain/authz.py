@@ -33,8 +33,8 @@ from chorus_cli.domain.departments import department
 from chorus_cli.kernel.errors import NotAllowed, NotFound
 
 if TYPE_CHECKING:
-    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account, Service, Structure, TechnicalAccount
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 # Re-exported: the applications and levels a habilitation names, read with the rights
@@ -64,7 +64,7 @@ ADMIN = ("admin",)  # platform roles, the seed key
 # --- platform roles (PUB-1) -------------------------------------------------------------
 
 
-def role_grants(uow: UnitOfWork, account: Account, *, lock: bool = False) -> list[Any]:
+def role_grants(uow: UnitOfWork, account: ShownAccount, *, lock: bool = False) -> list[Any]:
     """The platform roles the account holds (rows with ``role`` and ``department``), by
     role then department; ``lock``: read ``FOR SHARE`` (PostgreSQL), so that none is
     revoked before this transaction ends.
@@ -85,7 +85,7 @@ def role_grants(uow: UnitOfWork, account: Account, *, lock: bool = False) -> lis
     return list(uow.session.connection().execute(text(sql), {"account": account.id}).all())
 
 
-def has_role(uow: UnitOfWork, account: Account, *role_names: str) -> bool:
+def has_role(uow: UnitOfWork, account: ShownAccount, *role_names: str) -> bool:
     """Whether the account holds one of the platform roles."""
     return any(g.role in role_names for g in role_grants(uow, account))
 
@@ -163,7 +163,7 @@ def holds(
     return uow.session.exec(query).first() is not None
 
 
-def is_reader(uow: UnitOfWork, account: Account, structure: Structure | None = None) -> bool:
+def is_reader(uow: UnitOfWork, account: ShownAccount, structure: Structure | None = None) -> bool:
     """Support and admin read every structure; a correspondent reads the public
     structures of their department(s) (PUB-1)."""
     grants = role_grants(uow, account)
@@ -256,7 +256,7 @@ def require_manager_or_self(
     return yourself
 
 
-def managed_structure_ids(uow: UnitOfWork, actor: Account) -> list[int]:
+def managed_structure_ids(uow: UnitOfWork, actor: ShownAccount) -> list[int]:
     """The structures where the actor holds «Organisation modification» on the whole
     structure (HAB-4): those whose attachment requests they handle. (Read on plain
     tables: shell completion asks it, through ``seen_accounts``.)"""
@@ -387,7 +387,7 @@ class Scope(NamedTuple):
 
 
 def _scope(
-    uow: UnitOfWork, actor: Account, everywhere: tuple[str, ...], *, lock: bool = False
+    uow: UnitOfWork, actor: ShownAccount, everywhere: tuple[str, ...], *, lock: bool = False
 ) -> Scope | None:
     grants = role_grants(uow, actor, lock=lock)
     if any(g.role in everywhere for g in grants):
@@ -519,13 +519,13 @@ def require_within_scope(uow: UnitOfWork, scope: Scope, account: Account) -> Non
 # --- MEM-3, MEM-4: another account, whole ---------------------------------------------
 
 
-def correspondent_scope(uow: UnitOfWork, actor: Account) -> Scope | None:
+def correspondent_scope(uow: UnitOfWork, actor: ShownAccount) -> Scope | None:
     """The departments the actor is a correspondent of, or None (PUB-1): her scope as
     a correspondent, whatever other role she holds."""
     return _scope(uow, actor, ())
 
 
-def seen_accounts(uow: UnitOfWork, actor: Account | AccountRecord, account: Any) -> Any:
+def seen_accounts(uow: UnitOfWork, actor: ShownAccount, account: Any) -> Any:
     """MEM-3, the one definition, as a SQL condition on ``account`` (the enclosing
     query's table, ``store.plain.account()``): the accounts the actor sees whole.
     Support and admins see every account; a correspondent the accounts within her scope
@@ -551,7 +551,7 @@ def seen_accounts(uow: UnitOfWork, actor: Account | AccountRecord, account: Any)
     return or_(*seen)
 
 
-def sees_account(uow: UnitOfWork, actor: Account | AccountRecord, target: Account) -> bool:
+def sees_account(uow: UnitOfWork, actor: ShownAccount, target: Account) -> bool:
     """MEM-3: whether the actor sees the target account whole (``seen_accounts``)."""
     from sqlalchemy import select
 
@@ -567,7 +567,7 @@ def sees_account(uow: UnitOfWork, actor: Account | AccountRecord, target: Accoun
     return uow.session.execute(query).first() is not None
 
 
-def findable_structures(uow: UnitOfWork, actor: Account | AccountRecord, structure: Any) -> Any:
+def findable_structures(uow: UnitOfWork, actor: ShownAccount, structure: Any) -> Any:
     """STR-9, the one definition, as a SQL condition on ``structure`` (the enclosing
     query's table: the ``Structure`` model's, or ``store.plain.structure()``): the
     structures the actor finds by searching (and completes, OUT-6). Platform readers

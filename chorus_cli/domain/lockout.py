@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 MAX_FAILURES = 5
 LOCK_TIME = timedelta(minutes=15)
 
 
-def is_locked(uow: UnitOfWork, account: Account) -> bool:
+def is_locked(uow: UnitOfWork, account: ShownAccount) -> bool:
     """Whether the account's lockout time is still running."""
     return account.locked_until is not None and account.locked_until > uow.clock.now()
 

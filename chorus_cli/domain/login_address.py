@@ -18,6 +18,7 @@ from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 PURPOSE = "login_address"
@@ -66,7 +67,7 @@ def target(
     return account
 
 
-def _pending_row(uow: UnitOfWork, account: Account) -> Any:
+def _pending_row(uow: UnitOfWork, account: ShownAccount) -> Any:
     """The newest unused, unexpired link of a change (its payload, created_at,
     expires_at), or None.
 
@@ -89,7 +90,7 @@ def _pending_row(uow: UnitOfWork, account: Account) -> Any:
     return uow.session.connection().execute(query, params).first()
 
 
-def pending(uow: UnitOfWork, account: Account) -> Change | None:
+def pending(uow: UnitOfWork, account: ShownAccount) -> Change | None:
     """The change under way, if any; it lapses 24 hours after it was asked (LA-2)."""
     row = _pending_row(uow, account)
     if row is None:

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Service, Structure
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 
-def memberships(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
+def memberships(uow: UnitOfWork, account: ShownAccount) -> list[dict[str, Any]]:
     """The structures the account is attached to, for ``whoami`` (AUTH-3, AUTH-5).
 
     A plain SQL read: ``whoami`` runs often, and defining the structure tables' classes

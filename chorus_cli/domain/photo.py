@@ -7,14 +7,14 @@ only) reads the dimensions and checks the image holds together.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chorus_cli.kernel import text
 from chorus_cli.kernel.errors import BadInput
 
 if TYPE_CHECKING:
-    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 MAX_BYTES = 1_000_000  # 1 MB, as the sizes are shown (kB, MB: powers of ten)
@@ -68,19 +68,21 @@ def _dimensions(data: bytes, pillow_format: str, shown: str) -> tuple[int, int]:
     return width, height
 
 
-def describe(account: Account | AccountRecord, size: int | None = None) -> dict[str, Any] | None:
+def describe(account: ShownAccount, size: int | None = None) -> dict[str, Any] | None:
     """What `account show` says of the photo: type, size in bytes, width, height.
 
     ``size``: when a listing read it with the row, so the blob itself stays unread; an
-    account read to be shown (``store.account_record``) carries its own."""
+    account read to be shown (``store.account_record``) carries its own; the model, its
+    bytes."""
     from chorus_cli.store.account_record import AccountRecord
 
     if account.photo_type is None:
         return None
     if size is None:
-        size = (
-            account.photo_size if isinstance(account, AccountRecord) else len(account.photo or b"")
-        )
+        if isinstance(account, AccountRecord):
+            size = account.photo_size
+        else:  # the one other kind of ShownAccount
+            size = len(cast("Account", account).photo or b"")
     return {
         "type": account.photo_type,
         "size": size,

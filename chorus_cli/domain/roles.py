@@ -10,12 +10,13 @@ from chorus_cli.kernel.errors import BadInput, RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 ROLES = ("admin", "support", "correspondent")
 
 
-def describe(uow: UnitOfWork, account: Account) -> list[str]:
+def describe(uow: UnitOfWork, account: ShownAccount) -> list[str]:
     """``["admin", "correspondent:75"]``."""
     grants = authz.role_grants(uow, account)
     return [g.role + (f":{g.department}" if g.department else "") for g in grants]
@@ -110,6 +111,10 @@ def grant(
             actor.login_email, "role.grant", account.login_email, role=role, department=department
         )
     return account
+
+
+# The fields of a ``listing`` row, in its order (`admin roles`, OUT-3).
+ROLE_COLUMNS = ("login_email", "role", "department", "granted_at")
 
 
 def listing(uow: UnitOfWork, actor: Account, role: str | None = None) -> list[dict[str, str]]:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.domain import authz
 
 if TYPE_CHECKING:
-    from chorus_cli.store.account_record import AccountRecord
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 LIMIT = 50
@@ -34,9 +34,7 @@ def _beginning(uow: UnitOfWork, column: Any, typed: str, seen: Any, limit: int |
     return list(uow.session.exec(query.limit(limit or LIMIT)).all())
 
 
-def logins(
-    uow: UnitOfWork, actor: Account | AccountRecord, typed: str, limit: int | None = None
-) -> list[str]:
+def logins(uow: UnitOfWork, actor: ShownAccount, typed: str, limit: int | None = None) -> list[str]:
     """The login addresses beginning with ``typed`` (any case) of the accounts the actor
     sees whole (MEM-3)."""
     from chorus_cli.store import plain
@@ -47,7 +45,7 @@ def logins(
 
 
 def structure_identifiers(
-    uow: UnitOfWork, actor: Account | AccountRecord, typed: str, limit: int | None = None
+    uow: UnitOfWork, actor: ShownAccount, typed: str, limit: int | None = None
 ) -> list[str]:
     """The identifiers beginning with ``typed`` (any case) of the structures the actor
     finds (STR-9), each once (two types may share one, STR-1)."""

@@ -26,6 +26,7 @@ from chorus_cli.kernel.errors import BadInput, NotAllowed, RuleRefused
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 SUSPENDED = "suspended"
@@ -35,7 +36,7 @@ REASON_MAX = 500
 # --- who may (MEM-3, MEM-4): the rights themselves are authz's ------------------------
 
 
-def viewable(uow: UnitOfWork, actor: Account, email: str) -> Account:
+def viewable(uow: UnitOfWork, actor: ShownAccount, email: str) -> Account:
     """The account ``email`` if the actor may see it whole (MEM-3); else NotAllowed
     (exit 4), also when it does not exist, except to support and admins (exit 3)."""
     if authz.has_role(uow, actor, *authz.SUPPORT):
@@ -66,7 +67,7 @@ DETAIL_FIELDS = (
 SHOW_FIELDS = (*accounts.VIEW_FIELDS, *DETAIL_FIELDS)
 
 
-def details(uow: UnitOfWork, account: Account) -> dict[str, Any]:
+def details(uow: UnitOfWork, account: ShownAccount) -> dict[str, Any]:
     """What MEM-3 adds to an account's view: last log-in, lock end, second factors
     (never a secret), the login-address change under way; roles and structures as
     ``whoami`` gives them."""
@@ -95,7 +96,7 @@ def details(uow: UnitOfWork, account: Account) -> dict[str, Any]:
     }
 
 
-def show(uow: UnitOfWork, actor: Account, email: str | None = None) -> dict[str, Any]:
+def show(uow: UnitOfWork, actor: ShownAccount, email: str | None = None) -> dict[str, Any]:
     """`account show [EMAIL]`: one's own account, or another one for those MEM-3 lets
     see it; the same fields either way."""
     account = actor if email is None else viewable(uow, actor, email)

@@ -45,6 +45,23 @@ PARAMETERS = {"starttls": "0 | 1", "timeout": "1..300"}
 TIMEOUT_MAX = 300
 
 
+# The fields of ``view``, in its order (`mail list`, `mail show`, OUT-3): SPEC's contract for
+# `mail list --format json`, then SEC-8's fields; an empty CSV's header.
+MAIL_FIELDS = (
+    "id",
+    "to",
+    "sender",
+    "subject",
+    "body",
+    "created_at",
+    "status",
+    "attempts",
+    "last_error",
+    "message_id",
+    "next_attempt_at",
+)
+
+
 def view(mail: Mail) -> dict[str, Any]:
     return {
         "id": mail.id,

@@ -315,6 +315,14 @@ def search(uow: UnitOfWork, words: list[str], limit: int) -> tuple[list[dict[str
     return rows, matches >= SEARCH_CANDIDATES
 
 
+# The fields of ``_found``, in its order: every field of a search result (`sirene search`,
+# OUT-3), the header of an empty CSV.
+SEARCH_FIELDS = (
+    "siret", "raison_sociale", "enseigne", "active", "siege", "non_diffusible", "public",
+    "postal_code", "commune", "country",
+)  # fmt: skip
+
+
 def _found(row: Any) -> dict[str, Any]:
     """A search result: what tells establishments apart; no street address."""
     hidden = bool(row.non_diffusible)

@@ -15,6 +15,7 @@ from chorus_cli.kernel.errors import BadInput, NotAuthenticated
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Authenticator
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 NAME_MAX = 100
@@ -62,6 +63,11 @@ def reauthenticate(
         raise NotAuthenticated(refusal)
 
 
+# The fields of ``view``, in its order: what `mfa list`, `mfa key list`, `mfa key add` and
+# `mfa totp confirm` declare (OUT-3), an empty CSV's header.
+FACTOR_FIELDS = ("id", "type", "name", "created_at", "last_used_at")
+
+
 def view(row: Any) -> dict[str, Any]:
     """A factor as `mfa list` shows it: never its secret, key material or counter."""
     return {
@@ -73,7 +79,7 @@ def view(row: Any) -> dict[str, Any]:
     }
 
 
-def listing(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
+def listing(uow: UnitOfWork, account: ShownAccount) -> list[dict[str, Any]]:
     """Every TOTP app and key of the account (MFA-5), in the order login tries them.
 
     A plain SQL read of the columns shown, as ``membership.memberships``: ``account show``
