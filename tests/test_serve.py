@@ -638,6 +638,54 @@ def test_api2_a_reset_password_stops_working_at_once_despite_the_cache(served):
         assert client.get(path, headers=headers).status_code == 401
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_api2_tech1_who_calls_reads_the_client_and_the_account_together_token_first(
+    kind, tmp_path, request
+):
+    """A call's client and technical account, read in one statement (``who_calls``) and
+    checked as two reads checked them: the token is answered for first (a removed client,
+    another server's key: TokenRefused, whether the account is there or not), then the
+    account (gone, or another password hash: TechnicalRefused)."""
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import api_clients, integration, technical
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.uow import UnitOfWork
+
+    template, admin = template_store(request, kind)
+    url = copy_store(template, admin, path=tmp_path / "chorus.db")  # its own: a removal
+    request.addfinalizer(lambda: drop_store(url, admin))
+    seed_store(url, tmp_path)
+    ((account_id, password_hash),) = rows(
+        url, "SELECT id, password_hash FROM technical_account ORDER BY id LIMIT 1"
+    )
+    tokens = api_clients.Tokens()
+    with UnitOfWork(Settings.from_env(url), SystemClock()) as uow:
+        client = api_clients.verify(uow, CLIENT_ID, CLIENT_SECRET)
+        token = tokens.issue(uow, client).access_token
+        uow.commit()
+    with UnitOfWork(Settings.from_env(url), SystemClock()) as uow:
+        name, account = integration.who_calls(uow, tokens, token, account_id)
+        assert name == "ERP Test" and account.id == account_id
+        assert integration.verified(uow, account, password_hash).id == account_id
+        with pytest.raises(technical.TechnicalRefused):
+            integration.verified(uow, account, password_hash + "x")
+        assert integration.who_calls(uow, tokens, token, 10**6) == ("ERP Test", None)
+        with pytest.raises(technical.TechnicalRefused):
+            integration.verified(uow, None, password_hash)
+        with pytest.raises(api_clients.TokenRefused):  # not this server's key
+            integration.who_calls(uow, api_clients.Tokens(), token, account_id)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM api_client"))
+    engine.dispose()
+    with UnitOfWork(Settings.from_env(url), SystemClock()) as uow:
+        for account in (account_id, 10**6):  # the token first, the account there or not
+            with pytest.raises(api_clients.TokenRefused):
+                integration.who_calls(uow, tokens, token, account)
+
+
 def test_api2_a_rehashed_password_is_verified_again_not_refused_from_the_cache(served):
     """The same password hashed again by another process (other Argon2 parameters, as a
     rehash writes): the remembered header no longer matches the stored hash, so it is

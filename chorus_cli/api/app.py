@@ -292,9 +292,9 @@ class Server:
         with unit as uow:
             if not light:
                 uow.reading()
-            seen["client"] = self.tokens.check(uow, token).name
+            seen["client"], account = integration.who_calls(uow, self.tokens, token, known[0])
             try:
-                caller = integration.caller_by_id(uow, *known)
+                caller = integration.verified(uow, account, known[1])
             except technical.TechnicalRefused:
                 if not remembered:
                     raise

@@ -258,15 +258,28 @@ class Tokens:
         valid, still registered, and registered before the token was issued (a client
         added later under a number set free by a removed one does not inherit its
         tokens), or :class:`TokenRefused`."""
-        claims = self._claims(token)
-        if claims is None or claims[1] <= uow.clock.now().timestamp():
-            raise TokenRefused()
-        # Read as a row (every API call checks its token: no ORM object built).
-        client = uow.first(_client_by_id(), {"id": claims[0]})
-        issued = claims[1] - EXPIRES_IN
-        if client is None or client.created_at.timestamp() > issued:
-            raise TokenRefused()
+        claims = self.claimed(token, uow.clock.now())
+        client = uow.first(_client_by_id(), {"id": claims[0]})  # a row: no ORM object
+        admitted(claims, client.created_at if client is not None else None)
         return client
+
+    def claimed(self, token: str, now: datetime) -> tuple[int, int]:
+        """What a bearer token says (client number, expiry) if this server signed it and
+        it has not expired; else :class:`TokenRefused`. The client is still to be read
+        (``admitted``)."""
+        claims = self._claims(token)
+        if claims is None or claims[1] <= now.timestamp():
+            raise TokenRefused()
+        return claims
+
+
+def admitted(claims: tuple[int, int], registered_at: datetime | None) -> None:
+    """Whether the client a token's ``claims`` name, registered at ``registered_at`` (None:
+    no longer there), may call: still registered, and registered before the token was
+    issued; else :class:`TokenRefused`."""
+    issued = claims[1] - EXPIRES_IN
+    if registered_at is None or registered_at.timestamp() > issued:
+        raise TokenRefused()
 
 
 @cache
