@@ -18,8 +18,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,6 +159,25 @@ def token(client: httpx.Client) -> str:
     )
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
+
+
+@asynccontextmanager
+async def in_process(url: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """`chorus serve`'s application in this process (httpx's ASGI transport, no socket),
+    a client of it and a bearer token of the seeded API client; the server closed after."""
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+
+    server = api_app.Server(Settings.from_env(url), rate=100_000)
+    transport = httpx.ASGITransport(app=server.app(log=False))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://chorus") as client:
+            form = {"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                    "client_secret": CLIENT_SECRET}  # fmt: skip
+            bearer = (await client.post("/api/oauth/token", data=form)).json()
+            yield client, f"Bearer {bearer['access_token']}"
+    finally:
+        server.close()
 
 
 def headers_of(served: Served, structure_id: int = 1) -> dict[str, str]:
@@ -1059,7 +1078,6 @@ def test_api3_tech2_a_search_stopped_on_the_event_loop_is_answered_from_a_thread
     import asyncio
 
     from chorus_cli.api import app as api_app
-    from chorus_cli.config import Settings
     from chorus_cli.store import reads as reads_module
 
     url, home = store
@@ -1070,23 +1088,15 @@ def test_api3_tech2_a_search_stopped_on_the_event_loop_is_answered_from_a_thread
     calls = "SELECT count(*) FROM audit_entry WHERE action = 'api.rechercher_structure'"
 
     async def answers() -> list[dict]:
-        server = api_app.Server(Settings.from_env(url), rate=100_000)
-        transport = httpx.ASGITransport(app=server.app(log=False))
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://chorus") as client:
-                form = {"grant_type": "client_credentials", "client_id": CLIENT_ID,
-                        "client_secret": CLIENT_SECRET}  # fmt: skip
-                bearer = (await client.post("/api/oauth/token", data=form)).json()
-                headers["Authorization"] = f"Bearer {bearer['access_token']}"
-                found = []
-                for body in bodies * 2:  # the second time, the caller is known: on the loop
-                    answer = await client.post(f"{STRUCTURES}/rechercher", headers=headers,
-                                               json=body)  # fmt: skip
-                    assert answer.status_code == 200, answer.text
-                    found.append(answer.json())
-                return found
-        finally:
-            server.close()
+        async with in_process(url) as (client, bearer):
+            headers["Authorization"] = bearer
+            found = []
+            for body in bodies * 2:  # the second time, the caller is known: on the loop
+                answer = await client.post(f"{STRUCTURES}/rechercher", headers=headers,
+                                           json=body)  # fmt: skip
+                assert answer.status_code == 200, answer.text
+                found.append(answer.json())
+            return found
 
     free = asyncio.run(answers())
     before = rows(url, calls)[0][0]
@@ -1109,8 +1119,6 @@ def test_api2_concurrent_first_calls_with_one_header_verify_its_password_once(
     apart as well, on PostgreSQL only the header's), never more than one per call."""
     import asyncio
 
-    from chorus_cli.api import app as api_app
-    from chorus_cli.config import Settings
     from chorus_cli.domain import technical
     from chorus_cli.store import engine as engine_module
 
@@ -1140,22 +1148,13 @@ def test_api2_concurrent_first_calls_with_one_header_verify_its_password_once(
     monkeypatch.setattr(technical, "authenticate", authenticate)
 
     async def at_once(password: str) -> list[int]:
-        server = api_app.Server(Settings.from_env(url), rate=100_000)
-        transport = httpx.ASGITransport(app=server.app(log=False))
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://chorus") as client:
-                form = {"grant_type": "client_credentials", "client_id": CLIENT_ID,
-                        "client_secret": CLIENT_SECRET}  # fmt: skip
-                bearer = (await client.post("/api/oauth/token", data=form)).json()
-                headers = {"Authorization": f"Bearer {bearer['access_token']}",
-                           "cpro-account": account_header(login, password)}  # fmt: skip
-                answers = await asyncio.gather(
-                    *(client.post(f"{STRUCTURES}/rechercher", headers=headers, json={})
-                      for _ in range(20))
-                )  # fmt: skip
-                return [answer.status_code for answer in answers]
-        finally:
-            server.close()
+        async with in_process(url) as (client, bearer):
+            headers = {"Authorization": bearer, "cpro-account": account_header(login, password)}
+            answers = await asyncio.gather(
+                *(client.post(f"{STRUCTURES}/rechercher", headers=headers, json={})
+                  for _ in range(20))
+            )  # fmt: skip
+            return [answer.status_code for answer in answers]
 
     assert asyncio.run(at_once(TECH_PASSWORD)) == [200] * 20
     assert counted["calls"] == 1
