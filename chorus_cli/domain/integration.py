@@ -536,14 +536,13 @@ def who_calls(
     """Who makes a call, read in one statement (every call runs it; one round trip fewer
     than two reads, measured on PostgreSQL: 1.3× the requests a second): the name of the
     API client of its bearer token, admitted as ``api_clients.admitted`` says, else
-    :class:`api_clients.TokenRefused`; and the row of the technical account verified a
-    moment ago (None: no longer there), to check with ``verified``."""
+    :class:`api_clients.TokenRefused` (the token is answered for first, the account there
+    or not); and the row of the technical account verified a moment ago (None: no longer
+    there), to check with ``verified``."""
     claims = tokens.claimed(token, uow.clock.now())
     row = uow.first(_client_and_account(), {"client": claims[0], "account": account_id})
-    if row is None:  # no such account: the token is answered for first, as ever
-        return tokens.check(uow, token).name, None
-    api_clients.admitted(claims, row.client_registered_at)
-    return row.client_name, row
+    api_clients.admitted(claims, row.client_registered_at if row is not None else None)
+    return row.client_name, (row if row.id is not None else None)
 
 
 def verified(uow: UnitOfWork, account: Any, password_hash: str) -> TechnicalAccount:
@@ -569,8 +568,8 @@ def _one() -> Any:
 
 @cache
 def _client_and_account() -> Any:
-    """The statement of ``who_calls``, built once: the technical account, and beside it
-    the bearer token's client (none: its columns null)."""
+    """The statement of ``who_calls``, built once: the bearer token's client (none: no
+    row), and beside it the technical account (none: its columns null)."""
     from sqlalchemy import bindparam, select
 
     from chorus_cli.store.models import ApiClient, TechnicalAccount
@@ -583,8 +582,8 @@ def _client_and_account() -> Any:
             client.c.name.label("client_name"),
             client.c.created_at.label("client_registered_at"),
         )
-        .select_from(account.outerjoin(client, client.c.id == bindparam("client")))
-        .where(account.c.id == bindparam("account"))
+        .select_from(client.outerjoin(account, account.c.id == bindparam("account")))
+        .where(client.c.id == bindparam("client"))
     )
 
 
