@@ -128,20 +128,14 @@ def _page(
     found: list[Any], shown: Window, counted: Callable[[], int]
 ) -> tuple[list[Any], dict[str, int]]:
     """A page from the rows of ``shown``'s window read with one more (``limit + 1``), and
-    its ``parametresRetour``: all the rows are ``counted`` only when there are more, or
-    when the page is past the last one."""
-    size = shown.limit or PAGE_DEFAULT
+    the contract's ``parametresRetour``: all the rows are ``counted`` only when there are
+    more, or when the page is past the last one."""
+    size = shown.limit or PAGE_DEFAULT  # always given (``_paging``)
     if len(found) > size or (not found and shown.offset):
         total = counted()
     else:
         total = shown.offset + len(found)
-    return found[:size], _returned(shown, total)
-
-
-def _returned(shown: Window, total: int) -> dict[str, int]:
-    """``parametresRetour``: the page ``shown`` of ``total`` rows."""
-    size = shown.limit or PAGE_DEFAULT
-    return {
+    return found[:size], {
         "nbResultatsParPage": size,
         "pageCourante": shown.offset // size + 1,
         "pages": ceil(total / size),
