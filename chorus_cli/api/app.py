@@ -262,7 +262,7 @@ class Server:
                 self.callers.forget(key)  # verified again: a reset password is refused then
                 if budget is not None:
                     raise
-        elif budget is not None:  # forgotten since the request looked (its minute over)
+        elif budget is not None:  # not remembered (new, its minute over, or the cache full)
             raise Stale()
         # One verification of a header at a time: the calls that bring it meanwhile wait
         # for it and use its result (one Argon2, and one rehash, not one each).
@@ -395,10 +395,10 @@ class Server:
                     raise Refused(401, "api2.cpro_account")
                 key = hashlib.sha256(header.encode()).hexdigest()
                 shown = None
-                if self._inline(use_case) and self.callers.get(key) is not None:
+                if self._inline(use_case):
                     # A verified caller's read on the event loop, in a plain read
                     # transaction ended before the answer is sent; stopped past its
-                    # budget, and then run again in a thread.
+                    # budget, or a caller to verify (Stale), run in a thread.
                     with contextlib.suppress(OverBudget, Stale):
                         shown = self._call(use_case, token, header, body, seen, key, INLINE_BUDGET)
                 if shown is None:
