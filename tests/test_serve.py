@@ -730,7 +730,7 @@ def test_api2_a_rehashed_password_is_verified_again_not_refused_from_the_cache(s
 
 def test_api2_the_event_loop_never_verifies_a_header_a_worker_thread_does(store):
     """A read served on the event loop (a budget given) whose caller is not remembered
-    (forgotten since the request looked: its minute over, or the cache full) is handed
+    (new, or forgotten: its minute over, or the cache full) is handed
     to a worker thread (Stale): no Argon2 on the loop, nothing remembered nor recorded
     there; the worker thread verifies it and answers."""
     import hashlib

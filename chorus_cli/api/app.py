@@ -81,10 +81,11 @@ class Refused(Exception):
         self.params = params
 
 
-class Stale(Exception):
-    """A remembered ``cpro-account`` whose account's password hash has changed since (a
-    reset, or a rehash at other parameters by another process): forgotten, to be
-    verified again (Argon2, so in a worker thread)."""
+class Stale(technical.TechnicalRefused):
+    """A ``cpro-account`` whose account's password hash has changed since it was verified
+    (a reset, or a rehash at other parameters by another process): a remembered one is
+    forgotten, to be verified again (Argon2, so in a worker thread); one verified a
+    moment ago, refused."""
 
 
 class Callers:
@@ -261,13 +262,13 @@ class Server:
                 self.callers.forget(key)  # verified again: a reset password is refused then
                 if budget is not None:
                     raise
-        elif budget is not None:  # forgotten since the request looked (its minute over)
+        elif budget is not None:  # not remembered (new, its minute over, or the cache full)
             raise Stale()
         # One verification of a header at a time: the calls that bring it meanwhile wait
         # for it and use its result (one Argon2, and one rehash, not one each).
         with self._verifying[int(key[:8], 16) % len(self._verifying)]:
             known = self.callers.get(key) or self._verify(token, account_header, key, seen)
-        return self._attempt(use_case, token, body, seen, known, None, remembered=False)
+        return self._attempt(use_case, token, body, seen, known, None)
 
     def _attempt(
         self,
@@ -277,10 +278,9 @@ class Server:
         seen: dict[str, str],
         known: tuple[int, str],
         budget: float | None,
-        remembered: bool = True,
     ) -> dict[str, Any]:
         """The unit of work of a call by the account ``known`` (its id and password
-        hash); a ``remembered`` one whose hash has changed since: :class:`Stale`."""
+        hash); one whose hash has changed since: :class:`Stale`."""
         # A read: on SQLite a plain BEGIN (a snapshot, no write lock), rolled back at the
         # end; the use is recorded in the journal (TECH-2). The use cases that read rows
         # only do so with statements compiled once (``store.reads``).
@@ -296,8 +296,6 @@ class Server:
             try:
                 caller = integration.verified(uow, account, known[1])
             except technical.TechnicalRefused:
-                if not remembered:
-                    raise
                 raise Stale() from None
             return use_case(uow, caller, body)
 
@@ -397,10 +395,10 @@ class Server:
                     raise Refused(401, "api2.cpro_account")
                 key = hashlib.sha256(header.encode()).hexdigest()
                 shown = None
-                if self._inline(use_case) and self.callers.get(key) is not None:
+                if self._inline(use_case):
                     # A verified caller's read on the event loop, in a plain read
                     # transaction ended before the answer is sent; stopped past its
-                    # budget, and then run again in a thread.
+                    # budget, or a caller to verify (Stale), run in a thread.
                     with contextlib.suppress(OverBudget, Stale):
                         shown = self._call(use_case, token, header, body, seen, key, INLINE_BUDGET)
                 if shown is None:

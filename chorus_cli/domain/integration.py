@@ -128,20 +128,14 @@ def _page(
     found: list[Any], shown: Window, counted: Callable[[], int]
 ) -> tuple[list[Any], dict[str, int]]:
     """A page from the rows of ``shown``'s window read with one more (``limit + 1``), and
-    its ``parametresRetour``: all the rows are ``counted`` only when there are more, or
-    when the page is past the last one."""
-    size = shown.limit or PAGE_DEFAULT
+    the contract's ``parametresRetour``: all the rows are ``counted`` only when there are
+    more, or when the page is past the last one."""
+    size = shown.limit or PAGE_DEFAULT  # always given (``_paging``)
     if len(found) > size or (not found and shown.offset):
         total = counted()
     else:
         total = shown.offset + len(found)
-    return found[:size], _returned(shown, total)
-
-
-def _returned(shown: Window, total: int) -> dict[str, int]:
-    """``parametresRetour``: the page ``shown`` of ``total`` rows."""
-    size = shown.limit or PAGE_DEFAULT
-    return {
+    return found[:size], {
         "nbResultatsParPage": size,
         "pageCourante": shown.offset // size + 1,
         "pages": ceil(total / size),
@@ -536,14 +530,13 @@ def who_calls(
     """Who makes a call, read in one statement (every call runs it; one round trip fewer
     than two reads, measured on PostgreSQL: 1.3× the requests a second): the name of the
     API client of its bearer token, admitted as ``api_clients.admitted`` says, else
-    :class:`api_clients.TokenRefused`; and the row of the technical account verified a
-    moment ago (None: no longer there), to check with ``verified``."""
+    :class:`api_clients.TokenRefused` (the token is answered for first, the account there
+    or not); and the row of the technical account verified a moment ago (None: no longer
+    there), to check with ``verified``."""
     claims = tokens.claimed(token, uow.clock.now())
     row = uow.first(_client_and_account(), {"client": claims[0], "account": account_id})
-    if row is None:  # no such account: the token is answered for first, as ever
-        return tokens.check(uow, token).name, None
-    api_clients.admitted(claims, row.client_registered_at)
-    return row.client_name, row
+    api_clients.admitted(claims, row.client_registered_at if row is not None else None)
+    return row.client_name, (row if row.id is not None else None)
 
 
 def verified(uow: UnitOfWork, account: Any, password_hash: str) -> TechnicalAccount:
@@ -569,8 +562,8 @@ def _one() -> Any:
 
 @cache
 def _client_and_account() -> Any:
-    """The statement of ``who_calls``, built once: the technical account, and beside it
-    the bearer token's client (none: its columns null)."""
+    """The statement of ``who_calls``, built once: the bearer token's client (none: no
+    row), and beside it the technical account (none: its columns null)."""
     from sqlalchemy import bindparam, select
 
     from chorus_cli.store.models import ApiClient, TechnicalAccount
@@ -583,8 +576,8 @@ def _client_and_account() -> Any:
             client.c.name.label("client_name"),
             client.c.created_at.label("client_registered_at"),
         )
-        .select_from(account.outerjoin(client, client.c.id == bindparam("client")))
-        .where(account.c.id == bindparam("account"))
+        .select_from(client.outerjoin(account, account.c.id == bindparam("account")))
+        .where(client.c.id == bindparam("client"))
     )
 
 
