@@ -582,7 +582,13 @@ def findable_structures(uow: UnitOfWork, actor: ShownAccount, structure: Any) ->
         return true()
     link = plain.attachment().c
     mine = exists().where(link.structure_id == structure.c.id, link.account_id == actor.id)
-    return or_(structure.c.status == "active", mine)
+    return or_(_found_by_anyone(structure), mine)
+
+
+def _found_by_anyone(structure: Any) -> Any:
+    """STR-9: what anyone logged in, or a technical account (API-1), finds of
+    ``structure``: the active ones."""
+    return structure.c.status == "active"
 
 
 def require_access_keeper(uow: UnitOfWork, actor: Account, target: Account, refusal: str) -> None:
@@ -717,7 +723,7 @@ def technical_findable_structures() -> Any:
     finds them (``findable_structures``)."""
     from chorus_cli.store.models import Structure
 
-    return Structure.__table__.c.status == "active"  # type: ignore[attr-defined]
+    return _found_by_anyone(Structure.__table__)  # type: ignore[attr-defined]
 
 
 def require_technical_reader(

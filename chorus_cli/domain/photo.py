@@ -7,7 +7,7 @@ only) reads the dimensions and checks the image holds together.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from chorus_cli.kernel import text
 from chorus_cli.kernel.errors import BadInput
@@ -81,8 +81,8 @@ def describe(account: ShownAccount, size: int | None = None) -> dict[str, Any] |
     if size is None:
         if isinstance(account, AccountRecord):
             size = account.photo_size
-        else:  # the one other kind of ShownAccount
-            size = len(cast("Account", account).photo or b"")
+        else:  # the model
+            size = len(account.photo or b"")
     return {
         "type": account.photo_type,
         "size": size,

@@ -1,61 +1,19 @@
-"""The account a use case only reads: the one type of the ``Account`` model and the
-record ``store.account_record`` reads for a command that only shows it.
+"""The account a use case only reads: the ``Account`` model, or the record
+``store.account_record`` reads for a command that only shows it.
 
-Imported for type hints alone (``if TYPE_CHECKING:``): defining a protocol of twenty
-properties costs a command's start-up half a millisecond, and nothing checks it at run
-time (tests/test_startup.py checks its names against both classes').
+A type alias for hints alone (imported ``if TYPE_CHECKING:``), written as a string so
+that importing it loads neither class. A type checker reads an attribute of a
+``ShownAccount`` on both: what only one has (the model's ``photo`` bytes, the record's
+``photo_size``) needs an ``isinstance`` first (``domain.photo.describe``). The record's
+fields are the model's columns, typed alike (tests/test_startup.py).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from chorus_cli.store.account_record import AccountRecord
+    from chorus_cli.store.models import Account
 
-
-class ShownAccount(Protocol):
-    """An account as the use cases that only read it take it (`whoami`, `account show`,
-    the rights and shell completion, OUT-6): the ``Account`` model or an
-    ``AccountRecord``. The attributes both have, each read only: the record's fields but
-    the photo's size (the model holds the bytes: ``domain.photo.describe`` tells them
-    apart). tests/test_startup.py checks both classes have each one."""
-
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def login_email(self) -> str: ...
-    @property
-    def contact_email(self) -> str: ...
-    @property
-    def first_name(self) -> str: ...
-    @property
-    def last_name(self) -> str: ...
-    @property
-    def phone(self) -> str | None: ...
-    @property
-    def workplace_address(self) -> str | None: ...
-    @property
-    def biography(self) -> str | None: ...
-    @property
-    def photo_type(self) -> str | None: ...
-    @property
-    def photo_width(self) -> int | None: ...
-    @property
-    def photo_height(self) -> int | None: ...
-    @property
-    def language(self) -> str: ...
-    @property
-    def accessibility(self) -> bool: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def to_complete(self) -> bool: ...
-    @property
-    def locked_until(self) -> datetime | None: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def activated_at(self) -> datetime | None: ...
-    @property
-    def last_login_at(self) -> datetime | None: ...
+ShownAccount: TypeAlias = "Account | AccountRecord"
