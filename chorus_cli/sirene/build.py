@@ -317,17 +317,7 @@ class _Loader:
     def abandon(self) -> None:
         self.rollback()
         try:
-            self._drop(
-                [
-                    schema.ESTABLISHMENT + schema.STAGING,
-                    schema.UNIT + schema.STAGING,
-                    *(
-                        [schema.FTS + schema.STAGING, schema.TERM + schema.STAGING]
-                        if self.sqlite
-                        else []
-                    ),
-                ]
-            )
+            self._drop(self.leftovers((schema.STAGING,)))
         except Exception:  # the next import drops them (drop_leftovers)
             self.rollback()
 
