@@ -229,17 +229,18 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
         found = _candidates(ident)
         idents = len(found)
         params.update({f"ident{i}": value for i, value in enumerate(found)})
-    names: list[tuple[int, bool]] = []
+    dialect = uow.dialect_name
+    names: list[int] = []  # how many terms each name field gives (0: not asked)
     for number, field in enumerate(("raisonSocialeStructure", "libelleStructure", "nomStructure")):
         name = _text(wanted, field)
         if name is None:
-            names.append((0, False))
+            names.append(0)
             continue
         terms = structures.search_terms(name)
         if not terms:
             raise BadInput("api1.field", field=field)
-        names.append((len(terms), structures.words_indexed(uow.dialect_name)))
-        params.update(structures.words_values(terms, f"name{number}_", uow.dialect_name))
+        names.append(len(terms))
+        params.update(structures.words_values(terms, f"name{number}_", dialect))
     kind = _choice(wanted, "typeStructure", ("PUBLIQUE", "PRIVEE"))
     public_only = _flag(body if isinstance(body, dict) else {}, "restreindreStructuresPrivees")
     if kind is not None:
@@ -251,7 +252,14 @@ def search_structures(uow: UnitOfWork, caller: TechnicalAccount, body: Any) -> d
     if city is not None:
         params["commune"] = city.upper()
     query = _search_statement(
-        inactive, public_only, idents, tuple(names), tuple(sorted(params)), column, descending
+        dialect,
+        inactive,
+        public_only,
+        idents,
+        tuple(names),
+        tuple(sorted(params)),
+        column,
+        descending,
     )
     found = uow.rows(query, {**params, "limit": shown.limit + 1, "offset": shown.offset})
     rows, paging = _page(found, shown, lambda: int(uow.rows(_counted(query), params)[0][0]))
@@ -268,16 +276,18 @@ def _candidates(ident: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1024)
 def _search_statement(
+    dialect: str,
     inactive: bool,
     public_only: bool,
     idents: int,
-    names: tuple[tuple[int, bool], ...],
+    names: tuple[int, ...],
     given: tuple[str, ...],
     column: str | None,
     descending: bool,
 ) -> Any:
-    """The statement of ``search_structures`` for a shape (which filters, how many
-    identifiers and words, whether the index serves them, which order), built once; it
+    """The statement of ``search_structures`` for a shape (the store's dialect: whether
+    the word index serves the names; which filters, how many identifiers and words,
+    which order), built once; it
     holds no value of a request: every one is a named parameter (``given``)."""
     from sqlalchemy import bindparam, select
 
@@ -293,9 +303,9 @@ def _search_statement(
         query = query.where(table.id_type == bindparam("id_type"))
     if idents:
         query = query.where(table.identifier.in_([bindparam(f"ident{i}") for i in range(idents)]))
-    for number, (many, indexed) in enumerate(names):
+    for number, many in enumerate(names):
         if many:
-            query = query.where(structures.words_match(many, indexed, f"name{number}_"))
+            query = query.where(structures.words_match(many, dialect, f"name{number}_"))
     if "public" in given:
         query = query.where(table.public == bindparam("public"))
     if public_only:

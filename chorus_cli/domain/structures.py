@@ -566,19 +566,18 @@ def search_terms(text: str) -> list[str]:
     return content_words(words(text))
 
 
-def words_indexed(dialect_name: str) -> bool:
-    """Whether ``words_match`` asks SQLite's word index (``structure_words``, migration
-    0017) for its candidates: on SQLite, for any terms. PostgreSQL's trigram index
-    (migration 0015) serves the LIKE itself."""
+def _words_indexed(dialect_name: str) -> bool:
+    """Whether a search asks SQLite's word index (``structure_words``, migration 0017)
+    for its candidates (``words_match``) and so needs its query (``words_values``)."""
     return dialect_name == "sqlite"
 
 
-def words_match(count: int, indexed: bool, prefix: str = "word") -> Any:
+def words_match(count: int, dialect_name: str, prefix: str = "word") -> Any:
     """STR-9: every one of ``count`` terms starts a word of the structure's name, label or
     identifier (or, several terms, they start the identifier in one piece). These LIKE
     conditions are the rule; an index only finds candidates: on PostgreSQL a trigram
-    index serves the LIKE itself; on SQLite (``indexed``: ``words_indexed``) the FTS5 word
-    index ``structure_words`` finds the rows whose words the terms begin first.
+    index (migration 0015) serves the LIKE itself; on SQLite the FTS5 word index
+    ``structure_words`` (migration 0017) finds the rows whose words the terms begin first.
 
     The condition holds no value: its patterns are parameters named ``prefix`` + a
     number, given by ``words_values`` (a statement's ``.params`` or at execution), so a statement
@@ -593,7 +592,7 @@ def words_match(count: int, indexed: bool, prefix: str = "word") -> Any:
     matched = and_(*(text.contains(bindparam(f"{prefix}{i}")) for i in range(count)))
     if count > 1:  # "732 829 320" is the start of one identifier
         matched = or_(matched, text.contains(bindparam(f"{prefix}_whole")))
-    if indexed:
+    if _words_indexed(dialect_name):
         # FTS5 is asked through the column named after its table (detail=none refuses a
         # column's name: "column queries are not supported").
         index = table(WORDS_TABLE, column("rowid"), column(WORDS_TABLE))
@@ -611,7 +610,7 @@ def words_values(terms: list[str], prefix: str, dialect_name: str) -> dict[str, 
     values = {f"{prefix}{i}": f" {term}" for i, term in enumerate(terms)}
     if len(terms) > 1:
         values[f"{prefix}_whole"] = " " + "".join(terms)
-    if words_indexed(dialect_name):
+    if _words_indexed(dialect_name):
         values[f"{prefix}_match"] = words_query(terms)
     return values
 
@@ -636,7 +635,7 @@ def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) 
 
     column = col(Structure.search_text)
     dialect = uow.dialect_name
-    matched = words_match(len(terms), words_indexed(dialect))
+    matched = words_match(len(terms), dialect)
     findable = authz.findable_structures(uow, actor, Structure.__table__)
     query = select(Structure).where(matched, findable)
     exact = [identifier for _type, identifier in identifiers.candidates(text)]

@@ -192,6 +192,7 @@ def units(stock: StockFile, sirens: set[int] | None, tally: Tally) -> Iterator[t
         i_usage, i_usual = at("nomUsageUniteLegale"), at("prenomUsuelUniteLegale")
         width, display = len(rows.header), rows.display
         unit_name, diffusion = columns.unit_name, columns.DIFFUSION
+        hides = columns.NON_DIFFUSIBLE  # columns.non_diffusible, inlined (STR-3)
         batch: Batch = []
         for line, row in rows:
             if len(row) != width:
@@ -215,7 +216,7 @@ def units(stock: StockFile, sirens: set[int] | None, tally: Tally) -> Iterator[t
                 row[i_usage] if i_usage is not None else None,
                 row[i_usual] if i_usual is not None else None,
             )
-            batch.append((int(siren), name, row[i_category].strip() or None, status != "O"))
+            batch.append((int(siren), name, row[i_category].strip() or None, status in hides))
             if len(batch) >= BATCH:
                 yield batch, rows.position()
                 batch = []
@@ -235,6 +236,7 @@ def establishments(
     establishment's département being ``department_of(commune code, postal code)``."""
     place, own_name = columns.place, columns.sign
     states, diffusion = columns.ADMINISTRATIVE_STATE, columns.DIFFUSION
+    hides = columns.NON_DIFFUSIBLE  # columns.non_diffusible, inlined (STR-3)
     keep_line = None
     if departments is None:
         department_of = None
@@ -298,7 +300,7 @@ def establishments(
             if status not in diffusion:
                 skip(display, line, "diffusion", status)
                 continue
-            hidden = status != "O"  # P or N (columns.non_diffusible; valid: checked)
+            hidden = status in hides
             address, postal, town, country = place(
                 hidden,
                 row[i_extra],

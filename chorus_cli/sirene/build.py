@@ -287,9 +287,9 @@ class _Loader:
         if self.sqlite:
             self.cursor.execute("PRAGMA temp_store=MEMORY")
 
-    def leftovers(self) -> list[str]:
-        """Staging tables an interrupted import left, or a running import's."""
-        suffixes = (schema.STAGING, schema.RETIRED)
+    def leftovers(self, suffixes: tuple[str, ...] = (schema.STAGING, schema.RETIRED)) -> list[str]:
+        """The index's tables of ``suffixes`` there are: by default those an interrupted
+        import left (or a running import's)."""
         bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS, schema.TERM)
         wanted = {base + suffix for base in bases for suffix in suffixes}
         return [name for name in self._tables() if name in wanted]
@@ -317,17 +317,7 @@ class _Loader:
     def abandon(self) -> None:
         self.rollback()
         try:
-            self._drop(
-                [
-                    schema.ESTABLISHMENT + schema.STAGING,
-                    schema.UNIT + schema.STAGING,
-                    *(
-                        [schema.FTS + schema.STAGING, schema.TERM + schema.STAGING]
-                        if self.sqlite
-                        else []
-                    ),
-                ]
-            )
+            self._drop(self.leftovers((schema.STAGING,)))
         except Exception:  # the next import drops them (drop_leftovers)
             self.rollback()
 
@@ -603,8 +593,4 @@ class _Loader:
             # Dropping walks every page of the old tables: through a small cache, or it
             # would fill the import's 64 MiB with pages nobody will read again.
             self.cursor.execute("PRAGMA cache_size=-2000")
-            bases = (schema.ESTABLISHMENT, schema.UNIT, schema.FTS, schema.TERM)
-            present = set(self._tables())
-            self._drop(
-                [base + schema.RETIRED for base in bases if base + schema.RETIRED in present]
-            )
+            self._drop(self.leftovers((schema.RETIRED,)))
