@@ -1,10 +1,10 @@
-"""STR-9, API-1: the index of the structures' search words (migration 0017).
+"""STR-9, API-1: the index of the structures' search words (migrations 0017, 0018).
 
 A search by name finds the structures whose words each term begins (or, several terms,
 whose identifier they begin in one piece): the LIKE conditions of
-``structures.words_match`` are that rule. On SQLite an FTS5 word index
-(``structure_words``) finds the candidates first, kept by triggers on ``structure``;
-PostgreSQL's trigram index serves the LIKE itself. Whatever writes ``structure`` (a
+``structures.words_rule`` are that rule. A word index finds the candidates first
+(``words_match``): on SQLite an FTS5 table (``structure_words``) kept by triggers on
+``structure``; on PostgreSQL a GIN index of the words as lexemes. Whatever writes ``structure`` (a
 command, a flow, the seed, a deletion), a search finds what the rule finds, no more, no
 less: checked here against the rule computed in Python on every row.
 """
@@ -16,12 +16,21 @@ import sqlite3
 import pytest
 from sqlalchemy import text
 
-from chorus_cli.domain.structures import search_terms, words_match, words_query, words_values
+from chorus_cli.domain.structures import (
+    lexemes_query,
+    search_terms,
+    words_lexemes_match,
+    words_match,
+    words_query,
+    words_rule,
+    words_values,
+)
 from chorus_cli.store import engine as engine_module
 from tests.test_bulk import REGIE, imported, write
 from tests.test_provisioning import ADA, BAKERY, COMMUNE, MARIE, public
 
 sqlite_only = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+postgresql_only = pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
 
 # Names a tokeniser could split otherwise than chorus' words (kernel/words.py): letters
 # left non-ASCII once unaccented, other scripts, digits, one-letter words, FTS5's own
@@ -128,9 +137,9 @@ def rule(search_text: str, terms: list[str]) -> bool:
 
 
 def check_searches(url: str, searches: list[str] = SEARCHES) -> int:
-    """Every search finds, by the statement the domain builds (indexed on SQLite) and by
-    the bare LIKE rule (no index asked), the ids the rule computed in Python finds; on
-    SQLite the index alone finds them too. Returns how many searches found something."""
+    """Every search finds, by the statement the domain builds (the store's index asked)
+    and by the bare LIKE rule, the ids the rule computed in Python finds; the index alone
+    finds them too. Returns how many searches found something."""
     from sqlalchemy import select
 
     from chorus_cli.store.models import Structure
@@ -140,32 +149,38 @@ def check_searches(url: str, searches: list[str] = SEARCHES) -> int:
     hits = 0
     with engine.connect() as conn:
         rows = conn.execute(select(columns.id, columns.search_text)).all()
-        sqlite = conn.dialect.name == "sqlite"
         for search in searches:
             terms = search_terms(search)
             if not terms:
                 continue
             expected = sorted(i for i, t in rows if rule(t, terms))
             values = words_values(terms, "word", conn.dialect.name)
-            # The statement of the store's dialect (indexed on SQLite) and PostgreSQL's, the
-            # LIKE rule alone (on SQLite too: the index must add nothing to the rule).
-            for dialect in {conn.dialect.name, "postgresql"}:
-                query = (
-                    select(columns.id).where(words_match(len(terms), dialect)).order_by(columns.id)
-                )
+            # The statement of the store's dialect (indexed), the LIKE rule alone (the index
+            # must add nothing to the rule), the index alone (nor take anything from it).
+            for condition in (words_match(len(terms), conn.dialect.name), words_rule(len(terms))):
+                query = select(columns.id).where(condition).order_by(columns.id)
                 found = conn.execute(query, values).scalars().all()
-                assert found == expected, (search, dialect, found, expected)
-            if sqlite:
-                assert index_finds(conn, terms) == expected, search
+                assert found == expected, (search, found, expected)
+            assert index_finds(conn, terms) == expected, search
             hits += bool(expected)
     return hits
 
 
 def index_finds(conn, terms: list[str]) -> list[int]:
-    """The ids SQLite's word index alone finds for ``terms`` (no LIKE to hide a stale or
-    missing entry)."""
-    query = text("SELECT rowid FROM structure_words WHERE structure_words MATCH :q ORDER BY rowid")
-    return conn.execute(query, {"q": words_query(terms)}).scalars().all()
+    """The ids the store's word index alone finds for ``terms`` (no LIKE to hide a stale
+    or missing entry): SQLite's FTS5 table, PostgreSQL's lexemes."""
+    from sqlalchemy import bindparam, select
+
+    from chorus_cli.store.models import Structure
+
+    if conn.dialect.name == "sqlite":
+        query = text(
+            "SELECT rowid FROM structure_words WHERE structure_words MATCH :q ORDER BY rowid"
+        )
+        return conn.execute(query, {"q": words_query(terms)}).scalars().all()
+    id_ = Structure.__table__.c.id
+    query = select(id_).where(words_lexemes_match(bindparam("q"))).order_by(id_)
+    return conn.execute(query, {"q": lexemes_query(terms)}).scalars().all()
 
 
 def imported_names(world, tmp_path, names=NAMES, label: str = ""):
@@ -261,6 +276,11 @@ def test_str9_a_query_holds_each_term_quoted_fts5_syntax_is_never_read():
     assert words_query(["732", "829"]) == '("732"* AND "829"*) OR "732829"*'
     assert words_query(["AND", "NEAR", "OR"]) == '("AND"* AND "NEAR"* AND "OR"*) OR "ANDNEAROR"*'
     assert words_query(['a"b']) == '"a""b"*'
+    assert lexemes_query(["soc"]) == "'soc':*"
+    assert lexemes_query(["732", "829"]) == "('732':* & '829':*) | '732829':*"
+    assert lexemes_query(["a'b", "c\\d", "!", "|"]) == (
+        "('a''b':* & 'c\\\\d':* & '!':* & '|':*) | 'a''bc\\\\d!|':*"
+    )
     assert search_terms('AND "NEAR(x)" * OR ^NOT:') == ["and", "near", "x", "or", "not"]
 
 
@@ -280,6 +300,52 @@ def test_str9_fts5_syntax_in_a_term_is_read_as_a_word_by_the_index(store_url):
             assert len(index_finds(conn, terms)) == 1, terms
         for terms in (["zz"], ["AND", "zz"]):
             assert index_finds(conn, terms) == [], terms
+
+
+@postgresql_only
+def test_str9_tsquery_syntax_in_a_term_is_read_as_a_word_by_the_lexemes(store_url):
+    """Straight against PostgreSQL's index expression, terms that are tsquery operators
+    or signs, a quote and a backslash find the words they begin, never raise."""
+    engine = engine_module.get_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO structure (id_type, identifier, raison_sociale, status, non_diffusible,"
+            " public, helios, service_code_required, engagement_number_required, created_at,"
+            " search_text) VALUES ('HORS_UE', 'US-AND', 'x', 'active', false, false, false,"
+            " false, false, '2026-01-01', :words)"
+        ), {"words": " a'b c\\d ! | & :* <-> x usand "})  # fmt: skip
+        for terms in (["a'b"], ["a'"], ["c\\"], ["!"], ["|", "&"], [":*"], ["<->"], ["us", "and"]):
+            assert len(index_finds(conn, terms)) == 1, terms
+        for terms in (["'"], ["b"], ["d"], ["*"], ["x", "zz"]):
+            assert index_finds(conn, terms) == [], terms
+
+
+@postgresql_only
+def test_str9_api1_postgresql_plans_a_search_by_name_with_the_word_index(store_url):
+    """The domain's condition is written as migration 0018's index expression: the
+    planner uses the index (sequential scans forbidden, so a tiny table does not hide a
+    mismatch), for the CLI's search and for `chorus serve`'s."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql
+
+    from chorus_cli.domain import integration
+    from chorus_cli.store.models import Structure
+
+    statements = [
+        select(Structure.__table__.c.id).where(words_match(2, "postgresql")),
+        integration._search_statement("postgresql", False, False, 0, (3, 0, 0), (), None, False),
+    ]
+    engine = engine_module.get_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        for statement in statements:
+            compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+            values = {**compiled.params, "limit": 11, "offset": 0}
+            for prefix in ("word", "name0_"):
+                values.update(words_values(["soc", "gen", "x"], prefix, "postgresql"))
+            explain = conn.exec_driver_sql("EXPLAIN " + compiled.string, values)
+            plan = "\n".join(row[0] for row in explain)
+            assert "ix_structure_search_words" in plan, plan
 
 
 def test_str9_api1_a_one_letter_term_beside_another_is_searched_through_the_index(world, tmp_path):
@@ -332,9 +398,19 @@ TRIGRAM_INDEX = {("table", "structure_search")} | {
 }
 
 
-def test_str9_ops5_0017_down_to_the_trigrams_and_up_again_on_a_store_with_data(world, tmp_path):
-    """Down: 0015's trigram index back, filled from the rows and kept by its triggers; up:
-    the word index, built from the rows there are (one written meanwhile included)."""
+def pg_indexes(url: str) -> set[str]:
+    with engine_module.get_engine(url, migrate=False).connect() as conn:
+        return set(conn.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_structure_search%'"
+        )).scalars())  # fmt: skip
+
+
+def test_str9_ops5_0017_0018_down_to_the_trigrams_and_up_again_on_a_store_with_data(
+    world, tmp_path
+):
+    """Down: 0015's trigram index back (SQLite's FTS5 table filled from the rows and kept
+    by its triggers; PostgreSQL's GIN index where ``pg_trgm`` is); up: the word index,
+    built from the rows there are (one written meanwhile included)."""
     imported_names(world, tmp_path)
     url = world.cli.url
 
@@ -351,6 +427,7 @@ def test_str9_ops5_0017_down_to_the_trigrams_and_up_again_on_a_store_with_data(w
             ).fetchall()
         assert found == [("NO-ORSTED",)]
     else:
+        assert pg_indexes(url) == {"ix_structure_search_text_trgm"}
         with engine_module.get_engine(url, migrate=False).begin() as conn:
             conn.execute(
                 text("UPDATE structure SET search_text = ' quokka ' WHERE identifier = 'NO-ORSTED'")
@@ -359,11 +436,8 @@ def test_str9_ops5_0017_down_to_the_trigrams_and_up_again_on_a_store_with_data(w
     migrate(url, "head")
     if url.startswith("sqlite"):
         assert sqlite_schema(url) == WORD_INDEX
-    else:  # PostgreSQL keeps 0015's trigram index
-        with engine_module.get_engine(url).connect() as conn:
-            assert conn.execute(text(
-                "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_structure_search_text_trgm'"
-            )).scalar() == 1  # fmt: skip
+    else:
+        assert pg_indexes(url) == {"ix_structure_search_words"}
     check_searches(url, [*SEARCHES, "quok"])
     found = world(MARIE, "structure", "search", "quok", "--json").json()
     assert [s["identifier"] for s in found] == ["NO-ORSTED"]

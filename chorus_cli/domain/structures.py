@@ -566,52 +566,72 @@ def search_terms(text: str) -> list[str]:
     return content_words(words(text))
 
 
-def _words_indexed(dialect_name: str) -> bool:
-    """Whether a search asks SQLite's word index (``structure_words``, migration 0017)
-    for its candidates (``words_match``) and so needs its query (``words_values``)."""
-    return dialect_name == "sqlite"
+def words_rule(count: int, prefix: str = "word") -> Any:
+    """STR-9: every one of ``count`` terms starts a word of the structure's name, label or
+    identifier (or, several terms, they start the identifier in one piece): LIKE
+    conditions on ``search_text``, the rule itself, whatever index finds the candidates
+    (``words_match``).
+
+    The condition holds no value: its patterns are parameters named ``prefix`` + a
+    number, given by ``words_values`` (a statement's ``.params`` or at execution), so a
+    statement built once for a count of terms serves any terms (`chorus serve`)."""
+    from sqlalchemy import and_, bindparam, or_
+
+    from chorus_cli.store.models import Structure
+
+    text = Structure.__table__.c.search_text  # type: ignore[attr-defined]  (a Core query's too)
+    matched = and_(*(text.contains(bindparam(f"{prefix}{i}")) for i in range(count)))
+    if count > 1:  # "732 829 320" is the start of one identifier
+        matched = or_(matched, text.contains(bindparam(f"{prefix}_whole")))
+    return matched
 
 
 def words_match(count: int, dialect_name: str, prefix: str = "word") -> Any:
-    """STR-9: every one of ``count`` terms starts a word of the structure's name, label or
-    identifier (or, several terms, they start the identifier in one piece). These LIKE
-    conditions are the rule; an index only finds candidates: on PostgreSQL a trigram
-    index (migration 0015) serves the LIKE itself; on SQLite the FTS5 word index
-    ``structure_words`` (migration 0017) finds the rows whose words the terms begin first.
-
-    The condition holds no value: its patterns are parameters named ``prefix`` + a
-    number, given by ``words_values`` (a statement's ``.params`` or at execution), so a statement
-    built once for a count of terms serves any terms (`chorus serve`)."""
-    from sqlalchemy import and_, bindparam, column, or_, select, table
+    """``words_rule``, its candidates found first by the store's word index: on SQLite
+    the FTS5 table ``structure_words`` (migration 0017), on PostgreSQL the GIN index of
+    ``search_text``'s words as lexemes (migration 0018, ``words_lexemes``). Each finds
+    the rows whose words the terms begin; the LIKE conditions still decide."""
+    from sqlalchemy import and_, bindparam, column, select, table
 
     from chorus_cli.store.migrations.search_index import WORDS_TABLE
     from chorus_cli.store.models import Structure
 
-    columns = Structure.__table__.c  # type: ignore[attr-defined]  (a Core query's too)
-    text = columns.search_text
-    matched = and_(*(text.contains(bindparam(f"{prefix}{i}")) for i in range(count)))
-    if count > 1:  # "732 829 320" is the start of one identifier
-        matched = or_(matched, text.contains(bindparam(f"{prefix}_whole")))
-    if _words_indexed(dialect_name):
+    matched = words_rule(count, prefix)
+    if dialect_name == "sqlite":
         # FTS5 is asked through the column named after its table (detail=none refuses a
         # column's name: "column queries are not supported").
         index = table(WORDS_TABLE, column("rowid"), column(WORDS_TABLE))
         found = select(index.c.rowid).where(
             index.c[WORDS_TABLE].match(bindparam(f"{prefix}_match"))
         )
-        matched = and_(columns.id.in_(found), matched)
-    return matched
+        return and_(Structure.__table__.c.id.in_(found), matched)  # type: ignore[attr-defined]
+    return and_(words_lexemes_match(bindparam(f"{prefix}_match")), matched)
+
+
+def words_lexemes_match(query: Any) -> Any:
+    """PostgreSQL: ``search_text``'s words, as lexemes (``array_to_tsvector``: each word
+    as it is, no parser, dictionary or locale to split or change it), match the tsquery
+    ``query`` (``lexemes_query``). The expression of migration 0018's GIN index, which
+    serves it: written alike (a test asks the planner)."""
+    from sqlalchemy import cast, func, literal_column
+    from sqlalchemy.dialects.postgresql import TSQUERY
+
+    from chorus_cli.store.models import Structure
+
+    words = func.string_to_array(Structure.__table__.c.search_text, literal_column("' '"))  # type: ignore[attr-defined]
+    lexemes = func.array_to_tsvector(func.array_remove(words, literal_column("''")))
+    return lexemes.bool_op("@@")(cast(query, TSQUERY))
 
 
 def words_values(terms: list[str], prefix: str, dialect_name: str) -> dict[str, str]:
     """The parameters of ``words_match``: the LIKE patterns of the terms (a term is a
-    word, letters and digits: a pattern needs no escape) and, indexed, the index's query
-    (``words_query``)."""
+    word, letters and digits: a pattern needs no escape) and the index's query
+    (``words_query`` on SQLite, ``lexemes_query`` on PostgreSQL)."""
     values = {f"{prefix}{i}": f" {term}" for i, term in enumerate(terms)}
     if len(terms) > 1:
         values[f"{prefix}_whole"] = " " + "".join(terms)
-    if _words_indexed(dialect_name):
-        values[f"{prefix}_match"] = words_query(terms)
+    indexed = words_query if dialect_name == "sqlite" else lexemes_query
+    values[f"{prefix}_match"] = indexed(terms)
     return values
 
 
@@ -626,6 +646,19 @@ def words_query(terms: list[str]) -> str:
 
     each = " AND ".join(map(starts, terms))
     return each if len(terms) == 1 else f"({each}) OR {starts(''.join(terms))}"
+
+
+def lexemes_query(terms: list[str]) -> str:
+    """PostgreSQL's tsquery of the same search (``'soc':* & 'gen':*``, or, several
+    terms, ``| 'socgen':*``): each term a quoted lexeme's prefix (a quote doubled, a
+    backslash escaped), never tsquery syntax; read by a cast, not ``to_tsquery`` (no
+    dictionary changes a term); the query is a parameter."""
+
+    def starts(term: str) -> str:
+        return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
+
+    each = " & ".join(map(starts, terms))
+    return each if len(terms) == 1 else f"({each}) | {starts(''.join(terms))}"
 
 
 def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 # The newest migration; kept here so a store can be checked without importing Alembic.
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 
 _engines: dict[str, Engine] = {}
 
