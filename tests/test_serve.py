@@ -10,6 +10,7 @@ rights, tokens) are tested on both stores in tests/test_technical.py.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -1452,3 +1453,61 @@ def test_api1_schemathesis_finds_no_server_error_and_every_response_conforms(ser
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
     assert "passed" in ran.stdout.lower() or "no issues" in ran.stdout.lower(), ran.stdout[-2000:]
     json.dumps(description)
+
+
+# --- API-1: the server's threads on one processor -------------------------------------------
+
+
+def cpus_of(pid: int) -> dict[str, set[int]]:
+    """The processors each thread of ``pid`` may run on, by thread."""
+
+    def parse(text: str) -> set[int]:
+        cpus: set[int] = set()
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            cpus.update(range(int(first), int(last or first) + 1))
+        return cpus
+
+    found = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        found[f"{fields['Name'].strip()}-{tid}"] = parse(fields["Cpus_allowed_list"].strip())
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+    return found
+
+
+def test_api1_the_servers_threads_run_on_one_processor_unless_all_cpus(store):
+    """`chorus serve`'s threads (the event loop's, the workers' started by a call, the
+    journal's) all on one processor of those it may use; its journal's writer (a
+    process) on all of them; with --all-cpus, every thread on all of them."""
+    url, home = store
+    allowed = os.sched_getaffinity(0)
+    for args, one in (((), True), (("--all-cpus",), False)):
+        server = start(url, home, "--rate", "100000", *args)
+        try:
+            with server.client() as client:  # a call in a worker thread (not a search)
+                answer = client.post(f"{STRUCTURES}/consulter", headers=headers_of(server),
+                                     json={"idStructureCPP": 1})  # fmt: skip
+                assert answer.status_code == 200, answer.text
+            threads = cpus_of(server.process.pid)
+            assert len(threads) >= 3, threads  # the loop's, the journal's, a worker made since
+            shared = set.union(*threads.values())
+            if one:
+                assert len(shared) == 1 and shared <= allowed, threads
+            else:
+                assert shared == allowed and all(c == allowed for c in threads.values()), threads
+            (writer,) = children_of(server.process.pid)
+            assert set.union(*cpus_of(writer).values()) == allowed
+        finally:
+            assert server.stop() == 0

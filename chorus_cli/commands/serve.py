@@ -47,12 +47,21 @@ def serve(
             help="Seconds the calls' audit rows may wait to be written together (TECH-2).",
         ),
     ] = EVERY,
+    all_cpus: Annotated[
+        bool,
+        typer.Option(
+            "--all-cpus",
+            help="Let the server's threads run on every processor (default: on one).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the store as the Chorus Pro API an integration calls (API-1): the
     Structures paths, «Mon compte» attachments, health-check and POST /api/oauth/token,
     with AIFE's field names. Every call needs a bearer token of a registered client
     (chorus api client add) and a cpro-account header naming a technical account
     (chorus account technical create). Logs one line per request on stderr; Ctrl-C stops.
+    Its threads run on one processor unless --all-cpus (the interpreter runs one at a
+    time; spread over several, each hand-off wakes another processor).
 
     Example: chorus serve --port 8080
     """
@@ -68,12 +77,14 @@ def serve(
 
     import uvicorn
 
-    from chorus_cli.api.app import Server
+    from chorus_cli.api.app import Server, one_cpu
     from chorus_cli.i18n import message
 
     served = Server(STATE.settings, rate, audit_every=audit_every, journal_process=True)
     app = served.app()
     served.settle()
+    if not all_cpus:
+        one_cpu()
     config = uvicorn.Config(
         app,
         host=host,
