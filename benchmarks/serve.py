@@ -99,6 +99,7 @@ def seeded_store(cache: Path, structures: int) -> Path:
             with sqlite3.connect(work / "chorus.db") as db:
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             os.replace(work / "chorus.db", path)
+            os.chmod(path, 0o600)  # a store: its owner's only (SEC-2), as the seeded one
             return path
         print(f"seeding {structures:,} structures into {path} (once)...", flush=True)
         subprocess.run([CHORUS, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -122,6 +123,7 @@ with UnitOfWork(Settings.from_env({url!r}), SystemClock()) as uow:
         with sqlite3.connect(work / "chorus.db") as db:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         os.replace(work / "chorus.db", path)
+        os.chmod(path, 0o600)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return path

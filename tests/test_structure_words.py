@@ -1,8 +1,8 @@
 """STR-9, API-1: the index of the structures' search words (migrations 0017, 0018).
 
 A search by name finds the structures whose words each term begins (or, several terms,
-whose identifier they begin in one piece): the LIKE conditions of
-``structures.words_rule`` are that rule. A word index finds the candidates first
+whose identifier they begin in one piece): the conditions of ``structures.words_rule``
+are that rule. A word index finds the candidates first
 (``words_match``): on SQLite an FTS5 table (``structure_words``) kept by triggers on
 ``structure``; on PostgreSQL a GIN index of the words as lexemes. Whatever writes ``structure`` (a
 command, a flow, the seed, a deletion), a search finds what the rule finds, no more, no
@@ -138,7 +138,7 @@ def rule(search_text: str, terms: list[str]) -> bool:
 
 def check_searches(url: str, searches: list[str] = SEARCHES) -> int:
     """Every search finds, by the statement the domain builds (the store's index asked)
-    and by the bare LIKE rule, the ids the rule computed in Python finds; the index alone
+    and by the bare rule, the ids the rule computed in Python finds; the index alone
     finds them too. Returns how many searches found something."""
     from sqlalchemy import select
 
@@ -155,9 +155,12 @@ def check_searches(url: str, searches: list[str] = SEARCHES) -> int:
                 continue
             expected = sorted(i for i, t in rows if rule(t, terms))
             values = words_values(terms, "word", conn.dialect.name)
-            # The statement of the store's dialect (indexed), the LIKE rule alone (the index
+            # The statement of the store's dialect (indexed), the rule alone (the index
             # must add nothing to the rule), the index alone (nor take anything from it).
-            for condition in (words_match(len(terms), conn.dialect.name), words_rule(len(terms))):
+            for condition in (
+                words_match(len(terms), conn.dialect.name),
+                words_rule(len(terms), conn.dialect.name),
+            ):
                 query = select(columns.id).where(condition).order_by(columns.id)
                 found = conn.execute(query, values).scalars().all()
                 assert found == expected, (search, found, expected)
@@ -167,7 +170,7 @@ def check_searches(url: str, searches: list[str] = SEARCHES) -> int:
 
 
 def index_finds(conn, terms: list[str]) -> list[int]:
-    """The ids the store's word index alone finds for ``terms`` (no LIKE to hide a stale
+    """The ids the store's word index alone finds for ``terms`` (no rule to hide a stale
     or missing entry): SQLite's FTS5 table, PostgreSQL's lexemes."""
     from sqlalchemy import bindparam, select
 

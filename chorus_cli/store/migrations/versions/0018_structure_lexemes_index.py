@@ -14,9 +14,9 @@ taken as it is: no text-search parser, dictionary or locale splits or changes on
 with a tsquery of prefixes (``'soc':* & 'gen':*``; ``structures.words_lexemes_match``,
 written alike so that the planner uses the index). The same search: 0.1 ms in the index;
 counts of common words faster too ("sas" 11 ms instead of 15); the index 7.9 MiB
-instead of 13 MiB; built from core functions (no extension). The LIKE conditions still
-decide (STR-9's rule, one place). The trigram index is dropped (nothing else used it);
-downgrading makes it again where ``pg_trgm`` is installed.
+instead of 13 MiB; built from core functions (no extension). STR-9's conditions
+(``structures.words_rule``, one place) still decide. The trigram index is dropped
+(nothing else used it); downgrading makes it again where ``pg_trgm`` is installed.
 
 SQLite: nothing changes.
 """
