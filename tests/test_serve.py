@@ -59,11 +59,14 @@ class Served:
             self.process.wait(timeout=30)
 
 
-def seed_store(url: str, home: Path) -> None:
-    """Seeded structures, one technical account each (TECH-1), one API client (API-2)."""
+def seed_store(url: str, home: Path, people: str | None = None) -> None:
+    """Seeded structures, one technical account each (TECH-1), one API client (API-2);
+    ``people``: the accounts' password (else the seed's)."""
     runner = Runner(url, home, FrozenClock())
+    chosen = ("--password-stdin",) if people else ()
     seeded = runner("seed", "--accounts", "40", "--structures", "12", "--technical-accounts",
-                    "--technical-password-stdin", input=TECH_PASSWORD + "\n")  # fmt: skip
+                    *chosen, "--technical-password-stdin",
+                    input="".join(f"{p}\n" for p in (people, TECH_PASSWORD) if p))  # fmt: skip
     assert seeded.exit_code == 0, seeded.stderr
     from sqlmodel import text
 
@@ -1114,10 +1117,9 @@ def test_api2_concurrent_first_calls_with_one_header_verify_its_password_once(
 ):
     """20 calls at once bringing the same new ``cpro-account``: one verification of its
     password (one Argon2, a rehash once if any), the others wait and use its result; all
-    answered 200. With a wrong password, all 401: a refusal is not remembered, so each
-    waiting caller verifies the header again in its turn, 20 verifications for 20 calls,
-    never two at once (the header's lock; on SQLite the store's write lock keeps them
-    apart as well, on PostgreSQL only the header's), never more than one per call."""
+    answered 200. With a wrong password, all 401 with one envelope, and one Argon2 as
+    well: the refusal is remembered with the hash it was checked against, and the callers
+    that waited for it are refused from it (the hash read again, unchanged)."""
     import asyncio
 
     from chorus_cli.domain import technical
@@ -1130,38 +1132,131 @@ def test_api2_concurrent_first_calls_with_one_header_verify_its_password_once(
     engine_module.dispose_all()
     (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 2")[0]
     login = f"TECH_1_{identifier}@cpro.fr"
-    real = technical.authenticate
-    counted = {"calls": 0, "now": 0, "most": 0}
+    real = technical.verify_password
+    counted = {"calls": 0}
     lock = threading.Lock()
 
-    def authenticate(uow, login, password):  # the real one, counted
+    def verify_password(password_hash, password):  # the real Argon2, counted
         with lock:
             counted["calls"] += 1
-            counted["now"] += 1
-            counted["most"] = max(counted["most"], counted["now"])
-        try:
-            time.sleep(0.05)  # the others arrive meanwhile (the window made wide)
-            return real(uow, login, password)
-        finally:
-            with lock:
-                counted["now"] -= 1
+        time.sleep(0.05)  # the others arrive meanwhile (the window made wide)
+        return real(password_hash, password)
 
-    monkeypatch.setattr(technical, "authenticate", authenticate)
+    monkeypatch.setattr(technical, "verify_password", verify_password)
 
-    async def at_once(password: str) -> list[int]:
+    async def at_once(password: str) -> list[httpx.Response]:
         async with in_process(url) as (client, bearer):
             headers = {"Authorization": bearer, "cpro-account": account_header(login, password)}
-            answers = await asyncio.gather(
+            return await asyncio.gather(
                 *(client.post(f"{STRUCTURES}/rechercher", headers=headers, json={})
                   for _ in range(20))
             )  # fmt: skip
-            return [answer.status_code for answer in answers]
 
-    assert asyncio.run(at_once(TECH_PASSWORD)) == [200] * 20
+    assert [a.status_code for a in asyncio.run(at_once(TECH_PASSWORD))] == [200] * 20
     assert counted["calls"] == 1
-    counted.update(calls=0, most=0)
-    assert asyncio.run(at_once("Not-The-Password-1!")) == [401] * 20
-    assert counted["calls"] == 20 and counted["most"] == 1
+    counted.update(calls=0)
+    refused = asyncio.run(at_once("Not-The-Password-1!"))
+    assert [a.status_code for a in refused] == [401] * 20
+    assert len({a.text for a in refused}) == 1  # one envelope, remembered or not
+    assert counted["calls"] == 1
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_api2_a_refused_header_stays_refused_without_argon2_until_reset_to_its_password(
+    kind, tmp_path, request, monkeypatch
+):
+    """A wrong password and an unknown login: each header verified once (one Argon2
+    each), then refused again and again from the remembered refusal with the same 401
+    envelope as the first time, the one for both. `account technical reset-password`
+    giving the account exactly the password the header brings: the next call with it is
+    answered (the account's hash changed, the header verified again)."""
+    import asyncio
+
+    from chorus_cli.domain import technical
+    from chorus_cli.store import engine as engine_module
+    from tests.conftest import PASSWORD
+
+    template, admin = template_store(request, kind)
+    url = copy_store(template, admin, path=tmp_path / "chorus.db")  # its own: a reset
+    request.addfinalizer(lambda: drop_store(url, admin))
+    seed_store(url, tmp_path, people=PASSWORD)
+    engine_module.dispose_all()
+    ((identifier, manager),) = rows(
+        url,
+        "SELECT s.identifier, a.login_email FROM structure s "
+        "JOIN account a ON a.id = s.primary_manager_id WHERE s.id = 2",
+    )
+    login = f"TECH_1_{identifier}@cpro.fr"
+    tried = "Tried-Passw0rd_0123456789abcdefXY"
+    real = technical.verify_password
+    argon2 = []
+
+    def verify_password(password_hash, password):  # the real Argon2, counted
+        argon2.append(1)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(technical, "verify_password", verify_password)
+
+    async def scenario() -> tuple[list[httpx.Response], int, httpx.Response]:
+        async with in_process(url) as (client, bearer):
+
+            async def call(header: str) -> httpx.Response:
+                return await client.post(f"{STRUCTURES}/rechercher", json={},
+                                         headers={"Authorization": bearer,
+                                                  "cpro-account": header})  # fmt: skip
+
+            wrong = account_header(login, tried)
+            unknown = account_header("TECH_9_00000000000000@cpro.fr", tried)
+            refused = [await call(header) for header in (wrong, unknown) * 3]
+            spent = len(argon2)
+            cli = Runner(url, tmp_path, FrozenClock())
+            assert cli.login(manager).exit_code == 0
+            monkeypatch.setattr(technical, "new_password", lambda: tried)
+            reset = cli("account", "technical", "reset-password", login, "--json")
+            assert reset.exit_code == 0, reset.stderr
+            assert reset.json()["password"] == tried
+            return refused, spent, await call(wrong)
+
+    refused, spent, after = asyncio.run(scenario())
+    assert [a.status_code for a in refused] == [401] * 6
+    assert len({a.text for a in refused}) == 1  # wrong password, unknown login: one answer
+    assert spent == 2  # one Argon2 for each header, the first time only
+    assert after.status_code == 200, after.text
+
+
+def test_api2_remembered_refusals_are_bounded_and_never_push_out_verified_callers(
+    store, monkeypatch
+):
+    """Endless distinct wrong headers: the refusals remembered stay within ``CACHE_MAX``
+    (here made 4), in a cache of their own; the verified caller is still remembered."""
+    import hashlib
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import integration, technical
+
+    monkeypatch.setattr(api_app, "CACHE_MAX", 4)
+    url, _home = store
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 7")[0]
+    login = f"TECH_1_{identifier}@cpro.fr"
+    server = api_app.Server(Settings.from_env(url))
+    form = f"grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
+    bearer = server._token(form.encode(), None, {})["access_token"]
+
+    def call(header: str) -> dict:
+        key = hashlib.sha256(header.encode()).hexdigest()
+        return server._call(integration.health, bearer, header, None, {}, key)
+
+    try:
+        right = account_header(login)
+        assert call(right)["statusCodeValue"] == 200
+        for n in range(10):
+            with pytest.raises(technical.TechnicalRefused):
+                call(account_header(login, f"Wrong-Passw0rd-{n}"))
+            assert 1 <= len(server.refusals) <= 4
+        assert server.callers.get(hashlib.sha256(right.encode()).hexdigest()) is not None
+    finally:
+        server.close()
 
 
 def test_api3_no_reader_stays_open_after_the_answers_on_sqlite(served):

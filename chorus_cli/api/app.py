@@ -10,7 +10,9 @@ Security (API-2, API-3), in the order a request meets it:
   missing or wrong, 401 with the same envelope for an unknown login and a wrong
   password. A verified header is remembered ``CACHE_SECONDS`` by the SHA-256 of the
   header (never the password), with the account's password hash, so a request does not
-  pay Argon2 and a reset password stops working at once;
+  pay Argon2 and a reset password stops working at once; a refused one is remembered
+  too (``REFUSAL_SECONDS``), with the hash it was checked against, so the same wrong
+  header sent again is refused without Argon2 while that hash stands;
 - the technical account's rights (``authz``): 403;
 - any other failure: 500 with the envelope; never a trace or SQL in an answer.
 
@@ -29,7 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
@@ -66,7 +68,18 @@ THREADS = 4  # worker threads running units of work at once (``Server._in_thread
 # other request for longer than this.
 INLINE_BUDGET = 0.002
 CACHE_MAX = 10_000
+# A refused ``cpro-account`` (unknown login or wrong password) is remembered as long as a
+# verified one: how long does not decide whether the refusal is right, since each use
+# reads the account again and a changed hash (a reset, a rehash, a new account of that
+# login) has the header verified at once (``technical.refused_again``). It sets what
+# one wrong header repeated at the rate costs (API-3, 50 a second by default: 50 Argon2 a
+# second before, one a minute now) and how long an entry stays; ``CACHE_MAX`` bounds how
+# many, in a cache of their own (endless distinct wrong headers, each paying its Argon2
+# within the rate, never push the verified callers out).
+REFUSAL_SECONDS = CACHE_SECONDS
 OK = "GCU_MSG_01_000"  # the libelle of a successful answer, as Chorus Pro's
+
+Value = TypeVar("Value")
 
 STATUS = ((NotAuthenticated, 401), (NotAllowed, 403), (NotFound, 404), (BadInput, 400))
 
@@ -88,31 +101,35 @@ class Stale(technical.TechnicalRefused):
     moment ago, refused."""
 
 
-class Callers:
-    """Verified ``cpro-account`` headers for a short while: SHA-256 of the header →
-    (account id, its password's hash, until when)."""
+class Callers(Generic[Value]):
+    """``cpro-account`` headers for a short while: SHA-256 of the header → what it was
+    checked against (verified: the account's id and password hash; refused:
+    ``technical.Checked``), until when; at most ``CACHE_MAX`` (then emptied)."""
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
-        self._known: dict[str, tuple[int, str, float]] = {}
+        self._known: dict[str, tuple[Value, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> tuple[int, str] | None:
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def get(self, key: str) -> Value | None:
         with self._lock:
             found = self._known.get(key)
-        if found is None or found[2] < time.monotonic():
+        if found is None or found[1] < time.monotonic():
             return None
-        return found[0], found[1]
+        return found[0]
 
     def forget(self, key: str) -> None:
         with self._lock:
             self._known.pop(key, None)
 
-    def put(self, key: str, account_id: int, password_hash: str) -> None:
+    def put(self, key: str, checked: Value) -> None:
         with self._lock:
             if len(self._known) >= CACHE_MAX:
                 self._known.clear()
-            self._known[key] = (account_id, password_hash, time.monotonic() + self.seconds)
+            self._known[key] = (checked, time.monotonic() + self.seconds)
 
 
 class Rate:
@@ -197,8 +214,8 @@ def one_cpu() -> int | None:
 
 class Server:
     """The application and what it keeps between requests: the key its bearer tokens are
-    signed with, the rate counters and the short cache of verified technical accounts
-    (nothing of the store)."""
+    signed with, the rate counters and the short caches of verified and of refused
+    ``cpro-account`` headers (nothing of the store)."""
 
     def __init__(
         self,
@@ -212,7 +229,8 @@ class Server:
         self.clock = clock or SystemClock()  # the demo's moves with its story
         self.lang = settings.lang or "fr"
         self.rate = Rate(rate)
-        self.callers = Callers()
+        self.callers: Callers[tuple[int, str]] = Callers()
+        self.refusals: Callers[technical.Checked] = Callers(REFUSAL_SECONDS)
         self._verifying = [threading.Lock() for _ in range(64)]
         self._threads: Any = None  # the requests' worker threads (made on first use)
         self.tokens = api_clients.Tokens()
@@ -333,14 +351,30 @@ class Server:
     ) -> tuple[int, str]:
         """The bearer token, then the ``cpro-account``'s password (Argon2, in a unit of
         work of its own: a rehash at current parameters is written), remembered: the
-        account's id and password hash."""
-        with UnitOfWork(self.settings, self.clock) as uow:
-            seen["client"] = self.tokens.check(uow, token).name
-            login, password = _credentials(account_header)
-            caller = technical.authenticate(uow, login, password)
-            uow.commit()
+        account's id and password hash. Refused (unknown login or wrong password), the
+        refusal is remembered with what it was checked against; while that stands
+        (``technical.refused_again``, a read, no Argon2, no write lock) the header is
+        refused as the first time (same envelope, same log line)."""
+        refused = self.refusals.get(key)
+        if refused is not None:
+            with UnitOfWork(self.settings, self.clock) as uow:
+                uow.reading()
+                seen["client"] = self.tokens.check(uow, token).name
+                login, _password = _credentials(account_header)
+                technical.refused_again(uow, login, refused)
+            self.refusals.forget(key)  # its account changed: verified again
+        try:
+            with UnitOfWork(self.settings, self.clock) as uow:
+                seen["client"] = self.tokens.check(uow, token).name
+                login, password = _credentials(account_header)
+                caller = technical.authenticate(uow, login, password)
+                uow.commit()
+        except technical.TechnicalRefused as refusal:
+            if refusal.checked is not None:
+                self.refusals.put(key, refusal.checked)
+            raise
         known = caller.id, caller.password_hash
-        self.callers.put(key, *known)  # type: ignore[arg-type]
+        self.callers.put(key, known)  # type: ignore[arg-type]
         return known  # type: ignore[return-value]
 
     def _token(self, body: bytes, authorization: str | None, seen: dict[str, str]) -> Any:

@@ -22,6 +22,7 @@ seen with people, they are added explicitly: ``structure members`` (role
 Use cases for the command line: :func:`create`, :func:`listing`, :func:`reset_password`,
 :func:`deletion`/:func:`delete`. For the API server (``chorus serve``): :func:`authenticate`
 (login + password → the account, or :class:`TechnicalRefused` / :class:`PasswordExpired`),
+:func:`refused_again` (a refusal remembered a moment ago that still stands, no Argon2),
 :func:`record_use` (an audit row with the technical account as actor, and its last-use
 time), and the rights in ``authz``: ``technical_allowed``/``require_technical``.
 """
@@ -66,12 +67,19 @@ FIELDS = (
 ISSUED_FIELDS = ("login", "password", "structure", "expires_at")  # ``Issued.view``'s
 
 
+# What a refused password was checked against: the account's id and password hash
+# (None, None: no account of that login).
+Checked = tuple[int | None, str | None]
+
+
 class TechnicalRefused(NotAuthenticated):
     """Unknown login or wrong password: one error for both (API-2: nothing reveals
-    whether a login exists). Exit 5."""
+    whether a login exists). Exit 5. ``checked``: what :func:`authenticate` checked the
+    password against, for :func:`refused_again` (never shown: the message is the same)."""
 
-    def __init__(self) -> None:
+    def __init__(self, checked: Checked | None = None) -> None:
         super().__init__("tech1.refused")
+        self.checked = checked
 
 
 class PasswordExpired(NotAuthenticated):
@@ -329,13 +337,31 @@ def authenticate(uow: UnitOfWork, login: str, password: str) -> TechnicalAccount
     account = find(uow, login) if is_login(login) else None
     ok = verify_password(account.password_hash if account else None, password)
     if account is None or not ok:
-        raise TechnicalRefused()
+        raise TechnicalRefused(_checked(account))
     now = uow.clock.now()
     if account.expires_at <= now:
         raise PasswordExpired(account.login, account.expires_at)
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     return account
+
+
+def _checked(account: TechnicalAccount | None) -> Checked:
+    return (account.id, account.password_hash) if account is not None else (None, None)
+
+
+def refused_again(uow: UnitOfWork, login: str, checked: Checked) -> None:
+    """A refusal of a header naming ``login`` remembered a moment ago (the server's short
+    cache of refusals) that still stands: :class:`TechnicalRefused`, without Argon2 (the
+    same password against the same hash would be refused again). It stands while the
+    login names the account it was checked against with the same password hash (or still
+    no account); a reset, a rehash, an account created since change that, and the header
+    is to be verified again (:func:`authenticate`): returns. The same read, one look-up
+    by login, for an unknown login as for a wrong password, as :func:`authenticate`'s
+    (nothing tells them apart)."""
+    account = find(uow, login) if is_login(login) else None
+    if _checked(account) == checked:
+        raise TechnicalRefused(checked)
 
 
 def record_use(
