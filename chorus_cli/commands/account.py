@@ -440,8 +440,7 @@ def history(
 
     with as_account() as (uow, account):
         page = cut(attachments.history(uow, account), window)
-    shown = ("id", "type", "structure", "services", "status", "approver", "created_at")
-    emit_requests(page, output_format(fmt, as_json), shown)
+    emit_requests(page, output_format(fmt, as_json), attachments.HISTORY_COLUMNS)
 
 
 LIST_COLUMNS = ("login_email", "last_name", "first_name", "status")

@@ -36,17 +36,12 @@ ServicesOpt = Annotated[
 RequestIds = Annotated[
     list[int], typer.Argument(metavar="REQUEST_ID...", help="One or more request numbers.")
 ]
-# A terminal table shows what a decision needs; JSON and CSV keep every field.
-PENDING_COLUMNS = ("id", "requester", "structure", "services", "comment", "created_at")
-DECIDED_COLUMNS = ("id", "requester", "structure", "services", "status", "decided_by")
-ATTACHMENT_FIELDS = (
-    "structure", "raison_sociale", "role", "scope", "services", "status", "attached_at",
-)  # fmt: skip
 
 
 def emit_requests(rows: list[dict] | Page, fmt: str, columns: tuple[str, ...]) -> None:
-    """Requests (``attachments.REQUEST_FIELDS``), a table showing ``columns``, and the profile asked
-    for when a subscription (MEM-5) is among them (`account history`'s too)."""
+    """Requests (``attachments.REQUEST_FIELDS``), a table showing ``columns`` (one of
+    ``attachments``' ``*_COLUMNS``), and the profile asked for when a subscription (MEM-5)
+    is among them (`account history`'s too)."""
     from chorus_cli.store.listing import Page
     from chorus_cli.ui.output import emit
 
@@ -119,7 +114,7 @@ def pending(
 
     with as_account() as (uow, actor):
         rows = cut(attachments.pending(uow, actor, structure, id_type), window)
-    emit_requests(rows, output_format(fmt, as_json), PENDING_COLUMNS)
+    emit_requests(rows, output_format(fmt, as_json), attachments.PENDING_COLUMNS)
 
 
 @app.command()
@@ -137,7 +132,7 @@ def approve(ids: RequestIds, fmt: FormatOpt = "table", as_json: JsonOpt = False)
         decided = attachments.approve(uow, actor, ids)
         rows = [attachments.view(uow, r) for r in decided]
     say("done.attach_approved", count=len(rows), ids=", ".join(str(r["id"]) for r in rows))
-    emit_requests(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
+    emit_requests(rows, output_format(fmt, as_json), attachments.DECIDED_COLUMNS)
 
 
 @app.command()
@@ -160,11 +155,11 @@ def reject(
         decided = attachments.reject(uow, actor, ids, reason)
         rows = [attachments.view(uow, r) for r in decided]
     say("done.attach_rejected", count=len(rows), ids=", ".join(str(r["id"]) for r in rows))
-    emit_requests(rows, output_format(fmt, as_json), DECIDED_COLUMNS)
+    emit_requests(rows, output_format(fmt, as_json), attachments.DECIDED_COLUMNS)
 
 
 @app.command("list")
-@data_fields(ATTACHMENT_FIELDS)
+@data_fields("chorus_cli.domain.attachments:ATTACHMENT_FIELDS")
 def list_(
     *,
     window: Window,  # --limit/--offset/--all (OUT-2), by commands/_shaping.py

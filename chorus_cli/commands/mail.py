@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from chorus_cli.store.listing import Window
     from chorus_cli.store.uow import UnitOfWork
 
-# The table is for reading in a terminal: the body is in --json and --format csv. The
-# delivery's attempts and last error join it once SMTP delivery has tried a listed mail.
-MAIL_TABLE = ("id", "to", "subject", "created_at", "status")
-
 app = new_group("mail", "The outbox: every mail chorus sends, newest first.")
 
 
@@ -46,7 +42,7 @@ def list_(
 
     Example: chorus mail list --to marie@example.fr --json
     """
-    from chorus_cli.mail.outbox import listing
+    from chorus_cli.mail.outbox import MAIL_TABLE, listing
     from chorus_cli.store.listing import Page
     from chorus_cli.ui.output import emit
 

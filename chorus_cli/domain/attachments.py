@@ -133,6 +133,13 @@ def _services(uow: UnitOfWork, structure: Structure, codes: list[str] | None) ->
 # --- what an account is attached to (ATT-4) -----------------------------------------
 
 
+# The fields of an ``attachments`` row, in its order (`attach list`, OUT-3), an empty CSV's
+# header.
+ATTACHMENT_FIELDS = (
+    "structure", "raison_sociale", "role", "scope", "services", "status", "attached_at",
+)  # fmt: skip
+
+
 def attachments(uow: UnitOfWork, account: Account) -> list[dict[str, Any]]:
     """«Mes rattachements»: every structure the account is attached to, the whole
     structure or the services it is attached to (ATT-4, guide 2.3.1)."""
@@ -191,6 +198,12 @@ REQUEST_FIELDS = (
     "requester", "created_at", "decided_by", "decided_at", "reason", "application", "level",
     "profile",
 )  # fmt: skip
+# A terminal table of requests shows some of them (JSON and CSV keep every field): what a
+# decision needs (`attach pending`), what was decided (`attach approve`, `attach reject`),
+# what a requester follows (`account history`).
+PENDING_COLUMNS = ("id", "requester", "structure", "services", "comment", "created_at")
+DECIDED_COLUMNS = ("id", "requester", "structure", "services", "status", "decided_by")
+HISTORY_COLUMNS = ("id", "type", "structure", "services", "status", "approver", "created_at")
 
 
 def view(uow: UnitOfWork, request: AttachmentRequest) -> dict[str, Any]:

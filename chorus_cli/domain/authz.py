@@ -321,7 +321,7 @@ def sees_members(account_id: Any, structure: Any) -> Any:
     return or_(manager, reader, correspondent)
 
 
-def members_visible(uow: UnitOfWork, actor: Account, structure: Structure) -> bool:
+def members_visible(uow: UnitOfWork, actor: ShownAccount, structure: Structure) -> bool:
     """MEM-1: whether the actor may list the structure's members (``sees_members``)."""
     from sqlmodel import col, select
 
@@ -333,7 +333,7 @@ def members_visible(uow: UnitOfWork, actor: Account, structure: Structure) -> bo
     return uow.session.exec(query).first() is not None
 
 
-def require_members_reader(uow: UnitOfWork, actor: Account, structure: Structure) -> None:
+def require_members_reader(uow: UnitOfWork, actor: ShownAccount, structure: Structure) -> None:
     """NotAllowed (exit 4) unless the actor may list the structure's members (MEM-1)."""
     if not members_visible(uow, actor, structure):
         raise NotAllowed("mem1.not_allowed", structure=structure.identifier)
@@ -656,7 +656,7 @@ def require_technical_keeper(uow: UnitOfWork, actor: Account, structure: Structu
     raise NotAllowed("tech1.keeper_required", structure=structure.identifier)
 
 
-def technical_visible_structures(uow: UnitOfWork, actor: Account) -> list[int] | None:
+def technical_visible_structures(uow: UnitOfWork, actor: ShownAccount) -> list[int] | None:
     """The structures whose technical accounts ``account technical list`` shows the
     actor without ``--structure``: every one (None) for support and admins, else those
     whose members they see (MEM-1)."""

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from chorus_cli.domain import authz
 
 if TYPE_CHECKING:
-    from chorus_cli.store.models import Account
     from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
@@ -57,7 +56,7 @@ def structure_identifiers(
 
 
 def technical_logins(
-    uow: UnitOfWork, actor: Account, typed: str, limit: int | None = None
+    uow: UnitOfWork, actor: ShownAccount, typed: str, limit: int | None = None
 ) -> list[str]:
     """The technical logins beginning with ``typed`` (any case) that ``account technical
     list`` shows the actor (TECH-2, ``technical.listing``)."""

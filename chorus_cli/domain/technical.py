@@ -43,6 +43,7 @@ from chorus_cli.store.listing import WINDOW, Page, Window, fetch
 
 if TYPE_CHECKING:
     from chorus_cli.store.models import Account, Structure, TechnicalAccount
+    from chorus_cli.store.shown import ShownAccount
     from chorus_cli.store.uow import UnitOfWork
 
 # TECH-2: a password lives 424 days from the moment it was set.
@@ -277,7 +278,7 @@ def view(account: TechnicalAccount, structure: Structure, now: datetime) -> dict
 
 def listing(
     uow: UnitOfWork,
-    actor: Account,
+    actor: ShownAccount,
     structure: str | None = None,
     id_type: str | None = None,
     *,

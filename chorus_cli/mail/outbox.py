@@ -60,6 +60,9 @@ MAIL_FIELDS = (
     "message_id",
     "next_attempt_at",
 )
+# What `mail list`'s terminal table shows of them: the body is in --json and --format csv.
+# The delivery's attempts and last error join it once SMTP delivery has tried a listed mail.
+MAIL_TABLE = ("id", "to", "subject", "created_at", "status")
 
 
 def view(mail: Mail) -> dict[str, Any]:
