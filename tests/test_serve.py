@@ -1394,6 +1394,28 @@ def test_tech2_the_journal_process_writes_the_batches_and_everything_on_close(st
     assert rows(store_url, actions)[-2:] == [("after-kill",), ("last",)]
 
 
+def test_tech2_the_journal_process_writes_the_batches_handed_over_without_a_flush(store_url):
+    """`chorus serve`'s journal hands its batches over to its writing process in the
+    background (every ``every`` seconds, no answer awaited): they are written without a
+    flush, and close() finds nothing left to write."""
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.journal import Journal, Use
+
+    now = SystemClock().now()
+    actions = "SELECT target FROM audit_entry WHERE action = 'api.handed' ORDER BY id"
+    journal = Journal(store_url, every=0.01, process=True).start()
+    try:
+        for n in range(3):
+            journal.record(Use(now, "system", "api.handed", f"h{n}"))
+        deadline = time.monotonic() + 30
+        while len(rows(store_url, actions)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert rows(store_url, actions) == [("h0",), ("h1",), ("h2",)]
+    finally:
+        written = journal.close()
+    assert written == 0
+
+
 def test_tech2_the_journal_process_keeps_its_rows_through_sigterm_until_close(store_url):
     """A service manager stops `chorus serve` by sending SIGTERM to each of its
     processes: the writing process keeps what it holds (here a batch the store refused)

@@ -139,7 +139,10 @@ class Journal:
                     self._rows[:0] = rows
                 return None
             try:
-                answer = writer.send(rows, then)
+                if then is None:
+                    writer.hand(rows)
+                    return None
+                written, held, refused = writer.ask(rows, then)
             except (OSError, EOFError):  # killed: what it held is lost
                 self._writer = None
                 self._held = 0
@@ -147,9 +150,7 @@ class Journal:
                 with self._lock:
                     self._rows[:0] = rows
                 return None
-            if answer is None:
-                return None
-            written, self._held, refused = answer
+            self._held = held
             if refused is not None:
                 raise Refused(refused)
             return int(written)
@@ -218,10 +219,20 @@ class _Writer:
         self.pid = self._process.pid
         util.Finalize(self, self._pipe.close, exitpriority=0)
 
-    def send(self, rows: list[Use], then: str | None) -> tuple[int, int, str | None] | None:
-        if rows or then:
-            self._pipe.send((then, [_values(use) for use in rows]))
-        return self._pipe.recv() if then else None
+    def hand(self, rows: list[Use]) -> None:
+        """A batch to write, without waiting for the writing process (nothing sent if
+        ``rows`` is empty)."""
+        if rows:
+            self._pipe.send((None, [_values(use) for use in rows]))
+
+    def ask(self, rows: list[Use], what: str) -> tuple[int, int, str | None]:
+        """``what`` ("flush" or "close") with a last batch (perhaps empty), and the
+        writing process's answer once it has written what it holds: how many rows it
+        wrote, how many it still holds, the store's refusal (its error's type's name)
+        or None."""
+        self._pipe.send((what, [_values(use) for use in rows]))
+        answer: tuple[int, int, str | None] = self._pipe.recv()
+        return answer
 
     def forget(self) -> None:
         self._pipe.close()

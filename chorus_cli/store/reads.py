@@ -167,10 +167,11 @@ class ReadUnitOfWork:
         self._journal = journal
         self.budget = budget
         self.dialect_name: str = reads.dialect.name
+        self._connection: Any = None  # the thread's, taken at ``__enter__``
         self._cursor: Any = None
 
     def __enter__(self) -> ReadUnitOfWork:
-        connection = self.reads._connection()
+        connection = self._connection = self.reads._connection()
         try:
             self._cursor = connection.cursor()
             if self.reads.sqlite:
@@ -188,7 +189,7 @@ class ReadUnitOfWork:
     def __exit__(self, kind: object, *exc: object) -> None:
         try:
             if self.budget is not None:
-                self.reads._local.connection.dbapi_connection.set_progress_handler(None, 0)
+                self._connection.dbapi_connection.set_progress_handler(None, 0)
             if self.reads.sqlite:
                 self._cursor.execute("ROLLBACK")
             self._cursor.close()
