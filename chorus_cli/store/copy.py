@@ -7,7 +7,8 @@ other processes keep writing to it meanwhile) and the target written in one tran
 table by table in foreign-key order, in batches: memory stays that of a batch. At the
 end PostgreSQL's sequences are moved past the copied ids, SQLite's full-text index of
 SIRENE names is built, and every table's row count is compared with the source's; any
-difference rolls the whole copy back.
+difference rolls the whole copy back. Once committed, a PostgreSQL target is vacuumed and
+analyzed (``_settle``); that failing leaves the copy whole, and the command says so.
 """
 
 from __future__ import annotations
