@@ -153,3 +153,35 @@ def test_ops7_a_postgresql_copy_is_vacuumed_and_analyzed(store_url, filled, targ
             " FROM pg_stat_user_tables"
         )).all())  # fmt: skip
     assert stats["structure"] and stats["account"] and stats["audit_entry"], stats
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # the copy to PostgreSQL
+def test_ops7_a_vacuum_that_fails_after_the_copy_leaves_it_reported_whole(
+    store_url, filled, target
+):
+    """The copy is committed before VACUUM (ANALYZE): when that fails (here it waits on a
+    lock another session holds past the server's lock_timeout), the copy is not reported
+    failed (exit 0, its summary) and a sentence says the statistics are left to autovacuum;
+    every row is there."""
+    from sqlalchemy import text
+
+    from chorus_cli.store import engine as engine_module
+
+    engine_module.get_engine(target)  # migrated, empty: a copy's target still
+    engine_module.dispose_all()
+    holder = engine_module.get_engine(target, migrate=False).connect()
+    holder.execute(text("LOCK TABLE sirene_meta IN SHARE UPDATE EXCLUSIVE MODE"))  # VACUUM's
+    try:
+        impatient = f"{target}?options=-c%20lock_timeout%3D300"
+        copied = filled("db", "copy", "--to", impatient)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert copied.exit_code == 0, copied.stderr
+    assert "VACUUM (ANALYZE)" in copied.stderr and "lock timeout" in copied.stderr
+    assert "La copie est complète et enregistrée" in copied.stderr
+    counts = "SELECT (SELECT count(*) FROM structure), (SELECT count(*) FROM account)"
+    with engine_module.get_engine(filled.url).connect() as conn:
+        source = tuple(conn.execute(text(counts)).one())
+    with engine_module.get_engine(target, migrate=False).connect() as conn:
+        assert tuple(conn.execute(text(counts)).one()) == source != (0, 0)

@@ -91,7 +91,8 @@ def seed_store(url: str, home: Path, people: str | None = None) -> None:
         uow.commit()
 
 
-def start(url: str, home: Path, *args: str) -> Served:
+def start(url: str, home: Path, *args: str, wrap: tuple[str, ...] = ()) -> Served:
+    """`chorus serve` on a free port (``wrap``: a command it runs under)."""
     env = {
         **os.environ,
         "CHORUS_DATABASE_URL": url,
@@ -101,7 +102,7 @@ def start(url: str, home: Path, *args: str) -> Served:
     }
     env.pop("CHORUS_DEBUG", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "chorus_cli", "serve", "--port", "0", *args],
+        [*wrap, sys.executable, "-m", "chorus_cli", "serve", "--port", "0", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -1628,3 +1629,20 @@ def test_api1_the_servers_threads_run_on_one_processor_unless_all_cpus(store):
             assert set.union(*cpus_of(writer).values()) == allowed
         finally:
             assert server.stop() == 0
+
+
+def test_api1_a_server_without_proc_mounted_serves_on_every_processor(store):
+    """Where /proc is not mounted (a chroot, a sandbox), the processors a thread runs on
+    cannot be read nor its threads listed: `chorus serve` starts anyway (its own thread
+    confined, or none) and answers, rather than stopping on FileNotFoundError."""
+    url, home = store
+    # A mount namespace of its own whose /proc is an empty tmpfs (this machine's tests run as root).
+    hide = ("unshare", "--mount", "sh", "-c", 'mount -t tmpfs none /proc && exec "$@"', "sh")
+    server = start(url, home, "--rate", "100000", wrap=hide)
+    try:
+        with server.client() as client:
+            answer = client.post(f"{STRUCTURES}/consulter", headers=headers_of(server),
+                                 json={"idStructureCPP": 1})  # fmt: skip
+            assert answer.status_code == 200, answer.text
+    finally:
+        assert server.stop() == 0, "".join(server.log)

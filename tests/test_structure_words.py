@@ -444,3 +444,31 @@ def test_str9_ops5_0017_0018_down_to_the_trigrams_and_up_again_on_a_store_with_d
     check_searches(url, [*SEARCHES, "quok"])
     found = world(MARIE, "structure", "search", "quok", "--json").json()
     assert [s["identifier"] for s in found] == ["NO-ORSTED"]
+
+
+def test_str9_a_word_folded_past_a_lexemes_length_is_indexed_whole_and_found(world):
+    """A name's 200 characters (TEXT_MAX) can fold (NFKD) to one word of 3,600 bytes
+    ("㌖" is "キロメートル"), past PostgreSQL's 2,047 bytes a lexeme, which its
+    array_to_tsvector does not check (the length wraps: broken text in the index, a whole
+    word's search missed). Each word and term is kept to WORD_MAX characters: the
+    structure is created, its index entry is readable text, and every search of it (the
+    word whole, a prefix, three long terms whose identifier-in-one-piece query would pass
+    a lexeme's length) finds what the rule finds, never an error."""
+    long_word = "㌖" * 190
+    made = world(MARIE, "structure", "create", "--id-type", "RIDET", "--id", "1234567009",
+                 "--raison-sociale", f"{long_word} Atelier")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    searches = [long_word, "㌖" * 3, f"{long_word} atelier", " ".join([long_word] * 3)]
+    assert check_searches(world.cli.url, searches) == 4
+    for search in searches[:3]:
+        found = world(MARIE, "structure", "search", search, "--json")
+        assert found.exit_code == 0, found.stderr
+        assert [s["identifier"] for s in found.json()] == ["1234567009"], search
+    engine = engine_module.get_engine(world.cli.url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            lexemes = conn.execute(text(
+                "SELECT array_to_tsvector(array_remove(string_to_array(search_text, ' '), ''))"
+                "::text FROM structure WHERE identifier = '1234567009'"
+            )).scalar_one()  # fmt: skip
+            assert "キロメートル" * 33 in lexemes

@@ -190,8 +190,9 @@ def one_cpu() -> int | None:
     lock); spread over two processors, each hand-off of that lock between the event loop
     and a worker wakes the other processor, while the database's processes and the
     clients' take it in turns (measured with PostgreSQL on 2 processors: by SIRET 1,140
-    requests a second, p99 70 ms; confined 2,000, p99 45 ms). Returns the processor, or
-    None where there is one only or no affinity to set (not Linux)."""
+    requests a second, p99 70 ms; confined 2,000, p99 45 ms). Without /proc, the calling
+    thread alone, on the lowest it may use. Returns the processor, or None where there
+    is one only or no affinity to set (not Linux)."""
     import os
 
     if not hasattr(os, "sched_setaffinity"):
@@ -206,9 +207,13 @@ def one_cpu() -> int | None:
         cpu = min(allowed)
     if cpu not in allowed:
         cpu = min(allowed)
-    for thread in os.listdir("/proc/self/task"):
+    try:
+        threads = [int(thread) for thread in os.listdir("/proc/self/task")]
+    except OSError:  # no /proc (a chroot, a sandbox): the calling thread, whose later
+        threads = [0]  # threads (the event loop's workers) inherit its processor
+    for thread in threads:
         with contextlib.suppress(OSError):  # a thread that has just ended
-            os.sched_setaffinity(int(thread), {cpu})
+            os.sched_setaffinity(thread, {cpu})
     return cpu
 
 

@@ -87,6 +87,8 @@ def copy(
         summary = copy_store(source, to, now, lambda done, total: bars("rows", done, total))
     say("done.copied", rows=summary.rows, tables=len(summary.tables), target=summary.target,
         seconds=summary.seconds)  # fmt: skip
+    if summary.unsettled:
+        say("done.copy_not_analyzed", target=summary.target, reason=summary.unsettled)
     if session_follows(source, to):
         say("done.copy_session", target=summary.target)
     fmt = output_format(fmt, as_json)

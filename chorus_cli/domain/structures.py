@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 TEXT_MAX = 200
 REASON_MAX = 500
 SEARCH_LIMIT = 50
+# A word of ``search_text`` and a search term, kept to their first characters: a name's
+# TEXT_MAX characters can fold (NFKD) to one word of 3,600 bytes ("㌖" is "キロメートル"),
+# past PostgreSQL's 2,047 bytes a lexeme (migration 0018), which array_to_tsvector does not
+# check (15: the length wraps, the index holds broken text). 200 characters: 800 bytes.
+WORD_MAX = TEXT_MAX
 WITHHELD = "[ND]"  # INSEE's marker for a name it does not publish
 EDITABLE = ("label", "email", "phone")
 # The settings ``consulterStructure`` answers (issue 22): invoices to the structure must
@@ -49,10 +54,11 @@ PUBLIC_TYPES = ("UE_HORS_FRANCE", "HORS_UE", "RIDET", "TAHITI", "EN_COURS_IMMATR
 
 def search_key(raison_sociale: str, label: str | None, identifier: str) -> str:
     """The ``search_text`` column: name and label words first (ranking looks at the first
-    word), then the identifier's words and the identifier in one piece."""
+    word), then the identifier's words and the identifier in one piece; each word kept to
+    WORD_MAX characters (a lexeme of PostgreSQL's word index)."""
     parts = [*words(raison_sociale), *words(label), *words(identifier)]
     parts.append("".join(words(identifier)))
-    return " " + " ".join(dict.fromkeys(parts)) + " "
+    return " " + " ".join(dict.fromkeys(part[:WORD_MAX] for part in parts)) + " "
 
 
 def _text(value: str | None, field: str, required: bool = False, limit: int = TEXT_MAX):
@@ -562,8 +568,9 @@ def search_page(uow: UnitOfWork, actor: Account, text: str, shown: Window = WIND
 
 def search_terms(text: str) -> list[str]:
     """STR-9: the words of a search that name something (small words dropped: "mairie
-    de lyon" finds «Mairie Lyon» too)."""
-    return content_words(words(text))
+    de lyon" finds «Mairie Lyon» too), each kept to WORD_MAX characters as
+    ``search_key`` keeps the words it finds."""
+    return [term[:WORD_MAX] for term in content_words(words(text))]
 
 
 def words_rule(count: int, dialect_name: str, prefix: str = "word") -> Any:
@@ -637,7 +644,7 @@ def words_values(terms: list[str], prefix: str, dialect_name: str) -> dict[str, 
     ``lexemes_query`` on PostgreSQL)."""
     values = {f"{prefix}{i}": f" {term}" for i, term in enumerate(terms)}
     if len(terms) > 1:
-        values[f"{prefix}_whole"] = " " + "".join(terms)
+        values[f"{prefix}_whole"] = " " + "".join(terms)[:WORD_MAX]
     indexed = words_query if dialect_name == "sqlite" else lexemes_query
     values[f"{prefix}_match"] = indexed(terms)
     return values
@@ -653,7 +660,7 @@ def words_query(terms: list[str]) -> str:
         return '"' + term.replace('"', '""') + '"*'
 
     each = " AND ".join(map(starts, terms))
-    return each if len(terms) == 1 else f"({each}) OR {starts(''.join(terms))}"
+    return each if len(terms) == 1 else f"({each}) OR {starts(''.join(terms)[:WORD_MAX])}"
 
 
 def lexemes_query(terms: list[str]) -> str:
@@ -666,7 +673,7 @@ def lexemes_query(terms: list[str]) -> str:
         return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
 
     each = " & ".join(map(starts, terms))
-    return each if len(terms) == 1 else f"({each}) | {starts(''.join(terms))}"
+    return each if len(terms) == 1 else f"({each}) | {starts(''.join(terms)[:WORD_MAX])}"
 
 
 def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:

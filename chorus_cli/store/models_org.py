@@ -40,7 +40,8 @@ class Structure(SQLModel, table=True):
     decided_at: datetime | None = None
     refusal_reason: str | None = Field(default=None, max_length=500)
     # Identifier, raison sociale and label as lower-case unaccented words between spaces
-    # (" societe generale "), so a word-prefix search is one portable LIKE (STR-9);
+    # (" societe generale "), each word at most WORD_MAX characters, so a word-prefix
+    # search is a portable substring test of " term" (STR-9, structures.words_rule);
     # kept by chorus_cli.domain.structures.search_key on every write.
     search_text: str = ""
 
