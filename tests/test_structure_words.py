@@ -287,18 +287,27 @@ def test_str9_a_query_holds_each_term_quoted_fts5_syntax_is_never_read():
     assert search_terms('AND "NEAR(x)" * OR ^NOT:') == ["and", "near", "x", "or", "not"]
 
 
+def insert_words(conn, words: str) -> None:
+    """A structure whose ``search_text`` is ``words``, written straight (no rule shapes
+    it), for the indexes' own tests."""
+    conn.execute(
+        text(
+            "INSERT INTO structure (id_type, identifier, raison_sociale, status, non_diffusible,"
+            " public, helios, service_code_required, engagement_number_required, created_at,"
+            " search_text) VALUES ('HORS_UE', 'US-AND', 'x', 'active', :no, :no, :no, :no,"
+            " :no, '2026-01-01', :words)"
+        ),
+        {"no": False, "words": words},
+    )
+
+
 @sqlite_only
 def test_str9_fts5_syntax_in_a_term_is_read_as_a_word_by_the_index(store_url):
     """Straight against SQLite's index, terms that are FTS5 keywords in capitals, the
     ``NEAR`` group and column filter signs find the words, never raise."""
     engine = engine_module.get_engine(store_url)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO structure (id_type, identifier, raison_sociale, status, non_diffusible,"
-            " public, helios, service_code_required, engagement_number_required, created_at,"
-            " search_text) VALUES ('HORS_UE', 'US-AND', 'x', 'active', 0, 0, 0, 0, 0,"
-            " '2026-01-01', ' and or not near x usand ')"
-        ))  # fmt: skip
+        insert_words(conn, " and or not near x usand ")
         for terms in (["AND"], ["OR", "NOT"], ["NEAR"], ["near", "and"], ["x"], ["us", "and"]):
             assert len(index_finds(conn, terms)) == 1, terms
         for terms in (["zz"], ["AND", "zz"]):
@@ -311,12 +320,7 @@ def test_str9_tsquery_syntax_in_a_term_is_read_as_a_word_by_the_lexemes(store_ur
     or signs, a quote and a backslash find the words they begin, never raise."""
     engine = engine_module.get_engine(store_url)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO structure (id_type, identifier, raison_sociale, status, non_diffusible,"
-            " public, helios, service_code_required, engagement_number_required, created_at,"
-            " search_text) VALUES ('HORS_UE', 'US-AND', 'x', 'active', false, false, false,"
-            " false, false, '2026-01-01', :words)"
-        ), {"words": " a'b c\\d ! | & :* <-> x usand "})  # fmt: skip
+        insert_words(conn, " a'b c\\d ! | & :* <-> x usand ")
         for terms in (["a'b"], ["a'"], ["c\\"], ["!"], ["|", "&"], [":*"], ["<->"], ["us", "and"]):
             assert len(index_finds(conn, terms)) == 1, terms
         for terms in (["'"], ["b"], ["d"], ["*"], ["x", "zz"]):

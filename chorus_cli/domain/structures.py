@@ -644,10 +644,16 @@ def words_values(terms: list[str], prefix: str, dialect_name: str) -> dict[str, 
     ``lexemes_query`` on PostgreSQL)."""
     values = {f"{prefix}{i}": f" {term}" for i, term in enumerate(terms)}
     if len(terms) > 1:
-        values[f"{prefix}_whole"] = " " + "".join(terms)[:WORD_MAX]
+        values[f"{prefix}_whole"] = " " + whole(terms)
     indexed = words_query if dialect_name == "sqlite" else lexemes_query
     values[f"{prefix}_match"] = indexed(terms)
     return values
+
+
+def whole(terms: list[str]) -> str:
+    """Several terms as the start of one word (an identifier typed in pieces), kept to
+    WORD_MAX characters as ``search_key`` keeps the words."""
+    return "".join(terms)[:WORD_MAX]
 
 
 def words_query(terms: list[str]) -> str:
@@ -660,7 +666,7 @@ def words_query(terms: list[str]) -> str:
         return '"' + term.replace('"', '""') + '"*'
 
     each = " AND ".join(map(starts, terms))
-    return each if len(terms) == 1 else f"({each}) OR {starts(''.join(terms)[:WORD_MAX])}"
+    return each if len(terms) == 1 else f"({each}) OR {starts(whole(terms))}"
 
 
 def lexemes_query(terms: list[str]) -> str:
@@ -673,7 +679,7 @@ def lexemes_query(terms: list[str]) -> str:
         return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
 
     each = " & ".join(map(starts, terms))
-    return each if len(terms) == 1 else f"({each}) | {starts(''.join(terms)[:WORD_MAX])}"
+    return each if len(terms) == 1 else f"({each}) | {starts(whole(terms))}"
 
 
 def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:
