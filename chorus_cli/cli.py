@@ -482,10 +482,10 @@ def explain(exc: Exception) -> tuple[int, str, str] | None:
 
     from chorus_cli.i18n import message
 
-    def store() -> str:
+    def store() -> str:  # the store the error came from (``store_url``: not the command's)
         from chorus_cli.store.keychain import store_id
 
-        return store_id(STATE.settings.database_url)
+        return store_id(getattr(exc, "store_url", None) or STATE.settings.database_url)
 
     if isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError | UnicodeDecodeError):
         exc = exc.orig  # a value SQLAlchemy could not bind for the driver

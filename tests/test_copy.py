@@ -185,3 +185,31 @@ def test_ops7_a_vacuum_that_fails_after_the_copy_leaves_it_reported_whole(
         source = tuple(conn.execute(text(counts)).one())
     with engine_module.get_engine(target, migrate=False).connect() as conn:
         assert tuple(conn.execute(text(counts)).one()) == source != (0, 0)
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # the copy to PostgreSQL
+def test_ops7_sec10_a_lock_on_the_target_is_said_of_the_target(store_url, filled, target):
+    """A table of the target locked by another session past the lock timeout while the
+    copy writes: exit 1, SEC-10's sentence names the target store (not the command's,
+    the source), nothing copied."""
+    from sqlalchemy import text
+
+    from chorus_cli.store import engine as engine_module
+    from chorus_cli.store.keychain import store_id
+
+    engine_module.get_engine(target)  # migrated, empty: a copy's target still
+    engine_module.dispose_all()
+    holder = engine_module.get_engine(target, migrate=False).connect()
+    holder.execute(text("LOCK TABLE structure IN ACCESS EXCLUSIVE MODE"))
+    impatient = f"{target}?options=-c%20lock_timeout%3D300"
+    try:
+        copied = filled("db", "copy", "--to", impatient)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert copied.exit_code == 1, copied.stderr
+    assert "SEC-10" in copied.stderr, copied.stderr
+    assert store_id(impatient) in copied.stderr, copied.stderr
+    assert store_id(filled.url) not in copied.stderr, copied.stderr
+    with engine_module.get_engine(target, migrate=False).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM account")).scalar_one() == 0

@@ -14,7 +14,8 @@ analyzed (``_settle``); that failing leaves the copy whole, and the command says
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -124,9 +125,10 @@ def copy_store(
     if path is not None and not path.parent.is_dir():
         raise BadInput("ops7.no_folder", path=str(path.parent))
     source = get_engine(source_url)
-    _refuse_unless_empty(target_url)
-    target = get_engine(target_url, migrate=False)
-    ensure_migrated(target)
+    with _from(target_url):
+        _refuse_unless_empty(target_url)
+        target = get_engine(target_url, migrate=False)
+        ensure_migrated(target)
     summary = CopySummary(store_id(source_url), store_id(target_url))
     every = tables()
     with source.connect().execution_options(**{READ_ONLY: True}) as reading, reading.begin():
@@ -135,25 +137,40 @@ def copy_store(
         with target.begin() as writing:
             for table in every:
                 for batch in _batches(reading, table):
-                    _write(writing, table, batch)
+                    with _from(target_url):
+                        _write(writing, table, batch)
                     done += len(batch)
                     if progress is not None:
                         progress(done, total)
-            _after(writing, every)
+            with _from(target_url):
+                _after(writing, every)
+                copied = {table.name: _count(writing, table) for table in every}
+                _audit(writing, summary, total, now)
             for table in every:
-                copied = _count(writing, table)
-                if copied != counts[table.name]:
+                if copied[table.name] != counts[table.name]:
                     raise RuleRefused(
                         "ops7.count_mismatch",
                         table=table.name,
                         source=counts[table.name],
-                        target=copied,
+                        target=copied[table.name],
                     )
-            _audit(writing, summary, total, now)
     summary.unsettled = _settle(target, every)
     summary.tables, summary.rows = counts, total
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
+
+
+@contextmanager
+def _from(url: str) -> Iterator[None]:
+    """A store's error raised here says it came from the store at ``url`` (the target, not
+    the command's store: the sentence that explains it names that one, SEC-10)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except DBAPIError as error:
+        error.store_url = url  # type: ignore[attr-defined]  (read by cli.explain)
+        raise
 
 
 def _settle(target: Any, every: list[Table]) -> str | None:
