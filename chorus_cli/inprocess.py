@@ -28,8 +28,8 @@ class Outcome:
     stderr: str
     # What both streams wrote, in order, as a terminal shows it: ("stdout"|"stderr", text).
     written: list[tuple[str, str]] = field(default_factory=list)
-    # The records the command showed, as it was handed them (``ui.output.handed``),
-    # whatever the format drew of them.
+    # The single records the command showed (not a listing's rows), as ``emit`` was
+    # handed them (``ui.output.handed``), whatever the format drew of them.
     records: list[dict] = field(default_factory=list)
 
     def json(self):  # type: ignore[no-untyped-def]

@@ -191,6 +191,7 @@ def test_out3_a_pending_change_shows_the_fields_login_address_declares_in_their_
         refused = change(cli, NEW, None, PASSWORD, "--fields", "new_email,colour")
     assert refused.exit_code == 2 and "OUT-3" in refused.stderr, refused.stderr
     assert "enregistr" not in refused.stderr and refused.stdout == ""
+    assert len(refused.stderr.strip().splitlines()) == 1  # the refusal alone: no prompt
     asked = change(cli, NEW, None, PASSWORD, "--json")
     assert asked.exit_code == 0, asked.stderr
     assert list(asked.json()) == declared and asked.json()["status"] == "pending"

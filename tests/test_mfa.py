@@ -609,7 +609,10 @@ def test_mfa4_register_list_and_log_in_with_a_key(cli, clock, soft_key):
     assert (key["type"], key["name"], key["last_used_at"]) == ("key", "YubiKey bureau", None)
     assert f"n° {key['id']}" in added.stderr
     listed = cli("mfa", "key", "list", "--json").json()
-    assert listed == [key]
+    assert listed == [key] and list(listed[0]) == list(key)  # in the order declared (OUT-3)
+    from chorus_cli.domain.factors.common import FACTOR_FIELDS
+
+    assert tuple(key) == FACTOR_FIELDS
     stored = rows(cli, "SELECT data FROM authenticator")[0]["data"]
     stored = json.loads(stored) if isinstance(stored, str) else stored
     assert stored["sign_count"] == 0 and stored["aaguid"] == "00000000-0000-0000-0000-000000000000"
@@ -805,9 +808,12 @@ def test_mfa5_list_shows_type_name_dates_never_a_secret(cli, clock, soft_key):
         ("key", "YubiKey"),
         ("totp", "Pixel 8"),
     ]
-    assert all(
-        set(f) == {"id", "type", "name", "created_at", "last_used_at"} for f in listed.json()
-    )
+    # exactly the fields the command declares, in their order (OUT-3; the walk of
+    # test_output_shaping meets no factor)
+    from chorus_cli.domain.factors.common import FACTOR_FIELDS
+
+    assert FACTOR_FIELDS == ("id", "type", "name", "created_at", "last_used_at")
+    assert all(tuple(f) == FACTOR_FIELDS for f in listed.json())
     table = cli("mfa", "list")
     assert "Pixel 8" in table.stdout and "YubiKey" in table.stdout
     stored = rows(cli, "SELECT data FROM authenticator WHERE type = 'key'")[0]["data"]

@@ -741,7 +741,9 @@ def test_str3_a_non_diffusible_unit_hides_its_establishments_addresses(sample):
 
 def test_str3_search_shows_no_place_for_a_non_diffusible_establishment(sample):
     rows = sample("sirene", "search", "discrete", "--json").json()
+    from chorus_cli.sirene.index import SEARCH_FIELDS
 
+    assert tuple(rows[0]) == SEARCH_FIELDS  # as `search` declares, in order (OUT-3)
     assert [(r["siret"], r["commune"], r["postal_code"]) for r in rows] == [
         (SAMPLE_SIRETS["non_diffusible_unit"], None, None)
     ]

@@ -62,6 +62,9 @@ def test_tech1_primary_manager_creates_a_technical_account_printed_once_and_hash
     # Never shown again: the listing has no password.
     rows = world(MARIE, "account", "technical", "list", "--json").json()
     assert [r["login"] for r in rows] == [LOGIN] and "password" not in rows[0]
+    from chorus_cli.domain import technical
+
+    assert tuple(rows[0]) == technical.FIELDS  # as `list` declares, in order (OUT-3)
     # A second one is numbered 2.
     assert create(world).json()["login"] == f"TECH_2_{BAKERY}@cpro.fr"
     audit = world(ADA, "audit", "list", "--action", "technical", "--json").json()
@@ -241,6 +244,9 @@ def test_api2_sec1_admin_adds_a_client_whose_secret_is_printed_once_and_hashed(w
     listing = world(ADA, "api", "client", "list", "--json").json()
     assert [c["client_id"] for c in listing] == [client_id]
     assert "client_secret" not in listing[0] and secret not in json.dumps(listing)
+    from chorus_cli.domain import api_clients
+
+    assert tuple(listing[0]) == api_clients.FIELDS  # as `list` declares, in order (OUT-3)
     from chorus_cli.domain import api_clients
 
     with uow_of(cli) as uow:

@@ -35,9 +35,10 @@ class Shaping:
 
 _shaping = Shaping()
 
-# The records ``emit`` is handed, kept while a caller in this process asks for them
-# (``inprocess.invoke``): `chorus demo` takes a value a command showed in a table (the
-# technical account's password) from the record, not from the table's text.
+# The single records ``emit`` is handed (not a listing's rows), kept while a caller in
+# this process asks for them (``inprocess.invoke``): `chorus demo` takes a value a command
+# showed in a table (the technical account's password) from the record, not from the
+# table's text.
 handed: list[dict[str, Any]] | None = None
 
 
