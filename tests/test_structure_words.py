@@ -378,17 +378,11 @@ def test_str9_api1_a_one_letter_term_beside_another_is_searched_through_the_inde
 
 
 def migrate(url: str, revision: str, down: bool = False) -> None:
-    from pathlib import Path
-
     from alembic import command
-    from alembic.config import Config
 
     engine_module.dispose_all()
     engine = engine_module.get_engine(url, migrate=False)
-    config = Config()
-    config.set_main_option(
-        "script_location", str(Path(engine_module.__file__).parent / "migrations")
-    )
+    config = engine_module.migrations()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         (command.downgrade if down else command.upgrade)(config, revision)
