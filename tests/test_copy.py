@@ -188,10 +188,12 @@ def test_ops7_a_vacuum_that_fails_after_the_copy_leaves_it_reported_whole(
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # the copy to PostgreSQL
-def test_ops7_sec10_a_lock_on_the_target_is_said_of_the_target(store_url, filled, target):
-    """A table of the target locked by another session past the lock timeout while the
-    copy writes: exit 1, SEC-10's sentence names the target store (not the command's,
-    the source), nothing copied."""
+@pytest.mark.parametrize("mode", ["ACCESS EXCLUSIVE", "SHARE"])
+def test_ops7_sec10_a_lock_on_the_target_is_said_of_the_target(store_url, filled, target, mode):
+    """A table of the target locked by another session past the lock timeout: exit 1,
+    SEC-10's sentence names the target store (not the command's, the source), nothing
+    copied; whether the lock stops the check that the target is empty (ACCESS EXCLUSIVE:
+    no read) or the copy's writes (SHARE: reads pass, inserts wait)."""
     from sqlalchemy import text
 
     from chorus_cli.store import engine as engine_module
@@ -200,7 +202,7 @@ def test_ops7_sec10_a_lock_on_the_target_is_said_of_the_target(store_url, filled
     engine_module.get_engine(target)  # migrated, empty: a copy's target still
     engine_module.dispose_all()
     holder = engine_module.get_engine(target, migrate=False).connect()
-    holder.execute(text("LOCK TABLE structure IN ACCESS EXCLUSIVE MODE"))
+    holder.execute(text(f"LOCK TABLE structure IN {mode} MODE"))
     impatient = f"{target}?options=-c%20lock_timeout%3D300"
     try:
         copied = filled("db", "copy", "--to", impatient)

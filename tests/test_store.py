@@ -74,15 +74,10 @@ def test_ops5_db_upgrade_migrates_a_fresh_store(fresh_url, tmp_path, clock):
 def test_ops5_the_head_revision_is_the_migrations_one_head():
     """What a store is checked against (``HEAD_REVISION``) is the last migration, the only
     head."""
-    from pathlib import Path
-
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    config = Config()
-    migrations = Path(engine_module.__file__).parent / "migrations"
-    config.set_main_option("script_location", str(migrations))
-    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+    migrations = engine_module.migrations()
+    assert ScriptDirectory.from_config(migrations).get_heads() == [HEAD_REVISION]
 
 
 def test_api3_ops5_a_store_the_first_0013_migrated_loses_its_stored_tokens(

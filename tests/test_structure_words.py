@@ -327,32 +327,40 @@ def test_str9_tsquery_syntax_in_a_term_is_read_as_a_word_by_the_lexemes(store_ur
             assert index_finds(conn, terms) == [], terms
 
 
-@postgresql_only
-def test_str9_api1_postgresql_plans_a_search_by_name_with_the_word_index(store_url):
-    """The domain's condition is written as migration 0018's index expression: the
-    planner uses the index (sequential scans forbidden, so a tiny table does not hide a
-    mismatch), for the CLI's search and for `chorus serve`'s."""
+def test_str9_api1_a_search_by_name_is_planned_with_the_word_index(store_url):
+    """The domain's condition asks the store's word index, for the CLI's search and for
+    `chorus serve`'s: on SQLite the plan reads ``structure_words`` (FTS5); on PostgreSQL
+    the condition is written as migration 0018's index expression, so the planner uses
+    it (sequential scans forbidden, so a tiny table does not hide a mismatch)."""
     from sqlalchemy import select
-    from sqlalchemy.dialects import postgresql
 
     from chorus_cli.domain import integration
     from chorus_cli.store.models import Structure
 
-    statements = [
-        select(Structure.__table__.c.id).where(words_match(2, "postgresql")),
-        integration._search_statement("postgresql", False, False, 0, (3, 0, 0), (), None, False),
-    ]
     engine = engine_module.get_engine(store_url)
+    dialect = engine.dialect.name
+    statements = [
+        select(Structure.__table__.c.id).where(words_match(2, dialect)),
+        integration._search_statement(dialect, False, False, 0, (3, 0, 0), (), None, False),
+    ]
+    index = "structure_words" if dialect == "sqlite" else "ix_structure_search_words"
     with engine.begin() as conn:
-        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        if dialect == "postgresql":
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
         for statement in statements:
-            compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+            compiled = statement.compile(dialect=engine.dialect)
             values = {**compiled.params, "limit": 11, "offset": 0}
             for prefix in ("word", "name0_"):
-                values.update(words_values(["soc", "gen", "x"], prefix, "postgresql"))
-            explain = conn.exec_driver_sql("EXPLAIN " + compiled.string, values)
-            plan = "\n".join(row[0] for row in explain)
-            assert "ix_structure_search_words" in plan, plan
+                values.update(words_values(["soc", "gen", "x"], prefix, dialect))
+            if dialect == "sqlite":  # qmark: the values in the statement's order
+                explain = "EXPLAIN QUERY PLAN "
+                given: object = tuple(values[name] for name in compiled.positiontup or ())
+            else:
+                explain, given = "EXPLAIN ", values
+            plan = "\n".join(
+                str(row[-1]) for row in conn.exec_driver_sql(explain + compiled.string, given)
+            )
+            assert index in plan, plan
 
 
 def test_str9_api1_a_one_letter_term_beside_another_is_searched_through_the_index(world, tmp_path):
@@ -370,17 +378,11 @@ def test_str9_api1_a_one_letter_term_beside_another_is_searched_through_the_inde
 
 
 def migrate(url: str, revision: str, down: bool = False) -> None:
-    from pathlib import Path
-
     from alembic import command
-    from alembic.config import Config
 
     engine_module.dispose_all()
     engine = engine_module.get_engine(url, migrate=False)
-    config = Config()
-    config.set_main_option(
-        "script_location", str(Path(engine_module.__file__).parent / "migrations")
-    )
+    config = engine_module.migrations()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         (command.downgrade if down else command.upgrade)(config, revision)

@@ -285,10 +285,10 @@ def _search_statement(
     column: str | None,
     descending: bool,
 ) -> Any:
-    """The statement of ``search_structures`` for a shape (the store's dialect: whether
-    the word index serves the names; which filters, how many identifiers and words,
-    which order), built once; it
-    holds no value of a request: every one is a named parameter (``given``)."""
+    """The statement of ``search_structures`` for a shape (the store's dialect: which
+    word index serves the names, ``structures.words_match``; which filters, how many
+    identifiers and words, which order), built once; it holds no value of a request:
+    every one is a named parameter (``given``)."""
     from sqlalchemy import bindparam, select
 
     from chorus_cli.store.models import Structure

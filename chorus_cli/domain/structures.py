@@ -26,6 +26,8 @@ from chorus_cli.kernel.words import content_words, words
 from chorus_cli.store.listing import WINDOW, Page, Window, fetch, mapped
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from chorus_cli.sirene import Establishment
     from chorus_cli.store.models import Account, Service, Structure
     from chorus_cli.store.uow import UnitOfWork
@@ -661,12 +663,7 @@ def words_query(terms: list[str]) -> str:
     each term a word's prefix (``"soc"* AND "gen"*``), or, several terms, all of them
     the identifier's start in one piece. Each term is quoted (a quote doubled), so no
     term is ever FTS5 syntax (``AND``, ``NEAR``, ``*``…); the query is a parameter."""
-
-    def starts(term: str) -> str:
-        return '"' + term.replace('"', '""') + '"*'
-
-    each = " AND ".join(map(starts, terms))
-    return each if len(terms) == 1 else f"({each}) OR {starts(whole(terms))}"
+    return _prefixes(terms, lambda term: '"' + term.replace('"', '""') + '"*', "AND", "OR")
 
 
 def lexemes_query(terms: list[str]) -> str:
@@ -678,8 +675,14 @@ def lexemes_query(terms: list[str]) -> str:
     def starts(term: str) -> str:
         return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
 
-    each = " & ".join(map(starts, terms))
-    return each if len(terms) == 1 else f"({each}) | {starts(whole(terms))}"
+    return _prefixes(terms, starts, "&", "|")
+
+
+def _prefixes(terms: list[str], starts: Callable[[str], str], both: str, either: str) -> str:
+    """An index's query of STR-9's rule: every term's prefix (``starts``) joined by
+    ``both``, or, several terms, ``either`` the terms in one piece (``whole``)."""
+    each = f" {both} ".join(map(starts, terms))
+    return each if len(terms) == 1 else f"({each}) {either} {starts(whole(terms))}"
 
 
 def _search_query(uow: UnitOfWork, actor: Account, terms: list[str], text: str) -> Any:

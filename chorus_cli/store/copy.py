@@ -206,8 +206,11 @@ def _batches(reading: Connection, table: Table):  # type: ignore[no-untyped-def]
 
 def _write(writing: Connection, table: Table, rows: list[tuple]) -> None:
     """A batch of rows as SQLAlchemy read them (Python values): ``COPY`` on PostgreSQL,
-    an ``executemany`` through the table's own types on SQLite."""
+    an ``executemany`` through the table's own types on SQLite. A failure of ``COPY`` is
+    raised as SQLAlchemy's error of the driver's (a lock past lock_timeout: SEC-10's
+    sentence, ``cli.explain``), as any other statement's."""
     from sqlalchemy import JSON
+    from sqlalchemy.exc import DBAPIError
 
     names = [column.name for column in table.columns]
     if writing.dialect.name != "postgresql":
@@ -219,7 +222,11 @@ def _write(writing: Connection, table: Table, rows: list[tuple]) -> None:
             tuple(json.dumps(v) if i in as_json and v is not None else v for i, v in enumerate(r))
             for r in rows
         ]
-    copy_rows(writing.connection.driver_connection, table.name, names, rows)
+    dbapi = writing.dialect.dbapi
+    try:
+        copy_rows(writing.connection.driver_connection, table.name, names, rows)
+    except dbapi.Error as exc:  # the driver's own (COPY is not SQLAlchemy's): as SQLAlchemy's
+        raise DBAPIError.instance(f"COPY {table.name}", None, exc, dbapi.Error) from exc
 
 
 def _after(writing: Connection, every: list[Table]) -> None:

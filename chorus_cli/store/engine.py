@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Engine
 
 # The newest migration; kept here so a store can be checked without importing Alembic.
@@ -287,13 +288,21 @@ def ensure_migrated(engine: Engine) -> None:
         upgrade(engine)
 
 
-def upgrade(engine: Engine) -> None:
-    """Run Alembic's upgrade to head on this engine (imports Alembic: slow, so only here)."""
-    from alembic import command
+def migrations() -> Config:
+    """Alembic's configuration of chorus' migrations (imports Alembic: slow, so only
+    where a store is migrated or its migrations read)."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Run Alembic's upgrade to head on this engine."""
+    from alembic import command
+
+    config = migrations()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
