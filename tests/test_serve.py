@@ -1260,6 +1260,39 @@ def test_api2_remembered_refusals_are_bounded_and_never_push_out_verified_caller
         server.close()
 
 
+def test_tech2_api2_a_remembered_caller_is_refused_once_its_password_has_expired(store):
+    """A header verified a moment ago is remembered (no Argon2), yet the 424 days of its
+    password (TECH-2) are read at each call: past them, the same header is refused
+    (401, PasswordExpired) without waiting for the cache's minute to end."""
+    import hashlib
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import integration, technical
+
+    url, _home = store
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 7")[0]
+    clock = FrozenClock()
+    server = api_app.Server(Settings.from_env(url), clock=clock)
+    form = f"grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
+    header = account_header(f"TECH_1_{identifier}@cpro.fr")
+    key = hashlib.sha256(header.encode()).hexdigest()
+
+    def call() -> dict:
+        bearer = server._token(form.encode(), None, {})["access_token"]  # one valid now
+        return server._call(integration.health, bearer, header, None, {}, key)
+
+    try:
+        assert call()["statusCodeValue"] == 200
+        assert server.callers.get(key) is not None  # remembered
+        clock.advance(seconds=technical.PASSWORD_LIFETIME.total_seconds())
+        with pytest.raises(technical.PasswordExpired) as expired:
+            call()
+        assert api_app.status_of(expired.value) == 401
+    finally:
+        server.close()
+
+
 def test_api3_no_reader_stays_open_after_the_answers_on_sqlite(served):
     """No read transaction left open either (a snapshot held keeps the WAL from being
     checkpointed): a TRUNCATE checkpoint completes once the answers are in."""
