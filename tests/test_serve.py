@@ -821,6 +821,65 @@ def test_api3_the_rate_counts_per_client_minting_tokens_does_not_escape_it(store
         server.stop()
 
 
+def test_api3_one_client_over_its_rate_does_not_hold_up_another_from_the_same_address(
+    tmp_path, request
+):
+    """The rate is counted per client (API-3), by the client its bearer token names, not
+    by the address the requests come from: two ERPs behind one address each have their
+    own 5 a second; the first over its rate (429), the second's next call is answered."""
+    import asyncio
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.domain.secrets import token_hash
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.models import ApiClient
+    from chorus_cli.store.uow import UnitOfWork
+
+    template, _ = template_store(request, "sqlite")
+    url = copy_store(template, None, path=tmp_path / "chorus.db")
+    seed_store(url, tmp_path)
+    other_id, other_secret = "erp-client-0002", "another-secret-of-an-erp-0123456789"
+    with UnitOfWork(Settings.from_env(url), SystemClock()) as uow:
+        uow.session.add(ApiClient(name="Other ERP", client_id=other_id,
+                                  secret_hash=token_hash(other_secret),
+                                  created_at=uow.clock.now(), created_by="test"))  # fmt: skip
+        uow.commit()
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 1")[0]
+    server = api_app.Server(Settings.from_env(url), rate=5)
+    transport = httpx.ASGITransport(app=server.app(log=False))  # one address for both
+    account = account_header(f"TECH_1_{identifier}@cpro.fr")
+
+    async def scenario() -> tuple[list[int], int]:
+        async with httpx.AsyncClient(transport=transport, base_url="http://chorus") as client:
+
+            async def bearer(client_id: str, secret: str) -> str:
+                form = {"grant_type": "client_credentials", "client_id": client_id,
+                        "client_secret": secret}  # fmt: skip
+                return (await client.post("/api/oauth/token", data=form)).json()["access_token"]
+
+            async def call(token: str) -> int:
+                headers = {"Authorization": f"Bearer {token}", "cpro-account": account}
+                answer = await client.get("/cpro/transverses/v1/health-check", headers=headers)
+                return answer.status_code
+
+            first, second = (
+                await bearer(CLIENT_ID, CLIENT_SECRET),
+                await bearer(other_id, other_secret),
+            )
+            over = [await call(first)]
+            while over[-1] != 429 and len(over) < 20:  # until the first is over its rate
+                over.append(await call(first))
+            return over, await call(second)  # at once, in the same second
+
+    try:
+        over, other = asyncio.run(scenario())
+    finally:
+        server.close()
+    assert over[0] == 200 and over[-1] == 429  # the first client over its rate
+    assert other == 200  # the second's own count
+
+
 def snapshot_but_audit(url: str) -> dict[str, list[tuple]]:
     """Every table but the audit, and technical accounts without their last-use time (nor
     their hash, which a first use rehashes if made at other Argon2 parameters: the tests
