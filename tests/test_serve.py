@@ -735,9 +735,9 @@ def test_api2_a_rehashed_password_is_verified_again_not_refused_from_the_cache(s
 
 def test_api2_the_event_loop_never_verifies_a_header_a_worker_thread_does(store):
     """A read served on the event loop (a budget given) whose caller is not remembered
-    (new, or forgotten: its minute over, or the cache full) is handed
-    to a worker thread (Stale): no Argon2 on the loop, nothing remembered nor recorded
-    there; the worker thread verifies it and answers."""
+    (new, or forgotten: its minute over, or the cache full) is handed to a worker thread
+    (OverBudget, not a 401): no Argon2 on the loop, nothing remembered nor recorded there;
+    the worker thread verifies it and answers."""
     import hashlib
 
     from chorus_cli.api import app as api_app
@@ -757,7 +757,7 @@ def test_api2_the_event_loop_never_verifies_a_header_a_worker_thread_does(store)
     bearer = server._token(form.encode(), None, {})["access_token"]
     before = rows(url, checks)[0][0]
     try:
-        with pytest.raises(api_app.Stale):
+        with pytest.raises(api_app.OverBudget):
             server._call(integration.health, bearer, header, None, {}, key, api_app.INLINE_BUDGET)
         assert server.callers.get(key) is None
         assert server.journal.pending() == 0
