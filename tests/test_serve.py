@@ -735,9 +735,9 @@ def test_api2_a_rehashed_password_is_verified_again_not_refused_from_the_cache(s
 
 def test_api2_the_event_loop_never_verifies_a_header_a_worker_thread_does(store):
     """A read served on the event loop (a budget given) whose caller is not remembered
-    (new, or forgotten: its minute over, or the cache full) is handed
-    to a worker thread (Stale): no Argon2 on the loop, nothing remembered nor recorded
-    there; the worker thread verifies it and answers."""
+    (new, or forgotten: its minute over, or the cache full) is handed to a worker thread
+    (OverBudget, not a 401): no Argon2 on the loop, nothing remembered nor recorded there;
+    the worker thread verifies it and answers."""
     import hashlib
 
     from chorus_cli.api import app as api_app
@@ -757,7 +757,7 @@ def test_api2_the_event_loop_never_verifies_a_header_a_worker_thread_does(store)
     bearer = server._token(form.encode(), None, {})["access_token"]
     before = rows(url, checks)[0][0]
     try:
-        with pytest.raises(api_app.Stale):
+        with pytest.raises(api_app.OverBudget):
             server._call(integration.health, bearer, header, None, {}, key, api_app.INLINE_BUDGET)
         assert server.callers.get(key) is None
         assert server.journal.pending() == 0
@@ -819,6 +819,65 @@ def test_api3_the_rate_counts_per_client_minting_tokens_does_not_escape_it(store
         assert statuses.count(429) >= 40 - 5 * 2  # at most two one-second windows
     finally:
         server.stop()
+
+
+def test_api3_one_client_over_its_rate_does_not_hold_up_another_from_the_same_address(
+    tmp_path, request
+):
+    """The rate is counted per client (API-3), by the client its bearer token names, not
+    by the address the requests come from: two ERPs behind one address each have their
+    own 5 a second; the first over its rate (429), the second's next call is answered."""
+    import asyncio
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.domain.secrets import token_hash
+    from chorus_cli.kernel.clock import SystemClock
+    from chorus_cli.store.models import ApiClient
+    from chorus_cli.store.uow import UnitOfWork
+
+    template, _ = template_store(request, "sqlite")
+    url = copy_store(template, None, path=tmp_path / "chorus.db")
+    seed_store(url, tmp_path)
+    other_id, other_secret = "erp-client-0002", "another-secret-of-an-erp-0123456789"
+    with UnitOfWork(Settings.from_env(url), SystemClock()) as uow:
+        uow.session.add(ApiClient(name="Other ERP", client_id=other_id,
+                                  secret_hash=token_hash(other_secret),
+                                  created_at=uow.clock.now(), created_by="test"))  # fmt: skip
+        uow.commit()
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 1")[0]
+    server = api_app.Server(Settings.from_env(url), rate=5)
+    transport = httpx.ASGITransport(app=server.app(log=False))  # one address for both
+    account = account_header(f"TECH_1_{identifier}@cpro.fr")
+
+    async def scenario() -> tuple[list[int], int]:
+        async with httpx.AsyncClient(transport=transport, base_url="http://chorus") as client:
+
+            async def bearer(client_id: str, secret: str) -> str:
+                form = {"grant_type": "client_credentials", "client_id": client_id,
+                        "client_secret": secret}  # fmt: skip
+                return (await client.post("/api/oauth/token", data=form)).json()["access_token"]
+
+            async def call(token: str) -> int:
+                headers = {"Authorization": f"Bearer {token}", "cpro-account": account}
+                answer = await client.get("/cpro/transverses/v1/health-check", headers=headers)
+                return answer.status_code
+
+            first, second = (
+                await bearer(CLIENT_ID, CLIENT_SECRET),
+                await bearer(other_id, other_secret),
+            )
+            over = [await call(first)]
+            while over[-1] != 429 and len(over) < 20:  # until the first is over its rate
+                over.append(await call(first))
+            return over, await call(second)  # at once, in the same second
+
+    try:
+        over, other = asyncio.run(scenario())
+    finally:
+        server.close()
+    assert over[0] == 200 and over[-1] == 429  # the first client over its rate
+    assert other == 200  # the second's own count
 
 
 def snapshot_but_audit(url: str) -> dict[str, list[tuple]]:
@@ -1256,6 +1315,39 @@ def test_api2_remembered_refusals_are_bounded_and_never_push_out_verified_caller
                 call(account_header(login, f"Wrong-Passw0rd-{n}"))
             assert 1 <= len(server.refusals) <= 4
         assert server.callers.get(hashlib.sha256(right.encode()).hexdigest()) is not None
+    finally:
+        server.close()
+
+
+def test_tech2_api2_a_remembered_caller_is_refused_once_its_password_has_expired(store):
+    """A header verified a moment ago is remembered (no Argon2), yet the 424 days of its
+    password (TECH-2) are read at each call: past them, the same header is refused
+    (401, PasswordExpired) without waiting for the cache's minute to end."""
+    import hashlib
+
+    from chorus_cli.api import app as api_app
+    from chorus_cli.config import Settings
+    from chorus_cli.domain import integration, technical
+
+    url, _home = store
+    (identifier,) = rows(url, "SELECT identifier FROM structure WHERE id = 7")[0]
+    clock = FrozenClock()
+    server = api_app.Server(Settings.from_env(url), clock=clock)
+    form = f"grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
+    header = account_header(f"TECH_1_{identifier}@cpro.fr")
+    key = hashlib.sha256(header.encode()).hexdigest()
+
+    def call() -> dict:
+        bearer = server._token(form.encode(), None, {})["access_token"]  # one valid now
+        return server._call(integration.health, bearer, header, None, {}, key)
+
+    try:
+        assert call()["statusCodeValue"] == 200
+        assert server.callers.get(key) is not None  # remembered
+        clock.advance(seconds=technical.PASSWORD_LIFETIME.total_seconds())
+        with pytest.raises(technical.PasswordExpired) as expired:
+            call()
+        assert api_app.status_of(expired.value) == 401
     finally:
         server.close()
 

@@ -98,7 +98,7 @@ class Stale(technical.TechnicalRefused):
     """A ``cpro-account`` whose account's password hash has changed since it was verified
     (a reset, or a rehash at other parameters by another process): a remembered one is
     forgotten, to be verified again (Argon2, so in a worker thread); one verified a
-    moment ago, refused."""
+    moment ago, refused (401)."""
 
 
 class Callers(Generic[Value]):
@@ -305,7 +305,7 @@ class Server:
         moment ago, else now), the use case. ``key``: the SHA-256 of the header;
         ``budget``: the seconds its reads may take (``store.reads.OverBudget``), on the
         event loop, which never verifies a header (Argon2, or waiting for another
-        request's verification of it): :class:`Stale` there, for a worker thread."""
+        request's verification of it): ``OverBudget`` there too, for a worker thread."""
         known = self.callers.get(key)
         if known is not None:
             try:
@@ -313,9 +313,9 @@ class Server:
             except Stale:
                 self.callers.forget(key)  # verified again: a reset password is refused then
                 if budget is not None:
-                    raise
+                    raise OverBudget() from None
         elif budget is not None:  # not remembered (new, its minute over, or the cache full)
-            raise Stale()
+            raise OverBudget()
         # One verification of a header at a time: the calls that bring it meanwhile wait
         # for it and use its result (one Argon2, and one rehash, not one each).
         with self._verifying[int(key[:8], 16) % len(self._verifying)]:
@@ -466,8 +466,8 @@ class Server:
                 if self._inline(use_case):
                     # A verified caller's read on the event loop, in a plain read
                     # transaction ended before the answer is sent; stopped past its
-                    # budget, or a caller to verify (Stale), run in a thread.
-                    with contextlib.suppress(OverBudget, Stale):
+                    # budget, or a caller to verify, run in a thread (OverBudget).
+                    with contextlib.suppress(OverBudget):
                         shown = self._call(use_case, token, header, body, seen, key, INLINE_BUDGET)
                 if shown is None:
                     shown = await self._in_thread(

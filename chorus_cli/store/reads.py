@@ -31,7 +31,8 @@ PROGRESS_STEPS = 1000  # SQLite's virtual machine steps between two looks at a b
 
 class OverBudget(Exception):
     """A read stopped as it ran past its unit of work's budget (``Reads.unit(budget=…)``,
-    SQLite): to be run again where it may take its time."""
+    SQLite), or work its caller knows will take longer: to be run again where it may
+    take its time."""
 
 
 class _Prepared:
